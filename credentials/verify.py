@@ -1,0 +1,582 @@
+"""The ``Verifier``: every check on a credential, each reported by name with a reason.
+
+Follows Open Badges 3.0 "Verification and Validation" (conformance, proof, status, endorsements)
+and VC Data Model 2.0 / Data Integrity 1.0 verification.  Dependencies are keyword-only callables
+so the same verifier runs offline in the CLI and against the database in the service:
+
+* ``resolve_key(verification_method_id) -> ResolvedMethod`` (raises ``CannotDecideError`` when the
+  key's DID document cannot be obtained, ``VerificationFailure`` when it does not exist);
+* ``resolve_status_list(url) -> dict`` (a BitstringStatusListCredential, or ``CannotDecideError``);
+* ``now() -> datetime``.
+
+Malformed input raises :class:`~credentials.errors.MalformedInputError` (carrying the checks run so
+far); an untrustworthy credential returns a result with ``verified == False``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from issuer_keys import did as dids
+from issuer_keys.errors import IssuerKeyError
+from issuer_keys.multikey import decode_public_key
+
+from . import rdfc, schema, status
+from .errors import (
+    CannotDecideError,
+    CredentialError,
+    MalformedInputError,
+    VerificationFailure,
+)
+from .jsonld import DocumentLoader, canonicalize, check_contexts
+from .proof import LEGACY_FIRST_CONTEXTS, Eddsa2022Suite, parse_datetime, proofs_of
+
+PASSED = "passed"
+FAILED = "failed"
+NOT_APPLICABLE = "not-applicable"
+UNKNOWN = "unknown"
+
+OB_CREDENTIAL_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential"})
+ENDORSEMENT_TYPE = "EndorsementCredential"
+MAX_PROOFS = 8
+MAX_NESTING = 2  # status list credentials and embedded endorsements are verified one level down
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named check: ``passed``, ``failed``, ``not-applicable`` or ``unknown``."""
+
+    name: str
+    status: str
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "status": self.status, "detail": self.detail}
+
+
+@dataclass
+class VerificationResult:
+    """Every check that ran.  ``verified`` only when none failed or stayed unknown."""
+
+    checks: list[Check] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    credential: dict[str, Any] | None = None
+
+    @property
+    def verified(self) -> bool:
+        proofs_passed = any(
+            c.name.startswith("proof") and c.status == PASSED for c in self.checks
+        )
+        return proofs_passed and all(c.status in (PASSED, NOT_APPLICABLE) for c in self.checks)
+
+    @property
+    def errors(self) -> list[str]:
+        return [
+            f"{c.name}: {c.detail}" for c in self.checks if c.status in (FAILED, UNKNOWN)
+        ]
+
+    def check(self, name: str) -> Check | None:
+        """The check with that name, if it ran."""
+        return next((c for c in self.checks if c.name == name), None)
+
+    def add(self, name: str, status_: str, detail: str) -> None:
+        self.checks.append(Check(name, status_, detail))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object the verify API and ``credfolio verify --json`` return."""
+        return {
+            "verified": self.verified,
+            "checks": [c.to_dict() for c in self.checks],
+            "warnings": list(self.warnings),
+            "errors": self.errors,
+        }
+
+
+@dataclass(frozen=True)
+class ResolvedMethod:
+    """A verification method as resolved from its controller's DID document (or key store)."""
+
+    id: str
+    controller: str
+    public_key: Ed25519PublicKey
+    #: Listed under the controller's ``assertionMethod`` (may sign credentials).
+    assertion_method: bool
+    #: ``active``, ``retired`` (rotated out; still verifies what it signed) or ``revoked``.
+    status: str = "active"
+    retired_at: datetime | None = None
+
+
+class KeyResolver(Protocol):
+    def __call__(self, verification_method: str) -> ResolvedMethod: ...
+
+
+class StatusListResolver(Protocol):
+    def __call__(self, url: str) -> Mapping[str, Any]: ...
+
+
+class OfflineKeyResolver:
+    """Resolves ``did:key`` for any Ed25519 key offline, and DIDs whose documents it was given.
+
+    ``key_status`` optionally reports the status of a verification method the service itself
+    manages (``active``/``retired``/``revoked``), e.g. from the key store.
+    """
+
+    def __init__(
+        self,
+        *,
+        did_documents: Mapping[str, Mapping[str, Any]] | None = None,
+        key_status: Callable[[str], tuple[str, datetime | None] | None] | None = None,
+    ) -> None:
+        self._documents = dict(did_documents or {})
+        self._key_status = key_status
+
+    def __call__(self, verification_method: str) -> ResolvedMethod:
+        did = verification_method.split("#", 1)[0]
+        try:
+            if did.startswith("did:key:"):
+                document = dids.resolve_did_key(did)
+            elif did in self._documents:
+                document = dict(self._documents[did])
+            elif did.startswith("did:"):
+                raise CannotDecideError(
+                    f"the DID document of {did} is not available offline (fetching is disabled)"
+                )
+            else:
+                raise CannotDecideError(
+                    f"verification method {verification_method!r} is not a DID URL; "
+                    "fetching HTTP(S) keys is disabled"
+                )
+            method = dids.dereference_verification_method(document, verification_method)
+            public_key = decode_public_key(method["publicKeyMultibase"])
+            authorized = dids.is_authorized(document, verification_method, "assertionMethod")
+        except IssuerKeyError as exc:
+            raise VerificationFailure(exc.message, code=exc.code) from None
+        except (KeyError, TypeError):
+            raise VerificationFailure(
+                f"verification method {verification_method!r} has no Ed25519 publicKeyMultibase"
+            ) from None
+        key_status, retired_at = ("active", None)
+        if self._key_status is not None:
+            known = self._key_status(verification_method)
+            if known is not None:
+                key_status, retired_at = known
+        return ResolvedMethod(
+            id=verification_method,
+            controller=str(method.get("controller", did)),
+            public_key=public_key,
+            assertion_method=authorized,
+            status=key_status,
+            retired_at=retired_at,
+        )
+
+
+class StatusListMap:
+    """A status-list resolver over documents already at hand (files given on the command line)."""
+
+    def __init__(self, lists: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self._lists = dict(lists or {})
+
+    def __call__(self, url: str) -> Mapping[str, Any]:
+        try:
+            return self._lists[url]
+        except KeyError:
+            raise CannotDecideError(
+                f"status list {url} is not available offline (fetching is disabled)"
+            ) from None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_credential(data: Any) -> dict[str, Any]:
+    """Accept a dict, or JSON text/bytes; raise :class:`MalformedInputError` otherwise."""
+    if isinstance(data, bytes | bytearray):
+        try:
+            data = bytes(data).decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedInputError("the credential is not UTF-8 text", code="NOT_JSON") from None
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise MalformedInputError(
+                f"the credential is not valid JSON: {exc}", code="NOT_JSON"
+            ) from None
+    if not isinstance(data, dict):
+        raise MalformedInputError("a credential must be a JSON object", code="NOT_AN_OBJECT")
+    return data
+
+
+def types_of(node: Mapping[str, Any]) -> list[str]:
+    """``type`` as a list of strings."""
+    value = node.get("type")
+    values = value if isinstance(value, list) else [value] if value is not None else []
+    return [v for v in values if isinstance(v, str)]
+
+
+def issuer_id(credential: Mapping[str, Any]) -> str:
+    """The issuer's id (``issuer`` may be a URL or a Profile object)."""
+    issuer = credential.get("issuer")
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    if not isinstance(issuer, str) or not issuer:
+        raise MalformedInputError("the credential has no issuer id", code="MISSING_ISSUER")
+    return issuer
+
+
+class Verifier:
+    """Runs every check on a credential and reports each one.
+
+    Construct directly with resolvers, or with :meth:`offline` for the CLI and tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        loader: DocumentLoader,
+        resolve_key: KeyResolver,
+        resolve_status_list: StatusListResolver | None = None,
+        now: Callable[[], datetime] = _utcnow,
+        limits: rdfc.CanonLimits | None = None,
+    ) -> None:
+        self.loader = loader
+        self.resolve_key = resolve_key
+        self.resolve_status_list = resolve_status_list
+        self.now = now
+        self.suite = Eddsa2022Suite(loader=loader, limits=limits)
+
+    @classmethod
+    def offline(
+        cls,
+        *,
+        loader: DocumentLoader | None = None,
+        did_documents: Mapping[str, Mapping[str, Any]] | None = None,
+        status_lists: Mapping[str, Mapping[str, Any]] | None = None,
+        now: Callable[[], datetime] = _utcnow,
+    ) -> Verifier:
+        """A verifier that never touches the network: did:key, given DID documents and lists."""
+        return cls(
+            loader=loader or DocumentLoader.bundled(),
+            resolve_key=OfflineKeyResolver(did_documents=did_documents),
+            resolve_status_list=StatusListMap(status_lists),
+            now=now,
+        )
+
+    def verify(self, credential: Any) -> VerificationResult:
+        """Verify a credential (dict, JSON text or bytes).
+
+        Returns a :class:`VerificationResult`; raises :class:`MalformedInputError` when the input
+        cannot be judged (its ``result`` holds the checks run before that).
+        """
+        return self._verify(parse_credential(credential), depth=0)
+
+    # -- the checks, in the order of OB 3.0 §Verification --------------------------------------
+
+    def _verify(self, document: dict[str, Any], *, depth: int) -> VerificationResult:
+        result = VerificationResult(credential=document)
+        try:
+            self._check_shape(document)
+            self._check_contexts(document, result)
+            canonical = self._check_terms(document, result)
+            self._check_schema(document, result)
+            self._check_subject(document, result)
+            self._check_proofs(document, result, canonical)
+            self._check_validity(document, result)
+            self._check_status(document, result, depth=depth)
+            self._check_endorsements(document, result, depth=depth)
+        except MalformedInputError as exc:
+            exc.result = result
+            raise
+        return result
+
+    @staticmethod
+    def _check_shape(document: Mapping[str, Any]) -> None:
+        # VC DM 2.0 §4: a credential has @context, type (with VerifiableCredential), issuer and
+        # credentialSubject.  Missing any of them is malformed input, not a failed check.
+        if "VerifiableCredential" not in types_of(document):
+            raise MalformedInputError(
+                "type must include 'VerifiableCredential'", code="INVALID_TYPE"
+            )
+        issuer_id(document)
+        subject = document.get("credentialSubject")
+        if not isinstance(subject, dict | list) or not subject:
+            raise MalformedInputError(
+                "the credential has no credentialSubject", code="MISSING_SUBJECT"
+            )
+        if len(proofs_of(document)) > MAX_PROOFS:
+            raise MalformedInputError(f"more than {MAX_PROOFS} proofs", code="TOO_MANY_PROOFS")
+
+    def _check_contexts(self, document: Mapping[str, Any], result: VerificationResult) -> None:
+        try:
+            check_contexts(document, loader=self.loader, first=LEGACY_FIRST_CONTEXTS)
+        except MalformedInputError as exc:
+            result.add("contexts", FAILED, exc.message)
+            raise
+        first = document["@context"][0] if isinstance(document["@context"], list) else None
+        if first != LEGACY_FIRST_CONTEXTS[0]:
+            result.warnings.append("VC Data Model 1.1 credential (legacy context)")
+        result.add("contexts", PASSED, "every JSON-LD context is one of the bundled contexts")
+
+    def _check_terms(self, document: Mapping[str, Any], result: VerificationResult) -> str:
+        unsecured = {k: v for k, v in document.items() if k != "proof"}
+        try:
+            canonical = canonicalize(unsecured, loader=self.loader, limits=self.suite.limits)
+        except MalformedInputError as exc:
+            result.add("terms", FAILED, exc.message)
+            raise
+        result.add("terms", PASSED, "every property is defined, so every property is signed")
+        return canonical
+
+    @staticmethod
+    def _check_schema(document: Mapping[str, Any], result: VerificationResult) -> None:
+        kind = schema.schema_for(document)
+        if kind is None:
+            result.add("schema", NOT_APPLICABLE, "not an Open Badges credential")
+            return
+        problems = schema.errors_for(document)
+        if problems:
+            result.add("schema", FAILED, f"does not match the {kind} schema: {problems[0]}")
+        else:
+            result.add("schema", PASSED, f"matches the 1EdTech {kind} JSON Schema")
+
+    @staticmethod
+    def _check_subject(document: Mapping[str, Any], result: VerificationResult) -> None:
+        # OB 3.0 Verification step 1: the subject is identified by `id` and/or `identifier`.
+        if not OB_CREDENTIAL_TYPES.intersection(types_of(document)):
+            result.add("subject", NOT_APPLICABLE, "not an achievement credential")
+            return
+        subjects = document["credentialSubject"]
+        subjects = subjects if isinstance(subjects, list) else [subjects]
+        if all(isinstance(s, dict) and (s.get("id") or s.get("identifier")) for s in subjects):
+            result.add("subject", PASSED, "the recipient is identified by id or identifier")
+        else:
+            result.add(
+                "subject", FAILED, "credentialSubject has neither an id nor an identifier"
+            )
+
+    def _check_proofs(
+        self, document: Mapping[str, Any], result: VerificationResult, canonical: str
+    ) -> None:
+        proofs = proofs_of(document)
+        if not proofs:
+            result.add("proof", FAILED, "the credential has no proof")
+            return
+        issuer = issuer_id(document)
+        key_checks: list[Check] = []
+        issuer_checks: list[Check] = []
+        for index, proof in enumerate(proofs):
+            name = "proof" if index == 0 else f"proof[{index}]"
+            self.suite.check_proof_shape(proof)
+            vm_id = proof["verificationMethod"]
+            try:
+                method = self.resolve_key(vm_id)
+            except CannotDecideError as exc:
+                result.add(name, UNKNOWN, exc.message)
+                key_checks.append(Check("key-status", UNKNOWN, exc.message))
+                issuer_checks.append(Check("issuer", UNKNOWN, exc.message))
+                continue
+            except VerificationFailure as exc:
+                result.add(name, FAILED, f"the verification method cannot be used: {exc.message}")
+                key_checks.append(Check("key-status", FAILED, exc.message))
+                issuer_checks.append(Check("issuer", FAILED, exc.message))
+                continue
+            outcome = self.suite.verify_proof(
+                document, proof, public_key=method.public_key, canonical_document=canonical
+            )
+            status_ = PASSED if outcome.verified else FAILED
+            detail = outcome.detail
+            if outcome.verified:
+                detail, status_ = self._proof_policy(proof, detail)
+            result.add(name, status_, detail)
+            issuer_checks.append(self._issuer_binding(issuer, method, proof))
+            key_checks.append(self._key_status(method, proof))
+        result.checks.append(_worst("issuer", issuer_checks))
+        result.checks.append(_worst("key-status", key_checks))
+
+    def _proof_policy(self, proof: Mapping[str, Any], detail: str) -> tuple[str, str]:
+        if proof.get("proofPurpose") != "assertionMethod":
+            return (
+                f"proofPurpose is {proof.get('proofPurpose')!r}; a credential needs "
+                "'assertionMethod'",
+                FAILED,
+            )
+        if "expires" in proof:
+            expires = parse_datetime(proof["expires"], field="proof.expires")
+            if self.now() > expires:
+                return f"the proof expired on {proof['expires']}", FAILED
+        return detail, PASSED
+
+    @staticmethod
+    def _issuer_binding(issuer: str, method: ResolvedMethod, proof: Mapping[str, Any]) -> Check:
+        # VC DM 2.0 §4.7 / Data Integrity §4.5: the verification method's controller must be the
+        # issuer, and the issuer's DID document must list it under assertionMethod.
+        if method.controller != issuer:
+            return Check(
+                "issuer",
+                FAILED,
+                f"signed with a key controlled by {method.controller}, but the issuer is {issuer}",
+            )
+        if not method.assertion_method:
+            return Check(
+                "issuer",
+                FAILED,
+                f"{method.id} is not listed under {issuer}'s assertionMethod",
+            )
+        return Check("issuer", PASSED, f"the signing key belongs to the issuer {issuer}")
+
+    @staticmethod
+    def _key_status(method: ResolvedMethod, proof: Mapping[str, Any]) -> Check:
+        if method.status == "revoked":
+            return Check("key-status", FAILED, f"the issuer revoked the key {method.id}")
+        if method.status == "retired":
+            if method.retired_at and "created" in proof:
+                created = parse_datetime(proof["created"], field="proof.created")
+                if created > method.retired_at:
+                    return Check(
+                        "key-status",
+                        FAILED,
+                        "the proof was created after its key was retired",
+                    )
+            return Check(
+                "key-status",
+                PASSED,
+                "the key has been rotated out; it still verifies what it signed before",
+            )
+        return Check("key-status", PASSED, "the key is current")
+
+    def _check_validity(self, document: Mapping[str, Any], result: VerificationResult) -> None:
+        # OB 3.0 Verification step 4 / VC DM 2.0 §4.9; VC 1.1 uses issuanceDate/expirationDate.
+        now = self.now()
+        start_field = "validFrom" if "validFrom" in document else "issuanceDate"
+        end_field = "validUntil" if "validUntil" in document else "expirationDate"
+        if start_field in document:
+            start = parse_datetime(document[start_field], field=start_field)
+            if now < start:
+                result.add(
+                    "valid-from", FAILED, f"not valid yet: valid from {document[start_field]}"
+                )
+            else:
+                result.add("valid-from", PASSED, f"valid since {document[start_field]}")
+        else:
+            result.add("valid-from", NOT_APPLICABLE, "no validFrom date")
+        if end_field in document:
+            end = parse_datetime(document[end_field], field=end_field)
+            if start_field in document and end < parse_datetime(
+                document[start_field], field=start_field
+            ):
+                result.add(
+                    "valid-until", FAILED, f"{end_field} is before {start_field}: never valid"
+                )
+            elif now > end:
+                result.add("valid-until", FAILED, f"expired on {document[end_field]}")
+            else:
+                result.add("valid-until", PASSED, f"valid until {document[end_field]}")
+        else:
+            result.add("valid-until", NOT_APPLICABLE, "no expiry date")
+
+    def _check_status(
+        self, document: Mapping[str, Any], result: VerificationResult, *, depth: int
+    ) -> None:
+        raw = document.get("credentialStatus")
+        entries = raw if isinstance(raw, list) else [raw] if raw is not None else []
+        found: dict[str, list[Check]] = {"revocation": [], "suspension": []}
+        for entry in entries:
+            if not isinstance(entry, dict):
+                raise MalformedInputError("credentialStatus entries must be objects")
+            if "1EdTechRevocationList" in types_of(entry):
+                found["revocation"].append(
+                    Check(
+                        "revocation",
+                        UNKNOWN,
+                        "1EdTechRevocationList status cannot be checked offline",
+                    )
+                )
+                continue
+            parsed = status.parse_status_entry(entry)
+            if parsed.purpose not in found:
+                result.warnings.append(f"status purpose {parsed.purpose!r} is not checked")
+                continue
+            found[parsed.purpose].append(self._read_status(document, parsed, depth=depth))
+        for purpose, checks in found.items():
+            if checks:
+                result.checks.append(_worst(purpose, checks))
+            else:
+                result.add(purpose, NOT_APPLICABLE, f"the credential has no {purpose} status")
+
+    def _read_status(
+        self, document: Mapping[str, Any], entry: status.StatusEntry, *, depth: int
+    ) -> Check:
+        name = entry.purpose
+        if self.resolve_status_list is None or depth >= MAX_NESTING:
+            return Check(name, UNKNOWN, "status lists are not checked by this verifier")
+        try:
+            list_credential = dict(self.resolve_status_list(entry.url))
+        except CannotDecideError as exc:
+            return Check(name, UNKNOWN, exc.message)
+        try:
+            list_result = self._verify(list_credential, depth=depth + 1)
+        except MalformedInputError as exc:
+            return Check(name, UNKNOWN, f"the status list {entry.url} is malformed: {exc.message}")
+        if not list_result.verified:
+            return Check(
+                name,
+                UNKNOWN,
+                f"the status list {entry.url} does not verify: {'; '.join(list_result.errors)}",
+            )
+        if issuer_id(list_credential) != issuer_id(document):
+            return Check(name, UNKNOWN, f"the status list {entry.url} has another issuer")
+        try:
+            is_set = status.read_status(entry, list_credential)
+        except CredentialError as exc:
+            return Check(name, UNKNOWN, exc.message)
+        if is_set:
+            word = "revoked" if name == "revocation" else "suspended"
+            return Check(name, FAILED, f"the issuer has {word} this credential")
+        word = "not revoked" if name == "revocation" else "not suspended"
+        return Check(name, PASSED, f"{word} (status list {entry.url})")
+
+    def _check_endorsements(
+        self, document: Mapping[str, Any], result: VerificationResult, *, depth: int
+    ) -> None:
+        # OB 3.0 Verification step 6: verify every embedded EndorsementCredential.
+        endorsements = document.get("endorsement") or []
+        if not isinstance(endorsements, list):
+            endorsements = [endorsements]
+        if not endorsements:
+            result.add("endorsements", NOT_APPLICABLE, "no embedded endorsements")
+            return
+        if depth >= MAX_NESTING:
+            result.add("endorsements", UNKNOWN, "endorsements nested too deeply to check")
+            return
+        failures = []
+        for index, endorsement in enumerate(endorsements):
+            if not isinstance(endorsement, dict) or ENDORSEMENT_TYPE not in types_of(endorsement):
+                failures.append(f"endorsement {index + 1} is not an EndorsementCredential")
+                continue
+            try:
+                inner = self._verify(endorsement, depth=depth + 1)
+            except MalformedInputError as exc:
+                failures.append(f"endorsement {index + 1} is malformed: {exc.message}")
+                continue
+            if not inner.verified:
+                failures.append(f"endorsement {index + 1}: {'; '.join(inner.errors)}")
+        if failures:
+            result.add("endorsements", FAILED, "; ".join(failures))
+        else:
+            result.add("endorsements", PASSED, f"{len(endorsements)} endorsement(s) verified")
+
+
+_SEVERITY = {FAILED: 3, UNKNOWN: 2, PASSED: 1, NOT_APPLICABLE: 0}
+
+
+def _worst(name: str, checks: list[Check]) -> Check:
+    """Combine several checks of one kind (one per proof or status entry) into one."""
+    worst = max(checks, key=lambda c: _SEVERITY[c.status])
+    return Check(name, worst.status, worst.detail)

@@ -1,0 +1,172 @@
+"""Composition root: ``create_app()`` wires configuration, the credential engine, the key store,
+the database and the web blueprints together; ``cli`` is the ``credfolio`` command.
+
+``flask --app wsgi run``, ``gunicorn 'wsgi:create_app()'`` and ``credfolio run`` all work.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from credentials.jsonld import DocumentLoader
+from credentials.verify import OfflineKeyResolver, StatusListMap, Verifier
+from issuer_keys.did import did_web_document, did_web_from_url
+from issuer_keys.encryption import load_key_encryption_secret
+from issuer_keys.store import FileKeyStore, KeyStore
+
+ROOT = Path(__file__).resolve().parent
+
+#: Settings read from ``CREDFOLIO_<NAME>`` environment variables (README, "Configuration").
+ENV_SETTINGS = (
+    "ENV",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "PUBLIC_URL",
+    "ISSUER_DID",
+    "ISSUER_NAME",
+)
+
+
+@dataclass
+class Components:
+    """What the blueprints and CLI commands need, built once per app."""
+
+    loader: DocumentLoader
+    key_store: KeyStore
+    issuer_did: str
+    issuer_name: str
+
+    def did_document(self) -> dict[str, Any]:
+        """The service issuer's DID document: every key that may still verify."""
+        return did_web_document(self.issuer_did, self.key_store.list(self.issuer_did))
+
+    def key_status(self, verification_method: str) -> tuple[str, Any] | None:
+        record = self.key_store.find_by_verification_method(verification_method)
+        if record is None:
+            return None
+        return record.status, record.retired_at
+
+    def verifier(
+        self,
+        *,
+        did_documents: Mapping[str, Mapping[str, Any]] | None = None,
+        status_lists: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> Verifier:
+        """An offline verifier that also knows this service's own DID and key statuses."""
+        documents = {self.issuer_did: self.did_document(), **(did_documents or {})}
+        return Verifier(
+            loader=self.loader,
+            resolve_key=OfflineKeyResolver(did_documents=documents, key_status=self.key_status),
+            resolve_status_list=StatusListMap(status_lists),
+        )
+
+
+def default_issuer_did(public_url: str) -> str:
+    """``did:web`` of the public URL's host (and path), e.g. ``did:web:127.0.0.1%3A5000``."""
+    parts = urlsplit(public_url)
+    return did_web_from_url(f"https://{parts.netloc}{parts.path.rstrip('/')}")
+
+
+def load_config(app: Flask, environ: Mapping[str, str]) -> None:
+    """Defaults, then ``CREDFOLIO_*`` environment variables (the test mapping comes last)."""
+    app.config.from_mapping(
+        CREDFOLIO_ENV="development",
+        CREDFOLIO_PUBLIC_URL="http://127.0.0.1:5000",
+        CREDFOLIO_ISSUER_NAME="Credfolio Demo School",
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'credfolio.sqlite3'}",
+    )
+    for name in ENV_SETTINGS:
+        value = environ.get(f"CREDFOLIO_{name}")
+        if value:
+            app.config[f"CREDFOLIO_{name}"] = value
+    if environ.get("CREDFOLIO_DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = environ["CREDFOLIO_DATABASE_URL"]
+
+
+def _secret_key(app: Flask, *, production: bool) -> str:
+    if app.config.get("CREDFOLIO_SECRET_KEY"):
+        return str(app.config["CREDFOLIO_SECRET_KEY"])
+    if production:
+        raise RuntimeError(
+            "CREDFOLIO_SECRET_KEY must be set in production (a long random string that signs "
+            "session cookies)"
+        )
+    path = Path(app.instance_path) / "flask-secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask application.
+
+    Order: defaults, ``CREDFOLIO_*`` environment variables, then ``test_config``.  Refuses to
+    start in production without the key-encryption secret and the session secret, and when a
+    bundled JSON-LD context does not match its recorded sha256.
+    """
+    instance_path = os.environ.get("CREDFOLIO_INSTANCE_PATH") or str(ROOT / "instance")
+    if test_config and test_config.get("INSTANCE_PATH"):
+        instance_path = str(test_config["INSTANCE_PATH"])
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    load_config(app, os.environ)
+    if test_config:
+        app.config.update(test_config)
+    production = app.config["CREDFOLIO_ENV"] == "production"
+    app.config["SECRET_KEY"] = _secret_key(app, production=production)
+    app.config.setdefault(
+        "CREDFOLIO_ISSUER_DID", default_issuer_did(app.config["CREDFOLIO_PUBLIC_URL"])
+    )
+
+    environ = dict(os.environ)
+    for name in ("CREDFOLIO_KEY_ENCRYPTION_SECRET", "CREDFOLIO_KEY_ENCRYPTION_SECRET_FILE"):
+        if app.config.get(name):
+            environ[name] = str(app.config[name])
+    secret = load_key_encryption_secret(
+        environ=environ, instance_path=Path(app.instance_path), production=production
+    )
+    app.extensions["credfolio"] = Components(
+        loader=DocumentLoader.bundled(),
+        key_store=FileKeyStore(Path(app.instance_path) / "keys", secret=secret),
+        issuer_did=app.config["CREDFOLIO_ISSUER_DID"],
+        issuer_name=app.config["CREDFOLIO_ISSUER_NAME"],
+    )
+
+    from portfolio.db import db
+
+    db.init_app(app)
+
+    from portfolio import api, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+
+    from credentials.cli import register as register_credential_commands
+    from issuer_keys.cli import keys as keys_group
+    from portfolio.cli import register as register_portfolio_commands
+
+    app.cli.add_command(keys_group)
+    register_credential_commands(app.cli)
+    register_portfolio_commands(app.cli)
+    return app
+
+
+@click.group(cls=FlaskGroup, create_app=create_app)
+def cli() -> None:
+    """Credfolio: portfolios of evidence and verifiable Open Badges 3.0 credentials."""
