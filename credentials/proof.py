@@ -99,9 +99,7 @@ class Eddsa2022Suite:
     ``loader`` is passed explicitly (never a global): it is the allow-list of contexts.
     """
 
-    def __init__(
-        self, *, loader: DocumentLoader, limits: rdfc.CanonLimits | None = None
-    ) -> None:
+    def __init__(self, *, loader: DocumentLoader, limits: rdfc.CanonLimits | None = None) -> None:
         self.loader = loader
         self.limits = limits
 

@@ -234,11 +234,11 @@ def parse_nquads(text: str) -> list[Quad]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _pyld_node(node: Any, where: str, *, literal_ok: bool = False) -> IRI | BlankNode | Literal:
+def _pyld_node(node: Any, where: str) -> IRI | BlankNode | Literal:
     if not isinstance(node, Mapping) or not isinstance(node.get("value"), str):
         raise MalformedInputError(f"RDF dataset: {where} is not a term object")
     kind, value = node.get("type"), node["value"]
-    if _SURROGATE.search(value):
+    if not value.isascii() and _SURROGATE.search(value):
         raise MalformedInputError(f"RDF dataset: {where} contains a lone surrogate code point")
     if kind == "IRI":
         return IRI(value)
@@ -246,7 +246,7 @@ def _pyld_node(node: Any, where: str, *, literal_ok: bool = False) -> IRI | Blan
         if not value.startswith("_:"):
             raise MalformedInputError(f"RDF dataset: {where} blank node {value!r} lacks '_:'")
         return BlankNode(value[2:])
-    if kind == "literal" and literal_ok:
+    if kind == "literal":
         language = node.get("language")
         datatype = node.get("datatype") or (RDF_LANGSTRING if language else XSD_STRING)
         if not isinstance(datatype, str) or not (language is None or isinstance(language, str)):
@@ -260,11 +260,31 @@ def from_pyld_dataset(dataset: Mapping[str, Iterable[Mapping[str, Any]]]) -> lis
 
     ``'@default'`` is the default graph; ``'_:x'`` names a blank-node graph.  Raises
     :class:`MalformedInputError` for anything that is not plain RDF (e.g. a blank-node
-    predicate from generalized RDF).
+    predicate from generalized RDF, or a literal subject).
     """
+    # pyld repeats the same IRIs and blank nodes over and over: convert each distinct term once
+    # (which also lets later dict/set look-ups short-circuit on identity).
+    terms: dict[tuple[Any, ...], IRI | BlankNode | Literal] = {}
+
+    def term(triple: Mapping[str, Any], where: str) -> IRI | BlankNode | Literal:
+        node = None
+        try:
+            node = triple.get(where)
+            key = (node["type"], node["value"], node.get("datatype"), node.get("language"))
+            converted = terms.get(key)
+        except (TypeError, KeyError, AttributeError):
+            key, converted = (), None
+        if converted is None:
+            converted = _pyld_node(node, where)
+            if key:
+                terms[key] = converted
+        return converted
+
     quads: list[Quad] = []
     for name, triples in dataset.items():
         graph: GraphName
+        if not isinstance(name, str):
+            raise MalformedInputError("RDF dataset: a graph name is not a string")
         if name == "@default":
             graph = None
         elif name.startswith("_:"):
@@ -272,12 +292,16 @@ def from_pyld_dataset(dataset: Mapping[str, Iterable[Mapping[str, Any]]]) -> lis
         else:
             graph = IRI(name)
         for triple in triples:
-            subject = _pyld_node(triple.get("subject"), "subject")
-            predicate = _pyld_node(triple.get("predicate"), "predicate")
+            subject, predicate, obj = (
+                term(triple, "subject"),
+                term(triple, "predicate"),
+                term(triple, "object"),
+            )
+            if type(subject) is Literal:
+                raise MalformedInputError("RDF dataset: a subject is a literal")
             if type(predicate) is not IRI:
                 raise MalformedInputError("RDF dataset: a predicate is not an IRI")
-            obj = _pyld_node(triple.get("object"), "object", literal_ok=True)
-            quads.append(Quad(subject, predicate, obj, graph))  # type: ignore[arg-type]
+            quads.append(Quad(subject, predicate, obj, graph))
     return quads
 
 

@@ -70,16 +70,12 @@ class VerificationResult:
 
     @property
     def verified(self) -> bool:
-        proofs_passed = any(
-            c.name.startswith("proof") and c.status == PASSED for c in self.checks
-        )
+        proofs_passed = any(c.name.startswith("proof") and c.status == PASSED for c in self.checks)
         return proofs_passed and all(c.status in (PASSED, NOT_APPLICABLE) for c in self.checks)
 
     @property
     def errors(self) -> list[str]:
-        return [
-            f"{c.name}: {c.detail}" for c in self.checks if c.status in (FAILED, UNKNOWN)
-        ]
+        return [f"{c.name}: {c.detail}" for c in self.checks if c.status in (FAILED, UNKNOWN)]
 
     def check(self, name: str) -> Check | None:
         """The check with that name, if it ran."""
@@ -221,6 +217,24 @@ def types_of(node: Mapping[str, Any]) -> list[str]:
     return [v for v in values if isinstance(v, str)]
 
 
+def schema_views(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The document in the shapes the 1EdTech JSON Schema can judge.
+
+    The schema only knows the "expanded" JSON shape; OB 3.0 §Serialization ("compacted document
+    form") also permits single values for ``type``, ``proof``, ``credentialSchema`` and
+    ``termsOfUse``, and VC DM 2.0 §4.10 allows several ``credentialStatus`` entries where the schema
+    allows one object.  Each status entry is judged in its own view.
+    """
+    view = dict(document)
+    for name in ("type", "proof", "credentialSchema", "termsOfUse"):
+        if name in view and not isinstance(view[name], list):
+            view[name] = [view[name]]
+    statuses = view.get("credentialStatus")
+    if isinstance(statuses, list) and statuses:
+        return [{**view, "credentialStatus": entry} for entry in statuses]
+    return [view]
+
+
 def issuer_id(credential: Mapping[str, Any]) -> str:
     """The issuer's id (``issuer`` may be a URL or a Profile object)."""
     issuer = credential.get("issuer")
@@ -336,11 +350,22 @@ class Verifier:
 
     @staticmethod
     def _check_schema(document: Mapping[str, Any], result: VerificationResult) -> None:
-        kind = schema.schema_for(document)
+        try:
+            kind = schema.schema_for(document)
+        except CredentialError as exc:
+            result.add("schema", FAILED, exc.message)
+            return
         if kind is None:
             result.add("schema", NOT_APPLICABLE, "not an Open Badges credential")
             return
-        problems = schema.errors_for(document)
+        if "validFrom" not in document and "issuanceDate" in document:
+            result.add(
+                "schema",
+                NOT_APPLICABLE,
+                "the 1EdTech JSON Schema describes VC Data Model 2.0 credentials only",
+            )
+            return
+        problems = [p for view in schema_views(document) for p in schema.errors_for(view, kind)]
         if problems:
             result.add("schema", FAILED, f"does not match the {kind} schema: {problems[0]}")
         else:
@@ -357,9 +382,7 @@ class Verifier:
         if all(isinstance(s, dict) and (s.get("id") or s.get("identifier")) for s in subjects):
             result.add("subject", PASSED, "the recipient is identified by id or identifier")
         else:
-            result.add(
-                "subject", FAILED, "credentialSubject has neither an id nor an identifier"
-            )
+            result.add("subject", FAILED, "credentialSubject has neither an id nor an identifier")
 
     def _check_proofs(
         self, document: Mapping[str, Any], result: VerificationResult, canonical: str

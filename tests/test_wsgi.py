@@ -69,7 +69,9 @@ def test_a_tampered_bundled_context_stops_start_up(tmp_path, monkeypatch):
     target.write_text(target.read_text().replace('"name"', '"nane"', 1))
     monkeypatch.setenv("CREDFOLIO_CONTEXTS_DIR", str(contexts))
     with pytest.raises(RuntimeError, match="sha256"):
-        create_app({"INSTANCE_PATH": str(tmp_path / "i"), "CREDFOLIO_KEY_ENCRYPTION_SECRET": TEST_KEK})
+        create_app(
+            {"INSTANCE_PATH": str(tmp_path / "i"), "CREDFOLIO_KEY_ENCRYPTION_SECRET": TEST_KEK}
+        )
 
 
 def test_the_did_document_lists_the_issuer_keys(app, client, runner):

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from credentials.errors import DataLossError, MalformedInputError, UnsupportedProofError
+from credentials.errors import DataLossError, MalformedInputError
 from credentials.jsonld import DocumentLoader
 from credentials.proof import Eddsa2022Suite, proofs_of
 from issuer_keys.multikey import decode_public_key, decode_secret_key

@@ -239,6 +239,14 @@ def test_pyld_named_graphs_keep_their_names() -> None:
             },
             id="literal-subject",
         ),
+        pytest.param(
+            {
+                "subject": {"type": "IRI", "value": "urn:ex:s"},
+                "predicate": {"type": "IRI", "value": "urn:ex:p"},
+                "object": {"type": "literal", "value": "\ud800", "datatype": XSD_STRING},
+            },
+            id="lone-surrogate",
+        ),
     ],
 )
 def test_pyld_dataset_that_is_not_plain_rdf_is_malformed(triple: dict[str, Any]) -> None:

@@ -176,7 +176,7 @@ def test_input_that_is_not_a_json_object_is_malformed(verifier, data, error, cod
 def test_a_context_outside_the_allow_list_is_malformed_and_never_fetched(verifier):
     document = load_json("tampered/valid.json")
     document["@context"].append("https://evil.example/context.jsonld")
-    with pytest.raises(ContextNotAllowedError, match="evil.example") as info:
+    with pytest.raises(ContextNotAllowedError, match=r"evil\.example") as info:
         verifier.verify(document)
     # The partial result names the check that refused it.
     assert info.value.result.check("contexts").status == FAILED
@@ -223,11 +223,18 @@ def test_a_poison_graph_is_refused_quickly(verifier):
         verifier.verify(document)
 
 
-def test_every_signed_ob3_example_proof_verifies_against_the_demo_key():
+SIGNED_EXAMPLES = sorted((ASSETS / "ob3" / "signed-examples").glob("*.signed.json"))
+# fullOpenBadge.signed.json in the shared reference material does not verify: its proofValue does
+# not match the document.  The Digital Bazaar stack agrees ("Invalid signature"; see
+# tests/interop/test_peer.py::test_credfolio_and_the_peer_agree_on_the_signed_examples).
+BROKEN_SIGNED_EXAMPLES = {"fullOpenBadge.signed.json"}
+
+
+@pytest.mark.parametrize("path", SIGNED_EXAMPLES, ids=lambda p: p.name)
+def test_signed_ob3_examples_verify_against_the_demo_key(path):
     # These examples keep the example issuer while signed with a demo did:key, so the issuer
     # binding fails (as in the peer harness, only the proof verifies).
-    verifier = Verifier.offline(now=lambda: NOW)
-    for path in sorted((ASSETS / "ob3" / "signed-examples").glob("*.signed.json")):
-        result = verifier.verify(json.loads(path.read_text()))
-        assert result.check("proof").status == PASSED, path.name
-        assert result.check("issuer").status == FAILED, path.name
+    result = Verifier.offline(now=lambda: NOW).verify(json.loads(path.read_text()))
+    expected = FAILED if path.name in BROKEN_SIGNED_EXAMPLES else PASSED
+    assert result.check("proof").status == expected
+    assert result.check("issuer").status == FAILED
