@@ -15,6 +15,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from issuer_keys.errors import IssuerKeyError, KeyNotFoundError
+
 from . import baking
 from .errors import CredentialError, MalformedInputError
 from .proof import Eddsa2022Suite, parse_datetime
@@ -106,6 +108,11 @@ def sign_command(file: str, out: str | None, set_issuer: bool, created: str | No
     except CredentialError as exc:
         click.echo(f"Error ({exc.code}): {exc.message}", err=True)
         sys.exit(EXIT_MALFORMED)
+    except IssuerKeyError as exc:
+        click.echo(f"Error ({exc.code}): {exc.message}", err=True)
+        if isinstance(exc, KeyNotFoundError):
+            click.echo("Create the issuer's signing key with: credfolio keys create", err=True)
+        sys.exit(1)
     _write_output((json.dumps(signed, indent=2, ensure_ascii=False) + "\n").encode(), out)
     click.echo(f"Signed with key {record.key_id} as {components.issuer_did}", err=True)
 
