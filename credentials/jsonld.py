@@ -97,8 +97,15 @@ class DocumentLoader:
             document = self._documents[url]
         except KeyError:
             raise ContextNotAllowedError(url) from None
-        # pyld may mutate what it is given; hand out a copy of the pristine document.
-        return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(document)}
+        # pyld may mutate what it is given; hand out a copy of the pristine document.  The
+        # "static" tag lets pyld keep the *processed* context in its shared cache: bundled
+        # contexts never change, so each is fetched and processed once per process.
+        return {
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": copy.deepcopy(document),
+            "tag": "static",
+        }
 
 
 def context_urls(document: Mapping[str, Any]) -> list[Any]:
