@@ -23,12 +23,22 @@ def test_environment_variables_configure_the_app(tmp_path, monkeypatch):
     monkeypatch.setenv("CREDFOLIO_PUBLIC_URL", "https://badges.riverside.example:8443")
     monkeypatch.setenv("CREDFOLIO_KEY_ENCRYPTION_SECRET", TEST_KEK)
     monkeypatch.setenv("CREDFOLIO_INSTANCE_PATH", str(tmp_path / "inst"))
+    monkeypatch.delenv("CREDFOLIO_DATABASE_URL", raising=False)
     app = create_app()
     assert app.config["CREDFOLIO_ISSUER_NAME"] == "Riverside Academy"
     assert app.config["CREDFOLIO_ISSUER_DID"] == "did:web:badges.riverside.example%3A8443"
     assert app.instance_path == str(tmp_path / "inst")
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert str(tmp_path / "inst") in app.config["SQLALCHEMY_DATABASE_URI"]
+
+
+def test_the_database_url_comes_from_the_environment(tmp_path, monkeypatch):
+    url = "postgresql+psycopg://credfolio@db.internal:5432/credfolio"
+    monkeypatch.setenv("CREDFOLIO_DATABASE_URL", url)
+    app = create_app(
+        {"INSTANCE_PATH": str(tmp_path), "CREDFOLIO_KEY_ENCRYPTION_SECRET": TEST_KEK}
+    )
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == url
 
 
 def test_the_database_answers(app):
