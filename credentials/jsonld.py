@@ -11,11 +11,14 @@ import copy
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from cachetools import LRUCache
 from pyld import jsonld
+from pyld.context_resolver import ContextResolver
 
 from . import rdfc
 from .errors import ContextNotAllowedError, DataLossError, MalformedInputError
@@ -46,6 +49,16 @@ class DocumentLoader:
 
     def __init__(self, documents: Mapping[str, Any]) -> None:
         self._documents = dict(documents)
+        # pyld's cache of resolved contexts, per loader (pyld's default is process-wide and keyed
+        # by URL alone: a context cached through one loader would then bypass another loader's
+        # allow-list).
+        self.resolved_cache: _LockedLRU = _LockedLRU(maxsize=512)
+        # Processed (active) contexts, memoized by what they were computed from; see
+        # _CachingProcessor.  Only immutable inputs are memoized: URL strings and objects from
+        # the documents this loader handed out, which it keeps alive (so ids are never reused).
+        self.processed_cache: _LockedLRU = _LockedLRU(maxsize=4096)
+        self._owned: dict[int, Any] = {}
+        self._owned_lock = threading.Lock()
 
     @classmethod
     def from_index(cls, index_path: Path) -> DocumentLoader:
@@ -97,15 +110,31 @@ class DocumentLoader:
             document = self._documents[url]
         except KeyError:
             raise ContextNotAllowedError(url) from None
-        # pyld may mutate what it is given; hand out a copy of the pristine document.  The
-        # "static" tag lets pyld keep the *processed* context in its shared cache: bundled
-        # contexts never change, so each is fetched and processed once per process.
-        return {
-            "contextUrl": None,
-            "documentUrl": url,
-            "document": copy.deepcopy(document),
-            "tag": "static",
-        }
+        # Hand out a copy of the pristine document, and remember every object in it as ours.
+        # The "static" tag lets pyld keep the resolved context in its cache: bundled contexts
+        # never change, so each is fetched and processed once per loader.
+        handed_out = copy.deepcopy(document)
+        with self._owned_lock:
+            _register(handed_out, self._owned)
+        return {"contextUrl": None, "documentUrl": url, "document": handed_out, "tag": "static"}
+
+    def context_key(self, context: Any) -> Hashable | None:
+        """A memo key for a local context, or ``None`` when it must not be memoized.
+
+        URL strings are keys by value; objects only when this loader handed them out (they are
+        never mutated and stay alive, so their identity is a safe key).  Contexts written in the
+        caller's own document are never memoized: the caller could change them between calls.
+        """
+        if isinstance(context, str):
+            return context
+        if isinstance(context, list):
+            parts = [self.context_key(item) for item in context]
+            return None if any(p is None for p in parts) else ("list", *parts)
+        if context is None:
+            return ("null",)
+        if isinstance(context, dict) and self._owned.get(id(context)) is context:
+            return ("owned", id(context))
+        return None
 
 
 def context_urls(document: Mapping[str, Any]) -> list[Any]:
@@ -174,9 +203,10 @@ def to_quads(document: Mapping[str, Any], *, loader: DocumentLoader) -> list[rdf
     against a made-up base), and :class:`MalformedInputError` for invalid JSON-LD.
     """
     dropped: list[str | None] = []
-    processor = jsonld.JsonLdProcessor(on_property_dropped=dropped.append)
+    processor = _CachingProcessor(loader, on_property_dropped=dropped.append)
     options = {
         "documentLoader": loader,
+        "contextResolver": ContextResolver(loader.resolved_cache, loader),
         "base": _RELATIVE_BASE,
         "produceGeneralizedRdf": False,
     }
@@ -196,6 +226,96 @@ def to_quads(document: Mapping[str, Any], *, loader: DocumentLoader) -> list[rdf
     quads = rdfc.from_pyld_dataset(dataset)
     _refuse_relative_iris(quads)
     return quads
+
+
+class _LockedLRU(LRUCache):  # type: ignore[type-arg]
+    """An LRU cache safe to share between threads (the development server is threaded)."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__(maxsize=maxsize)
+        self._lock = threading.RLock()
+
+    def __getitem__(self, key: Any) -> Any:
+        with self._lock:
+            return super().__getitem__(key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        with self._lock:
+            super().__setitem__(key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        with self._lock:
+            super().__delitem__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        with self._lock:
+            return super().get(key, default)
+
+
+def _register(node: Any, owned: dict[int, Any]) -> None:
+    if isinstance(node, dict):
+        owned[id(node)] = node
+        for value in node.values():
+            _register(value, owned)
+    elif isinstance(node, list):
+        owned[id(node)] = node
+        for value in node:
+            _register(value, owned)
+
+
+class _CachingProcessor(jsonld.JsonLdProcessor):
+    """pyld's processor with processed contexts memoized across calls.
+
+    pyld caches a processed context under the uuid of the active context it was processed
+    against, but type-scoped contexts (Open Badges defines one per type) are processed against a
+    fresh clone each time, so they miss its cache and are rebuilt for every node of every
+    document — half the time of signing.  The processed contexts pyld returns are frozen, so the
+    same result can be shared whenever the inputs are the same: the same active context (its
+    uuid), the same immutable local context and the same flags.  Calls made while a context is
+    itself being defined (``cycles`` given) are not memoized, as pyld's own cache comment warns.
+    Tests compare the output with plain pyld on every vector and example.
+    """
+
+    def __init__(self, loader: DocumentLoader, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._loader = loader
+
+    def _process_context(  # type: ignore[override]
+        self,
+        active_ctx: Any,
+        local_ctx: Any,
+        options: Any,
+        override_protected: bool = False,
+        propagate: bool = True,
+        validate_scoped: bool = True,
+        cycles: Any = None,
+    ) -> Any:
+        context_key = None if cycles is not None else self._loader.context_key(local_ctx)
+        uuid_ = active_ctx.get("_uuid") if context_key is not None else None
+        if uuid_ is None:
+            return super()._process_context(
+                active_ctx,
+                local_ctx,
+                options,
+                override_protected=override_protected,
+                propagate=propagate,
+                validate_scoped=validate_scoped,
+                cycles=cycles,
+            )
+        key = (uuid_, context_key, override_protected, propagate, validate_scoped)
+        cache = self._loader.processed_cache
+        processed = cache.get(key)
+        if processed is None:
+            processed = super()._process_context(
+                active_ctx,
+                local_ctx,
+                options,
+                override_protected=override_protected,
+                propagate=propagate,
+                validate_scoped=validate_scoped,
+            )
+            cache[key] = processed
+        return processed
 
 
 def canonicalize(

@@ -35,9 +35,7 @@ def test_environment_variables_configure_the_app(tmp_path, monkeypatch):
 def test_the_database_url_comes_from_the_environment(tmp_path, monkeypatch):
     url = "postgresql+psycopg://credfolio@db.internal:5432/credfolio"
     monkeypatch.setenv("CREDFOLIO_DATABASE_URL", url)
-    app = create_app(
-        {"INSTANCE_PATH": str(tmp_path), "CREDFOLIO_KEY_ENCRYPTION_SECRET": TEST_KEK}
-    )
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "CREDFOLIO_KEY_ENCRYPTION_SECRET": TEST_KEK})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == url
 
 

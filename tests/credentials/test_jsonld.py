@@ -153,3 +153,52 @@ def test_canonical_nquads_equal_pyld_reference(loader, path):
         {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader},
     )
     assert ours == reference
+
+
+def test_memoized_context_processing_matches_pyld_in_any_order():
+    """Processed contexts are memoized per loader; interleaving documents that share and do not
+    share type-scoped contexts must never change any output."""
+    loader = DocumentLoader.bundled()
+    documents = []
+    for path in REFERENCE_DOCUMENTS[:-2]:
+        document = json.loads(path.read_text())
+        document.pop("proof", None)
+        documents.append(document)
+    references = [
+        pyld_jsonld.normalize(
+            d,
+            {
+                "algorithm": "URDNA2015",
+                "format": "application/n-quads",
+                "documentLoader": DocumentLoader.bundled(),
+            },
+        )
+        for d in documents
+    ]
+    for order in (documents, list(reversed(documents)), documents):
+        for document in order:
+            assert canonicalize(document, loader=loader) == references[documents.index(document)]
+
+
+def test_contexts_written_in_the_document_itself_are_never_memoized():
+    loader = DocumentLoader.bundled()
+    document = {
+        "@context": [VC_V2_CONTEXT, {"colour": "https://example.com/vocab#colour"}],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:issuer",
+        "credentialSubject": {"id": "did:example:s", "colour": "green"},
+    }
+    first = canonicalize(document, loader=loader)
+    document["@context"][1]["colour"] = "https://example.com/vocab#hue"
+    second = canonicalize(document, loader=loader)
+    assert "vocab#colour" in first and "vocab#hue" in second
+
+
+def test_a_context_cached_by_one_loader_is_not_served_by_another():
+    extended = DocumentLoader.bundled().extend(
+        DocumentLoader.from_index(ASSETS / "contexts" / "index.json")
+    )
+    document = load_json("vectors/employmentAuth.json")
+    assert canonicalize(document, loader=extended)
+    with pytest.raises(ContextNotAllowedError, match="citizenship"):
+        canonicalize(document, loader=DocumentLoader.bundled())
