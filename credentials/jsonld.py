@@ -290,10 +290,8 @@ class _CachingProcessor(jsonld.JsonLdProcessor):
         validate_scoped: bool = True,
         cycles: Any = None,
     ) -> Any:
-        context_key = None if cycles is not None else self._loader.context_key(local_ctx)
-        uuid_ = active_ctx.get("_uuid") if context_key is not None else None
-        if uuid_ is None:
-            return super()._process_context(
+        def process() -> Any:
+            return super(_CachingProcessor, self)._process_context(
                 active_ctx,
                 local_ctx,
                 options,
@@ -302,19 +300,16 @@ class _CachingProcessor(jsonld.JsonLdProcessor):
                 validate_scoped=validate_scoped,
                 cycles=cycles,
             )
+
+        context_key = None if cycles is not None else self._loader.context_key(local_ctx)
+        uuid_ = active_ctx.get("_uuid") if context_key is not None else None
+        if uuid_ is None:
+            return process()
         key = (uuid_, context_key, override_protected, propagate, validate_scoped)
         cache = self._loader.processed_cache
         processed = cache.get(key)
         if processed is None:
-            processed = super()._process_context(
-                active_ctx,
-                local_ctx,
-                options,
-                override_protected=override_protected,
-                propagate=propagate,
-                validate_scoped=validate_scoped,
-            )
-            cache[key] = processed
+            processed = cache[key] = process()
         return processed
 
 
