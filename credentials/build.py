@@ -561,44 +561,46 @@ class EndorsementSubject(_Node):
 # --- credentials ----------------------------------------------------------------------------
 
 
-def _status_entry(value: Sequence[Mapping[str, Any]] | Mapping[str, Any] | None) -> Any:
-    """The ``credentialStatus`` object, or None.
+def _status_entries(value: Sequence[Mapping[str, Any]] | Mapping[str, Any] | None) -> Any:
+    """``credentialStatus``: one entry as an object, several as a list, or None.
 
-    OB 3.0 gives AchievementCredential.credentialStatus multiplicity 0..1 and the 1EdTech
-    schema requires a single object, so a list must hold exactly one entry.
+    OB 3.0 gives AchievementCredential.credentialStatus multiplicity 0..1 and the 1EdTech schema
+    requires a single object; VC DM 2.0 §4.10 allows several (e.g. revocation and suspension).
+    One entry keeps the document strictly schema-valid; with several, each entry is validated
+    on its own (see :func:`credentials.schema.compacted_views`).
     """
     if value is None:
         return None
-    entries = [value] if isinstance(value, Mapping) else list(value)
+    if isinstance(value, Mapping):
+        return _status_entry(value, "credential_status")
+    entries = list(value)
     if not entries:
         return None
-    if len(entries) > 1:
-        raise _fail(
-            "credential_status",
-            f"has {len(entries)} entries; OB 3.0 allows one (the 1EdTech schema requires a "
-            "single credentialStatus object)",
-        )
-    entry = entries[0]
+    checked = [_status_entry(entry, f"credential_status[{i}]") for i, entry in enumerate(entries)]
+    return checked[0] if len(checked) == 1 else checked
+
+
+def _status_entry(entry: Any, where: str) -> dict[str, Any]:
     if not isinstance(entry, Mapping):
-        raise _fail("credential_status", "must be a dict")
+        raise _fail(where, "must be a dict")
     kind = entry.get("type")
     if kind not in _STATUS_TERMS:
-        raise _fail("credential_status.type", f"must be one of {sorted(_STATUS_TERMS)}")
+        raise _fail(f"{where}.type", f"must be one of {sorted(_STATUS_TERMS)}")
     unknown = sorted(set(entry) - _STATUS_TERMS[kind])
     if unknown:
         raise _fail(
-            "credential_status",
+            where,
             f"has {unknown}, which the contexts do not define for {kind} (unsigned data)",
         )
-    _check_uri("credential_status.id", entry.get("id"))
+    _check_uri(f"{where}.id", entry.get("id"))
     if kind == "BitstringStatusListEntry":
-        _require("credential_status.statusPurpose", entry.get("statusPurpose"))
+        _require(f"{where}.statusPurpose", entry.get("statusPurpose"))
         index = entry.get("statusListIndex")
         # Bitstring Status List §2.1: an integer >= 0 expressed as a base-10 string.
         if not isinstance(index, str) or not index.isascii() or not index.isdigit():
-            raise _fail("credential_status.statusListIndex", "must be a base-10 string, e.g. '94'")
+            raise _fail(f"{where}.statusListIndex", "must be a base-10 string, e.g. '94'")
         _check_uri(
-            "credential_status.statusListCredential",
+            f"{where}.statusListCredential",
             entry.get("statusListCredential"),
             schemes=_WEB,
         )
@@ -662,7 +664,7 @@ def _credential(
         document["awardedDate"] = timestamp(awarded_date, where="awarded_date")
     document.update({key: value for key, value in body.items() if not _is_empty(value)})
     document["credentialSubject"] = subject.to_json()
-    status = _status_entry(credential_status)
+    status = _status_entries(credential_status)
     if status is not None:
         document["credentialStatus"] = status
     if credential_schema:
@@ -674,7 +676,7 @@ def _credential(
     # fullOpenBadge example); add it whenever one is used, or JSON-LD would drop the type.
     if _uses_extension_types({k: v for k, v in document.items() if k != "@context"}):
         document["@context"].append(OB_EXTENSIONS_CONTEXT)
-    schema.validate(document, kind)
+    schema.validate(document, kind, allow_compacted=isinstance(status, list))
     return document
 
 

@@ -246,8 +246,31 @@ def _describe(error: ValidationError) -> str:
     return f"{_json_path(parts)}: {message}"
 
 
-def errors_for(document: object, kind: str | None = None) -> list[str]:
+def compacted_views(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The document in the shapes the 1EdTech JSON Schema can judge.
+
+    The schema only knows the "expanded" JSON shape; OB 3.0 §Serialization ("compacted document
+    form") also permits single values for ``type``, ``proof``, ``credentialSchema`` and
+    ``termsOfUse``, and VC DM 2.0 §4.10 allows several ``credentialStatus`` entries where the
+    schema allows one object.  Each status entry is judged in a view of its own.
+    """
+    view = dict(document)
+    for name in ("type", "proof", "credentialSchema", "termsOfUse"):
+        if name in view and not isinstance(view[name], list):
+            view[name] = [view[name]]
+    statuses = view.get("credentialStatus")
+    if isinstance(statuses, list) and statuses:
+        return [{**view, "credentialStatus": entry} for entry in statuses]
+    return [view]
+
+
+def errors_for(
+    document: object, kind: str | None = None, *, allow_compacted: bool = False
+) -> list[str]:
     """Every schema problem in ``document``, each as ``"<json path>: <message>"``, sorted by path.
+
+    ``allow_compacted`` judges the document through :func:`compacted_views` (what a verifier
+    accepts); without it the document must have exactly the schema's shape (what we issue).
 
     Returns:
         An empty list when the document is valid.
@@ -257,14 +280,22 @@ def errors_for(document: object, kind: str | None = None) -> list[str]:
             ``type``.
     """
     validator = _validator(_resolve_kind(document, kind))
-    errors = sorted(
-        validator.iter_errors(document),
-        key=lambda e: ([str(p) for p in e.absolute_path], e.message),
+    views = (
+        compacted_views(document)
+        if allow_compacted and isinstance(document, Mapping)
+        else [document]
     )
-    return [_describe(error) for error in errors]
+    problems: list[str] = []
+    for view in views:
+        errors = sorted(
+            validator.iter_errors(view),
+            key=lambda e: ([str(p) for p in e.absolute_path], e.message),
+        )
+        problems.extend(_describe(error) for error in errors if _describe(error) not in problems)
+    return problems
 
 
-def validate(document: object, kind: str | None = None) -> None:
+def validate(document: object, kind: str | None = None, *, allow_compacted: bool = False) -> None:
     """Validate ``document`` against the bundled schema for ``kind`` (inferred from ``type``).
 
     Raises:
@@ -273,7 +304,7 @@ def validate(document: object, kind: str | None = None) -> None:
             unknown or cannot be inferred.
     """
     resolved = _resolve_kind(document, kind)
-    problems = errors_for(document, resolved)
+    problems = errors_for(document, resolved, allow_compacted=allow_compacted)
     if not problems:
         return
     shown = "; ".join(problems[:MESSAGE_ERRORS])

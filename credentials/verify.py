@@ -217,24 +217,6 @@ def types_of(node: Mapping[str, Any]) -> list[str]:
     return [v for v in values if isinstance(v, str)]
 
 
-def schema_views(document: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The document in the shapes the 1EdTech JSON Schema can judge.
-
-    The schema only knows the "expanded" JSON shape; OB 3.0 §Serialization ("compacted document
-    form") also permits single values for ``type``, ``proof``, ``credentialSchema`` and
-    ``termsOfUse``, and VC DM 2.0 §4.10 allows several ``credentialStatus`` entries where the schema
-    allows one object.  Each status entry is judged in its own view.
-    """
-    view = dict(document)
-    for name in ("type", "proof", "credentialSchema", "termsOfUse"):
-        if name in view and not isinstance(view[name], list):
-            view[name] = [view[name]]
-    statuses = view.get("credentialStatus")
-    if isinstance(statuses, list) and statuses:
-        return [{**view, "credentialStatus": entry} for entry in statuses]
-    return [view]
-
-
 def issuer_id(credential: Mapping[str, Any]) -> str:
     """The issuer's id (``issuer`` may be a URL or a Profile object)."""
     issuer = credential.get("issuer")
@@ -365,7 +347,7 @@ class Verifier:
                 "the 1EdTech JSON Schema describes VC Data Model 2.0 credentials only",
             )
             return
-        problems = [p for view in schema_views(document) for p in schema.errors_for(view, kind)]
+        problems = schema.errors_for(document, kind, allow_compacted=True)
         if problems:
             result.add("schema", FAILED, f"does not match the {kind} schema: {problems[0]}")
         else:
