@@ -17,14 +17,16 @@ from urllib.parse import urlsplit
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
+from flask_migrate import Migrate
 
 from credentials.jsonld import DocumentLoader
-from credentials.verify import OfflineKeyResolver, StatusListMap, Verifier
+from credentials.verify import Verifier
 from issuer_keys.did import did_web_document, did_web_from_url
 from issuer_keys.encryption import load_key_encryption_secret
-from issuer_keys.store import FileKeyStore, KeyStore
+from issuer_keys.store import KeyStore
 
 ROOT = Path(__file__).resolve().parent
+MIGRATIONS = ROOT / "portfolio" / "migrations"
 
 #: Settings read from ``CREDFOLIO_<NAME>`` environment variables (README, "Configuration").
 ENV_SETTINGS = (
@@ -50,25 +52,17 @@ class Components:
         """The service issuer's DID document: every key that may still verify."""
         return did_web_document(self.issuer_did, self.key_store.list(self.issuer_did))
 
-    def key_status(self, verification_method: str) -> tuple[str, Any] | None:
-        record = self.key_store.find_by_verification_method(verification_method)
-        if record is None:
-            return None
-        return record.status, record.retired_at
-
     def verifier(
         self,
         *,
         did_documents: Mapping[str, Mapping[str, Any]] | None = None,
         status_lists: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> Verifier:
-        """An offline verifier that also knows this service's own DID and key statuses."""
-        documents = {self.issuer_did: self.did_document(), **(did_documents or {})}
-        return Verifier(
-            loader=self.loader,
-            resolve_key=OfflineKeyResolver(did_documents=documents, key_status=self.key_status),
-            resolve_status_list=StatusListMap(status_lists),
-        )
+        """The service's verifier: our issuers and status lists from the database, did:key
+        offline, plus documents at hand.  Needs an application context."""
+        from portfolio.services import service_verifier
+
+        return service_verifier(did_documents=did_documents, status_lists=status_lists)
 
 
 def default_issuer_did(public_url: str) -> str:
@@ -141,16 +135,20 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     secret = load_key_encryption_secret(
         environ=environ, instance_path=Path(app.instance_path), production=production
     )
+    from portfolio.keystore import SqlKeyStore
+
     app.extensions["credfolio"] = Components(
         loader=DocumentLoader.bundled(),
-        key_store=FileKeyStore(Path(app.instance_path) / "keys", secret=secret),
+        key_store=SqlKeyStore(secret=secret),
         issuer_did=app.config["CREDFOLIO_ISSUER_DID"],
         issuer_name=app.config["CREDFOLIO_ISSUER_NAME"],
     )
 
+    from portfolio import models  # noqa: F401  (registers the tables on the metadata)
     from portfolio.db import db
 
     db.init_app(app)
+    Migrate(app, db, directory=str(MIGRATIONS), render_as_batch=True)
 
     from portfolio import api, views
 

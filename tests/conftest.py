@@ -66,3 +66,26 @@ def client(app: Any) -> Any:
 @pytest.fixture
 def runner(app: Any) -> Any:
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def issuer(app: Any) -> Iterator[Any]:
+    """The service's default issuer with an active signing key (inside an app context)."""
+    from portfolio import services
+
+    with app.app_context():
+        issuer = services.default_issuer()
+        app.extensions["credfolio"].key_store.create(issuer.did)
+        yield issuer
+
+
+UNSIGNED_BADGE = "ob3/examples/basicOpenBadgeCredential.json"
+
+
+def unsigned_badge(**changes: Any) -> dict[str, Any]:
+    """The basic OB 3.0 example without issuer and proof, ready to be issued by the service."""
+    document = load_json(UNSIGNED_BADGE)
+    for name in ("proof", "issuer", "id", "credentialStatus"):
+        document.pop(name, None)
+    document.update(changes)
+    return document

@@ -144,6 +144,8 @@ def test_the_console_script_runs_without_flask_app(tmp_path):
         **os.environ,
         "CREDFOLIO_INSTANCE_PATH": str(tmp_path),
         "CREDFOLIO_KEY_ENCRYPTION_SECRET": TEST_KEK,
+        # Its own embedded database: this test must not migrate the shared PostgreSQL one.
+        "CREDFOLIO_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
     }
     env.pop("FLASK_APP", None)
     help_text = subprocess.run(
@@ -151,6 +153,10 @@ def test_the_console_script_runs_without_flask_app(tmp_path):
     ).stdout
     for command in ("run", "keys", "sign", "verify", "bake", "unbake"):
         assert command in help_text
+    migrated = subprocess.run(
+        [script, "init-db"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert migrated.returncode == 0, migrated.stderr
     created = subprocess.run(
         [script, "keys", "create"], capture_output=True, text=True, env=env, timeout=60
     )

@@ -1,0 +1,191 @@
+"""``SqlKeyStore``: the issuer keys in the database, so that every app server shares them.
+
+Implements :class:`issuer_keys.store.KeyStore`.  Secret keys are stored only encrypted with the
+key-encryption secret (which never touches the database); decrypted keys are cached in this
+process's memory only.  A partial unique index allows one active key per controller.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from issuer_keys.encryption import (
+    EncryptedSecret,
+    KeyEncryptionSecret,
+    decrypt_secret,
+    encrypt_secret,
+)
+from issuer_keys.errors import IssuerKeyError, KeyEncryptionError, KeyNotFoundError
+from issuer_keys.keys import IssuerKey, verification_method_id
+from issuer_keys.store import KeyRecord, KeyStore
+
+from .db import db
+from .models import IssuerKeyRow
+
+_MAX_REASON = 500
+
+
+def _record(row: IssuerKeyRow) -> KeyRecord:
+    return KeyRecord(
+        key_id=row.key_id,
+        controller=row.controller,
+        public_key_multibase=row.public_key_multibase,
+        status=row.status,  # type: ignore[arg-type]
+        created=_aware(row.created),
+        retired_at=_aware(row.retired_at) if row.retired_at else None,
+        revoked_at=_aware(row.revoked_at) if row.revoked_at else None,
+        revocation_reason=row.revocation_reason,
+        encrypted_secret=EncryptedSecret.from_dict(row.encrypted_secret),
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes for timezone-aware columns; they were stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class SqlKeyStore(KeyStore):
+    """Issuer keys in the ``issuer_keys`` table.  Needs an application context.
+
+    Writes commit their own transaction; reads join the caller's.
+    """
+
+    def __init__(self, *, secret: KeyEncryptionSecret) -> None:
+        self._secret = secret
+        self._cache: dict[str, IssuerKey] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return "SqlKeyStore()"
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def list(self, controller: str | None = None) -> list[KeyRecord]:
+        query = select(IssuerKeyRow).order_by(IssuerKeyRow.created, IssuerKeyRow.key_id)
+        if controller is not None:
+            query = query.where(IssuerKeyRow.controller == controller)
+        return [_record(row) for row in db.session.scalars(query)]
+
+    def get(self, key_id: str) -> KeyRecord:
+        row = db.session.get(IssuerKeyRow, key_id)
+        if row is None:
+            raise KeyNotFoundError("no key with that id")
+        return _record(row)
+
+    def active(self, controller: str) -> KeyRecord:
+        row = db.session.scalar(
+            select(IssuerKeyRow).where(
+                IssuerKeyRow.controller == controller, IssuerKeyRow.status == "active"
+            )
+        )
+        if row is None:
+            raise KeyNotFoundError(
+                f"no active key for {controller}; create one with `credfolio keys create`"
+            )
+        return _record(row)
+
+    def find_by_verification_method(self, vm_id: str) -> KeyRecord | None:
+        controller, _, fragment = vm_id.partition("#")
+        row = db.session.scalar(
+            select(IssuerKeyRow).where(
+                IssuerKeyRow.controller == controller,
+                IssuerKeyRow.public_key_multibase == fragment,
+            )
+        )
+        return _record(row) if row is not None else None
+
+    def signing_key(self, controller: str) -> IssuerKey:
+        record = self.active(controller)
+        with self._lock:
+            key = self._cache.get(record.key_id)
+        if key is None:
+            key = self._decrypt(record)
+            with self._lock:
+                self._cache[record.key_id] = key
+        return key
+
+    def _decrypt(self, record: KeyRecord) -> IssuerKey:
+        if record.encrypted_secret is None:
+            raise KeyEncryptionError("key record has no encrypted secret")
+        seed = decrypt_secret(record.encrypted_secret, secret=self._secret, key_id=record.key_id)
+        key = IssuerKey.from_seed(seed, key_id=record.key_id)
+        if key.public_key_multibase != record.public_key_multibase:
+            raise KeyEncryptionError("secret key does not match the record's public key")
+        return key
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def _new_row(self, controller: str) -> IssuerKeyRow:
+        verification_method_id(controller, "z")  # raises InvalidDidError for a non-DID
+        key_id = str(uuid.uuid4())
+        key = IssuerKey.generate(key_id=key_id)
+        row = IssuerKeyRow(
+            key_id=key_id,
+            controller=controller,
+            public_key_multibase=key.public_key_multibase,
+            status="active",
+            created=datetime.now(UTC),
+            encrypted_secret=encrypt_secret(
+                key.export_secret_seed(), secret=self._secret, key_id=key_id
+            ).to_dict(),
+        )
+        with self._lock:
+            self._cache[key_id] = key
+        return row
+
+    def create(self, controller: str) -> KeyRecord:
+        row = self._new_row(controller)
+        db.session.add(row)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            raise IssuerKeyError(
+                f"{controller} already has an active key; rotate it instead",
+                code="ACTIVE_KEY_EXISTS",
+            ) from None
+        return _record(row)
+
+    def rotate(self, controller: str) -> KeyRecord:
+        """Retire the active key and create a new one in one transaction."""
+        now = datetime.now(UTC)
+        for row in db.session.scalars(
+            select(IssuerKeyRow)
+            .where(IssuerKeyRow.controller == controller, IssuerKeyRow.status == "active")
+            .with_for_update()
+        ):
+            row.status = "retired"
+            row.retired_at = now
+        db.session.flush()
+        row = self._new_row(controller)
+        db.session.add(row)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            raise IssuerKeyError(
+                "another process rotated the key at the same time; try again",
+                code="CONCURRENT_ROTATION",
+            ) from None
+        return _record(row)
+
+    def revoke(self, key_id: str, reason: str) -> KeyRecord:
+        reason = " ".join(str(reason).split())
+        if not reason:
+            raise ValueError("a revocation reason is required")
+        row = db.session.get(IssuerKeyRow, key_id, with_for_update=True)
+        if row is None:
+            raise KeyNotFoundError("no key with that id")
+        if row.status != "revoked":
+            row.status = "revoked"
+            row.revoked_at = datetime.now(UTC)
+            row.revocation_reason = reason[:_MAX_REASON]
+            db.session.commit()
+        with self._lock:
+            self._cache.pop(key_id, None)
+        return _record(row)
