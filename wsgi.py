@@ -77,6 +77,8 @@ def load_config(app: Flask, environ: Mapping[str, str]) -> None:
         CREDFOLIO_ENV="development",
         CREDFOLIO_PUBLIC_URL="http://127.0.0.1:5000",
         CREDFOLIO_ISSUER_NAME="Credfolio Demo School",
+        CREDFOLIO_STATUS_PURPOSES=("revocation", "suspension"),
+        CREDFOLIO_ALLOW_FETCH=False,
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'credfolio.sqlite3'}",
     )
     for name in ENV_SETTINGS:
@@ -154,6 +156,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    # -- more blueprints: one import + register line each, below this line --
 
     from credentials.cli import register as register_credential_commands
     from issuer_keys.cli import keys as keys_group
@@ -162,6 +165,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.cli.add_command(keys_group)
     register_credential_commands(app.cli)
     register_portfolio_commands(app.cli)
+    # -- more CLI commands: one import + add_command line each, below this line --
     return app
 
 
