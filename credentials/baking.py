@@ -277,7 +277,9 @@ def _parse_svg(svg: bytes) -> Element:
     ``<svg>``.
     """
     try:
-        root = safe_et.fromstring(svg, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root: Element = safe_et.fromstring(
+            svg, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
     except defusedxml.DTDForbidden as exc:
         raise BakingError("refusing hostile SVG: it has a DTD (DOCTYPE declaration)") from exc
     except defusedxml.EntitiesForbidden as exc:

@@ -263,7 +263,7 @@ def _register(node: Any, owned: dict[int, Any]) -> None:
             _register(value, owned)
 
 
-class _CachingProcessor(jsonld.JsonLdProcessor):
+class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
     """pyld's processor with processed contexts memoized across calls.
 
     pyld caches a processed context under the uuid of the active context it was processed
@@ -280,7 +280,7 @@ class _CachingProcessor(jsonld.JsonLdProcessor):
         super().__init__(**kwargs)
         self._loader = loader
 
-    def _process_context(  # type: ignore[override]
+    def _process_context(
         self,
         active_ctx: Any,
         local_ctx: Any,

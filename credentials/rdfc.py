@@ -267,7 +267,9 @@ def from_pyld_dataset(dataset: Mapping[str, Iterable[Mapping[str, Any]]]) -> lis
     terms: dict[tuple[Any, ...], IRI | BlankNode | Literal] = {}
 
     def term(triple: Mapping[str, Any], where: str) -> IRI | BlankNode | Literal:
-        node = None
+        node: Any = None
+        key: tuple[Any, ...] = ()
+        converted: IRI | BlankNode | Literal | None = None
         try:
             node = triple.get(where)
             key = (node["type"], node["value"], node.get("datatype"), node.get("language"))
@@ -297,9 +299,9 @@ def from_pyld_dataset(dataset: Mapping[str, Iterable[Mapping[str, Any]]]) -> lis
                 term(triple, "predicate"),
                 term(triple, "object"),
             )
-            if type(subject) is Literal:
+            if isinstance(subject, Literal):
                 raise MalformedInputError("RDF dataset: a subject is a literal")
-            if type(predicate) is not IRI:
+            if not isinstance(predicate, IRI):
                 raise MalformedInputError("RDF dataset: a predicate is not an IRI")
             quads.append(Quad(subject, predicate, obj, graph))
     return quads
@@ -450,7 +452,8 @@ class _Canonicalizer:
                 self._quads_of.setdefault(label, []).append(entry)
 
     def _digest(self, text: str) -> str:
-        return self._new_hash(text.encode("utf-8")).hexdigest()
+        digest: str = self._new_hash(text.encode("utf-8")).hexdigest()
+        return digest
 
     # §4.6 Hash First Degree Quads (cached: it depends on nothing but the dataset).
     def _hash_first_degree(self, reference: str) -> str:

@@ -111,7 +111,7 @@ def _format_checker() -> FormatChecker:
 
 def _refuse_retrieval(uri: str) -> referencing.Resource[Any]:
     # Offline by design: a $ref outside the bundled schemas is an error, never a download.
-    raise referencing.exceptions.NoSuchResource(ref=uri)
+    raise referencing.exceptions.NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs class
 
 
 @functools.cache
@@ -130,7 +130,7 @@ def _registry() -> referencing.Registry[Any]:
         resources.append((_load(kind)["$id"], resource))
         if kind in CREDENTIAL_SCHEMA_IDS:
             resources.append((CREDENTIAL_SCHEMA_IDS[kind], resource))
-    registry: referencing.Registry[Any] = referencing.Registry(retrieve=_refuse_retrieval)
+    registry: referencing.Registry[Any] = referencing.Registry(retrieve=_refuse_retrieval)  # type: ignore[call-arg]
     return registry.with_resources(resources).crawl()
 
 

@@ -385,7 +385,10 @@ def read_status(entry: StatusEntry, list_credential: Mapping[str, Any]) -> bool:
             code=_VERIFICATION,
         )
     # §3.3 steps 10–11: expand the bitstring (§3.2).
-    status_list = StatusList.decode(subject.get("encodedList"))
+    encoded = subject.get("encodedList")
+    if not isinstance(encoded, str):
+        raise StatusListError("encodedList must be a string", code=_MALFORMED)
+    status_list = StatusList.decode(encoded)
     # §3.3 step 12: index × statusSize (always 1 here) must fall inside the bitstring.
     if entry.index >= len(status_list):
         raise StatusListError(

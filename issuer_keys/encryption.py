@@ -150,7 +150,7 @@ class KeyEncryptionSecret:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> str | tuple[Any, ...]:
         raise TypeError("KeyEncryptionSecret cannot be pickled")
 
 

@@ -5,6 +5,8 @@ Pure cryptography on top of :mod:`issuer_keys.multikey`; no storage, no Flask.
 
 from __future__ import annotations
 
+from typing import Any
+
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
@@ -178,7 +180,7 @@ class IssuerKey:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> str | tuple[Any, ...]:
         # Refuse pickling: a pickle would carry the secret seed in the clear (to caches,
         # task queues, child processes).  Pass key ids around instead.
         raise TypeError("IssuerKey cannot be pickled; it holds secret key material")
