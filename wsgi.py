@@ -85,6 +85,13 @@ def load_config(app: Flask, environ: Mapping[str, str]) -> None:
         value = environ.get(f"CREDFOLIO_{name}")
         if value:
             app.config[f"CREDFOLIO_{name}"] = value
+    if environ.get("CREDFOLIO_ALLOW_FETCH"):
+        app.config["CREDFOLIO_ALLOW_FETCH"] = environ["CREDFOLIO_ALLOW_FETCH"].strip().lower() in {
+            "1",
+            "true",
+            "yes",
+            "on",
+        }
     if environ.get("CREDFOLIO_DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = environ["CREDFOLIO_DATABASE_URL"]
 
@@ -150,6 +157,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from portfolio.db import db
 
     db.init_app(app)
+    # Sessions and forms (portfolio/auth.py): the session cookie is unreadable by scripts, not
+    # sent with cross-site POSTs, and HTTPS-only when the service is served over HTTPS; every
+    # POST needs a CSRF token (the JSON API blueprints are exempted once all are registered).
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=app.config["CREDFOLIO_PUBLIC_URL"].startswith("https://"),
+    )
+    from flask_wtf.csrf import CSRFProtect
+
+    CSRFProtect(app)
     Migrate(app, db, directory=str(MIGRATIONS), render_as_batch=True)
 
     from portfolio import api, views
@@ -157,6 +175,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     # -- more blueprints: one import + register line each, below this line --
+    from portfolio import oauth, vcapi
+
+    app.register_blueprint(oauth.bp)
+    app.register_blueprint(vcapi.bp)
+    from portfolio import public
+
+    app.register_blueprint(public.bp)
+    from portfolio import admin, auth
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
 
     from credentials.cli import register as register_credential_commands
     from issuer_keys.cli import keys as keys_group
@@ -166,6 +195,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_credential_commands(app.cli)
     register_portfolio_commands(app.cli)
     # -- more CLI commands: one import + add_command line each, below this line --
+    from portfolio.oauth import clients_group
+
+    app.cli.add_command(clients_group)
+    from portfolio.auth import exempt_json_blueprints
+    from portfolio.users_cli import users_group
+
+    app.cli.add_command(users_group)
+    # After every blueprint is registered: exempt the JSON API blueprints from CSRF.
+    exempt_json_blueprints(app)
     return app
 
 

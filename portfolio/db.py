@@ -5,8 +5,12 @@ SQLite in the instance folder by default; ``CREDFOLIO_DATABASE_URL`` selects Pos
 
 from __future__ import annotations
 
+import sqlite3
+from typing import Any
+
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # Deterministic constraint names, so that migrations are the same on SQLite and PostgreSQL.
@@ -24,3 +28,40 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+# SQLite ignores SELECT ... FOR UPDATE, and pysqlite opens a transaction only at the first write
+# (reads run outside any transaction, which behaves like READ COMMITTED), so a read-modify-write
+# such as allocating a status-list position could read a stale bitmap and lose another worker's
+# update.  Units of work that read then write therefore start with BEGIN IMMEDIATE (see
+# begin_write), which takes SQLite's write lock up front: the counterpart of FOR UPDATE on
+# PostgreSQL.  WAL mode lets readers go on while a writer holds that lock.
+_IMMEDIATE = "credfolio_sqlite_immediate"
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection: Any) -> None:
+    if connection.dialect.name == "sqlite" and connection.get_execution_options().get(_IMMEDIATE):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def begin_write() -> None:
+    """Start the session's next unit of work as a write transaction.
+
+    On SQLite this commits whatever the session has open (reads, normally) and begins with
+    BEGIN IMMEDIATE; on PostgreSQL it does nothing (row locks with FOR UPDATE do the job).
+    """
+    if db.engine.dialect.name != "sqlite":
+        return
+    if db.session().in_transaction():
+        db.session.commit()
+    db.session.connection(execution_options={_IMMEDIATE: True})

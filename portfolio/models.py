@@ -229,3 +229,51 @@ class IdempotencyRecord(db.Model):  # type: ignore[name-defined]
     request_sha256: Mapped[str] = mapped_column(String(64))
     credential_id: Mapped[int] = mapped_column(ForeignKey("issued_credentials.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+#: Roles of :class:`User`: an ``admin`` is an administrator of the issuer the user belongs to.
+USER_ROLES = ("admin", "assessor", "student")
+
+
+class User(db.Model):  # type: ignore[name-defined]
+    """A person who signs in: an issuer administrator (``admin``), an assessor or a student.
+
+    ``email`` is stored lower-cased (one account per address whatever its spelling);
+    ``password_hash`` is an argon2id PHC string (never the password).  ``session_version`` is
+    copied into the session cookie at sign-in: bumping it signs the user out everywhere.
+    """
+
+    __tablename__ = "users"
+    # The database refuses unknown roles too, not only the application code.
+    __table_args__ = (db.CheckConstraint("role IN ('admin', 'assessor', 'student')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    display_name: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    issuer_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    issuer: Mapped[Issuer | None] = relationship()
+
+    @staticmethod
+    def normalize_email(email: str) -> str:
+        """The stored form of an address: surrounding space removed, lower-cased."""
+        return email.strip().lower()
+
+    @db.validates("email")
+    def _lower_case_email(self, _key: str, email: str) -> str:
+        return self.normalize_email(email)
+
+    @property
+    def is_active(self) -> bool:
+        """False once the account is disabled: it can no longer sign in or use a session."""
+        return self.disabled_at is None
+
+    @property
+    def is_admin(self) -> bool:
+        """An issuer administrator."""
+        return self.role == "admin"

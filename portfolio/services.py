@@ -42,7 +42,7 @@ from credentials.verify import (
 from issuer_keys.did import did_web_document
 from issuer_keys.store import KeyStore
 
-from .db import db
+from .db import begin_write, db
 from .models import AchievementRow, IssuedCredential, Issuer, StatusListRow, new_public_id
 
 STATUS_LIST_SIZE = 131_072  # Bitstring Status List §6.1: at least 16 KB for group privacy
@@ -273,6 +273,7 @@ def issue(
     request = check_request(credential, issuer)
     last_error: Exception | None = None
     for _ in range(MAX_ISSUE_ATTEMPTS):
+        begin_write()
         try:
             row = _issue_once(config, request, issuer, client_id, recipient_name)
             db.session.commit()
@@ -396,6 +397,7 @@ def set_status(
     if row.revoked_at is not None:
         raise IssueError("the credential is revoked; revocation is final")
     now = datetime.now(UTC)
+    begin_write()
     try:
         if action == "revoke":
             _flip(config, row.revocation_list_id, row.revocation_index, True, "revocation")
@@ -516,6 +518,11 @@ def service_verifier(
     ``did_documents`` and ``status_lists`` are documents at hand (files given to the CLI).
     """
     config = config or ServiceConfig.current()
+    if current_app.config.get("CREDFOLIO_ALLOW_FETCH"):
+        from . import remote  # opt-in: SSRF-hardened HTTPS fetching of did:web and status lists
+
+        fetch_did_document = fetch_did_document or remote.did_web_fetcher()
+        fetch_status_list = fetch_status_list or remote.status_list_fetcher()
     return Verifier(
         loader=config.loader,
         resolve_key=ServiceKeyResolver(

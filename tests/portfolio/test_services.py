@@ -249,3 +249,32 @@ def test_only_revocation_can_be_configured(app):
         assert schema.errors_for({k: v for k, v in document.items() if k != "proof"}) == []
         with pytest.raises(services.IssueError, match="without a suspension"):
             services.set_status(row, "suspend", reason="x")
+
+
+def _foreign_did_web_credential() -> dict:
+    from credentials.jsonld import DocumentLoader
+    from credentials.proof import Eddsa2022Suite
+    from issuer_keys.keys import IssuerKey
+
+    key = IssuerKey.from_seed(bytes(range(32)))
+    did = "did:web:localhost"
+    document = unsigned_badge(issuer={"id": did, "type": ["Profile"], "name": "Elsewhere"})
+    return Eddsa2022Suite(loader=DocumentLoader.bundled()).create_proof(
+        document, key=key, verification_method=key.verification_method_id(did)
+    )
+
+
+def test_foreign_did_web_issuers_are_not_fetched_by_default(issuer):
+    result = services.service_verifier().verify(_foreign_did_web_credential())
+    assert result.check("proof").status == "unknown"
+    assert "fetching is disabled" in result.check("proof").detail
+
+
+def test_with_fetching_enabled_private_addresses_are_still_refused(issuer, app):
+    # did:web:localhost resolves to a loopback address: the SSRF guard refuses it, and the
+    # check stays "could not be performed", never passed.
+    app.config["CREDFOLIO_ALLOW_FETCH"] = True
+    result = services.service_verifier().verify(_foreign_did_web_credential())
+    assert result.check("proof").status == "unknown"
+    assert "loopback" in result.check("proof").detail.lower()
+    assert not result.verified

@@ -1,0 +1,158 @@
+"""The JSON API's errors: one :class:`APIError` type and the handlers that make every failure of
+an API blueprint a JSON body ``{"error": code, "detail": message}`` — never an HTML page or a
+stack trace."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
+
+from credentials.errors import CredentialError, MalformedInputError
+from issuer_keys.errors import IssuerKeyError
+
+from .db import db
+
+#: Request bodies of the JSON API are small documents; anything larger is refused (413) before
+#: it is parsed, so a client cannot make the service hold megabytes of JSON in memory.
+MAX_BODY_BYTES = 1024 * 1024
+_PREFIXES = "credfolio.api_prefixes"
+
+
+class APIError(Exception):
+    """An error answered as ``status`` with ``{"error": code, "detail": detail}``.
+
+    ``extra`` adds members to the body (e.g. the partial ``checks`` of a refused credential);
+    ``headers`` adds response headers (e.g. ``WWW-Authenticate``, ``Allow``).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON body: ``{"error": code, "detail": detail}`` plus ``extra``."""
+        return {**self.extra, "error": self.code, "detail": self.detail}
+
+    def to_response(self) -> Response:
+        """A JSON response with this error's status and headers."""
+        response = json_response(self.to_dict(), self.status)
+        for name, value in self.headers.items():
+            response.headers[name] = value
+        return response
+
+
+def json_response(body: Any, status: int = 200, *, mimetype: str = "application/json") -> Response:
+    """``body`` serialized as JSON (UTF-8, key order kept)."""
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=mimetype)
+
+
+def _error_code(exc: HTTPException) -> str:
+    name = (exc.name or "error").upper()
+    return "".join(c if c.isalnum() else "_" for c in name)
+
+
+def handle_api_error(exc: APIError) -> Response:
+    return exc.to_response()
+
+
+def handle_http_exception(exc: HTTPException) -> Response:
+    """404, 405, 413, 415, ... as JSON; keeps the headers Werkzeug set (``Allow`` on a 405)."""
+    status = exc.code or 500
+    detail = exc.description or exc.name or "error"
+    if status == 413:
+        detail = f"the request body is larger than {MAX_BODY_BYTES} bytes"
+    response = APIError(status, _error_code(exc), detail).to_response()
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def handle_credential_error(exc: CredentialError) -> Response:
+    """Malformed input → 400; a well-formed request we refuse (``IssueError``) → 422."""
+    status = 400 if isinstance(exc, MalformedInputError) else 422
+    return json_response(exc.to_dict(), status)
+
+
+def handle_key_error(exc: IssuerKeyError) -> Response:
+    """A problem with *our* keys is the service's fault, not the client's: 500.  The message
+    stays in the log; the client learns only that signing is unavailable."""
+    db.session.rollback()
+    current_app.logger.error("issuer key error on %s: %s (%s)", request.path, exc.message, exc.code)
+    return APIError(
+        500,
+        "ISSUER_KEY_UNAVAILABLE",
+        "the issuer's signing key cannot be used right now; the operator has been notified",
+    ).to_response()
+
+
+def handle_unexpected(exc: Exception) -> Response:
+    """Anything else: roll the session back, log the traceback, answer a bare 500."""
+    if isinstance(exc, HTTPException):  # reached through the generic handler
+        return handle_http_exception(exc)
+    db.session.rollback()
+    current_app.logger.exception("unexpected error on %s", request.path)
+    return APIError(500, "INTERNAL_ERROR", "an unexpected error occurred").to_response()
+
+
+def _limit_body() -> None:
+    # Flask ≥ 3.1: a per-request limit, enforced while the body is read (Content-Length or
+    # chunked); reading more raises RequestEntityTooLarge → 413 JSON.
+    request.max_content_length = MAX_BODY_BYTES
+
+
+def _routing_errors_as_json() -> Response | None:
+    # A 404 or 405 raised while *matching* the URL belongs to no blueprint, so blueprint error
+    # handlers never see it.  The routing exception is known before the view runs: answer it as
+    # JSON here for the API's paths, and leave every other path to the app's own pages.
+    exc = request.routing_exception
+    if not isinstance(exc, NotFound | MethodNotAllowed):
+        return None
+    prefixes: set[str] = current_app.extensions.get(_PREFIXES, set())
+    path = request.path
+    if any(path.startswith(p) for p in prefixes) or path.endswith("/did.json"):
+        return handle_http_exception(exc)
+    return None
+
+
+def register_api_errors(bp: Blueprint, *, prefixes: tuple[str, ...] = ()) -> None:
+    """Install the JSON error handlers and the body limit on an API blueprint.
+
+    Handlers are registered per status code as well as for the base classes, because Flask
+    consults code-specific handlers (including app-wide HTML pages) before class handlers.
+    ``prefixes`` are the blueprint's URL prefixes: unknown URLs and wrong methods under them
+    (404/405 raised by routing, before any blueprint is chosen) are answered as JSON too.
+    """
+
+    def remember(state: BlueprintSetupState) -> None:
+        if _PREFIXES not in state.app.extensions:
+            state.app.extensions[_PREFIXES] = set()
+            state.app.before_request(_routing_errors_as_json)
+        state.app.extensions[_PREFIXES].update(prefixes)
+
+    bp.record_once(remember)
+    bp.before_request(_limit_body)
+    bp.register_error_handler(APIError, handle_api_error)
+    bp.register_error_handler(CredentialError, handle_credential_error)
+    bp.register_error_handler(IssuerKeyError, handle_key_error)
+    for code in default_exceptions:
+        bp.register_error_handler(code, handle_http_exception)
+    bp.register_error_handler(HTTPException, handle_http_exception)
+    bp.register_error_handler(Exception, handle_unexpected)
