@@ -173,6 +173,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from portfolio import api, views
 
     app.register_blueprint(views.bp)
+    views.register_error_pages(app)
     app.register_blueprint(api.bp)
     # -- more blueprints: one import + register line each, below this line --
     from portfolio import oauth, vcapi
