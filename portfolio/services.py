@@ -261,8 +261,13 @@ def issue(
     client_id: str | None = None,
     recipient_name: str | None = None,
     config: ServiceConfig | None = None,
+    before_commit: Callable[[IssuedCredential], None] | None = None,
 ) -> IssuedCredential:
     """Complete, sign and store a credential in one transaction; return its record.
+
+    ``before_commit(row)`` runs inside that transaction, after the credential is flushed: the
+    caller can store its own records with it (the API's idempotency key) — if it raises,
+    nothing is stored.
 
     Adds ``id`` (the public page URL) when missing, ``validFrom`` (now) when missing, and one
     BitstringStatusListEntry per configured purpose (revocation first).  Retries on a
@@ -276,6 +281,8 @@ def issue(
         begin_write()
         try:
             row = _issue_once(config, request, issuer, client_id, recipient_name)
+            if before_commit is not None:
+                before_commit(row)
             db.session.commit()
             return row
         except IntegrityError as exc:  # a position or id taken concurrently: start again

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from credentials.errors import CannotDecideError, MalformedInputError
 from credentials.presentation import credential_result, verify_presentation
@@ -183,8 +181,12 @@ def _issue_idempotently(
     existing = _record(client.client_id, key)
     if existing is None:
         try:
-            with _record_on_commit(client.client_id, key, request_sha256):
-                row = services.issue(credential, issuer=client.issuer, client_id=client.client_id)
+            row = services.issue(
+                credential,
+                issuer=client.issuer,
+                client_id=client.client_id,
+                before_commit=_idempotency_record(client.client_id, key, request_sha256),
+            )
             return _credential_response(row, 201)
         except _KeyTaken:
             existing = _record(client.client_id, key)
@@ -214,50 +216,26 @@ def _record(client_id: str, key: str) -> IdempotencyRecord | None:
     )
 
 
-@contextmanager
-def _record_on_commit(client_id: str, key: str, request_sha256: str) -> Iterator[None]:
-    """While active, the commit that stores a new :class:`IssuedCredential` also stores its
-    :class:`IdempotencyRecord`; a clash on the key raises :class:`_KeyTaken` from the commit
-    (``services.issue`` then rolls everything back and re-raises it).
+def _idempotency_record(
+    client_id: str, key: str, request_sha256: str
+) -> Callable[[IssuedCredential], None]:
+    """Store the key's record in the credential's own transaction (``services.issue`` calls it
+    just before committing).  A concurrent request that took the key first makes the unique
+    (client_id, key) constraint fail: :class:`_KeyTaken` rolls this credential back, and the
+    caller answers with the winner's credential instead."""
 
-    This hooks the session because ``services.issue`` commits internally; see the report of
-    issue #3 for the hook ``issue(before_commit=...)`` that would make this explicit.
-    """
-    session: Session = db.session()
-    issued: list[IssuedCredential] = []
-
-    def after_flush(session: Session, _context: Any) -> None:
-        issued.extend(o for o in session.new if isinstance(o, IssuedCredential))
-
-    def before_commit(session: Session) -> None:
-        if not issued:
-            return
-        credential = issued[-1]  # the last attempt's row (earlier attempts were rolled back)
-        issued.clear()
-        session.add(
+    def record(row: IssuedCredential) -> None:
+        db.session.add(
             IdempotencyRecord(
-                client_id=client_id,
-                key=key,
-                request_sha256=request_sha256,
-                credential_id=credential.id,
+                client_id=client_id, key=key, request_sha256=request_sha256, credential_id=row.id
             )
         )
         try:
-            session.flush()
+            db.session.flush()
         except IntegrityError:
             raise _KeyTaken(key) from None
 
-    listeners: list[tuple[str, Callable[..., None]]] = [
-        ("after_flush", after_flush),
-        ("before_commit", before_commit),
-    ]
-    for name, function in listeners:
-        event.listen(session, name, function)
-    try:
-        yield
-    finally:
-        for name, function in listeners:
-            event.remove(session, name, function)
+    return record
 
 
 def _credential_response(row: IssuedCredential, status: int) -> Response:
