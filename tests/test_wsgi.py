@@ -109,3 +109,8 @@ def test_the_home_page_names_the_issuer(client):
 )
 def test_the_default_issuer_did_follows_the_public_url(url, did):
     assert default_issuer_did(url) == did
+
+
+def test_every_page_links_to_the_verification_page(client):
+    page = client.get("/").get_data(as_text=True)
+    assert page.count('href="/verify"') >= 2  # the header and the home page text
