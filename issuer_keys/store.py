@@ -131,6 +131,21 @@ class KeyRecord:
             raise IssuerKeyError("damaged key record", code="KEY_RECORD_DAMAGED") from None
 
 
+def decrypt_record(record: KeyRecord, *, secret: KeyEncryptionSecret) -> IssuerKey:
+    """The record's signing key, decrypted in memory.
+
+    Raises :class:`KeyEncryptionError` for a wrong secret, a damaged record, or a record whose
+    public key does not match its secret (signing would produce unverifiable proofs).
+    """
+    if record.encrypted_secret is None:
+        raise KeyEncryptionError("key record has no encrypted secret")
+    seed = decrypt_secret(record.encrypted_secret, secret=secret, key_id=record.key_id)
+    key = IssuerKey.from_seed(seed, key_id=record.key_id)
+    if key.public_key_multibase != record.public_key_multibase:
+        raise KeyEncryptionError("secret key does not match the record's public key")
+    return key
+
+
 class KeyStore(abc.ABC):
     """Issuer keys per controller DID.  At most one key per controller is active."""
 
@@ -252,14 +267,7 @@ class FileKeyStore(KeyStore):
         return key
 
     def _decrypt(self, record: KeyRecord) -> IssuerKey:
-        if record.encrypted_secret is None:
-            raise KeyEncryptionError("key record has no encrypted secret")
-        seed = decrypt_secret(record.encrypted_secret, secret=self._secret, key_id=record.key_id)
-        key = IssuerKey.from_seed(seed, key_id=record.key_id)
-        if key.public_key_multibase != record.public_key_multibase:
-            # The file's public key was edited: signing would produce unverifiable proofs.
-            raise KeyEncryptionError("secret key does not match the record's public key")
-        return key
+        return decrypt_record(record, secret=self._secret)
 
     # -- writing -----------------------------------------------------------------
 

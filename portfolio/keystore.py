@@ -17,12 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from issuer_keys.encryption import (
     EncryptedSecret,
     KeyEncryptionSecret,
-    decrypt_secret,
     encrypt_secret,
 )
-from issuer_keys.errors import IssuerKeyError, KeyEncryptionError, KeyNotFoundError
+from issuer_keys.errors import IssuerKeyError, KeyNotFoundError
 from issuer_keys.keys import IssuerKey, verification_method_id
-from issuer_keys.store import KeyRecord, KeyStore
+from issuer_keys.store import KeyRecord, KeyStore, decrypt_record
 
 from .db import db
 from .models import IssuerKeyRow
@@ -110,13 +109,7 @@ class SqlKeyStore(KeyStore):
         return key
 
     def _decrypt(self, record: KeyRecord) -> IssuerKey:
-        if record.encrypted_secret is None:
-            raise KeyEncryptionError("key record has no encrypted secret")
-        seed = decrypt_secret(record.encrypted_secret, secret=self._secret, key_id=record.key_id)
-        key = IssuerKey.from_seed(seed, key_id=record.key_id)
-        if key.public_key_multibase != record.public_key_multibase:
-            raise KeyEncryptionError("secret key does not match the record's public key")
-        return key
+        return decrypt_record(record, secret=self._secret)
 
     # -- writing -------------------------------------------------------------------------------
 
