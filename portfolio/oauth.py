@@ -4,6 +4,8 @@ clients`` commands that register API clients."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import secrets
@@ -128,9 +130,20 @@ def _enabled_client(client_id: str) -> OAuthClient | None:
     )
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(24))
+
+
 def _query_client(client_id: str) -> Client | None:
     row = _enabled_client(client_id)
-    return Client(row) if row is not None else None
+    if row is None:
+        # Spend the same argon2 work as a real secret check, so the response time does not
+        # tell an attacker whether a client id exists.
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            _hasher.verify(_dummy_hash(), "not the secret")
+        return None
+    return Client(row)
 
 
 def _save_token(token: dict[str, Any], oauth_request: Any) -> None:
