@@ -156,6 +156,10 @@ class IssuedCredential(db.Model):  # type: ignore[name-defined]
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     suspension_reason: Mapped[str | None] = mapped_column(Text)
     client_id: Mapped[str | None] = mapped_column(String(64))
+    #: The student the credential was issued to, when they have an account here.
+    recipient_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    #: The student hid it from their public profile and portfolios (it stays verifiable).
+    hidden_by_recipient: Mapped[bool] = mapped_column(Boolean, default=False)
 
     issuer: Mapped[Issuer] = relationship()
     revocation_list: Mapped[StatusListRow | None] = relationship(foreign_keys=[revocation_list_id])
@@ -277,3 +281,161 @@ class User(db.Model):  # type: ignore[name-defined]
     def is_admin(self) -> bool:
         """An issuer administrator."""
         return self.role == "admin"
+
+
+# -- Portfolios of evidence (issue #4) ---------------------------------------------------------
+
+
+class LearnerProfile(db.Model):  # type: ignore[name-defined]
+    """What a student chooses to show about themselves (one per user)."""
+
+    __tablename__ = "learner_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    pronouns: Mapped[str | None] = mapped_column(String(64))
+    bio: Mapped[str | None] = mapped_column(Text)
+    learning_goals: Mapped[str | None] = mapped_column(Text)
+    interests: Mapped[str | None] = mapped_column(Text)
+    #: The name printed on credentials (may differ from the account's display name).
+    credential_name: Mapped[str | None] = mapped_column(String(256))
+    photo_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class Invitation(db.Model):  # type: ignore[name-defined]
+    """An invitation link to create an account with a role; only the token's SHA-256 is kept."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    display_name: Mapped[str | None] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    issuer_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"))
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Blob(db.Model):  # type: ignore[name-defined]
+    """Uploaded content, stored once per SHA-256 (content-addressed) in the storage backend."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Evidence(db.Model):  # type: ignore[name-defined]
+    """One piece of evidence: a title, a reflection (Markdown) and its artefacts."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(256))
+    narrative: Mapped[str] = mapped_column(Text, default="")
+    #: Ids (URLs) of the competencies (Achievements) this evidence is meant to show.
+    competencies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    owner: Mapped[User] = relationship()
+    artefacts: Mapped[list[Artefact]] = relationship(
+        back_populates="evidence", order_by="Artefact.position", cascade="all, delete-orphan"
+    )
+
+
+class Artefact(db.Model):  # type: ignore[name-defined]
+    """An uploaded file (a blob) or an external link, with accessibility texts."""
+
+    __tablename__ = "artefacts"
+    __table_args__ = (db.CheckConstraint("kind IN ('file', 'link')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(256))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    blob_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), index=True)
+    original_filename: Mapped[str | None] = mapped_column(String(256))
+    media_type: Mapped[str | None] = mapped_column(String(128))
+    size: Mapped[int | None] = mapped_column(Integer)
+    url: Mapped[str | None] = mapped_column(String(2048))
+    #: Alt text for images; captions (WebVTT) and transcript for audio and video.
+    alt_text: Mapped[str | None] = mapped_column(Text)
+    captions_vtt: Mapped[str | None] = mapped_column(Text)
+    transcript: Mapped[str | None] = mapped_column(Text)
+    duration_seconds: Mapped[float | None] = mapped_column()
+    thumbnail_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    evidence: Mapped[Evidence] = relationship(back_populates="artefacts")
+    blob: Mapped[Blob | None] = relationship(foreign_keys=[blob_sha256])
+
+
+class Portfolio(db.Model):  # type: ignore[name-defined]
+    """A student's arrangement of evidence, private, shared by an unguessable link, or public."""
+
+    __tablename__ = "portfolios"
+    __table_args__ = (
+        db.CheckConstraint("visibility IN ('private', 'link', 'public')", name="visibility"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(256))
+    cover_text: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[str] = mapped_column(String(8), default="private")
+    #: The secret part of an anyone-with-the-link URL; None when no link is shared (revoked).
+    share_slug: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    owner: Mapped[User] = relationship()
+    sections: Mapped[list[PortfolioSection]] = relationship(
+        back_populates="portfolio",
+        order_by="PortfolioSection.position",
+        cascade="all, delete-orphan",
+    )
+
+
+class PortfolioSection(db.Model):  # type: ignore[name-defined]
+    """A titled, ordered group of evidence inside a portfolio."""
+
+    __tablename__ = "portfolio_sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portfolio_id: Mapped[int] = mapped_column(ForeignKey("portfolios.id"), index=True)
+    title: Mapped[str] = mapped_column(String(256))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    portfolio: Mapped[Portfolio] = relationship(back_populates="sections")
+    items: Mapped[list[PortfolioItem]] = relationship(
+        back_populates="section", order_by="PortfolioItem.position", cascade="all, delete-orphan"
+    )
+
+
+class PortfolioItem(db.Model):  # type: ignore[name-defined]
+    """One piece of evidence placed in a section, at a position."""
+
+    __tablename__ = "portfolio_items"
+    __table_args__ = (UniqueConstraint("section_id", "evidence_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("portfolio_sections.id"), index=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    section: Mapped[PortfolioSection] = relationship(back_populates="items")
+    evidence: Mapped[Evidence] = relationship()
