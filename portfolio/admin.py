@@ -61,14 +61,21 @@ class Event:
     reason: str | None
 
 
+_WORDS = {
+    "issued": "Issued",
+    "revoked": "Revoked",
+    "suspended": "Suspended",
+    "unsuspended": "Suspension lifted",
+}
+
+
 def history(row: IssuedCredential) -> list[Event]:
-    """Issued, suspended (while it is), revoked — oldest first, with the reasons recorded."""
-    events = [Event(row.issued_at, "Issued", None)]
-    if row.suspended_at is not None:
-        events.append(Event(row.suspended_at, "Suspended", row.suspension_reason))
-    if row.revoked_at is not None:
-        events.append(Event(row.revoked_at, "Revoked", row.revocation_reason))
-    return sorted(events, key=lambda event: event.at)
+    """Every recorded change, oldest first, with its reason (see ``services.history``)."""
+    events = [
+        Event(event.at, _WORDS.get(event.action, event.action), event.reason)
+        for event in services.history(row)
+    ]
+    return events or [Event(row.issued_at, "Issued", None)]
 
 
 def _admin() -> User:
@@ -175,7 +182,7 @@ def credential(public_id: str) -> ResponseReturnValue:
 def _change(row: IssuedCredential, action: str, reason: str) -> str | None:
     """Apply ``action`` through the service; the refusal's message, or None on success."""
     try:
-        services.set_status(row, action, reason=reason)
+        services.set_status(row, action, reason=reason, actor=f"user:{_admin().id}")
     except services.IssueError as exc:
         message = exc.message.rstrip(".")
         return f"{message[:1].upper()}{message[1:]}."

@@ -116,7 +116,7 @@ def _change(action: str, identifier: str, reason: str | None) -> None:
     if row is None:
         raise click.ClickException(f"no issued credential {identifier!r}")
     try:
-        services.set_status(row, action, reason=reason or "")
+        services.set_status(row, action, reason=reason or "", actor="cli")
     except CredentialError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"{row.public_id}: {row.state}")

@@ -439,3 +439,20 @@ class PortfolioItem(db.Model):  # type: ignore[name-defined]
 
     section: Mapped[PortfolioSection] = relationship(back_populates="items")
     evidence: Mapped[Evidence] = relationship()
+
+
+class CredentialEvent(db.Model):  # type: ignore[name-defined]
+    """A credential's history: issued, revoked, suspended, unsuspended — who, when and why.
+
+    Written in the same transaction as the change it records.
+    """
+
+    __tablename__ = "credential_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credential_id: Mapped[int] = mapped_column(ForeignKey("issued_credentials.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    #: Who: ``user:<id>``, ``client:<client_id>``, ``cli`` or ``service``.
+    actor: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

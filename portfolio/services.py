@@ -43,7 +43,14 @@ from issuer_keys.did import did_web_document
 from issuer_keys.store import KeyStore
 
 from .db import begin_write, db
-from .models import AchievementRow, IssuedCredential, Issuer, StatusListRow, new_public_id
+from .models import (
+    AchievementRow,
+    CredentialEvent,
+    IssuedCredential,
+    Issuer,
+    StatusListRow,
+    new_public_id,
+)
 
 STATUS_LIST_SIZE = 131_072  # Bitstring Status List §6.1: at least 16 KB for group privacy
 PURPOSES = ("revocation", "suspension")  # the revocation entry first: many verifiers read one
@@ -330,6 +337,8 @@ def _issue_once(
     db.session.add(row)
     _publish_achievement(issuer, signed)
     db.session.flush()
+    actor = f"client:{client_id}" if client_id else "service"
+    db.session.add(CredentialEvent(credential_id=row.id, action="issued", actor=actor))
     return row
 
 
@@ -373,6 +382,17 @@ def _publish_achievement(issuer: Issuer, signed: Mapping[str, Any]) -> None:
 # -- revocation and suspension ---------------------------------------------------------------
 
 
+def history(row: IssuedCredential) -> list[CredentialEvent]:
+    """The credential's events, oldest first."""
+    return list(
+        db.session.scalars(
+            select(CredentialEvent)
+            .where(CredentialEvent.credential_id == row.id)
+            .order_by(CredentialEvent.at, CredentialEvent.id)
+        )
+    )
+
+
 def find_credential(identifier: str) -> IssuedCredential | None:
     """A credential by its public id, its numeric id or its credential ``id`` URL."""
     query = select(IssuedCredential).where(
@@ -389,6 +409,7 @@ def set_status(
     action: str,
     *,
     reason: str,
+    actor: str = "service",
     config: ServiceConfig | None = None,
 ) -> IssuedCredential:
     """``revoke``, ``suspend`` or ``unsuspend`` a credential.
@@ -421,6 +442,15 @@ def set_status(
             row.suspended_at, row.suspension_reason = None, None
         else:
             raise ValueError(f"unknown action {action!r}")
+        db.session.add(
+            CredentialEvent(
+                credential_id=row.id,
+                action={"revoke": "revoked", "suspend": "suspended"}.get(action, "unsuspended"),
+                reason=reason or None,
+                actor=actor,
+                at=now,
+            )
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -278,3 +278,24 @@ def test_with_fetching_enabled_private_addresses_are_still_refused(issuer, app):
     assert result.check("proof").status == "unknown"
     assert "loopback" in result.check("proof").detail.lower()
     assert not result.verified
+
+
+def test_every_change_is_recorded_with_who_and_why(issuer):
+    row = services.issue(unsigned_badge(), issuer=issuer, client_id="sis")
+    services.set_status(row, "suspend", reason="Under review", actor="user:7")
+    services.set_status(row, "unsuspend", reason="Cleared", actor="user:7")
+    services.set_status(row, "revoke", reason="Issued in error", actor="cli")
+    events = [(e.action, e.reason, e.actor) for e in services.history(row)]
+    assert events == [
+        ("issued", None, "client:sis"),
+        ("suspended", "Under review", "user:7"),
+        ("unsuspended", "Cleared", "user:7"),
+        ("revoked", "Issued in error", "cli"),
+    ]
+
+
+def test_a_refused_change_records_nothing(issuer):
+    row = services.issue(unsigned_badge(), issuer=issuer)
+    with pytest.raises(services.IssueError):
+        services.set_status(row, "unsuspend", reason="")
+    assert [e.action for e in services.history(row)] == ["issued"]
