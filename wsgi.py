@@ -176,6 +176,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     views.register_error_pages(app)
     app.register_blueprint(api.bp)
     # -- more blueprints: one import + register line each, below this line --
+    from portfolio import evidence, portfolios
+
+    app.register_blueprint(evidence.bp)
+    app.register_blueprint(portfolios.bp)
+    from portfolio.storage import init_storage
+
+    init_storage(app)
+    from portfolio import accounts
+
+    app.register_blueprint(accounts.bp)
     from portfolio import oauth, vcapi
 
     app.register_blueprint(oauth.bp)
@@ -196,6 +206,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_credential_commands(app.cli)
     register_portfolio_commands(app.cli)
     # -- more CLI commands: one import + add_command line each, below this line --
+    from portfolio.roster_cli import roster_group
+
+    app.cli.add_command(roster_group)
     from portfolio.oauth import clients_group
 
     app.cli.add_command(clients_group)

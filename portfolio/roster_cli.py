@@ -1,0 +1,49 @@
+"""``credfolio roster import FILE.csv``: invite a class roster from the command line, with the
+same per-row report as the administration page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from . import services
+from .accounts import import_roster
+from .db import db
+from .models import Issuer
+from .roster import RosterFileError
+
+
+@click.group("roster")
+def roster_group() -> None:
+    """Class rosters (CSV: name,email,role)."""
+
+
+@roster_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--issuer-did", help="The issuer inviting them (default: the service's own).")
+@with_appcontext
+def import_command(file: Path, issuer_did: str | None) -> None:
+    """Invite everyone on FILE's valid rows and print a line per row.
+
+    Exits 0 when the file was read (even with rejected rows: they are listed), 1 when it
+    cannot be read as a roster at all.
+    """
+    if issuer_did:
+        issuer = db.session.scalar(select(Issuer).where(Issuer.did == issuer_did))
+        if issuer is None:
+            raise click.BadParameter(f"no issuer {issuer_did!r}", param_hint="--issuer-did")
+    else:
+        issuer = services.default_issuer()
+    try:
+        report = import_roster(file.read_bytes(), issuer=issuer, invited_by=None)
+    except RosterFileError as error:
+        raise click.ClickException(f"{file.name} cannot be imported: {error}") from None
+    for row in report.rows:
+        verdict = "invited" if row.ok else f"rejected: {row.problem}"
+        click.echo(f"line {row.line}: {row.email or '-'} ({row.name or '-'}) {verdict}")
+    for email in report.unsent:
+        click.echo(f"the mail to {email} could not be sent (the invitation exists)", err=True)
+    click.echo(f"{len(report.created)} invited, {len(report.rejected)} rejected.")
