@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit
 
 from flask import Response, abort, current_app, request
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from . import media
@@ -125,14 +126,30 @@ def _validate_content(kind: media.Kind, spool: IO[bytes]) -> None:
 def _store(spool: IO[bytes], sha256: str, size: int, media_type: str) -> Blob:
     """The ``Blob`` for checked content: the existing row for a duplicate (the bytes are stored
     once), else a new one; the bytes are written to storage only now, after every check."""
-    blob = db.session.get(Blob, sha256)
     backend = storage()
     if not backend.exists(sha256):
         spool.seek(0)
         backend.put_stream(sha256, spool)
-    if blob is None:
-        blob = Blob(sha256=sha256, size=size, media_type=media_type)
-        db.session.add(blob)
+    return _ensure_blob(sha256, size, media_type)
+
+
+def _ensure_blob(sha256: str, size: int, media_type: str) -> Blob:
+    """The ``Blob`` row for ``sha256``, inserted if missing.
+
+    Two first uploads of the same content at once both find no row; the insert runs in a
+    savepoint, so the one that loses the race reuses the winner's row instead of failing.
+    """
+    blob = db.session.get(Blob, sha256)
+    if blob is not None:
+        return blob
+    try:
+        with db.session.begin_nested():
+            blob = Blob(sha256=sha256, size=size, media_type=media_type)
+            db.session.add(blob)
+    except IntegrityError:
+        blob = db.session.get(Blob, sha256)
+        if blob is None:
+            raise
     return blob
 
 
@@ -217,9 +234,8 @@ def _thumbnail(kind: media.Kind, spool: IO[bytes]) -> str | None:
         current_app.logger.warning("no thumbnail for a %s upload", kind.media_type)
         return None
     sha256 = hashlib.sha256(png).hexdigest()
-    if db.session.get(Blob, sha256) is None:
-        db.session.add(Blob(sha256=sha256, size=len(png), media_type="image/png"))
     storage().put(sha256, png)
+    _ensure_blob(sha256, len(png), "image/png")
     return sha256
 
 

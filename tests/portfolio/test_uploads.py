@@ -427,3 +427,49 @@ def test_uploads_to_the_s3_backend(
         }
         assert keys == {sha("essay.pdf"), artefact.thumbnail_sha256}
     client.close()
+
+
+def test_two_first_uploads_of_the_same_content_at_once_share_one_blob(
+    app: Any, evidence: Evidence
+) -> None:
+    """Both requests find no Blob row and insert one; the loser reuses the winner's row."""
+    import threading
+
+    owner_id = evidence.owner_id
+    db.session.commit()
+    for round_ in range(4):
+        content = f"A story written in round {round_}.\n".encode()
+        pieces = [Evidence(owner_id=owner_id, title=f"{round_}-{n}") for n in ("a", "b")]
+        db.session.add_all(pieces)
+        db.session.commit()
+        ids = [piece.id for piece in pieces]
+        barrier = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def student_uploads(
+            evidence_id: int,
+            content: bytes = content,
+            barrier: threading.Barrier = barrier,
+            errors: list[BaseException] = errors,
+        ) -> None:
+            with app.app_context():
+                try:
+                    mine = db.session.get(Evidence, evidence_id)
+                    barrier.wait(timeout=10)
+                    add_file_artefact(
+                        mine, FileStorage(io.BytesIO(content), filename="story.txt"), title="S"
+                    )
+                    db.session.commit()
+                except BaseException as exc:  # reported below
+                    errors.append(exc)
+                    db.session.rollback()
+
+        threads = [threading.Thread(target=student_uploads, args=(i,)) for i in ids]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
+        digest = hashlib.sha256(content).hexdigest()
+        assert db.session.scalar(select(func.count()).where(Blob.sha256 == digest)) == 1
+        assert db.session.scalar(select(func.count()).where(Artefact.blob_sha256 == digest)) == 2
