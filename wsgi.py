@@ -176,6 +176,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     views.register_error_pages(app)
     app.register_blueprint(api.bp)
     # -- more blueprints: one import + register line each, below this line --
+    from portfolio import credential_evidence, learner, review, submissions
+
+    app.register_blueprint(submissions.bp)
+    app.register_blueprint(review.bp)
+    app.register_blueprint(learner.bp)
+    app.register_blueprint(credential_evidence.bp)
     from portfolio import evidence, portfolios
 
     app.register_blueprint(evidence.bp)

@@ -18,7 +18,7 @@ from issuer_keys.errors import InvalidDidError
 from . import services
 from .db import db
 from .errors import APIError, json_response, register_api_errors
-from .models import AchievementRow, Issuer, StatusListRow
+from .models import AchievementRow, Competency, Issuer, StatusListRow
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__)
@@ -89,7 +89,16 @@ def issuer_profile(slug: str) -> Response:
 
 @bp.get("/achievements/<public_id>")
 def achievement(public_id: str) -> Response:
-    """An Achievement as last issued (OB 3.0 §B.1 Achievement), the JSON stored on issuing."""
+    """An Achievement (OB 3.0 §B.1): a catalogue competency as currently defined (with its
+    current rubric), else the JSON stored when a credential carrying it was issued."""
+    # Archived competencies are served too: credentials already issued still name them.
+    competency = db.session.scalar(select(Competency).where(Competency.public_id == public_id))
+    if competency is not None:
+        from .achievements import achievement_document
+        from .rubrics import current_version
+
+        document = achievement_document(competency, current_version(competency))
+        return json_response(document, mimetype="application/ld+json")
     row = db.session.scalar(select(AchievementRow).where(AchievementRow.public_id == public_id))
     if row is None:
         raise APIError(404, "NOT_FOUND", f"no achievement {public_id!r}")

@@ -24,6 +24,7 @@ bp = Blueprint("evidence", __name__)
 MAX_TITLE = 256
 MAX_NARRATIVE = 50_000
 MAX_COMPETENCIES = 50
+MAX_GENRE = 128
 
 
 class _Positioned(Protocol):
@@ -59,13 +60,14 @@ def next_position(items: Sequence[_Positioned]) -> int:
 
 
 def parse_evidence_form(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    """Read title, narrative and competencies from a submitted form.
+    """Read title, narrative, genre (the kind of work) and competencies from a submitted form.
 
     Returns ``(values, errors)``: ``errors`` maps a field name to a message (empty when the
     values can be saved).  Competencies are one absolute http(s) URL a line.
     """
     title = (form.get("title") or "").strip()
     narrative = form.get("narrative") or ""
+    genre = " ".join((form.get("genre") or "").split()) or None
     lines = [line.strip() for line in (form.get("competencies") or "").splitlines()]
     competencies = [line for line in lines if line]
     errors: dict[str, str] = {}
@@ -73,6 +75,8 @@ def parse_evidence_form(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
         errors["title"] = "Enter a title."
     elif len(title) > MAX_TITLE:
         errors["title"] = f"The title must have at most {MAX_TITLE} characters."
+    if genre is not None and len(genre) > MAX_GENRE:
+        errors["genre"] = f"The kind of work must have at most {MAX_GENRE} characters."
     if len(narrative) > MAX_NARRATIVE:
         errors["narrative"] = f"The narrative must have at most {MAX_NARRATIVE} characters."
     if len(competencies) > MAX_COMPETENCIES:
@@ -84,7 +88,7 @@ def parse_evidence_form(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
             except uploads.UploadError:
                 errors["competencies"] = f"Not a web address: {line[:80]}"
                 break
-    values = {"title": title, "narrative": narrative, "competencies": competencies}
+    values = {"title": title, "narrative": narrative, "genre": genre, "competencies": competencies}
     return values, errors
 
 
@@ -172,7 +176,7 @@ def index() -> ResponseReturnValue:
 @login_required(role="student")
 def create() -> ResponseReturnValue:
     """The new-evidence form; on success the evidence's page (303), else the form with 422."""
-    values: dict[str, Any] = {"title": "", "narrative": "", "competencies": []}
+    values: dict[str, Any] = {"title": "", "narrative": "", "genre": None, "competencies": []}
     errors: dict[str, str] = {}
     if request.method == "POST":
         values, errors = parse_evidence_form(request.form)
@@ -217,6 +221,7 @@ def edit(public_id: str) -> ResponseReturnValue:
     values: dict[str, Any] = {
         "title": evidence.title,
         "narrative": evidence.narrative,
+        "genre": evidence.genre,
         "competencies": list(evidence.competencies or []),
     }
     errors: dict[str, str] = {}
@@ -225,6 +230,7 @@ def edit(public_id: str) -> ResponseReturnValue:
         if not errors:
             evidence.title = values["title"]
             evidence.narrative = values["narrative"]
+            evidence.genre = values["genre"]
             evidence.competencies = values["competencies"]
             evidence.updated_at = utcnow()
             db.session.commit()

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from issuer_keys.did import did_key_for
 from issuer_keys.encryption import (
     EncryptedSecret,
     KeyEncryptionSecret,
@@ -130,6 +131,30 @@ class SqlKeyStore(KeyStore):
         with self._lock:
             self._cache[key_id] = key
         return row
+
+    def create_did_key(self) -> KeyRecord:
+        """A new key whose controller is its own ``did:key`` (committed).
+
+        A did:key resolves from the key itself, so whatever it signs verifies offline anywhere;
+        the secret half is stored encrypted like every issuer key.
+        """
+        key_id = str(uuid.uuid4())
+        key = IssuerKey.generate(key_id=key_id)
+        row = IssuerKeyRow(
+            key_id=key_id,
+            controller=did_key_for(key.public_key_multibase),
+            public_key_multibase=key.public_key_multibase,
+            status="active",
+            created=datetime.now(UTC),
+            encrypted_secret=encrypt_secret(
+                key.export_secret_seed(), secret=self._secret, key_id=key_id
+            ).to_dict(),
+        )
+        db.session.add(row)
+        db.session.commit()
+        with self._lock:
+            self._cache[key_id] = key
+        return _record(row)
 
     def create(self, controller: str) -> KeyRecord:
         row = self._new_row(controller)

@@ -260,6 +260,8 @@ class User(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The class or group a student belongs to (assessor queues and cohort views filter by it).
+    cohort: Mapped[str | None] = mapped_column(String(128), index=True)
 
     issuer: Mapped[Issuer | None] = relationship()
 
@@ -299,6 +301,8 @@ class LearnerProfile(db.Model):  # type: ignore[name-defined]
     #: The name printed on credentials (may differ from the account's display name).
     credential_name: Mapped[str | None] = mapped_column(String(256))
     photo_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    #: The student's own DID, used as the credential subject ``id`` when configured.
+    did: Mapped[str | None] = mapped_column(String(512))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     user: Mapped[User] = relationship()
@@ -345,6 +349,8 @@ class Evidence(db.Model):  # type: ignore[name-defined]
     narrative: Mapped[str] = mapped_column(Text, default="")
     #: Ids (URLs) of the competencies (Achievements) this evidence is meant to show.
     competencies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: What kind of work it is (OB 3.0 Evidence ``genre``), e.g. "Song", "Short story".
+    genre: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -456,3 +462,329 @@ class CredentialEvent(db.Model):  # type: ignore[name-defined]
     #: Who: ``user:<id>``, ``client:<client_id>``, ``cli`` or ``service``.
     actor: Mapped[str] = mapped_column(String(128))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# -- Competency-based assessment (issue #5) ----------------------------------------------------
+
+#: OB 3.0 AchievementType values offered in the catalogue (the spec's enumeration; extensions
+#: start with ``ext:``).
+ACHIEVEMENT_TYPES = (
+    "Competency",
+    "Badge",
+    "Certificate",
+    "MicroCredential",
+    "Achievement",
+    "Assessment",
+    "Assignment",
+    "Award",
+    "Certification",
+    "CoCurricular",
+    "CommunityService",
+    "Course",
+    "Diploma",
+    "Fieldwork",
+    "License",
+    "Membership",
+)
+
+#: The states of a :class:`Submission` (issue #5's status flow).
+SUBMISSION_STATES = (
+    "draft",
+    "submitted",
+    "in_review",
+    "revision_requested",
+    "resubmitted",
+    "endorsed",
+    "not_yet",
+)
+
+#: What an assessor decides in an :class:`Assessment`.
+DECISIONS = ("endorse", "revise", "not_yet")
+
+
+class CompetencyFramework(db.Model):  # type: ignore[name-defined]
+    """A competency framework (a CASE CFDocument), imported or created here."""
+
+    __tablename__ = "frameworks"
+    __table_args__ = (UniqueConstraint("issuer_id", "identifier"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    #: The CASE ``identifier`` (a UUID) — the key re-imports match on.
+    identifier: Mapped[str] = mapped_column(String(256))
+    title: Mapped[str] = mapped_column(String(512))
+    uri: Mapped[str | None] = mapped_column(String(2048))
+    creator: Mapped[str | None] = mapped_column(String(512))
+    publisher: Mapped[str | None] = mapped_column(String(512))
+    description: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[str | None] = mapped_column(String(128))
+    language: Mapped[str | None] = mapped_column(String(32))
+    adoption_status: Mapped[str | None] = mapped_column(String(64))
+    #: The CASE ``lastChangeDateTime`` of the imported document.
+    last_change: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    issuer: Mapped[Issuer] = relationship()
+    competencies: Mapped[list[Competency]] = relationship(
+        back_populates="framework", order_by="Competency.position"
+    )
+
+
+class Prerequisite(db.Model):  # type: ignore[name-defined]
+    """``competency`` can only be submitted for once ``prerequisite`` is mastered."""
+
+    __tablename__ = "competency_prerequisites"
+
+    competency_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), primary_key=True)
+    prerequisite_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), primary_key=True)
+
+
+class StackComponent(db.Model):  # type: ignore[name-defined]
+    """A stack badge (``stack``) is earned by mastering every one of its components."""
+
+    __tablename__ = "stack_components"
+
+    stack_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), primary_key=True)
+    component_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), primary_key=True)
+
+
+class Competency(db.Model):  # type: ignore[name-defined]
+    """A competency of the catalogue: the OB 3.0 Achievement a mastery credential carries.
+
+    Its Achievement ``id`` is ``<public URL>/achievements/<public_id>`` and never changes, so
+    re-importing a framework updates the definition without breaking issued credentials.
+    """
+
+    __tablename__ = "competencies"
+    __table_args__ = (
+        UniqueConstraint("issuer_id", "identifier"),
+        db.CheckConstraint("required_endorsements BETWEEN 1 AND 5", name="required_endorsements"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    framework_id: Mapped[int | None] = mapped_column(ForeignKey("frameworks.id"), index=True)
+    #: The CASE CFItem ``identifier`` (or a code of our own): the key re-imports match on.
+    identifier: Mapped[str] = mapped_column(String(256), default=new_public_id)
+    case_uri: Mapped[str | None] = mapped_column(String(2048))
+    human_code: Mapped[str | None] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(512))
+    description: Mapped[str] = mapped_column(Text)
+    criteria_narrative: Mapped[str] = mapped_column(Text, default="")
+    image_url: Mapped[str | None] = mapped_column(String(2048))
+    achievement_type: Mapped[str] = mapped_column(String(64), default="Competency")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Education or proficiency level, e.g. "Grade 8" or "Intermediate".
+    level: Mapped[str | None] = mapped_column(String(128))
+    credits: Mapped[float | None] = mapped_column()
+    #: OB 3.0 Alignment objects in JSON form (targetName, targetUrl, targetCode, ...).
+    alignments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    #: How many assessors must agree before a credential is issued (moderation when > 1).
+    required_endorsements: Mapped[int] = mapped_column(Integer, default=1)
+    #: A stack badge: never submitted for, issued when its components are all mastered.
+    is_stack: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    issuer: Mapped[Issuer] = relationship()
+    framework: Mapped[CompetencyFramework | None] = relationship(back_populates="competencies")
+    prerequisites: Mapped[list[Competency]] = relationship(
+        secondary="competency_prerequisites",
+        primaryjoin="Competency.id == Prerequisite.competency_id",
+        secondaryjoin="Competency.id == Prerequisite.prerequisite_id",
+        order_by="Competency.name",
+        viewonly=True,
+    )
+    components: Mapped[list[Competency]] = relationship(
+        secondary="stack_components",
+        primaryjoin="Competency.id == StackComponent.stack_id",
+        secondaryjoin="Competency.id == StackComponent.component_id",
+        order_by="Competency.name",
+        viewonly=True,
+    )
+
+
+class RubricVersion(db.Model):  # type: ignore[name-defined]
+    """One version of a competency's rubric: criteria × levels and the rule for mastery.
+
+    Rows are never updated: editing a rubric inserts the next version, and every assessment
+    keeps pointing at the version it was made with, so it always reads as it was written.
+
+    ``levels``: ``[{"name", "description", "points"}]`` from lowest to highest;
+    ``criteria``: ``[{"name", "description", "levels": [<cell description per level>]}]``;
+    ``mastery_rule``: ``{"kind": "min_level", "level": <index>}`` (every criterion at that level
+    or above) or ``{"kind": "points", "threshold": <number>}`` (total points at least that).
+    """
+
+    __tablename__ = "rubric_versions"
+    __table_args__ = (UniqueConstraint("competency_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    competency_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(256))
+    levels: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    criteria: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    mastery_rule: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    competency: Mapped[Competency] = relationship()
+
+
+class Submission(db.Model):  # type: ignore[name-defined]
+    """A student's claim of mastery of one competency, with the evidence for it."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        db.CheckConstraint(
+            "state IN ('draft', 'submitted', 'in_review', 'revision_requested', 'resubmitted', "
+            "'endorsed', 'not_yet')",
+            name="state",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    competency_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), index=True)
+    state: Mapped[str] = mapped_column(String(24), default="draft", index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    #: Each submit or resubmit starts a new round of assessment.
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    #: Set when assessors of the current round disagree (moderation); cleared on a decision.
+    flagged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: When the current round was submitted (the queue's "waiting since").
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    credential_id: Mapped[int | None] = mapped_column(ForeignKey("issued_credentials.id"))
+
+    student: Mapped[User] = relationship(foreign_keys=[student_id])
+    competency: Mapped[Competency] = relationship()
+    credential: Mapped[IssuedCredential | None] = relationship()
+    items: Mapped[list[SubmissionEvidence]] = relationship(
+        back_populates="submission",
+        order_by="SubmissionEvidence.position",
+        cascade="all, delete-orphan",
+    )
+    assessments: Mapped[list[Assessment]] = relationship(
+        back_populates="submission", order_by="Assessment.id"
+    )
+
+
+class SubmissionEvidence(db.Model):  # type: ignore[name-defined]
+    """An evidence item attached to a submission."""
+
+    __tablename__ = "submission_evidence"
+    __table_args__ = (UniqueConstraint("submission_id", "evidence_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    submission: Mapped[Submission] = relationship(back_populates="items")
+    evidence: Mapped[Evidence] = relationship()
+
+
+class SubmissionEvent(db.Model):  # type: ignore[name-defined]
+    """The audit trail of a submission: every transition with who, when and why."""
+
+    __tablename__ = "submission_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class Assessment(db.Model):  # type: ignore[name-defined]
+    """One assessor's judgement of one round of a submission against a rubric version.
+
+    ``levels`` holds the chosen level index per criterion (same order as the rubric's
+    criteria); ``criterion_feedback`` the feedback text per criterion.
+    """
+
+    __tablename__ = "assessments"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "round", "assessor_id"),
+        db.CheckConstraint("decision IN ('endorse', 'revise', 'not_yet')", name="decision"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    rubric_version_id: Mapped[int | None] = mapped_column(ForeignKey("rubric_versions.id"))
+    decision: Mapped[str] = mapped_column(String(16))
+    levels: Mapped[list[int]] = mapped_column(JSON, default=list)
+    criterion_feedback: Mapped[list[str]] = mapped_column(JSON, default=list)
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="assessments")
+    assessor: Mapped[User] = relationship()
+    rubric_version: Mapped[RubricVersion | None] = relationship()
+
+
+class Mastery(db.Model):  # type: ignore[name-defined]
+    """A student mastered a competency and holds the credential for it.
+
+    The unique key is what makes "endorsing twice never issues twice" a database guarantee.
+    """
+
+    __tablename__ = "masteries"
+    __table_args__ = (UniqueConstraint("student_id", "competency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    competency_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), index=True)
+    credential_id: Mapped[int] = mapped_column(ForeignKey("issued_credentials.id"))
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    competency: Mapped[Competency] = relationship()
+    credential: Mapped[IssuedCredential] = relationship()
+
+
+class Notification(db.Model):  # type: ignore[name-defined]
+    """An in-app notice for a user (feedback arrived, a credential was issued, a flag...)."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    #: A path inside the service (never an external URL).
+    link: Mapped[str | None] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Endorser(db.Model):  # type: ignore[name-defined]
+    """An assessor's own signing identity: a ``did:key`` held (encrypted) by the service.
+
+    Endorsements an assessor makes are signed with it, so any verifier can check them offline.
+    ``issuer_id`` is the :class:`Issuer` row that carries the did:key (issuing goes through it).
+    """
+
+    __tablename__ = "endorsers"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), unique=True)
+
+    issuer: Mapped[Issuer] = relationship()

@@ -287,7 +287,9 @@ def issue(
     for _ in range(MAX_ISSUE_ATTEMPTS):
         begin_write()
         try:
-            row = _issue_once(config, request, issuer, client_id, recipient_name)
+            row = _issue_once(
+                config, request, issuer, client_id=client_id, recipient_name=recipient_name
+            )
             if before_commit is not None:
                 before_commit(row)
             db.session.commit()
@@ -301,18 +303,58 @@ def issue(
     raise IssueError(f"could not allocate a status position: {last_error}")
 
 
+def issue_in_transaction(
+    credential: Any,
+    *,
+    issuer: Issuer,
+    public_id: str | None = None,
+    recipient_name: str | None = None,
+    recipient_user_id: int | None = None,
+    actor: str = "service",
+    config: ServiceConfig | None = None,
+) -> IssuedCredential:
+    """Like :func:`issue`, inside a write transaction the caller began and will commit.
+
+    For callers that change their own records together with the credential (an endorsed
+    submission and its mastery): either everything is committed or nothing.  ``public_id``
+    fixes the page URL in advance, for documents that must name the credential's ``id`` before
+    it is signed.  An :class:`IntegrityError` at flush means a concurrent conflict: the caller
+    rolls back and starts again.
+    """
+    config = config or ServiceConfig.current()
+    request = check_request(credential, issuer)
+    return _issue_once(
+        config,
+        request,
+        issuer,
+        public_id=public_id,
+        recipient_name=recipient_name,
+        recipient_user_id=recipient_user_id,
+        actor=actor,
+    )
+
+
 def _issue_once(
     config: ServiceConfig,
     request: dict[str, Any],
     issuer: Issuer,
-    client_id: str | None,
-    recipient_name: str | None,
+    *,
+    client_id: str | None = None,
+    recipient_name: str | None = None,
+    public_id: str | None = None,
+    recipient_user_id: int | None = None,
+    actor: str | None = None,
 ) -> IssuedCredential:
     document = copy.deepcopy(request)
-    public_id = new_public_id()
+    public_id = public_id or new_public_id()
     document.setdefault("id", config.credential_url(public_id))
     document.setdefault("validFrom", xsd_datetime(datetime.now(UTC)))
-    row = IssuedCredential(public_id=public_id, issuer=issuer, client_id=client_id)
+    row = IssuedCredential(
+        public_id=public_id,
+        issuer=issuer,
+        client_id=client_id,
+        recipient_user_id=recipient_user_id,
+    )
     entries = []
     for purpose in config.purposes:
         status_list, index = _allocate(config, issuer, purpose)
@@ -337,7 +379,7 @@ def _issue_once(
     db.session.add(row)
     _publish_achievement(issuer, signed)
     db.session.flush()
-    actor = f"client:{client_id}" if client_id else "service"
+    actor = actor or (f"client:{client_id}" if client_id else "service")
     db.session.add(CredentialEvent(credential_id=row.id, action="issued", actor=actor))
     return row
 
