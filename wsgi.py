@@ -36,6 +36,7 @@ ENV_SETTINGS = (
     "PUBLIC_URL",
     "ISSUER_DID",
     "ISSUER_NAME",
+    "RECIPIENT_IDENTITY",
 )
 
 
@@ -79,6 +80,7 @@ def load_config(app: Flask, environ: Mapping[str, str]) -> None:
         CREDFOLIO_ISSUER_NAME="Credfolio Demo School",
         CREDFOLIO_STATUS_PURPOSES=("revocation", "suspension"),
         CREDFOLIO_ALLOW_FETCH=False,
+        CREDFOLIO_RECIPIENT_IDENTITY="email",
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'credfolio.sqlite3'}",
     )
     for name in ENV_SETTINGS:
@@ -132,6 +134,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     production = app.config["CREDFOLIO_ENV"] == "production"
+    if app.config["CREDFOLIO_RECIPIENT_IDENTITY"] not in ("email", "did"):
+        raise RuntimeError(
+            "CREDFOLIO_RECIPIENT_IDENTITY must be 'email' (a salted hash of the student's email) "
+            "or 'did' (the student's DID when they gave one)"
+        )
     app.config["SECRET_KEY"] = _secret_key(app, production=production)
     app.config.setdefault(
         "CREDFOLIO_ISSUER_DID", default_issuer_did(app.config["CREDFOLIO_PUBLIC_URL"])

@@ -29,7 +29,14 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from . import mail, uploads
 from .auth import (
@@ -372,6 +379,18 @@ class ProfileForm(FlaskForm):  # type: ignore[misc]
         "Name printed on your credentials", validators=[Optional(), Length(max=256)]
     )
     pronouns = StringField("Pronouns", validators=[Optional(), Length(max=64)])
+    did = StringField(
+        "Your DID (optional)",
+        validators=[
+            Optional(),
+            Length(max=512),
+            Regexp(
+                r"did:[a-z0-9]+:[A-Za-z0-9._:%-]*[A-Za-z0-9._%-]",
+                message="A DID looks like did:key:z6Mk… or did:web:example.org.",
+            ),
+        ],
+        render_kw={"spellcheck": "false", "autocomplete": "off"},
+    )
     bio = TextAreaField("A short bio", validators=[Optional(), Length(max=2000)])
     learning_goals = TextAreaField("Learning goals", validators=[Optional(), Length(max=4000)])
     interests = TextAreaField("Interests", validators=[Optional(), Length(max=2000)])
@@ -599,6 +618,7 @@ def profile() -> ResponseReturnValue:
         "display_name": user.display_name,
         "credential_name": row.credential_name,
         "pronouns": row.pronouns,
+        "did": row.did,
         "bio": row.bio,
         "learning_goals": row.learning_goals,
         "interests": row.interests,
@@ -606,7 +626,7 @@ def profile() -> ResponseReturnValue:
     form = ProfileForm(data=data)
     if form.validate_on_submit() and _store_photo(form, row, user):
         user.display_name = (form.display_name.data or "").strip()
-        for name in ("credential_name", "pronouns", "bio", "learning_goals", "interests"):
+        for name in ("credential_name", "pronouns", "did", "bio", "learning_goals", "interests"):
             value = (getattr(form, name).data or "").strip()
             setattr(row, name, value or None)
         row.updated_at = _now()

@@ -82,6 +82,10 @@ class CredentialView:
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     evidence: list[Link] = field(default_factory=list)
+    #: (criterion, level reached) pairs read from the results and the achievement's rubric.
+    results: list[tuple[str, str]] = field(default_factory=list)
+    #: (endorser's name, comment) of each embedded endorsement (verified by the panel).
+    endorsements: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _text(value: Any) -> str:
@@ -187,7 +191,49 @@ def describe(document: Mapping[str, Any], *, recipient_name: str | None = None) 
             url = http_url(item.get("id"))
             name = _text(item.get("name")) or _text(item.get("description")) or "Evidence"
             view.evidence.append(Link(name=name, url=url, text=raw))
+    view.results = _results(subject, achievement)
+    view.endorsements = _endorsements(document)
     return view
+
+
+def _results(subject: Mapping[str, Any], achievement: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Each result as (what was assessed, what was achieved), names looked up by id (OB 3.0
+    Result.resultDescription and achievedLevel refer to the achievement's definitions)."""
+    names: dict[str, str] = {}
+    descriptions = achievement.get("resultDescription")
+    for description in descriptions if isinstance(descriptions, list) else []:
+        if not isinstance(description, dict):
+            continue
+        names[_text(description.get("id"))] = _text(description.get("name"))
+        levels = description.get("rubricCriterionLevel")
+        for level in levels if isinstance(levels, list) else []:
+            if isinstance(level, dict):
+                names[_text(level.get("id"))] = _text(level.get("name"))
+    out = []
+    results = subject.get("result")
+    for result in results if isinstance(results, list) else []:
+        if not isinstance(result, dict):
+            continue
+        what = names.get(_text(result.get("resultDescription"))) or "Result"
+        achieved = names.get(_text(result.get("achievedLevel"))) or _text(result.get("value"))
+        achieved = achieved or _text(result.get("status"))
+        if achieved:
+            out.append((what, achieved))
+    return out
+
+
+def _endorsements(document: Mapping[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    endorsements = document.get("endorsement")
+    for item in endorsements if isinstance(endorsements, list) else []:
+        if not isinstance(item, dict):
+            continue
+        issuer = item.get("issuer")
+        name = _text(issuer.get("name")) if isinstance(issuer, dict) else ""
+        subject = _first(item.get("credentialSubject"))
+        comment = _text(subject.get("endorsementComment")) if isinstance(subject, dict) else ""
+        out.append((name or "An endorser", comment))
+    return out
 
 
 def format_date(moment: datetime | None) -> str:

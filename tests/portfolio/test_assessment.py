@@ -353,3 +353,87 @@ def test_a_revoked_mastery_can_be_earned_again(school: Any) -> None:
     )
     mastery = db.session.scalars(select(Mastery)).one()
     assert mastery.credential_id == again.credential.id != first.credential.id
+
+
+def test_two_assessors_endorsing_at_the_same_moment_issue_one_credential(
+    app: Any, school: Any
+) -> None:
+    """Each thread has its own session and connection, as two app servers would."""
+    import threading
+
+    from portfolio.models import User
+
+    row = submitted(school)
+    assessor_ids = [school.assessor.id, school.second_assessor.id]
+    for user_id in assessor_ids:  # their signing identities exist before the race
+        issuing.endorser_issuer(db.session.get(User, user_id))
+    db.session.commit()
+    barrier = threading.Barrier(2)
+    outcomes: list[Any] = []
+
+    def endorse(user_id: int) -> None:
+        with app.app_context():
+            try:
+                submission = db.session.get(Submission, row.id)
+                user = db.session.get(User, user_id)
+                barrier.wait(timeout=10)
+                outcomes.append(
+                    assessment.assess(submission, user, decision="endorse", levels=PROFICIENT)
+                )
+            except assessment.AssessmentError as exc:
+                outcomes.append(exc)
+            except BaseException as exc:  # reported below
+                outcomes.append(exc)
+                db.session.rollback()
+
+    threads = [threading.Thread(target=endorse, args=(i,)) for i in assessor_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    issued = [o for o in outcomes if isinstance(o, assessment.Outcome)]
+    refused = [o for o in outcomes if isinstance(o, assessment.AssessmentError)]
+    assert len(issued) == 1 and len(refused) == 1, outcomes
+    assert refused[0].status == 409
+    db.session.expire_all()
+    assert count(IssuedCredential) == 1 and count(Mastery) == 1
+
+
+def test_the_recipient_is_their_did_when_configured_and_given(app: Any, school: Any) -> None:
+    from portfolio.models import LearnerProfile
+
+    did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+    db.session.add(LearnerProfile(user_id=school.student.id, did=did, credential_name="Sam S."))
+    db.session.commit()
+    app.config["CREDFOLIO_RECIPIENT_IDENTITY"] = "did"
+    outcome = assessment.assess(
+        submitted(school), school.assessor, decision="endorse", levels=PROFICIENT
+    )
+    subject = json.loads(outcome.credential.document)["credentialSubject"]
+    assert subject["id"] == did
+    assert subject["identifier"] == [
+        {
+            "type": "IdentityObject",
+            "identityHash": "Sam S.",
+            "identityType": "name",
+            "hashed": False,
+        }
+    ]
+    assert outcome.credential.recipient_name == "Sam S."
+
+
+def test_the_student_is_mailed_when_feedback_arrives(app: Any, school: Any) -> None:
+    from pathlib import Path
+
+    from portfolio import mail
+
+    assessment.assess(
+        submitted(school),
+        school.assessor,
+        decision="revise",
+        levels=BEGINNING,
+        feedback="More verses",
+    )
+    messages = mail.read_outbox(Path(app.instance_path) / "outbox")
+    assert [m["To"] for m in messages] == [school.student.email]
+    assert "/submissions/" in messages[0].get_content()

@@ -174,3 +174,12 @@ def test_the_profile_form_needs_its_csrf_token(app, client, sam):
     token = _csrf_token(client.get("/profile").get_data(as_text=True))
     assert save(client, csrf_token=token).status_code == 303
     assert stored(app, sam).pronouns == "she/her"
+
+
+def test_a_student_may_give_a_did_for_their_credentials(app, client, sam):
+    assert save(client, did="did:web:ada.example").status_code == 303
+    assert stored(app, sam).did == "did:web:ada.example"
+    response = save(client, did="https://ada.example")
+    assert response.status_code == 422
+    assert "A DID looks like" in response.get_data(as_text=True)
+    assert stored(app, sam).did == "did:web:ada.example"
