@@ -17,7 +17,7 @@ from .access import can_view_evidence
 from .auth import current_user, login_required
 from .db import db
 from .markdown import render_markdown
-from .models import Artefact, Blob, Evidence, PortfolioItem, User, utcnow
+from .models import Artefact, Blob, Competency, Evidence, PortfolioItem, User, utcnow
 
 bp = Blueprint("evidence", __name__)
 
@@ -69,7 +69,10 @@ def parse_evidence_form(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
     narrative = form.get("narrative") or ""
     genre = " ".join((form.get("genre") or "").split()) or None
     lines = [line.strip() for line in (form.get("competencies") or "").splitlines()]
-    competencies = [line for line in lines if line]
+    # Catalogue competencies come as checkboxes (their Achievement ids), others one URL a line.
+    picked = form.getlist("catalogue") if hasattr(form, "getlist") else []
+    chosen = [value.strip() for value in picked if value.strip()]
+    competencies = list(dict.fromkeys([*chosen, *(line for line in lines if line)]))
     errors: dict[str, str] = {}
     if not title:
         errors["title"] = "Enter a title."
@@ -90,6 +93,30 @@ def parse_evidence_form(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
                 break
     values = {"title": title, "narrative": narrative, "genre": genre, "competencies": competencies}
     return values, errors
+
+
+def catalogue_choices(student: User) -> list[tuple[str, str]]:
+    """(Achievement id, name) of the competencies of the student's school, for the form."""
+    from .achievements import achievement_url
+
+    rows = db.session.scalars(
+        select(Competency)
+        .where(
+            Competency.issuer_id == student.issuer_id,
+            Competency.archived_at.is_(None),
+            Competency.is_stack.is_(False),
+        )
+        .order_by(Competency.position, Competency.name)
+    )
+    return [(achievement_url(row), row.name) for row in rows]
+
+
+def competency_names(student: User) -> dict[str, str]:
+    """Names of catalogue competencies by Achievement id (archived ones too), for display."""
+    from .achievements import achievement_url
+
+    rows = db.session.scalars(select(Competency).where(Competency.issuer_id == student.issuer_id))
+    return {achievement_url(row): row.name for row in rows}
 
 
 def _student() -> User:
@@ -187,7 +214,13 @@ def create() -> ResponseReturnValue:
             flash("Evidence saved.")
             return redirect(url_for(".show", public_id=evidence.public_id), 303)
     status = 422 if errors else 200
-    page = render_template("evidence/form.html", evidence=None, values=values, errors=errors)
+    page = render_template(
+        "evidence/form.html",
+        evidence=None,
+        values=values,
+        errors=errors,
+        catalogue=catalogue_choices(_student()),
+    )
     return page, status
 
 
@@ -205,6 +238,7 @@ def _show_page(
     page = render_template(
         "evidence/show.html",
         evidence=evidence,
+        competency_names=competency_names(_student()),
         narrative_html=render_markdown(evidence.narrative),
         artefact_url=owner_artefact_url,
         errors=errors or {},
@@ -237,7 +271,13 @@ def edit(public_id: str) -> ResponseReturnValue:
             flash("Evidence saved.")
             return redirect(url_for(".show", public_id=evidence.public_id), 303)
     status = 422 if errors else 200
-    page = render_template("evidence/form.html", evidence=evidence, values=values, errors=errors)
+    page = render_template(
+        "evidence/form.html",
+        evidence=evidence,
+        values=values,
+        errors=errors,
+        catalogue=catalogue_choices(_student()),
+    )
     return page, status
 
 

@@ -210,3 +210,28 @@ def test_notifications_can_be_marked_read(app: Flask, school: Any) -> None:
     student.post("/notifications/read")
     page = student.get("/notifications").get_data(as_text=True)
     assert "(1 new)" not in page and re.search(r"Hello", page)
+
+
+def test_evidence_names_the_catalogue_competencies_it_shows(app: Flask, school: Any) -> None:
+    from portfolio.models import Evidence
+
+    student = client_for(app, school.student)
+    form = student.get("/evidence/new").get_data(as_text=True)
+    url = f"https://credfolio.test/achievements/{school.competency.public_id}"
+    assert f'value="{url}"' in form and "Song writing" in form
+    response = student.post(
+        "/evidence/new",
+        data={
+            "title": "Chorus draft",
+            "catalogue": [url],
+            "competencies": "https://framework.example/items/42",
+        },
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    item = db.session.scalars(select(Evidence).where(Evidence.title == "Chorus draft")).one()
+    assert item.competencies == [url, "https://framework.example/items/42"]
+    page = student.get(response.headers["Location"]).get_data(as_text=True)
+    assert ">Song writing</a>" in page
+    edit = student.get(f"/evidence/{item.public_id}/edit").get_data(as_text=True)
+    assert "checked" in edit and ">https://framework.example/items/42</textarea>" in edit
