@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,14 +32,6 @@ pytestmark = [
         reason="peer harness not prepared (scripts/test prepares it when Node.js is present)",
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def peer() -> Path:
-    # In CI the harness must be there: a missing peer fails instead of skipping.
-    assert PEER_DIR, "CREDFOLIO_PEER_DIR is not set: scripts/peer could not prepare the harness"
-    assert shutil.which("node"), "node is not installed"
-    return Path(PEER_DIR)
 
 
 def node(peer: Path, *args: str) -> subprocess.CompletedProcess[str]:
