@@ -180,7 +180,10 @@ def _absolute(path: str) -> str:
 
 def _send_mail(messages: Iterable[_Mail]) -> None:
     """Mail notices after the commit (SMTP when configured, else the outbox folder); a mail
-    failure never undoes a decision (it is logged)."""
+    failure never undoes a decision (it is logged).  ``CREDFOLIO_NOTIFY_BY_MAIL = False`` (the
+    demo seeding sets it) keeps notices in-app only."""
+    if not current_app.config.get("CREDFOLIO_NOTIFY_BY_MAIL", True):
+        return
     for message in messages:
         try:
             mail.send(to=message.to, subject=message.subject, body=message.body)

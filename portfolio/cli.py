@@ -25,22 +25,14 @@ def init_db() -> None:
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
 
-DEMO_ADMIN_EMAIL = "admin@demo.credfolio.test"
-
-
 @click.command("demo-setup")
 @with_appcontext
 def demo_setup() -> None:
-    """Prepare the demo: schema, the demo issuer and its key, an administrator account and a
-    sample credential.  Safe to run again: nothing is created twice."""
-    import secrets
-    from pathlib import Path
-
-    from sqlalchemy import func, select
-
-    from .auth import hash_password
-    from .db import db
-    from .models import IssuedCredential, User
+    """Prepare the demo: schema, the demo issuer and its key, and a demo school (a competency
+    framework with rubrics, an administrator, assessors and students, evidence, submissions in
+    every state and real credentials; see ``portfolio.demo_school``).  Prints the sign-in
+    details.  Safe to run again: nothing is created twice."""
+    from . import demo_school
 
     upgrade()
     components = current_app.extensions["credfolio"]
@@ -52,58 +44,10 @@ def demo_setup() -> None:
     click.echo(f"Issuer DID:  {issuer.did}")
     click.echo(f"Signing key: {record.key_id} ({record.public_key_multibase})")
 
-    # A development-only administrator; the password lives in the instance folder (0600).
-    accounts = Path(current_app.instance_path) / "demo-accounts.txt"
-    if db.session.scalar(select(User).where(User.email == DEMO_ADMIN_EMAIL)) is None:
-        password = secrets.token_urlsafe(12)
-        db.session.add(
-            User(
-                email=DEMO_ADMIN_EMAIL,
-                password_hash=hash_password(password),
-                display_name="Demo administrator",
-                role="admin",
-                issuer_id=issuer.id,
-            )
-        )
-        db.session.commit()
-        accounts.write_text(f"admin {DEMO_ADMIN_EMAIL} {password}\n", encoding="utf-8")
-        accounts.chmod(0o600)
-    if accounts.exists():
-        _, email, password = accounts.read_text(encoding="utf-8").split()[:3]
-        click.echo(f"Administrator: {email} / {password}  (sign in at /sign-in)")
-
-    if not db.session.scalar(select(func.count()).select_from(IssuedCredential)):
-        row = services.issue(_sample_credential(), issuer=issuer, recipient_name="Ada Lovelace")
-        click.echo(
-            f"Sample credential: {services.ServiceConfig.current().credential_url(row.public_id)}"
-        )
-
-
-def _sample_credential() -> dict[str, object]:
-    public_url = current_app.config["CREDFOLIO_PUBLIC_URL"].rstrip("/")
-    return {
-        "@context": [
-            "https://www.w3.org/ns/credentials/v2",
-            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-        ],
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": "Song composition",
-        "credentialSubject": {
-            "type": ["AchievementSubject"],
-            "id": "did:example:ada-lovelace",
-            "achievement": {
-                "id": f"{public_url}/achievements/song-composition",
-                "type": ["Achievement"],
-                "name": "Song composition",
-                "description": "Composes, records and reflects on an original song.",
-                "criteria": {
-                    "narrative": "Submit a recording of an original song with a written "
-                    "reflection; an assessor judges it against the composition rubric."
-                },
-                "achievementType": "Competency",
-            },
-        },
-    }
+    # Development-only accounts; their passwords live in the instance folder (0600).
+    school = demo_school.seed(issuer, instance_path=current_app.instance_path)
+    for line in demo_school.summary_lines(school, current_app.config["CREDFOLIO_PUBLIC_URL"]):
+        click.echo(line)
 
 
 @click.group("credentials")

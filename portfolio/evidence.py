@@ -9,6 +9,7 @@ from typing import Any, Protocol, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup, escape
 from sqlalchemy import delete, select
 from werkzeug.wrappers import Response
 
@@ -18,6 +19,7 @@ from .auth import current_user, login_required
 from .db import db
 from .markdown import render_markdown
 from .models import Artefact, Blob, Competency, Evidence, PortfolioItem, User, utcnow
+from .storage import BlobNotFoundError, storage
 
 bp = Blueprint("evidence", __name__)
 
@@ -153,6 +155,34 @@ ARTEFACT_PARTS = ("file", "thumbnail", "captions")
 def owner_artefact_url(artefact: Artefact, part: str = "file") -> str:
     """The owner's URL of an artefact's ``part`` (see :data:`ARTEFACT_PARTS`)."""
     return url_for(f"evidence.artefact_{part}", public_id=artefact.public_id)
+
+
+#: Text artefacts up to this size are shown inline (stories, write-ups); longer ones as a link.
+TEXT_PREVIEW_BYTES = 200_000
+
+
+@bp.app_template_global()
+def text_preview(artefact: Artefact) -> Markup | None:
+    """A text or Markdown artefact's content as safe HTML for reading in the page, else None.
+
+    Markdown goes through the sanitizing renderer; plain text is escaped inside ``<pre>``.
+    """
+    if (
+        artefact.kind != "file"
+        or artefact.media_type not in ("text/plain", "text/markdown")
+        or not artefact.blob_sha256
+        or (artefact.size or 0) > TEXT_PREVIEW_BYTES
+    ):
+        return None
+    try:
+        data = storage().get(artefact.blob_sha256)
+    except BlobNotFoundError:
+        return None
+    text = data.decode("utf-8", errors="replace")
+    if artefact.media_type == "text/markdown":
+        # The page shows the artefact under an h3 (evidence) or h2: its headings nest below.
+        return render_markdown(text, heading_offset=3)
+    return Markup('<pre class="text-artefact">') + escape(text) + Markup("</pre>")
 
 
 def serve_artefact(artefact: Artefact, part: str) -> Response:

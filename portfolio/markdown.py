@@ -25,17 +25,24 @@ LINK_REL = "nofollow noopener noreferrer"
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
 
 
-def render_markdown(text: str) -> Markup:
+def render_markdown(text: str, *, heading_offset: int = 0) -> Markup:
     """Render ``text`` (CommonMark) to HTML that is safe to put into a page as is.
 
     Raw HTML in the source is shown as text (``html=False``); the result is then cleaned by
     nh3 with an allow-list of tags, attributes and URL schemes, and every link gets
     ``rel="nofollow noopener noreferrer"`` (no reputation given to, or window handed to, the
     linked site).  Relative URLs are removed: a student's text cannot point into our own
-    pages.  Returns :class:`markupsafe.Markup`, so Jinja2 does not escape it again.  Raises
-    nothing.
+    pages.  ``heading_offset`` demotes headings (``# Title`` becomes ``<h4>`` with offset 3,
+    never past ``<h6>``) so a student's text nests under the page's own headings.  Returns
+    :class:`markupsafe.Markup`, so Jinja2 does not escape it again.  Raises nothing.
     """
-    html = _markdown.render(text or "")
+    env: dict[str, object] = {}
+    tokens = _markdown.parse(text or "", env)
+    if heading_offset:
+        for token in tokens:
+            if token.type in ("heading_open", "heading_close"):
+                token.tag = f"h{min(int(token.tag[1]) + heading_offset, 6)}"
+    html = _markdown.renderer.render(tokens, _markdown.options, env)
     # Defence in depth: markdown-it already escapes raw HTML and refuses javascript: links,
     # but the sanitizer is what we rely on for what reaches the page.
     cleaned = nh3.clean(

@@ -267,6 +267,12 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _reason(reason: str | None) -> str:
+    """``Reason given: …`` ending with exactly one full stop."""
+    text = (reason or "none").strip()
+    return f"Reason given: {text}" + ("" if text.endswith((".", "!", "?")) else ".")
+
+
 def notices(
     row: IssuedCredential, result: VerificationResult | None, *, now: datetime
 ) -> list[Notice]:
@@ -279,7 +285,7 @@ def notices(
                 "revoked",
                 "This credential has been revoked",
                 f"The issuer revoked it on {format_date(_aware(row.revoked_at))}. "
-                f"Reason given: {row.revocation_reason or 'none'}.",
+                + _reason(row.revocation_reason),
             )
         )
     if row.suspended_at is not None:
@@ -288,7 +294,7 @@ def notices(
                 "suspended",
                 "This credential is suspended",
                 f"The issuer suspended it on {format_date(_aware(row.suspended_at))}. "
-                f"Reason given: {row.suspension_reason or 'none'}.",
+                + _reason(row.suspension_reason),
             )
         )
     valid_until, valid_from = _aware(row.valid_until), _aware(row.valid_from)

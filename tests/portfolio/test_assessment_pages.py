@@ -235,3 +235,30 @@ def test_evidence_names_the_catalogue_competencies_it_shows(app: Flask, school: 
     assert ">Song writing</a>" in page
     edit = student.get(f"/evidence/{item.public_id}/edit").get_data(as_text=True)
     assert "checked" in edit and ">https://framework.example/items/42</textarea>" in edit
+
+
+def test_a_story_can_be_read_in_the_page_and_its_markup_is_not_run(app: Flask, school: Any) -> None:
+    from portfolio.models import Evidence
+
+    _, submission = submit_through_the_form(app, school)
+    story = db.session.scalars(select(Evidence).where(Evidence.title == "A story")).one()
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from portfolio import uploads
+
+    uploads.add_file_artefact(
+        story,
+        FileStorage(
+            io.BytesIO(b"# Chapter one\n\n<script>alert(1)</script> It was dark."),
+            filename="story.md",
+        ),
+        title="Chapter one",
+    )
+    db.session.commit()
+    assessor = client_for(app, school.assessor)
+    page = assessor.get(f"/review/{submission.public_id}").get_data(as_text=True)
+    assert "<h4>Chapter one</h4>" in page and "It was dark." in page
+    assert "<script>alert(1)</script>" not in page
+    assert '<pre class="text-artefact">la la la</pre>' in page

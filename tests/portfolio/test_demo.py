@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
 
 from portfolio.db import db
 from tests.conftest import TEST_KEK
 from wsgi import create_app
 
 
-def test_demo_setup_builds_a_demo_that_verifies_and_is_idempotent(tmp_path):
-    app = create_app(
+def _app(tmp_path: Path) -> Any:
+    return create_app(
         {
             "INSTANCE_PATH": str(tmp_path),
             # Its own embedded database: the demo migrates, it must not touch a shared one.
@@ -18,24 +24,203 @@ def test_demo_setup_builds_a_demo_that_verifies_and_is_idempotent(tmp_path):
             "CREDFOLIO_KEY_ENCRYPTION_SECRET": TEST_KEK,
         }
     )
+
+
+def _snapshot(app: Any) -> dict[str, Any]:
+    """Row counts of every table the demo writes, and each submission's and credential's state."""
+    from portfolio import models
+
+    tables = (
+        models.Issuer,
+        models.IssuerKeyRow,
+        models.User,
+        models.LearnerProfile,
+        models.CompetencyFramework,
+        models.Competency,
+        models.Prerequisite,
+        models.StackComponent,
+        models.RubricVersion,
+        models.Evidence,
+        models.Artefact,
+        models.Blob,
+        models.Submission,
+        models.SubmissionEvent,
+        models.Assessment,
+        models.Mastery,
+        models.IssuedCredential,
+        models.CredentialEvent,
+        models.StatusListRow,
+        models.Notification,
+    )
+    with app.app_context():
+        snapshot: dict[str, Any] = {
+            model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
+            for model in tables
+        }
+        snapshot["submissions"] = sorted(
+            (s.public_id, s.state, s.round) for s in db.session.scalars(select(models.Submission))
+        )
+        snapshot["credentials"] = sorted(
+            (c.public_id, c.state) for c in db.session.scalars(select(models.IssuedCredential))
+        )
+        db.session.remove()
+    return snapshot
+
+
+@pytest.mark.slow
+def test_demo_setup_seeds_a_school_that_verifies_and_is_idempotent(tmp_path: Path) -> None:
+    app = _app(tmp_path)
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo-setup"])
     assert first.exit_code == 0, first.output
-    assert "Administrator: admin@demo.credfolio.test" in first.output
-    assert "Sample credential: http://127.0.0.1:5000/c/" in first.output
-    assert (tmp_path / "demo-accounts.txt").stat().st_mode & 0o777 == 0o600
+    output = first.output
 
+    # Every account's sign-in details, from the accounts file (owner-only), are printed.
+    accounts_file = tmp_path / "demo-accounts.txt"
+    assert accounts_file.stat().st_mode & 0o777 == 0o600
+    accounts = [line.split() for line in accounts_file.read_text().splitlines()]
+    assert Counter(role for role, _, _ in accounts) == {"admin": 1, "assessor": 2, "student": 4}
+    assert len({password for _, _, password in accounts}) == 7
+    for role, email, password in accounts:
+        label = {"admin": "Administrator:", "assessor": "Assessor:", "student": "Student:"}[role]
+        assert f"{label:<14} {email} / {password}" in output
+    assert "Administrator: admin@demo.credfolio.test / " in output
+    assert "Public credential (Maya, Song writing):" in output
+    for path in ("/sign-in", "/review", "/progress", "http://127.0.0.1:5000/c/"):
+        assert path in output
+
+    before = _snapshot(app)
     second = runner.invoke(args=["demo-setup"])
     assert second.exit_code == 0, second.output
-    assert "Sample credential" not in second.output  # not issued twice
+    assert "Demo school: already seeded, nothing added." in second.output
+    assert _snapshot(app) == before  # nothing twice, nothing changed
+    assert [line.split() for line in accounts_file.read_text().splitlines()] == accounts
+    assert "Administrator: admin@demo.credfolio.test / " in second.output
 
     with app.app_context():
-        from portfolio import services
-        from portfolio.models import IssuedCredential, User
+        _check_school(app, {email: password for _, email, password in accounts})
+        # What an administrator changes in the demo catalogue stays changed.
+        from portfolio.models import Prerequisite
 
-        assert db.session.query(User).count() == 1
-        (row,) = db.session.query(IssuedCredential).all()
-        assert services.service_verifier().verify(json.loads(row.document)).verified
-        page = app.test_client().get(f"/c/{row.public_id}")
-        assert page.status_code == 200 and "Song composition" in page.get_data(as_text=True)
+        db.session.query(Prerequisite).delete()
+        db.session.commit()
+        db.session.remove()
+    third = runner.invoke(args=["demo-setup"])
+    assert third.exit_code == 0, third.output
+    assert "nothing added" in third.output
+    with app.app_context():
+        assert db.session.query(Prerequisite).count() == 0
+        db.session.remove()
         db.engine.dispose()
+
+
+def _check_school(app: Any, passwords: dict[str, str]) -> None:
+    from portfolio import auth, rubrics
+    from portfolio.models import (
+        Artefact,
+        Competency,
+        CompetencyFramework,
+        IssuedCredential,
+        LearnerProfile,
+        Mastery,
+        Submission,
+        User,
+    )
+
+    # People: passwords work, students are in two cohorts and have profiles.
+    for email, password in passwords.items():
+        assert auth.authenticate(email, password) is not None, email
+    students = db.session.scalars(select(User).where(User.role == "student")).all()
+    assert Counter(s.cohort for s in students) == {"Year 8 Willow": 2, "Year 8 Rowan": 2}
+    assert all(db.session.get(LearnerProfile, s.id) is not None for s in students)
+
+    # The catalogue: a framework, five competencies and a stack, rubrics of both rule kinds.
+    (framework,) = db.session.scalars(select(CompetencyFramework)).all()
+    competencies = {c.name: c for c in framework.competencies}
+    assert set(competencies) == {
+        "Song writing",
+        "Storytelling",
+        "Performance",
+        "Project design",
+        "Reflection",
+        "Young creator",
+    }
+    assert [p.name for p in competencies["Performance"].prerequisites] == ["Song writing"]
+    creator = competencies["Young creator"]
+    assert creator.is_stack and [c.name for c in creator.components] == [
+        "Song writing",
+        "Storytelling",
+    ]
+    assert competencies["Project design"].required_endorsements == 2
+    kinds = set()
+    for competency in competencies.values():
+        version = rubrics.current_version(competency)
+        if competency.is_stack:
+            assert version is None
+            continue
+        assert version is not None and len(version.levels) == 4
+        assert 2 <= len(version.criteria) <= 4
+        assert competency.tags and competency.alignments and competency.criteria_narrative
+        kinds.add(version.mastery_rule["kind"])
+    assert kinds == {"min_level", "points"}
+
+    # Real files: a WAV song of about three seconds, a PNG with a thumbnail, Markdown, links.
+    artefacts = db.session.scalars(select(Artefact)).all()
+    wavs = [a for a in artefacts if a.media_type == "audio/wav"]
+    assert wavs and all(2.5 <= (a.duration_seconds or 0) <= 4 for a in wavs)
+    pngs = [a for a in artefacts if a.media_type == "image/png"]
+    assert pngs and all(a.thumbnail_sha256 and a.alt_text for a in pngs)
+    assert any(a.media_type == "text/markdown" for a in artefacts)
+    assert any(a.kind == "link" and a.url for a in artefacts)
+
+    # Submissions in their states; one flagged by the moderators' disagreement.
+    submissions = db.session.scalars(select(Submission)).all()
+    assert Counter(s.state for s in submissions) == {
+        "endorsed": 5,
+        "submitted": 1,
+        "revision_requested": 1,
+        "in_review": 1,
+        "draft": 1,
+        "not_yet": 1,
+    }
+    (flagged,) = [s for s in submissions if s.flagged_at is not None]
+    assert flagged.state == "in_review" and flagged.competency.name == "Project design"
+    assert {a.decision for a in flagged.assessments} == {"endorse", "revise"}
+    revised = next(s for s in submissions if s.state == "revision_requested")
+    assert revised.assessments[-1].feedback
+    resubmitted = next(
+        s for s in submissions if s.state == "endorsed" and s.competency.name == "Song writing"
+    )
+    assert resubmitted.round == 2  # endorsed after a revision round
+
+    # Credentials: five masteries and one stack badge; all verify, except the one revoked and
+    # the one suspended, which fail on exactly that check.
+    credentials = db.session.scalars(select(IssuedCredential)).all()
+    assert len(credentials) == 6
+    assert Counter(c.state for c in credentials) == {"active": 4, "revoked": 1, "suspended": 1}
+    verifier = app.extensions["credfolio"].verifier()
+    for row in credentials:
+        result = verifier.verify(json.loads(row.document))
+        failed = {c.name for c in result.checks if c.status not in ("passed", "not-applicable")}
+        if row.state == "active":
+            assert result.verified, result.errors
+        elif row.state == "revoked":
+            assert failed == {"revocation"} and row.revocation_reason
+        else:
+            assert failed == {"suspension"} and row.suspension_reason
+    maya = db.session.scalar(select(User).where(User.email == "maya.okafor@demo.credfolio.test"))
+    badge = db.session.scalar(
+        select(Mastery).where(Mastery.student_id == maya.id, Mastery.competency_id == creator.id)
+    )
+    assert badge is not None and badge.credential.achievement_name == "Young creator"
+    moderated = next(
+        s for s in submissions if s.state == "endorsed" and s.competency.name == "Project design"
+    )
+    document = json.loads(moderated.credential.document)
+    assert len(document["endorsement"]) == 2  # both assessors' endorsements, signed
+
+    # Pages work on the seeded data.
+    client = app.test_client()
+    page = client.get(f"/c/{resubmitted.credential.public_id}")
+    assert page.status_code == 200 and "Song writing" in page.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Competency)) == 6
