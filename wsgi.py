@@ -183,6 +183,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     views.register_error_pages(app)
     app.register_blueprint(api.bp)
     # -- more blueprints: one import + register line each, below this line --
+    from portfolio import catalogue
+
+    app.register_blueprint(catalogue.bp)
     from portfolio import credential_evidence, learner, review, submissions
 
     app.register_blueprint(submissions.bp)
@@ -219,6 +222,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_credential_commands(app.cli)
     register_portfolio_commands(app.cli)
     # -- more CLI commands: one import + add_command line each, below this line --
+    from portfolio.catalogue_cli import catalogue_group
+
+    app.cli.add_command(catalogue_group)
     from portfolio.roster_cli import roster_group
 
     app.cli.add_command(roster_group)
