@@ -168,6 +168,14 @@ def current_user() -> User | None:
     return user
 
 
+def signed_in_user() -> User:
+    """The signed-in user, in a view that ``login_required`` guards (401 otherwise)."""
+    user = current_user()
+    if user is None:
+        abort(401)
+    return user
+
+
 def login_required(
     role: str | Iterable[str] | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R | ResponseReturnValue]]:

@@ -15,20 +15,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select, update
 
-from .auth import current_user, login_required
+from .auth import current_user, login_required, signed_in_user
 from .db import db
 from .models import IssuedCredential, Notification, User
 
 bp = Blueprint("learner", __name__)
 
 NOTIFICATIONS_SHOWN = 100
-
-
-def _me() -> User:
-    user = current_user()
-    if user is None:  # login_required ran first
-        abort(401)
-    return user
 
 
 def unread_count(user: User) -> int:
@@ -58,7 +51,7 @@ def notifications() -> ResponseReturnValue:
     """My notifications, newest first (unread ones marked)."""
     rows = db.session.scalars(
         select(Notification)
-        .where(Notification.user_id == _me().id)
+        .where(Notification.user_id == signed_in_user().id)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(NOTIFICATIONS_SHOWN)
     ).all()
@@ -71,7 +64,7 @@ def mark_read() -> ResponseReturnValue:
     """Mark all my notifications read."""
     db.session.execute(
         update(Notification)
-        .where(Notification.user_id == _me().id, Notification.read_at.is_(None))
+        .where(Notification.user_id == signed_in_user().id, Notification.read_at.is_(None))
         .values(read_at=datetime.now(UTC))
     )
     db.session.commit()
@@ -85,7 +78,7 @@ def credentials() -> ResponseReturnValue:
     """The credentials issued to me, newest first."""
     rows = db.session.scalars(
         select(IssuedCredential)
-        .where(IssuedCredential.recipient_user_id == _me().id)
+        .where(IssuedCredential.recipient_user_id == signed_in_user().id)
         .order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
     ).all()
     return render_template("learner/credentials.html", credentials=rows)
@@ -98,7 +91,7 @@ def visibility(public_id: str) -> ResponseReturnValue:
     row: IssuedCredential | None = db.session.scalar(
         select(IssuedCredential).where(IssuedCredential.public_id == public_id)
     )
-    if row is None or row.recipient_user_id != _me().id:
+    if row is None or row.recipient_user_id != signed_in_user().id:
         abort(404)
     hide = request.form.get("hidden") == "1"
     row.hidden_by_recipient = hide

@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from . import assessment, issuing
-from .auth import current_user, login_required
+from .auth import login_required, signed_in_user
 from .db import db
 from .evidence import ARTEFACT_PARTS, serve_artefact
 from .markdown import render_markdown
@@ -29,18 +29,11 @@ ASSESSORS = ("assessor", "admin")
 MAX_AGE_DAYS = 3650
 
 
-def _me() -> User:
-    user = current_user()
-    if user is None:  # login_required ran first
-        abort(401)
-    return user
-
-
 def _submission(public_id: str) -> Submission:
     submission: Submission | None = db.session.scalar(
         select(Submission).where(Submission.public_id == public_id)
     )
-    if submission is None or not assessment.can_assess(_me(), submission):
+    if submission is None or not assessment.can_assess(signed_in_user(), submission):
         abort(404)
     return submission
 
@@ -98,7 +91,7 @@ def _waiting_days(submission: Submission) -> int:
 @login_required(role=ASSESSORS)
 def index() -> ResponseReturnValue:
     """The queue: filter by competency, cohort and age; flagged submissions first for admins."""
-    user = _me()
+    user = signed_in_user()
     filters, error = _filters()
     rows = queue(user, filters)
     competencies = db.session.scalars(
@@ -153,7 +146,7 @@ def _page(
     form: Any = None,
     status: int = 200,
 ) -> ResponseReturnValue:
-    user = _me()
+    user = signed_in_user()
     version = current_version(submission.competency)
     mine = [a for a in assessment.round_assessments(submission) if a.assessor_id == user.id]
     page = render_template(
@@ -190,7 +183,7 @@ def show(public_id: str) -> ResponseReturnValue:
 def start(public_id: str) -> ResponseReturnValue:
     """Mark the submission "in review" so the student sees it is being looked at."""
     submission = _submission(public_id)
-    assessment.start_review(submission, _me())
+    assessment.start_review(submission, signed_in_user())
     return redirect(url_for(".show", public_id=public_id), 303)
 
 
@@ -206,7 +199,7 @@ def assess(public_id: str) -> ResponseReturnValue:
     try:
         outcome = assessment.assess(
             submission,
-            _me(),
+            signed_in_user(),
             decision=request.form.get("decision", ""),
             levels=levels,
             criterion_feedback=notes,
@@ -249,7 +242,7 @@ def artefact(public_id: str, artefact_id: str, part: str) -> ResponseReturnValue
 @login_required(role=ASSESSORS)
 def endorse() -> ResponseReturnValue:
     """Issue an EndorsementCredential for one of the issuer's competencies (Achievements)."""
-    user = _me()
+    user = signed_in_user()
     competencies = db.session.scalars(
         select(Competency)
         .where(Competency.issuer_id == user.issuer_id, Competency.archived_at.is_(None))

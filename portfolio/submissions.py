@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from . import assessment
-from .auth import current_user, login_required
+from .auth import login_required, signed_in_user
 from .db import db
 from .markdown import render_markdown
 from .mastery import mastered, missing_prerequisites
@@ -23,18 +23,11 @@ from .rubrics import current_version, describe_rule
 bp = Blueprint("submissions", __name__)
 
 
-def _me() -> User:
-    user = current_user()
-    if user is None:  # login_required ran first
-        abort(401)
-    return user
-
-
 def _own_submission(public_id: str) -> Submission:
     submission: Submission | None = db.session.scalar(
         select(Submission).where(Submission.public_id == public_id)
     )
-    if submission is None or submission.student_id != _me().id:
+    if submission is None or submission.student_id != signed_in_user().id:
         abort(404)
     return submission
 
@@ -72,7 +65,7 @@ def index() -> ResponseReturnValue:
     """My submissions, most recently changed first."""
     rows = db.session.scalars(
         select(Submission)
-        .where(Submission.student_id == _me().id)
+        .where(Submission.student_id == signed_in_user().id)
         .order_by(Submission.updated_at.desc(), Submission.id.desc())
     ).all()
     return render_template("submissions/index.html", submissions=rows)
@@ -82,7 +75,7 @@ def index() -> ResponseReturnValue:
 @login_required(role="student")
 def create() -> ResponseReturnValue:
     """Choose a competency and evidence; save a draft or submit at once."""
-    student = _me()
+    student = signed_in_user()
     form = request.form if request.method == "POST" else request.args
     values = {
         "competency": form.get("competency", ""),
@@ -167,7 +160,7 @@ def show(public_id: str) -> ResponseReturnValue:
 
 
 def _show(submission: Submission, *, error: str | None = None, status: int = 200) -> Any:
-    student = _me()
+    student = signed_in_user()
     version = current_version(submission.competency)
     chosen = {item.evidence_id for item in submission.items}
     page = render_template(
@@ -192,7 +185,7 @@ def _show(submission: Submission, *, error: str | None = None, status: int = 200
 def update(public_id: str) -> ResponseReturnValue:
     """Save the evidence and note of a draft (or a submission sent back), and maybe submit."""
     submission = _own_submission(public_id)
-    student = _me()
+    student = signed_in_user()
     try:
         assessment.update_submission(
             submission,
