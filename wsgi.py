@@ -192,6 +192,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(review.bp)
     app.register_blueprint(learner.bp)
     app.register_blueprint(credential_evidence.bp)
+    from portfolio import progress_pages
+
+    app.register_blueprint(progress_pages.bp)
     from portfolio import evidence, portfolios
 
     app.register_blueprint(evidence.bp)

@@ -133,7 +133,14 @@ def pending_invitation_emails(issuer: Issuer, emails: set[str], *, now: datetime
 
 
 def new_invitation(
-    *, email: str, name: str, role: str, issuer: Issuer, invited_by: User | None, now: datetime
+    *,
+    email: str,
+    name: str,
+    role: str,
+    issuer: Issuer,
+    invited_by: User | None,
+    now: datetime,
+    cohort: str | None = None,
 ) -> tuple[Invitation, str]:
     """A new invitation (added to the session, not committed) and its token.
 
@@ -149,6 +156,7 @@ def new_invitation(
         email=User.normalize_email(email),
         display_name=name.strip(),
         role=role,
+        cohort=cohort if role == "student" else None,
         issuer_id=issuer.id,
         invited_by_id=invited_by.id if invited_by else None,
         created_at=now,
@@ -201,7 +209,13 @@ class RosterReport:
 
     @property
     def created(self) -> list[RowResult]:
-        return [row for row in self.rows if row.ok]
+        """The rows that sent an invitation."""
+        return [row for row in self.rows if row.ok and not row.existing]
+
+    @property
+    def updated(self) -> list[RowResult]:
+        """The rows that set the cohort of a student who already has an account."""
+        return [row for row in self.rows if row.ok and row.existing]
 
     @property
     def rejected(self) -> list[RowResult]:
@@ -213,19 +227,32 @@ def import_roster(data: bytes, *, issuer: Issuer, invited_by: User | None) -> Ro
 
     Broken rows never stop the good ones, but the invitations of one file are committed
     together (all or none), and mail goes out only after that commit, so nobody receives a
-    link that does not exist.  Raises :class:`portfolio.roster.RosterFileError` when the file
-    as a whole is unreadable.
+    link that does not exist.  A row with a cohort for one of the issuer's own students who
+    already has an account sets that student's cohort, in the same commit.  Raises
+    :class:`portfolio.roster.RosterFileError` when the file as a whole is unreadable.
     """
     now = _now()
     rows = parse_roster(data)
-    emails = {row.email for row in rows if row.ok}
-    accounts = set(db.session.scalars(select(User.email).where(User.email.in_(sorted(emails)))))
-    invited = pending_invitation_emails(issuer, emails, now=now)
-    rows = reject_known(rows, accounts=accounts, invited=invited)
+    emails = sorted({row.email for row in rows if row.ok})
+    accounts = set(db.session.scalars(select(User.email).where(User.email.in_(emails))))
+    # Only the issuer's own students can be put in a cohort by its roster.
+    students = {
+        user.email: user
+        for user in db.session.scalars(
+            select(User).where(
+                User.email.in_(emails), User.issuer_id == issuer.id, User.role == "student"
+            )
+        )
+    }
+    invited = pending_invitation_emails(issuer, set(emails), now=now)
+    rows = reject_known(rows, accounts=accounts, invited=invited, students=set(students))
     created = []
     try:
         for row in rows:
-            if row.ok:
+            if row.ok and row.existing:
+                students[row.email].cohort = row.cohort
+        for row in rows:
+            if row.ok and not row.existing:
                 created.append(
                     new_invitation(
                         email=row.email,
@@ -234,6 +261,7 @@ def import_roster(data: bytes, *, issuer: Issuer, invited_by: User | None) -> Ro
                         issuer=issuer,
                         invited_by=invited_by,
                         now=now,
+                        cohort=row.cohort,
                     )
                 )
         db.session.commit()
@@ -551,6 +579,7 @@ def join(token: str) -> ResponseReturnValue:
             display_name=(form.name.data or "").strip(),
             role=invitation.role,
             issuer_id=invitation.issuer_id,
+            cohort=invitation.cohort,
         )
         db.session.add(user)
         try:

@@ -318,6 +318,8 @@ class Invitation(db.Model):  # type: ignore[name-defined]
     email: Mapped[str] = mapped_column(String(320), index=True)
     display_name: Mapped[str | None] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16))
+    #: The cohort a student joins (from a roster's cohort column).
+    cohort: Mapped[str | None] = mapped_column(String(128))
     issuer_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"))
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -18,7 +18,7 @@ from .roster import RosterFileError
 
 @click.group("roster")
 def roster_group() -> None:
-    """Class rosters (CSV: name,email,role)."""
+    """Class rosters (CSV: name,email,role and optionally cohort)."""
 
 
 @roster_group.command("import")
@@ -42,8 +42,9 @@ def import_command(file: Path, issuer_did: str | None) -> None:
     except RosterFileError as error:
         raise click.ClickException(f"{file.name} cannot be imported: {error}") from None
     for row in report.rows:
-        verdict = "invited" if row.ok else f"rejected: {row.problem}"
-        click.echo(f"line {row.line}: {row.email or '-'} ({row.name or '-'}) {verdict}")
+        click.echo(f"line {row.line}: {row.email or '-'} ({row.name or '-'}) {row.verdict}")
     for email in report.unsent:
         click.echo(f"the mail to {email} could not be sent (the invitation exists)", err=True)
-    click.echo(f"{len(report.created)} invited, {len(report.rejected)} rejected.")
+    count = len(report.updated)
+    updated = f", {count} cohort{'' if count == 1 else 's'} set" if count else ""
+    click.echo(f"{len(report.created)} invited{updated}, {len(report.rejected)} rejected.")

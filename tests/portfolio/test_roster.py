@@ -241,3 +241,107 @@ def test_the_command_refuses_an_unreadable_file(app, runner, issuer):
     assert result.exit_code == 1
     assert "cannot be imported" in result.output
     assert invitation_emails(app) == []
+
+
+# -- the optional cohort column -----------------------------------------------------------------
+
+WITH_COHORTS = (
+    b"name,email,role,cohort\r\n"
+    b"Ada Lovelace,ada@school.example,student,Year 9\r\n"
+    b"Grace Hopper,grace@school.example,assessor,\r\n"
+    b"Sam Student,sam@school.example,student,Year 10\r\n"
+    b"Olga Other,olga@other.example,student,Year 9\r\n"
+)
+
+
+def test_a_fourth_cohort_column_is_read_when_the_header_names_it():
+    rows = parse_roster(WITH_COHORTS)
+    assert [(row.email, row.cohort, row.ok) for row in rows] == [
+        ("ada@school.example", "Year 9", True),
+        ("grace@school.example", "", True),
+        ("sam@school.example", "Year 10", True),
+        ("olga@other.example", "Year 9", True),
+    ]
+
+
+def test_with_the_cohort_column_every_row_needs_four_cells_and_a_short_cohort():
+    data = (
+        b"name,email,role,cohort\nAda,ada@school.example,student\nBo,bo@school.example,student,"
+        + b"x" * 129
+    )
+    rows = parse_roster(data)
+    assert [row.problem for row in rows] == [
+        "3 columns instead of 4 (name, email, role, cohort)",
+        "the cohort is longer than 128 characters",
+    ]
+
+
+def test_the_header_message_names_both_accepted_headers():
+    with pytest.raises(RosterFileError, match=r'"name,email,role" \(or "name,email,role,cohort"\)'):
+        parse_roster(b"name,email,role,group\n")
+
+
+def test_a_known_student_with_a_cohort_is_kept_to_set_the_cohort_not_invited():
+    rows = reject_known(
+        parse_roster(WITH_COHORTS),
+        accounts={"ada@school.example", "grace@school.example", "olga@other.example"},
+        invited=set(),
+        students={"ada@school.example"},  # the importing issuer's own students
+    )
+    assert [(row.email, row.existing, row.verdict) for row in rows] == [
+        ("ada@school.example", True, "cohort set to “Year 9”"),
+        ("grace@school.example", False, "rejected: already has an account"),
+        ("sam@school.example", False, "invited to cohort “Year 10”"),
+        ("olga@other.example", False, "rejected: already has an account"),
+    ]
+
+
+def test_the_import_sets_the_cohort_of_the_issuers_own_students_only(app, issuer):
+    ada = make_user(app, "ada@school.example", "student")
+    olga = make_user(app, "olga@other.example", "student", issuer_did=OTHER_ISSUER_DID)
+    with app.app_context():
+        report = accounts.import_roster(
+            WITH_COHORTS, issuer=db.session.merge(issuer), invited_by=None
+        )
+    assert [row.email for row in report.updated] == ["ada@school.example"]
+    assert [row.email for row in report.created] == ["grace@school.example", "sam@school.example"]
+    assert [row.email for row in report.rejected] == ["olga@other.example"]
+    with app.app_context():
+        assert db.session.get(User, ada).cohort == "Year 9"
+        assert db.session.get(User, olga).cohort is None
+    assert invitation_emails(app) == ["grace@school.example", "sam@school.example"]
+    assert outbox_recipients(app) == ["grace@school.example", "sam@school.example"]
+
+
+def test_the_page_and_the_command_report_cohorts_set(app, admin_client, runner, tmp_path):
+    make_user(app, "ada@school.example", "student")
+    page = upload(admin_client, "cohorts.csv", WITH_COHORTS).get_data(as_text=True)
+    assert "3 invited, 1 cohort set, 0 rejected." in page  # (no account for Olga here)
+    assert "<td>Year 9</td>" in page and "cohort set to “Year 9”" in page
+    roster = tmp_path / "again.csv"
+    roster.write_bytes(b"name,email,role,cohort\nAda Lovelace,ada@school.example,student,7B\n")
+    result = runner.invoke(args=["roster", "import", str(roster)])
+    assert "line 2: ada@school.example (Ada Lovelace) cohort set to “7B”" in result.output
+    assert result.output.strip().endswith("0 invited, 1 cohort set, 0 rejected.")
+
+
+def test_a_student_invited_from_a_roster_joins_their_cohort(app, issuer):
+    from tests.portfolio.test_invitations import join, link_path, outbox
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    with app.app_context():
+        accounts.import_roster(WITH_COHORTS, issuer=db.session.merge(issuer), invited_by=None)
+        invitation = db.session.scalar(
+            select(Invitation).where(Invitation.email == "sam@school.example")
+        )
+        assert invitation.cohort == "Year 10"
+        grace = db.session.scalar(
+            select(Invitation).where(Invitation.email == "grace@school.example")
+        )
+        assert grace.cohort is None  # only students belong to a cohort
+    message = next(m for m in outbox(app) if m["To"] == "sam@school.example")
+    client = app.test_client()
+    assert join(client, link_path(message)).status_code == 303
+    with app.app_context():
+        sam = db.session.scalar(select(User).where(User.email == "sam@school.example"))
+        assert sam.cohort == "Year 10"
