@@ -262,6 +262,13 @@ class User(db.Model):  # type: ignore[name-defined]
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     #: The class or group a student belongs to (assessor queues and cohort views filter by it).
     cohort: Mapped[str | None] = mapped_column(String(128), index=True)
+    #: Failed sign-ins since the last success (account lockout with backoff).
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: No sign-in is accepted before this moment (set after repeated failures).
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The account was deleted at its owner's request: personal data removed, row kept so that
+    #: issued credentials and audit records still point somewhere.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     issuer: Mapped[Issuer | None] = relationship()
 
@@ -790,3 +797,27 @@ class Endorser(db.Model):  # type: ignore[name-defined]
     issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), unique=True)
 
     issuer: Mapped[Issuer] = relationship()
+
+
+# -- Security (issue #7) -----------------------------------------------------------------------
+
+
+class AuditEvent(db.Model):  # type: ignore[name-defined]
+    """A security-relevant event: sign-in, role change, issue, revoke, suspend, key rotation,
+    export, account deletion...  Written in the transaction of the change it records where
+    there is one; never updated."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    #: e.g. ``sign_in``, ``sign_in_failed``, ``role_changed``, ``credential_revoked``.
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    #: Who, when not a user: ``cli``, ``client:<id>``, ``service``, or an email that failed.
+    actor_label: Mapped[str | None] = mapped_column(String(320))
+    issuer_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"), index=True)
+    #: What it was done to, e.g. ``credential:<public id>`` or ``user:<id>``.
+    target: Mapped[str | None] = mapped_column(String(512))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ip: Mapped[str | None] = mapped_column(String(64))
