@@ -37,6 +37,14 @@ ENV_SETTINGS = (
     "ISSUER_DID",
     "ISSUER_NAME",
     "RECIPIENT_IDENTITY",
+    # Rate limits (portfolio/limits.py).
+    "RATELIMIT_ENABLED",
+    "RATELIMIT_STORAGE_URL",
+    "RATELIMIT_KEY_PREFIX",
+    "RATELIMIT_VERIFY",
+    "RATELIMIT_TOKEN",
+    "RATELIMIT_SIGN_IN",
+    "RATELIMIT_PASSWORD_RESET",
 )
 
 
@@ -183,6 +191,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     views.register_error_pages(app)
     app.register_blueprint(api.bp)
     # -- more blueprints: one import + register line each, below this line --
+    from portfolio import audit_pages, privacy
+
+    app.register_blueprint(audit_pages.bp)
+    app.register_blueprint(privacy.bp)
     from portfolio import catalogue
 
     app.register_blueprint(catalogue.bp)
@@ -216,6 +228,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+    # Security headers on every response; rate limits on views registered above (issue #7).
+    from portfolio import limits, security_headers
+
+    security_headers.init_app(app)
+    limits.init_app(app)
 
     from credentials.cli import register as register_credential_commands
     from issuer_keys.cli import keys as keys_group
@@ -225,6 +242,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_credential_commands(app.cli)
     register_portfolio_commands(app.cli)
     # -- more CLI commands: one import + add_command line each, below this line --
+    from portfolio.audit_cli import audit_group
+    from portfolio.key_compromise import compromised_command
+
+    app.cli.add_command(audit_group)
+    keys_group.add_command(compromised_command)
     from portfolio.catalogue_cli import catalogue_group
 
     app.cli.add_command(catalogue_group)

@@ -11,6 +11,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import threading
 from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
@@ -38,6 +39,14 @@ _RELATIVE_BASE = "https://relative-iri.invalid/"
 
 # Keywords that would let a document escape the allow-list or change how IRIs resolve.
 _FORBIDDEN_INLINE_KEYWORDS = ("@base", "@import")
+
+#: Deepest nesting of objects and arrays accepted (the outermost counts as 1).  pyld expands
+#: JSON-LD recursively, several Python frames per level, so a few hundred levels exhaust the
+#: stack; credentials in practice are about ten levels deep.
+MAX_DEPTH = 100
+# A lone surrogate (JSON "\ud800") is not Unicode text: it cannot be encoded as UTF-8, so it
+# can be neither canonicalized nor shown (RFC 8259 §8.2; I-JSON, RFC 7493 §2.1, forbids it).
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class DocumentLoader:
@@ -195,13 +204,53 @@ def _check_inline_context(context: Mapping[str, Any], *, loader: DocumentLoader)
                 raise ContextNotAllowedError(value["@context"])
 
 
+def check_structure(document: Any, *, max_depth: int = MAX_DEPTH) -> None:
+    """Refuse JSON that JSON-LD processing cannot take safely, before pyld sees it.
+
+    Walks the value without recursion.  Raises :class:`MalformedInputError` with code
+    ``JSON_TOO_DEEP`` when objects and arrays nest deeper than ``max_depth``, and with code
+    ``INVALID_UNICODE`` when a string or member name holds a lone surrogate code point.  The
+    messages never repeat the offending text.
+    """
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            _check_unicode(node, "a string")
+            continue
+        if not isinstance(node, dict | list):
+            continue
+        if depth > max_depth:
+            raise MalformedInputError(
+                f"the JSON is nested more than {max_depth} levels deep", code="JSON_TOO_DEEP"
+            )
+        if isinstance(node, list):
+            stack.extend((item, depth + 1) for item in node)
+            continue
+        for key, value in node.items():
+            if isinstance(key, str):
+                _check_unicode(key, "a member name")
+            stack.append((value, depth + 1))
+
+
+def _check_unicode(text: str, what: str) -> None:
+    if _LONE_SURROGATE.search(text):
+        raise MalformedInputError(
+            f"{what} holds a lone surrogate code point (an unpaired \\ud800-\\udfff escape): "
+            "not Unicode text",
+            code="INVALID_UNICODE",
+        )
+
+
 def to_quads(document: Mapping[str, Any], *, loader: DocumentLoader) -> list[rdfc.Quad]:
     """Convert a JSON-LD document to RDF quads, refusing any data loss.
 
     Raises :class:`DataLossError` naming the first property that no context defines (pyld would
     silently drop it, so it would not be signed) or the first relative IRI (pyld would resolve it
-    against a made-up base), and :class:`MalformedInputError` for invalid JSON-LD.
+    against a made-up base), and :class:`MalformedInputError` for invalid JSON-LD, for JSON that
+    :func:`check_structure` refuses and for a number beyond the range of a double.
     """
+    check_structure(document)
     dropped: list[str | None] = []
     processor = _CachingProcessor(loader, on_property_dropped=dropped.append)
     options = {
@@ -214,6 +263,14 @@ def to_quads(document: Mapping[str, Any], *, loader: DocumentLoader) -> list[rdf
         dataset = processor.to_rdf(dict(document), options)
     except jsonld.JsonLdError as exc:
         raise _translate(exc) from None
+    except OverflowError:
+        # pyld converts every number to a float to classify it: 1e400 written as an integer.
+        raise MalformedInputError(
+            "a number is too large for JSON-LD (beyond the range of a double)",
+            code="INVALID_NUMBER",
+        ) from None
+    except RecursionError:  # a backstop: check_structure refuses such nesting first
+        raise MalformedInputError("the JSON is nested too deeply", code="JSON_TOO_DEEP") from None
     if dropped:
         term = dropped[0]
         raise DataLossError(

@@ -225,6 +225,13 @@ class Eddsa2022Suite:
         for field in ("verificationMethod", "proofPurpose", "proofValue"):
             if not isinstance(proof.get(field), str) or not proof.get(field):
                 raise UnsupportedProofError(f"the proof has no {field}")
+        # Data Integrity §2.1.2: previousProof is one proof id or a set of them.
+        previous = proof.get("previousProof")
+        if previous is not None and not (
+            isinstance(previous, str)
+            or (isinstance(previous, list) and all(isinstance(p, str) for p in previous))
+        ):
+            raise UnsupportedProofError("previousProof must be a proof id or a list of proof ids")
         if "created" in proof:
             parse_datetime(proof["created"], field="proof.created")
         if "expires" in proof:

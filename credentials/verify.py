@@ -34,7 +34,7 @@ from .errors import (
     MalformedInputError,
     VerificationFailure,
 )
-from .jsonld import DocumentLoader, canonicalize, check_contexts
+from .jsonld import DocumentLoader, canonicalize, check_contexts, check_structure
 from .proof import LEGACY_FIRST_CONTEXTS, Eddsa2022Suite, parse_datetime, proofs_of
 
 PASSED = "passed"
@@ -201,9 +201,18 @@ def parse_credential(data: Any) -> dict[str, Any]:
     if isinstance(data, str):
         try:
             data = json.loads(data)
-        except (json.JSONDecodeError, RecursionError) as exc:
+        except json.JSONDecodeError as exc:
             raise MalformedInputError(
                 f"the credential is not valid JSON: {exc}", code="NOT_JSON"
+            ) from None
+        except RecursionError:
+            raise MalformedInputError(
+                "the credential is not valid JSON: it is nested too deeply", code="NOT_JSON"
+            ) from None
+        except ValueError:
+            # Python refuses to convert integers of more than 4,300 digits (CVE-2020-10735).
+            raise MalformedInputError(
+                "the credential is not valid JSON: a number has too many digits", code="NOT_JSON"
             ) from None
     if not isinstance(data, dict):
         raise MalformedInputError("a credential must be a JSON object", code="NOT_AN_OBJECT")
@@ -294,6 +303,9 @@ class Verifier:
 
     @staticmethod
     def _check_shape(document: Mapping[str, Any]) -> None:
+        # Before anything reads (or repeats in a message) a value: JSON that JSON-LD processing
+        # cannot take safely (too deep, lone surrogates) is refused as a whole.
+        check_structure(document)
         # VC DM 2.0 §4: a credential has @context, type (with VerifiableCredential), issuer and
         # credentialSubject.  Missing any of them is malformed input, not a failed check.
         if "VerifiableCredential" not in types_of(document):

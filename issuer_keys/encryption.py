@@ -28,9 +28,9 @@ from .errors import KeyConfigurationError, KeyEncryptionError
 log = logging.getLogger(__name__)
 
 # Names of where the secret lives, not secrets (hence the S105 exemptions).
-ENV_SECRET = "CREDFOLIO_KEY_ENCRYPTION_SECRET"  # noqa: S105
-ENV_SECRET_FILE = "CREDFOLIO_KEY_ENCRYPTION_SECRET_FILE"  # noqa: S105
-DEV_SECRET_FILENAME = "key-encryption.secret"  # noqa: S105
+ENV_SECRET = "CREDFOLIO_KEY_ENCRYPTION_SECRET"  # noqa: S105  (an environment variable name)
+ENV_SECRET_FILE = "CREDFOLIO_KEY_ENCRYPTION_SECRET_FILE"  # noqa: S105  (an env variable name)
+DEV_SECRET_FILENAME = "key-encryption.secret"  # noqa: S105  (a file name)
 
 FORMAT_VERSION = 1
 ALGORITHM = "A256GCM-HKDF-SHA256"

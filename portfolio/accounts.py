@@ -38,7 +38,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from . import mail, uploads
+from . import audit, mail, uploads
 from .auth import (
     MAX_PASSWORD_LENGTH,
     current_user,
@@ -163,6 +163,15 @@ def new_invitation(
         expires_at=now + INVITATION_LIFETIME,
     )
     db.session.add(invitation)
+    db.session.flush()
+    audit.record(
+        "invitation_sent",
+        actor=invited_by,
+        actor_label=None if invited_by else "cli",
+        issuer_id=issuer.id,
+        target=f"invitation:{invitation.id}",
+        detail={"role": role},
+    )
     return invitation, token
 
 
@@ -583,6 +592,13 @@ def join(token: str) -> ResponseReturnValue:
         )
         db.session.add(user)
         try:
+            db.session.flush()
+            audit.record(
+                "account_created",
+                actor=user,
+                target=f"user:{user.id}",
+                detail={"role": user.role, "invitation": invitation.id},
+            )
             db.session.commit()
         except IntegrityError:  # an account with this address was created meanwhile
             db.session.rollback()

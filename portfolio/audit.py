@@ -40,6 +40,11 @@ ACTIONS = frozenset(
         "portfolio_exported",
         "catalogue_imported",
         "audit_exported",
+        # Exports and the key compromise procedure (portfolio/key_compromise.py).
+        "catalogue_exported",
+        "cohort_exported",
+        "credential_reissued",
+        "key_compromised",
     }
 )
 
@@ -70,3 +75,25 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_as(
+    action: str,
+    actor: str,
+    *,
+    issuer_id: int | None = None,
+    target: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """:func:`record` for the services' actor strings: ``user:<id>`` is that user (its id is
+    kept in ``actor_id``); anything else (``cli``, ``client:<id>``, ``service``) is the label."""
+    kind, _, value = actor.partition(":")
+    user = db.session.get(User, int(value)) if kind == "user" and value.isdigit() else None
+    return record(
+        action,
+        actor=user,
+        actor_label=None if user is not None else actor,
+        issuer_id=issuer_id,
+        target=target,
+        detail=detail,
+    )

@@ -5,9 +5,11 @@ the ``login_required`` decorator, and the CSRF exemption of the JSON API bluepri
 from __future__ import annotations
 
 import functools
+import math
 import re
 import secrets
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar, cast
 from urllib.parse import urlsplit
 
@@ -28,11 +30,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import select, update
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from . import audit
 from .db import db
+from .limits import failure_counter
 from .models import USER_ROLES, User
 
 bp = Blueprint("auth", __name__)
@@ -48,6 +52,14 @@ MAX_PASSWORD_LENGTH = 1024
 #: One message for an unknown address, a wrong password and a disabled account, so that the
 #: sign-in form does not tell anyone which addresses have accounts (no account enumeration).
 WRONG_CREDENTIALS = "The email address or password is wrong."
+#: Account lockout (issue #7): after this many failed sign-ins in a row, an address is refused
+#: for ``LOCKOUT_FIRST``, twice as long after each further failure, at most ``LOCKOUT_LONGEST``.
+LOCKOUT_AFTER = 5
+LOCKOUT_FIRST = timedelta(minutes=1)
+LOCKOUT_LONGEST = timedelta(hours=1)
+#: An account's failures count until it signs in; those of an address without an account (kept
+#: outside the database, see ``limits.FailureCounter``) are forgotten this long after the first.
+UNKNOWN_ADDRESS_MEMORY = timedelta(days=7)
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 # argon2-cffi's defaults: argon2id with the RFC 9106 "low memory" parameters.  When they change
@@ -94,26 +106,116 @@ def _dummy_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(24))
 
 
+class SignInLocked(Exception):
+    """Too many failed sign-ins with an address: no attempt is accepted before ``until``."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"sign-in refused until {until.isoformat()}")
+        self.until = until
+
+
+def lockout_duration(failures: int) -> timedelta | None:
+    """How long an address is refused after ``failures`` failed sign-ins in a row: None below
+    :data:`LOCKOUT_AFTER`, then :data:`LOCKOUT_FIRST` doubling up to :data:`LOCKOUT_LONGEST`."""
+    if failures < LOCKOUT_AFTER:
+        return None
+    doublings = min(failures - LOCKOUT_AFTER, 16)
+    return min(LOCKOUT_FIRST * 2**doublings, LOCKOUT_LONGEST)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; every stored moment is UTC.
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The active user with that email and password, or None.
 
     The work is the same whether or not the address has an account (an unknown address is
     checked against a dummy hash) and a disabled account is refused only after its password is
     checked, so response times do not reveal which addresses exist.  A hash made with older
-    argon2 parameters is replaced by one made with the current ones (and committed).
+    argon2 parameters is replaced by one made with the current ones.
+
+    Lockout: after :data:`LOCKOUT_AFTER` failures in a row the address is refused until the
+    time :func:`lockout_duration` gives, whatever the password; a success starts the count
+    again.  Addresses without an account are counted and locked the same way, so a lock does
+    not reveal that an account exists either.  Every attempt is written to the audit log
+    (``sign_in``, ``sign_in_failed``, ``sign_in_locked``) and committed.
+
+    Raises :class:`SignInLocked` when the address is locked, including by this attempt.
     """
-    user: User | None = db.session.scalar(
-        select(User).where(User.email == User.normalize_email(email))
-    )
+    address = User.normalize_email(email)[:320]
+    now = datetime.now(UTC)
+    user: User | None = db.session.scalar(select(User).where(User.email == address))
+    target = f"user:{user.id}" if user is not None else None
+    issuer_id = user.issuer_id if user is not None else None
+    if user is not None:
+        locked_until = _aware(user.locked_until)
+    else:
+        locked_until = failure_counter().locked_until(address)
+    if locked_until is not None and locked_until > now:
+        _verify(_dummy_hash(), password)  # the same work as any other attempt
+        audit.record(
+            "sign_in_locked",
+            actor_label=address,
+            issuer_id=issuer_id,
+            target=target,
+            detail={"locked_until": locked_until.isoformat()},
+        )
+        db.session.commit()
+        raise SignInLocked(locked_until)
     if user is None:
         _verify(_dummy_hash(), password)
-        return None
-    if not _verify(user.password_hash, password) or not user.is_active:
-        return None
+        failures = failure_counter().add_failure(
+            address, remember_seconds=int(UNKNOWN_ADDRESS_MEMORY.total_seconds())
+        )
+        duration = lockout_duration(failures)
+        if duration is not None:
+            locked_until = failure_counter().lock(address, int(duration.total_seconds()))
+        return _refused(address, None, "unknown_address", failures, locked_until)
+    password_ok = _verify(user.password_hash, password)
+    if not password_ok or not user.is_active:
+        # One UPDATE: wrong guesses sent in parallel cannot overwrite each other's count.
+        failures = db.session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(failed_sign_ins=User.failed_sign_ins + 1)
+            .returning(User.failed_sign_ins)
+        ).scalar_one()
+        duration = lockout_duration(failures)
+        if duration is not None:
+            locked_until = user.locked_until = now + duration
+        reason = "wrong_password" if not password_ok else "account_disabled"
+        return _refused(address, user, reason, failures, locked_until)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-        db.session.commit()
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    audit.record("sign_in", actor=user, target=target)
+    db.session.commit()
     return user
+
+
+def _refused(
+    address: str, user: User | None, reason: str, failures: int, locked_until: datetime | None
+) -> None:
+    """Record a failed attempt (committed); raise :class:`SignInLocked` when it started a lock."""
+    detail: dict[str, Any] = {"reason": reason, "failures": failures}
+    if locked_until is not None:
+        detail["locked_until"] = locked_until.isoformat()
+    audit.record(
+        "sign_in_failed",
+        actor_label=address,
+        issuer_id=user.issuer_id if user is not None else None,
+        target=f"user:{user.id}" if user is not None else None,
+        detail=detail,
+    )
+    db.session.commit()
+    if locked_until is not None:
+        raise SignInLocked(locked_until)
+    return None
 
 
 # -- sessions --------------------------------------------------------------------------------
@@ -258,7 +360,10 @@ def sign_in_page() -> ResponseReturnValue:
     form = SignInForm()
     error = None
     if form.validate_on_submit():
-        user = authenticate(form.email.data or "", form.password.data or "")
+        try:
+            user = authenticate(form.email.data or "", form.password.data or "")
+        except SignInLocked as locked:
+            return _locked_page(form, locked.until)
         if user is not None:
             sign_in(user)
             flash(f"Signed in as {user.email}.")
@@ -268,10 +373,24 @@ def sign_in_page() -> ResponseReturnValue:
     return render_template("auth/sign_in.html", form=form, error=error), status
 
 
+def _locked_page(form: SignInForm, until: datetime) -> ResponseReturnValue:
+    """429 with ``Retry-After``: the form again, saying when to try again (the same page
+    whether or not the address has an account)."""
+    seconds = max(1, math.ceil((until - datetime.now(UTC)).total_seconds()))
+    minutes = math.ceil(seconds / 60)
+    wait = f"about {minutes} minutes" if minutes > 1 else "about a minute"
+    page = render_template("auth/sign_in.html", form=form, locked_until=until, wait=wait)
+    return page, 429, {"Retry-After": str(seconds)}
+
+
 @bp.post("/sign-out")
 def sign_out_page() -> ResponseReturnValue:
     """End this session and go home (POST only, with a CSRF token: no sign-out by a link)."""
+    user = current_user()
     sign_out()
+    if user is not None:
+        audit.record("sign_out", actor=user, target=f"user:{user.id}")
+        db.session.commit()
     flash("You are signed out.")
     return redirect(url_for("home.index"), 303)
 

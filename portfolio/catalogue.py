@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
-from . import case, catalogue_csv, rubrics, uploads
+from . import audit, case, catalogue_csv, rubrics, uploads
 from .auth import current_user, login_required
 from .catalogue_service import (
     ALIGNMENT_PARTS,
@@ -785,6 +785,13 @@ def import_case() -> ResponseReturnValue:
                 summary = case.import_package(data, issuer=_admin_issuer())
             except case.CaseError as problem:
                 error = f"This file cannot be imported: {problem}."
+            else:
+                _audit(
+                    "catalogue_imported",
+                    f"framework:{summary.framework.public_id}",
+                    format="case",
+                    result=summary.describe(),
+                )
     status = 422 if error else 200
     return render_template("catalogue/import_case.html", summary=summary, error=error), status
 
@@ -795,6 +802,7 @@ def export_case(public_id: str) -> ResponseReturnValue:
     """Download a framework as a CASE package (JSON)."""
     framework = own_framework(public_id)
     package = case.export_package(framework, public_url=public_url())
+    _audit("catalogue_exported", f"framework:{framework.public_id}", format="case")
     return _download(case.dumps(package), "application/json", f"{framework.public_id}.json")
 
 
@@ -812,6 +820,8 @@ def import_csv() -> ResponseReturnValue:
                 report = catalogue_csv.import_csv(data, issuer=_admin_issuer())
             except catalogue_csv.CatalogueCsvError as problem:
                 error = f"This file cannot be imported: {problem}."
+            else:
+                _audit("catalogue_imported", "catalogue", format="csv", result=report.describe())
     status = 422 if error else 200
     page = render_template(
         "catalogue/import_csv.html", report=report, error=error, columns=catalogue_csv.COLUMNS
@@ -823,7 +833,16 @@ def import_csv() -> ResponseReturnValue:
 @login_required(role="admin")
 def export_csv() -> ResponseReturnValue:
     """Download every competency of the issuer as CSV."""
-    return _download(catalogue_csv.export_csv(_admin_issuer()), "text/csv", "catalogue.csv")
+    data = catalogue_csv.export_csv(_admin_issuer())
+    _audit("catalogue_exported", "catalogue", format="csv")
+    return _download(data, "text/csv", "catalogue.csv")
+
+
+def _audit(action: str, target: str, **detail: str) -> None:
+    """Record an import or export of the catalogue and commit it.  The importers commit their
+    own transaction, so an import's event follows right after it, in the next one."""
+    audit.record(action, actor=_admin(), issuer_id=_issuer_id(), target=target, detail=detail)
+    db.session.commit()
 
 
 # -- public ----------------------------------------------------------------------------------

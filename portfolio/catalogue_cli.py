@@ -8,13 +8,21 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from . import case, catalogue_csv, services
+from . import audit, case, catalogue_csv, services
 from .catalogue_service import find_framework, public_url
+from .db import db
 
 
 @click.group("catalogue")
 def catalogue_group() -> None:
     """The competency catalogue (CASE JSON and CSV)."""
+
+
+def _audit(action: str, target: str, **detail: str) -> None:
+    """Record an import (after its own commit) or an export; actor ``cli``."""
+    issuer_id = services.default_issuer().id
+    audit.record(action, actor_label="cli", issuer_id=issuer_id, target=target, detail=detail)
+    db.session.commit()
 
 
 def _write(data: bytes, output: Path | None) -> None:
@@ -41,6 +49,12 @@ def import_case_command(file: Path) -> None:
         summary = case.import_package(file.read_bytes(), issuer=services.default_issuer())
     except case.CaseError as error:
         raise click.ClickException(f"{file.name} cannot be imported: {error}") from None
+    _audit(
+        "catalogue_imported",
+        f"framework:{summary.framework.public_id}",
+        format="case",
+        result=summary.describe(),
+    )
     click.echo(f"“{summary.framework.title}” ({summary.framework.public_id})")
     for label, names in (
         ("created", summary.created),
@@ -63,7 +77,9 @@ def export_case_command(framework_id: str, output: Path | None) -> None:
     framework = find_framework(services.default_issuer().id, framework_id)
     if framework is None:
         raise click.BadParameter(f"no framework {framework_id!r}", param_hint="FRAMEWORK_ID")
-    _write(case.dumps(case.export_package(framework, public_url=public_url())), output)
+    data = case.dumps(case.export_package(framework, public_url=public_url()))
+    _audit("catalogue_exported", f"framework:{framework.public_id}", format="case")
+    _write(data, output)
 
 
 @catalogue_group.command("import-csv")
@@ -78,6 +94,7 @@ def import_csv_command(file: Path) -> None:
         report = catalogue_csv.import_csv(file.read_bytes(), issuer=services.default_issuer())
     except catalogue_csv.CatalogueCsvError as error:
         raise click.ClickException(f"{file.name} cannot be imported: {error}") from None
+    _audit("catalogue_imported", "catalogue", format="csv", result=report.describe())
     for row in report.rows:
         verdict = row.outcome if row.ok else f"rejected: {row.problem}"
         click.echo(f"line {row.line}: {row.identifier or '-'} ({row.name or '-'}) {verdict}")
@@ -89,4 +106,6 @@ def import_csv_command(file: Path) -> None:
 @with_appcontext
 def export_csv_command(output: Path | None) -> None:
     """Export every competency of the catalogue as CSV."""
-    _write(catalogue_csv.export_csv(services.default_issuer()), output)
+    data = catalogue_csv.export_csv(services.default_issuer())
+    _audit("catalogue_exported", "catalogue", format="csv")
+    _write(data, output)

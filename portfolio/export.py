@@ -13,12 +13,15 @@ from typing import IO, Any
 
 from werkzeug.utils import secure_filename
 
+from . import media
 from .models import Artefact, Evidence, Portfolio
 from .pdf import RestrictedFetcher, render_pdf
 
 #: Images embedded into the PDF as data: URIs must fit the fetcher's limit.
 MAX_PDF_IMAGE_BYTES = 2 * 1024 * 1024
 PDF_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+#: Larger images go into the PDF as their thumbnails (16 Mpx is 64 MB decoded as RGBA).
+MAX_PDF_IMAGE_PIXELS = 16_000_000
 
 BlobReader = Callable[[str], bytes]
 
@@ -42,7 +45,10 @@ def portfolio_evidence(portfolio: Portfolio) -> Iterator[tuple[int, Evidence]]:
 def image_data_uris(portfolio: Portfolio, *, read: BlobReader | None = None) -> dict[str, str]:
     """``artefact public id -> data: URI`` for the portfolio's (small enough) images.
 
-    Only raster types WeasyPrint draws without fetching anything else (no SVG).
+    Only raster types WeasyPrint draws without fetching anything else (no SVG).  An image of
+    more than :data:`MAX_PDF_IMAGE_PIXELS` pixels is embedded as its thumbnail (or left out
+    when it has none): a few kilobytes of PNG can declare tens of millions of pixels, which
+    WeasyPrint would decode whole, for every image, in one request.
     """
     uris: dict[str, str] = {}
     for _, evidence in portfolio_evidence(portfolio):
@@ -54,9 +60,24 @@ def image_data_uris(portfolio: Portfolio, *, read: BlobReader | None = None) -> 
                 and (artefact.size or 0) <= MAX_PDF_IMAGE_BYTES
             ):
                 read = read or _default_reader()
-                data = base64.b64encode(read(artefact.blob_sha256)).decode("ascii")
-                uris[artefact.public_id] = f"data:{artefact.media_type};base64,{data}"
+                uri = _pdf_image_uri(artefact, read)
+                if uri is not None:
+                    uris[artefact.public_id] = uri
     return uris
+
+
+def _pdf_image_uri(artefact: Artefact, read: BlobReader) -> str | None:
+    """The image itself as a ``data:`` URI when its header declares few enough pixels, else
+    its thumbnail (a PNG we made, at most 400 pixels a side), else ``None``."""
+    data = read(str(artefact.blob_sha256))
+    media_type = str(artefact.media_type)
+    try:
+        media.check_image(data, max_pixels=MAX_PDF_IMAGE_PIXELS)
+    except media.MediaError:
+        if not artefact.thumbnail_sha256:
+            return None
+        data, media_type = read(artefact.thumbnail_sha256), "image/png"
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def render_portfolio_pdf(html: str, *, fetcher: RestrictedFetcher | None = None) -> bytes:

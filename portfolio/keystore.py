@@ -3,6 +3,7 @@
 Implements :class:`issuer_keys.store.KeyStore`.  Secret keys are stored only encrypted with the
 key-encryption secret (which never touches the database); decrypted keys are cached in this
 process's memory only.  A partial unique index allows one active key per controller.
+Creating, rotating and revoking a key records an audit event in the same transaction.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import threading
 import uuid
 from datetime import UTC, datetime
 
+from flask import has_request_context
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,8 +26,9 @@ from issuer_keys.errors import IssuerKeyError, KeyNotFoundError
 from issuer_keys.keys import IssuerKey, verification_method_id
 from issuer_keys.store import KeyRecord, KeyStore, decrypt_record
 
+from . import audit
 from .db import db
-from .models import IssuerKeyRow
+from .models import Issuer, IssuerKeyRow
 
 _MAX_REASON = 500
 
@@ -47,6 +50,36 @@ def _record(row: IssuerKeyRow) -> KeyRecord:
 def _aware(moment: datetime) -> datetime:
     # SQLite returns naive datetimes for timezone-aware columns; they were stored in UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _audit(action: str, row: IssuerKeyRow, **detail: str) -> None:
+    """Record a key event in the session (committed with the key's change).
+
+    The actor is the signed-in user in a request (an assessor's first endorsement makes their
+    did:key), else ``service``; outside any request it is the command line (``cli``).
+    """
+    # No autoflush: the key's row is flushed by the caller's commit, where a conflict (a second
+    # active key) is turned into an IssuerKeyError.
+    with db.session.no_autoflush:
+        user = None
+        if has_request_context():
+            from .auth import current_user  # the key store is built before the blueprints
+
+            user = current_user()
+        issuer_id = row.issuer_id or db.session.scalar(
+            select(Issuer.id).where(Issuer.did == row.controller)
+        )
+    if issuer_id is None and user is not None:
+        issuer_id = user.issuer_id
+    label = None if user is not None else ("service" if has_request_context() else "cli")
+    audit.record(
+        action,
+        actor=user,
+        actor_label=label,
+        issuer_id=issuer_id,
+        target=f"key:{row.key_id}",
+        detail={"controller": row.controller, "public_key": row.public_key_multibase, **detail},
+    )
 
 
 class SqlKeyStore(KeyStore):
@@ -151,6 +184,7 @@ class SqlKeyStore(KeyStore):
             ).to_dict(),
         )
         db.session.add(row)
+        _audit("key_created", row)
         db.session.commit()
         with self._lock:
             self._cache[key_id] = key
@@ -159,6 +193,7 @@ class SqlKeyStore(KeyStore):
     def create(self, controller: str) -> KeyRecord:
         row = self._new_row(controller)
         db.session.add(row)
+        _audit("key_created", row)
         try:
             db.session.commit()
         except IntegrityError:
@@ -172,6 +207,7 @@ class SqlKeyStore(KeyStore):
     def rotate(self, controller: str) -> KeyRecord:
         """Retire the active key and create a new one in one transaction."""
         now = datetime.now(UTC)
+        retired = []
         for row in db.session.scalars(
             select(IssuerKeyRow)
             .where(IssuerKeyRow.controller == controller, IssuerKeyRow.status == "active")
@@ -179,9 +215,11 @@ class SqlKeyStore(KeyStore):
         ):
             row.status = "retired"
             row.retired_at = now
+            retired.append(row.key_id)
         db.session.flush()
         row = self._new_row(controller)
         db.session.add(row)
+        _audit("key_rotated", row, retired=", ".join(retired) or "none")
         try:
             db.session.commit()
         except IntegrityError:
@@ -200,9 +238,11 @@ class SqlKeyStore(KeyStore):
         if row is None:
             raise KeyNotFoundError("no key with that id")
         if row.status != "revoked":
+            previous = row.status
             row.status = "revoked"
             row.revoked_at = datetime.now(UTC)
             row.revocation_reason = reason[:_MAX_REASON]
+            _audit("key_revoked", row, reason=row.revocation_reason, was=previous)
             db.session.commit()
         with self._lock:
             self._cache.pop(key_id, None)

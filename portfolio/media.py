@@ -6,16 +6,37 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import re
+import subprocess
+import sys
 import unicodedata
 import warnings
 from dataclasses import dataclass
-from typing import IO
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
 
 THUMBNAIL_SIZE = 400
+#: Limits of the child process that opens PDFs and draws their first page (:func:`inspect_pdf`).
+PDF_MEMORY_BYTES = 512 * 1024 * 1024
+PDF_SECONDS = 20
+_TOO_COMPLEX = (
+    "This PDF needs too much memory or time to open (it may be a decompression bomb). Try "
+    "saving it again, or splitting it."
+)
+_DAMAGED = "This PDF is damaged or password-protected and cannot be read."
+_CHILD_DAMAGED = 3
+_LIMITS = "CREDFOLIO_PDF_CHILD_LIMITS"
+_PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
 #: Images larger than this many pixels are refused (decompression bombs); Pillow's own default.
 MAX_IMAGE_PIXELS = 89_478_485
 _CHUNK = 1024 * 1024
+#: The only Pillow decoders ever run on uploads (the allowed image types): Pillow would otherwise
+#: try each of its dozens of plugins on content the one for its magic bytes refused.
+_PILLOW_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
 
 
 class MediaError(Exception):
@@ -95,9 +116,11 @@ _CONTAINERS = (
     (b"\x7fELF", "a Linux program"),
     (b"#!", "a script"),
 )
-# Script-capable markup: refused even when it is valid text (a browser could run it).
+# Script-capable markup: refused even when it is valid text (a browser could run it).  A UTF-8
+# byte order mark in front changes nothing for a browser, so it changes nothing here either.
 _MARKUP = re.compile(
-    rb"^\s*(<\?xml|<!doctype\s+html|<html|<svg|<script|<head|<body|<iframe)", re.IGNORECASE
+    rb"^(?:\xef\xbb\xbf)?\s*(<\?xml|<!doctype|<html|<svg|<script|<head|<body|<iframe)",
+    re.IGNORECASE,
 )
 
 
@@ -140,6 +163,8 @@ def _describe_unknown(head: bytes) -> str:
         if b"<html" in lowered or b"<!doctype html" in lowered:
             return "an HTML page"
         return "an XML document"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 text (text must be saved as UTF-8)"
     # Common containers first: puremagic would guess one of the formats built on them.
     for magic, label in _CONTAINERS:
         if head.startswith(magic):
@@ -173,6 +198,60 @@ def _is_text(stream: IO[bytes]) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+# Bit rates (kbit/s) by bit-rate index, for MPEG-1 and for MPEG-2/2.5, per layer (ISO/IEC
+# 11172-3 §2.4.2.3, 13818-3 §2.4.2.3); sampling rates (Hz) by version.
+_MPEG_BITRATES = {
+    (True, 1): (0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
+    (True, 2): (0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+    (True, 3): (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    (False, 1): (0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
+    (False, 2): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+    (False, 3): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}  # fmt: skip
+_MPEG_SAMPLE_RATES = {0b11: (44100, 48000, 32000), 0b10: (22050, 24000, 16000),
+                      0b00: (11025, 12000, 8000)}  # fmt: skip
+
+
+def _mpeg_frame(header: bytes) -> tuple[int, int, int] | None:
+    """``(version bits, layer, frame length in bytes)`` of an MPEG audio frame header (length 0
+    for the rare "free format"), or ``None`` when the four bytes are not one: 11 sync bits, no
+    reserved version, layer (00 is ADTS AAC, not an allowed type), bit rate or sampling rate."""
+    if len(header) < 4 or header[0] != 0xFF or header[1] & 0xE0 != 0xE0:
+        return None
+    version = (header[1] >> 3) & 0b11
+    layer = 4 - ((header[1] >> 1) & 0b11)  # 11 → Layer I, 10 → II, 01 → III
+    bitrate_index, rate_index = header[2] >> 4, (header[2] >> 2) & 0b11
+    if version == 0b01 or layer == 4 or bitrate_index == 0b1111 or rate_index == 0b11:
+        return None
+    bitrate = _MPEG_BITRATES[(version == 0b11, layer)][bitrate_index] * 1000
+    rate = _MPEG_SAMPLE_RATES[version][rate_index]
+    padding = (header[2] >> 1) & 1
+    if layer == 1:
+        length = (12 * bitrate // rate + padding) * 4
+    elif layer == 3 and version != 0b11:
+        length = 72 * bitrate // rate + padding
+    else:
+        length = 144 * bitrate // rate + padding
+    return version, layer, length
+
+
+def _is_mpeg_audio(head: bytes) -> bool:
+    """Whether ``head`` starts with an MPEG audio frame, followed by another one of the same
+    version and layer where the first one ends (when the head reaches that far).
+
+    The second header matters: ``FF FE`` is both an MPEG sync word and the UTF-16 byte order
+    mark, so text or markup in UTF-16 would otherwise pass for an MP3 (a polyglot).
+    """
+    first = _mpeg_frame(head[:4])
+    if first is None:
+        return False
+    version, layer, length = first
+    if length == 0 or length + 4 > len(head):
+        return True  # free format, or a single (short) frame: nothing more to compare
+    second = _mpeg_frame(head[length : length + 4])
+    return second is not None and second[:2] == (version, layer)
 
 
 def sniff(stream: IO[bytes]) -> tuple[Kind | None, str]:
@@ -210,15 +289,7 @@ def sniff(stream: IO[bytes]) -> tuple[Kind | None, str]:
         return None, _FTYP_OTHERS.get(brand, "an MP4-family file of an unsupported kind")
     if head.startswith(b"ID3"):
         return MP3, MP3.label
-    # An MPEG audio frame header: 11 sync bits, a version that is not "reserved" (01) and a
-    # layer that is not 00 (00 is ADTS AAC, which is not an allowed type).
-    if (
-        len(head) >= 2
-        and head[0] == 0xFF
-        and head[1] & 0xE0 == 0xE0
-        and (head[1] >> 3) & 0b11 != 0b01
-        and (head[1] >> 1) & 0b11 != 0
-    ):
+    if _is_mpeg_audio(head):
         return MP3, MP3.label
     if head and not _MARKUP.match(head) and _is_text(stream):
         return TEXT, TEXT.label
@@ -267,7 +338,7 @@ def check_image(data: bytes | IO[bytes], *, max_pixels: int = MAX_IMAGE_PIXELS) 
             # Pillow warns between MAX_IMAGE_PIXELS and twice that, and raises above: make both
             # an error, and check our own limit from the header before any pixel is decoded.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(_file(data)) as image:
+            with Image.open(_file(data), formats=_PILLOW_FORMATS) as image:
                 width, height = image.size
                 if width * height > max_pixels:
                     raise MediaError(
@@ -288,26 +359,6 @@ def check_image(data: bytes | IO[bytes], *, max_pixels: int = MAX_IMAGE_PIXELS) 
     return width, height
 
 
-def check_pdf(data: bytes | IO[bytes]) -> int:
-    """The PDF's page count.  Raises ``MediaError`` (``damaged-pdf``) for a PDF that cannot be
-    opened (damaged or password-protected) or has no pages."""
-    import pypdfium2
-
-    try:
-        document = pypdfium2.PdfDocument(_file(data))
-    except pypdfium2.PdfiumError:
-        raise MediaError(
-            "damaged-pdf", "This PDF is damaged or password-protected and cannot be read."
-        ) from None
-    try:
-        pages = len(document)
-    finally:
-        document.close()
-    if pages < 1:
-        raise MediaError("damaged-pdf", "This PDF has no pages.")
-    return pages
-
-
 def _file(data: bytes | IO[bytes]) -> IO[bytes]:
     """A binary file at its start: large uploads are read from their spool file, not memory."""
     if isinstance(data, bytes | bytearray):
@@ -316,10 +367,7 @@ def _file(data: bytes | IO[bytes]) -> IO[bytes]:
     return data
 
 
-def _png(image: object) -> bytes:
-    from PIL import Image
-
-    assert isinstance(image, Image.Image)  # noqa: S101  (narrowing for the type checker)
+def _png(image: PILImage) -> bytes:
     if image.mode not in {"RGB", "RGBA", "L", "LA"}:
         image = image.convert("RGBA" if "A" in image.getbands() or image.mode == "P" else "RGB")
     output = io.BytesIO()
@@ -333,37 +381,114 @@ def image_thumbnail(data: bytes | IO[bytes], *, size: int = THUMBNAIL_SIZE) -> b
     from PIL import Image, ImageOps
 
     try:
-        with Image.open(_file(data)) as image:
+        with Image.open(_file(data), formats=_PILLOW_FORMATS) as image:
             image.draft("RGB", (size, size))  # JPEG: decode at a reduced scale
             image.seek(0)
             frame = ImageOps.exif_transpose(image)
             frame.thumbnail((size, size))
             return _png(frame)
+    except Image.DecompressionBombError:
+        # Defence in depth: check_image refuses these first.
+        raise MediaError(
+            "image-too-large",
+            "This image has too many pixels to open safely (a possible decompression bomb).",
+        ) from None
     except (OSError, SyntaxError, ValueError):
         raise MediaError("damaged-image", "This image is damaged and cannot be read.") from None
 
 
+@dataclass(frozen=True)
+class PdfInfo:
+    """What :func:`inspect_pdf` found: the page count and a PNG of the first page (``None``
+    when that page cannot be drawn)."""
+
+    pages: int
+    thumbnail: bytes | None
+
+
+def inspect_pdf(
+    data: bytes | IO[bytes],
+    *,
+    size: int = THUMBNAIL_SIZE,
+    memory_bytes: int | None = None,
+    seconds: int | None = None,
+) -> PdfInfo:
+    """Open the PDF, count its pages and draw its first page (at most ``size`` pixels a side),
+    in a child process that may use at most ``memory_bytes`` of memory and ``seconds`` of time
+    (:data:`PDF_MEMORY_BYTES` and :data:`PDF_SECONDS` unless given).
+
+    Security: pdfium inflates object streams to find the pages and content streams and images
+    to draw them, and a PDF of a few hundred kilobytes can inflate to gigabytes (pdfium then
+    aborts its process).  In a child process such a PDF costs the child, never the web worker.
+
+    Raises ``MediaError``: ``damaged-pdf`` (cannot be opened — damaged or password-protected —
+    or has no pages), ``pdf-too-complex`` (the child hit a limit).
+    """
+    memory_bytes = memory_bytes or PDF_MEMORY_BYTES
+    seconds = seconds or PDF_SECONDS
+    source = _file(data)
+    feed: dict[str, Any]
+    try:
+        feed = {"stdin": source.fileno()}  # a spooled upload: the child reads the file itself
+    except (OSError, ValueError):  # in memory (io.BytesIO): sent through a pipe
+        feed = {"input": source.read()}
+    try:
+        done = subprocess.run(  # noqa: S603  (this interpreter, our module, fixed arguments)
+            [sys.executable, "-m", "portfolio.media", "inspect-pdf", str(size)],
+            **feed,
+            capture_output=True,
+            timeout=seconds + 5,
+            cwd=_PACKAGE_PARENT,
+            env={**os.environ, _LIMITS: f"{memory_bytes} {seconds}"},
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise MediaError("pdf-too-complex", _TOO_COMPLEX) from None
+    output = bytes(done.stdout)
+    if done.returncode == 0 and len(output) >= 4:
+        return PdfInfo(int.from_bytes(output[:4], "big"), output[4:] or None)
+    if done.returncode == _CHILD_DAMAGED:
+        raise MediaError("damaged-pdf", output.decode("utf-8", "replace") or _DAMAGED)
+    # Killed (out of memory: pdfium aborts; out of CPU time: SIGXCPU) or failed otherwise.
+    raise MediaError("pdf-too-complex", _TOO_COMPLEX)
+
+
+def check_pdf(data: bytes | IO[bytes]) -> int:
+    """The PDF's page count (see :func:`inspect_pdf`).  Raises ``MediaError``."""
+    return inspect_pdf(data).pages
+
+
 def pdf_thumbnail(data: bytes | IO[bytes], *, size: int = THUMBNAIL_SIZE) -> bytes:
-    """A PNG of the PDF's first page, at most ``size`` pixels on each side.  Raises
-    ``MediaError`` (``damaged-pdf``)."""
+    """A PNG of the PDF's first page (see :func:`inspect_pdf`).  Raises ``MediaError``."""
+    thumbnail = inspect_pdf(data, size=size).thumbnail
+    if thumbnail is None:
+        raise MediaError("damaged-pdf", "This PDF's first page cannot be drawn.")
+    return thumbnail
+
+
+def _inspect_pdf_here(data: IO[bytes], size: int) -> PdfInfo:
+    """:func:`inspect_pdf`'s work, done in the child process.  Raises ``MediaError``."""
     import pypdfium2
 
     try:
-        document = pypdfium2.PdfDocument(_file(data))
+        document = pypdfium2.PdfDocument(data)
     except pypdfium2.PdfiumError:
-        raise MediaError("damaged-pdf", "This PDF cannot be read.") from None
+        raise MediaError("damaged-pdf", _DAMAGED) from None
     try:
-        page = document[0]
-        width, height = page.get_size()
-        # The scale is computed from the page size in points, so a page claiming an enormous
-        # size still renders to at most size×size pixels.
-        scale = min(size / max(width, height, 1.0), 4.0)
-        bitmap = page.render(scale=scale)
-        image = bitmap.to_pil()
-        image.thumbnail((size, size))
-        return _png(image)
-    except pypdfium2.PdfiumError:
-        raise MediaError("damaged-pdf", "This PDF cannot be read.") from None
+        pages = len(document)
+        if pages < 1:
+            raise MediaError("damaged-pdf", "This PDF has no pages.")
+        try:
+            page = document[0]
+            width, height = page.get_size()
+            # The scale is computed from the page size in points, so a page claiming an
+            # enormous size still renders to at most size×size pixels.
+            scale = min(size / max(width, height, 1.0), 4.0)
+            image = page.render(scale=scale).to_pil()
+            image.thumbnail((size, size))
+            return PdfInfo(pages, _png(image))
+        except pypdfium2.PdfiumError:
+            return PdfInfo(pages, None)
     finally:
         document.close()
 
@@ -392,3 +517,28 @@ def check_webvtt(text: str) -> None:
         raise MediaError(
             "bad-captions", "Captions must be a WebVTT file (its first line is “WEBVTT”)."
         )
+
+
+def _child(size: int) -> int:
+    """``python -m portfolio.media inspect-pdf SIZE``, with the limits in the environment: the
+    PDF on standard input; on standard output the page count (4 bytes, big-endian) and the
+    first page's PNG (exit 0), or why it is damaged (exit 3)."""
+    import resource
+
+    memory, seconds = (int(value) for value in os.environ[_LIMITS].split())
+    # First of all, before any byte of the PDF is read: the limits.
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
+    source = sys.stdin.buffer
+    data: IO[bytes] = source if source.seekable() else io.BytesIO(source.read())
+    try:
+        info = _inspect_pdf_here(data, size)
+    except MediaError as error:
+        sys.stdout.buffer.write(error.message.encode("utf-8"))
+        return _CHILD_DAMAGED
+    sys.stdout.buffer.write(info.pages.to_bytes(4, "big") + (info.thumbnail or b""))
+    return 0
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["inspect-pdf"]:
+    sys.exit(_child(int(sys.argv[2])))

@@ -427,7 +427,10 @@ def _paths() -> dict[str, Any]:
                         "name": "path",
                         "in": "path",
                         "required": True,
-                        "description": "One or more path segments separated by '/'.",
+                        "description": "One or more path segments separated by '/'.  A single "
+                        "segment that names one of the service's own pages (c, p, issuers, "
+                        "status, achievements, evidence, ...) reaches that page instead: such "
+                        "DID paths cannot be served.",
                         "schema": {"type": "string"},
                     }
                 ],

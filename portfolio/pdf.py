@@ -16,6 +16,10 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 #: Largest ``data:`` URI we decode (the QR code and the badge are a few kilobytes).
 MAX_DATA_URI_BYTES = 2 * 1024 * 1024
+#: The base every relative URL is resolved against: a reserved name that can never be looked up
+#: (RFC 6761 ``.invalid``), so that relative URLs too reach the fetcher, which refuses them.
+#: (With no base at all WeasyPrint drops most of them, but a relative ``@import`` raises.)
+NO_BASE_URL = "https://relative-url.invalid/"
 
 
 class FetchRefusedError(ValueError):
@@ -107,11 +111,11 @@ def render_pdf(
     """Render ``html`` to PDF bytes (tagged for screen readers; ``uncompressed`` streams make
     the bytes searchable, for tests).
 
-    No base URL is given, so relative URLs resolve to nothing; every absolute URL goes through
-    ``fetcher`` (a fresh :class:`RestrictedFetcher` by default).  Raises nothing for refused
-    URLs: the resource is left out of the PDF.
+    Every URL goes through ``fetcher`` (a fresh :class:`RestrictedFetcher` by default),
+    relative ones resolved against :data:`NO_BASE_URL`, which it refuses like any other.
+    Raises nothing for refused URLs: the resource is left out of the PDF.
     """
-    document = HTML(string=html, base_url=None, url_fetcher=fetcher or RestrictedFetcher())
+    document = HTML(string=html, base_url=NO_BASE_URL, url_fetcher=fetcher or RestrictedFetcher())
     return document.write_pdf(  # type: ignore[no-any-return]
         pdf_tags=True, uncompressed_pdf=uncompressed
     )

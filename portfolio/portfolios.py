@@ -23,6 +23,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from . import audit
 from .access import artefact_in_portfolio, can_view_portfolio, is_owner, slug_matches
 from .auth import current_user, login_required
 from .db import db
@@ -470,7 +471,18 @@ def export_pdf(public_id: str) -> ResponseReturnValue:
     """The whole portfolio as one PDF (owner only)."""
     portfolio = own_portfolio(public_id)
     body = render_portfolio_pdf(portfolio_pdf_html(portfolio))
+    _audit_export(portfolio, "pdf")
     return _download(body, "application/pdf", f"portfolio-{portfolio.public_id}.pdf")
+
+
+def _audit_export(portfolio: Portfolio, kind: str) -> None:
+    audit.record(
+        "portfolio_exported",
+        actor=_student(),
+        target=f"portfolio:{portfolio.public_id}",
+        detail={"format": kind},
+    )
+    db.session.commit()
 
 
 def _public_url() -> str:
@@ -491,6 +503,7 @@ def export_zip(public_id: str) -> ResponseReturnValue:
     """The portfolio's artefact files and ``manifest.json`` as one ZIP (owner only)."""
     portfolio = own_portfolio(public_id)
     archive = write_zip(portfolio, public_url=_public_url())
+    _audit_export(portfolio, "zip")
     size = archive.seek(0, os.SEEK_END)
     archive.seek(0)
     response = _download(

@@ -23,8 +23,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
-from . import progress
+from . import audit, progress
 from .auth import login_required, safe_next, signed_in_user
+from .db import db
 from .models import User, utcnow
 from .progress_chart import WeekPoint, format_day, render_chart, weekly_progress
 
@@ -80,7 +81,7 @@ def student_map() -> ResponseReturnValue:
         submission_labels=progress.SUBMISSION_STATE_LABELS,
         # render_chart escapes every text it writes (see progress_chart), so the SVG may be
         # placed in the page as markup.
-        chart=Markup(svg),  # noqa: S704
+        chart=Markup(svg),  # noqa: S704  (render_chart escapes every text it writes)
         points=[point for point in points if point.names],
         notifications=notifications,
         submission_path=submission_path,
@@ -193,6 +194,15 @@ def cohort_csv() -> ResponseReturnValue:
     except progress.FilterError as error:
         abort(400, description=str(error))
     rows = progress.cohort_csv_rows(issuer_id, catalogue, filters)
+    # Students' progress leaves the service: recorded (and committed) before it is streamed.
+    audit.record(
+        "cohort_exported",
+        actor=signed_in_user(),
+        issuer_id=issuer_id,
+        target="cohort.csv",
+        detail={key: value for key, value in _form_values().items() if value},
+    )
+    db.session.commit()
     response = Response(
         stream_with_context(_csv_chunks(rows)), content_type="text/csv; charset=utf-8"
     )

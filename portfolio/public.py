@@ -26,9 +26,9 @@ from wtforms import SubmitField, TextAreaField
 
 from credentials import baking
 from credentials.errors import BakingError, MalformedInputError
-from credentials.verify import VerificationResult, issuer_id
+from credentials.verify import VerificationResult, issuer_id, parse_credential
 
-from . import badges, explanations, services
+from . import badges, explanations, request_limits, services
 from .db import db
 from .models import IssuedCredential
 from .pdf import RestrictedFetcher, render_pdf
@@ -581,7 +581,8 @@ def verify_page() -> tuple[str, int]:
     view = None
     error: MalformedInputError | None
     try:
-        credential = load_submission(_submitted_bytes(form))
+        credential = parse_credential(load_submission(_submitted_bytes(form)))
+        request_limits.check_json(credential)  # before any JSON-LD work (portfolio/request_limits)
         result, error = _verify(credential)
         if result is not None:
             view = describe(result.credential or {})

@@ -2,7 +2,7 @@
 
 * :func:`issue` — validate a credential request, allocate status-list positions, sign, store;
 * :func:`set_status` — revoke, suspend, unsuspend: flip the bit and re-sign the list in the same
-  transaction as the credential's record;
+  transaction as the credential's record (each change, and each issue, with its audit event);
 * :func:`service_verifier` — a :class:`~credentials.verify.Verifier` that resolves our own
   issuers' DIDs and status lists from the database, ``did:key`` offline, and anything else only
   when fetching is enabled.
@@ -42,13 +42,16 @@ from credentials.verify import (
 from issuer_keys.did import did_web_document
 from issuer_keys.store import KeyStore
 
+from . import audit
 from .db import begin_write, db
 from .models import (
     AchievementRow,
     CredentialEvent,
+    Endorser,
     IssuedCredential,
     Issuer,
     StatusListRow,
+    User,
     new_public_id,
 )
 
@@ -161,6 +164,13 @@ def _new_list(config: ServiceConfig, issuer: Issuer, purpose: str) -> StatusList
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def resign_status_list(row: StatusListRow, *, config: ServiceConfig | None = None) -> None:
+    """Sign the list again with its issuer's active key, in the caller's transaction (after a
+    key compromise: a list signed by a revoked key no longer verifies, so no status could be
+    read from it)."""
+    _publish(config or ServiceConfig.current(), row)
 
 
 def _allocate(config: ServiceConfig, issuer: Issuer, purpose: str) -> tuple[StatusListRow, int]:
@@ -381,7 +391,27 @@ def _issue_once(
     db.session.flush()
     actor = actor or (f"client:{client_id}" if client_id else "service")
     db.session.add(CredentialEvent(credential_id=row.id, action="issued", actor=actor))
+    _audit("credential_issued", row, actor)
     return row
+
+
+def _audit(action: str, row: IssuedCredential, actor: str, reason: str | None = None) -> None:
+    """The audit event of a credential change, in the change's own transaction.
+
+    An assessor's endorsement is issued by their did:key issuer: the event belongs to the
+    school they assess for, whose administrators read the log.
+    """
+    issuer_id = row.issuer_id
+    endorser = db.session.scalar(select(Endorser).where(Endorser.issuer_id == issuer_id))
+    if endorser is not None:
+        assessor = db.session.get(User, endorser.user_id)
+        issuer_id = assessor.issuer_id if assessor is not None else issuer_id
+    detail: dict[str, Any] = {"achievement": row.achievement_name}
+    if reason:
+        detail["reason"] = reason
+    audit.record_as(
+        action, actor, issuer_id=issuer_id, target=f"credential:{row.public_id}", detail=detail
+    )
 
 
 def _describe(row: IssuedCredential, signed: Mapping[str, Any], recipient_name: str | None) -> None:
@@ -461,42 +491,55 @@ def set_status(
     that is not allowed (e.g. suspending a revoked credential).
     """
     config = config or ServiceConfig.current()
+    begin_write()
+    try:
+        set_status_in_transaction(row, action, reason=reason, actor=actor, config=config)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return row
+
+
+def set_status_in_transaction(
+    row: IssuedCredential,
+    action: str,
+    *,
+    reason: str,
+    actor: str = "service",
+    config: ServiceConfig | None = None,
+) -> IssuedCredential:
+    """Like :func:`set_status`, inside a write transaction the caller began and will commit
+    (a re-issue revokes the old credential together with storing the new one)."""
+    config = config or ServiceConfig.current()
     reason = " ".join(str(reason or "").split())[:500]
     if not reason and action != "unsuspend":
         raise IssueError("a reason is required")
     if row.revoked_at is not None:
         raise IssueError("the credential is revoked; revocation is final")
     now = datetime.now(UTC)
-    begin_write()
-    try:
-        if action == "revoke":
-            _flip(config, row.revocation_list_id, row.revocation_index, True, "revocation")
-            row.revoked_at, row.revocation_reason = now, reason
-        elif action == "suspend":
-            if row.suspended_at is not None:
-                raise IssueError("the credential is already suspended")
-            _flip(config, row.suspension_list_id, row.suspension_index, True, "suspension")
-            row.suspended_at, row.suspension_reason = now, reason
-        elif action == "unsuspend":
-            if row.suspended_at is None:
-                raise IssueError("the credential is not suspended")
-            _flip(config, row.suspension_list_id, row.suspension_index, False, "suspension")
-            row.suspended_at, row.suspension_reason = None, None
-        else:
-            raise ValueError(f"unknown action {action!r}")
-        db.session.add(
-            CredentialEvent(
-                credential_id=row.id,
-                action={"revoke": "revoked", "suspend": "suspended"}.get(action, "unsuspended"),
-                reason=reason or None,
-                actor=actor,
-                at=now,
-            )
+    if action == "revoke":
+        _flip(config, row.revocation_list_id, row.revocation_index, True, "revocation")
+        row.revoked_at, row.revocation_reason = now, reason
+    elif action == "suspend":
+        if row.suspended_at is not None:
+            raise IssueError("the credential is already suspended")
+        _flip(config, row.suspension_list_id, row.suspension_index, True, "suspension")
+        row.suspended_at, row.suspension_reason = now, reason
+    elif action == "unsuspend":
+        if row.suspended_at is None:
+            raise IssueError("the credential is not suspended")
+        _flip(config, row.suspension_list_id, row.suspension_index, False, "suspension")
+        row.suspended_at, row.suspension_reason = None, None
+    else:
+        raise ValueError(f"unknown action {action!r}")
+    done = {"revoke": "revoked", "suspend": "suspended"}.get(action, "unsuspended")
+    db.session.add(
+        CredentialEvent(
+            credential_id=row.id, action=done, reason=reason or None, actor=actor, at=now
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    )
+    _audit(f"credential_{done}", row, actor, reason)
     return row
 
 

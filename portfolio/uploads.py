@@ -4,6 +4,7 @@ thumbnails and durations, link artefacts, and ``send_blob`` (security headers, H
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import tempfile
@@ -39,8 +40,9 @@ _INLINE_TYPES = media.IMAGE_TYPES | media.AUDIO_TYPES | media.VIDEO_TYPES
 class UploadError(Exception):
     """An upload or artefact was refused: ``message`` is what the student sees, ``code`` is
     stable (``empty``, ``too-large``, ``quota-exceeded``, ``type-not-allowed``, ``type-mismatch``,
-    ``image-too-large``, ``damaged-image``, ``damaged-pdf``, ``bad-captions``, ``bad-title``,
-    ``bad-url``, ``not-allowed-here``, ``no-file``, ``text-too-long``)."""
+    ``image-too-large``, ``damaged-image``, ``damaged-pdf``, ``pdf-too-complex``,
+    ``bad-captions``, ``bad-title``, ``bad-url``, ``not-allowed-here``, ``no-file``,
+    ``text-too-long``)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -114,13 +116,16 @@ def _allowed(kind: media.Kind, allowed: frozenset[str] | None) -> bool:
     return kind.media_type in allowed or kind.category in allowed
 
 
-def _validate_content(kind: media.Kind, spool: IO[bytes]) -> None:
-    """Deeper checks of images and PDFs, before anything is stored."""
+def _validate_content(kind: media.Kind, spool: IO[bytes]) -> bytes | None:
+    """Deeper checks of images and PDFs, before anything is stored; returns a PDF's thumbnail,
+    drawn while it was checked (in a child process with memory and time limits: see
+    ``media.inspect_pdf``)."""
     if kind.category == "image":
         max_pixels = int(current_app.config.get("CREDFOLIO_MAX_IMAGE_PIXELS") or 0)
         media.check_image(spool, max_pixels=max_pixels or media.MAX_IMAGE_PIXELS)
     elif kind is media.PDF:
-        media.check_pdf(spool)
+        return media.inspect_pdf(spool).thumbnail
+    return None
 
 
 def _store(spool: IO[bytes], sha256: str, size: int, media_type: str) -> Blob:
@@ -155,9 +160,9 @@ def _ensure_blob(sha256: str, size: int, media_type: str) -> Blob:
 
 def _checked_upload(
     upload: FileStorage, *, owner: User, allowed: frozenset[str] | None
-) -> tuple[IO[bytes], str, int, media.Kind, str]:
-    """Spool and check an upload; returns ``(spool, sha256, size, kind, display name)``, the
-    spool open at its start.  Nothing is stored.  Raises ``UploadError``."""
+) -> tuple[IO[bytes], str, int, media.Kind, str, bytes | None]:
+    """Spool and check an upload; returns ``(spool, sha256, size, kind, display name, a PDF's
+    thumbnail)``, the spool open at its start.  Nothing is stored.  Raises ``UploadError``."""
     if upload is None or upload.stream is None:
         raise UploadError("no-file", "Choose a file to upload.")
     name = media.safe_filename(upload.filename)
@@ -180,14 +185,14 @@ def _checked_upload(
                     f"{_megabytes(used)} of {_megabytes(user_quota_bytes())}.",
                 )
         try:
-            _validate_content(kind, spool)
+            drawn = _validate_content(kind, spool)
         except media.MediaError as error:
             raise UploadError(error.code, f"“{name}”: {error.message}") from None
     except BaseException:
         spool.close()
         raise
     spool.seek(0)
-    return spool, sha256, size, kind, name
+    return spool, sha256, size, kind, name, drawn
 
 
 def store_blob(upload: FileStorage, *, owner: User, allowed: frozenset[str] | None = None) -> Blob:
@@ -198,7 +203,7 @@ def store_blob(upload: FileStorage, *, owner: User, allowed: frozenset[str] | No
     Adds to ``db.session`` without committing.  Raises ``UploadError``; then nothing was added
     and no bytes were stored.
     """
-    spool, sha256, size, kind, _name = _checked_upload(upload, owner=owner, allowed=allowed)
+    spool, sha256, size, kind, _, _ = _checked_upload(upload, owner=owner, allowed=allowed)
     with spool:
         return _store(spool, sha256, size, kind.media_type)
 
@@ -220,17 +225,19 @@ def _title(title: str) -> str:
     return title
 
 
-def _thumbnail(kind: media.Kind, spool: IO[bytes]) -> str | None:
-    """Store a PNG thumbnail of an image or a PDF's first page; returns its SHA-256, or None
-    when the content gives none (the upload itself has already passed its checks)."""
-    try:
-        if kind.category == "image":
+def _thumbnail(kind: media.Kind, spool: IO[bytes], drawn: bytes | None) -> str | None:
+    """Store a PNG thumbnail of an image or a PDF's first page (``drawn`` while the PDF was
+    checked); returns its SHA-256, or None when the content gives none (the upload itself has
+    already passed its checks)."""
+    png: bytes | None = None
+    if kind is media.PDF:
+        png = drawn
+    elif kind.category == "image":
+        with contextlib.suppress(media.MediaError):
             png = media.image_thumbnail(spool)
-        elif kind is media.PDF:
-            png = media.pdf_thumbnail(spool)
-        else:
-            return None
-    except media.MediaError:
+    else:
+        return None
+    if png is None:
         current_app.logger.warning("no thumbnail for a %s upload", kind.media_type)
         return None
     sha256 = hashlib.sha256(png).hexdigest()
@@ -263,10 +270,12 @@ def add_file_artefact(
             media.check_webvtt(captions_vtt)
         except media.MediaError as error:
             raise UploadError(error.code, error.message) from None
-    spool, sha256, size, kind, name = _checked_upload(upload, owner=evidence.owner, allowed=None)
+    spool, sha256, size, kind, name, drawn = _checked_upload(
+        upload, owner=evidence.owner, allowed=None
+    )
     with spool:
         blob = _store(spool, sha256, size, kind.media_type)
-        thumbnail = _thumbnail(kind, spool)
+        thumbnail = _thumbnail(kind, spool, drawn)
         duration = media.audio_duration(spool) if kind.category in {"audio", "video"} else None
     artefact = Artefact(
         kind="file",
@@ -289,11 +298,15 @@ def add_file_artefact(
 
 
 def check_link(url: str) -> str:
-    """An external link as stored: ``http``/``https`` with a host, no credentials, at most 2048
-    characters.  Raises ``UploadError`` (``bad-url``)."""
+    """An external link as stored: ``http``/``https`` with a host, no credentials, no character
+    a URI may not carry unescaped, at most 2048 characters.  Raises ``UploadError``
+    (``bad-url``)."""
     url = (url or "").strip()
     # Only web links: javascript:, data: and file: URLs could run script or reach local files
-    # when someone clicks them on a portfolio page.
+    # when someone clicks them on a portfolio page.  Blanks, controls and the characters
+    # RFC 3986 never allows unescaped (<>"{}|\^`) are refused too: such a link could not be
+    # signed into a credential (credentials.build refuses it, so endorsing the evidence or the
+    # competency it is part of would fail), and a quote never reaches an attribute.
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -306,7 +319,7 @@ def check_link(url: str) -> str:
         or not host
         or parts.username is not None
         or len(url) > 2048
-        or re.search(r"[\x00-\x20\x7f]", url)
+        or re.search(r"[\x00-\x20\x7f<>\"{}|\\^`]", url)
     ):
         raise UploadError("bad-url", "Enter a web address starting with https:// or http://.")
     return url
@@ -331,7 +344,9 @@ def _disposition(kind: str, filename: str | None) -> str:
         return kind
     name = media.safe_filename(filename)
     ascii_name = name.encode("ascii", "replace").decode("ascii").replace("?", "_")
-    ascii_name = ascii_name.replace("\\", "_").replace('"', "_")
+    # No "%" either: some user agents percent-decode the plain parameter (RFC 6266 appendix D),
+    # which would turn "%0d%0a" back into a line break.
+    ascii_name = ascii_name.replace("\\", "_").replace('"', "_").replace("%", "_")
     # RFC 6266: a plain ASCII fallback, and the exact name in RFC 8187 encoding.
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 

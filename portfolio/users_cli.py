@@ -1,4 +1,5 @@
-"""``credfolio users``: create, list and disable accounts (issuer administrators first)."""
+"""``credfolio users``: create, list and disable accounts (issuer administrators first), and
+change a role; every change records an audit event (actor ``cli``) in its own transaction."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import services
+from . import audit, services
 from .auth import end_all_sessions, hash_password, is_valid_email, password_problem
 from .db import db
 from .models import USER_ROLES, Issuer, User
@@ -67,6 +68,14 @@ def create_command(
     )
     db.session.add(user)
     try:
+        db.session.flush()
+        audit.record(
+            "account_created",
+            actor_label="cli",
+            issuer_id=issuer.id,
+            target=f"user:{user.id}",
+            detail={"role": role},
+        )
         db.session.commit()
     except IntegrityError:  # created concurrently since the check above
         db.session.rollback()
@@ -112,5 +121,34 @@ def disable_command(email: str) -> None:
         return
     user.disabled_at = datetime.now(UTC)
     end_all_sessions(user)
+    audit.record(
+        "account_disabled", actor_label="cli", issuer_id=user.issuer_id, target=f"user:{user.id}"
+    )
     db.session.commit()
     click.echo(f"Disabled {user.email}; every session of it is signed out.")
+
+
+@users_group.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(USER_ROLES))
+@with_appcontext
+def set_role_command(email: str, role: str) -> None:
+    """Give the account EMAIL the role ROLE; every session of it ends (it signs in again with
+    its new rights)."""
+    user = _find(email)
+    if user is None or user.deleted_at is not None:
+        raise click.ClickException(f"no account {User.normalize_email(email)}")
+    if user.role == role:
+        click.echo(f"{user.email} is already {role}.")
+        return
+    previous, user.role = user.role, role
+    end_all_sessions(user)
+    audit.record(
+        "role_changed",
+        actor_label="cli",
+        issuer_id=user.issuer_id,
+        target=f"user:{user.id}",
+        detail={"from": previous, "to": role},
+    )
+    db.session.commit()
+    click.echo(f"{user.email} is now {role} (was {previous}); every session of it is signed out.")

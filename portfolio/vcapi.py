@@ -17,7 +17,7 @@ from credentials.errors import CannotDecideError, MalformedInputError
 from credentials.presentation import credential_result, verify_presentation
 from issuer_keys.did import resolve_did_key
 
-from . import services
+from . import request_limits, services
 from .db import db
 from .errors import APIError, json_response, register_api_errors
 from .models import IdempotencyRecord, IssuedCredential, OAuthClient
@@ -48,8 +48,9 @@ def read_json_object() -> dict[str, Any]:
     """The request body as a JSON object.
 
     Raises :class:`APIError`: 415 unless the body is declared JSON (VC-API: ``application/json``),
-    400 when it is not UTF-8 JSON (``NaN`` and ``Infinity`` included) or not an object, 413
-    (via Werkzeug) when it is larger than the blueprint's limit.
+    400 when it is not UTF-8 JSON (``NaN`` and ``Infinity`` included), not an object, or over
+    one of the :mod:`~portfolio.request_limits` (nesting, array lengths, string sizes, values,
+    proofs), 413 (via Werkzeug) when it is larger than the blueprint's limit.
     """
     if not request.mimetype or not (
         request.mimetype == "application/json" or request.mimetype.endswith("+json")
@@ -64,12 +65,20 @@ def read_json_object() -> dict[str, Any]:
         body = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
     except UnicodeDecodeError:
         raise APIError(400, "NOT_JSON", "the request body is not UTF-8 text") from None
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        # The parser recurses once per level and gives up near a thousand: far past max_depth.
+        detail = request_limits.too_deep().message
+        raise APIError(400, "NOT_JSON", f"the request body is not valid JSON: {detail}") from None
+    except ValueError as exc:
         raise APIError(400, "NOT_JSON", f"the request body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise APIError(
             400, "NOT_AN_OBJECT", f"the request body must be a JSON object, not {_kind(body)}"
         )
+    try:
+        request_limits.check_json(body)
+    except request_limits.JsonLimitError as exc:
+        raise APIError(400, exc.code, exc.message) from None
     return body
 
 

@@ -1,0 +1,1031 @@
+"""The authorization matrix: every route of the app, asked by every kind of person, gets exactly
+the answer written below — and a refused change leaves the database exactly as it was.
+
+The people (columns of the matrix):
+
+- ``anonymous``: nobody signed in;
+- ``student``: Sam, who owns every object the URLs name (evidence, artefacts, portfolios,
+  submissions, the credential);
+- ``other_student``: Oli, a student of the same school;
+- ``assessor``: Asa, an assessor of the same school;
+- ``other_admin``: Otto, an administrator of *another* issuer;
+- ``admin``: Ada, an administrator of the school.
+
+The matrix is data: one row per route (``"METHOD /rule"``, as in ``app.url_map``) with the
+status each person gets.  A route added to the app without a row fails
+:func:`test_every_route_has_a_row_in_the_matrix`, naming it.
+
+GET rows are asked as they are.  For a POST row, every person not in ``allowed`` sends the
+``attack`` form — what would change something if the route let them — and must get the status
+in the matrix with the database unchanged.  The ``allowed`` people send the harmless ``safe``
+form (usually an empty one: the route answers its validation error, which only a person past
+the authorization checks can reach), or act on a throwaway object made by ``scratch`` when the
+action destroys something.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.datastructures import FileStorage
+
+from portfolio import accounts, assessment, services, uploads
+from portfolio.catalogue_service import new_framework, store_image
+from portfolio.db import db
+from portfolio.models import (
+    Evidence,
+    LearnerProfile,
+    Portfolio,
+    PortfolioItem,
+    PortfolioSection,
+    StackComponent,
+    User,
+)
+from portfolio.portfolios import new_share_slug
+from tests.conftest import unsigned_badge
+from tests.portfolio.school import PASSWORD, competency, evidence, make_school, person
+from tests.portfolio.security_world import (
+    changed_tables,
+    client_with,
+    module_app,
+    png,
+    session_cookie,
+    snapshot,
+)
+
+ROLES = ("anonymous", "student", "other_student", "assessor", "other_admin", "admin")
+SIGNED_IN = ROLES[1:]
+ADMINS = ("other_admin", "admin")
+STUDENTS = ("student", "other_student")
+#: What a refusal may look like: sign in (401 for a POST), not your role, or "no such thing".
+REFUSALS = frozenset({401, 403, 404})
+OTHER_ISSUER_DID = "did:web:credfolio.test:schools:other"
+CAPTIONS = "WEBVTT\n\n00:00.000 --> 00:01.000\nLa la la\n"
+
+
+# -- the world: one school, another issuer, and Sam's objects --------------------------------
+
+
+@dataclass
+class World:
+    """The app and the public ids of the objects the URLs name (Sam's unless said)."""
+
+    app: Flask
+    cookies: dict[str, str] = field(default_factory=dict)
+    emails: dict[str, str] = field(default_factory=dict)
+    ids: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.ids[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _file(data: bytes, name: str, media_type: str) -> FileStorage:
+    return FileStorage(io.BytesIO(data), filename=name, content_type=media_type)
+
+
+def _portfolio(owner: User, evidence_item: Evidence, *, title: str) -> Portfolio:
+    """A portfolio shared by link, with one section holding ``evidence_item``."""
+    row = Portfolio(
+        owner_id=owner.id,
+        title=title,
+        cover_text="",
+        visibility="link",
+        share_slug=new_share_slug(),
+    )
+    section = PortfolioSection(title="Songs", position=0)
+    section.items.append(PortfolioItem(evidence=evidence_item, position=0))
+    row.sections.append(section)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def build_world(app: Flask) -> World:
+    world = World(app=app)
+    ids = world.ids
+    with app.app_context():
+        issuer = services.default_issuer()
+        app.extensions["credfolio"].key_store.create(issuer.did)
+        school = make_school(issuer)
+        other = services.ensure_issuer(did=OTHER_ISSUER_DID, name="Other School", slug="other")
+        other_admin = person(other, "admin", "Otto Otheradmin")
+        foreign = competency(other, "Foreign")
+        olis = evidence(school.other_student, "Oli's song")
+        ids.update(foreign_competency=foreign.public_id, olis_lyrics=olis.artefacts[0].public_id)
+        people = {
+            "student": school.student,
+            "other_student": school.other_student,
+            "assessor": school.assessor,
+            "other_admin": other_admin,
+            "admin": school.admin,
+        }
+        world.emails = {role: user.email for role, user in people.items()}
+
+        # Sam's song: a text file (with captions), a link and an image (with a thumbnail).
+        song = evidence(school.student, "My song")
+        lyrics, link = song.artefacts
+        lyrics.captions_vtt = CAPTIONS
+        image = uploads.add_file_artefact(
+            song, _file(png(), "cover.png", "image/png"), title="Cover"
+        )
+        db.session.commit()
+        story = evidence(school.student, "A story", genre="Short story")
+        ids.update(
+            issuer_slug=issuer.slug,
+            evidence=song.public_id,
+            evidence2=story.public_id,
+            story_lyrics=story.artefacts[0].public_id,
+            lyrics=lyrics.public_id,
+            link=link.public_id,
+            image=image.public_id,
+        )
+
+        # The catalogue: a framework, the competency with its image, a second one Sam has an
+        # open submission for, a stack, an unused one and an archived one.
+        framework = new_framework(issuer.id, title="Music")
+        db.session.flush()
+        school.competency.framework_id = framework.id
+        image_blob = store_image(
+            school.competency,
+            _file(png(colour="navy"), "badge.png", "image/png"),
+            uploader=school.admin,
+        )
+        db.session.commit()
+        storytelling = competency(issuer, "Story telling")
+        stack = competency(
+            issuer, "Musician", rubric=False, is_stack=True, achievement_type="Badge"
+        )
+        db.session.add(StackComponent(stack_id=stack.id, component_id=storytelling.id))
+        unused = competency(issuer, "Unused")
+        archived = competency(issuer, "Archived", archived_at=datetime.now(UTC))
+        ids.update(
+            framework=framework.public_id,
+            competency=school.competency.public_id,
+            competency2=storytelling.public_id,
+            stack=stack.public_id,
+            unused=unused.public_id,
+            archived=archived.public_id,
+            image_sha256=image_blob.sha256,
+        )
+
+        # Sam's endorsed submission and its credential; an open one waiting for review.
+        done = assessment.create_submission(
+            school.student, school.competency, evidence_ids=[song.public_id], submit=True
+        )
+        assessment.assess(done, school.assessor, decision="endorse", levels=[2, 2])
+        db.session.refresh(done)
+        credential = done.credential
+        assert credential is not None
+        waiting = assessment.create_submission(
+            school.student,
+            storytelling,
+            evidence_ids=[song.public_id, story.public_id],
+            note="Please read it.",
+            submit=True,
+        )
+        ids.update(
+            submission_done=done.public_id,
+            submission=waiting.public_id,
+            credential=credential.public_id,
+            status_list=credential.revocation_list.public_id,
+        )
+
+        # Sam's portfolio, shared by link; Sam's photo.
+        shared = _portfolio(school.student, song, title="Songbook of Sam")
+        section = shared.sections[0]
+        ids.update(
+            portfolio=shared.public_id,
+            slug=shared.share_slug,
+            section=str(section.id),
+            item=str(section.items[0].id),
+        )
+        drafts = _portfolio(school.student, story, title="Drafts")
+        ids.update(drafts_section=str(drafts.sections[0].id))
+        photo = uploads.store_blob(_file(png(), "me.png", "image/png"), owner=school.student)
+        db.session.add(LearnerProfile(user_id=school.student.id, photo_sha256=photo.sha256))
+
+        # An open invitation of the school, and a password reset link of Oli's.
+        invitation, token = accounts.new_invitation(
+            email="new.student@school.test",
+            name="New Student",
+            role="student",
+            issuer=issuer,
+            invited_by=school.admin,
+            now=datetime.now(UTC),
+        )
+        db.session.commit()
+        ids.update(
+            invitation=str(invitation.id),
+            invitation_token=token,
+            reset_token=accounts.reset_token(school.other_student),
+        )
+    world.cookies = {role: session_cookie(app, email) for role, email in world.emails.items()}
+    return world
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with module_app(tmp_path_factory.mktemp("authz")) as app:
+        yield build_world(app)
+
+
+# -- throwaway objects for allowed destructive actions ---------------------------------------
+
+
+def _sam() -> User:
+    user = db.session.scalar(db.select(User).where(User.email == "sam.student@school.test"))
+    assert user is not None
+    return user
+
+
+def scratch_evidence(world: World) -> dict[str, str]:
+    with world.app.app_context():
+        item = evidence(_sam(), "Scratch")
+        return {"public_id": item.public_id, "artefact_id": item.artefacts[0].public_id}
+
+
+def scratch_portfolio(world: World) -> dict[str, str]:
+    with world.app.app_context():
+        sam = _sam()
+        row = _portfolio(sam, evidence(sam, "Scratch"), title="Scratch")
+        section = row.sections[0]
+        return {
+            "public_id": row.public_id,
+            "section_id": str(section.id),
+            "item_id": str(section.items[0].id),
+        }
+
+
+def scratch_competency(world: World, *, archived: bool = False) -> dict[str, str]:
+    with world.app.app_context():
+        issuer = services.default_issuer()
+        row = competency(
+            issuer,
+            "Scratch",
+            rubric=False,
+            archived_at=datetime.now(UTC) if archived else None,
+        )
+        return {"public_id": row.public_id}
+
+
+def scratch_invitation(world: World) -> dict[str, str]:
+    with world.app.app_context():
+        invitation, _token = accounts.new_invitation(
+            email=f"scratch-{datetime.now(UTC).timestamp()}@school.test",
+            name="Scratch",
+            role="student",
+            issuer=services.default_issuer(),
+            invited_by=None,
+            now=datetime.now(UTC),
+        )
+        db.session.commit()
+        return {"invitation_id": str(invitation.id)}
+
+
+# -- the matrix ------------------------------------------------------------------------------
+
+Expect = int | frozenset[int]
+Snapshot = dict[str, list[str]]
+Form = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One route: its URL values, the status per person (in :data:`ROLES` order) and, for a
+    POST, who is allowed, what the others send (``attack``) and what the allowed send."""
+
+    values: Callable[[World], dict[str, str]]
+    expect: tuple[Expect, Expect, Expect, Expect, Expect, Expect]
+    allowed: tuple[str, ...] = ()
+    attack: Callable[[World], Form] | None = None
+    safe: Callable[[World], Form] | None = None
+    scratch: Callable[[World], dict[str, str]] | None = None
+    json: bool = False
+    #: The request signs the session out: use a session of its own.
+    own_session: bool = False
+    query: Callable[[World], dict[str, str]] | None = None
+
+
+def none(_world: World) -> dict[str, str]:
+    return {}
+
+
+def of(**names: str) -> Callable[[World], dict[str, str]]:
+    """URL values taken from the world: ``of(public_id="evidence")``."""
+    return lambda world: {key: world.ids[name] for key, name in names.items()}
+
+
+def form(**values: Any) -> Callable[[World], Form]:
+    return lambda _world: dict(values)
+
+
+def _rubric_form(_world: World) -> Form:
+    return {
+        "title": "Taken over",
+        "level_count": "2",
+        "criterion_count": "1",
+        "level-0-name": "No",
+        "level-0-points": "0",
+        "level-1-name": "Yes",
+        "level-1-points": "1",
+        "criterion-0-name": "Obedience",
+        "rule_kind": "min_level",
+        "rule_level": "1",
+        "action": "save",
+    }
+
+
+def _upload_form(_world: World) -> Form:
+    return {"file_title": "Planted", "file": (io.BytesIO(b"planted"), "planted.txt")}
+
+
+def _roster_form(_world: World) -> Form:
+    csv = b"name,email,role\nEve Planted,eve.planted@school.test,assessor\n"
+    return {"roster": (io.BytesIO(csv), "roster.csv")}
+
+
+def _endorse_competency(world: World) -> Form:
+    return {"competency": world.competency, "comment": "Planted endorsement"}
+
+
+def _assess_form(_world: World) -> Form:
+    return {"decision": "not_yet", "level-0": "0", "level-1": "0", "feedback": "Planted"}
+
+
+def _submission_form(world: World) -> Form:
+    # Sam's evidence for a competency: another student must not be able to submit it.
+    return {"competency": world.unused, "evidence": [world.evidence], "action": "submit"}
+
+
+def _update_submission(world: World) -> Form:
+    return {"evidence": [world.evidence2], "note": "Planted", "action": "submit"}
+
+
+#: Columns: anonymous, student (Sam, the owner), other_student, assessor, other_admin, admin.
+#: 200 the page; 302 (GET) or 401 (POST) "sign in first"; 403 "not for your role"; 404 "no
+#: such thing" (someone else's object looks exactly like a missing one); 303 done; 400, 409 and
+#: 422 what the route says about the form once it has let the person in.
+MATRIX: dict[str, Row] = {
+    # -- home, sign-in, accounts -------------------------------------------------------------
+    "GET /": Row(none, (200, 200, 200, 200, 200, 200)),
+    "GET /sign-in": Row(none, (200, 200, 200, 200, 200, 200)),
+    "POST /sign-in": Row(none, (422, 422, 422, 422, 422, 422), allowed=ROLES),
+    "POST /sign-out": Row(none, (303, 303, 303, 303, 303, 303), allowed=ROLES, own_session=True),
+    "GET /password/forgot": Row(none, (200, 200, 200, 200, 200, 200)),
+    "POST /password/forgot": Row(none, (422, 422, 422, 422, 422, 422), allowed=ROLES),
+    "GET /password/reset/<token>": Row(of(token="reset_token"), (200, 200, 200, 200, 200, 200)),
+    "POST /password/reset/<token>": Row(
+        of(token="reset_token"), (422, 422, 422, 422, 422, 422), allowed=ROLES
+    ),
+    "GET /join/<token>": Row(of(token="invitation_token"), (200, 200, 200, 200, 200, 200)),
+    "POST /join/<token>": Row(
+        of(token="invitation_token"), (422, 422, 422, 422, 422, 422), allowed=ROLES
+    ),
+    "GET /profile": Row(none, (302, 200, 200, 200, 200, 200)),
+    "POST /profile": Row(
+        none,
+        (401, 303, 303, 303, 303, 303),
+        allowed=SIGNED_IN,
+        attack=form(display_name="Planted"),
+    ),
+    "GET /profile/photo": Row(none, (302, 200, 404, 404, 404, 404)),
+    # A student's own data: the export of everything, and deleting the account.
+    "GET /profile/export": Row(none, (302, 200, 200, 403, 403, 403)),
+    "GET /profile/delete": Row(none, (302, 200, 200, 403, 403, 403)),
+    "POST /profile/delete": Row(
+        none,
+        (401, 422, 422, 403, 403, 403),
+        allowed=STUDENTS,
+        attack=form(password=PASSWORD),
+    ),
+    "GET /admin/invitations": Row(none, (302, 403, 403, 403, 200, 200)),
+    "POST /admin/invitations": Row(
+        none,
+        (401, 403, 403, 403, 422, 422),
+        allowed=ADMINS,
+        attack=form(email="planted@school.test", name="Planted", role="assessor"),
+    ),
+    "POST /admin/invitations/<invitation_id>/revoke": Row(
+        of(invitation_id="invitation"),
+        (401, 403, 403, 403, 404, 303),
+        allowed=("admin",),
+        scratch=scratch_invitation,
+    ),
+    "GET /admin/roster": Row(none, (302, 403, 403, 403, 200, 200)),
+    "POST /admin/roster": Row(
+        none, (401, 403, 403, 403, 422, 422), allowed=ADMINS, attack=_roster_form
+    ),
+    # -- administration of issued credentials ------------------------------------------------
+    "GET /admin/": Row(none, (302, 403, 403, 403, 302, 302)),
+    "GET /admin/credentials": Row(none, (302, 403, 403, 403, 200, 200)),
+    "GET /admin/credentials/<public_id>": Row(
+        of(public_id="credential"), (302, 403, 403, 403, 404, 200)
+    ),
+    "GET /admin/credentials/<public_id>/revoke": Row(
+        of(public_id="credential"), (302, 403, 403, 403, 404, 200)
+    ),
+    "POST /admin/credentials/<public_id>/revoke": Row(
+        of(public_id="credential"),
+        (401, 403, 403, 403, 404, 422),
+        allowed=("admin",),
+        attack=form(reason="Planted", confirm="y"),
+    ),
+    "POST /admin/credentials/<public_id>/suspend": Row(
+        of(public_id="credential"),
+        (401, 403, 403, 403, 404, 422),
+        allowed=("admin",),
+        attack=form(**{"suspend-reason": "Planted"}),
+    ),
+    "POST /admin/credentials/<public_id>/unsuspend": Row(
+        of(public_id="credential"), (401, 403, 403, 403, 404, 409), allowed=("admin",)
+    ),
+    # -- the audit log (each administrator reads their own issuer's) --------------------------
+    "GET /admin/audit": Row(none, (302, 403, 403, 403, 200, 200)),
+    "GET /admin/audit.csv": Row(none, (302, 403, 403, 403, 200, 200)),
+    "GET /admin/audit.json": Row(none, (302, 403, 403, 403, 200, 200)),
+    # -- the competency catalogue -----------------------------------------------------------
+    "GET /admin/catalogue": Row(none, (302, 403, 403, 403, 200, 200)),
+    "POST /admin/catalogue/frameworks": Row(
+        none, (401, 403, 403, 403, 422, 422), allowed=ADMINS, attack=form(title="Planted")
+    ),
+    "GET /admin/catalogue/new": Row(none, (302, 403, 403, 403, 200, 200)),
+    "POST /admin/catalogue/new": Row(
+        none,
+        (401, 403, 403, 403, 422, 422),
+        allowed=ADMINS,
+        attack=form(
+            name="Planted",
+            description="Planted",
+            achievement_type="Competency",
+            required_endorsements="1",
+        ),
+    ),
+    "GET /admin/catalogue/competencies/<public_id>": Row(
+        of(public_id="competency"), (302, 403, 403, 403, 404, 200)
+    ),
+    "GET /admin/catalogue/competencies/<public_id>/edit": Row(
+        of(public_id="competency"), (302, 403, 403, 403, 404, 200)
+    ),
+    "POST /admin/catalogue/competencies/<public_id>/edit": Row(
+        of(public_id="competency"),
+        (401, 403, 403, 403, 404, 422),
+        allowed=("admin",),
+        attack=form(
+            name="Planted",
+            description="Planted",
+            achievement_type="Competency",
+            required_endorsements="1",
+        ),
+    ),
+    "POST /admin/catalogue/competencies/<public_id>/image": Row(
+        of(public_id="competency"),
+        (401, 403, 403, 403, 404, 400),
+        allowed=("admin",),
+        attack=form(action="remove"),
+        safe=form(action="nothing"),
+    ),
+    "POST /admin/catalogue/competencies/<public_id>/archive": Row(
+        of(public_id="competency"),
+        (401, 403, 403, 403, 404, 303),
+        allowed=("admin",),
+        scratch=scratch_competency,
+    ),
+    "POST /admin/catalogue/competencies/<public_id>/unarchive": Row(
+        of(public_id="archived"),
+        (401, 403, 403, 403, 404, 303),
+        allowed=("admin",),
+        scratch=lambda world: scratch_competency(world, archived=True),
+    ),
+    "POST /admin/catalogue/competencies/<public_id>/delete": Row(
+        of(public_id="unused"),
+        (401, 403, 403, 403, 404, 303),
+        allowed=("admin",),
+        scratch=scratch_competency,
+    ),
+    "GET /admin/catalogue/competencies/<public_id>/prerequisites": Row(
+        of(public_id="competency"), (302, 403, 403, 403, 404, 200)
+    ),
+    "POST /admin/catalogue/competencies/<public_id>/prerequisites": Row(
+        of(public_id="competency2"),
+        (401, 403, 403, 403, 404, 303),
+        allowed=("admin",),
+        attack=lambda world: {"chosen": [world.unused]},
+    ),
+    "GET /admin/catalogue/competencies/<public_id>/components": Row(
+        of(public_id="stack"), (302, 403, 403, 403, 404, 200)
+    ),
+    "POST /admin/catalogue/competencies/<public_id>/components": Row(
+        of(public_id="stack"),
+        (401, 403, 403, 403, 404, 303),
+        allowed=("admin",),
+        attack=lambda world: {"chosen": [world.unused]},
+        safe=lambda world: {"chosen": [world.competency2]},
+    ),
+    "GET /admin/catalogue/competencies/<public_id>/rubric": Row(
+        of(public_id="competency"), (302, 403, 403, 403, 404, 200)
+    ),
+    "POST /admin/catalogue/competencies/<public_id>/rubric": Row(
+        of(public_id="competency"),
+        (401, 403, 403, 403, 404, 200),
+        allowed=("admin",),
+        attack=_rubric_form,
+        safe=form(action="add-level"),
+    ),
+    "GET /admin/catalogue/competencies/<public_id>/rubric/versions/<int:version>": Row(
+        lambda world: {"public_id": world.competency, "version": "1"},
+        (302, 403, 403, 403, 404, 200),
+    ),
+    "GET /admin/catalogue/import/case": Row(none, (302, 403, 403, 403, 200, 200)),
+    "POST /admin/catalogue/import/case": Row(none, (401, 403, 403, 403, 422, 422), allowed=ADMINS),
+    "GET /admin/catalogue/frameworks/<public_id>/case.json": Row(
+        of(public_id="framework"), (302, 403, 403, 403, 404, 200)
+    ),
+    "GET /admin/catalogue/import/csv": Row(none, (302, 403, 403, 403, 200, 200)),
+    "POST /admin/catalogue/import/csv": Row(none, (401, 403, 403, 403, 422, 422), allowed=ADMINS),
+    "GET /admin/catalogue/catalogue.csv": Row(none, (302, 403, 403, 403, 200, 200)),
+    "GET /achievements/<public_id>/image": Row(
+        of(public_id="competency"),
+        (200, 200, 200, 200, 200, 200),
+        query=lambda world: {"v": world.image_sha256},
+    ),
+    # -- evidence ---------------------------------------------------------------------------
+    "GET /evidence": Row(none, (302, 200, 200, 403, 403, 403)),
+    "GET /evidence/new": Row(none, (302, 200, 200, 403, 403, 403)),
+    "POST /evidence/new": Row(
+        none, (401, 422, 422, 403, 403, 403), allowed=STUDENTS, attack=form(title="Planted")
+    ),
+    "GET /evidence/<public_id>": Row(of(public_id="evidence"), (302, 200, 404, 403, 403, 403)),
+    "GET /evidence/<public_id>/edit": Row(of(public_id="evidence"), (302, 200, 404, 403, 403, 403)),
+    "POST /evidence/<public_id>/edit": Row(
+        of(public_id="evidence"),
+        (401, 422, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(title="Planted", narrative="Planted"),
+    ),
+    "POST /evidence/<public_id>/delete": Row(
+        of(public_id="evidence"),
+        (401, 303, 404, 403, 403, 403),
+        allowed=("student",),
+        scratch=scratch_evidence,
+    ),
+    "POST /evidence/<public_id>/artefacts/file": Row(
+        of(public_id="evidence"),
+        (401, 400, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=_upload_form,
+    ),
+    "POST /evidence/<public_id>/artefacts/link": Row(
+        of(public_id="evidence"),
+        (401, 422, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(link_title="Planted", url="https://planted.example/"),
+    ),
+    "POST /evidence/<public_id>/artefacts/<artefact_id>/delete": Row(
+        of(public_id="evidence", artefact_id="link"),
+        (401, 303, 404, 403, 403, 403),
+        allowed=("student",),
+        scratch=scratch_evidence,
+    ),
+    "POST /evidence/<public_id>/artefacts/<artefact_id>/move": Row(
+        of(public_id="evidence", artefact_id="lyrics"),
+        (401, 303, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(direction="down"),
+        safe=form(direction="nowhere"),
+    ),
+    "GET /artefacts/<public_id>": Row(of(public_id="lyrics"), (302, 200, 404, 403, 403, 403)),
+    "GET /artefacts/<public_id>/thumbnail": Row(
+        of(public_id="image"), (302, 200, 404, 403, 403, 403)
+    ),
+    "GET /artefacts/<public_id>/captions.vtt": Row(
+        of(public_id="lyrics"), (302, 200, 404, 403, 403, 403)
+    ),
+    # -- portfolios -------------------------------------------------------------------------
+    "GET /portfolios": Row(none, (302, 200, 200, 403, 403, 403)),
+    "POST /portfolios": Row(
+        none, (401, 422, 422, 403, 403, 403), allowed=STUDENTS, attack=form(title="Planted")
+    ),
+    "GET /portfolios/<public_id>/edit": Row(
+        of(public_id="portfolio"), (302, 200, 404, 403, 403, 403)
+    ),
+    "POST /portfolios/<public_id>/details": Row(
+        of(public_id="portfolio"),
+        (401, 422, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(title="Planted", cover_text="Planted"),
+    ),
+    "POST /portfolios/<public_id>/visibility": Row(
+        of(public_id="portfolio"),
+        (401, 422, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(visibility="public"),
+    ),
+    "POST /portfolios/<public_id>/revoke-link": Row(
+        of(public_id="portfolio"),
+        (401, 303, 404, 403, 403, 403),
+        allowed=("student",),
+        scratch=scratch_portfolio,
+    ),
+    "POST /portfolios/<public_id>/delete": Row(
+        of(public_id="portfolio"),
+        (401, 303, 404, 403, 403, 403),
+        allowed=("student",),
+        scratch=scratch_portfolio,
+    ),
+    "POST /portfolios/<public_id>/sections": Row(
+        of(public_id="portfolio"),
+        (401, 422, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(section_title="Planted"),
+    ),
+    "POST /portfolios/<public_id>/sections/<section_id>/rename": Row(
+        of(public_id="portfolio", section_id="section"),
+        (401, 422, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(title="Planted"),
+    ),
+    "POST /portfolios/<public_id>/sections/<section_id>/move": Row(
+        of(public_id="portfolio", section_id="section"),
+        (401, 303, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(direction="down"),
+        safe=form(direction="nowhere"),
+    ),
+    "POST /portfolios/<public_id>/sections/<section_id>/delete": Row(
+        of(public_id="portfolio", section_id="section"),
+        (401, 303, 404, 403, 403, 403),
+        allowed=("student",),
+        scratch=scratch_portfolio,
+    ),
+    "POST /portfolios/<public_id>/sections/<section_id>/items": Row(
+        of(public_id="portfolio", section_id="section"),
+        (401, 422, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=lambda world: {"evidence": world.evidence2},
+    ),
+    "POST /portfolios/<public_id>/items/<item_id>/move": Row(
+        of(public_id="portfolio", item_id="item"),
+        (401, 303, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(direction="up"),
+        safe=form(direction="nowhere"),
+    ),
+    "POST /portfolios/<public_id>/items/<item_id>/delete": Row(
+        of(public_id="portfolio", item_id="item"),
+        (401, 303, 404, 403, 403, 403),
+        allowed=("student",),
+        scratch=scratch_portfolio,
+    ),
+    # Shared by link: the page without the link is its owner's preview only.
+    "GET /portfolios/<public_id>": Row(of(public_id="portfolio"), (404, 200, 404, 404, 404, 404)),
+    "GET /portfolios/<public_id>/artefacts/<artefact_id>": Row(
+        of(public_id="portfolio", artefact_id="lyrics"), (404, 200, 404, 404, 404, 404)
+    ),
+    "GET /portfolios/<public_id>/artefacts/<artefact_id>/<part>": Row(
+        lambda world: {
+            "public_id": world.portfolio,
+            "artefact_id": world.image,
+            "part": "thumbnail",
+        },
+        (404, 200, 404, 404, 404, 404),
+    ),
+    "GET /p/<slug>": Row(of(slug="slug"), (200, 200, 200, 200, 200, 200)),
+    "GET /p/<slug>/artefacts/<artefact_id>": Row(
+        of(slug="slug", artefact_id="lyrics"), (200, 200, 200, 200, 200, 200)
+    ),
+    "GET /p/<slug>/artefacts/<artefact_id>/<part>": Row(
+        lambda world: {"slug": world.slug, "artefact_id": world.lyrics, "part": "captions.vtt"},
+        (200, 200, 200, 200, 200, 200),
+    ),
+    "GET /portfolios/<public_id>/export.pdf": Row(
+        of(public_id="portfolio"), (302, 200, 404, 403, 403, 403)
+    ),
+    "GET /portfolios/<public_id>/export.zip": Row(
+        of(public_id="portfolio"), (302, 200, 404, 403, 403, 403)
+    ),
+    # -- submissions and review -------------------------------------------------------------
+    "GET /submissions": Row(none, (302, 200, 200, 403, 403, 403)),
+    "GET /submissions/new": Row(none, (302, 200, 200, 403, 403, 403)),
+    "POST /submissions/new": Row(
+        none,
+        (401, 422, 422, 403, 403, 403),
+        allowed=("student",),
+        attack=_submission_form,
+    ),
+    "GET /submissions/<public_id>": Row(of(public_id="submission"), (302, 200, 404, 403, 403, 403)),
+    "POST /submissions/<public_id>": Row(
+        of(public_id="submission"),
+        (401, 409, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=_update_submission,
+    ),
+    "GET /review": Row(none, (302, 403, 403, 200, 200, 200)),
+    "GET /review/<public_id>": Row(of(public_id="submission"), (302, 403, 403, 200, 404, 200)),
+    "POST /review/<public_id>/start": Row(
+        of(public_id="submission"),
+        (401, 403, 403, 303, 404, 303),
+        allowed=("assessor", "admin"),
+    ),
+    "POST /review/<public_id>/assess": Row(
+        of(public_id="submission"),
+        (401, 403, 403, 422, 404, 422),
+        allowed=("assessor", "admin"),
+        attack=_assess_form,
+    ),
+    "GET /review/<public_id>/artefacts/<artefact_id>": Row(
+        of(public_id="submission", artefact_id="lyrics"), (302, 403, 403, 200, 404, 200)
+    ),
+    "GET /review/<public_id>/artefacts/<artefact_id>/<part>": Row(
+        lambda world: {
+            "public_id": world.submission,
+            "artefact_id": world.image,
+            "part": "thumbnail",
+        },
+        (302, 403, 403, 200, 404, 200),
+    ),
+    "GET /review/endorse": Row(none, (302, 403, 403, 200, 200, 200)),
+    # Another issuer's administrator may endorse their own competencies, not this school's.
+    "POST /review/endorse": Row(
+        none,
+        (401, 403, 403, 422, 422, 422),
+        allowed=("assessor", "admin"),
+        attack=_endorse_competency,
+        safe=form(competency=""),
+    ),
+    # -- learner pages ----------------------------------------------------------------------
+    "GET /notifications": Row(none, (302, 200, 200, 200, 200, 200)),
+    "POST /notifications/read": Row(none, (401, 303, 303, 303, 303, 303), allowed=SIGNED_IN),
+    "GET /my/credentials": Row(none, (302, 200, 200, 403, 403, 403)),
+    "POST /my/credentials/<public_id>/visibility": Row(
+        of(public_id="credential"),
+        (401, 303, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(hidden="1"),
+        safe=form(hidden="0"),
+    ),
+    "GET /progress": Row(none, (302, 200, 200, 403, 403, 403)),
+    "GET /progress/chart.svg": Row(none, (302, 200, 200, 403, 403, 403)),
+    "GET /cohort": Row(none, (302, 403, 403, 200, 200, 200)),
+    "GET /cohort.csv": Row(none, (302, 403, 403, 200, 200, 200)),
+    # -- public credential pages and downloads ----------------------------------------------
+    "GET /c/<public_id>": Row(of(public_id="credential"), (200, 200, 200, 200, 200, 200)),
+    "GET /c/<public_id>/credential.json": Row(
+        of(public_id="credential"), (200, 200, 200, 200, 200, 200)
+    ),
+    "GET /c/<public_id>/badge.svg": Row(of(public_id="credential"), (200, 200, 200, 200, 200, 200)),
+    "GET /c/<public_id>/badge.png": Row(of(public_id="credential"), (200, 200, 200, 200, 200, 200)),
+    "GET /c/<public_id>/certificate.pdf": Row(
+        of(public_id="credential"), (200, 200, 200, 200, 200, 200)
+    ),
+    "GET /c/<public_id>/evidence/<evidence_id>": Row(
+        of(public_id="credential", evidence_id="evidence"), (200, 200, 200, 200, 200, 200)
+    ),
+    "GET /c/<public_id>/evidence/<evidence_id>/artefacts/<artefact_id>": Row(
+        of(public_id="credential", evidence_id="evidence", artefact_id="lyrics"),
+        (200, 200, 200, 200, 200, 200),
+    ),
+    "GET /c/<public_id>/evidence/<evidence_id>/artefacts/<artefact_id>/<part>": Row(
+        lambda world: {
+            "public_id": world.credential,
+            "evidence_id": world.evidence,
+            "artefact_id": world.image,
+            "part": "thumbnail",
+        },
+        (200, 200, 200, 200, 200, 200),
+    ),
+    "GET /verify": Row(none, (200, 200, 200, 200, 200, 200)),
+    "POST /verify": Row(none, (400, 400, 400, 400, 400, 400), allowed=ROLES),
+    # -- JSON: public documents and the VC-API -----------------------------------------------
+    "GET /.well-known/did.json": Row(none, (200, 200, 200, 200, 200, 200)),
+    "GET /<path:path>/did.json": Row(
+        lambda _world: {"path": "schools/other"}, (200, 200, 200, 200, 200, 200)
+    ),
+    "GET /issuers/<slug>": Row(of(slug="issuer_slug"), (200, 200, 200, 200, 200, 200)),
+    "GET /achievements/<public_id>": Row(
+        of(public_id="competency"), (200, 200, 200, 200, 200, 200)
+    ),
+    "GET /status/<public_id>": Row(of(public_id="status_list"), (200, 200, 200, 200, 200, 200)),
+    "GET /api/openapi.json": Row(none, (200, 200, 200, 200, 200, 200)),
+    "POST /oauth/token": Row(none, (400, 400, 400, 400, 400, 400), allowed=ROLES),
+    # A session cookie is no bearer token: nobody issues through the API without one.
+    "POST /credentials/issue": Row(
+        none,
+        (401, 401, 401, 401, 401, 401),
+        attack=lambda _world: {"credential": unsigned_badge()},
+        json=True,
+    ),
+    "POST /credentials/verify": Row(none, (400, 400, 400, 400, 400, 400), allowed=ROLES, json=True),
+    "POST /presentations/verify": Row(
+        none, (400, 400, 400, 400, 400, 400), allowed=ROLES, json=True
+    ),
+}
+
+
+# -- asking ----------------------------------------------------------------------------------
+
+
+def route_keys(app: Flask) -> set[str]:
+    """``"METHOD /rule"`` for every route of the app but ``static`` (HEAD and OPTIONS aside)."""
+    return {
+        f"{method} {rule.rule}"
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+    }
+
+
+def _url(rule: str, values: dict[str, str]) -> str:
+    url = rule
+    for name, value in values.items():
+        for converter in ("", "int:", "path:"):
+            url = url.replace(f"<{converter}{name}>", value)
+    assert "<" not in url, f"{rule}: a URL value is missing ({url})"
+    return url
+
+
+def _client(world: World, role: str, *, own_session: bool) -> Any:
+    if role == "anonymous":
+        return client_with(world.app, None)
+    cookie = session_cookie(world.app, world.emails[role]) if own_session else world.cookies[role]
+    return client_with(world.app, cookie)
+
+
+def _matches(expect: Expect, status: int) -> bool:
+    return status in expect if isinstance(expect, frozenset) else status == expect
+
+
+#: What Sam alone (and the school's staff) may read: Sam's name, work and notes.
+SAMS = ("Sam Student", "My song", "A story", "Songbook of Sam", "Please read it.")
+#: What only the school's own people may read: its people, competencies and invitations.
+SCHOOLS = (
+    "Asa Assessor",
+    "Ada Admin",
+    "Oli Other",
+    "Song writing",
+    "Story telling",
+    "new.student@school.test",
+)
+
+
+def private_to(world: World, role: str) -> tuple[str, ...]:
+    """Texts a page behind sign-in must not show to ``role``."""
+    if role == "other_student":
+        return (*SAMS, world.submission, world.credential)
+    if role == "other_admin":
+        return (*SAMS, *SCHOOLS, world.submission, world.credential)
+    return ()
+
+
+def _is_text(response: Any) -> bool:
+    return response.mimetype.startswith("text/") or response.mimetype.endswith("json")
+
+
+def ask(world: World, key: str, role: str, before: Snapshot | None) -> tuple[int, list[str]]:
+    """Send the row's request as ``role``; the status, and what went wrong besides: the
+    tables a refused change changed since ``before``, or the private texts a page behind
+    sign-in showed to someone who may not read them."""
+    row = MATRIX[key]
+    method, rule = key.split(" ", 1)
+    allowed = role in row.allowed
+    values = row.values(world)
+    if method == "POST" and allowed and row.scratch is not None:
+        values = {**values, **row.scratch(world)}
+    url = _url(rule, values)
+    client = _client(world, role, own_session=row.own_session)
+    query = row.query(world) if row.query else None
+    if method == "GET":
+        response = client.get(url, query_string=query)
+        leaks = []
+        if response.status_code == 200 and MATRIX[key].expect[0] != 200:
+            text = response.get_data(as_text=True) if _is_text(response) else ""
+            leaks = [marker for marker in private_to(world, role) if marker in text]
+        return response.status_code, [f"shows {marker!r}" for marker in leaks]
+    body = ((row.safe if allowed else row.attack) or (lambda _world: {}))(world)
+    if row.json:
+        response = client.post(url, json=body, query_string=query)
+    else:
+        response = client.post(url, data=body, query_string=query)
+    changed = [] if before is None else changed_tables(before, snapshot(world.app))
+    return response.status_code, [f"a refused request changed {name}" for name in changed]
+
+
+# -- the tests -------------------------------------------------------------------------------
+
+
+def test_every_route_has_a_row_in_the_matrix(world: World) -> None:
+    routes = route_keys(world.app)
+    missing = sorted(routes - MATRIX.keys())
+    assert not missing, (
+        "routes without a row in the authorization matrix (add one to MATRIX in "
+        f"{Path(__file__).name}, saying what each person gets): {missing}"
+    )
+    stale = sorted(MATRIX.keys() - routes)
+    assert not stale, f"rows of the authorization matrix for routes that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("key", sorted(MATRIX))
+def test_each_person_gets_what_the_matrix_says(world: World, key: str) -> None:
+    row = MATRIX[key]
+    problems = []
+    # Those who may not change anything go first, against one snapshot of the database.
+    before = snapshot(world.app) if key.startswith("POST") else None
+    expected = sorted(zip(ROLES, row.expect, strict=True), key=lambda pair: pair[0] in row.allowed)
+    for role, expect in expected:
+        status, wrongs = ask(world, key, role, None if role in row.allowed else before)
+        if not _matches(expect, status):
+            problems.append(f"{role}: expected {expect}, got {status}")
+        problems += [f"{role}: {wrong}" for wrong in wrongs]
+    assert not problems, f"{key}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("key", sorted(k for k, row in MATRIX.items() if k.startswith("POST")))
+def test_a_refused_change_is_a_refusal(key: str) -> None:
+    """Whoever is not allowed to change something is told "sign in", "not allowed" or "not
+    found" — never a success — except where the row says the request is judged on its content
+    (another issuer's competency is not one you can endorse)."""
+    row = MATRIX[key]
+    for role, expect in zip(ROLES, row.expect, strict=True):
+        if role in row.allowed:
+            continue
+        statuses = expect if isinstance(expect, frozenset) else frozenset({expect})
+        assert statuses <= REFUSALS | {422}, f"{key}: {role} is not allowed but expects {expect}"
+
+
+#: A URL that joins two objects that do not belong together: (person, URL, body for a POST).
+#: Each must be "not found", whoever asks — holding one object opens nothing else.
+MISMATCHES: dict[str, tuple[str, Callable[[World], str], Callable[[World], Form] | None]] = {
+    "evidence not behind the credential": (
+        "anonymous",
+        lambda w: f"/c/{w.credential}/evidence/{w.evidence2}",
+        None,
+    ),
+    "an artefact of other evidence under the credential's evidence": (
+        "anonymous",
+        lambda w: f"/c/{w.credential}/evidence/{w.evidence}/artefacts/{w.story_lyrics}",
+        None,
+    ),
+    "an artefact outside the shared portfolio": (
+        "anonymous",
+        lambda w: f"/p/{w.slug}/artefacts/{w.story_lyrics}",
+        None,
+    ),
+    "an artefact outside the owner's own portfolio": (
+        "student",
+        lambda w: f"/portfolios/{w.portfolio}/artefacts/{w.story_lyrics}",
+        None,
+    ),
+    "an artefact of another student under a submission": (
+        "assessor",
+        lambda w: f"/review/{w.submission}/artefacts/{w.olis_lyrics}",
+        None,
+    ),
+    "an artefact of another student in the owner's evidence": (
+        "student",
+        lambda w: f"/artefacts/{w.olis_lyrics}",
+        None,
+    ),
+    "another issuer's competency as a prerequisite": (
+        "admin",
+        lambda w: f"/admin/catalogue/competencies/{w.competency2}/prerequisites",
+        lambda w: {"chosen": [w.foreign_competency]},
+    ),
+    "another issuer's competency as a stack component": (
+        "admin",
+        lambda w: f"/admin/catalogue/competencies/{w.stack}/components",
+        lambda w: {"chosen": [w.competency2, w.foreign_competency]},
+    ),
+    "another issuer's competency in the catalogue": (
+        "admin",
+        lambda w: f"/admin/catalogue/competencies/{w.foreign_competency}",
+        None,
+    ),
+    "a portfolio section of the owner's other portfolio": (
+        "student",
+        lambda w: f"/portfolios/{w.portfolio}/sections/{w.drafts_section}/rename",
+        lambda _w: {"title": "Planted"},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MISMATCHES))
+def test_an_object_named_through_one_it_does_not_belong_to_is_not_found(
+    world: World, case: str
+) -> None:
+    role, url_of, body_of = MISMATCHES[case]
+    client = _client(world, role, own_session=False)
+    if body_of is None:
+        assert client.get(url_of(world)).status_code == 404
+        return
+    before = snapshot(world.app)
+    assert client.post(url_of(world), data=body_of(world)).status_code == 404
+    assert changed_tables(before, snapshot(world.app)) == []
