@@ -59,8 +59,16 @@ class APIError(Exception):
 
 
 def json_response(body: Any, status: int = 200, *, mimetype: str = "application/json") -> Response:
-    """``body`` serialized as JSON (UTF-8, key order kept)."""
-    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=mimetype)
+    """``body`` serialized as JSON (UTF-8, key order kept).
+
+    Text that UTF-8 cannot carry (a lone surrogate echoed from hostile input) is written with
+    ``\\u`` escapes instead of failing."""
+    text = json.dumps(body, ensure_ascii=False)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        data = json.dumps(body, ensure_ascii=True).encode("ascii")
+    return Response(data, status=status, mimetype=mimetype)
 
 
 def _error_code(exc: HTTPException) -> str:

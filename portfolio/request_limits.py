@@ -9,6 +9,7 @@ every value of a property with every other (ten thousand array items take a minu
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,6 +111,7 @@ def check_json(value: Any, limits: JsonLimits = DEFAULT_LIMITS) -> None:
 #: A JSON path as a linked list: ``None`` is the root, ``(parent, key or index)`` a step down.
 _Path = tuple[Any, str | int] | None
 _MAX_STEP_CHARS = 40
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _render(path: _Path) -> str:
@@ -125,6 +127,14 @@ def _render(path: _Path) -> str:
 
 
 def _check_string(text: str, path: _Path, limits: JsonLimits, *, what: str = "a string") -> None:
+    # I-JSON (RFC 7493 §2.1): no lone surrogates; they cannot even be written back as UTF-8.
+    if _LONE_SURROGATE.search(text):
+        raise JsonLimitError(
+            f"{what} at {_render(path)} holds a lone surrogate (\\uD800-\\uDFFF), which is "
+            "not Unicode text (RFC 7493 §2.1)",
+            code="INVALID_UNICODE",
+            limit="unicode",
+        )
     if len(text) > limits.max_string_chars:
         raise JsonLimitError(
             f"{what} at {_render(path)} has more than {limits.max_string_chars} characters "

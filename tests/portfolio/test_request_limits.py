@@ -202,3 +202,18 @@ def test_a_long_member_name_is_shortened_in_the_message():
     assert refused.value.message == (
         f"a string at $.{'k' * 40}….x has more than 60 characters (max_string_chars)"
     )
+
+
+def test_a_lone_surrogate_anywhere_is_refused_as_not_unicode(client):
+    for body in (b'{"verifiableCredential": {"name": "\\ud800"}}', b'{"\\udfff": 1}'):
+        response = client.post("/credentials/verify", data=body, content_type="application/json")
+        assert response.status_code == 400
+        assert response.get_json()["error"] == "INVALID_UNICODE"
+
+
+def test_json_answers_escape_text_that_utf8_cannot_carry(app):
+    from portfolio.errors import json_response
+
+    with app.app_context():
+        response = json_response({"detail": "unknown member \ud800"}, status=400)
+    assert response.get_data() == b'{"detail": "unknown member \\ud800"}'
