@@ -395,6 +395,29 @@ def sign_out_page() -> ResponseReturnValue:
     return redirect(url_for("home.index"), 303)
 
 
+@bp.route("/sign-out-everywhere", methods=["GET", "POST"])
+@login_required()
+def sign_out_everywhere_page() -> ResponseReturnValue:
+    """End every session of the signed-in user, on every device (after a confirmation).
+
+    Every session cookie carries the account's ``session_version``; bumping it makes all of
+    them, including copies an attacker may hold, worthless at their next request.
+    """
+    user = signed_in_user()
+    error = None
+    if request.method == "POST":
+        if request.form.get("confirm") == "yes":
+            end_all_sessions(user)
+            audit.record("sign_out_everywhere", actor=user, target=f"user:{user.id}")
+            db.session.commit()
+            sign_out()
+            flash("You are signed out on every device. Sign in again here.")
+            return redirect(url_for(".sign_in_page"), 303)
+        error = "Tick the box to confirm that every device should be signed out."
+    page = render_template("auth/sign_out_everywhere.html", error=error)
+    return page, 422 if error else 200
+
+
 @bp.before_app_request
 def _forget_cached_user() -> None:
     # ``g`` belongs to the application context, which outlives a request when an outer one is

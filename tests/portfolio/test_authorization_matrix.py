@@ -381,6 +381,9 @@ MATRIX: dict[str, Row] = {
     "GET /sign-in": Row(none, (200, 200, 200, 200, 200, 200)),
     "POST /sign-in": Row(none, (422, 422, 422, 422, 422, 422), allowed=ROLES),
     "POST /sign-out": Row(none, (303, 303, 303, 303, 303, 303), allowed=ROLES, own_session=True),
+    "GET /sign-out-everywhere": Row(none, (302, 200, 200, 200, 200, 200)),
+    # Without the confirmation box nothing happens (422): the matrix never signs anyone out.
+    "POST /sign-out-everywhere": Row(none, (401, 422, 422, 422, 422, 422), allowed=SIGNED_IN),
     "GET /password/forgot": Row(none, (200, 200, 200, 200, 200, 200)),
     "POST /password/forgot": Row(none, (422, 422, 422, 422, 422, 422), allowed=ROLES),
     "GET /password/reset/<token>": Row(of(token="reset_token"), (200, 200, 200, 200, 200, 200)),

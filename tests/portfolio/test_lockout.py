@@ -352,3 +352,26 @@ def test_unknown_addresses_still_lock_when_redis_is_unreachable(app, make_app): 
     assert fail(client, NOBODY, LOCKOUT_AFTER - 1).status_code == 422
     assert fail(client, NOBODY).status_code == 429
     assert sign_in(client, NOBODY, PASSWORD).status_code == 429
+
+
+def test_signing_out_everywhere_from_the_page_ends_every_session_after_confirmation(app):
+    from portfolio.models import AuditEvent
+    from tests.portfolio.test_auth import make_user, sign_in
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    make_user(app, "sam@school.example", "student")
+    laptop, phone = app.test_client(), app.test_client()
+    for device in (laptop, phone):
+        assert sign_in(device, "sam@school.example").status_code == 303
+    refused = laptop.post("/sign-out-everywhere", data={})
+    assert refused.status_code == 422 and "Tick the box" in refused.get_data(as_text=True)
+    assert phone.get("/profile").status_code == 200
+    done = laptop.post("/sign-out-everywhere", data={"confirm": "yes"})
+    assert done.status_code == 303 and done.headers["Location"].endswith("/sign-in")
+    assert phone.get("/profile").status_code == 302  # the other device is signed out too
+    assert laptop.get("/profile").status_code == 302
+    with app.app_context():
+        from portfolio.db import db
+
+        actions = db.session.scalars(db.select(AuditEvent.action)).all()
+    assert "sign_out_everywhere" in actions
