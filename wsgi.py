@@ -170,7 +170,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from portfolio import models  # noqa: F401  (registers the tables on the metadata)
     from portfolio.db import db
+    from portfolio.operations import configure_engine
 
+    configure_engine(app)  # pre-ping and connect timeout: survive database outages
     db.init_app(app)
     # Sessions and forms (portfolio/auth.py): the session cookie is unreadable by scripts, not
     # sent with cross-site POSTs, and HTTPS-only when the service is served over HTTPS; every
@@ -262,9 +264,20 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.cli.add_command(users_group)
     # After every blueprint is registered: exempt the JSON API blueprints from CSRF.
     exempt_json_blueprints(app)
+    # Logs with request ids, /healthz, /readyz, /metrics, 503 on database outages, ProxyFix.
+    from portfolio import operations
+
+    operations.init_app(app)
     return app
 
 
 @click.group(cls=FlaskGroup, create_app=create_app)
 def cli() -> None:
     """Credfolio: portfolios of evidence and verifiable Open Badges 3.0 credentials."""
+
+
+# `credfolio serve` sits on the group itself, not on the app's CLI: it must run before any app
+# (and so Prometheus' multiprocess storage) is set up.
+from portfolio.serve import make_serve_command  # noqa: E402
+
+cli.add_command(make_serve_command(create_app))

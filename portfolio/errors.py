@@ -16,6 +16,8 @@ from credentials.errors import CredentialError, MalformedInputError
 from issuer_keys.errors import IssuerKeyError
 
 from .db import db
+from .unavailable import is_unavailable
+from .unavailable import json_response as unavailable_response
 
 #: Request bodies of the JSON API are small documents; anything larger is refused (413) before
 #: it is parsed, so a client cannot make the service hold megabytes of JSON in memory.
@@ -115,6 +117,8 @@ def handle_unexpected(exc: Exception) -> Response:
     """Anything else: roll the session back, log the traceback, answer a bare 500."""
     if isinstance(exc, HTTPException):  # reached through the generic handler
         return handle_http_exception(exc)
+    if is_unavailable(exc):  # the database went away: 503 with Retry-After, not a 500
+        return unavailable_response(exc)
     db.session.rollback()
     current_app.logger.exception("unexpected error on %s", request.path)
     return APIError(500, "INTERNAL_ERROR", "an unexpected error occurred").to_response()

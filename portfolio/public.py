@@ -28,7 +28,7 @@ from credentials import baking
 from credentials.errors import BakingError, MalformedInputError
 from credentials.verify import VerificationResult, issuer_id, parse_credential
 
-from . import badges, explanations, request_limits, services
+from . import badges, explanations, metrics, request_limits, services
 from .db import db
 from .models import IssuedCredential
 from .pdf import RestrictedFetcher, render_pdf
@@ -588,6 +588,14 @@ def verify_page() -> tuple[str, int]:
             view = describe(result.credential or {})
     except MalformedInputError as exc:
         result, error = None, exc
+    partial = result or (error.result if error is not None else None)
+    metrics.count_verification(
+        verified=bool(result is not None and result.verified and error is None),
+        checks=[check.to_dict() for check in partial.checks]
+        if isinstance(partial, VerificationResult)
+        else [],
+        malformed=error is not None,
+    )
     status = 400 if error is not None else 200
     rendered = render_template(
         "public/verify.html", form=form, report=report(result, error), view=view

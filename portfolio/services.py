@@ -42,7 +42,7 @@ from credentials.verify import (
 from issuer_keys.did import did_web_document
 from issuer_keys.store import KeyStore
 
-from . import audit
+from . import audit, metrics
 from .db import begin_write, db
 from .models import (
     AchievementRow,
@@ -392,6 +392,7 @@ def _issue_once(
     actor = actor or (f"client:{client_id}" if client_id else "service")
     db.session.add(CredentialEvent(credential_id=row.id, action="issued", actor=actor))
     _audit("credential_issued", row, actor)
+    metrics.credential_issued()  # counted when the transaction commits
     return row
 
 
@@ -521,6 +522,7 @@ def set_status_in_transaction(
     if action == "revoke":
         _flip(config, row.revocation_list_id, row.revocation_index, True, "revocation")
         row.revoked_at, row.revocation_reason = now, reason
+        metrics.credential_revoked()  # counted when the transaction commits
     elif action == "suspend":
         if row.suspended_at is not None:
             raise IssueError("the credential is already suspended")

@@ -17,7 +17,7 @@ from credentials.errors import CannotDecideError, MalformedInputError
 from credentials.presentation import credential_result, verify_presentation
 from issuer_keys.did import resolve_did_key
 
-from . import request_limits, services
+from . import metrics, request_limits, services
 from .db import db
 from .errors import APIError, json_response, register_api_errors
 from .models import IdempotencyRecord, IssuedCredential, OAuthClient
@@ -268,6 +268,11 @@ def verify_credential() -> Response:
     credential = _required(body, "verifiableCredential")
     _options(body, VERIFY_OPTIONS)
     result = credential_result(services.service_verifier(), credential)
+    metrics.count_verification(
+        verified=bool(result.get("verified")),
+        checks=result.get("checks", []),
+        malformed="error" in result,
+    )
     if "error" in result:
         return json_response(result, 400)
     return json_response(result, 200 if result["verified"] else 422)
