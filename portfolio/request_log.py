@@ -58,6 +58,22 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def install_record_factory() -> None:
+    """Give every log record of the process a ``request_id`` attribute (None outside a
+    request), whatever handler or capture receives it.  Installed once."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, _HANDLER_MARK, False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.request_id = request_id()
+        return record
+
+    setattr(factory, _HANDLER_MARK, True)
+    logging.setLogRecordFactory(factory)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: timestamp (UTC, ISO 8601), level, logger, message,
     request_id, the ``extra=`` fields, and the formatted traceback under ``exception``."""
@@ -185,6 +201,7 @@ def init_app(app: Flask) -> None:
     The hooks go first among ``before_request`` and last among ``after_request`` functions, so
     the duration covers the other hooks and the line shows the final status.
     """
+    install_record_factory()
     configure_logging(app)
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.after_request_funcs.setdefault(None, []).insert(0, _finish)

@@ -11,11 +11,13 @@ worker then builds its own app (its own database pool, storage client and rate-l
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -113,9 +115,28 @@ def _prepare(factory: Callable[[], Flask], *, migrate: bool) -> None:
         raise click.ClickException(f"cannot start: {exc.message}") from None
     with app.app_context():
         if migrate:
-            upgrade()
+            with _logging_kept():
+                upgrade()
             app.logger.info("migrations applied")
         db.engine.dispose()
+
+
+@contextlib.contextmanager
+def _logging_kept() -> Iterator[None]:
+    """Alembic's env.py applies its own logging file (a text handler on the root logger, every
+    other logger disabled); the forked workers must not inherit that: put logging back."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    loggers = list(logging.root.manager.loggerDict.values())
+    disabled = {id(item) for item in loggers if getattr(item, "disabled", False)}
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for item in logging.root.manager.loggerDict.values():
+            if isinstance(item, logging.Logger):
+                item.disabled = id(item) in disabled
 
 
 def make_serve_command(factory: Callable[[], Flask]) -> click.Command:

@@ -819,6 +819,12 @@ MATRIX: dict[str, Row] = {
     ),
     "GET /status/<public_id>": Row(of(public_id="status_list"), (200, 200, 200, 200, 200, 200)),
     "GET /api/openapi.json": Row(none, (200, 200, 200, 200, 200, 200)),
+    # Operations (portfolio/health.py, portfolio/metrics.py): the same for everyone.  The world's
+    # tables come from create_all, not the migrations: /readyz says so with a 503.  The test
+    # client is a loopback client, which may read /metrics.
+    "GET /healthz": Row(none, (200, 200, 200, 200, 200, 200)),
+    "GET /readyz": Row(none, (503, 503, 503, 503, 503, 503)),
+    "GET /metrics": Row(none, (200, 200, 200, 200, 200, 200)),
     "POST /oauth/token": Row(none, (400, 400, 400, 400, 400, 400), allowed=ROLES),
     # A session cookie is no bearer token: nobody issues through the API without one.
     "POST /credentials/issue": Row(

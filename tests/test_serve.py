@@ -1,0 +1,111 @@
+"""``credfolio serve`` (portfolio/serve.py): a real gunicorn with two workers on a free loopback
+port serves the probes, logs JSON lines with request ids, and /metrics sums what both workers
+counted; bad options and a production configuration without its secrets stop it with a clear
+message before any worker starts."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.serving import CREDFOLIO, running_server, server_environment
+
+HEALTHZ_COUNT = re.compile(
+    r'^flask_http_request_duration_seconds_count\{method="GET",rule="/healthz",status="200"\} '
+    r"([0-9.e+]+)$",
+    re.MULTILINE,
+)
+
+
+def worker_pids_that_served(tmp_path: Path) -> set[str]:
+    """The pids of the workers that recorded a request (their histogram files)."""
+    files = tmp_path.glob("credfolio-metrics-*/histogram_*.db")
+    return {path.stem.removeprefix("histogram_") for path in files}
+
+
+def test_two_workers_serve_and_metrics_sum_both(tmp_path):
+    with running_server(tmp_path, "--workers", "2", "--migrate") as server:
+        assert server.get("/readyz").status == 200  # --migrate ran before the workers started
+        sent = 0
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            # Concurrent requests spread over both workers; keep going until both have served
+            # some (bounded: a server that never uses its second worker fails the test).
+            for _ in range(40):
+                statuses = list(pool.map(lambda _i: server.get("/healthz").status, range(12)))
+                assert statuses == [200] * 12
+                sent += 12
+                if len(worker_pids_that_served(tmp_path)) >= 2:
+                    break
+        assert len(worker_pids_that_served(tmp_path)) == 2
+        for _ in range(3):  # whichever worker answers the scrape, it reports everyone's count
+            text = server.get("/metrics").text
+            match = HEALTHZ_COUNT.search(text)
+            assert match is not None, text[:2000]
+            assert float(match[1]) == sent + 1  # + the server's own start-up probe
+            assert "credfolio_credentials_issued_total" in text
+
+        home = server.get("/", headers={"X-Request-ID": "serve-test-1"})
+        assert home.status == 200
+        assert home.headers["X-Request-ID"] == "serve-test-1"
+        metrics_dir = next(tmp_path.glob("credfolio-metrics-*"))
+    lines = server.json_log_lines()
+    access = [line for line in lines if line.get("request_id") == "serve-test-1"]
+    assert len(access) == 1
+    assert access[0]["path"] == "/" and access[0]["status"] == 200
+    assert access[0]["logger"] == "credfolio.request"
+    assert any(line.get("logger") == "gunicorn.error" for line in lines)  # gunicorn's too
+    assert not metrics_dir.exists()  # removed by the master on exit
+
+
+def run_serve(tmp_path: Path, *arguments: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CREDFOLIO, "serve", *arguments],
+        env=server_environment(tmp_path, **settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--workers", "0"), "Invalid value for '--workers'"),
+        (("--threads", "many"), "Invalid value for '--threads'"),
+        (("--bind", "localhost"), "is not HOST:PORT"),
+        (("--bind", "127.0.0.1:99999"), "is not HOST:PORT"),
+        (("--timeout", "-5"), "Invalid value for '--timeout'"),
+    ],
+)
+def test_bad_options_are_refused_clearly(tmp_path, arguments, message):
+    result = run_serve(tmp_path, *arguments)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_a_bad_worker_count_in_the_environment_is_refused_too(tmp_path):
+    result = run_serve(tmp_path, CREDFOLIO_WORKERS="lots")
+    assert result.returncode == 2
+    assert "Invalid value for '--workers'" in result.stderr
+
+
+def test_production_without_its_secrets_does_not_start(tmp_path):
+    env = server_environment(tmp_path, CREDFOLIO_ENV="production")
+    env.pop("CREDFOLIO_KEY_ENCRYPTION_SECRET")
+    result = subprocess.run(
+        [CREDFOLIO, "serve", "--workers", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "cannot start:" in result.stderr
+    assert "CREDFOLIO_SECRET_KEY must be set in production" in result.stderr
+    assert "Traceback" not in result.stderr
