@@ -47,9 +47,29 @@ def apply_proxy_fix(app: Flask) -> None:
         )
 
 
+POOL_SETTINGS = {"CREDFOLIO_DB_POOL_SIZE": "pool_size", "CREDFOLIO_DB_MAX_OVERFLOW": "max_overflow"}
+
+
 def configure_engine(app: Flask) -> None:
-    """Before ``db.init_app``: engine options that let the service outlive a database outage."""
+    """Before ``db.init_app``: engine options that let the service outlive a database outage,
+    and the connection pool's size per worker on PostgreSQL (``CREDFOLIO_DB_POOL_SIZE``,
+    ``CREDFOLIO_DB_MAX_OVERFLOW``; SQLAlchemy's 5 and 10 when unset).  Raises ``RuntimeError``
+    for a pool setting that is not a whole number."""
     unavailable.configure_engine(app)
+    if not str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        return
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    for setting, option in POOL_SETTINGS.items():
+        raw = app.config.get(setting) or os.environ.get(setting)
+        if raw is None or raw == "":
+            continue
+        try:
+            value = int(str(raw).strip())
+        except ValueError:
+            value = -1
+        if value < 0 or (option == "pool_size" and value == 0):
+            raise RuntimeError(f"{setting} must be a whole number (pool size at least 1)")
+        options.setdefault(option, value)
 
 
 def init_app(app: Flask) -> None:

@@ -90,14 +90,18 @@ def server_environment(tmp_path: Path, **settings: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def running_server(
-    tmp_path: Path, *arguments: str, env: Mapping[str, str] | None = None
+    tmp_path: Path,
+    *arguments: str,
+    env: Mapping[str, str] | None = None,
+    command: tuple[str, ...] = (CREDFOLIO, "serve"),
 ) -> Iterator[Server]:
-    """``credfolio serve --bind 127.0.0.1:<free port> ARGUMENTS``, ready (``/healthz`` 200)."""
+    """``credfolio serve --bind 127.0.0.1:<free port> ARGUMENTS`` (or another ``command`` that
+    takes ``--bind``), ready (``/healthz`` 200)."""
     port = free_port()
     stderr = tmp_path / f"serve-{port}.log"
     with stderr.open("wb") as sink:
         process = subprocess.Popen(
-            [CREDFOLIO, "serve", "--bind", f"127.0.0.1:{port}", *arguments],
+            [*command, "--bind", f"127.0.0.1:{port}", *arguments],
             env=dict(env) if env is not None else server_environment(tmp_path),
             stdout=sink,
             stderr=subprocess.STDOUT,

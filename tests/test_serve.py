@@ -61,6 +61,22 @@ def test_two_workers_serve_and_metrics_sum_both(tmp_path):
     assert not metrics_dir.exists()  # removed by the master on exit
 
 
+def test_the_documented_plain_gunicorn_command_works_too(tmp_path):
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    env = server_environment(
+        tmp_path, CREDFOLIO_LOG_FORMAT="json", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir)
+    )
+    gunicorn = (str(Path(CREDFOLIO).parent / "gunicorn"), "-c", "python:portfolio.gunicorn_config")
+    arguments = ("--workers", "1", "wsgi:create_app()")
+    with running_server(tmp_path, *arguments, env=env, command=gunicorn) as server:
+        answer = server.get("/healthz", headers={"X-Request-ID": "plain-1"})
+        assert answer.headers["X-Request-ID"] == "plain-1"
+        assert HEALTHZ_COUNT.search(server.get("/metrics").text) is not None
+    assert any(line.get("logger") == "gunicorn.error" for line in server.json_log_lines())
+    assert list(metrics_dir.glob("histogram_*.db"))  # the figures went to the shared directory
+
+
 def run_serve(tmp_path: Path, *arguments: str, **settings: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [CREDFOLIO, "serve", *arguments],

@@ -230,3 +230,31 @@ def test_the_server_answers_503_while_postgresql_is_away_and_recovers_alone(
     assert len(booted) == 1  # recovered in the same worker: nothing was restarted
     warnings = [line for line in server.json_log_lines() if line.get("level") == "WARNING"]
     assert any("database unavailable" in line["message"] for line in warnings)
+
+
+def test_the_pool_size_per_worker_is_configurable_on_postgresql(tmp_path, monkeypatch):
+    monkeypatch.setenv("CREDFOLIO_DB_POOL_SIZE", "2")
+    monkeypatch.setenv("CREDFOLIO_DB_MAX_OVERFLOW", "0")
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:1/unused",
+            "CREDFOLIO_KEY_ENCRYPTION_SECRET": TEST_KEK,
+        }
+    )
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert (options["pool_size"], options["max_overflow"]) == (2, 0)
+    with app.app_context():
+        assert db.engine.pool.size() == 2
+        db.engine.dispose()
+    monkeypatch.setenv("CREDFOLIO_DB_POOL_SIZE", "zero")
+    with pytest.raises(RuntimeError, match="CREDFOLIO_DB_POOL_SIZE"):
+        create_app(
+            {
+                "TESTING": True,
+                "INSTANCE_PATH": str(tmp_path / "instance"),
+                "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:1/x",
+                "CREDFOLIO_KEY_ENCRYPTION_SECRET": TEST_KEK,
+            }
+        )
