@@ -317,4 +317,10 @@ def verify_presentation_endpoint() -> Response:
         )
     except MalformedInputError as exc:
         return json_response({"verified": False, "checks": [], **exc.to_dict()}, 400)
+    for embedded in result.credential_results:  # each embedded credential is a verification
+        metrics.count_verification(
+            verified=embedded.get("verified") is True,
+            checks=embedded.get("checks", []),
+            malformed="error" in embedded,
+        )
     return json_response(result.to_dict(), 200 if result.verified else 422)

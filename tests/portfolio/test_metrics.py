@@ -148,3 +148,14 @@ def test_a_request_relayed_by_an_untrusted_proxy_is_no_loopback_client(client):
     # request comes from somewhere else.
     relayed = {"X-Forwarded-For": "198.51.100.4"}
     assert client.get("/metrics", headers=relayed).status_code == 404
+
+
+def test_credentials_inside_a_presentation_are_counted(client, credential):
+    vp = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": [json.loads(credential.document)],
+    }
+    with Delta("credfolio_credentials_verified_total", result="verified") as verified:
+        client.post("/presentations/verify", json={"verifiablePresentation": vp})
+    assert verified.moved == 1
