@@ -18,6 +18,7 @@ from flask import Flask, Response, current_app, render_template, request
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from werkzeug.exceptions import InternalServerError
 
 from .db import db
 
@@ -107,8 +108,21 @@ def handle(error: Exception) -> Response:
     return json_response(error) if _wants_json() else page_response(error)
 
 
+def handle_escalated(error: InternalServerError) -> Response:
+    """An error page that itself needed the database (a signed-in person's 404 renders the
+    account menu) escalates to a 500: answer the outage behind it as the 503 it is."""
+    original = error.original_exception
+    if original is not None and is_unavailable(original):
+        return json_response(original) if _wants_json() else page_response(original)
+    from .views import _unexpected
+
+    body, status = _unexpected(error)
+    return Response(body, status, mimetype="text/html")
+
+
 def init_app(app: Flask) -> None:
     """Answer database outages with 503 on every page (the API blueprints' own handler,
     portfolio/errors.py, asks :func:`is_unavailable` too)."""
     app.register_error_handler(DBAPIError, handle)
     app.register_error_handler(PoolTimeoutError, handle)
+    app.register_error_handler(InternalServerError, handle_escalated)

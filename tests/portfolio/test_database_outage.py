@@ -258,3 +258,28 @@ def test_the_pool_size_per_worker_is_configurable_on_postgresql(tmp_path, monkey
                 "CREDFOLIO_KEY_ENCRYPTION_SECRET": TEST_KEK,
             }
         )
+
+
+def test_a_signed_in_persons_missing_page_is_a_503_too(app_without_database):
+    # The 404 page shows the account menu, which needs the database: the outage behind it is
+    # answered as an outage, not as a bare 500.  (Apps made for tests re-raise errors that
+    # escape an error handler; a served app does not.)
+    app_without_database.config["PROPAGATE_EXCEPTIONS"] = False
+    client = app_without_database.test_client()
+    with client.session_transaction() as session:
+        session.update(user_id=1, session_version=1)
+    response = client.get("/no-such-page")
+    assert response.status_code == 503
+    assert "cannot reach its database" in response.get_data(as_text=True)
+
+
+def test_other_database_errors_on_pages_stay_500s(app):
+    from sqlalchemy.exc import IntegrityError
+
+    @app.get("/_integrity")
+    def integrity() -> str:
+        raise IntegrityError("INSERT ...", {}, Exception("duplicate key"))
+
+    response = app.test_client().get("/_integrity")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.get_data(as_text=True)
