@@ -156,19 +156,21 @@ def _loopback(address: str | None) -> bool:
         return False
 
 
-def _allowed() -> bool:
-    """Loopback clients, or the bearer token.  A request relayed by a proxy that the app does not
-    trust (``X-Forwarded-For`` present, ``CREDFOLIO_TRUSTED_PROXIES`` = 0) comes from the proxy's
-    loopback address but not from a loopback client, so it needs the token."""
+def _check_access() -> None:
+    """Let loopback clients in, or the bearer token; else 404 (no token configured) or 403.
+
+    A request relayed by a proxy that the app does not trust (``X-Forwarded-For`` present,
+    ``CREDFOLIO_TRUSTED_PROXIES`` = 0) comes from the proxy's loopback address but not from a
+    loopback client, so it needs the token."""
     token = str(current_app.config.get("CREDFOLIO_METRICS_TOKEN") or "")
     given = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-        return True
+        return
     relayed = "werkzeug.proxy_fix.orig" not in request.environ and (
         "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
     )
     if _loopback(request.remote_addr) and not relayed:
-        return True
+        return
     if not token:
         abort(404)  # not configured for remote scrapes: nothing to see here
     abort(403)
@@ -180,7 +182,7 @@ bp = Blueprint("metrics", __name__)
 @bp.get("/metrics")
 def metrics_endpoint() -> Response:
     """The Prometheus scrape endpoint (see the module docstring for who may read it)."""
-    _allowed()
+    _check_access()
     response = Response(exposition(), mimetype=CONTENT_TYPE_LATEST)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -15,7 +15,8 @@ from prometheus_client import REGISTRY
 
 from portfolio import metrics, services
 from portfolio.db import db
-from tests.conftest import unsigned_badge
+from tests.conftest import TEST_KEK, unsigned_badge
+from wsgi import create_app
 
 REMOTE = {"REMOTE_ADDR": "203.0.113.9"}
 
@@ -159,3 +160,19 @@ def test_credentials_inside_a_presentation_are_counted(client, credential):
     with Delta("credfolio_credentials_verified_total", result="verified") as verified:
         client.post("/presentations/verify", json={"verifiablePresentation": vp})
     assert verified.moved == 1
+
+
+def test_behind_a_trusted_proxy_the_forwarded_client_decides(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}",
+            "CREDFOLIO_KEY_ENCRYPTION_SECRET": TEST_KEK,
+            "CREDFOLIO_TRUSTED_PROXIES": "1",
+        }
+    )
+    client = app.test_client()
+    assert client.get("/metrics", headers={"X-Forwarded-For": "198.51.100.4"}).status_code == 404
+    assert client.get("/metrics", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 200
+    assert client.get("/metrics").status_code == 200  # a scraper on the host itself
