@@ -186,3 +186,16 @@ def test_s3_storage_is_ready_only_when_the_bucket_answers(
             db.engine.dispose()
     assert checks["storage"]["status"] == ("ok" if bucket_exists else "failed")
     assert status == (200 if bucket_exists else 503)
+
+
+def test_probes_are_never_rate_limited(tmp_path):
+    app = make_app(
+        tmp_path,
+        "limited",
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'limited.sqlite3'}",
+        CREDFOLIO_RATELIMIT_ENABLED=True,
+        CREDFOLIO_RATELIMIT_KEY_PREFIX=f"ops-probes-{tmp_path.name}",
+    )
+    client = app.test_client()
+    assert {client.get("/healthz").status_code for _ in range(60)} == {200}
+    assert {client.get("/readyz").status_code for _ in range(60)} == {503}  # no tables: not 429
