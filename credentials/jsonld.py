@@ -21,9 +21,11 @@ from typing import Any
 from cachetools import LRUCache
 from pyld import jsonld
 from pyld.context_resolver import ContextResolver
+from pyld.identifier_issuer import IdentifierIssuer
 
 from . import rdfc
 from .errors import ContextNotAllowedError, DataLossError, MalformedInputError
+from .jsonld_rdf import QuadBuilder
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 VC_V1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
@@ -248,15 +250,20 @@ def _check_unicode(text: str, what: str) -> None:
         )
 
 
-def to_quads(document: Mapping[str, Any], *, loader: DocumentLoader) -> list[rdfc.Quad]:
+def to_quads(
+    document: Mapping[str, Any], *, loader: DocumentLoader, structure_checked: bool = False
+) -> list[rdfc.Quad]:
     """Convert a JSON-LD document to RDF quads, refusing any data loss.
 
     Raises :class:`DataLossError` naming the first property that no context defines (pyld would
     silently drop it, so it would not be signed) or the first relative IRI (pyld would resolve it
     against a made-up base), and :class:`MalformedInputError` for invalid JSON-LD, for JSON that
     :func:`check_structure` refuses and for a number beyond the range of a double.
+    ``structure_checked`` says the caller has just run :func:`check_structure` on a document
+    holding every value of this one (the verifier does, first thing), so it is not run twice.
     """
-    check_structure(document)
+    if not structure_checked:
+        check_structure(document)
     dropped: list[str | None] = []
     processor = _CachingProcessor(loader, on_property_dropped=dropped.append)
     options = {
@@ -266,7 +273,7 @@ def to_quads(document: Mapping[str, Any], *, loader: DocumentLoader) -> list[rdf
         "produceGeneralizedRdf": False,
     }
     try:
-        dataset = processor.to_rdf(dict(document), options)
+        quads = processor.to_quads(dict(document), options)
     except jsonld.JsonLdError as exc:
         raise _translate(exc) from None
     except OverflowError:
@@ -286,7 +293,6 @@ def to_quads(document: Mapping[str, Any], *, loader: DocumentLoader) -> list[rdf
             "so it would not be signed",
             term=term,
         )
-    quads = rdfc.from_pyld_dataset(dataset)
     _refuse_relative_iris(quads)
     return quads
 
@@ -378,6 +384,33 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
             cache[key] = processed
         return processed
 
+    def to_quads(self, input_: Any, options: Mapping[str, Any]) -> list[rdfc.Quad]:
+        """pyld 3.3.0's ``to_rdf``, producing our quads directly (see credentials.jsonld_rdf).
+
+        The same steps: expand, build the node map, then each graph in sorted order, skipping
+        relative graph names.  Raises what ``to_rdf`` would (``JsonLdError``...) and the
+        ``MalformedInputError`` of :func:`credentials.rdfc.from_pyld_dataset`.
+        """
+        options = dict(options)
+        options.setdefault("produceGeneralizedRdf", False)
+        options.setdefault("extractAllScripts", True)
+        options.setdefault("processingMode", "json-ld-1.1")
+        options.setdefault("identifierIssuer", IdentifierIssuer("_:b"))
+        try:
+            expanded = self.expand(input_, options)
+        except jsonld.JsonLdError as cause:
+            raise jsonld.JsonLdError(
+                "Could not expand input before serialization to RDF.", "jsonld.RdfError"
+            ) from cause
+        issuer = options["identifierIssuer"]
+        node_map: dict[str, Any] = {"@default": {}}
+        self._create_node_map(expanded, node_map, "@default", issuer)
+        builder = QuadBuilder(issuer, options)
+        for graph_name, graph in sorted(node_map.items()):
+            if graph_name == "@default" or jsonld._is_absolute_iri(graph_name):
+                builder.add_graph(graph_name, graph)
+        return builder.quads
+
     def _expand_iri(
         self,
         active_ctx: Any,
@@ -447,9 +480,11 @@ def canonicalize(
     *,
     loader: DocumentLoader,
     limits: rdfc.CanonLimits | None = None,
+    structure_checked: bool = False,
 ) -> str:
     """RDFC-1.0 canonical N-Quads of a JSON-LD document (after the data-loss checks)."""
-    return rdfc.canonicalize(to_quads(document, loader=loader), limits=limits)
+    quads = to_quads(document, loader=loader, structure_checked=structure_checked)
+    return rdfc.canonicalize(quads, limits=limits)
 
 
 def _refuse_relative_iris(quads: Iterable[rdfc.Quad]) -> None:

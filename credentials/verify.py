@@ -357,7 +357,10 @@ class Verifier:
     def _check_terms(self, document: Mapping[str, Any], result: VerificationResult) -> str:
         unsecured = {k: v for k, v in document.items() if k != "proof"}
         try:
-            canonical = canonicalize(unsecured, loader=self.loader, limits=self.suite.limits)
+            # _check_shape ran check_structure on the whole document just before.
+            canonical = canonicalize(
+                unsecured, loader=self.loader, limits=self.suite.limits, structure_checked=True
+            )
         except MalformedInputError as exc:
             result.add("terms", FAILED, exc.message)
             raise
