@@ -1,6 +1,6 @@
-"""Quads built straight from pyld's node map (credentials/jsonld_rdf.py) are exactly what pyld's
-own ``to_rdf`` gives through ``rdfc.from_pyld_dataset``: the same quads, in the same order, with
-the same blank-node labels, and the same errors."""
+"""Quads built straight from pyld's node map (``credentials.jsonld.QuadBuilder``) are exactly
+what pyld's own ``to_rdf`` gives through ``rdfc.from_pyld_dataset``: the same quads, in the same
+order, with the same blank-node labels, and the same errors."""
 
 from __future__ import annotations
 
