@@ -3,10 +3,8 @@ loss; canonical N-Quads identical to pyld's reference output."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -25,6 +23,7 @@ from credentials.jsonld import (
     check_contexts,
 )
 from tests.conftest import ASSETS, load_json
+from tests.credentials.pyld_reference import pristine_pyld
 
 INDEX = json.loads((DEFAULT_CONTEXTS_DIR / "index.json").read_text())
 
@@ -146,18 +145,6 @@ REFERENCE_DOCUMENTS = [
     ASSETS / "vectors" / "unsigned.json",
     ASSETS / "ob3" / "test-vector-impl-guide" / "unsigned.json",
 ]
-
-
-@contextlib.contextmanager
-def pristine_pyld() -> Iterator[None]:
-    """pyld exactly as released: without the compiled absolute-IRI check credentials.jsonld
-    installs (the only change it makes to pyld's module)."""
-    patched = pyld_jsonld._is_absolute_iri
-    pyld_jsonld._is_absolute_iri = PYLD_IS_ABSOLUTE_IRI
-    try:
-        yield
-    finally:
-        pyld_jsonld._is_absolute_iri = patched
 
 
 def reference_nquads(document, documents_from):

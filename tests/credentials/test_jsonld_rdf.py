@@ -15,7 +15,7 @@ from pyld.context_resolver import ContextResolver
 from credentials import jsonld, rdfc
 from credentials.errors import MalformedInputError
 from credentials.jsonld import DocumentLoader
-from tests.credentials.test_jsonld import pristine_pyld
+from tests.credentials.pyld_reference import pristine_pyld
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 
