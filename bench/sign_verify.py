@@ -113,12 +113,15 @@ class Peer:
     """bench/peer_driver.mjs over the prepared peer harness: one request, one answer per line."""
 
     def __init__(self, directory: Path, workdir: Path) -> None:
-        self.process = subprocess.Popen(
-            ["node", str(ROOT / "bench" / "peer_driver.mjs"), str(directory), SEED.hex()],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        try:
+            self.process = subprocess.Popen(
+                ["node", str(ROOT / "bench" / "peer_driver.mjs"), str(directory), SEED.hex()],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        except OSError as exc:
+            raise SystemExit(f"cannot start Node.js for the peer: {exc}") from None
         self.info: dict[str, Any] = {}
         for name, path in EXAMPLES.items():
             source = workdir / f"{name}.json"
@@ -159,6 +162,7 @@ def prepare_peer() -> tuple[Path | None, str]:
         if (directory / "node_modules").is_dir() and (directory / "lib.mjs").is_file():
             return directory, ""
         return None, f"CREDFOLIO_PEER_DIR={configured} is not a prepared peer (run scripts/peer)"
+    print("preparing the peer (scripts/peer; the first time runs npm ci) ...", file=sys.stderr)
     try:
         run = subprocess.run(
             [str(ROOT / "scripts" / "peer")],
