@@ -1,13 +1,17 @@
-"""Sign and verify throughput (credentials per second) for the basic and the full Open Badges 3.0
-example, optionally side by side with the Digital Bazaar JavaScript stack in the same run.
+"""Sign and verify throughput for the basic and the full Open Badges 3.0 example, side by side
+with the Digital Bazaar JavaScript stack (@digitalbazaar/vc + eddsa-rdfc-2022) in one run.
 
-    .venv/bin/python bench/sign_verify.py            # ours, and the peer's when it is prepared
-    .venv/bin/python bench/sign_verify.py --json     # one JSON object
-    .venv/bin/python bench/sign_verify.py --no-peer --rounds 7 --per-round 40
+    .venv/bin/python bench/sign_verify.py            # table: ours, theirs, ours/theirs
+    .venv/bin/python bench/sign_verify.py --json     # one JSON object {ours, peer, ratios, machine}
+    .venv/bin/python bench/sign_verify.py --no-peer --rounds 5
 
-Each round times `--per-round` consecutive operations in one warm process; the figure reported
-is the median over rounds (ops/s), with the median milliseconds per operation beside it.  Numbers
-are printed, never asserted: compare ratios within one run (machines are shared and noisy).
+The peer is prepared with scripts/peer (npm packages from the registry, once, into .cache/peer;
+CREDFOLIO_PEER_DIR names another prepared copy) and driven by bench/peer_driver.mjs, a
+long-lived Node process.  Rounds alternate between the two stacks (and which goes first), each
+timing `--per-round` consecutive warm operations of one kind, so both meet the same machine load.
+Reported: the median over rounds of the milliseconds per operation, and for the ratio the median
+over rounds of (their time / our time) — how many times our throughput is theirs — with its
+range.  Numbers are printed, never asserted (machines are shared and noisy).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +42,12 @@ EXAMPLES = {
     "basic": ROOT / "tests/assets/ob3/examples/basicOpenBadgeCredential.json",
     "full": ROOT / "tests/assets/ob3/examples/fullOpenBadge.json",
 }
+#: Operations per round for each example: rounds long enough (about a second for the peer on a
+#: quiet machine) that the scheduler's noise on a shared machine averages out within a round.
+PER_ROUND = {"basic": 120, "full": 12}
+OPERATIONS = ("sign", "verify")
 SEED = bytes(range(32))
+PEER_STACK = "@digitalbazaar/vc + @digitalbazaar/eddsa-rdfc-2022-cryptosuite (Node.js)"
 
 
 def unsigned(path: Path, issuer: str) -> dict[str, Any]:
@@ -49,135 +60,298 @@ def unsigned(path: Path, issuer: str) -> dict[str, Any]:
     return document
 
 
-def measure(operation, *, rounds: int, per_round: int) -> dict[str, float]:
-    operation()  # warm-up: contexts processed and cached
-    times = []
-    for _ in range(rounds):
+class Ours:
+    """Credfolio's signer and verifier, warm, for each example."""
+
+    def __init__(self) -> None:
+        self.key = IssuerKey.from_seed(SEED)
+        did = f"did:key:{self.key.public_key_multibase}"
+        self.method = self.key.verification_method_id(did)
+        loader = DocumentLoader.bundled()
+        self.suite = Eddsa2022Suite(loader=loader)
+        # Status is not checked, as in the peer's benchmark (the examples carry 1EdTech status).
+        # Everything else is: contexts, terms, the 1EdTech schema, subject, proof, issuer, key,
+        # validity window and endorsements.
+        self.verifier = Verifier(
+            loader=loader,
+            resolve_key=Verifier.offline(loader=loader).resolve_key,
+            resolve_status_list=None,
+        )
+        self.documents = {name: unsigned(path, did) for name, path in EXAMPLES.items()}
+        self.signed = {}
+        for name, document in self.documents.items():
+            signed = self.sign(document)
+            result = self.verifier.verify(signed)
+            if result.check("proof") is None or result.check("proof").status != "passed":  # type: ignore[union-attr]
+                raise SystemExit(f"our own {name} signature does not verify: {result.errors}")
+            self.signed[name] = signed
+
+    def sign(self, document: dict[str, Any]) -> dict[str, Any]:
+        return self.suite.create_proof(document, key=self.key, verification_method=self.method)
+
+    def bytes(self, name: str) -> int:
+        return len(json.dumps(self.signed[name], separators=(",", ":")))
+
+    def time(self, name: str, what: str, n: int) -> tuple[float, float]:
+        """Wall-clock and CPU milliseconds per operation over ``n`` consecutive operations."""
+        operation: Callable[[], Any]
+        if what == "sign":
+            document = self.documents[name]
+            operation = lambda: self.sign(document)  # noqa: E731
+        else:
+            signed = self.signed[name]
+            operation = lambda: self.verifier.verify(signed)  # noqa: E731
+        cpu = time.process_time()
         start = time.perf_counter()
-        for _ in range(per_round):
+        for _ in range(n):
             operation()
-        times.append((time.perf_counter() - start) / per_round)
-    median = statistics.median(times)
-    return {"ops_per_s": round(1 / median, 1), "median_ms": round(median * 1000, 3)}
+        wall = time.perf_counter() - start
+        return wall / n * 1000, (time.process_time() - cpu) / n * 1000
 
 
-def ours(*, rounds: int, per_round: int) -> dict[str, Any]:
-    key = IssuerKey.from_seed(SEED)
-    did = f"did:key:{key.public_key_multibase}"
-    loader = DocumentLoader.bundled()
-    suite = Eddsa2022Suite(loader=loader)
-    # Status is not checked, as in the peer's benchmark (the examples carry 1EdTech status).
-    verifier = Verifier(
-        loader=loader,
-        resolve_key=Verifier.offline(loader=loader).resolve_key,
-        resolve_status_list=None,
-    )
-    results: dict[str, Any] = {}
-    for name, path in EXAMPLES.items():
-        document = unsigned(path, did)
-        vm = key.verification_method_id(did)
-        signed = suite.create_proof(document, key=key, verification_method=vm)
-        if verifier.verify(signed).check("proof").status != "passed":
-            raise SystemExit(f"our own {name} signature does not verify")
-        results[name] = {
-            "bytes": len(json.dumps(signed, separators=(",", ":"))),
-            "sign": measure(
-                lambda d=document, v=vm: suite.create_proof(d, key=key, verification_method=v),
-                rounds=rounds,
-                per_round=per_round,
-            ),
-            "verify": measure(
-                lambda s=signed: verifier.verify(s), rounds=rounds, per_round=per_round
+class Peer:
+    """bench/peer_driver.mjs over the prepared peer harness: one request, one answer per line."""
+
+    def __init__(self, directory: Path, workdir: Path) -> None:
+        try:
+            self.process = subprocess.Popen(
+                ["node", str(ROOT / "bench" / "peer_driver.mjs"), str(directory), SEED.hex()],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        except OSError as exc:
+            raise SystemExit(f"cannot start Node.js for the peer: {exc}") from None
+        self.info: dict[str, Any] = {}
+        for name, path in EXAMPLES.items():
+            source = workdir / f"{name}.json"
+            source.write_text(json.dumps(unsigned(path, "did:example:replaced")))
+            self.info[name] = self.ask({"op": "load", "name": name, "path": str(source)})
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None  # noqa: S101
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit("the peer driver stopped (see its error output above)")
+        reply: dict[str, Any] = json.loads(line)
+        if "error" in reply:
+            raise SystemExit(f"the peer failed: {reply['error']}")
+        return reply
+
+    def time(self, name: str, what: str, n: int) -> tuple[float, float]:
+        reply = self.ask({"op": "time", "name": name, "what": what, "n": n})
+        return float(reply["mean_ms"]), float(reply["cpu_ms"])
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def prepare_peer() -> tuple[Path | None, str]:
+    """The prepared peer directory (scripts/peer, or CREDFOLIO_PEER_DIR), or why there is none."""
+    configured = os.environ.get("CREDFOLIO_PEER_DIR")
+    if configured:
+        directory = Path(configured)
+        if (directory / "node_modules").is_dir() and (directory / "lib.mjs").is_file():
+            return directory, ""
+        return None, f"CREDFOLIO_PEER_DIR={configured} is not a prepared peer (run scripts/peer)"
+    print("preparing the peer (scripts/peer; the first time runs npm ci) ...", file=sys.stderr)
+    try:
+        run = subprocess.run(
+            [str(ROOT / "scripts" / "peer")],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return None, f"scripts/peer could not run: {exc}"
+    if run.returncode != 0:
+        return None, f"scripts/peer failed: {run.stderr.strip().splitlines()[-1:]}"
+    return Path(run.stdout.strip().splitlines()[-1]), ""
+
+
+def machine(node_version: str | None) -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        model = platform.processor()
+    try:
+        nproc = len(os.sched_getaffinity(0))
+    except AttributeError:
+        nproc = os.cpu_count() or 0
+    return {
+        "nproc": nproc,
+        "cpu": model,
+        "python": platform.python_version(),
+        "node": node_version,
+        "platform": platform.platform(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def summary(times: list[tuple[float, float]]) -> dict[str, float]:
+    median = statistics.median(wall for wall, _ in times)
+    return {
+        "ops_per_s": round(1000 / median, 1),
+        "median_ms": round(median, 3),
+        "median_cpu_ms": round(statistics.median(cpu for _, cpu in times), 3),
+    }
+
+
+def ratio(theirs: list[tuple[float, float]], mine: list[tuple[float, float]], index: int) -> float:
+    """Median over rounds of their time / our time (wall-clock: index 0, CPU: index 1)."""
+    each = [t[index] / m[index] for t, m in zip(theirs, mine, strict=True)]
+    return round(statistics.median(each), 2)
+
+
+def run(*, rounds: int, per_round: dict[str, int], use_peer: bool) -> dict[str, Any]:
+    ours = Ours()
+    peer: Peer | None = None
+    note = ""
+    with tempfile.TemporaryDirectory() as workdir:
+        if use_peer:
+            directory, note = prepare_peer()
+            if directory is not None:
+                peer = Peer(directory, Path(workdir))
+        report: dict[str, Any] = {
+            "machine": machine(peer.info["basic"]["node"] if peer else None),
+            "method": (
+                f"{rounds} rounds; each round times {per_round['basic']} (basic) or "
+                f"{per_round['full']} (full) consecutive warm operations of one kind, "
+                "alternating between the stacks; medians over rounds"
             ),
         }
-    return results
+        mine: dict[str, dict[str, list[tuple[float, float]]]] = {
+            n: {o: [] for o in OPERATIONS} for n in EXAMPLES
+        }
+        theirs: dict[str, dict[str, list[tuple[float, float]]]] = {
+            n: {o: [] for o in OPERATIONS} for n in EXAMPLES
+        }
+        try:
+            for number in range(rounds):
+                for name in EXAMPLES:
+                    for what in OPERATIONS:
+                        n = per_round[name]
+                        if peer is not None and number % 2:
+                            theirs[name][what].append(peer.time(name, what, n))
+                        mine[name][what].append(ours.time(name, what, n))
+                        if peer is not None and not number % 2:
+                            theirs[name][what].append(peer.time(name, what, n))
+        finally:
+            if peer is not None:
+                peer.close()
+    report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    report["ours"] = {
+        name: {"bytes": ours.bytes(name), **{o: summary(mine[name][o]) for o in OPERATIONS}}
+        for name in EXAMPLES
+    }
+    if peer is None:
+        report["peer"] = None
+        report["ratios"] = None
+        report["peer_unavailable"] = note or "skipped (--no-peer)"
+        return report
+    report["peer_stack"] = PEER_STACK
+    report["peer"] = {
+        name: {
+            "bytes": peer.info[name]["bytes"],
+            **{o: summary(theirs[name][o]) for o in OPERATIONS},
+        }
+        for name in EXAMPLES
+    }
+    report["ratios"] = {
+        name: {what: ratio(theirs[name][what], mine[name][what], 0) for what in OPERATIONS}
+        for name in EXAMPLES
+    }
+    report["cpu_ratios"] = {
+        name: {what: ratio(theirs[name][what], mine[name][what], 1) for what in OPERATIONS}
+        for name in EXAMPLES
+    }
+    report["ratio_ranges"] = {}
+    report["best_round_ratios"] = {}
+    for name in EXAMPLES:
+        report["ratio_ranges"][name] = {}
+        report["best_round_ratios"][name] = {}
+        for what in OPERATIONS:
+            each = [t[0] / m[0] for t, m in zip(theirs[name][what], mine[name][what], strict=True)]
+            report["ratio_ranges"][name][what] = [round(min(each), 2), round(max(each), 2)]
+            # Noise only ever adds time: the fastest round of each side is the nearest to what a
+            # quiet machine would show.
+            best = min(t[0] for t in theirs[name][what]) / min(m[0] for m in mine[name][what])
+            report["best_round_ratios"][name][what] = round(best, 2)
+    return report
 
 
-def peer_dir() -> Path | None:
-    configured = os.environ.get("CREDFOLIO_PEER_DIR")
-    candidate = Path(configured) if configured else ROOT / ".cache" / "peer"
-    return candidate if (candidate / "node_modules").is_dir() else None
-
-
-def theirs(directory: Path, *, samples: int) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, path in EXAMPLES.items():
-            source = Path(tmp) / f"{name}.json"
-            source.write_text(json.dumps(unsigned(path, "did:example:replaced")))
-            run = subprocess.run(
-                ["node", "bench.mjs", str(source), SEED.hex(), str(samples)],
-                cwd=directory,
-                capture_output=True,
-                text=True,
-                timeout=600,
-                check=True,
-            )
-            report = json.loads(run.stdout)
-            results[name] = {
-                "bytes": report["bytes"],
-                **{
-                    op: {
-                        "ops_per_s": round(1000 / report[op]["median_ms"], 1),
-                        "median_ms": report[op]["median_ms"],
-                    }
-                    for op in ("sign", "verify")
-                },
-            }
-    return results
+def print_table(report: dict[str, Any]) -> None:
+    m = report["machine"]
+    print(
+        f"{m['date']}  {m['nproc']} CPUs ({m['cpu']}), Python {m['python']}, "
+        f"Node.js {m['node'] or '-'}, load average {m['load_average_at_start'][0]}"
+    )
+    print(report["method"])
+    peer = report["peer"]
+    header = f"{'example':<8}{'op':<8}{'ours ops/s':>12}{'ms':>9}"
+    if peer:
+        header += (
+            f"{'theirs ops/s':>14}{'ms':>9}{'ours/theirs':>13}{'range':>13}{'best':>8}{'CPU':>8}"
+        )
+    print(header)
+    for name in EXAMPLES:
+        for what in OPERATIONS:
+            mine = report["ours"][name][what]
+            line = f"{name:<8}{what:<8}{mine['ops_per_s']:>12}{mine['median_ms']:>9}"
+            if peer:
+                their = peer[name][what]
+                low, high = report["ratio_ranges"][name][what]
+                line += (
+                    f"{their['ops_per_s']:>14}{their['median_ms']:>9}"
+                    f"{report['ratios'][name][what]:>12}×{f'{low}–{high}':>13}"
+                    f"{report['best_round_ratios'][name][what]:>7}×"
+                    f"{report['cpu_ratios'][name][what]:>7}×"
+                )
+            print(line)
+    if peer:
+        print(
+            "ours/theirs: median over rounds of their time / ours (wall clock), its range over "
+            "rounds, the ratio of each side's fastest round, and the median on CPU time "
+            "(Node.js: all of its threads)"
+        )
+    else:
+        print(f"(no peer figures: {report['peer_unavailable']})")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--per-round", type=int, default=30)
+    parser.add_argument(
+        "--per-round",
+        type=int,
+        default=None,
+        help=f"operations per round for both examples (default: {PER_ROUND})",
+    )
     parser.add_argument("--no-peer", action="store_true", help="skip the JavaScript stack")
     args = parser.parse_args()
-
-    report: dict[str, Any] = {
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-        },
-        "method": f"median of {args.rounds} rounds x {args.per_round} operations, warm",
-        "credfolio": ours(rounds=args.rounds, per_round=args.per_round),
-    }
-    directory = None if args.no_peer else peer_dir()
-    if directory is not None:
-        report["peer"] = theirs(directory, samples=args.rounds * args.per_round)
-        report["peer_stack"] = "@digitalbazaar/vc + eddsa-rdfc-2022-cryptosuite (Node.js)"
-        report["ratio_ours_over_theirs"] = {
-            name: {
-                op: round(
-                    report["credfolio"][name][op]["ops_per_s"]
-                    / report["peer"][name][op]["ops_per_s"],
-                    2,
-                )
-                for op in ("sign", "verify")
-            }
-            for name in EXAMPLES
-        }
+    per_round = (
+        dict(PER_ROUND) if args.per_round is None else dict.fromkeys(EXAMPLES, args.per_round)
+    )
+    report = run(rounds=args.rounds, per_round=per_round, use_peer=not args.no_peer)
     if args.json:
         print(json.dumps(report, indent=2))
-        return
-    print(f"{report['method']}; Python {report['machine']['python']}, {os.cpu_count()} CPUs")
-    header = f"{'example':<8}{'op':<8}{'credfolio ops/s':>17}{'ms':>9}"
-    if directory is not None:
-        header += f"{'peer ops/s':>13}{'ms':>9}{'ours/theirs':>13}"
-    print(header)
-    for name in EXAMPLES:
-        for op in ("sign", "verify"):
-            mine = report["credfolio"][name][op]
-            line = f"{name:<8}{op:<8}{mine['ops_per_s']:>17}{mine['median_ms']:>9}"
-            if directory is not None:
-                peer = report["peer"][name][op]
-                ratio = report["ratio_ours_over_theirs"][name][op]
-                line += f"{peer['ops_per_s']:>13}{peer['median_ms']:>9}{ratio:>13}"
-            print(line)
-    if directory is None and not args.no_peer:
-        print("(peer not prepared: run scripts/peer for the side-by-side figures)")
+    else:
+        print_table(report)
 
 
 if __name__ == "__main__":

@@ -8,18 +8,20 @@ other URL is refused with :class:`~credentials.errors.ContextNotAllowedError`.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import os
 import re
 import threading
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from cachetools import LRUCache
 from pyld import jsonld
 from pyld.context_resolver import ContextResolver
+from pyld.identifier_issuer import IdentifierIssuer
 
 from . import rdfc
 from .errors import ContextNotAllowedError, DataLossError, MalformedInputError
@@ -65,7 +67,11 @@ class DocumentLoader:
         # Processed (active) contexts, memoized by what they were computed from; see
         # _CachingProcessor.  Only immutable inputs are memoized: URL strings and objects from
         # the documents this loader handed out, which it keeps alive (so ids are never reused).
-        self.processed_cache: _LockedLRU = _LockedLRU(maxsize=4096)
+        # Plain dicts (one get or set is atomic, so no lock), emptied when they grow too large:
+        # cheaper on the hot path than an LRU, and a race only computes a value twice.
+        self.processed_cache: dict[Hashable, Any] = {}
+        # Expanded IRIs, memoized per frozen active context; see _CachingProcessor._expand_iri.
+        self.iri_cache: dict[Hashable, Any] = {}
         self._owned: dict[int, Any] = {}
         self._owned_lock = threading.Lock()
 
@@ -234,7 +240,8 @@ def check_structure(document: Any, *, max_depth: int = MAX_DEPTH) -> None:
 
 
 def _check_unicode(text: str, what: str) -> None:
-    if _LONE_SURROGATE.search(text):
+    # ASCII text cannot hold a surrogate; isascii() is far cheaper than the search.
+    if not text.isascii() and _LONE_SURROGATE.search(text):
         raise MalformedInputError(
             f"{what} holds a lone surrogate code point (an unpaired \\ud800-\\udfff escape): "
             "not Unicode text",
@@ -242,15 +249,20 @@ def _check_unicode(text: str, what: str) -> None:
         )
 
 
-def to_quads(document: Mapping[str, Any], *, loader: DocumentLoader) -> list[rdfc.Quad]:
+def to_quads(
+    document: Mapping[str, Any], *, loader: DocumentLoader, structure_checked: bool = False
+) -> list[rdfc.Quad]:
     """Convert a JSON-LD document to RDF quads, refusing any data loss.
 
     Raises :class:`DataLossError` naming the first property that no context defines (pyld would
     silently drop it, so it would not be signed) or the first relative IRI (pyld would resolve it
     against a made-up base), and :class:`MalformedInputError` for invalid JSON-LD, for JSON that
     :func:`check_structure` refuses and for a number beyond the range of a double.
+    ``structure_checked`` says the caller has just run :func:`check_structure` on a document
+    holding every value of this one (the verifier does, first thing), so it is not run twice.
     """
-    check_structure(document)
+    if not structure_checked:
+        check_structure(document)
     dropped: list[str | None] = []
     processor = _CachingProcessor(loader, on_property_dropped=dropped.append)
     options = {
@@ -260,7 +272,7 @@ def to_quads(document: Mapping[str, Any], *, loader: DocumentLoader) -> list[rdf
         "produceGeneralizedRdf": False,
     }
     try:
-        dataset = processor.to_rdf(dict(document), options)
+        quads = processor.to_quads(dict(document), options)
     except jsonld.JsonLdError as exc:
         raise _translate(exc) from None
     except OverflowError:
@@ -280,7 +292,6 @@ def to_quads(document: Mapping[str, Any], *, loader: DocumentLoader) -> list[rdf
             "so it would not be signed",
             term=term,
         )
-    quads = rdfc.from_pyld_dataset(dataset)
     _refuse_relative_iris(quads)
     return quads
 
@@ -366,8 +377,101 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         cache = self._loader.processed_cache
         processed = cache.get(key)
         if processed is None:
-            processed = cache[key] = process()
+            processed = process()
+            if len(cache) >= _PROCESSED_CACHE_SIZE:
+                cache.clear()
+            cache[key] = processed
         return processed
+
+    def to_quads(self, input_: Any, options: Mapping[str, Any]) -> list[rdfc.Quad]:
+        """pyld 3.3.0's ``to_rdf``, producing our quads directly (see QuadBuilder below).
+
+        The same steps: expand, build the node map, then each graph in sorted order, skipping
+        relative graph names.  Raises what ``to_rdf`` would (``JsonLdError``...) and the
+        ``MalformedInputError`` of :func:`credentials.rdfc.from_pyld_dataset`.
+        """
+        options = dict(options)
+        options.setdefault("produceGeneralizedRdf", False)
+        options.setdefault("extractAllScripts", True)
+        options.setdefault("processingMode", "json-ld-1.1")
+        options.setdefault("identifierIssuer", IdentifierIssuer("_:b"))
+        try:
+            expanded = self.expand(input_, options)
+        except jsonld.JsonLdError as cause:
+            raise jsonld.JsonLdError(
+                "Could not expand input before serialization to RDF.", "jsonld.RdfError"
+            ) from cause
+        issuer = options["identifierIssuer"]
+        node_map: dict[str, Any] = {"@default": {}}
+        self._create_node_map(expanded, node_map, "@default", issuer)
+        builder = QuadBuilder(issuer, options)
+        for graph_name, graph in sorted(node_map.items()):
+            if graph_name == "@default" or jsonld._is_absolute_iri(graph_name):
+                builder.add_graph(graph_name, graph)
+        return builder.quads
+
+    def _expand_iri(
+        self,
+        active_ctx: Any,
+        value: Any,
+        base: Any = None,
+        vocab: bool = False,
+        local_ctx: Any = None,
+        defined: Any = None,
+    ) -> Any:
+        # JSON-LD 1.1 IRI Expansion (§5.2) is a pure function of the active context, the value,
+        # the base and `vocab` -- except while a context is being defined (local_ctx/defined
+        # given), when it may create term definitions.  Active contexts pyld has finished are
+        # frozen and carry a fresh `_uuid` (pyld's own cache key for them), so that is the key.
+        if (
+            local_ctx is None
+            and defined is None
+            and type(active_ctx) is _FROZEN
+            and type(value) is str
+            and type(base) in _PLAIN_BASE_TYPES
+        ):
+            uuid_ = active_ctx.get("_uuid")
+            if uuid_ is not None:
+                cache = self._loader.iri_cache
+                key = (uuid_, value, base, vocab)
+                try:
+                    return cache[key]
+                except KeyError:
+                    pass
+                expanded = super()._expand_iri(active_ctx, value, base=base, vocab=vocab)
+                if len(cache) >= _IRI_CACHE_SIZE:
+                    cache.clear()
+                cache[key] = expanded
+                return expanded
+        return super()._expand_iri(
+            active_ctx, value, base=base, vocab=vocab, local_ctx=local_ctx, defined=defined
+        )
+
+
+# pyld tests "is this an absolute IRI?" with `re.match(<pattern text>, value)` about 1,300 times
+# for the full Open Badges example: the same regular expression, compiled once, and the answer
+# memoized per string (a pure function of it).  Every caller in pyld uses only its truth value.
+_ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
+
+
+@functools.lru_cache(maxsize=65536)
+def _matches_absolute_iri(value: str) -> bool:
+    return _ABSOLUTE_IRI.match(value) is not None
+
+
+def _is_absolute_iri(value: Any) -> bool:
+    return isinstance(value, str) and _matches_absolute_iri(value)
+
+
+#: pyld's own function, kept so that tests can compute the reference output without our change.
+PYLD_IS_ABSOLUTE_IRI = getattr(jsonld, "_pyld_is_absolute_iri", jsonld._is_absolute_iri)
+jsonld._pyld_is_absolute_iri = PYLD_IS_ABSOLUTE_IRI
+jsonld._is_absolute_iri = _is_absolute_iri
+
+_FROZEN = jsonld.frozendict
+_PLAIN_BASE_TYPES = frozenset({str, bool, type(None)})
+_IRI_CACHE_SIZE = 16384
+_PROCESSED_CACHE_SIZE = 4096
 
 
 def canonicalize(
@@ -375,9 +479,11 @@ def canonicalize(
     *,
     loader: DocumentLoader,
     limits: rdfc.CanonLimits | None = None,
+    structure_checked: bool = False,
 ) -> str:
     """RDFC-1.0 canonical N-Quads of a JSON-LD document (after the data-loss checks)."""
-    return rdfc.canonicalize(to_quads(document, loader=loader), limits=limits)
+    quads = to_quads(document, loader=loader, structure_checked=structure_checked)
+    return rdfc.canonicalize(quads, limits=limits)
 
 
 def _refuse_relative_iris(quads: Iterable[rdfc.Quad]) -> None:
@@ -412,3 +518,161 @@ def _translate(exc: jsonld.JsonLdError) -> MalformedInputError:
         f"invalid JSON-LD ({code}): {innermost.args[0] if innermost.args else innermost}",
         code="INVALID_JSON_LD",
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON-LD 1.1 "Deserialize JSON-LD to RDF" (JSON-LD 1.1 API §8.1): pyld's node map to our quads
+# ---------------------------------------------------------------------------------------------
+# pyld's to_rdf builds a dataset of small dicts that rdfc.from_pyld_dataset then converts; this
+# walks pyld's node map once and builds rdfc terms directly, mirroring pyld 3.3.0's _graph_to_rdf,
+# _object_to_rdf and _list_to_rdf step for step (same order, same blank-node identifiers, same
+# skipped triples, the same checks as from_pyld_dataset) and reusing pyld's own value
+# conversions.  Tests compare the quads with from_pyld_dataset(pyld to_rdf) exactly, list for
+# list, on every vector and example.  Options Credfolio never uses are refused rather than
+# imitated: generalized RDF and rdfDirection.
+
+_RDF_TYPE = jsonld.RDF_TYPE
+_RDF_FIRST = rdfc.IRI(jsonld.RDF_FIRST)
+_RDF_REST = rdfc.IRI(jsonld.RDF_REST)
+_RDF_NIL = rdfc.IRI(jsonld.RDF_NIL)
+
+Term = rdfc.IRI | rdfc.BlankNode | rdfc.Literal
+
+
+class QuadBuilder:
+    """Quads of one document; converts each distinct term once (as ``from_pyld_dataset`` does)."""
+
+    def __init__(self, issuer: Any, options: Mapping[str, Any]) -> None:
+        if options.get("produceGeneralizedRdf") or options.get("rdfDirection") is not None:
+            raise ValueError("generalized RDF and rdfDirection are not supported")
+        self.issuer = issuer
+        self.json_ld_11 = options["processingMode"] == "json-ld-1.1"
+        self.quads: list[rdfc.Quad] = []
+        self._terms: dict[tuple[Any, ...], Term] = {}
+
+    # -- terms: the checks of rdfc._pyld_node, in the same words ---------------------------------
+
+    def _term(self, kind: str, value: Any, datatype: Any, language: Any, where: str) -> Term:
+        key = (kind, value, datatype, language)
+        try:
+            cached = self._terms.get(key)
+        except TypeError:  # an unhashable value: not a string, refused below
+            cached = None
+        if cached is not None:
+            return cached
+        if not isinstance(value, str):
+            raise MalformedInputError(f"RDF dataset: {where} is not a term object")
+        if not value.isascii() and rdfc._SURROGATE.search(value):
+            raise MalformedInputError(f"RDF dataset: {where} contains a lone surrogate code point")
+        term: Term
+        if kind == "IRI":
+            term = rdfc.IRI(value)
+        elif kind == "blank node":
+            term = rdfc.BlankNode(value[2:])
+        else:
+            resolved = datatype or (rdfc.RDF_LANGSTRING if language else rdfc.XSD_STRING)
+            if not isinstance(resolved, str) or not (language is None or isinstance(language, str)):
+                raise MalformedInputError(f"RDF dataset: {where} has a malformed datatype/language")
+            term = rdfc.Literal(value, resolved, language or None)
+        self._terms[key] = term
+        return term
+
+    def _node(self, value: str, where: str) -> Term:
+        kind = "blank node" if value.startswith("_:") else "IRI"
+        return self._term(kind, value, None, None, where)
+
+    # -- pyld 3.3.0 _graph_to_rdf --------------------------------------------------------------
+
+    def add_graph(self, name: str, graph: Mapping[str, Mapping[str, Any]]) -> None:
+        graph_term: rdfc.GraphName
+        if name == "@default":
+            graph_term = None
+        elif name.startswith("_:"):
+            graph_term = rdfc.BlankNode(name[2:])
+        else:
+            graph_term = rdfc.IRI(name)
+        is_absolute: Callable[[Any], bool] = jsonld._is_absolute_iri
+        for id_, node in sorted(graph.items()):
+            for property_, items in sorted(node.items()):
+                if property_ == "@type":
+                    property_ = _RDF_TYPE
+                elif jsonld._is_keyword(property_):
+                    continue
+                for item in items:
+                    # skip relative IRI subjects and predicates; blank-node predicates are
+                    # generalized RDF
+                    if not (is_absolute(id_) and is_absolute(property_)):
+                        continue
+                    if property_.startswith("_:"):
+                        continue
+                    subject = self._node(id_, "subject")
+                    predicate = self._term("IRI", property_, None, None, "predicate")
+                    obj = self._object(item, graph_term)
+                    if obj is not None:  # None: a relative IRI
+                        self.quads.append(rdfc.Quad(subject, predicate, obj, graph_term))  # type: ignore[arg-type]
+
+    # -- pyld 3.3.0 _object_to_rdf -------------------------------------------------------------
+
+    def _object(self, item: Any, graph: rdfc.GraphName) -> Term | None:
+        if jsonld._is_value(item):
+            value = item["@value"]
+            datatype = item.get("@type")
+            language = None
+            if datatype == "@json":
+                value = jsonld.canonicalize(value).decode("UTF-8")
+                datatype = jsonld.RDF_JSON_LITERAL
+            elif jsonld._is_bool(value):
+                value = "true" if value else "false"
+                datatype = datatype or jsonld.XSD_BOOLEAN
+            elif jsonld._is_double(value):
+                value = jsonld._canonicalize_double(value)
+                datatype = datatype or jsonld.XSD_DOUBLE
+            elif datatype == jsonld.XSD_DOUBLE:
+                try:
+                    float_value = float(value)
+                except (ValueError, TypeError):
+                    pass  # kept as it is
+                else:
+                    value = jsonld._canonicalize_double(float_value)
+            elif self.json_ld_11 and jsonld._is_integer(value) and abs(value) >= 1e21:
+                value = jsonld._canonicalize_double(value)
+                datatype = datatype or jsonld.XSD_DOUBLE
+            elif jsonld._is_integer(value):
+                value = str(int(value))
+                datatype = datatype or jsonld.XSD_INTEGER
+            elif "@language" in item:
+                datatype = datatype or jsonld.RDF_LANGSTRING
+                language = item["@language"]
+            else:
+                datatype = datatype or jsonld.XSD_STRING
+            return self._term("literal", value, datatype, language, "object")
+        if jsonld._is_list(item):
+            return self._list(item["@list"], graph)
+        id_ = item["@id"] if jsonld._is_object(item) else item
+        if not id_.startswith("_:") and not jsonld._is_absolute_iri(id_):
+            return None  # skip relative IRIs
+        return self._node(id_, "object")
+
+    # -- pyld 3.3.0 _list_to_rdf ---------------------------------------------------------------
+
+    def _list(self, items: list[Any], graph: rdfc.GraphName) -> Term:
+        last = items.pop() if items else None
+        head: Term = rdfc.BlankNode(self.issuer.get_id()[2:]) if last else _RDF_NIL
+        subject = head
+        for item in items:
+            obj = self._object(item, graph)
+            following = rdfc.BlankNode(self.issuer.get_id()[2:])
+            self._list_entry(subject, obj, following, graph)
+            subject = following
+        if last:
+            obj = self._object(last, graph)
+            self._list_entry(subject, obj, _RDF_NIL, graph)
+        return head
+
+    def _list_entry(
+        self, subject: Term, obj: Term | None, rest: Term, graph: rdfc.GraphName
+    ) -> None:
+        if obj is None:  # pyld keeps the triple with no object; from_pyld_dataset refuses it
+            raise MalformedInputError("RDF dataset: object is not a term object")
+        self.quads.append(rdfc.Quad(subject, _RDF_FIRST, obj, graph))  # type: ignore[arg-type]
+        self.quads.append(rdfc.Quad(subject, _RDF_REST, rest, graph))  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ far); an untrustworthy credential returns a result with ``verified == False``.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -136,9 +137,11 @@ class OfflineKeyResolver:
         did = verification_method.split("#", 1)[0]
         try:
             if did.startswith("did:key:"):
-                document = dids.resolve_did_key(did)
+                controller, public_key, authorized = _did_key_method(verification_method)
             elif did in self._documents:
-                document = dict(self._documents[did])
+                controller, public_key, authorized = _method_in(
+                    dict(self._documents[did]), verification_method
+                )
             elif did.startswith("did:"):
                 raise CannotDecideError(
                     f"the DID document of {did} is not available offline (fetching is disabled)"
@@ -148,9 +151,6 @@ class OfflineKeyResolver:
                     f"verification method {verification_method!r} is not a DID URL; "
                     "fetching HTTP(S) keys is disabled"
                 )
-            method = dids.dereference_verification_method(document, verification_method)
-            public_key = decode_public_key(method["publicKeyMultibase"])
-            authorized = dids.is_authorized(document, verification_method, "assertionMethod")
         except IssuerKeyError as exc:
             raise VerificationFailure(exc.message, code=exc.code) from None
         except (KeyError, TypeError):
@@ -164,12 +164,34 @@ class OfflineKeyResolver:
                 key_status, retired_at = known
         return ResolvedMethod(
             id=verification_method,
-            controller=str(method.get("controller", did)),
+            controller=controller,
             public_key=public_key,
             assertion_method=authorized,
             status=key_status,
             retired_at=retired_at,
         )
+
+
+def _method_in(
+    document: Mapping[str, Any], verification_method: str
+) -> tuple[str, Ed25519PublicKey, bool]:
+    """(controller, public key, listed under assertionMethod) of a method in a DID document.
+
+    Raises ``IssuerKeyError`` (no such method, not Ed25519...) or ``KeyError``/``TypeError``
+    (no ``publicKeyMultibase``).
+    """
+    did = verification_method.split("#", 1)[0]
+    method = dids.dereference_verification_method(document, verification_method)
+    public_key = decode_public_key(method["publicKeyMultibase"])
+    authorized = dids.is_authorized(document, verification_method, "assertionMethod")
+    return str(method.get("controller", did)), public_key, authorized
+
+
+@functools.lru_cache(maxsize=1024)
+def _did_key_method(verification_method: str) -> tuple[str, Ed25519PublicKey, bool]:
+    # A did:key document is derived from the key itself (did:key Method v0.9), so the same
+    # DID URL always resolves to the same method: derive it once.  Failures are not cached.
+    return _method_in(dids.resolve_did_key(verification_method), verification_method)
 
 
 class StatusListMap:
@@ -335,7 +357,10 @@ class Verifier:
     def _check_terms(self, document: Mapping[str, Any], result: VerificationResult) -> str:
         unsecured = {k: v for k, v in document.items() if k != "proof"}
         try:
-            canonical = canonicalize(unsecured, loader=self.loader, limits=self.suite.limits)
+            # _check_shape ran check_structure on the whole document just before.
+            canonical = canonicalize(
+                unsecured, loader=self.loader, limits=self.suite.limits, structure_checked=True
+            )
         except MalformedInputError as exc:
             result.add("terms", FAILED, exc.message)
             raise

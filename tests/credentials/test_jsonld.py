@@ -7,18 +7,23 @@ import json
 import shutil
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyld import jsonld as pyld_jsonld
 
+from credentials import jsonld as ours_jsonld
 from credentials.errors import ContextNotAllowedError, DataLossError, MalformedInputError
 from credentials.jsonld import (
     DEFAULT_CONTEXTS_DIR,
     OB_V3_CONTEXT,
+    PYLD_IS_ABSOLUTE_IRI,
     VC_V2_CONTEXT,
     DocumentLoader,
     canonicalize,
     check_contexts,
 )
 from tests.conftest import ASSETS, load_json
+from tests.credentials.pyld_reference import pristine_pyld
 
 INDEX = json.loads((DEFAULT_CONTEXTS_DIR / "index.json").read_text())
 
@@ -142,17 +147,61 @@ REFERENCE_DOCUMENTS = [
 ]
 
 
+def reference_nquads(document, documents_from):
+    with pristine_pyld():
+        return pyld_jsonld.normalize(
+            document,
+            {
+                "algorithm": "URDNA2015",
+                "format": "application/n-quads",
+                "documentLoader": documents_from,
+            },
+        )
+
+
 @pytest.mark.parametrize("path", REFERENCE_DOCUMENTS, ids=lambda p: p.stem)
 def test_canonical_nquads_equal_pyld_reference(loader, path):
     """pyld stays the reference: our bounded canonicalizer must agree byte for byte."""
     document = json.loads(path.read_text())
     document.pop("proof", None)
     ours = canonicalize(document, loader=loader)
-    reference = pyld_jsonld.normalize(
-        document,
-        {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader},
-    )
-    assert ours == reference
+    assert ours == reference_nquads(document, DocumentLoader.bundled())
+
+
+ABSOLUTE_IRI_SAMPLES = [
+    "https://example.com/a b",
+    "https://example.com/\n",
+    "https://example.com/x\n",
+    "_:b0",
+    "a:b",
+    "a+b-c.d:e",
+    "1a:b",
+    ":b",
+    "a:",
+    "",
+    "did:key:z6Mk#z6Mk",
+    "urn:uuid:1\t2",
+    "ext:Foo",
+    "é:x",
+]
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(value=st.sampled_from(ABSOLUTE_IRI_SAMPLES) | st.text(max_size=20))
+def test_compiled_absolute_iri_check_answers_as_pyld(value):
+    assert ours_jsonld._is_absolute_iri(value) == bool(PYLD_IS_ABSOLUTE_IRI(value))
+    assert ours_jsonld._is_absolute_iri(value) == bool(PYLD_IS_ABSOLUTE_IRI(value))  # memoized
+
+
+@pytest.mark.parametrize("value", [None, 5, ["a:b"], {"@id": "a:b"}])
+def test_compiled_absolute_iri_check_refuses_non_strings_as_pyld(value):
+    assert ours_jsonld._is_absolute_iri(value) is False
+    assert not PYLD_IS_ABSOLUTE_IRI(value)
+
+
+def test_pyld_itself_is_changed_only_in_its_absolute_iri_check():
+    assert pyld_jsonld._is_absolute_iri is ours_jsonld._is_absolute_iri
+    assert PYLD_IS_ABSOLUTE_IRI.__module__ == "pyld.jsonld"
 
 
 def test_memoized_context_processing_matches_pyld_in_any_order():
@@ -164,17 +213,7 @@ def test_memoized_context_processing_matches_pyld_in_any_order():
         document = json.loads(path.read_text())
         document.pop("proof", None)
         documents.append(document)
-    references = [
-        pyld_jsonld.normalize(
-            d,
-            {
-                "algorithm": "URDNA2015",
-                "format": "application/n-quads",
-                "documentLoader": DocumentLoader.bundled(),
-            },
-        )
-        for d in documents
-    ]
+    references = [reference_nquads(d, DocumentLoader.bundled()) for d in documents]
     for order in (documents, list(reversed(documents)), documents):
         for document in order:
             assert canonicalize(document, loader=loader) == references[documents.index(document)]
