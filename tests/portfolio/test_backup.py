@@ -1,0 +1,654 @@
+"""``credfolio backup`` / ``credfolio restore``: a whole instance (database, evidence store,
+encrypted keys) into one archive and back into an EMPTY instance — another instance folder,
+another storage folder, another database — where every credential still verifies, every
+artefact still matches its SHA-256 and the keys still sign.
+
+Runs on SQLite; on PostgreSQL when ``CREDFOLIO_DATABASE_URL`` names it (the restore target is
+then a second database, ``<name>_restore``, created and dropped here), with the cross-database
+restores SQLite → PostgreSQL and PostgreSQL → SQLite.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import tarfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import MetaData, func, insert, inspect, select, text
+from sqlalchemy.engine import make_url
+
+from credentials.verify import FAILED
+from issuer_keys.store import decrypt_record
+from portfolio import assessment, backup, issuing, services
+from portfolio.db import db
+from portfolio.models import Artefact, AuditEvent, IssuedCredential, IssuerKeyRow
+from portfolio.storage import storage
+from tests.conftest import TEST_KEK, unsigned_badge
+from tests.portfolio.school import evidence, make_school
+
+BASE_URL = os.environ.get("CREDFOLIO_DATABASE_URL") or ""
+ON_POSTGRES = BASE_URL.startswith("postgresql")
+postgres_only = pytest.mark.skipif(
+    not ON_POSTGRES, reason="needs CREDFOLIO_DATABASE_URL (PostgreSQL)"
+)
+
+
+# -- instances ---------------------------------------------------------------------------------
+
+
+def make_app(folder: Path, database_url: str, *, kek: str = TEST_KEK) -> Flask:
+    """An instance of the service: its own folder, storage folder and database."""
+    from wsgi import create_app
+
+    return create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(folder / "instance"),
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "CREDFOLIO_KEY_ENCRYPTION_SECRET": kek,
+            "CREDFOLIO_PUBLIC_URL": "https://credfolio.test",
+            "CREDFOLIO_STORAGE_PATH": str(folder / "blobs"),
+        }
+    )
+
+
+def wipe(app: Flask) -> None:
+    """Drop every table of the instance's database (Alembic's too) and close its connections."""
+    with app.app_context():
+        db.session.remove()
+        tables = MetaData()
+        tables.reflect(bind=db.engine)
+        tables.drop_all(bind=db.engine)
+        db.engine.dispose()
+
+
+def table_names(app: Flask) -> list[str]:
+    with app.app_context():
+        return inspect(db.engine).get_table_names()
+
+
+def stored_files(app: Flask) -> list[Path]:
+    root = Path(app.config["CREDFOLIO_STORAGE_PATH"])
+    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
+
+
+def postgres_url(suffix: str) -> str:
+    url = make_url(BASE_URL)
+    return url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)
+
+
+@contextmanager
+def postgres_database(suffix: str) -> Iterator[str]:
+    """A second PostgreSQL database next to the suite's (autocommit: CREATE DATABASE cannot run
+    in a transaction), dropped afterwards."""
+    import psycopg
+
+    url = make_url(BASE_URL)
+    name = f"{url.database}_{suffix}"
+    admin = {
+        "host": url.host or "127.0.0.1",
+        "port": url.port or 5432,
+        "user": url.username or "postgres",
+        "password": url.password,
+        "dbname": "postgres",
+        "autocommit": True,
+    }
+    with psycopg.connect(**admin) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(**admin) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class World:
+    """A populated instance and what a faithful restore must reproduce."""
+
+    app: Flask
+    archive: Path
+    states: dict[str, str] = field(default_factory=dict)
+    revocation_positions: set[tuple[str, int]] = field(default_factory=set)
+    artefacts: dict[str, bytes] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    secrets: list[bytes] = field(default_factory=list)
+
+
+def build_world(folder: Path, database_url: str) -> World:
+    """A school through the real services: credentials issued (one revoked, one suspended, one
+    signed by a key since rotated out), evidence with uploaded files, a submission assessed
+    into a mastery credential, and an assessor's endorsement — then backed up."""
+    app = make_app(folder, database_url)
+    wipe(app)
+    with app.app_context():
+        upgrade()
+        key_store = app.extensions["credfolio"].key_store
+        issuer = services.default_issuer()
+        key_store.create(issuer.did)
+        school = make_school(issuer)
+        services.issue(unsigned_badge(), issuer=issuer, recipient_name="First")
+        key_store.rotate(issuer.did)  # ``first`` was signed by the key now retired
+        revoked = services.issue(unsigned_badge(), issuer=issuer, recipient_name="Revoked")
+        suspended = services.issue(unsigned_badge(), issuer=issuer, recipient_name="Suspended")
+        services.set_status(revoked, "revoke", reason="issued by mistake", actor="cli")
+        services.set_status(suspended, "suspend", reason="under review", actor="cli")
+        items = [
+            evidence(school.student, "My song"),
+            evidence(school.student, "A story", text=b"Once upon a time", genre="Short story"),
+        ]
+        submission = assessment.create_submission(
+            school.student,
+            school.competency,
+            evidence_ids=[item.public_id for item in items],
+            note="Please look at the chorus.",
+            submit=True,
+        )
+        outcome = assessment.assess(
+            submission, school.assessor, decision="endorse", levels=[2, 2], feedback="Lovely."
+        )
+        assert outcome.credential is not None
+        issuing.endorse_achievement(school.assessor, school.competency, "A fine competency.")
+
+        world = World(app=app, archive=folder / "backup.tar.gz")
+        for row in db.session.scalars(select(IssuedCredential)):
+            world.states[row.public_id] = row.state
+            world.revocation_positions.add((str(row.revocation_list_id), row.revocation_index))
+        for artefact in db.session.scalars(
+            select(Artefact).where(Artefact.blob_sha256.is_not(None))
+        ):
+            world.artefacts[artefact.public_id] = storage().get(artefact.blob_sha256)
+        for table in backup.reflect(db.session.connection()):
+            world.counts[table.name] = db.session.scalar(select(func.count()).select_from(table))
+        for record in key_store.list():
+            key = decrypt_record(record, secret=key_store._secret)
+            seed = key.export_secret_seed()
+            world.secrets += [seed, seed.hex().encode(), key.export_secret_multibase().encode()]
+        db.session.commit()
+        backup.create_backup(
+            world.archive,
+            engine=db.engine,
+            storage=storage(),
+            key_encryption_fingerprint=key_store.key_encryption_fingerprint,
+        )
+    assert {"revoked", "suspended", "active"} <= set(world.states.values())
+    assert len(world.states) == 5 and len(world.artefacts) == 2
+    return world
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    folder = tmp_path_factory.mktemp("source")
+    url = BASE_URL or f"sqlite:///{folder / 'source.sqlite3'}"
+    world = build_world(folder, url)
+    yield world
+    wipe(world.app)
+
+
+@pytest.fixture(scope="module")
+def target_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if ON_POSTGRES:
+        with postgres_database("restore") as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('target') / 'restored.sqlite3'}"
+
+
+@pytest.fixture
+def target(tmp_path: Path, target_url: str) -> Iterator[Flask]:
+    """An EMPTY instance: new folder, new storage folder, a database without a single table."""
+    app = make_app(tmp_path / "target", target_url)
+    wipe(app)
+    assert table_names(app) == []
+    yield app
+    wipe(app)
+
+
+def restore(app: Flask, archive: Path, **options: Any) -> backup.RestoreSummary:
+    with app.app_context():
+        return backup.restore_backup(
+            archive,
+            app=app,
+            engine=db.engine,
+            storage=storage(),
+            key_encryption_fingerprint=app.extensions[
+                "credfolio"
+            ].key_store.key_encryption_fingerprint,
+            **options,
+        )
+
+
+def check_restored(world: World, app: Flask) -> None:
+    """Everything a faithful restore must give back, checked in the restored instance."""
+    with app.app_context():
+        verifier = app.extensions["credfolio"].verifier()
+        rows = db.session.scalars(select(IssuedCredential)).all()
+        assert {row.public_id: row.state for row in rows} == world.states
+        for row in rows:
+            result = verifier.verify(json.loads(row.document))
+            if row.state == "active":
+                assert result.verified, result.errors
+            else:
+                purpose = "revocation" if row.state == "revoked" else "suspension"
+                check = result.check(purpose)
+                assert not result.verified and check is not None and check.status == FAILED
+                assert result.check("proof") is None or result.check("proof").status != FAILED
+
+        backend = storage()
+        assert Path(app.config["CREDFOLIO_STORAGE_PATH"]) != Path(
+            world.app.config["CREDFOLIO_STORAGE_PATH"]
+        )
+        for artefact in db.session.scalars(
+            select(Artefact).where(Artefact.blob_sha256.is_not(None))
+        ):
+            data = backend.get(artefact.blob_sha256)
+            assert hashlib.sha256(data).hexdigest() == artefact.blob_sha256
+            assert data == world.artefacts[artefact.public_id]
+        assert len(world.artefacts) == db.session.scalar(
+            select(func.count()).select_from(Artefact).where(Artefact.blob_sha256.is_not(None))
+        )
+        for table in backup.reflect(db.session.connection()):
+            if table.name in world.counts:
+                count = db.session.scalar(select(func.count()).select_from(table))
+                assert count == world.counts[table.name], table.name
+
+        # The restored (still encrypted) keys sign: a new credential verifies, and takes a
+        # status position no credential had (the status lists' allocations came back too).
+        issuer = services.default_issuer()
+        new = services.issue(unsigned_badge(), issuer=issuer, recipient_name="After restore")
+        assert verifier.verify(json.loads(new.document)).verified
+        assert (str(new.revocation_list_id), new.revocation_index) not in world.revocation_positions
+        db.session.remove()
+
+
+# -- the restore ---------------------------------------------------------------------------------
+
+
+def test_a_restored_instance_verifies_every_credential_and_every_artefact(
+    world: World, target: Flask
+) -> None:
+    summary = restore(target, world.archive)
+    assert summary.rows == sum(world.counts.values())
+    assert summary.blobs == world.counts["blobs"] >= 2
+    assert summary.upgraded_to is None  # made at this code's head revision
+    check_restored(world, target)
+
+
+def test_the_manifest_describes_every_member(world: World) -> None:
+    with tarfile.open(world.archive) as tar:
+        names = tar.getnames()
+        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+        assert names[0] == "manifest.json"
+        for member in manifest["members"]:
+            data = tar.extractfile(member["name"]).read()  # type: ignore[union-attr]
+            assert hashlib.sha256(data).hexdigest() == member["sha256"]
+            assert len(data) == member["size"]
+    assert manifest["format"] == "credfolio-backup" and manifest["format_version"] == 1
+    assert manifest["credfolio_version"] == backup.credfolio_version()
+    with world.app.app_context():
+        assert manifest["alembic_revision"] == db.session.scalar(
+            text("SELECT version_num FROM alembic_version")
+        )
+    assert {t["name"]: t["rows"] for t in manifest["tables"]} == world.counts
+    assert sorted(names[1:]) == sorted(m["name"] for m in manifest["members"])
+    for artefact_bytes in world.artefacts.values():
+        assert f"blobs/{hashlib.sha256(artefact_bytes).hexdigest()}" in names
+    assert datetime.fromisoformat(manifest["created_at"]).tzinfo is not None
+
+
+def test_the_archive_never_holds_a_decrypted_secret_key(world: World) -> None:
+    data = gzip.decompress(world.archive.read_bytes())
+    assert world.secrets
+    for secret in world.secrets:
+        assert secret not in data
+    assert TEST_KEK.encode() not in data
+    # ... but it does hold the keys, encrypted as the database keeps them.
+    with world.app.app_context():
+        for row in db.session.scalars(select(IssuerKeyRow)):
+            assert row.encrypted_secret["ct"].encode() in data
+        db.session.remove()
+
+
+def test_restore_refuses_a_database_that_is_not_empty(world: World, target: Flask) -> None:
+    restore(target, world.archive)
+    with pytest.raises(backup.TargetNotEmptyError, match="not empty"):
+        restore(target, world.archive)
+    runner = target.test_cli_runner()
+    result = runner.invoke(args=["restore", "--quiet", str(world.archive)])
+    assert result.exit_code == 4, result.output
+    assert "not empty" in result.output
+
+
+def test_a_restore_into_a_database_migrated_ahead_brings_it_down_first(
+    world: World, target: Flask
+) -> None:
+    # An empty database already at head (e.g. `credfolio db upgrade` ran) is fine as a target.
+    with target.app_context():
+        upgrade()
+    restore(target, world.archive)
+    check_restored(world, target)
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+
+def test_the_commands_back_up_and_restore_with_documented_exit_codes(
+    world: World, target: Flask, tmp_path: Path
+) -> None:
+    archive = tmp_path / "nightly.tar"
+    source = world.app.test_cli_runner()
+    result = source.invoke(args=["backup", "--out", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote" in result.output and "not in the archive" in result.output
+    with tarfile.open(archive) as tar:
+        assert tar.getnames()[0] == "manifest.json"
+    assert archive.read_bytes()[:2] != b"\x1f\x8b"  # .tar: not compressed
+    assert oct(archive.stat().st_mode & 0o777) == "0o600"
+
+    again = source.invoke(args=["backup", "--quiet", "--out", str(archive)])
+    assert again.exit_code == 4 and "--force" in again.output
+    forced = source.invoke(args=["backup", "--quiet", "--force", "--out", str(archive)])
+    assert forced.exit_code == 0, forced.output
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+
+    checked = target.test_cli_runner().invoke(args=["restore", "--check", str(archive)])
+    assert checked.exit_code == 0 and "intact" in checked.output
+    assert table_names(target) == []  # --check changes nothing
+
+    restored = target.test_cli_runner().invoke(args=["restore", str(archive)])
+    assert restored.exit_code == 0, restored.output
+    assert "Restored" in restored.output
+    check_restored(world, target)
+
+
+def test_backup_refuses_a_database_not_made_by_the_migrations(tmp_path: Path) -> None:
+    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'bare.sqlite3'}")
+    with app.app_context():
+        db.create_all()
+    result = app.test_cli_runner().invoke(args=["backup", "-q", "--out", str(tmp_path / "b.tar")])
+    assert result.exit_code == 1 and "no Alembic revision" in result.output
+    assert not (tmp_path / "b.tar").exists()
+    wipe(app)
+
+
+# -- consistency -----------------------------------------------------------------------------
+
+
+def test_the_backup_is_one_snapshot_while_writers_go_on(world: World, tmp_path: Path) -> None:
+    """A row committed by another connection after the snapshot began is not in the archive
+    (without the snapshot transaction, the audit log would be read after the write)."""
+    written: list[int] = []
+
+    def write_meanwhile(phase: str, done: int, _total: int) -> None:
+        if phase == "tables" and done == 0:
+            with db.engine.begin() as other:
+                result = other.execute(
+                    insert(AuditEvent).values(
+                        at=datetime.now(UTC), action="written_during_backup", detail={}
+                    )
+                )
+                written.append(result.inserted_primary_key[0])
+
+    archive = tmp_path / "during.tar"
+    with world.app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+        db.session.commit()
+        summary = backup.create_backup(
+            archive, engine=db.engine, storage=storage(), progress=write_meanwhile
+        )
+        try:
+            assert written
+            after = db.session.scalar(select(func.count()).select_from(AuditEvent))
+            assert after == before + 1
+            rows = {t["name"]: t["rows"] for t in summary.manifest["tables"]}
+            assert rows["audit_events"] == before
+        finally:
+            with db.engine.begin() as connection:
+                connection.execute(AuditEvent.__table__.delete().where(AuditEvent.id.in_(written)))
+            db.session.remove()
+
+
+# -- tampered, truncated and foreign archives: refused, and the target left untouched ----------
+
+
+def _rewrite(
+    archive: Path, out: Path, change: Callable[[list[tuple[tarfile.TarInfo, bytes]]], None]
+) -> Path:
+    with tarfile.open(archive) as tar:
+        members = [(m, tar.extractfile(m).read()) for m in tar.getmembers()]  # type: ignore[union-attr]
+    change(members)
+    with tarfile.open(out, "w") as tar:
+        for info, data in members:
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return out
+
+
+def _manifest(members: list[tuple[tarfile.TarInfo, bytes]]) -> dict[str, Any]:
+    return json.loads(members[0][1])
+
+
+def _set_manifest(members: list[tuple[tarfile.TarInfo, bytes]], manifest: dict[str, Any]) -> None:
+    members[0] = (members[0][0], json.dumps(manifest).encode())
+
+
+def flipped_byte_in_a_table(members: list[tuple[tarfile.TarInfo, bytes]]) -> None:
+    for number, (info, data) in enumerate(members):
+        if info.name == "tables/issued_credentials.jsonl":
+            middle = len(data) // 2
+            members[number] = (
+                info,
+                data[:middle] + bytes([data[middle] ^ 0x01]) + data[middle + 1 :],
+            )
+
+
+def missing_blob(members: list[tuple[tarfile.TarInfo, bytes]]) -> None:
+    del members[next(n for n, (info, _) in enumerate(members) if info.name.startswith("blobs/"))]
+
+
+def manifest_hash_mismatch(members: list[tuple[tarfile.TarInfo, bytes]]) -> None:
+    manifest = _manifest(members)
+    entry = next(m for m in manifest["members"] if m["name"] == "tables/issuer_keys.jsonl")
+    entry["sha256"] = hashlib.sha256(b"something else").hexdigest()
+    _set_manifest(members, manifest)
+
+
+def extra_member(members: list[tuple[tarfile.TarInfo, bytes]]) -> None:
+    members.append((tarfile.TarInfo("tables/users.jsonl.orig"), b"{}\n"))
+
+
+def row_count_mismatch(members: list[tuple[tarfile.TarInfo, bytes]]) -> None:
+    manifest = _manifest(members)
+    entry = next(t for t in manifest["tables"] if t["name"] == "issued_credentials")
+    entry["rows"] += 1
+    _set_manifest(members, manifest)
+
+
+TAMPERED = {
+    flipped_byte_in_a_table: "tables/issued_credentials.jsonl does not match the SHA-256",
+    missing_blob: "incomplete .*missing blobs/",
+    manifest_hash_mismatch: "tables/issuer_keys.jsonl does not match the SHA-256",
+    extra_member: "not in the manifest",
+    row_count_mismatch: "holds 5 rows, the manifest says 6",
+}
+
+
+def assert_untouched(target: Flask) -> None:
+    assert table_names(target) == []
+    assert stored_files(target) == []
+
+
+@pytest.mark.parametrize("tamper", list(TAMPERED), ids=lambda f: f.__name__)
+def test_a_tampered_archive_is_refused_and_nothing_is_written(
+    world: World, target: Flask, tmp_path: Path, tamper: Callable[..., None]
+) -> None:
+    archive = _rewrite(world.archive, tmp_path / f"{tamper.__name__}.tar", tamper)
+    with pytest.raises(backup.ArchiveError, match=TAMPERED[tamper]):
+        restore(target, archive)
+    assert_untouched(target)
+    result = target.test_cli_runner().invoke(args=["restore", "-q", str(archive)])
+    assert result.exit_code == 3, result.output
+    assert_untouched(target)
+
+
+def test_a_truncated_archive_is_refused(world: World, target: Flask, tmp_path: Path) -> None:
+    data = world.archive.read_bytes()
+    for cut in (len(data) // 2, len(data) - 30):
+        archive = tmp_path / f"cut-{cut}.tar.gz"
+        archive.write_bytes(data[:cut])
+        with pytest.raises(backup.ArchiveError, match=r"damaged or truncated|incomplete"):
+            restore(target, archive)
+        assert_untouched(target)
+
+
+def test_a_file_that_is_not_a_backup_is_refused(target: Flask, tmp_path: Path) -> None:
+    junk = tmp_path / "notes.txt"
+    junk.write_text("not an archive")
+    with pytest.raises(backup.ArchiveError, match="not a Credfolio backup"):
+        restore(target, junk)
+    other = tmp_path / "other.tar"
+    with tarfile.open(other, "w") as tar:
+        tar.addfile(tarfile.TarInfo("README"), io.BytesIO(b""))
+    with pytest.raises(backup.ArchiveError, match=r"manifest\.json is not its first member"):
+        restore(target, other)
+    assert_untouched(target)
+
+
+def test_an_archive_from_a_newer_credfolio_is_refused(
+    world: World, target: Flask, tmp_path: Path
+) -> None:
+    def newer_format(members: list[tuple[tarfile.TarInfo, bytes]]) -> None:
+        _set_manifest(members, {**_manifest(members), "format_version": 2})
+
+    def unknown_revision(members: list[tuple[tarfile.TarInfo, bytes]]) -> None:
+        _set_manifest(members, {**_manifest(members), "alembic_revision": "fffffffffff0"})
+
+    cases = ((newer_format, "format version 2"), (unknown_revision, "does not know"))
+    for change, message in cases:
+        archive = _rewrite(world.archive, tmp_path / f"{change.__name__}.tar", change)
+        with pytest.raises(backup.IncompatibleArchiveError, match=message):
+            restore(target, archive)
+        result = target.test_cli_runner().invoke(args=["restore", "-q", str(archive)])
+        assert result.exit_code == 5, result.output
+        assert_untouched(target)
+
+
+def test_a_restore_with_another_key_encryption_secret_is_refused(
+    world: World, tmp_path: Path, target_url: str
+) -> None:
+    other = make_app(tmp_path / "other-kek", target_url, kek="0123456789abcdef" * 4)
+    wipe(other)
+    try:
+        with pytest.raises(backup.IncompatibleArchiveError, match="key-encryption secret"):
+            restore(other, world.archive)
+        assert_untouched(other)
+    finally:
+        wipe(other)
+
+
+# -- an archive of an older schema, and across databases -----------------------------------------
+
+
+def test_an_archive_of_an_older_schema_is_upgraded_after_the_restore(
+    tmp_path: Path, target: Flask
+) -> None:
+    old = "bf79224e72e9"  # the revision before the latest one on this branch
+    source = make_app(tmp_path / "old", f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        with source.app_context():
+            upgrade(revision=old)
+            with db.engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO issuers (slug, did, name, created_at) "
+                        "VALUES ('old', 'did:web:old.test', 'Old School', '2024-05-01 10:00:00')"
+                    )
+                )
+            backup.create_backup(tmp_path / "old.tar", engine=db.engine, storage=storage())
+        summary = restore(target, tmp_path / "old.tar")
+        assert summary.revision == old and summary.upgraded_to not in (None, old)
+        with target.app_context():
+            assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == (
+                summary.upgraded_to
+            )
+            issuer = services.ensure_issuer(did="did:web:old.test", name="ignored", slug="old")
+            assert issuer.name == "Old School"
+            assert issuer.created_at.replace(tzinfo=UTC) == datetime(2024, 5, 1, 10, tzinfo=UTC)
+            db.session.remove()
+    finally:
+        wipe(source)
+
+
+@postgres_only
+def test_a_sqlite_backup_restores_into_postgresql(tmp_path: Path, target: Flask) -> None:
+    world = build_world(tmp_path / "sqlite", f"sqlite:///{tmp_path / 'sqlite.sqlite3'}")
+    try:
+        assert make_url(target.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql"
+        restore(target, world.archive)
+        check_restored(world, target)
+    finally:
+        wipe(world.app)
+
+
+@postgres_only
+def test_a_postgresql_backup_restores_into_sqlite(world: World, tmp_path: Path) -> None:
+    sqlite = make_app(tmp_path / "sqlite", f"sqlite:///{tmp_path / 'restored.sqlite3'}")
+    try:
+        restore(sqlite, world.archive)
+        check_restored(world, sqlite)
+    finally:
+        wipe(sqlite)
+
+
+# -- the value encoding --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "json_column"),
+    [
+        (None, False),
+        (True, False),
+        (7, False),
+        (0.25, False),
+        (float("inf"), False),
+        ("text with \u2028 and \n", False),
+        (datetime(2025, 1, 31, 12, 30, tzinfo=UTC), False),
+        (datetime(2025, 1, 31, 12, 30), False),
+        (b"\x00\xffbytes", False),
+        (Decimal("12.3400"), False),
+        ({"$datetime": "not a date", "nested": [1, 2]}, True),
+        (["a", {"$bytes": "x"}], True),
+    ],
+)
+def test_values_round_trip_with_their_types(value: Any, json_column: bool) -> None:
+    encoded = json.loads(json.dumps(backup.encode_value(value, json_column=json_column)))
+    decoded = backup.decode_value(encoded, timezone=False)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        assert decoded == value.replace(tzinfo=None)  # naive UTC for a column without zones
+        assert backup.decode_value(encoded, timezone=True) == value
+    else:
+        assert decoded == value and type(decoded) is type(value)
+
+
+def test_a_naive_datetime_is_utc_in_a_column_with_time_zones() -> None:
+    encoded = backup.encode_value(datetime(2025, 1, 31, 12, 30))
+    assert backup.decode_value(encoded, timezone=True) == datetime(2025, 1, 31, 12, 30, tzinfo=UTC)
+
+
+def test_an_unknown_tag_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown value tag"):
+        backup.decode_value({"$pickle": "..."})
