@@ -273,11 +273,12 @@ def _dump_table(
 ) -> TableDump:
     columns = [column.name for column in table.columns]
     json_columns = {name for name in columns if _is_json(table, name)}
-    order = list(table.primary_key.columns) or list(table.columns)
     path = directory / f"{table.name}.jsonl"
     digest = hashlib.sha256()
     rows = size = 0
-    query = select(table).order_by(*order).execution_options(yield_per=1000)
+    # In primary-key order, for archives that compare well (a table without one is read as
+    # it comes: PostgreSQL cannot order by a JSON column).
+    query = select(table).order_by(*table.primary_key.columns).execution_options(yield_per=1000)
     with path.open("wb") as file:
         for row in connection.execute(query).mappings():
             encoded = {
@@ -795,6 +796,14 @@ def restore_backup(
             "database (create a new one, or drop this one's tables first)"
         )
 
+    with engine.connect() as connection:
+        if MigrationContext.configure(connection).get_current_revision() is None and reflect(
+            connection
+        ):
+            raise TargetNotEmptyError(
+                "the target database has tables but no Alembic revision (not made by the "
+                "migrations); restore into an empty database"
+            )
     try:
         _bring_to(app, engine, manifest.revision)
     except Exception as exc:
@@ -846,6 +855,10 @@ class _HashingReader(io.RawIOBase):
         # Never closed by the text and buffer wrappers layered on it: it is drained (and its
         # hash checked) after they are done.
         return None
+
+    def read_all(self) -> bytes:
+        """The rest of the member (a blob: bounded by the upload limit)."""
+        return b"".join(iter(lambda: self.read(_CHUNK), b""))
 
     def drain(self) -> tuple[str, int]:
         while self.read(_CHUNK):
@@ -937,7 +950,7 @@ def _insert_and_store(
                             continue
                         if spooled:
                             total_rows += insert_spooled()
-                        data = reader.read(expected["size"] + 1) or b""
+                        data = reader.read_all()
                         _check_member(path, reader, expected)
                         if blobs_done == 0:
                             report("blobs", 0, blob_count)
