@@ -42,7 +42,18 @@ from typing import IO, Any, Literal
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import JSON, Connection, DateTime, Integer, MetaData, Table, func, select, text
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    Integer,
+    MetaData,
+    Table,
+    func,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -348,7 +359,11 @@ def create_backup(
         raise BackupError(f"the folder {folder} does not exist")
 
     created = now()
-    with tempfile.TemporaryDirectory(prefix=".credfolio-backup-", dir=folder) as staging:
+    try:
+        staging_folder = tempfile.TemporaryDirectory(prefix=".credfolio-backup-", dir=folder)
+    except OSError as exc:
+        raise BackupError(f"cannot write in {folder}: {exc.strerror}") from None
+    with staging_folder as staging:
         blobs: list[tuple[str, int]] = []
         dumps: list[TableDump] = []
         try:
@@ -407,9 +422,11 @@ def create_backup(
                 raw.flush()
                 os.fsync(raw.fileno())
             os.replace(temporary, destination)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
+            if isinstance(exc, OSError):
+                raise BackupError(f"cannot write {destination}: {exc}") from None
             raise
     _fsync_directory(folder)
     return BackupSummary(path=destination, manifest=manifest)
@@ -422,6 +439,10 @@ def _fetch_blob(storage: BlobStorage, sha256: str, size: int) -> bytes:
         raise BackupError(
             f"blob {sha256} is in the database but missing from the evidence store (if files "
             "were being deleted while the backup ran, run it again)"
+        ) from None
+    except Exception as exc:  # OSError, botocore's errors: the store cannot be read
+        raise BackupError(
+            f"cannot read blob {sha256} from the evidence store: {exc.__class__.__name__}: {exc}"
         ) from None
     if hashlib.sha256(data).hexdigest() != sha256 or len(data) != size:
         raise BackupError(f"blob {sha256} in the evidence store does not match its SHA-256")
@@ -603,6 +624,11 @@ def verify_archive(path: Path, *, progress: Progress | None = None) -> Manifest:
                     )
                 if not member.isfile():
                     raise ArchiveError(f"{path.name}: member {member.name} is not a regular file")
+                if member.size != expected["size"]:
+                    raise ArchiveError(
+                        f"{path.name}: member {member.name} does not match the size in the "
+                        "manifest (the archive is damaged or was changed)"
+                    )
                 stream = tar.extractfile(member)
                 assert stream is not None  # noqa: S101 (a regular file always has a stream)
                 sha256, size, lines = _hash_stream(stream)
@@ -654,12 +680,21 @@ def _script(app: Flask) -> ScriptDirectory:
 def non_empty_tables(engine: Engine) -> list[str]:
     """The database's tables (Alembic's left out) that hold at least one row."""
     with engine.connect() as connection:
-        tables = reflect(connection)
-        return [
-            table.name
-            for table in tables
-            if connection.execute(select(func.count()).select_from(table)).scalar_one()
-        ]
+        return _non_empty(connection, _table_names(connection))
+
+
+def _table_names(connection: Connection) -> list[str]:
+    return [n for n in inspect(connection).get_table_names() if n != ALEMBIC_TABLE]
+
+
+def _non_empty(connection: Connection, names: Iterable[str]) -> list[str]:
+    quote = connection.dialect.identifier_preparer.quote
+    return [
+        name
+        for name in names
+        # The name comes from the database's own catalogue, quoted as an identifier.
+        if connection.execute(text(f"SELECT 1 FROM {quote(name)} LIMIT 1")).first()  # noqa: S608
+    ]
 
 
 def _bring_to(app: Flask, engine: Engine, revision: str) -> None:
@@ -764,8 +799,11 @@ def restore_backup(
     manifest = verify_archive(path, progress=report)
     script = _script(app)
     try:
-        script.get_revision(manifest.revision)
+        known = script.get_revision(manifest.revision)
     except Exception:  # alembic raises several kinds for an unknown or ambiguous revision
+        known = None
+    # Exactly a revision id: not a symbolic name such as "heads" or a prefix.
+    if known is None or known.revision != manifest.revision:
         raise IncompatibleArchiveError(
             f"{path.name} was made at database revision {manifest.revision}, which this "
             "Credfolio does not know: restore it with the Credfolio version that made it "
@@ -786,7 +824,10 @@ def restore_backup(
             "the original secret, kept apart from the backups"
         )
     try:
-        busy = non_empty_tables(engine)
+        with engine.connect() as connection:
+            names = _table_names(connection)
+            busy = _non_empty(connection, names)
+            current = MigrationContext.configure(connection).get_current_revision()
     except SQLAlchemyError as exc:
         raise BackupError(f"cannot read the target database: {exc}") from None
     if busy:
@@ -795,15 +836,11 @@ def restore_backup(
             f"the target database is not empty (rows in {shown}); restore into an empty "
             "database (create a new one, or drop this one's tables first)"
         )
-
-    with engine.connect() as connection:
-        if MigrationContext.configure(connection).get_current_revision() is None and reflect(
-            connection
-        ):
-            raise TargetNotEmptyError(
-                "the target database has tables but no Alembic revision (not made by the "
-                "migrations); restore into an empty database"
-            )
+    if names and current is None:
+        raise TargetNotEmptyError(
+            "the target database has tables but no Alembic revision (not made by the "
+            "migrations); restore into an empty database"
+        )
     try:
         _bring_to(app, engine, manifest.revision)
     except Exception as exc:
@@ -882,11 +919,7 @@ def _insert_and_store(
             with connection.begin():
                 targets = reflect(connection)
                 by_name = {table.name: table for table in targets}
-                if busy := [
-                    table.name
-                    for table in targets
-                    if connection.execute(select(func.count()).select_from(table)).scalar_one()
-                ]:
+                if busy := _non_empty(connection, by_name):
                     raise TargetNotEmptyError(
                         f"the target database was written to meanwhile ({', '.join(busy)})"
                     )
@@ -959,6 +992,14 @@ def _insert_and_store(
                         report("blobs", blobs_done, blob_count)
                 if spooled:
                     total_rows += insert_spooled()
+                if connection.dialect.name == "sqlite":
+                    # SQLite does not enforce foreign keys as rows go in: check them all now.
+                    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if dangling:
+                        raise ArchiveError(
+                            f"{path.name}: {len(dangling)} rows refer to rows that are not "
+                            f"in the archive (first in table {dangling[0][0]})"
+                        )
                 reset_sequences(connection, targets)
         except BackupError:
             raise
@@ -969,6 +1010,11 @@ def _insert_and_store(
         except SQLAlchemyError as exc:
             raise BackupError(
                 f"the database refused the restored rows (nothing was kept): {exc}"
+            ) from None
+        except Exception as exc:  # e.g. the evidence store cannot be written
+            raise BackupError(
+                f"the restore failed and the database was rolled back: "
+                f"{exc.__class__.__name__}: {exc}"
             ) from None
     return total_rows
 
