@@ -484,7 +484,7 @@ class Manifest:
 
 
 @contextlib.contextmanager
-def _open_archive(path: Path) -> Iterator[tarfile.TarFile]:
+def _open_archive(path: Path, *, to_the_end: bool = True) -> Iterator[tarfile.TarFile]:
     """The archive as a tar stream, read front to back; at the end the rest of the file is
     read too, so that a truncated gzip or xz stream (its checksum trailer) is noticed.
 
@@ -511,6 +511,8 @@ def _open_archive(path: Path) -> Iterator[tarfile.TarFile]:
         except _READ_ERRORS as exc:
             raise ArchiveError(f"{path.name} is not a Credfolio backup archive ({exc})") from None
         yield tar
+        if not to_the_end:
+            return
         try:
             while stream.read(_CHUNK):
                 pass
@@ -780,8 +782,9 @@ def restore_backup(
     """Restore the archive at ``path`` into the empty database behind ``engine`` and into
     ``storage``; needs ``app``'s application context (for the migrations).
 
-    Order: the whole archive is verified first (nothing is written before); the database must
-    be empty; it is migrated to the archive's Alembic revision; every row is inserted in
+    Order: the manifest is read (a newer format or revision, another key-encryption secret is
+    refused); the database must be empty; the whole archive is verified (nothing is written
+    before); the database is migrated to the archive's Alembic revision; every row is inserted in
     foreign-key order in one transaction, the blobs are written (each hash checked again) and
     PostgreSQL's sequences reset before that transaction commits; then the database is upgraded
     to this code's head revision when the archive is older.
@@ -796,7 +799,13 @@ def restore_backup(
 
     report = progress or _no_progress
     path = Path(path)
-    manifest = verify_archive(path, progress=report)
+    # The manifest alone first (quick): an archive this instance cannot take, or a database
+    # that is not empty, is refused before the whole archive is read.
+    with _open_archive(path, to_the_end=False) as tar:
+        try:
+            manifest = _read_manifest(tar, path.name)
+        except _READ_ERRORS as exc:
+            raise ArchiveError(f"{path.name} is damaged or truncated ({exc})") from None
     script = _script(app)
     try:
         known = script.get_revision(manifest.revision)
@@ -841,6 +850,7 @@ def restore_backup(
             "the target database has tables but no Alembic revision (not made by the "
             "migrations); restore into an empty database"
         )
+    manifest = verify_archive(path, progress=report)
     try:
         _bring_to(app, engine, manifest.revision)
     except Exception as exc:

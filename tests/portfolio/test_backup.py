@@ -355,6 +355,7 @@ def test_the_commands_back_up_and_restore_with_documented_exit_codes(
     result = source.invoke(args=["backup", "--out", str(archive)])
     assert result.exit_code == 0, result.output
     assert "Wrote" in result.output and "not in the archive" in result.output
+    assert "Tables" in result.output and "Evidence files" in result.output  # progress bars
     with tarfile.open(archive) as tar:
         assert tar.getnames()[0] == "manifest.json"
     assert archive.read_bytes()[:2] != b"\x1f\x8b"  # .tar: not compressed
@@ -364,6 +365,7 @@ def test_the_commands_back_up_and_restore_with_documented_exit_codes(
     assert again.exit_code == 4 and "--force" in again.output
     forced = source.invoke(args=["backup", "--quiet", "--force", "--out", str(archive)])
     assert forced.exit_code == 0, forced.output
+    assert "Tables" not in forced.output
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
 
     checked = target.test_cli_runner().invoke(args=["restore", "--check", str(archive)])
