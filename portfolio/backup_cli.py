@@ -25,8 +25,9 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
-from . import backup
+from . import audit, backup
 from .db import db
 from .storage import storage
 
@@ -68,6 +69,20 @@ def _progress(quiet: bool) -> Iterator[backup.Progress]:
             bars.update(tasks[phase], completed=done, total=total)
 
         yield report
+
+
+def _audit(action: str, archive: str, **detail: str | int) -> None:
+    """Record a backup or restore in the audit log (actor ``cli``), after the fact.
+
+    A backup may be taken from a read-only replica: failing to record it is a warning, not a
+    failed backup.
+    """
+    try:
+        audit.record(action, actor_label="cli", target=f"backup:{archive}", detail=detail)
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        click.echo(f"Warning: could not record {action} in the audit log: {exc}", err=True)
 
 
 def _key_fingerprint() -> str | None:
@@ -128,6 +143,15 @@ def backup_command(out: Path, compression: str | None, force: bool, quiet: bool)
     except backup.BackupError as error:
         raise BackupCommandError(error) from None
     manifest = summary.manifest
+    _audit(
+        "backup_created",
+        summary.path.name,
+        file=str(summary.path.resolve()),
+        revision=manifest["alembic_revision"],
+        tables=len(manifest["tables"]),
+        rows=summary.rows,
+        blobs=summary.blobs,
+    )
     click.echo(
         f"Wrote {summary.path}: {len(manifest['tables'])} tables, {summary.rows} rows, "
         f"{summary.blobs} evidence files, database revision {manifest['alembic_revision']}."
@@ -179,6 +203,16 @@ def restore_command(file: Path, check: bool, quiet: bool) -> None:
             f"at database revision {manifest.revision}."
         )
         return
+    _audit(
+        "backup_restored",
+        file.name,
+        created_at=summary.manifest.data["created_at"],
+        source=summary.manifest.data.get("source", {}).get("dialect", "unknown"),
+        revision=summary.revision,
+        upgraded_to=summary.upgraded_to or summary.revision,
+        rows=summary.rows,
+        blobs=summary.blobs,
+    )
     upgraded = f", then upgraded to {summary.upgraded_to}" if summary.upgraded_to else ""
     click.echo(
         f"Restored {file}: {summary.rows} rows and {summary.blobs} evidence files at database "

@@ -132,7 +132,29 @@ class World:
     revocation_positions: set[tuple[str, int]] = field(default_factory=set)
     artefacts: dict[str, bytes] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     secrets: list[bytes] = field(default_factory=list)
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, datetime):  # SQLite gives naive UTC, PostgreSQL aware datetimes
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, memoryview):
+        return bytes(value)
+    return value
+
+
+def every_row() -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in primary-key order, in a form equal across databases (the
+    audit log's own records of backups and restores left out)."""
+    connection = db.session.connection()
+    rows = {}
+    for table in backup.reflect(connection):
+        query = select(table).order_by(*table.primary_key.columns)
+        if table.name == "audit_events":
+            query = query.where(table.c.action.not_in(["backup_created", "backup_restored"]))
+        rows[table.name] = [tuple(map(_comparable, row)) for row in connection.execute(query)]
+    return rows
 
 
 def build_world(folder: Path, database_url: str) -> World:
@@ -178,8 +200,8 @@ def build_world(folder: Path, database_url: str) -> World:
             select(Artefact).where(Artefact.blob_sha256.is_not(None))
         ):
             world.artefacts[artefact.public_id] = storage().get(artefact.blob_sha256)
-        for table in backup.reflect(db.session.connection()):
-            world.counts[table.name] = db.session.scalar(select(func.count()).select_from(table))
+        world.rows = every_row()
+        world.counts = {name: len(rows) for name, rows in world.rows.items()}
         for record in key_store.list():
             key = decrypt_record(record, secret=key_store._secret)
             seed = key.export_secret_seed()
@@ -273,10 +295,11 @@ def check_restored(world: World, app: Flask) -> None:
         assert len(world.artefacts) == db.session.scalar(
             select(func.count()).select_from(Artefact).where(Artefact.blob_sha256.is_not(None))
         )
-        for table in backup.reflect(db.session.connection()):
-            if table.name in world.counts:
-                count = db.session.scalar(select(func.count()).select_from(table))
-                assert count == world.counts[table.name], table.name
+        # Row for row, value for value (types included), whichever databases they are on.
+        restored = every_row()
+        assert restored.keys() == world.rows.keys()
+        for name, rows in world.rows.items():
+            assert restored[name] == rows, name
 
         # The restored (still encrypted) keys sign: a new credential verifies, and takes a
         # status position no credential had (the status lists' allocations came back too).
@@ -347,6 +370,14 @@ def test_restore_refuses_tables_not_made_by_the_migrations(world: World, target:
 # -- the command line ----------------------------------------------------------------------------
 
 
+def events(action: str) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        )
+    )
+
+
 def test_the_commands_back_up_and_restore_with_documented_exit_codes(
     world: World, target: Flask, tmp_path: Path
 ) -> None:
@@ -376,6 +407,16 @@ def test_the_commands_back_up_and_restore_with_documented_exit_codes(
     assert restored.exit_code == 0, restored.output
     assert "Restored" in restored.output
     check_restored(world, target)
+    with world.app.app_context():
+        assert [e.detail["rows"] for e in events("backup_created")] == [
+            sum(world.counts.values()),
+            sum(world.counts.values()) + 1,  # the second archive holds the first's audit event
+        ]
+        db.session.remove()
+    with target.app_context():
+        [restored_event] = events("backup_restored")
+        assert restored_event.actor_label == "cli" and restored_event.target == "backup:nightly.tar"
+        db.session.remove()
 
     # Restoring again: the database is no longer empty, and is left as it is.
     with target.app_context():
