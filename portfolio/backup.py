@@ -330,6 +330,7 @@ def create_backup(
     engine: Engine,
     storage: BlobStorage,
     key_encryption_fingerprint: str | None = None,
+    issuer_did: str | None = None,
     compression: str = "gz",
     force: bool = False,
     progress: Progress | None = None,
@@ -339,7 +340,9 @@ def create_backup(
 
     The file appears only once complete (a temporary file in the same folder, fsync, rename)
     and is readable by its owner only.  ``key_encryption_fingerprint`` (not secret) is recorded
-    so that a restore can tell whether it is configured with the secret the keys need.
+    so that a restore can tell whether it is configured with the secret the keys need, and
+    ``issuer_did`` (the service's own issuer) so that it can tell whether it is configured as
+    the same issuer.
 
     Raises :class:`OutputExistsError` when ``destination`` exists and ``force`` is false, and
     :class:`BackupError` when the database cannot be read, it was not made by the migrations,
@@ -396,6 +399,7 @@ def create_backup(
             "alembic_revision": revision,
             "source": {"dialect": dialect, "storage": type(storage).__name__},
             "key_encryption_secret_fingerprint": key_encryption_fingerprint,
+            "issuer_did": issuer_did,
             "tables": [{"name": d.name, "rows": d.rows, "columns": d.columns} for d in dumps],
             "members": members,
         }
@@ -777,6 +781,7 @@ def restore_backup(
     engine: Engine,
     storage: BlobStorage,
     key_encryption_fingerprint: str | None = None,
+    issuer_did: str | None = None,
     progress: Progress | None = None,
 ) -> RestoreSummary:
     """Restore the archive at ``path`` into the empty database behind ``engine`` and into
@@ -791,7 +796,8 @@ def restore_backup(
 
     Raises :class:`ArchiveError`, :class:`IncompatibleArchiveError` (newer format, unknown
     revision, or keys encrypted with another key-encryption secret than
-    ``key_encryption_fingerprint``), :class:`TargetNotEmptyError` — all before anything is
+    ``key_encryption_fingerprint``, or another service issuer than ``issuer_did``),
+    :class:`TargetNotEmptyError` — all before anything is
     written — or :class:`BackupError` when the restore itself fails (the database transaction
     is rolled back).
     """
@@ -831,6 +837,15 @@ def restore_backup(
             f"whose fingerprint is {recorded}, but this instance is configured with "
             f"{key_encryption_fingerprint}: set CREDFOLIO_KEY_ENCRYPTION_SECRET (or _FILE) to "
             "the original secret, kept apart from the backups"
+        )
+    source_did = manifest.data.get("issuer_did")
+    if source_did and issuer_did and source_did != issuer_did:
+        # The service's did:web is in every credential it issued (and resolves from its host
+        # name): restored under another one, nothing would verify and issuing would fail.
+        raise IncompatibleArchiveError(
+            f"the archive's issuer is {source_did}, but this instance is configured as "
+            f"{issuer_did}: set CREDFOLIO_PUBLIC_URL (or CREDFOLIO_ISSUER_DID) as on the "
+            "instance that made the backup"
         )
     try:
         with engine.connect() as connection:
@@ -1002,6 +1017,13 @@ def _insert_and_store(
                         report("blobs", blobs_done, blob_count)
                 if spooled:
                     total_rows += insert_spooled()
+                if BLOB_TABLE in by_name:
+                    listed = set(connection.execute(select(by_name[BLOB_TABLE].c.sha256)).scalars())
+                    if listed != set(manifest.blobs):
+                        raise ArchiveError(
+                            f"{path.name}: the blobs table and the blob members differ "
+                            f"({len(listed ^ set(manifest.blobs))} files)"
+                        )
                 if connection.dialect.name == "sqlite":
                     # SQLite does not enforce foreign keys as rows go in: check them all now.
                     dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()

@@ -136,6 +136,7 @@ def backup_command(out: Path, compression: str | None, force: bool, quiet: bool)
                 engine=db.engine,
                 storage=storage(),
                 key_encryption_fingerprint=_key_fingerprint(),
+                issuer_did=current_app.extensions["credfolio"].issuer_did,
                 compression=_compression(out, compression),
                 force=force,
                 progress=report,
@@ -177,8 +178,8 @@ def restore_command(file: Path, check: bool, quiet: bool) -> None:
     The whole archive is verified before anything is written; the rows go in in one
     transaction; the database is then upgraded to this version's schema.  Exit codes: 0 done,
     1 failed (the database is left as it was), 3 the archive is damaged or tampered with,
-    4 the database is not empty, 5 the archive needs a newer Credfolio or another
-    key-encryption secret.
+    4 the database is not empty, 5 the archive needs a newer Credfolio, another
+    key-encryption secret or another issuer DID (public URL).
     """
     try:
         with _progress(quiet) as report:
@@ -191,6 +192,7 @@ def restore_command(file: Path, check: bool, quiet: bool) -> None:
                     engine=db.engine,
                     storage=storage(),
                     key_encryption_fingerprint=_key_fingerprint(),
+                    issuer_did=current_app.extensions["credfolio"].issuer_did,
                     progress=report,
                 )
     except backup.BackupError as error:

@@ -212,6 +212,7 @@ def build_world(folder: Path, database_url: str) -> World:
             engine=db.engine,
             storage=storage(),
             key_encryption_fingerprint=key_store.key_encryption_fingerprint,
+            issuer_did=app.extensions["credfolio"].issuer_did,
         )
     assert {"revoked", "suspended", "active"} <= set(world.states.values())
     assert len(world.states) == 5 and len(world.artefacts) == 2
@@ -253,15 +254,15 @@ def target(tmp_path: Path, target_url: str) -> Iterator[Flask]:
 
 
 def restore(app: Flask, archive: Path, **options: Any) -> backup.RestoreSummary:
+    components = app.extensions["credfolio"]
     with app.app_context():
         return backup.restore_backup(
             archive,
             app=app,
             engine=db.engine,
             storage=storage(),
-            key_encryption_fingerprint=app.extensions[
-                "credfolio"
-            ].key_store.key_encryption_fingerprint,
+            key_encryption_fingerprint=components.key_store.key_encryption_fingerprint,
+            issuer_did=components.issuer_did,
             **options,
         )
 
@@ -641,6 +642,44 @@ def test_a_restore_with_another_key_encryption_secret_is_refused(
         assert_untouched(other)
     finally:
         wipe(other)
+
+
+def test_a_restore_as_another_issuer_is_refused(
+    world: World, tmp_path: Path, target_url: str
+) -> None:
+    """Another public URL means another did:web: no restored credential would verify."""
+    other = make_app(tmp_path / "other-host", target_url, CREDFOLIO_PUBLIC_URL="https://other.test")
+    wipe(other)
+    try:
+        with pytest.raises(backup.IncompatibleArchiveError, match=r"did:web:other\.test"):
+            restore(other, world.archive)
+        result = other.test_cli_runner().invoke(args=["restore", "-q", str(world.archive)])
+        assert result.exit_code == 5 and "CREDFOLIO_PUBLIC_URL" in result.output
+        assert_untouched(other)
+    finally:
+        wipe(other)
+
+
+def test_blob_members_must_match_the_blobs_table(
+    world: World, target: Flask, tmp_path: Path
+) -> None:
+    """A blob member and its manifest entry both removed (the hashes all agree): the blobs
+    table still lists it, so the restore is rolled back."""
+
+    def drop_a_blob_entirely(members: list[tuple[tarfile.TarInfo, bytes]]) -> None:
+        missing_blob(members)
+        manifest = _manifest(members)
+        present = {info.name for info, _ in members}
+        manifest["members"] = [m for m in manifest["members"] if m["name"] in present]
+        _set_manifest(members, manifest)
+
+    archive = _rewrite(world.archive, tmp_path / "one-blob-less.tar", drop_a_blob_entirely)
+    backup.verify_archive(archive)
+    with pytest.raises(backup.ArchiveError, match="blobs table and the blob members differ"):
+        restore(target, archive)
+    with target.app_context():
+        assert backup.non_empty_tables(db.engine) == []
+        db.engine.dispose()
 
 
 # -- an archive of an older schema, and across databases -----------------------------------------
