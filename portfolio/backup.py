@@ -533,7 +533,8 @@ def _read_manifest(tar: tarfile.TarFile, name: str) -> Manifest:
     if first.size > _MAX_MANIFEST_BYTES:
         raise ArchiveError(f"{name}: the manifest is implausibly large")
     stream = tar.extractfile(first)
-    assert stream is not None  # noqa: S101 (a regular file always has a stream)
+    if stream is None:  # never for a regular file
+        raise ArchiveError(f"{name}: the manifest cannot be read")
     try:
         data = json.loads(stream.read())
     except (ValueError, UnicodeDecodeError):
@@ -611,7 +612,6 @@ def verify_archive(path: Path, *, progress: Progress | None = None) -> Manifest:
     """
     report = progress or _no_progress
     path = Path(path)
-    rows = {}
     with _open_archive(path) as tar:
         try:
             manifest = _read_manifest(tar, path.name)
@@ -636,7 +636,8 @@ def verify_archive(path: Path, *, progress: Progress | None = None) -> Manifest:
                         "manifest (the archive is damaged or was changed)"
                     )
                 stream = tar.extractfile(member)
-                assert stream is not None  # noqa: S101 (a regular file always has a stream)
+                if stream is None:  # never for a regular file
+                    raise ArchiveError(f"{path.name}: member {member.name} cannot be read")
                 sha256, size, lines = _hash_stream(stream)
                 if size != expected["size"] or sha256 != expected["sha256"]:
                     raise ArchiveError(
@@ -1012,7 +1013,7 @@ def _insert_and_store(
                         _check_member(path, reader, expected)
                         if blobs_done == 0:
                             report("blobs", 0, blob_count)
-                        storage.put(member.name.removeprefix("blobs/"), data)  # hashes again
+                        _store_blob(storage, member.name.removeprefix("blobs/"), data)
                         blobs_done += 1
                         report("blobs", blobs_done, blob_count)
                 if spooled:
@@ -1049,6 +1050,18 @@ def _insert_and_store(
                 f"{exc.__class__.__name__}: {exc}"
             ) from None
     return total_rows
+
+
+def _store_blob(storage: BlobStorage, sha256: str, data: bytes) -> None:
+    try:
+        storage.put(sha256, data)  # checks the SHA-256 once more
+    except ValueError:
+        raise ArchiveError(f"blob {sha256} does not match its SHA-256") from None
+    except Exception as exc:  # OSError, botocore's errors: the store cannot be written
+        raise BackupError(
+            f"cannot write blob {sha256} to the evidence store (the database was rolled "
+            f"back): {exc.__class__.__name__}: {exc}"
+        ) from None
 
 
 def _check_member(path: Path, reader: _HashingReader, expected: dict[str, Any]) -> None:

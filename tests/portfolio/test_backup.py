@@ -593,6 +593,24 @@ def test_rows_that_refer_to_missing_rows_are_rolled_back(
         db.engine.dispose()
 
 
+def test_an_evidence_store_that_cannot_be_written_rolls_the_restore_back(
+    world: World, tmp_path: Path, target_url: str
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("the storage path is a file, so no blob can be written under it")
+    app = make_app(tmp_path / "blocked", target_url, CREDFOLIO_STORAGE_PATH=str(blocked))
+    wipe(app)
+    try:
+        result = app.test_cli_runner().invoke(args=["restore", "-q", str(world.archive)])
+        assert result.exit_code == 1, result.output
+        assert "cannot write blob" in result.output and "rolled back" in result.output
+        with app.app_context():
+            assert backup.non_empty_tables(db.engine) == []
+            db.engine.dispose()
+    finally:
+        wipe(app)
+
+
 def test_a_truncated_archive_is_refused(world: World, target: Flask, tmp_path: Path) -> None:
     data = world.archive.read_bytes()
     for cut in (len(data) // 2, len(data) - 30):
