@@ -78,8 +78,9 @@ _BATCH = 500
 _READ_ERRORS = (tarfile.TarError, OSError, EOFError, lzma.LZMAError, zlib.error)
 _CHUNK = 1024 * 1024
 
-#: ``progress(phase, done, total)``: phases ``tables`` and ``blobs`` (backup), ``verify``,
-#: ``tables`` and ``blobs`` (restore).  Called with ``done == 0`` when a phase starts.
+#: ``progress(phase, done, total)``: phases ``tables``, ``rows`` and ``blobs`` (backup),
+#: ``verify``, ``tables``, ``rows`` and ``blobs`` (restore).  Called with ``done == 0`` when a
+#: phase starts.
 Progress = Callable[[str, int, int], None]
 
 
@@ -279,8 +280,29 @@ def reflect(connection: Connection) -> list[Table]:
     return [table for table in tables.sorted_tables if table.name != ALEMBIC_TABLE]
 
 
+@dataclass
+class _RowCounter:
+    """The ``rows`` progress phase: reported every ``_BATCH`` rows, not on each one."""
+
+    report: Progress
+    total: int
+    done: int = 0
+
+    def start(self) -> None:
+        self.report("rows", 0, self.total)
+
+    def add(self, count: int) -> None:
+        before, self.done = self.done, self.done + count
+        if self.done // _BATCH != before // _BATCH or self.done >= self.total:
+            self.report("rows", self.done, max(self.total, self.done))
+
+
 def _dump_table(
-    connection: Connection, table: Table, directory: Path, blobs: list[tuple[str, int]]
+    connection: Connection,
+    table: Table,
+    directory: Path,
+    blobs: list[tuple[str, int]],
+    counter: _RowCounter,
 ) -> TableDump:
     columns = [column.name for column in table.columns]
     json_columns = {name for name in columns if _is_json(table, name)}
@@ -302,6 +324,7 @@ def _dump_table(
             digest.update(line)
             rows += 1
             size += len(line)
+            counter.add(1)
             if table.name == BLOB_TABLE:
                 blobs.append((str(row["sha256"]), int(row["size"])))
     return TableDump(
@@ -378,9 +401,18 @@ def create_backup(
                         "migrations); run `credfolio db upgrade` first"
                     )
                 tables = reflect(connection)
+                # Counted in the same snapshot, so the figures are those the dump will reach.
+                counter = _RowCounter(
+                    report,
+                    sum(
+                        connection.execute(select(func.count()).select_from(t)).scalar_one()
+                        for t in tables
+                    ),
+                )
                 report("tables", 0, len(tables))
+                counter.start()
                 for number, table in enumerate(tables, start=1):
-                    dumps.append(_dump_table(connection, table, Path(staging), blobs))
+                    dumps.append(_dump_table(connection, table, Path(staging), blobs, counter))
                     report("tables", number, len(tables))
                 dialect = connection.dialect.name
         except SQLAlchemyError as exc:
@@ -939,6 +971,7 @@ def _insert_and_store(
     """
     members = {f"tables/{t['name']}.jsonl": t for t in manifest.tables}
     total_rows = tables_done = blobs_done = 0
+    counter = _RowCounter(report, sum(t["rows"] for t in manifest.tables))
     blob_count = len(manifest.blobs)
     with engine.connect() as connection, contextlib.ExitStack() as spools:
         try:
@@ -975,13 +1008,14 @@ def _insert_and_store(
                             spooled[name].seek(0)
                             entry = members[f"tables/{name}.jsonl"]
                             count += _insert(
-                                connection, by_name[name], entry["columns"], spooled[name]
+                                connection, by_name[name], entry["columns"], spooled[name], counter
                             )
                     spooled.clear()
                     report("tables", len(manifest.tables), len(manifest.tables))
                     return count
 
                 report("tables", 0, len(manifest.tables))
+                counter.start()
                 with _open_archive(path) as tar:
                     again = _read_manifest(tar, path.name)
                     for member in tar:
@@ -997,7 +1031,9 @@ def _insert_and_store(
                             if direct:
                                 buffered = io.BufferedReader(reader, _CHUNK)
                                 table = by_name[entry["name"]]
-                                total_rows += _insert(connection, table, entry["columns"], buffered)
+                                total_rows += _insert(
+                                    connection, table, entry["columns"], buffered, counter
+                                )
                                 tables_done += 1
                                 report("tables", tables_done, len(manifest.tables))
                             else:
@@ -1070,9 +1106,16 @@ def _check_member(path: Path, reader: _HashingReader, expected: dict[str, Any]) 
         raise ArchiveError(f"{path.name} changed while it was restored")
 
 
-def _insert(connection: Connection, table: Table, columns: list[str], stream: IO[bytes]) -> int:
+def _insert(
+    connection: Connection,
+    table: Table,
+    columns: list[str],
+    stream: IO[bytes],
+    counter: _RowCounter,
+) -> int:
     count = 0
     for batch in _batches(_rows(stream, table, columns)):
         connection.execute(table.insert(), batch)
         count += len(batch)
+        counter.add(len(batch))
     return count

@@ -33,6 +33,7 @@ from .storage import storage
 
 _PHASES = {
     "tables": "Tables",
+    "rows": "Rows",
     "blobs": "Evidence files",
     "verify": "Checking the archive",
 }

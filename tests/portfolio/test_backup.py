@@ -447,6 +447,29 @@ def test_backup_refuses_a_database_not_made_by_the_migrations(tmp_path: Path) ->
     wipe(app)
 
 
+def test_progress_goes_through_tables_rows_and_blobs(world: World, tmp_path: Path) -> None:
+    calls: list[tuple[str, int, int]] = []
+    with world.app.app_context():
+        summary = backup.create_backup(
+            tmp_path / "progress.tar",
+            engine=db.engine,
+            storage=storage(),
+            progress=lambda *call: calls.append(call),
+        )
+        db.session.remove()
+    final = {phase: (done, total) for phase, done, total in calls}
+    tables = len(summary.manifest["tables"])
+    assert summary.rows >= sum(world.counts.values()) and summary.blobs == world.counts["blobs"]
+    assert final == {
+        "tables": (tables, tables),
+        "rows": (summary.rows, summary.rows),
+        "blobs": (summary.blobs, summary.blobs),
+    }
+    for phase in final:
+        done = [d for p, d, _ in calls if p == phase]
+        assert done[0] == 0 and done == sorted(done), phase
+
+
 # -- consistency -----------------------------------------------------------------------------
 
 
