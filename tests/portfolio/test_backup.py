@@ -470,6 +470,31 @@ def test_progress_goes_through_tables_rows_and_blobs(world: World, tmp_path: Pat
         assert done[0] == 0 and done == sorted(done), phase
 
 
+def test_a_missing_or_damaged_blob_fails_the_backup_and_leaves_no_file(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "small", f"sqlite:///{tmp_path / 'small.sqlite3'}")
+    try:
+        with app.app_context():
+            upgrade()
+            school = make_school(services.default_issuer())
+            item = evidence(school.student, "My song")
+            [artefact] = [a for a in item.artefacts if a.blob_sha256]
+            blob = storage().path(artefact.blob_sha256)  # type: ignore[attr-defined]
+            db.session.remove()
+        out = tmp_path / "out" / "backup.tar.gz"
+        out.parent.mkdir()
+        runner = app.test_cli_runner()
+        for damage, message in (
+            (lambda: blob.write_bytes(b"not the lyrics"), "does not match its SHA-256"),
+            (blob.unlink, "missing from the evidence store"),
+        ):
+            damage()
+            result = runner.invoke(args=["backup", "-q", "--out", str(out)])
+            assert result.exit_code == 1 and message in result.output, result.output
+            assert list(out.parent.iterdir()) == []  # neither the archive nor a temporary file
+    finally:
+        wipe(app)
+
+
 # -- consistency -----------------------------------------------------------------------------
 
 
