@@ -231,6 +231,8 @@ class BackupSummary:
 
     path: Path
     manifest: dict[str, Any]
+    #: SHA-256 of the whole archive file: kept apart from it, it proves the archive unchanged.
+    sha256: str = ""
 
     @property
     def rows(self) -> int:
@@ -442,7 +444,8 @@ def create_backup(
             os.chmod(temporary, 0o600)
             with os.fdopen(fd, "wb") as raw:
                 mode = COMPRESSIONS[compression]
-                with tarfile.open(fileobj=raw, mode=mode, format=tarfile.PAX_FORMAT) as tar:
+                hashing = _HashingWriter(raw)
+                with tarfile.open(fileobj=hashing, mode=mode, format=tarfile.PAX_FORMAT) as tar:
                     mtime = created.timestamp()
                     tar.addfile(
                         _tar_info(MANIFEST, len(manifest_bytes), mtime), io.BytesIO(manifest_bytes)
@@ -465,7 +468,48 @@ def create_backup(
                 raise BackupError(f"cannot write {destination}: {exc}") from None
             raise
     _fsync_directory(folder)
-    return BackupSummary(path=destination, manifest=manifest)
+    return BackupSummary(path=destination, manifest=manifest, sha256=hashing.digest.hexdigest())
+
+
+class _HashingWriter(io.RawIOBase):
+    """A write-only file that hashes what passes through to ``target``."""
+
+    def __init__(self, target: IO[bytes]) -> None:
+        self._target = target
+        self.digest = hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.digest.update(data)
+        return self._target.write(data)
+
+    def flush(self) -> None:
+        self._target.flush()
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a whole file (an archive).  Raises :class:`BackupError` if unreadable."""
+    digest = hashlib.sha256()
+    try:
+        with Path(path).open("rb") as file:
+            while chunk := file.read(_CHUNK):
+                digest.update(chunk)
+    except FileNotFoundError:
+        raise BackupError(f"{path} does not exist") from None
+    except OSError as exc:
+        raise BackupError(f"cannot read {path}: {exc.strerror}") from None
+    return digest.hexdigest()
+
+
+def check_file_sha256(path: Path, expected: str) -> None:
+    """Raise :class:`ArchiveError` unless the file's SHA-256 is ``expected`` (hex)."""
+    if file_sha256(path) != expected.strip().lower():
+        raise ArchiveError(
+            f"{Path(path).name} does not have the SHA-256 recorded when it was made: it was "
+            "changed or is another file"
+        )
 
 
 def _fetch_blob(storage: BlobStorage, sha256: str, size: int) -> bytes:

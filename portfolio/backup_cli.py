@@ -153,11 +153,13 @@ def backup_command(out: Path, compression: str | None, force: bool, quiet: bool)
         tables=len(manifest["tables"]),
         rows=summary.rows,
         blobs=summary.blobs,
+        sha256=summary.sha256,
     )
     click.echo(
         f"Wrote {summary.path}: {len(manifest['tables'])} tables, {summary.rows} rows, "
         f"{summary.blobs} evidence files, database revision {manifest['alembic_revision']}."
     )
+    click.echo(f"SHA-256 of the archive: {summary.sha256} (recorded in the audit log)")
     click.echo(
         "The issuer keys in it are encrypted: restoring needs the same key-encryption secret "
         f"(fingerprint {manifest['key_encryption_secret_fingerprint'] or 'unknown'}), which is "
@@ -171,9 +173,15 @@ def backup_command(out: Path, compression: str | None, force: bool, quiet: bool)
 @click.option(
     "--check", is_flag=True, help="Only verify the archive (every SHA-256); change nothing."
 )
+@click.option(
+    "--sha256",
+    "expected_sha256",
+    metavar="HEX",
+    help="The archive's SHA-256 as `credfolio backup` printed it: refuse any other file.",
+)
 @_QUIET
 @with_appcontext
-def restore_command(file: Path, check: bool, quiet: bool) -> None:
+def restore_command(file: Path, check: bool, expected_sha256: str | None, quiet: bool) -> None:
     """Restore the archive FILE into this instance's EMPTY database and evidence store.
 
     The whole archive is verified before anything is written; the rows go in in one
@@ -183,6 +191,8 @@ def restore_command(file: Path, check: bool, quiet: bool) -> None:
     key-encryption secret or another issuer DID (public URL).
     """
     try:
+        if expected_sha256:
+            backup.check_file_sha256(file, expected_sha256)
         with _progress(quiet) as report:
             if check:
                 manifest = backup.verify_archive(file, progress=report)

@@ -408,11 +408,22 @@ def test_the_commands_back_up_and_restore_with_documented_exit_codes(
     assert checked.exit_code == 0 and "intact" in checked.output
     assert table_names(target) == []  # --check changes nothing
 
-    restored = target.test_cli_runner().invoke(args=["restore", str(archive)])
+    # The archive's own SHA-256, printed and audited, pins the file: another one is refused.
+    printed = forced.output.split("SHA-256 of the archive: ")[1].split()[0]
+    assert printed == hashlib.sha256(archive.read_bytes()).hexdigest()
+    other = target.test_cli_runner().invoke(
+        args=["restore", "--check", "--sha256", printed, str(world.archive)]
+    )
+    assert other.exit_code == 3 and "does not have the SHA-256" in other.output
+
+    restored = target.test_cli_runner().invoke(
+        args=["restore", "--sha256", printed.upper(), str(archive)]
+    )
     assert restored.exit_code == 0, restored.output
     assert "Restored" in restored.output
     check_restored(world, target)
     with world.app.app_context():
+        assert events("backup_created")[-1].detail["sha256"] == printed
         assert [e.detail["rows"] for e in events("backup_created")] == [
             sum(world.counts.values()),
             sum(world.counts.values()) + 1,  # the second archive holds the first's audit event
