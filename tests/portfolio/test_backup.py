@@ -458,16 +458,21 @@ def test_backup_refuses_a_database_not_made_by_the_migrations(tmp_path: Path) ->
     wipe(app)
 
 
-def test_progress_goes_through_tables_rows_and_blobs(world: World, tmp_path: Path) -> None:
+def test_progress_goes_through_tables_rows_and_blobs_of_an_xz_archive(
+    world: World, tmp_path: Path
+) -> None:
     calls: list[tuple[str, int, int]] = []
     with world.app.app_context():
         summary = backup.create_backup(
-            tmp_path / "progress.tar",
+            tmp_path / "progress.tar.xz",
             engine=db.engine,
             storage=storage(),
+            compression="xz",
             progress=lambda *call: calls.append(call),
         )
         db.session.remove()
+    assert summary.path.read_bytes()[:6] == b"\xfd7zXZ\x00"
+    assert backup.verify_archive(summary.path).data == summary.manifest
     final = {phase: (done, total) for phase, done, total in calls}
     tables = len(summary.manifest["tables"])
     assert summary.rows >= sum(world.counts.values()) and summary.blobs == world.counts["blobs"]
