@@ -262,6 +262,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from portfolio.users_cli import users_group
 
     app.cli.add_command(users_group)
+    from portfolio.backup_cli import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     # After every blueprint is registered: exempt the JSON API blueprints from CSRF.
     exempt_json_blueprints(app)
     # Logs with request ids, /healthz, /readyz, /metrics, 503 on database outages, ProxyFix.

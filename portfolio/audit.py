@@ -45,6 +45,9 @@ ACTIONS = frozenset(
         "cohort_exported",
         "credential_reissued",
         "key_compromised",
+        # Backups of the whole instance (portfolio/backup_cli.py).
+        "backup_created",
+        "backup_restored",
     }
 )
 

@@ -96,6 +96,12 @@ class SqlKeyStore(KeyStore):
     def __repr__(self) -> str:
         return "SqlKeyStore()"
 
+    @property
+    def key_encryption_fingerprint(self) -> str:
+        """The non-secret fingerprint of the key-encryption secret (recorded in backups, so a
+        restore can tell whether it is configured with the secret the keys need)."""
+        return self._secret.fingerprint
+
     # -- reading -------------------------------------------------------------------------------
 
     def list(self, controller: str | None = None) -> list[KeyRecord]:
