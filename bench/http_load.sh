@@ -226,12 +226,17 @@ bench_database() {  # bench_database NAME URL
 echo "Credfolio HTTP load: wrk, ${DURATION}s per cell, connections = 2 x workers, loopback only."
 echo "Rate limits are OFF for this benchmark (CREDFOLIO_RATELIMIT_ENABLED=false)."
 echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), \
-$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
+$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo); $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "Tools: $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), gunicorn $("$PY" -c 'import gunicorn; print(gunicorn.__version__)'), \
+Python $("$PY" -c 'import platform; print(platform.python_version())')"
 for db in $DATABASES; do
   case "$db" in
     sqlite) bench_database sqlite "sqlite:///$WORK/sqlite/credfolio.sqlite3" ;;
     postgresql)
       pg create "$POSTGRES_URL"
+      echo "PostgreSQL $("$PY" -c 'import sys, psycopg; from sqlalchemy.engine import make_url
+u = make_url(sys.argv[1]).set(drivername="postgresql").render_as_string(hide_password=False)
+print(psycopg.connect(u).execute("SHOW server_version").fetchone()[0])' "$POSTGRES_URL")"
       CREATED_DB=$POSTGRES_URL
       bench_database postgresql "$POSTGRES_URL"
       pg drop "$POSTGRES_URL"

@@ -67,6 +67,10 @@ CHUNK = 20_000
 ACHIEVEMENTS = 50
 
 
+class Failed(RuntimeError):
+    """An operation did not do what it should (the benchmark stops: its figures would lie)."""
+
+
 # -- the database ---------------------------------------------------------------------------------
 
 
@@ -423,6 +427,10 @@ def grow(instance: Instance, target: int) -> float:
                     cp.write("".join(audits))
             done += count
             progress.update(task, advance=count)
+            if not progress.console.is_terminal and ((done // CHUNK) % 10 == 0 or done == need):
+                # Not a terminal (a log file): a plain line now and then instead of a bar.
+                rate = done / (time.perf_counter() - started)
+                print(f"  {done:,} / {need:,} rows ({rate:,.0f} rows/s)", flush=True)
         # The lists' allocation bitmaps and bits, in the same transaction as the rows.
         with conn.cursor() as cur:
             for positions in (revocation, suspension):
@@ -472,19 +480,24 @@ def _entry(instance: Instance, list_public_id: str, index: int, purpose: str) ->
 
 
 class Counter:
-    """SQL statements and the time spent in them, counted by engine events: what may grow with
-    the number of rows is the database's share, the rest of a request does not depend on it."""
+    """SQL statements and COMMITs and the time spent in them, counted by SQLAlchemy events:
+    what may grow with the number of rows is the database's share; the rest of a request (JSON,
+    canonicalization, signatures, templates) does not depend on it."""
+
+    active: Counter | None = None  # the counter of the operation being timed
 
     def __init__(self) -> None:
-        self.statements = 0
-        self.seconds = 0.0
-        self._started: list[float] = []
+        self.reset()
 
     def install(self, engine: Any) -> None:
         from sqlalchemy import event
+        from sqlalchemy.orm import Session
 
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
+        event.listen(engine, "commit", self._before_commit)
+        if not event.contains(Session, "after_commit", _after_commit):
+            event.listen(Session, "after_commit", _after_commit)
 
     def _before(self, *_args: Any) -> None:
         self._started.append(time.perf_counter())
@@ -493,27 +506,44 @@ class Counter:
         self.statements += 1
         self.seconds += time.perf_counter() - self._started.pop()
 
+    def _before_commit(self, *_args: Any) -> None:
+        self._commit_started = time.perf_counter()
+
+    def committed(self) -> None:
+        if self._commit_started is not None:
+            elapsed = time.perf_counter() - self._commit_started
+            self.commits += 1
+            self.commit_seconds += elapsed
+            self.seconds += elapsed
+            self._commit_started = None
+
     def reset(self) -> None:
         self.statements, self.seconds, self._started = 0, 0.0, []
+        self.commits, self.commit_seconds = 0, 0.0
+        self._commit_started: float | None = None
+
+
+def _after_commit(_session: Any) -> None:
+    if Counter.active is not None:
+        Counter.active.committed()
 
 
 def percentile(samples: list[float], q: int) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
 
 
-def summary(wall: list[float], db: list[float], statements: list[int]) -> dict[str, float]:
+def summary(
+    wall: list[float], db: list[float], statements: list[int], commits: list[float]
+) -> dict[str, float]:
     return {
         "median_ms": statistics.median(wall),
         "p99_ms": percentile(wall, 99),
         "db_median_ms": statistics.median(db),
         "db_p99_ms": percentile(db, 99),
+        "commit_median_ms": statistics.median(commits),
         "statements": statistics.median(statements),
         "rounds": len(wall),
     }
-
-
-class Failed(RuntimeError):
-    """An operation did not do what it should (the benchmark stops: its figures would lie)."""
 
 
 def add_admin(instance: Instance) -> int:
@@ -642,8 +672,8 @@ def measure(
         operations_for(instance, counter, warmup + rounds)
         for instance, counter in zip(instances, counters, strict=True)
     ]
-    samples: list[dict[str, tuple[list[float], list[float], list[int]]]] = [
-        {name: ([], [], []) for name in ops} for ops in operations
+    samples: list[dict[str, tuple[list[float], list[float], list[int], list[float]]]] = [
+        {name: ([], [], [], []) for name in ops} for ops in operations
     ]
     order = list(range(len(instances)))
     for round_number in range(warmup + rounds):
@@ -651,14 +681,17 @@ def measure(
             for which in order if round_number % 2 else order[::-1]:
                 counter = counters[which]
                 counter.reset()
+                Counter.active = counter
                 started = time.perf_counter()
                 operations[which][name]()
                 elapsed = time.perf_counter() - started
+                Counter.active = None
                 if round_number >= warmup:
-                    wall, db_time, statements = samples[which][name]
+                    wall, db_time, statements, commit_time = samples[which][name]
                     wall.append(elapsed * 1000)
                     db_time.append(counter.seconds * 1000)
                     statements.append(counter.statements)
+                    commit_time.append(counter.commit_seconds * 1000)
     return [{name: summary(*values) for name, values in each.items()} for each in samples]
 
 
@@ -874,9 +907,10 @@ def main(argv: list[str] | None = None) -> int:
     small, large = results["sizes"][str(args.small)], results["sizes"][str(args.size)]
     print(
         f"\n| operation | {args.small:,}: median / p99 ms | {args.size:,}: median / p99 ms "
-        "| ratio (median) | in SQL, median ms | ratio (SQL) | statements |"
+        "| ratio (median) | in the database, median ms | ratio (database) | of it COMMIT, ms "
+        "| statements |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for name, at_small in small["operations"].items():
         at_large = large["operations"][name]
         ratio = at_large["median_ms"] / at_small["median_ms"]
@@ -885,13 +919,14 @@ def main(argv: list[str] | None = None) -> int:
             f"| {name} | {at_small['median_ms']:.2f} / {at_small['p99_ms']:.2f} | "
             f"{at_large['median_ms']:.2f} / {at_large['p99_ms']:.2f} | {ratio:.2f} | "
             f"{at_small['db_median_ms']:.2f} → {at_large['db_median_ms']:.2f} | {db_ratio:.2f} | "
+            f"{at_small['commit_median_ms']:.2f} → {at_large['commit_median_ms']:.2f} | "
             f"{at_small['statements']:.0f} → {at_large['statements']:.0f} |"
         )
     small_rss = max(small["memory"]["workers_rss_mib"] or [0])
     large_rss = max(large["memory"]["workers_rss_mib"] or [0])
     print(
         f"| gunicorn worker RSS (max of {args.workers}) | {small_rss} MiB | {large_rss} MiB | "
-        f"{large_rss / small_rss if small_rss else float('nan'):.2f} | | | |"
+        f"{large_rss / small_rss if small_rss else float('nan'):.2f} | | | | |"
     )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
