@@ -154,8 +154,11 @@ class StatusList:
         """§3.1 Bitstring Generation Algorithm steps 3–4: return the ``encodedList`` value
         (GZIP, then multibase base64url without padding)."""
         # mtime=0 keeps the encoding deterministic, so re-publishing an unchanged list yields
-        # the same bytes (and the same signature input).
-        compressed = gzip.compress(bytes(self._bytes), compresslevel=9, mtime=0)
+        # the same bytes (and the same signature input).  Level 6 (zlib's default), not 9: on a
+        # 131,072-entry list with 1 % of its bits set, level 9 takes ~25 ms per encoding (every
+        # revocation re-encodes the list) and level 6 ~1.5 ms, for a 14 % longer encodedList
+        # (bench/scale.py, docs/performance.md "Scale").
+        compressed = gzip.compress(bytes(self._bytes), compresslevel=6, mtime=0)
         return "u" + base64.urlsafe_b64encode(compressed).decode("ascii").rstrip("=")
 
     def to_bytes(self) -> bytes:

@@ -615,12 +615,13 @@ class ServiceStatusLists:
             return self._extra[url]
         if url.startswith(self._prefix):
             public_id = url[len(self._prefix) :]
-            row = db.session.scalar(
-                select(StatusListRow).where(StatusListRow.public_id == public_id)
+            # Only the signed list: its bits and allocation map (32 KB) are not needed here.
+            signed = db.session.scalar(
+                select(StatusListRow.credential).where(StatusListRow.public_id == public_id)
             )
-            if row is None:
+            if signed is None:
                 raise CannotDecideError(f"status list {url} does not exist")
-            return dict(json.loads(row.credential))
+            return dict(json.loads(signed))
         if self._fetch is not None:
             return self._fetch(url)
         raise CannotDecideError(
