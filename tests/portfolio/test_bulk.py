@@ -21,7 +21,6 @@ from portfolio.models import (
     BulkJob,
     BulkJobItem,
     IssuedCredential,
-    Mastery,
     Notification,
     Submission,
     utcnow,
