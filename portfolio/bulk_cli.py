@@ -32,8 +32,8 @@ from .progress import csv_safe
 
 
 def _console() -> Console:
-    # Created per command so that it writes to the stream click gives the command.
-    return Console(file=click.get_text_stream("stdout"), highlight=False)
+    # The progress bar goes to stderr: stdout stays the per-row report, fit for a pipe.
+    return Console(stderr=True, highlight=False)
 
 
 def _job(identifier: str) -> BulkJob:
