@@ -45,6 +45,9 @@ ENV_SETTINGS = (
     "RATELIMIT_TOKEN",
     "RATELIMIT_SIGN_IN",
     "RATELIMIT_PASSWORD_RESET",
+    # Bulk jobs (portfolio/bulk.py).
+    "BULK_LEASE_SECONDS",
+    "BULK_BACKGROUND",
 )
 
 

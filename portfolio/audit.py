@@ -45,6 +45,8 @@ ACTIONS = frozenset(
         "cohort_exported",
         "credential_reissued",
         "key_compromised",
+        # Bulk jobs (portfolio/bulk_issue.py).
+        "bulk_job_started",
     }
 )
 

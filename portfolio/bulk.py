@@ -450,10 +450,18 @@ def reopen_failed(job: BulkJob) -> int:
 _THREADS = "credfolio_bulk_threads"
 
 
+def background_enabled(app: Flask) -> bool:
+    """``CREDFOLIO_BULK_BACKGROUND`` (default true; ``false`` leaves jobs to ``jobs run``)."""
+    value = app.config.get("CREDFOLIO_BULK_BACKGROUND", True)
+    if isinstance(value, str):
+        return value.strip().lower() not in {"0", "false", "no", "off"}
+    return bool(value)
+
+
 def start_in_background(app: Flask, job_id: int) -> threading.Thread | None:
     """Run the job in a thread of this process (after the request's commit), unless
     ``CREDFOLIO_BULK_BACKGROUND`` is false.  The lease keeps a second thread idle."""
-    if not app.config.get("CREDFOLIO_BULK_BACKGROUND", True):
+    if not background_enabled(app):
         return None
     thread = threading.Thread(
         target=_run_in_app, args=(app, job_id), name=f"bulk-job-{job_id}", daemon=True

@@ -28,7 +28,7 @@ from sqlalchemy import or_, select
 
 from credentials import build
 
-from . import assessment, issuing
+from . import assessment, audit, issuing
 from .achievements import achievement_for
 from .bulk import ACTIVE, BulkError, Handler, ItemProblem, ItemResult
 from .bulk_csv import file_digest, parse_issue_csv
@@ -187,6 +187,13 @@ def start_cohort_endorsement(
                 }
                 for position, student in enumerate(students, start=1)
             ],
+        )
+        audit.record(
+            "bulk_job_started",
+            actor=starter,
+            issuer_id=job.issuer_id,
+            target=f"job:{job.public_id}",
+            detail={"kind": job.kind, "competency": competency.public_id, "cohort": cohort},
         )
         db.session.commit()
     except BaseException:
@@ -348,6 +355,14 @@ def start_csv_issue(
                 }
                 for row in rows
             ],
+        )
+        audit.record(
+            "bulk_job_started",
+            actor=started_by,
+            actor_label=None if started_by is not None else actor_label,
+            issuer_id=issuer.id,
+            target=f"job:{job.public_id}",
+            detail={"kind": job.kind, "file": job.params["file"], "sha256": digest},
         )
         db.session.commit()
     except BaseException:

@@ -166,7 +166,9 @@ def _page_number() -> int:
 def show(public_id: str) -> ResponseReturnValue:
     """The job's progress and a page of its per-row results (reloading while it runs)."""
     job = _job(public_id)
-    bulk.resume_if_stale(current_app._get_current_object(), job)  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    bulk.resume_if_stale(app, job)
+    worker_needed = bulk.is_stale(job) and not bulk.background_enabled(app)
     page = _page_number()
     tally = bulk.counts(job.id)
     finished = job.total - tally["pending"]
@@ -200,6 +202,7 @@ def show(public_id: str) -> ResponseReturnValue:
         running=running,
         refresh=REFRESH_SECONDS if running else None,
         failed_first=failed_first,
+        worker_needed=worker_needed,
         labels=bulk.JOB_STATE_LABELS,
         item_labels=bulk.ITEM_STATE_LABELS,
     )

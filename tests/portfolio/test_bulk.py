@@ -107,6 +107,12 @@ def test_a_cohort_endorsement_issues_one_verifying_credential_per_student(
         assert row.feedback == "Well done, everyone."
     notices = db.session.scalar(select(func.count()).select_from(Notification))
     assert notices == SIZE
+    from portfolio.models import AuditEvent
+
+    started = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "bulk_job_started")
+    ).one()
+    assert started.actor_id == school.assessor.id and started.target == f"job:{job.public_id}"
     # Students of other cohorts are untouched.
     assert issued_to(school.student) == 0 and issued_to(school.other_student) == 0
 

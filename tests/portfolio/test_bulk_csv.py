@@ -231,11 +231,11 @@ def test_jobs_commands_list_show_and_resume(
     )
     assert runner.invoke(args=["jobs", "resume", "1"]).exit_code == 1  # nothing to resume
     # A job left "running" by a process that died is resumed by `jobs run --once`.
-    with app.app_context():
-        db.session.execute(
-            update(BulkJob).values(state="running", lease_owner="dead", lease_expires_at=utcnow())
-        )
-        db.session.commit()
+    # (In the session the commands share here: its commit refreshes what they read.)
+    db.session.execute(
+        update(BulkJob).values(state="running", lease_owner="dead", lease_expires_at=utcnow())
+    )
+    db.session.commit()
     stale = runner.invoke(args=["jobs", "show", "1"])
     assert "stale" in stale.output
     worker = runner.invoke(args=["jobs", "run", "--once"])
