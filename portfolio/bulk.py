@@ -419,6 +419,24 @@ def cancel(job: BulkJob) -> bool:
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
+def requeue(job: BulkJob) -> bool:
+    """Queue a cancelled job again (its pending rows will be run); True when it was."""
+    begin_write()
+    try:
+        result = db.session.execute(
+            update(BulkJob)
+            .where(BulkJob.id == job.id, BulkJob.state == "cancelled")
+            .values(state="queued", finished_at=None, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.refresh(job)
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
 def reopen_failed(job: BulkJob) -> int:
     """Give the job's failed items another chance (a CSV run again); returns how many."""
     begin_write()

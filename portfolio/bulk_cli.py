@@ -200,8 +200,11 @@ def show_command(job_id: str, rows: bool, report: Path | None) -> None:
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write a CSV.")
 @with_appcontext
 def resume_command(job_id: str, report: Path | None) -> None:
-    """Run a job's pending rows here (when no live process holds it), with a progress bar."""
+    """Run a job's pending rows here (when no live process holds it), with a progress bar.
+    A cancelled job is queued again first."""
     job = _job(job_id)
+    if bulk.requeue(job):
+        click.echo(f"Job {job.id} was cancelled: queued again.")
     if job.state not in bulk.ACTIVE:
         raise click.ClickException(f"job {job.id} is {job.state}: nothing to resume")
     outcome = _run_with_progress(job, _console())

@@ -21,6 +21,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
@@ -206,6 +207,18 @@ def show(public_id: str) -> ResponseReturnValue:
         labels=bulk.JOB_STATE_LABELS,
         item_labels=bulk.ITEM_STATE_LABELS,
     )
+
+
+@bp.post("/jobs/<public_id>/cancel")
+@login_required(role=STAFF)
+def cancel(public_id: str) -> ResponseReturnValue:
+    """Stop the job after the row in flight (its pending rows stay pending)."""
+    job = _job(public_id)
+    if bulk.cancel(job):
+        flash("The job is cancelled: the rows not yet done stay pending.")
+    else:
+        flash(f"The job is {bulk.JOB_STATE_LABELS[job.state].lower()}: nothing to cancel.")
+    return redirect(url_for(".show", public_id=job.public_id), 303)
 
 
 def _csv_chunks(rows: Iterator[list[str]]) -> Iterator[str]:

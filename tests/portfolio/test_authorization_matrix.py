@@ -799,6 +799,10 @@ MATRIX: dict[str, Row] = {
     "GET /jobs": Row(none, (302, 403, 403, 200, 200, 200)),
     "GET /jobs/<public_id>": Row(_bulk_job, (302, 403, 403, 200, 404, 200)),
     "GET /jobs/<public_id>/results.csv": Row(_bulk_job, (302, 403, 403, 200, 404, 200)),
+    # The job is done: the allowed are told there is nothing to cancel.
+    "POST /jobs/<public_id>/cancel": Row(
+        _bulk_job, (401, 403, 403, 303, 404, 303), allowed=("assessor", "admin")
+    ),
     # -- learner pages ----------------------------------------------------------------------
     "GET /notifications": Row(none, (302, 200, 200, 200, 200, 200)),
     "POST /notifications/read": Row(none, (401, 303, 303, 303, 303, 303), allowed=SIGNED_IN),

@@ -241,3 +241,23 @@ def test_jobs_commands_list_show_and_resume(
     worker = runner.invoke(args=["jobs", "run", "--once"])
     assert worker.exit_code == 0 and "job 1: done (0 rows)" in worker.output
     assert runner.invoke(args=["jobs", "show", "nope"]).exit_code == 1
+
+
+def test_a_cancelled_job_is_resumed_on_request(
+    app: Flask, school: Any, runner: Any, tmp_path: Path
+) -> None:
+    from portfolio import bulk
+    from portfolio.bulk_issue import start_csv_issue
+
+    job, _ = start_csv_issue(
+        b"name,email,competency\nAna,ana@example.org,MUS-1\n",
+        filename="a.csv",
+        issuer=school.issuer,
+    )
+    assert bulk.cancel(job)
+    assert runner.invoke(args=["jobs", "run", "--once"]).output == ""  # not run: cancelled
+    cancelled = runner.invoke(args=["jobs", "cancel", str(job.id)])
+    assert cancelled.exit_code == 1 and "cannot be cancelled" in cancelled.output
+    resumed = runner.invoke(args=["jobs", "resume", job.public_id])
+    assert resumed.exit_code == 0, resumed.output
+    assert "was cancelled: queued again" in resumed.output and "1 done" in resumed.output

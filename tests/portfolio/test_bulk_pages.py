@@ -192,3 +192,15 @@ def test_the_form_needs_its_csrf_token(app: Flask, school: Any) -> None:
     response = assessor.post("/review/cohort-endorse", data=endorse_form(school))
     assert response.status_code == 400
     assert db.session.scalars(select(BulkJob)).first() is None
+
+
+def test_a_running_job_can_be_cancelled_from_its_page(app: Flask, school: Any) -> None:
+    assessor, location = start_job(app, school)
+    page = assessor.get(location).get_data(as_text=True)
+    assert '<button type="submit">Cancel the job</button>' in page
+    response = assessor.post(location + "/cancel")
+    assert response.status_code == 303 and response.headers["Location"] == location
+    after = assessor.get(location).get_data(as_text=True)
+    assert "The job is cancelled" in after and "<strong>Cancelled</strong>: 0 of 3" in after
+    assert "http-equiv" not in after and "Cancel the job" not in after
+    assert client_for(app, school.second_assessor).post(location + "/cancel").status_code == 404
