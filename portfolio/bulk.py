@@ -150,6 +150,7 @@ def claim(job_id: int, owner: str, *, now: datetime | None = None) -> bool:
                 lease_expires_at=now + timedelta(seconds=lease_seconds()),
                 heartbeat_at=now,
                 state="running",
+                error=None,
                 started_at=func.coalesce(BulkJob.started_at, now),
                 updated_at=now,
             )
@@ -379,8 +380,30 @@ def run_job(
             if not heartbeat(job_id, owner):
                 return RunOutcome("lost", processed)
             renewed = time.monotonic()
+    except Exception as exc:
+        # A fault of the whole job (the database went away, the signing key cannot be
+        # decrypted): the rows stay pending and the job can be resumed once it is fixed.
+        db.session.rollback()
+        _note_error(job_id, f"stopped after {processed} rows: {type(exc).__name__}: {exc}")
+        raise
     finally:
         release(job_id, owner)
+
+
+def _note_error(job_id: int, message: str) -> None:
+    """Record why a run stopped (best effort: the database may be what failed)."""
+    try:
+        begin_write()
+        db.session.execute(
+            update(BulkJob)
+            .where(BulkJob.id == job_id)
+            .values(error=message[:2000], updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.warning("could not record why bulk job %s stopped", job_id, exc_info=True)
 
 
 def runnable_jobs(*, now: datetime | None = None) -> list[int]:
@@ -509,7 +532,12 @@ def wait_for_background(app: Flask, timeout: float = 120) -> None:
 
 
 def resume_if_stale(app: Flask, job: BulkJob) -> bool:
-    """Start the job in the background when its runner died (its lease expired)."""
+    """Start the job in the background when its runner died (its lease expired) — but not
+    again within a lease's time after a run that stopped on an error (a retry, not a loop)."""
+    updated = _aware(job.updated_at)
+    recent = updated is not None and updated > utcnow() - timedelta(seconds=lease_seconds())
+    if job.error and recent:
+        return False
     if is_stale(job):
         return start_in_background(app, job.id) is not None
     return False

@@ -80,7 +80,13 @@ def _run_with_progress(job: BulkJob, console: Console) -> bulk.RunOutcome:
                 tally["pending"] -= 1
             progress.update(task, advance=1, summary=_summary(tally))
 
-        return bulk.run_job(job.id, on_item=advance)
+        try:
+            return bulk.run_job(job.id, on_item=advance)
+        except Exception as exc:
+            raise click.ClickException(
+                f"job {job.id} stopped: {type(exc).__name__}: {exc} — its remaining rows are "
+                f"pending; fix the cause and run: credfolio jobs resume {job.id}"
+            ) from None
 
 
 def _summary(tally: dict[str, int]) -> str:
@@ -186,6 +192,8 @@ def show_command(job_id: str, rows: bool, report: Path | None) -> None:
     click.echo(f"Rows: {job.total}; {_summary(tally)}, {tally['pending']} pending.")
     if job.lease_owner:
         click.echo(f"Run by: {job.lease_owner} (lease until {job.lease_expires_at})")
+    if job.error:
+        click.echo(f"Last run: {job.error}")
     for row, _key, recipient, state, result, credential in report_rows(job):
         if rows or state == "failed":
             shown = f" {credential}" if credential else ""

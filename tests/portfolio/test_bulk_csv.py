@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -261,3 +262,41 @@ def test_a_cancelled_job_is_resumed_on_request(
     resumed = runner.invoke(args=["jobs", "resume", job.public_id])
     assert resumed.exit_code == 0, resumed.output
     assert "was cancelled: queued again" in resumed.output and "1 done" in resumed.output
+
+
+def test_a_fault_of_the_whole_job_stops_it_with_its_rows_pending(
+    app: Flask, school: Any, runner: Any, tmp_path: Path
+) -> None:
+    """A process started with the wrong key-encryption secret cannot sign: it stops the job
+    (nothing issued, nothing marked failed) and says why; the right process finishes it."""
+    from issuer_keys.errors import KeyEncryptionError
+    from portfolio import bulk
+    from portfolio.bulk_issue import start_csv_issue
+    from wsgi import create_app
+
+    data = b"name,email,competency\nAna,ana@example.org,MUS-1\nBo,bo@example.org,MUS-1\n"
+    job, _ = start_csv_issue(data, filename="a.csv", issuer=school.issuer)
+    wrong = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "wrong"),
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "CREDFOLIO_KEY_ENCRYPTION_SECRET": os.urandom(32).hex(),
+            "CREDFOLIO_PUBLIC_URL": app.config["CREDFOLIO_PUBLIC_URL"],
+        }
+    )
+    with wrong.app_context():
+        try:
+            with pytest.raises(KeyEncryptionError, match="cannot decrypt the secret key"):
+                bulk.run_job(job.id)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    db.session.expire_all()
+    assert job.state == "running" and job.lease_owner is None
+    assert job.error is not None and "stopped after 0 rows: KeyEncryptionError" in job.error
+    assert bulk.counts(job.id)["pending"] == 2 and count(IssuedCredential) == 0
+    resumed = runner.invoke(args=["jobs", "resume", str(job.id)])
+    assert resumed.exit_code == 0, resumed.output
+    db.session.expire_all()
+    assert job.state == "done" and job.error is None and count(IssuedCredential) == 2
