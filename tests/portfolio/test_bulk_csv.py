@@ -8,6 +8,8 @@ import csv
 import io
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -269,29 +271,30 @@ def test_a_fault_of_the_whole_job_stops_it_with_its_rows_pending(
 ) -> None:
     """A process started with the wrong key-encryption secret cannot sign: it stops the job
     (nothing issued, nothing marked failed) and says why; the right process finishes it."""
-    from issuer_keys.errors import KeyEncryptionError
     from portfolio import bulk
     from portfolio.bulk_issue import start_csv_issue
-    from wsgi import create_app
 
     data = b"name,email,competency\nAna,ana@example.org,MUS-1\nBo,bo@example.org,MUS-1\n"
     job, _ = start_csv_issue(data, filename="a.csv", issuer=school.issuer)
-    wrong = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": str(tmp_path / "wrong"),
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "CREDFOLIO_KEY_ENCRYPTION_SECRET": os.urandom(32).hex(),
-            "CREDFOLIO_PUBLIC_URL": app.config["CREDFOLIO_PUBLIC_URL"],
-        }
+    env = {
+        **os.environ,
+        "CREDFOLIO_INSTANCE_PATH": str(tmp_path / "wrong"),
+        "CREDFOLIO_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "CREDFOLIO_KEY_ENCRYPTION_SECRET": os.urandom(32).hex(),
+        "CREDFOLIO_PUBLIC_URL": app.config["CREDFOLIO_PUBLIC_URL"],
+    }
+    env.pop("FLASK_APP", None)
+    wrong = subprocess.run(
+        [str(Path(sys.executable).parent / "credfolio"), "jobs", "resume", str(job.id)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
-    with wrong.app_context():
-        try:
-            with pytest.raises(KeyEncryptionError, match="cannot decrypt the secret key"):
-                bulk.run_job(job.id)
-        finally:
-            db.session.remove()
-            db.engine.dispose()
+    assert wrong.returncode == 1
+    assert f"job {job.id} stopped: KeyEncryptionError: cannot decrypt" in wrong.stderr
+    assert f"run: credfolio jobs resume {job.id}" in wrong.stderr
     db.session.expire_all()
     assert job.state == "running" and job.lease_owner is None
     assert job.error is not None and "stopped after 0 rows: KeyEncryptionError" in job.error
