@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 
 from . import bulk, progress
 from .auth import login_required, signed_in_user
-from .bulk_issue import KIND_LABELS, may_endorse, start_cohort_endorsement
+from .bulk_issue import KIND_LABELS, start_cohort_endorsement
 from .db import db
 from .models import BulkJob, BulkJobItem, Competency, IssuedCredential, User
 from .progress import csv_safe
@@ -121,7 +121,6 @@ def cohort_endorse() -> ResponseReturnValue:
         "bulk/cohort_endorse.html",
         competencies=competencies,
         chosen=chosen,
-        may_endorse=chosen is not None and may_endorse(user, chosen),
         rubric=version,
         rule=describe_rule(version) if version is not None else None,
         cohorts=progress.cohorts(user.issuer_id),
