@@ -407,7 +407,8 @@ def _note_error(job_id: int, message: str) -> None:
 
 
 def runnable_jobs(*, now: datetime | None = None) -> list[int]:
-    """Ids of jobs with work left and no live lease, oldest first."""
+    """Ids of jobs with work left and no live lease, oldest first — except those whose last
+    run stopped on an error less than a lease period ago (retried later, not in a loop)."""
     now = now or utcnow()
     ids = db.session.scalars(
         select(BulkJob.id)
@@ -417,6 +418,10 @@ def runnable_jobs(*, now: datetime | None = None) -> list[int]:
                 BulkJob.lease_owner.is_(None),
                 BulkJob.lease_expires_at.is_(None),
                 BulkJob.lease_expires_at < now,
+            ),
+            or_(
+                BulkJob.error.is_(None),
+                BulkJob.updated_at < now - timedelta(seconds=lease_seconds()),
             ),
         )
         .order_by(BulkJob.id)

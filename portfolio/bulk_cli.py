@@ -235,13 +235,23 @@ def cancel_command(job_id: str) -> None:
 @click.option("--poll", default=5.0, show_default=True, help="Seconds between looks for work.")
 @with_appcontext
 def run_command(once: bool, poll: float) -> None:
-    """A worker: run queued jobs and jobs whose runner died (expired lease), until stopped."""
+    """A worker: run queued jobs and jobs whose runner died (expired lease), until stopped.
+    A job that stops on an error is retried after a lease period; with --once the command
+    then exits 1."""
+    stopped = 0
     while True:
         ids = bulk.runnable_jobs()
         for job_id in ids:
-            outcome = bulk.run_job(job_id)
+            try:
+                outcome = bulk.run_job(job_id)
+            except Exception as exc:  # recorded on the job; retried after a lease period
+                stopped += 1
+                click.echo(f"job {job_id}: stopped: {type(exc).__name__}: {exc}", err=True)
+                continue
             click.echo(f"job {job_id}: {outcome.outcome} ({outcome.processed} rows)")
         if once and not ids:
+            if stopped:
+                raise click.exceptions.Exit(1)
             return
         if not ids:
             time.sleep(poll)

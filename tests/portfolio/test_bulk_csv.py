@@ -299,6 +299,8 @@ def test_a_fault_of_the_whole_job_stops_it_with_its_rows_pending(
     assert job.state == "running" and job.lease_owner is None
     assert job.error is not None and "stopped after 0 rows: KeyEncryptionError" in job.error
     assert bulk.counts(job.id)["pending"] == 2 and count(IssuedCredential) == 0
+    # A worker does not retry it in a loop: only after a lease period.
+    assert bulk.runnable_jobs() == []
     resumed = runner.invoke(args=["jobs", "resume", str(job.id)])
     assert resumed.exit_code == 0, resumed.output
     db.session.expire_all()
