@@ -45,6 +45,9 @@ ENV_SETTINGS = (
     "RATELIMIT_TOKEN",
     "RATELIMIT_SIGN_IN",
     "RATELIMIT_PASSWORD_RESET",
+    # Bulk jobs (portfolio/bulk.py).
+    "BULK_LEASE_SECONDS",
+    "BULK_BACKGROUND",
 )
 
 
@@ -193,6 +196,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     views.register_error_pages(app)
     app.register_blueprint(api.bp)
     # -- more blueprints: one import + register line each, below this line --
+    from portfolio import bulk_pages
+
+    app.register_blueprint(bulk_pages.bp)
     from portfolio import audit_pages, privacy
 
     app.register_blueprint(audit_pages.bp)
@@ -244,6 +250,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_credential_commands(app.cli)
     register_portfolio_commands(app.cli)
     # -- more CLI commands: one import + add_command line each, below this line --
+    from portfolio.bulk_cli import issue_csv_command, jobs_group
+
+    app.cli.add_command(issue_csv_command)
+    app.cli.add_command(jobs_group)
     from portfolio.audit_cli import audit_group
     from portfolio.key_compromise import compromised_command
 

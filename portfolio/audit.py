@@ -48,6 +48,8 @@ ACTIONS = frozenset(
         # Backups of the whole instance (portfolio/backup_cli.py).
         "backup_created",
         "backup_restored",
+        # Bulk jobs (portfolio/bulk_issue.py).
+        "bulk_job_started",
     }
 )
 

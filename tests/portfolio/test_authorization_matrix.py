@@ -229,6 +229,7 @@ def build_world(app: Flask) -> World:
             invitation_token=token,
             reset_token=accounts.reset_token(school.other_student),
         )
+    _bulk_job(world)  # made before any snapshot: the matrix's rows may run in any order
     world.cookies = {role: session_cookie(app, email) for role, email in world.emails.items()}
     return world
 
@@ -360,6 +361,28 @@ def _endorse_competency(world: World) -> Form:
 
 def _assess_form(_world: World) -> Form:
     return {"decision": "not_yet", "level-0": "0", "level-1": "0", "feedback": "Planted"}
+
+
+def _cohort_endorsement(world: World) -> Form:
+    return {"competency": world.competency2, "cohort": "7B", "level-0": "2", "level-1": "2"}
+
+
+def _bulk_job(world: World) -> dict[str, str]:
+    """A finished cohort endorsement started by Asa (made on first use, run at once)."""
+    if "bulk_job" not in world.ids:
+        from portfolio import bulk
+        from portfolio.bulk_issue import start_cohort_endorsement
+        from portfolio.models import Competency
+
+        with world.app.app_context():
+            asa = db.session.scalar(db.select(User).where(User.email == world.emails["assessor"]))
+            song = db.session.scalar(
+                db.select(Competency).where(Competency.public_id == world.competency)
+            )
+            job, _new = start_cohort_endorsement(asa, song, "7B", levels=[2, 2])
+            bulk.run_job(job.id)
+            world.ids["bulk_job"] = job.public_id
+    return {"public_id": world.ids["bulk_job"]}
 
 
 def _submission_form(world: World) -> Form:
@@ -764,6 +787,22 @@ MATRIX: dict[str, Row] = {
         allowed=("assessor", "admin"),
         attack=_endorse_competency,
         safe=form(competency=""),
+    ),
+    # -- bulk work: another issuer's administrator cannot name this school's competency -----
+    "GET /review/cohort-endorse": Row(none, (302, 403, 403, 200, 200, 200)),
+    "POST /review/cohort-endorse": Row(
+        none,
+        (401, 403, 403, 422, 422, 422),
+        allowed=("assessor", "admin"),
+        attack=_cohort_endorsement,
+        safe=form(competency=""),
+    ),
+    "GET /jobs": Row(none, (302, 403, 403, 200, 200, 200)),
+    "GET /jobs/<public_id>": Row(_bulk_job, (302, 403, 403, 200, 404, 200)),
+    "GET /jobs/<public_id>/results.csv": Row(_bulk_job, (302, 403, 403, 200, 404, 200)),
+    # The job is done: the allowed are told there is nothing to cancel.
+    "POST /jobs/<public_id>/cancel": Row(
+        _bulk_job, (401, 403, 403, 303, 404, 303), allowed=("assessor", "admin")
     ),
     # -- learner pages ----------------------------------------------------------------------
     "GET /notifications": Row(none, (302, 200, 200, 200, 200, 200)),
