@@ -1,7 +1,7 @@
 """Bulk jobs with leases and per-row items
 
 Revision ID: d682eab6459b
-Revises: c871980448a2
+Revises: 5ca1e0b1e7a1
 Create Date: 2026-12-02 05:53:49.237576
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "d682eab6459b"
-down_revision = "c871980448a2"
+down_revision = "5ca1e0b1e7a1"
 branch_labels = None
 depends_on = None
 
