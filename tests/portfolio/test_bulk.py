@@ -256,7 +256,7 @@ def test_a_job_whose_runner_stopped_is_resumed_from_its_pending_items(school: An
 
 def test_only_one_of_two_runners_holds_the_job(app: Flask, school: Any) -> None:
     students = cohort(school, 8)
-    job = start(school)
+    job_id = start(school).id  # read here: the row belongs to this thread's session
     barrier = threading.Barrier(2)
     outcomes: list[bulk.RunOutcome] = []
 
@@ -264,7 +264,7 @@ def test_only_one_of_two_runners_holds_the_job(app: Flask, school: Any) -> None:
         with app.app_context():
             try:
                 barrier.wait()
-                outcomes.append(bulk.run_job(job.id))
+                outcomes.append(bulk.run_job(job_id))
             finally:
                 db.session.remove()
 
@@ -282,7 +282,9 @@ def test_only_one_of_two_runners_holds_the_job(app: Flask, school: Any) -> None:
 
 def test_two_claims_at_once_give_the_lease_to_one(app: Flask, school: Any) -> None:
     cohort(school, 1)
-    job = start(school)
+    # The id is read here: the job row belongs to this thread's session, which the claimers
+    # must not touch (a lazy load from another thread races with this session).
+    job_id = start(school).id
     barrier = threading.Barrier(4)
     won: list[bool] = []
 
@@ -290,7 +292,7 @@ def test_two_claims_at_once_give_the_lease_to_one(app: Flask, school: Any) -> No
         with app.app_context():
             try:
                 barrier.wait()
-                won.append(bulk.claim(job.id, name))
+                won.append(bulk.claim(job_id, name))
             finally:
                 db.session.remove()
 
