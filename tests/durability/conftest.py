@@ -150,11 +150,11 @@ class ApiClient:
         assert reply.status == 200, reply.text
         self.token = str(reply.json()["access_token"])
 
-    def issue_request(self, **changes: Any) -> Reply:
+    def issue_request(self, headers: dict[str, str] | None = None, **changes: Any) -> Reply:
         return self.http.post_json(
             "/credentials/issue",
             {"credential": unsigned_badge(**changes)},
-            headers={"Authorization": f"Bearer {self.token}"},
+            headers={"Authorization": f"Bearer {self.token}", **(headers or {})},
         )
 
     def issue(self, **changes: Any) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from tests.durability.conftest import (
     AdminSession,
     ApiClient,
     Http,
+    Reply,
     check_invariants,
     public_id_of,
     verify_reply,
@@ -174,6 +175,46 @@ def test_two_administrators_revoking_one_credential_at_once_revoke_it_once(
     assert snapshot.events[(public_id, "revoked")] == 1
     reason = snapshot.credentials[public_id].revocation_reason
     assert reason in ("First reason", "Second reason")
+
+
+@pytest.mark.postgres(
+    reason="needs PostgreSQL: the test holds both requests at a status list's row lock"
+)
+def test_one_idempotency_key_sent_to_two_workers_at_once_issues_one_credential(
+    postgres, world, gunicorn, app
+):
+    """A client retries on another worker while the first request is still working: both
+    requests are held at the open revocation list's row lock until both wait, then released.
+    One is issued (201), the other answers with that same credential (200, replayed)."""
+    server = gunicorn.start(workers=2)
+    clients = [ApiClient(server.base_url, world.client_id, world.client_secret) for _ in range(2)]
+    first = clients[0].issue()  # opens the lists
+    list_id = first["credentialStatus"][0]["statusListCredential"].rsplit("/", 1)[1]
+    holder = postgres.connect()
+    holder.execute("SELECT id FROM status_lists WHERE public_id = %s FOR UPDATE", (list_id,))
+    replies: list[Reply] = []
+    problems: list[str] = []
+
+    def send(api: ApiClient) -> Callable[[], None]:
+        return lambda: replies.append(api.issue_request(headers={"Idempotency-Key": "retry-1"}))
+
+    threads = run_threads([send(clients[0]), send(clients[1])], problems)
+    wait_until(
+        "both requests to wait inside their transactions",
+        lambda: len(postgres.waiting_backends(server.application_name)) == 2,
+    )
+    holder.rollback()
+    join(threads)
+    assert not problems, "\n".join(problems)
+    assert sorted(r.status for r in replies) == [200, 201], [r.text for r in replies]
+    replayed = next(r for r in replies if r.status == 200)
+    assert replayed.headers.get("Idempotent-Replayed") == "true"
+    assert replies[0].body == replies[1].body  # the very same signed credential
+    snapshot = check_invariants(app, server.base_url)
+    assert set(snapshot.credentials) == {
+        public_id_of(first),
+        public_id_of(replies[0].json()["verifiableCredential"]),
+    }
 
 
 # -- endorsing one submission from several processes -----------------------------------------------
