@@ -190,10 +190,10 @@ def test_the_whole_server_killed_under_load_restarts_with_everything_acknowledge
     problems: list[str] = []
 
     def client() -> None:
-        api = ApiClient(server.base_url, world.client_id, world.client_secret)
-        admin = AdminSession(server.base_url, ADMIN_EMAIL, world.admin_password)
         mine = 0
         try:
+            api = ApiClient(server.base_url, world.client_id, world.client_secret)
+            admin = AdminSession(server.base_url, ADMIN_EMAIL, world.admin_password)
             while not killed.is_set():
                 with lock:
                     asked["issue"] += 1
