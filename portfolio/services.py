@@ -516,6 +516,15 @@ def set_status_in_transaction(
     reason = " ".join(str(reason or "").split())[:500]
     if not reason and action != "unsuspend":
         raise IssueError("a reason is required")
+    # The caller read the row before this transaction locked anything (a page loads it to see
+    # who may change it), and on PostgreSQL another worker may have changed it since: read it
+    # again under its row lock, so that two changes of one credential run one after the other
+    # and the second sees the first (two revocations at once: one revokes, the other is
+    # refused — never two "revoked" events and a second reason).  Pending changes of the
+    # caller's transaction are flushed first, so the refresh keeps them.  (On SQLite,
+    # begin_write's BEGIN IMMEDIATE already serializes writers; FOR UPDATE is not rendered.)
+    db.session.flush()
+    db.session.refresh(row, with_for_update=True)
     if row.revoked_at is not None:
         raise IssueError("the credential is revoked; revocation is final")
     now = datetime.now(UTC)
