@@ -141,8 +141,11 @@ EOF
 }
 
 start_server() {  # start_server WORKERS
-  "$GUNICORN" 'wsgi:create_app()' --workers "$1" --bind "127.0.0.1:$PORT" \
-    --access-logfile /dev/null --error-logfile "$INSTANCE/gunicorn-$1.log" &
+  # The production settings (portfolio/gunicorn_config.py: no per-user control socket, the app's
+  # own request log), as docs/deploy.md's plain gunicorn command.
+  "$GUNICORN" -c python:portfolio.gunicorn_config 'wsgi:create_app()' --workers "$1" \
+    --bind "127.0.0.1:$PORT" --error-logfile "$INSTANCE/gunicorn-$1.log" \
+    >>"$INSTANCE/gunicorn-$1.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 300); do
     if curl -fsS -o /dev/null "$BASE/.well-known/did.json" 2>/dev/null; then return 0; fi
