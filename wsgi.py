@@ -262,6 +262,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.cli.add_command(users_group)
     # After every blueprint is registered: exempt the JSON API blueprints from CSRF.
     exempt_json_blueprints(app)
+    from portfolio.template_cache import TEMPLATE_CODE
+
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE  # templates compiled once per process
     return app
 
 
