@@ -282,6 +282,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from portfolio import operations
 
     operations.init_app(app)
+    from portfolio.template_cache import TEMPLATE_CODE
+
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE  # templates compiled once per process
     return app
 
 

@@ -7,13 +7,11 @@ from __future__ import annotations
 import functools
 import math
 import re
-import secrets
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar, cast
 from urllib.parse import urlsplit
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import (
     Blueprint,
@@ -36,6 +34,7 @@ from wtforms.validators import DataRequired, Length
 
 from . import audit
 from .db import db
+from .hashing import dummy_hash, password_hasher
 from .limits import failure_counter
 from .models import USER_ROLES, User
 
@@ -62,10 +61,6 @@ LOCKOUT_LONGEST = timedelta(hours=1)
 UNKNOWN_ADDRESS_MEMORY = timedelta(days=7)
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-# argon2-cffi's defaults: argon2id with the RFC 9106 "low memory" parameters.  When they change
-# (a newer argon2-cffi, or a deliberate change here), hashes are upgraded at the next sign-in.
-_hasher = PasswordHasher()
-
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -75,7 +70,7 @@ R = TypeVar("R")
 
 def hash_password(password: str) -> str:
     """The argon2id PHC string of ``password`` (a fresh random salt each time)."""
-    return _hasher.hash(password)
+    return password_hasher().hash(password)
 
 
 def password_problem(password: str, *, email: str = "") -> str | None:
@@ -96,14 +91,9 @@ def is_valid_email(email: str) -> bool:
 
 def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return password_hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    return _hasher.hash(secrets.token_urlsafe(24))
 
 
 class SignInLocked(Exception):
@@ -156,7 +146,7 @@ def authenticate(email: str, password: str) -> User | None:
     else:
         locked_until = failure_counter().locked_until(address)
     if locked_until is not None and locked_until > now:
-        _verify(_dummy_hash(), password)  # the same work as any other attempt
+        _verify(dummy_hash(), password)  # the same work as any other attempt
         audit.record(
             "sign_in_locked",
             actor_label=address,
@@ -167,7 +157,7 @@ def authenticate(email: str, password: str) -> User | None:
         db.session.commit()
         raise SignInLocked(locked_until)
     if user is None:
-        _verify(_dummy_hash(), password)
+        _verify(dummy_hash(), password)
         failures = failure_counter().add_failure(
             address, remember_seconds=int(UNKNOWN_ADDRESS_MEMORY.total_seconds())
         )
@@ -189,8 +179,8 @@ def authenticate(email: str, password: str) -> User | None:
             locked_until = user.locked_until = now + duration
         reason = "wrong_password" if not password_ok else "account_disabled"
         return _refused(address, user, reason, failures, locked_until)
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if password_hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = password_hasher().hash(password)
     user.failed_sign_ins = 0
     user.locked_until = None
     audit.record("sign_in", actor=user, target=target)

@@ -50,8 +50,8 @@ from werkzeug.datastructures import FileStorage
 
 from . import assessment, rubrics, services, uploads
 from .achievements import achievement_url
-from .auth import hash_password
 from .db import begin_write, db
+from .hashing import password_hasher
 from .mastery import mastered
 from .models import (
     Competency,
@@ -1325,8 +1325,9 @@ def seed_people(issuer: Issuer, accounts_file: Path, created: Counter[str]) -> d
     existing = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
     new = [spec for spec in PEOPLE if spec.email not in existing]
     passwords = {spec.email: secrets.token_urlsafe(12) for spec in new}
+    hasher = password_hasher()  # chosen here: the pool's threads have no app context
     with ThreadPoolExecutor() as pool:  # argon2 is slow on purpose; it releases the GIL
-        hashes = dict(zip(passwords, pool.map(hash_password, passwords.values()), strict=True))
+        hashes = dict(zip(passwords, pool.map(hasher.hash, passwords.values()), strict=True))
     if new:
         _record_accounts(accounts_file, [f"{s.role} {s.email} {passwords[s.email]}" for s in new])
     begin_write()

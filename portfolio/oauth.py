@@ -5,7 +5,6 @@ clients`` commands that register API clients."""
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import secrets
@@ -15,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskJsonRequest
@@ -32,6 +30,7 @@ from sqlalchemy import select, update
 from . import services
 from .db import db
 from .errors import APIError, register_api_errors
+from .hashing import dummy_hash, password_hasher
 from .models import Issuer, OAuthClient, OAuthToken
 
 #: The only scope: issuing credentials through ``POST /credentials/issue``.
@@ -43,7 +42,6 @@ _SERVER = "credfolio.oauth_server"
 _REALM = "credfolio"
 
 bp = Blueprint("oauth", __name__)
-_hasher = PasswordHasher()
 
 
 def token_sha256(token: str) -> str:
@@ -84,7 +82,7 @@ class Client(ClientMixin):  # type: ignore[misc]
 
     def check_client_secret(self, client_secret: str) -> bool:
         try:
-            return bool(_hasher.verify(self.row.secret_hash, client_secret))
+            return bool(password_hasher().verify(self.row.secret_hash, client_secret))
         except (VerificationError, InvalidHashError):
             return False
 
@@ -130,18 +128,13 @@ def _enabled_client(client_id: str) -> OAuthClient | None:
     )
 
 
-@functools.cache
-def _dummy_hash() -> str:
-    return _hasher.hash(secrets.token_urlsafe(24))
-
-
 def _query_client(client_id: str) -> Client | None:
     row = _enabled_client(client_id)
     if row is None:
         # Spend the same argon2 work as a real secret check, so the response time does not
         # tell an attacker whether a client id exists.
         with contextlib.suppress(VerificationError, InvalidHashError):
-            _hasher.verify(_dummy_hash(), "not the secret")
+            password_hasher().verify(dummy_hash(), "not the secret")
         return None
     return Client(row)
 
@@ -297,7 +290,7 @@ def create_command(name: str, issuer_did: str | None, as_json: bool) -> None:
     db.session.add(
         OAuthClient(
             client_id=client_id,
-            secret_hash=_hasher.hash(client_secret),
+            secret_hash=password_hasher().hash(client_secret),
             name=name,
             scope=ISSUE_SCOPE,
             issuer_id=issuer.id,

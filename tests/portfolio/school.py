@@ -11,11 +11,12 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from argon2 import PasswordHasher
 from werkzeug.datastructures import FileStorage
 
 from portfolio import rubrics, uploads
-from portfolio.auth import hash_password
 from portfolio.db import db
+from portfolio.hashing import password_hasher
 from portfolio.models import Competency, Evidence, Issuer, StackComponent, User
 
 PASSWORD = "correct horse battery staple"
@@ -48,10 +49,14 @@ class School:
     competency: Competency
 
 
-@functools.cache
 def password_hash() -> str:
-    """One argon2 hash for every test person (hashing is deliberately slow)."""
-    return hash_password(PASSWORD)
+    """One argon2 hash (per hasher) for every test person (hashing is deliberately slow)."""
+    return _password_hash(password_hasher())
+
+
+@functools.cache
+def _password_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash(PASSWORD)
 
 
 def person(issuer: Issuer, role: str, name: str, *, cohort: str | None = None) -> User:

@@ -25,6 +25,7 @@ from portfolio.auth import (
     safe_next,
 )
 from portfolio.db import db
+from portfolio.hashing import TEST_HASHING, password_hasher
 from portfolio.models import User
 from tests.conftest import TEST_KEK
 from wsgi import create_app
@@ -33,10 +34,15 @@ PASSWORD = "correct horse battery staple"
 OTHER_ISSUER_DID = "did:web:other-school.example"
 
 
-@functools.cache
 def password_hash(password: str = PASSWORD) -> str:
-    """One argon2id hash per password for the whole run (hashing is deliberately slow)."""
-    return hash_password(password)
+    """One argon2id hash per password and hasher for the whole run (hashing is slow on
+    purpose, even with the parameters of apps made for tests)."""
+    return _password_hash(password, password_hasher())
+
+
+@functools.cache
+def _password_hash(password: str, hasher: PasswordHasher) -> str:
+    return hasher.hash(password)
 
 
 def make_user(
@@ -182,6 +188,8 @@ def test_signing_in_replaces_the_session_against_fixation(client, alice):
 
 
 def test_a_hash_with_old_argon2_parameters_is_upgraded_at_sign_in(app, client):
+    # The production parameters, not the cheap ones of apps made for tests (portfolio/hashing.py).
+    app.config[TEST_HASHING] = False
     weak = PasswordHasher.from_parameters(CHEAPEST).hash(PASSWORD)
     user_id = make_user(app, "old@school.example", password_hash_=weak)
     assert PasswordHasher().check_needs_rehash(weak)
@@ -193,8 +201,11 @@ def test_a_hash_with_old_argon2_parameters_is_upgraded_at_sign_in(app, client):
 
 
 def test_a_hash_with_current_parameters_is_kept(app, client, alice):
+    before = user_row(app, alice).password_hash
+    with app.app_context():
+        assert before == password_hash(PASSWORD)  # made with the app's current parameters
     sign_in(client, "alice@school.example")
-    assert user_row(app, alice).password_hash == password_hash(PASSWORD)
+    assert user_row(app, alice).password_hash == before
 
 
 # -- signing out -----------------------------------------------------------------------------

@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
-from argon2.profiles import CHEAPEST
 from flask import Flask
 from sqlalchemy import select
 
@@ -37,16 +35,6 @@ def app(app: Flask) -> Flask:
     """The conftest app with CSRF off (these tests are not about CSRF)."""
     app.config["WTF_CSRF_ENABLED"] = False
     return app
-
-
-@pytest.fixture(autouse=True)
-def _cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """argon2 with its cheapest parameters: these tests sign in dozens of times, and what they
-    check is how many hashes are checked, not how slowly."""
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher.from_parameters(CHEAPEST))
-    auth._dummy_hash.cache_clear()
-    yield
-    auth._dummy_hash.cache_clear()
 
 
 @pytest.fixture
