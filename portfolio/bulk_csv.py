@@ -10,14 +10,13 @@ import hashlib
 import io
 from dataclasses import dataclass, replace
 
-from .roster import _EMAIL, _has_undecodable, _printable
+from .roster import person_row_problem, printable
 
 HEADER = ("name", "email", "competency")
 #: The header with the optional fourth column: an idempotency key chosen by the file's author.
 HEADER_WITH_KEY = (*HEADER, "key")
 MAX_BYTES = 5_000_000
 MAX_ROWS = 20_000
-MAX_NAME_LENGTH = 256
 MAX_KEY_LENGTH = 200
 _HEADER_TEXT = '"name,email,competency" (or "name,email,competency,key")'
 
@@ -104,20 +103,10 @@ def _judge(
     name, email, competency, key = [*values, "", "", "", ""][:4]
     if len(columns) == len(HEADER) or not key:
         key = f"{digest}:{line}"
-    shown = IssueRow(
-        line, _printable(name), _printable(email), _printable(competency), _printable(key)
-    )
-    if any(_has_undecodable(value) for value in values):
-        return replace(shown, problem="not UTF-8 text (save the file as UTF-8)")
-    if len(values) != len(columns):
-        expected = f"{len(columns)} ({', '.join(columns)})"
-        return replace(shown, problem=f"{len(values)} columns instead of {expected}")
-    if not name:
-        return replace(shown, problem="the name is empty")
-    if len(name) > MAX_NAME_LENGTH:
-        return replace(shown, problem=f"the name is longer than {MAX_NAME_LENGTH} characters")
-    if len(email) > 320 or _EMAIL.fullmatch(email) is None:
-        return replace(shown, problem="not an email address")
+    shown = IssueRow(line, printable(name), printable(email), printable(competency), printable(key))
+    problem = person_row_problem(values, columns, name=name, email=email)
+    if problem:
+        return replace(shown, problem=problem)
     if not competency:
         return replace(shown, problem="no competency given")
     if len(key) > MAX_KEY_LENGTH:

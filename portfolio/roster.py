@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 #: Roles a roster may give (administrators are never created from a file).
@@ -21,7 +21,7 @@ MAX_COHORT_LENGTH = 128  # User.cohort's column size
 _HEADER_TEXT = '"name,email,role" (or "name,email,role,cohort")'
 
 # The same rule as portfolio.auth.is_valid_email (kept here so this module stays pure).
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
 class RosterFileError(ValueError):
@@ -60,14 +60,33 @@ class RowResult:
         return "invited"
 
 
-def _has_undecodable(text: str) -> bool:
-    # Bytes that are not UTF-8 were decoded to lone surrogates (``surrogateescape``).
+def has_undecodable(text: str) -> bool:
+    """Whether ``text`` holds bytes that were not UTF-8 (decoded with ``surrogateescape`` to
+    lone surrogates)."""
     return any("\udc80" <= char <= "\udcff" for char in text)
 
 
-def _printable(text: str) -> str:
-    # Undecodable bytes are shown as U+FFFD, the usual replacement character.
+def printable(text: str) -> str:
+    """``text`` with undecodable bytes shown as U+FFFD, the usual replacement character."""
     return "".join("\ufffd" if "\udc80" <= char <= "\udcff" else char for char in text)
+
+
+def person_row_problem(
+    cells: Sequence[str], columns: Sequence[str], *, name: str, email: str
+) -> str | None:
+    """What is wrong with a CSV row naming a person (``name``, ``email``) before any column of
+    its own is read, or None: the checks every CSV of people makes (rosters, issuing)."""
+    if any(has_undecodable(cell) for cell in cells):
+        return "not UTF-8 text (save the file as UTF-8)"
+    if len(cells) != len(columns):
+        return f"{len(cells)} columns instead of {len(columns)} ({', '.join(columns)})"
+    if not name:
+        return "the name is empty"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"the name is longer than {MAX_NAME_LENGTH} characters"
+    if len(email) > 320 or EMAIL.fullmatch(email) is None:
+        return "not an email address"
+    return None
 
 
 def parse_roster(data: bytes) -> list[RowResult]:
@@ -119,22 +138,14 @@ def _judge(
         cohort = ""
     shown = RowResult(
         line,
-        _printable(name),
-        _printable(email),
-        _printable(role).lower(),
-        cohort=_printable(cohort),
+        printable(name),
+        printable(email),
+        printable(role).lower(),
+        cohort=printable(cohort),
     )
-    if any(_has_undecodable(cell) for cell in cells):
-        return replace(shown, problem="not UTF-8 text (save the file as UTF-8)")
-    if len(cells) != len(columns):
-        expected = f"{len(columns)} ({', '.join(columns)})"
-        return replace(shown, problem=f"{len(cells)} columns instead of {expected}")
-    if not name:
-        return replace(shown, problem="the name is empty")
-    if len(name) > MAX_NAME_LENGTH:
-        return replace(shown, problem=f"the name is longer than {MAX_NAME_LENGTH} characters")
-    if len(email) > 320 or _EMAIL.fullmatch(email) is None:
-        return replace(shown, problem="not an email address")
+    problem = person_row_problem(cells, columns, name=name, email=email)
+    if problem:
+        return replace(shown, problem=problem)
     if role.lower() not in ROSTER_ROLES:
         return replace(shown, problem=f"unknown role {role!r} (student or assessor)")
     if len(cohort) > MAX_COHORT_LENGTH:
