@@ -1,9 +1,9 @@
 """How long a bulk job takes: a cohort endorsement of N students (default 1,000) and a CSV of
 N rows issued, each run in this process exactly as ``credfolio jobs run`` runs it.
 
-    .venv/bin/python bench/bulk_cohort.py                     # SQLite in a temporary folder
-    .venv/bin/python bench/bulk_cohort.py --students 200 --json
-    .venv/bin/python bench/bulk_cohort.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/cf_bench
+    python3 bench/bulk_cohort.py                     # SQLite in a temporary folder
+    python3 bench/bulk_cohort.py --students 200 --json
+    python3 bench/bulk_cohort.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/cf_bench
 
 Prints the wall time, rows per second and milliseconds per row (median of the per-batch
 figures beside the overall one).  Numbers are printed, never asserted.  The PostgreSQL
@@ -25,6 +25,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench._venv import ensure_project_python  # noqa: E402
+
+ensure_project_python()
 
 
 def _app(database_url: str, instance: Path) -> Any:

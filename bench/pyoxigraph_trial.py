@@ -1,7 +1,7 @@
 """The pyoxigraph trial: could its compiled RDFC-1.0 (and JSON-LD parser) replace ours?
 
     .venv/bin/pip install pyoxigraph==0.5.13      # not a Credfolio dependency: the trial only
-    .venv/bin/python bench/pyoxigraph_trial.py [--json]
+    python3 bench/pyoxigraph_trial.py [--json]
 
 For every Open Badges example and signed example, and the W3C rdf-canon suite, it compares
 pyoxigraph's canonical N-Quads with ours (which the tests hold byte-identical to pyld's), times
@@ -24,6 +24,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench._venv import ensure_project_python  # noqa: E402
+
+ensure_project_python()
 
 from credentials import rdfc  # noqa: E402
 from credentials.jsonld import DocumentLoader, to_quads  # noqa: E402

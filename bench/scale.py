@@ -9,9 +9,9 @@ re-sign the list), the status-list fetch and issuing through the service; then t
 memory (VmRSS) of gunicorn workers after warm-up requests.  Prints median and p99 per operation
 and the ratio large/small.  Numbers are printed, never asserted.
 
-    .venv/bin/python bench/scale.py                 # 1,000 and 1,000,000 credentials
-    .venv/bin/python bench/scale.py --size 20000    # a quick run
-    .venv/bin/python bench/scale.py --json results.json
+    python3 bench/scale.py                 # 1,000 and 1,000,000 credentials
+    python3 bench/scale.py --size 20000    # a quick run
+    python3 bench/scale.py --json results.json
 
 Rows: a few credentials are issued and signed through the service (``real-signed``); the rest
 are generated from one of them by a fast template — distinct ids, subjects, validFrom, their own
@@ -44,6 +44,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench._venv import ensure_project_python  # noqa: E402
+
+ensure_project_python()
 
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402

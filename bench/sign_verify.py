@@ -1,9 +1,9 @@
 """Sign and verify throughput for the basic and the full Open Badges 3.0 example, side by side
 with the Digital Bazaar JavaScript stack (@digitalbazaar/vc + eddsa-rdfc-2022) in one run.
 
-    .venv/bin/python bench/sign_verify.py            # table: ours, theirs, ours/theirs
-    .venv/bin/python bench/sign_verify.py --json     # one JSON object {ours, peer, ratios, machine}
-    .venv/bin/python bench/sign_verify.py --no-peer --rounds 5
+    python3 bench/sign_verify.py            # table: ours, theirs, ours/theirs
+    python3 bench/sign_verify.py --json     # one JSON object {ours, peer, ratios, machine}
+    python3 bench/sign_verify.py --no-peer --rounds 5
 
 The peer is prepared with scripts/peer (npm packages from the registry, once, into .cache/peer;
 CREDFOLIO_PEER_DIR names another prepared copy) and driven by bench/peer_driver.mjs, a
@@ -32,6 +32,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench._venv import ensure_project_python  # noqa: E402
+
+ensure_project_python()
 
 from credentials.jsonld import DocumentLoader  # noqa: E402
 from credentials.proof import Eddsa2022Suite  # noqa: E402
