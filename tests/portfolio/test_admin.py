@@ -138,8 +138,10 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_back(client, schools):
 def test_another_issuers_credential_looks_like_one_that_does_not_exist(app, client, schools):
     theirs = issue(app, other=True)
     assert sign_in(client, ADMIN).status_code == 303
-    missing = client.get("/admin/credentials/00000000-0000-4000-8000-000000000000")
-    foreign = client.get(f"/admin/credentials/{theirs}")
+    # One request id for both: error pages quote it (it differs per request otherwise).
+    same = {"X-Request-ID": "same-reference"}
+    missing = client.get("/admin/credentials/00000000-0000-4000-8000-000000000000", headers=same)
+    foreign = client.get(f"/admin/credentials/{theirs}", headers=same)
     assert missing.status_code == foreign.status_code == 404
     # The same page (its <main>; the header carries a per-render CSRF token).
     main = re.compile(rb"<main.*?</main>", re.S)
