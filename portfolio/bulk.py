@@ -125,15 +125,27 @@ def is_stale(job: BulkJob, *, now: datetime | None = None) -> bool:
 # -- leases ----------------------------------------------------------------------------------
 
 
+def _write_one(statement: Any) -> int:
+    """Run one conditional UPDATE as its own write unit (commit, or roll back and raise); the
+    number of rows it changed — 1 means the condition held, so the caller won."""
+    begin_write()
+    try:
+        result = db.session.execute(statement.execution_options(synchronize_session=False))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return int(getattr(result, "rowcount", 0))
+
+
 def claim(job_id: int, owner: str, *, now: datetime | None = None) -> bool:
     """Take the job's lease for ``owner`` when it is free or expired; True when taken.
 
     One ``UPDATE … WHERE``: of two processes claiming at once exactly one matches.
     """
     now = now or utcnow()
-    begin_write()
-    try:
-        result = db.session.execute(
+    return (
+        _write_one(
             update(BulkJob)
             .where(
                 BulkJob.id == job_id,
@@ -154,21 +166,16 @@ def claim(job_id: int, owner: str, *, now: datetime | None = None) -> bool:
                 started_at=func.coalesce(BulkJob.started_at, now),
                 updated_at=now,
             )
-            .execution_options(synchronize_session=False)
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return bool(getattr(result, "rowcount", 0) == 1)
+        == 1
+    )
 
 
 def heartbeat(job_id: int, owner: str) -> bool:
     """Renew ``owner``'s lease; False when it is no longer theirs or the job was cancelled."""
     now = utcnow()
-    begin_write()
-    try:
-        result = db.session.execute(
+    return (
+        _write_one(
             update(BulkJob)
             .where(BulkJob.id == job_id, BulkJob.lease_owner == owner, BulkJob.state == "running")
             .values(
@@ -176,29 +183,18 @@ def heartbeat(job_id: int, owner: str) -> bool:
                 heartbeat_at=now,
                 updated_at=now,
             )
-            .execution_options(synchronize_session=False)
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return bool(getattr(result, "rowcount", 0) == 1)
+        == 1
+    )
 
 
 def release(job_id: int, owner: str) -> None:
     """Give the lease up (another runner may take the job at once)."""
-    begin_write()
-    try:
-        db.session.execute(
-            update(BulkJob)
-            .where(BulkJob.id == job_id, BulkJob.lease_owner == owner)
-            .values(lease_owner=None, lease_expires_at=None)
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    _write_one(
+        update(BulkJob)
+        .where(BulkJob.id == job_id, BulkJob.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None)
+    )
 
 
 # -- counts and finishing --------------------------------------------------------------------
@@ -262,18 +258,11 @@ class LeaseLost(Exception):
 
 
 def _mark(item_id: int, state: str, message: str) -> None:
-    begin_write()
-    try:
-        db.session.execute(
-            update(BulkJobItem)
-            .where(BulkJobItem.id == item_id, BulkJobItem.state == "pending")
-            .values(state=state, message=message[:2000], updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    _write_one(
+        update(BulkJobItem)
+        .where(BulkJobItem.id == item_id, BulkJobItem.state == "pending")
+        .values(state=state, message=message[:2000], updated_at=utcnow())
+    )
 
 
 def process_item(job_id: int, item_id: int, owner: str) -> BulkJobItem | None:
@@ -432,37 +421,25 @@ def runnable_jobs(*, now: datetime | None = None) -> list[int]:
 
 def cancel(job: BulkJob) -> bool:
     """Stop the job: its runner stops after the item in flight; pending items stay pending."""
-    begin_write()
-    try:
-        result = db.session.execute(
+    return (
+        _write_one(
             update(BulkJob)
             .where(BulkJob.id == job.id, BulkJob.state.in_(ACTIVE))
             .values(state="cancelled", finished_at=utcnow(), updated_at=utcnow())
-            .execution_options(synchronize_session=False)
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return bool(getattr(result, "rowcount", 0) == 1)
+        == 1
+    )
 
 
 def requeue(job: BulkJob) -> bool:
     """Queue a cancelled job again (its pending rows will be run); True when it was."""
-    begin_write()
-    try:
-        result = db.session.execute(
-            update(BulkJob)
-            .where(BulkJob.id == job.id, BulkJob.state == "cancelled")
-            .values(state="queued", finished_at=None, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    changed = _write_one(
+        update(BulkJob)
+        .where(BulkJob.id == job.id, BulkJob.state == "cancelled")
+        .values(state="queued", finished_at=None, updated_at=utcnow())
+    )
     db.session.refresh(job)
-    return bool(getattr(result, "rowcount", 0) == 1)
+    return changed == 1
 
 
 def reopen_failed(job: BulkJob) -> int:
