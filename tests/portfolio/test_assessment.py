@@ -363,7 +363,9 @@ def test_two_assessors_endorsing_at_the_same_moment_issue_one_credential(
 
     from portfolio.models import User
 
-    row = submitted(school)
+    # Ids are read here: these rows belong to this thread's session, which the endorsing
+    # threads must not touch (a lazy load from another thread races with this session).
+    submission_id = submitted(school).id
     assessor_ids = [school.assessor.id, school.second_assessor.id]
     for user_id in assessor_ids:  # their signing identities exist before the race
         issuing.endorser_issuer(db.session.get(User, user_id))
@@ -374,7 +376,7 @@ def test_two_assessors_endorsing_at_the_same_moment_issue_one_credential(
     def endorse(user_id: int) -> None:
         with app.app_context():
             try:
-                submission = db.session.get(Submission, row.id)
+                submission = db.session.get(Submission, submission_id)
                 user = db.session.get(User, user_id)
                 barrier.wait(timeout=10)
                 outcomes.append(
@@ -385,6 +387,8 @@ def test_two_assessors_endorsing_at_the_same_moment_issue_one_credential(
             except BaseException as exc:  # reported below
                 outcomes.append(exc)
                 db.session.rollback()
+            finally:
+                db.session.remove()
 
     threads = [threading.Thread(target=endorse, args=(i,)) for i in assessor_ids]
     for thread in threads:
