@@ -48,6 +48,8 @@ ENV_SETTINGS = (
     # Bulk jobs (portfolio/bulk.py).
     "BULK_LEASE_SECONDS",
     "BULK_BACKGROUND",
+    # Long lists (portfolio/paging.py).
+    "LIST_COUNT_LIMIT",
 )
 
 
@@ -237,10 +239,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     # Security headers on every response; rate limits on views registered above (issue #7).
-    from portfolio import limits, security_headers
+    from portfolio import limits, paging, security_headers
 
     security_headers.init_app(app)
     limits.init_app(app)
+    paging.init_app(app)
 
     from credentials.cli import register as register_credential_commands
     from issuer_keys.cli import keys as keys_group

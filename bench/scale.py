@@ -654,6 +654,11 @@ def operations_for(
         if response.status_code != 200:
             raise Failed(f"the admin list answered {response.status_code}")
 
+    def audit_log() -> None:
+        response = admin.get("/admin/audit")
+        if response.status_code != 200:
+            raise Failed(f"the audit log answered {response.status_code}")
+
     return {
         "GET /c/<id> (page)": page,
         "POST /credentials/verify": verify,
@@ -661,6 +666,7 @@ def operations_for(
         "revoke (service)": revoke,
         "issue (service)": issue,
         "GET /admin/credentials (page 1)": admin_list,
+        "GET /admin/audit (page 1)": audit_log,
     }
 
 

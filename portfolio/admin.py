@@ -18,6 +18,7 @@ from . import services
 from .auth import current_user, login_required
 from .db import db
 from .models import IssuedCredential, User
+from .paging import paginate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -123,10 +124,11 @@ def index() -> ResponseReturnValue:
 @login_required(role="admin")
 def credentials() -> ResponseReturnValue:
     """The issuer's credentials, newest first, 50 a page; ``q`` searches recipient and
-    achievement (name or id), case-insensitively; ``page`` beyond the last shows none."""
+    achievement (name or id), case-insensitively; ``page`` beyond the last shows none.
+    The total is counted up to a limit (:mod:`portfolio.paging`)."""
     user = _admin()
     query = request.args.get("q", "").strip()[:MAX_QUERY_LENGTH]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = request.args.get("page", 1, type=int) or 1
     statement = select(IssuedCredential).where(IssuedCredential.issuer_id == user.issuer_id)
     if query:
         # The search text is a bound parameter with LIKE's wildcards escaped: "%" finds a "%".
@@ -145,11 +147,11 @@ def credentials() -> ResponseReturnValue:
             )
         )
     statement = statement.order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
-    pagination = db.paginate(
-        statement, page=page, per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False
-    )
     return render_template(
-        "admin/credentials.html", pagination=pagination, query=query, issuer=user.issuer
+        "admin/credentials.html",
+        pagination=paginate(statement, page=page, per_page=PER_PAGE),
+        query=query,
+        issuer=user.issuer,
     )
 
 

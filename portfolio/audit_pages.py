@@ -32,6 +32,7 @@ from . import audit
 from .auth import login_required, signed_in_user
 from .db import db
 from .models import AuditEvent, Issuer, User, utcnow
+from .paging import paginate
 from .progress import csv_safe
 
 bp = Blueprint("audit", __name__)
@@ -255,13 +256,10 @@ def index() -> ResponseReturnValue:
             "audit/index.html", error=str(error), error_field=error.field, **context
         )
         return page, 400
-    page_number = max(request.args.get("page", 1, type=int) or 1, 1)
-    pagination = db.paginate(
+    pagination = paginate(
         events_query(filters, issuer_id=issuer_id, service_wide=service_wide),
-        page=page_number,
+        page=request.args.get("page", 1, type=int) or 1,
         per_page=PER_PAGE,
-        max_per_page=PER_PAGE,
-        error_out=False,
     )
     return render_template(
         "audit/index.html",

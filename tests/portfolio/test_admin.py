@@ -193,6 +193,19 @@ def test_the_list_is_paginated_fifty_a_page(app, admin):
     assert 'href="/admin/credentials?q=learner&amp;page=2"' in searched
 
 
+def test_the_count_is_exact_up_to_the_limit_and_more_than_beyond_it(app, admin):
+    for number in range(4):
+        issue(app, f"Learner {number}", f"Badge {number}")
+    app.config["CREDFOLIO_LIST_COUNT_LIMIT"] = 4
+    exact = admin.get("/admin/credentials").get_data(as_text=True)
+    assert re.search(r"4 credentials,\s+newest first \(page 1 of 1\)", exact)
+    app.config["CREDFOLIO_LIST_COUNT_LIMIT"] = 3
+    capped = admin.get("/admin/credentials").get_data(as_text=True)
+    assert re.search(r"More than 3 credentials,\s+newest first \(page 1\)", capped)
+    assert listed_rows(capped) == ["Badge 3", "Badge 2", "Badge 1", "Badge 0"]
+    assert 'rel="next"' not in capped  # all four fit on the page
+
+
 #: search text → the achievements listed (newest first); one issuer's credentials only.
 SEARCHES = {
     "ada": ["Teamwork"],  # not the other school's "Ada Byron"

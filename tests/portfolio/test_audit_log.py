@@ -262,6 +262,18 @@ def test_the_log_is_newest_first_and_paginated_in_an_accessible_table(app, schoo
     assert 'href="/admin/audit"' in admin.get("/").get_data(as_text=True)  # the admin's menu
 
 
+def test_a_long_log_is_counted_up_to_the_limit(app, school):
+    for _ in range(55):
+        add_event("sign_in_failed", at=datetime(2025, 3, 1, tzinfo=UTC), issuer_id=school.issuer.id)
+    app.config["CREDFOLIO_LIST_COUNT_LIMIT"] = 20
+    admin = signed_in(app, school.admin)
+    first = admin.get("/admin/audit?action=sign_in_failed").get_data(as_text=True)
+    assert "More than 20 events matching the filters" in first and "(page 1)" in first
+    assert 'href="/admin/audit?action=sign_in_failed&amp;page=2"' in first
+    second = admin.get("/admin/audit?action=sign_in_failed&page=2").get_data(as_text=True)
+    assert second.count("<code>sign_in_failed</code>") == 5 and 'rel="next"' not in second
+
+
 def test_filters_by_action_actor_and_date_range(app, school):
     add_event("role_changed", at=datetime(2025, 1, 10, 9, tzinfo=UTC), issuer_id=school.issuer.id)
     add_event(
