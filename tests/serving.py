@@ -32,7 +32,9 @@ def free_port() -> int:
 
 
 @dataclass
-class Answer:
+class Reply:
+    """An HTTP answer: status, headers, body (also used by the durability tests' client)."""
+
     status: int
     headers: Mapping[str, str]
     body: bytes
@@ -42,7 +44,7 @@ class Answer:
 
     @property
     def text(self) -> str:
-        return self.body.decode("utf-8")
+        return self.body.decode("utf-8", "replace")
 
 
 @dataclass
@@ -51,14 +53,14 @@ class Server:
     url: str
     stderr: Path
 
-    def get(self, path: str, headers: Mapping[str, str] | None = None) -> Answer:
+    def get(self, path: str, headers: Mapping[str, str] | None = None) -> Reply:
         # S310: the URL is always this server's http://127.0.0.1:<port>, never user input.
         request = urllib.request.Request(self.url + path, headers=dict(headers or {}))  # noqa: S310
         try:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-                return Answer(response.status, dict(response.headers), response.read())
+                return Reply(response.status, dict(response.headers), response.read())
         except urllib.error.HTTPError as error:
-            return Answer(error.code, dict(error.headers), error.read())
+            return Reply(error.code, dict(error.headers), error.read())
 
     def log_lines(self) -> list[str]:
         return self.stderr.read_text(encoding="utf-8", errors="replace").splitlines()

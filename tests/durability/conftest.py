@@ -31,6 +31,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from tests.conftest import TEST_KEK, unsigned_badge
+from tests.serving import Reply
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The gunicorn of the interpreter running the tests (.venv/bin/gunicorn).
@@ -55,20 +56,6 @@ def wait_until(what: str, condition: Callable[[], Any], timeout: float = WAIT_TI
 
 
 # -- HTTP -------------------------------------------------------------------------------------
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
 
 
 class Http:
