@@ -40,7 +40,7 @@ from credentials.verify import (
     types_of,
 )
 from issuer_keys.did import did_web_document
-from issuer_keys.store import KeyStore
+from issuer_keys.store import KeyRecord, KeyStore
 
 from . import audit, metrics
 from .db import begin_write, db
@@ -573,7 +573,13 @@ def _flip(
 
 
 class ServiceKeyResolver:
-    """Keys of our own issuers from the database; did:key offline; others via ``fetch``."""
+    """Keys of our own issuers from the database; did:key offline; others via ``fetch``.
+
+    One resolver serves one verification — :func:`service_verifier` makes one per request —
+    so each DID's keys are read once within it: a credential and its two status lists (three
+    proofs, one issuer) cost one query, not six.  A key revoked meanwhile is seen by the next
+    verification.
+    """
 
     def __init__(
         self,
@@ -585,11 +591,12 @@ class ServiceKeyResolver:
         self._key_store = key_store
         self._fetch = fetch_did_document
         self._extra = dict(extra_documents or {})
+        self._keys_of: dict[str, list[KeyRecord]] = {}
 
     def __call__(self, verification_method: str) -> ResolvedMethod:
         did = verification_method.split("#", 1)[0]
         documents: dict[str, Mapping[str, Any]] = {}
-        own_keys = self._key_store.list(did) if did.startswith("did:web:") else []
+        own_keys = self._keys(did) if did.startswith("did:web:") else []
         if did in self._extra:
             documents[did] = self._extra[did]
         elif own_keys:
@@ -600,9 +607,18 @@ class ServiceKeyResolver:
             verification_method
         )
 
+    def _keys(self, controller: str) -> list[KeyRecord]:
+        if controller not in self._keys_of:
+            self._keys_of[controller] = self._key_store.list(controller)
+        return self._keys_of[controller]
+
     def _status(self, verification_method: str) -> tuple[str, datetime | None] | None:
-        record = self._key_store.find_by_verification_method(verification_method)
-        return (record.status, record.retired_at) if record is not None else None
+        # As KeyStore.find_by_verification_method, from the keys already read.
+        controller, _, fragment = verification_method.partition("#")
+        for record in self._keys(controller) if fragment else []:
+            if record.public_key_multibase == fragment:
+                return record.status, record.retired_at
+        return None
 
 
 class ServiceStatusLists:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from credentials.errors import DataLossError, MalformedInputError
 from credentials.status import StatusList
@@ -226,6 +226,32 @@ def test_a_credential_signed_by_a_revoked_key_no_longer_verifies(issuer, app):
     store.revoke(store.active(issuer.did).key_id, "key compromised")
     result = verify(row)
     assert not result.verified
+
+
+def test_one_verification_reads_its_issuers_keys_once(issuer, app):
+    # Three proofs by one issuer (the credential's and its two status lists'): one key query.
+    row = services.issue(unsigned_badge(), issuer=issuer)
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        result = verify(row)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert result.verified
+    assert {result.check(name).status for name in ("revocation", "suspension")} == {PASSED}
+    assert len([s for s in statements if "FROM issuer_keys" in s]) == 1
+
+
+def test_a_key_revoked_after_a_verification_fails_the_next_one(issuer, app):
+    row = services.issue(unsigned_badge(), issuer=issuer)
+    assert verify(row).verified  # keys are read per verification, never kept across them
+    store = app.extensions["credfolio"].key_store
+    store.revoke(store.active(issuer.did).key_id, "key compromised")
+    assert verify(row).check("key-status").status == FAILED
 
 
 def test_credentials_are_found_by_public_id_or_credential_id(issuer):
