@@ -23,6 +23,9 @@ from .db import db
 
 #: Counting stops here (``CREDFOLIO_LIST_COUNT_LIMIT`` changes it).
 DEFAULT_COUNT_LIMIT = 10_000
+#: Pages beyond this are empty without asking the database (an OFFSET past any real list; a
+#: larger one would not fit the databases' integers).
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,10 @@ def paginate(statement: Select[Any], *, page: int, per_page: int, limit: int | N
     already be ordered.  Counts at most ``limit`` rows (default: :func:`count_limit`)."""
     page = max(page, 1)
     limit = count_limit() if limit is None else limit
-    rows = db.session.scalars(statement.offset((page - 1) * per_page).limit(per_page + 1)).all()
+    rows: Sequence[Any] = []
+    if page <= MAX_PAGE:
+        offset = (page - 1) * per_page
+        rows = db.session.scalars(statement.offset(offset).limit(per_page + 1)).all()
     has_next = len(rows) > per_page
     # The count of the first limit + 1 rows: more than the limit means "more than limit".
     # Selecting a constant lets PostgreSQL count from the index alone.

@@ -189,6 +189,8 @@ def test_the_list_is_paginated_fifty_a_page(app, admin):
     assert listed_rows(admin.get("/admin/credentials?page=-4").get_data(as_text=True))[0] == (
         "Badge 50"
     )
+    huge = admin.get(f"/admin/credentials?page={10**20}")
+    assert huge.status_code == 200 and "There is no page" in huge.get_data(as_text=True)
     searched = admin.get("/admin/credentials?q=learner").get_data(as_text=True)
     assert 'href="/admin/credentials?q=learner&amp;page=2"' in searched
 

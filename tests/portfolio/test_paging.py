@@ -62,6 +62,9 @@ def test_a_page_beyond_the_end_is_empty_and_a_page_below_one_is_the_first(seven_
     beyond = paginate(seven_events, page=9, per_page=3, limit=10)
     assert (targets(beyond), beyond.has_next, beyond.total, beyond.pages) == ([], False, 7, 3)
     assert targets(paginate(seven_events, page=-4, per_page=3, limit=10)) == ["6", "5", "4"]
+    # Far beyond any offset the databases take: empty, not an error.
+    huge = paginate(seven_events, page=10**20, per_page=3, limit=10)
+    assert (targets(huge), huge.has_next, huge.total, huge.prev_num) == ([], False, 7, 10**20 - 1)
 
 
 def test_an_empty_list_has_one_empty_page(app):
