@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
-from flask import Flask
+from flask import Blueprint, Flask
 from flask.cli import FlaskGroup
 from flask_migrate import Migrate
 
@@ -37,7 +37,7 @@ ENV_SETTINGS = (
     "ISSUER_DID",
     "ISSUER_NAME",
     "RECIPIENT_IDENTITY",
-    # Rate limits (portfolio/limits.py).
+    # Rate limits (portfolio/core/limits.py).
     "RATELIMIT_ENABLED",
     "RATELIMIT_STORAGE_URL",
     "RATELIMIT_KEY_PREFIX",
@@ -45,10 +45,10 @@ ENV_SETTINGS = (
     "RATELIMIT_TOKEN",
     "RATELIMIT_SIGN_IN",
     "RATELIMIT_PASSWORD_RESET",
-    # Bulk jobs (portfolio/bulk.py).
+    # Bulk jobs (portfolio/bulk/jobs.py).
     "BULK_LEASE_SECONDS",
     "BULK_BACKGROUND",
-    # Long lists (portfolio/paging.py).
+    # Long lists (portfolio/core/paging.py).
     "LIST_COUNT_LIMIT",
 )
 
@@ -74,7 +74,7 @@ class Components:
     ) -> Verifier:
         """The service's verifier: our issuers and status lists from the database, did:key
         offline, plus documents at hand.  Needs an application context."""
-        from portfolio.services import service_verifier
+        from portfolio.issuing.service import service_verifier
 
         return service_verifier(did_documents=did_documents, status_lists=status_lists)
 
@@ -126,6 +126,108 @@ def _secret_key(app: Flask, *, production: bool) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+@dataclass(frozen=True)
+class Feature:
+    """A feature package's part in the app: its blueprints (pages and JSON) and its CLI
+    commands (``parent`` names the group a command joins; None: the top level)."""
+
+    name: str
+    blueprints: tuple[Blueprint, ...] = ()
+    commands: tuple[tuple[click.Command, str | None], ...] = ()
+
+
+def feature_list() -> tuple[Feature, ...]:
+    """Every feature package, lowest layer first (docs/architecture.md): the one list from
+    which the app registers blueprints and CLI commands.  Importing the packages also puts
+    every table on the metadata."""
+    from portfolio.accounts import auth, roster_cli, users_cli
+    from portfolio.accounts import pages as accounts_pages
+    from portfolio.assessment import progress_pages, review_pages, submission_pages
+    from portfolio.audit import cli as audit_cli
+    from portfolio.audit import pages as audit_pages
+    from portfolio.bulk import cli as bulk_cli
+    from portfolio.bulk import pages as bulk_pages
+    from portfolio.catalogue import cli as catalogue_cli
+    from portfolio.catalogue import pages as catalogue_pages
+    from portfolio.demo import cli as demo_cli
+    from portfolio.evidence import pages as evidence_pages
+    from portfolio.home import pages as home_pages
+    from portfolio.issuing import api as vcapi
+    from portfolio.issuing import cli as issuing_cli
+    from portfolio.issuing import key_compromise, oauth
+    from portfolio.issuing import pages as issuing_pages
+    from portfolio.learner import pages as learner_pages
+    from portfolio.learner import privacy
+    from portfolio.operations import backup_cli
+    from portfolio.operations import cli as operations_cli
+    from portfolio.portfolios import pages as portfolio_pages
+    from portfolio.public import api as public_api
+    from portfolio.public import evidence_pages as credential_evidence_pages
+    from portfolio.public import pages as public_pages
+
+    return (
+        Feature(
+            "accounts",
+            blueprints=(auth.bp, accounts_pages.bp),
+            commands=((users_cli.users_group, None), (roster_cli.roster_group, None)),
+        ),
+        Feature("audit", blueprints=(audit_pages.bp,), commands=((audit_cli.audit_group, None),)),
+        Feature(
+            "issuing",
+            blueprints=(oauth.bp, vcapi.bp, issuing_pages.bp),
+            commands=(
+                (issuing_cli.credentials_group, None),
+                (oauth.clients_group, None),
+                (key_compromise.compromised_command, "keys"),
+            ),
+        ),
+        Feature(
+            "catalogue",
+            blueprints=(catalogue_pages.bp,),
+            commands=((catalogue_cli.catalogue_group, None),),
+        ),
+        Feature("evidence", blueprints=(evidence_pages.bp,)),
+        Feature("portfolios", blueprints=(portfolio_pages.bp,)),
+        Feature(
+            "assessment",
+            blueprints=(submission_pages.bp, review_pages.bp, progress_pages.bp),
+        ),
+        Feature(
+            "public",
+            blueprints=(public_api.bp, credential_evidence_pages.bp, public_pages.bp),
+        ),
+        Feature("learner", blueprints=(learner_pages.bp, privacy.bp)),
+        Feature(
+            "bulk",
+            blueprints=(bulk_pages.bp,),
+            commands=((bulk_cli.issue_csv_command, None), (bulk_cli.jobs_group, None)),
+        ),
+        Feature(
+            "operations",
+            commands=(
+                (operations_cli.init_db, None),
+                (backup_cli.backup_command, None),
+                (backup_cli.restore_command, None),
+            ),
+        ),
+        Feature("demo", commands=((demo_cli.demo_setup, None),)),
+        Feature("home", blueprints=(home_pages.bp,)),
+    )
+
+
+def _add_commands(app: Flask, features: tuple[Feature, ...]) -> None:
+    """The libraries' commands (``keys``, ``verify``, ...), then every feature's."""
+    from credentials.cli import register as register_credential_commands
+    from issuer_keys.cli import keys as keys_group
+
+    groups: dict[str, click.Group] = {"keys": keys_group}
+    app.cli.add_command(keys_group)
+    register_credential_commands(app.cli)
+    for feature in features:
+        for command, parent in feature.commands:
+            (groups[parent] if parent else app.cli).add_command(command)
+
+
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask application.
 
@@ -164,7 +266,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     secret = load_key_encryption_secret(
         environ=environ, instance_path=Path(app.instance_path), production=production
     )
-    from portfolio.keystore import SqlKeyStore
+    from portfolio.issuing.keystore import SqlKeyStore
 
     app.extensions["credfolio"] = Components(
         loader=DocumentLoader.bundled(),
@@ -173,15 +275,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         issuer_name=app.config["CREDFOLIO_ISSUER_NAME"],
     )
 
-    from portfolio import models  # noqa: F401  (registers the tables on the metadata)
-    from portfolio.db import db
-    from portfolio.operations import configure_engine
+    from portfolio.core.db import db
+    from portfolio.operations.setup import configure_engine
 
+    features = feature_list()  # imports every feature, so every table is on the metadata
     configure_engine(app)  # pre-ping and connect timeout: survive database outages
     db.init_app(app)
-    # Sessions and forms (portfolio/auth.py): the session cookie is unreadable by scripts, not
-    # sent with cross-site POSTs, and HTTPS-only when the service is served over HTTPS; every
-    # POST needs a CSRF token (the JSON API blueprints are exempted once all are registered).
+    # Sessions and forms (portfolio/accounts/auth.py): the session cookie is unreadable by
+    # scripts, not sent with cross-site POSTs, and HTTPS-only when the service is served over
+    # HTTPS; every POST needs a CSRF token (the JSON API blueprints are exempted once all are
+    # registered).
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -192,100 +295,28 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     CSRFProtect(app)
     Migrate(app, db, directory=str(MIGRATIONS), render_as_batch=True)
 
-    from portfolio import api, views
+    from portfolio.core import error_pages, limits, paging, security_headers
+    from portfolio.files.storage import init_storage
 
-    app.register_blueprint(views.bp)
-    views.register_error_pages(app)
-    app.register_blueprint(api.bp)
-    # -- more blueprints: one import + register line each, below this line --
-    from portfolio import bulk_pages
-
-    app.register_blueprint(bulk_pages.bp)
-    from portfolio import audit_pages, privacy
-
-    app.register_blueprint(audit_pages.bp)
-    app.register_blueprint(privacy.bp)
-    from portfolio import catalogue
-
-    app.register_blueprint(catalogue.bp)
-    from portfolio import credential_evidence, learner, review, submissions
-
-    app.register_blueprint(submissions.bp)
-    app.register_blueprint(review.bp)
-    app.register_blueprint(learner.bp)
-    app.register_blueprint(credential_evidence.bp)
-    from portfolio import progress_pages
-
-    app.register_blueprint(progress_pages.bp)
-    from portfolio import evidence, portfolios
-
-    app.register_blueprint(evidence.bp)
-    app.register_blueprint(portfolios.bp)
-    from portfolio.storage import init_storage
-
+    error_pages.register_error_pages(app)
     init_storage(app)
-    from portfolio import accounts
-
-    app.register_blueprint(accounts.bp)
-    from portfolio import oauth, vcapi
-
-    app.register_blueprint(oauth.bp)
-    app.register_blueprint(vcapi.bp)
-    from portfolio import public
-
-    app.register_blueprint(public.bp)
-    from portfolio import admin, auth
-
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(admin.bp)
-    # Security headers on every response; rate limits on views registered above (issue #7).
-    from portfolio import limits, paging, security_headers
-
+    for feature in features:
+        for blueprint in feature.blueprints:
+            app.register_blueprint(blueprint)
+    # Security headers on every response; rate limits on the views registered above.
     security_headers.init_app(app)
     limits.init_app(app)
     paging.init_app(app)
+    _add_commands(app, features)
 
-    from credentials.cli import register as register_credential_commands
-    from issuer_keys.cli import keys as keys_group
-    from portfolio.cli import register as register_portfolio_commands
+    from portfolio.accounts.auth import exempt_json_blueprints
+    from portfolio.operations import setup as operations
 
-    app.cli.add_command(keys_group)
-    register_credential_commands(app.cli)
-    register_portfolio_commands(app.cli)
-    # -- more CLI commands: one import + add_command line each, below this line --
-    from portfolio.bulk_cli import issue_csv_command, jobs_group
-
-    app.cli.add_command(issue_csv_command)
-    app.cli.add_command(jobs_group)
-    from portfolio.audit_cli import audit_group
-    from portfolio.key_compromise import compromised_command
-
-    app.cli.add_command(audit_group)
-    keys_group.add_command(compromised_command)
-    from portfolio.catalogue_cli import catalogue_group
-
-    app.cli.add_command(catalogue_group)
-    from portfolio.roster_cli import roster_group
-
-    app.cli.add_command(roster_group)
-    from portfolio.oauth import clients_group
-
-    app.cli.add_command(clients_group)
-    from portfolio.auth import exempt_json_blueprints
-    from portfolio.users_cli import users_group
-
-    app.cli.add_command(users_group)
-    from portfolio.backup_cli import backup_command, restore_command
-
-    app.cli.add_command(backup_command)
-    app.cli.add_command(restore_command)
     # After every blueprint is registered: exempt the JSON API blueprints from CSRF.
     exempt_json_blueprints(app)
     # Logs with request ids, /healthz, /readyz, /metrics, 503 on database outages, ProxyFix.
-    from portfolio import operations
-
     operations.init_app(app)
-    from portfolio.template_cache import TEMPLATE_CODE
+    from portfolio.core.template_cache import TEMPLATE_CODE
 
     app.jinja_env.bytecode_cache = TEMPLATE_CODE  # templates compiled once per process
     return app
@@ -298,6 +329,6 @@ def cli() -> None:
 
 # `credfolio serve` sits on the group itself, not on the app's CLI: it must run before any app
 # (and so Prometheus' multiprocess storage) is set up.
-from portfolio.serve import make_serve_command  # noqa: E402
+from portfolio.operations.serve import make_serve_command  # noqa: E402
 
 cli.add_command(make_serve_command(create_app))

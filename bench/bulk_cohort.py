@@ -31,7 +31,7 @@ ensure_project_python()
 
 
 def _app(database_url: str, instance: Path) -> Any:
-    from portfolio.db import db
+    from portfolio.core.db import db
     from wsgi import create_app
 
     app = create_app(
@@ -50,7 +50,7 @@ def _app(database_url: str, instance: Path) -> Any:
 
 
 def _timed_run(job_id: int) -> dict[str, Any]:
-    from portfolio import bulk
+    from portfolio.bulk import jobs as bulk
 
     marks: list[float] = []
     started = time.perf_counter()
@@ -68,17 +68,17 @@ def _timed_run(job_id: int) -> dict[str, Any]:
 
 
 def run(students: int, database_url: str | None) -> dict[str, Any]:
-    from portfolio import services
-    from portfolio.bulk_issue import start_cohort_endorsement, start_csv_issue
-    from portfolio.db import db
-    from portfolio.models import User
+    from portfolio.accounts.issuers import default_issuer
+    from portfolio.accounts.models import User
+    from portfolio.bulk.kinds import start_cohort_endorsement, start_csv_issue
+    from portfolio.core.db import db
     from tests.portfolio.school import make_school, password_hash
 
     with tempfile.TemporaryDirectory() as folder:
         url = database_url or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         app = _app(url, Path(folder) / "instance")
         with app.app_context():
-            issuer = services.default_issuer()
+            issuer = default_issuer()
             app.extensions["credfolio"].key_store.create(issuer.did)
             school = make_school(issuer)
             school.competency.human_code = "BENCH-1"

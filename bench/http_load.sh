@@ -141,9 +141,9 @@ EOF
 }
 
 start_server() {  # start_server WORKERS
-  # The production settings (portfolio/gunicorn_config.py: no per-user control socket, the app's
+  # The production settings (portfolio/operations/gunicorn_config.py: no per-user control socket, the app's
   # own request log), as docs/deploy.md's plain gunicorn command.
-  "$GUNICORN" -c python:portfolio.gunicorn_config 'wsgi:create_app()' --workers "$1" \
+  "$GUNICORN" -c python:portfolio.operations.gunicorn_config 'wsgi:create_app()' --workers "$1" \
     --bind "127.0.0.1:$PORT" --error-logfile "$INSTANCE/gunicorn-$1.log" \
     >>"$INSTANCE/gunicorn-$1.log" 2>&1 &
   SERVER_PID=$!

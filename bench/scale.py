@@ -202,13 +202,13 @@ def set_up(instance: Instance) -> None:
     """Migrations (as ``credfolio db upgrade``), the issuer and its key, real-signed credentials."""
     from flask_migrate import upgrade
 
-    from portfolio import services
+    from portfolio.accounts.issuers import default_issuer
     from wsgi import MIGRATIONS
 
     app = instance.app
     with app.app_context():
         upgrade(directory=str(MIGRATIONS))
-        issuer = services.default_issuer()
+        issuer = default_issuer()
         app.extensions["credfolio"].key_store.create(issuer.did)
         instance.issuer_id = issuer.id
     instance.admin_id = add_admin(instance)
@@ -216,9 +216,9 @@ def set_up(instance: Instance) -> None:
 
 
 def issue_real(instance: Instance, count: int) -> None:
-    from portfolio import services
-    from portfolio.db import db
-    from portfolio.models import Issuer
+    from portfolio.accounts.models import Issuer
+    from portfolio.core.db import db
+    from portfolio.issuing import service as services
 
     with instance.app.app_context():
         issuer = db.session.get(Issuer, instance.issuer_id)
@@ -243,9 +243,10 @@ class Positions:
         self._open_next()
 
     def _open_next(self) -> None:
-        from portfolio import services
-        from portfolio.db import begin_write, db
-        from portfolio.models import Issuer, StatusListRow
+        from portfolio.accounts.models import Issuer
+        from portfolio.core.db import begin_write, db
+        from portfolio.issuing import service as services
+        from portfolio.issuing.models import StatusListRow
 
         with self.instance.app.app_context():
             row = db.session.scalar(
@@ -296,8 +297,8 @@ class Positions:
 
 
 def template_document(instance: Instance) -> dict[str, Any]:
-    from portfolio.db import db
-    from portfolio.models import IssuedCredential
+    from portfolio.core.db import db
+    from portfolio.issuing.models import IssuedCredential
 
     with instance.app.app_context():
         row = db.session.scalar(
@@ -310,9 +311,9 @@ def template_document(instance: Instance) -> dict[str, Any]:
 
 def grow(instance: Instance, target: int) -> float:
     """Bulk-load generated credentials until the table holds ``target``; return the seconds."""
-    from portfolio import services
-    from portfolio.db import db
-    from portfolio.models import IssuedCredential, StatusListRow
+    from portfolio.core.db import db
+    from portfolio.issuing import service as services
+    from portfolio.issuing.models import IssuedCredential, StatusListRow
 
     with instance.app.app_context():
         existing = db.session.scalar(select(func.count()).select_from(IssuedCredential)) or 0
@@ -551,9 +552,9 @@ def summary(
 
 def add_admin(instance: Instance) -> int:
     """An issuer administrator (for the credentials list); returns the user id."""
-    from portfolio.auth import hash_password
-    from portfolio.db import db
-    from portfolio.models import User
+    from portfolio.accounts.auth import hash_password
+    from portfolio.accounts.models import User
+    from portfolio.core.db import db
 
     with instance.app.app_context():
         user = User(
@@ -573,9 +574,10 @@ def operations_for(
 ) -> dict[str, Callable[[], None]]:
     """The measured operations on one instance (each checks that it did what it should);
     ``count`` is how many times each will run (credentials to revoke are picked up front)."""
-    from portfolio import services
-    from portfolio.db import db
-    from portfolio.models import IssuedCredential, Issuer, StatusListRow
+    from portfolio.accounts.models import Issuer
+    from portfolio.core.db import db
+    from portfolio.issuing import service as services
+    from portfolio.issuing.models import IssuedCredential, StatusListRow
 
     app = instance.app
     client = app.test_client()
@@ -729,8 +731,8 @@ def children(pid: int) -> list[int]:
 
 def worker_memory(instance: Instance, workers: int, warmup_requests: int) -> dict[str, Any]:
     """RSS of each gunicorn worker after ``warmup_requests`` of each kind (page, verify, status)."""
-    from portfolio.db import db
-    from portfolio.models import IssuedCredential, StatusListRow
+    from portfolio.core.db import db
+    from portfolio.issuing.models import IssuedCredential, StatusListRow
 
     port = int(instance.public_url.rsplit(":", 1)[1])
     with instance.app.app_context():
@@ -906,7 +908,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 results["sizes"][str(size)].update(operations=operations, memory=memory)
         finally:
-            from portfolio.db import db
+            from portfolio.core.db import db
 
             for instance in instances:
                 if instance.app is not None:

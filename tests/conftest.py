@@ -112,7 +112,7 @@ class _PostgresSchema:
             return
         from sqlalchemy import create_engine
 
-        from portfolio.db import db
+        from portfolio.core.db import db
 
         engine = create_engine(os.environ["CREDFOLIO_DATABASE_URL"])
         try:
@@ -125,7 +125,7 @@ class _PostgresSchema:
     def empty(cls, engine: Any) -> None:
         """Empty every table when the database holds exactly the models' tables; else drop
         them (a test that migrated or changed the schema)."""
-        from portfolio.db import db
+        from portfolio.core.db import db
 
         with engine.begin() as connection:
             present = set(
@@ -167,7 +167,7 @@ def _sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Pat
 
     def template() -> Path:
         if not made:
-            from portfolio.db import db
+            from portfolio.core.db import db
             from wsgi import create_app
 
             folder = tmp_path_factory.mktemp("sqlite-schema")
@@ -195,7 +195,7 @@ def _test_config(instance: Path, database_url: str) -> dict[str, Any]:
 @pytest.fixture
 def app(tmp_path: Path, database_url: str, _sqlite_schema: Callable[[], Path]) -> Iterator[Any]:
     """The Flask app on a temporary instance folder and a clean database."""
-    from portfolio.db import db
+    from portfolio.core.db import db
     from wsgi import create_app
 
     own_file = database_url == f"sqlite:///{tmp_path / 'test.sqlite3'}"
@@ -233,10 +233,10 @@ def runner(app: Any) -> Any:
 @pytest.fixture
 def issuer(app: Any) -> Iterator[Any]:
     """The service's default issuer with an active signing key (inside an app context)."""
-    from portfolio import services
+    from portfolio.accounts.issuers import default_issuer
 
     with app.app_context():
-        issuer = services.default_issuer()
+        issuer = default_issuer()
         app.extensions["credfolio"].key_store.create(issuer.did)
         yield issuer
 

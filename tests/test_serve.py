@@ -1,4 +1,5 @@
-"""``credfolio serve`` (portfolio/serve.py): a real gunicorn with two workers on a free loopback
+"""``credfolio serve`` (portfolio/operations/serve.py): a real gunicorn with two workers on a free
+loopback
 port serves the probes, logs JSON lines with request ids, and /metrics sums what both workers
 counted; bad options and a production configuration without its secrets stop it with a clear
 message before any worker starts."""
@@ -67,7 +68,11 @@ def test_the_documented_plain_gunicorn_command_works_too(tmp_path):
     env = server_environment(
         tmp_path, CREDFOLIO_LOG_FORMAT="json", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir)
     )
-    gunicorn = (str(Path(CREDFOLIO).parent / "gunicorn"), "-c", "python:portfolio.gunicorn_config")
+    gunicorn = (
+        str(Path(CREDFOLIO).parent / "gunicorn"),
+        "-c",
+        "python:portfolio.operations.gunicorn_config",
+    )
     arguments = ("--workers", "1", "wsgi:create_app()")
     with running_server(tmp_path, *arguments, env=env, command=gunicorn) as server:
         answer = server.get("/healthz", headers={"X-Request-ID": "plain-1"})

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from sqlalchemy import text
 
-from portfolio.db import db
+from portfolio.core.db import db
 from tests.conftest import TEST_KEK
 from wsgi import create_app, default_issuer_did
 

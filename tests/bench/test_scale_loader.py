@@ -56,8 +56,8 @@ def test_each_size_gets_its_own_database_on_the_same_server():
     reason="the bulk loader uses PostgreSQL's COPY",
 )
 def test_bulk_load_keeps_positions_unique_and_real_credentials_verifiable(tmp_path):
-    from portfolio.db import db
-    from portfolio.models import IssuedCredential, StatusListRow
+    from portfolio.core.db import db
+    from portfolio.issuing.models import IssuedCredential, StatusListRow
 
     instance = scale.Instance(
         url=os.environ["CREDFOLIO_DATABASE_URL"],
@@ -99,7 +99,7 @@ def _drop_everything(app: Any) -> None:
     """The models' tables and Alembic's version table (set_up migrates from scratch)."""
     from sqlalchemy import text
 
-    from portfolio.db import db
+    from portfolio.core.db import db
 
     with app.app_context():
         db.session.remove()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from portfolio.accounts.issuers import default_issuer
 from tests.conftest import TEST_KEK
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def live_app(tmp_path: Path) -> Iterator[Flask]:
     """
     from werkzeug.serving import make_server
 
-    from portfolio.db import db
+    from portfolio.core.db import db
     from wsgi import create_app
 
     # The port is known only once the socket is bound, and the app needs it for its public
@@ -112,10 +113,9 @@ def live_server(live_app: Flask) -> str:
 @pytest.fixture
 def live_issuer(live_app: Flask) -> str:
     """The live app's default issuer, given an active signing key; returns its DID."""
-    from portfolio import services
 
     with live_app.app_context():
-        issuer = services.default_issuer()
+        issuer = default_issuer()
         live_app.extensions["credfolio"].key_store.create(issuer.did)
         return str(issuer.did)
 

@@ -88,8 +88,8 @@ def sri(data: bytes) -> str:
 @pytest.fixture
 def school(live_app: Flask, live_issuer: str) -> SchoolPeople:
     """The school of tests/portfolio/school.py, made in the live app's database."""
-    from portfolio.db import db
-    from portfolio.models import Issuer
+    from portfolio.accounts.models import Issuer
+    from portfolio.core.db import db
     from tests.portfolio.school import PASSWORD, make_school
 
     with live_app.app_context():
@@ -123,7 +123,7 @@ def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
 def outsider(tmp_path: Path) -> Iterator[Flask]:
     """Another Credfolio, with an empty database: it knows no issuer, key or status list, so
     whatever it trusts when it verifies must come from the files it is given."""
-    from portfolio.db import db
+    from portfolio.core.db import db
     from wsgi import create_app
 
     app = create_app(

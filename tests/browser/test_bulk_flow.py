@@ -26,9 +26,9 @@ SIZE = 6
 
 @pytest.fixture
 def people(live_app: Flask, live_issuer: str) -> Iterator[dict[str, Any]]:
-    from portfolio import bulk
-    from portfolio.db import db
-    from portfolio.models import Issuer
+    from portfolio.accounts.models import Issuer
+    from portfolio.bulk import jobs as bulk
+    from portfolio.core.db import db
     from tests.portfolio.school import PASSWORD, make_school, person
 
     live_app.config["CREDFOLIO_BULK_BACKGROUND"] = False

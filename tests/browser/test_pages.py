@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Locator, Page, expect
 
+from portfolio.accounts.issuers import default_issuer
 from tests.conftest import unsigned_badge
 
 pytestmark = pytest.mark.browser
@@ -22,11 +23,11 @@ ISSUER_NAME = "Credfolio Demo School"  # the default CREDFOLIO_ISSUER_NAME
 
 def issue_badge(app: Flask, **changes: Any) -> str:
     """Issue the basic OB 3.0 example through the service; return its public id."""
-    from portfolio import services
+    from portfolio.issuing import service as services
 
     with app.app_context():
         row = services.issue(
-            unsigned_badge(**changes), issuer=services.default_issuer(), recipient_name=RECIPIENT
+            unsigned_badge(**changes), issuer=default_issuer(), recipient_name=RECIPIENT
         )
         return row.public_id
 
@@ -226,7 +227,7 @@ def test_tab_reaches_the_download_links_with_a_visible_focus(
 def test_a_revoked_credential_says_so_first(
     page: Page, live_app: Flask, live_server: str, live_issuer: str
 ) -> None:
-    from portfolio import services
+    from portfolio.issuing import service as services
 
     public_id = issue_badge(live_app)
     with live_app.app_context():

@@ -24,9 +24,9 @@ STUDENT_PASSWORD = "my own long passphrase"
 
 @pytest.fixture
 def admin(live_app: Flask, live_issuer: str) -> None:
-    from portfolio.auth import hash_password
-    from portfolio.db import db
-    from portfolio.models import Issuer, User
+    from portfolio.accounts.auth import hash_password
+    from portfolio.accounts.models import Issuer, User
+    from portfolio.core.db import db
 
     with live_app.app_context():
         issuer = db.session.query(Issuer).filter_by(did=live_issuer).one()

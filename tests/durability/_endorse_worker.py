@@ -20,9 +20,10 @@ def endorse(
 ) -> None:
     """Put ``("issued", credential public id)``, ``("refused", status, code)`` or
     ``("error", traceback)`` on ``results``."""
-    from portfolio import assessment
-    from portfolio.db import db
-    from portfolio.models import Submission, User
+    from portfolio.accounts.models import User
+    from portfolio.assessment import service as assessment
+    from portfolio.assessment.models import Submission
+    from portfolio.core.db import db
     from wsgi import create_app
 
     try:

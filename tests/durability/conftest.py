@@ -526,8 +526,8 @@ def check_invariants(app: Any, base_url: str | None) -> Snapshot:
     from sqlalchemy import select
 
     from credentials.status import StatusList
-    from portfolio.db import db
-    from portfolio.models import CredentialEvent, IssuedCredential, StatusListRow
+    from portfolio.core.db import db
+    from portfolio.issuing.models import CredentialEvent, IssuedCredential, StatusListRow
 
     db.session.rollback()
     db.session.expire_all()

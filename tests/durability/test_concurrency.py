@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from portfolio.db import db
-from portfolio.models import IssuedCredential, Mastery, Submission
+from portfolio.assessment.models import Mastery, Submission
+from portfolio.core.db import db
+from portfolio.issuing.models import IssuedCredential
 from tests.conftest import TEST_KEK
 from tests.durability.conftest import (
     ADMIN_EMAIL,
@@ -231,7 +232,7 @@ def test_several_processes_endorsing_one_submission_issue_one_credential(
     at the same moment.  On PostgreSQL the test holds the submission's row lock until every
     process waits for it, so all of them are inside ``assess`` at once; on SQLite they start
     together from a barrier (its write lock serializes them anyway)."""
-    from portfolio import issuing
+    from portfolio.assessment import credentials as issuing
     from tests.portfolio.school import make_school
     from tests.portfolio.test_assessment import PROFICIENT, submitted
 

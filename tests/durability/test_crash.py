@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from portfolio.db import db
-from portfolio.models import AuditEvent, StatusListRow
+from portfolio.core.db import db
+from portfolio.core.models import AuditEvent
+from portfolio.issuing.models import StatusListRow
 from tests.durability.conftest import (
     ADMIN_EMAIL,
     AdminSession,

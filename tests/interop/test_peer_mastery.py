@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from portfolio import assessment
-from portfolio.db import db
-from portfolio.models import StatusListRow
+from portfolio.assessment import service as assessment
+from portfolio.core.db import db
+from portfolio.issuing.models import StatusListRow
 from tests.interop.test_peer import node, pytestmark  # noqa: F401 (the same marks)
 from tests.portfolio.school import evidence, make_school
 

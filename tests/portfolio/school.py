@@ -14,10 +14,13 @@ from typing import Any
 from argon2 import PasswordHasher
 from werkzeug.datastructures import FileStorage
 
-from portfolio import rubrics, uploads
-from portfolio.db import db
-from portfolio.hashing import password_hasher
-from portfolio.models import Competency, Evidence, Issuer, StackComponent, User
+from portfolio.accounts.models import Issuer, User
+from portfolio.catalogue import rubrics
+from portfolio.catalogue.models import Competency, StackComponent
+from portfolio.core.db import db
+from portfolio.core.hashing import password_hasher
+from portfolio.evidence.artefacts import add_file_artefact, add_link_artefact
+from portfolio.evidence.models import Evidence
 
 PASSWORD = "correct horse battery staple"
 #: A four-level rubric: every criterion at "Proficient" (index 2) or above is mastery.
@@ -107,8 +110,8 @@ def evidence(
     db.session.add(item)
     db.session.flush()
     upload = FileStorage(io.BytesIO(text), filename="lyrics.txt", content_type="text/plain")
-    uploads.add_file_artefact(item, upload, title=f"{title} (lyrics)")
-    uploads.add_link_artefact(item, url="https://video.example/watch?v=1", title="Performance")
+    add_file_artefact(item, upload, title=f"{title} (lyrics)")
+    add_link_artefact(item, url="https://video.example/watch?v=1", title="Performance")
     db.session.commit()
     return item
 

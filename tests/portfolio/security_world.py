@@ -16,7 +16,7 @@ from flask import Flask
 from PIL import Image
 from sqlalchemy import select
 
-from portfolio.db import db
+from portfolio.core.db import db
 from tests.conftest import TEST_KEK
 from tests.portfolio.school import PASSWORD
 

@@ -10,9 +10,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portfolio.access import can_view_evidence, can_view_portfolio
-from portfolio.db import db
-from portfolio.models import Evidence, Portfolio, User
+from portfolio.accounts.models import User
+from portfolio.core.db import db
+from portfolio.evidence.models import Evidence
+from portfolio.portfolios.access import can_view_evidence, can_view_portfolio
+from portfolio.portfolios.models import Portfolio
 from tests.portfolio.test_evidence_pages import (
     artefacts_of,
     student_client,

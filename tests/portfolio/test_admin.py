@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from portfolio import services
+from portfolio.accounts.issuers import default_issuer, ensure_issuer
+from portfolio.issuing import service as services
 from tests.conftest import unsigned_badge
 from tests.portfolio.test_auth import OTHER_ISSUER_DID, make_user, sign_in
 
@@ -29,8 +30,8 @@ def schools(app) -> None:
     """Two issuers with signing keys (the service's own, and another school), one admin each."""
     with app.app_context():
         store = app.extensions["credfolio"].key_store
-        store.create(services.default_issuer().did)
-        other = services.ensure_issuer(did=OTHER_ISSUER_DID, name="Other School", slug="other")
+        store.create(default_issuer().did)
+        other = ensure_issuer(did=OTHER_ISSUER_DID, name="Other School", slug="other")
         store.create(other.did)
     make_user(app, ADMIN)
     make_user(app, OTHER_ADMIN, issuer_did=OTHER_ISSUER_DID)
@@ -49,9 +50,9 @@ def issue(
     """Issue a credential (by the other school when ``other``); its public id."""
     with app.app_context():
         if other:
-            issuer = services.ensure_issuer(did=OTHER_ISSUER_DID, name="Other School")
+            issuer = ensure_issuer(did=OTHER_ISSUER_DID, name="Other School")
         else:
-            issuer = services.default_issuer()
+            issuer = default_issuer()
         badge = unsigned_badge()
         badge["credentialSubject"]["achievement"]["name"] = achievement
         return services.issue(badge, issuer=issuer, recipient_name=recipient).public_id

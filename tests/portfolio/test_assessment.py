@@ -9,16 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from credentials import schema
-from portfolio import assessment, issuing, rubrics
-from portfolio.db import db
-from portfolio.models import (
-    IssuedCredential,
-    Mastery,
-    Notification,
-    StatusListRow,
-    Submission,
-    SubmissionEvent,
-)
+from portfolio.accounts.models import Notification
+from portfolio.assessment import credentials as issuing
+from portfolio.assessment import service as assessment
+from portfolio.assessment.models import Mastery, Submission, SubmissionEvent
+from portfolio.catalogue import rubrics
+from portfolio.core.db import db
+from portfolio.issuing.models import IssuedCredential, StatusListRow
 from tests.portfolio.school import CRITERIA, LEVELS, competency, evidence, make_school, stack
 
 PROFICIENT = [2, 2]
@@ -80,7 +77,7 @@ def test_a_submission_needs_evidence(school: Any) -> None:
 
 
 def test_prerequisites_must_be_mastered_first(school: Any) -> None:
-    from portfolio.models import Prerequisite
+    from portfolio.catalogue.models import Prerequisite
 
     basics = competency(school.issuer, "Music basics")
     db.session.add(Prerequisite(competency_id=school.competency.id, prerequisite_id=basics.id))
@@ -142,7 +139,7 @@ def test_the_student_cannot_assess_their_own_submission(school: Any) -> None:
 
 
 def test_an_assessor_of_another_issuer_cannot_assess(school: Any) -> None:
-    from portfolio.models import Issuer
+    from portfolio.accounts.models import Issuer
     from tests.portfolio.school import person
 
     elsewhere = Issuer(slug="elsewhere", did="did:web:elsewhere.test", name="Elsewhere")
@@ -342,7 +339,7 @@ def test_a_standalone_endorsement_of_an_achievement(app: Any, school: Any) -> No
 
 
 def test_a_revoked_mastery_can_be_earned_again(school: Any) -> None:
-    from portfolio import services
+    from portfolio.issuing import service as services
 
     first = assessment.assess(
         submitted(school), school.assessor, decision="endorse", levels=PROFICIENT
@@ -361,7 +358,7 @@ def test_two_assessors_endorsing_at_the_same_moment_issue_one_credential(
     """Each thread has its own session and connection, as two app servers would."""
     import threading
 
-    from portfolio.models import User
+    from portfolio.accounts.models import User
 
     # Ids are read here: these rows belong to this thread's session, which the endorsing
     # threads must not touch (a lazy load from another thread races with this session).
@@ -404,7 +401,7 @@ def test_two_assessors_endorsing_at_the_same_moment_issue_one_credential(
 
 
 def test_the_recipient_is_their_did_when_configured_and_given(app: Any, school: Any) -> None:
-    from portfolio.models import LearnerProfile
+    from portfolio.accounts.models import LearnerProfile
 
     did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
     db.session.add(LearnerProfile(user_id=school.student.id, did=did, credential_name="Sam S."))
@@ -429,7 +426,7 @@ def test_the_recipient_is_their_did_when_configured_and_given(app: Any, school: 
 def test_the_student_is_mailed_when_feedback_arrives(app: Any, school: Any) -> None:
     from pathlib import Path
 
-    from portfolio import mail
+    from portfolio.core import mail
 
     assessment.assess(
         submitted(school),

@@ -13,8 +13,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portfolio.db import db
-from portfolio.models import IssuedCredential, Notification, Submission
+from portfolio.accounts.models import Notification
+from portfolio.assessment.models import Submission
+from portfolio.core.db import db
+from portfolio.evidence.artefacts import add_file_artefact
+from portfolio.issuing.models import IssuedCredential
 from tests.portfolio.school import PASSWORD, evidence, make_school
 from tests.portfolio.test_auth import sign_in
 
@@ -147,7 +150,7 @@ def test_another_student_cannot_open_a_submission(app: Flask, school: Any) -> No
 def test_evidence_of_a_credential_is_only_reachable_through_that_credential(
     app: Flask, school: Any
 ) -> None:
-    from portfolio import assessment
+    from portfolio.assessment import service as assessment
 
     _, submission = submit_through_the_form(app, school)
     outcome = assessment.assess(submission, school.assessor, decision="endorse", levels=[2, 2])
@@ -170,7 +173,7 @@ def test_the_queue_filters_by_competency_cohort_and_age(app: Flask, school: Any)
 
 
 def test_a_student_can_hide_a_credential_from_their_portfolios(app: Flask, school: Any) -> None:
-    from portfolio import assessment
+    from portfolio.assessment import service as assessment
 
     student, submission = submit_through_the_form(app, school)
     outcome = assessment.assess(submission, school.assessor, decision="endorse", levels=[2, 2])
@@ -213,7 +216,7 @@ def test_notifications_can_be_marked_read(app: Flask, school: Any) -> None:
 
 
 def test_evidence_names_the_catalogue_competencies_it_shows(app: Flask, school: Any) -> None:
-    from portfolio.models import Evidence
+    from portfolio.evidence.models import Evidence
 
     student = client_for(app, school.student)
     form = student.get("/evidence/new").get_data(as_text=True)
@@ -238,7 +241,7 @@ def test_evidence_names_the_catalogue_competencies_it_shows(app: Flask, school: 
 
 
 def test_a_story_can_be_read_in_the_page_and_its_markup_is_not_run(app: Flask, school: Any) -> None:
-    from portfolio.models import Evidence
+    from portfolio.evidence.models import Evidence
 
     _, submission = submit_through_the_form(app, school)
     story = db.session.scalars(select(Evidence).where(Evidence.title == "A story")).one()
@@ -246,9 +249,7 @@ def test_a_story_can_be_read_in_the_page_and_its_markup_is_not_run(app: Flask, s
 
     from werkzeug.datastructures import FileStorage
 
-    from portfolio import uploads
-
-    uploads.add_file_artefact(
+    add_file_artefact(
         story,
         FileStorage(
             io.BytesIO(b"# Chapter one\n\n<script>alert(1)</script> It was dark."),

@@ -15,9 +15,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portfolio import audit, auth, services
-from portfolio.db import db
-from portfolio.models import AuditEvent, IssuedCredential, Portfolio, User
+from portfolio.accounts import auth
+from portfolio.accounts.issuers import ensure_issuer
+from portfolio.accounts.models import User
+from portfolio.core import audit
+from portfolio.core.db import db
+from portfolio.core.models import AuditEvent
+from portfolio.issuing import service as services
+from portfolio.issuing.models import IssuedCredential
+from portfolio.portfolios.models import Portfolio
 from tests.conftest import ASSETS, unsigned_badge
 from tests.portfolio.school import PASSWORD, make_school, person
 from tests.portfolio.test_auth import OTHER_ISSUER_DID
@@ -55,7 +61,7 @@ def signed_in(app: Flask, user: User) -> Any:
 
 def other_admin() -> User:
     """An administrator of another school."""
-    other = services.ensure_issuer(did=OTHER_ISSUER_DID, name="Other School", slug="other")
+    other = ensure_issuer(did=OTHER_ISSUER_DID, name="Other School", slug="other")
     return person(other, "admin", "Olga Other")
 
 
@@ -169,7 +175,7 @@ def test_the_users_commands_record_accounts_created_roles_changed_and_accounts_d
 
 
 def test_an_invitation_and_the_account_it_creates_are_recorded(app, school):
-    from portfolio.mail import read_outbox
+    from portfolio.core.mail import read_outbox
 
     admin = signed_in(app, school.admin)
     response = admin.post(

@@ -15,8 +15,7 @@ from argon2.profiles import CHEAPEST
 from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect
 
-from portfolio import services
-from portfolio.auth import (
+from portfolio.accounts.auth import (
     WRONG_CREDENTIALS,
     end_all_sessions,
     exempt_json_blueprints,
@@ -24,9 +23,10 @@ from portfolio.auth import (
     password_problem,
     safe_next,
 )
-from portfolio.db import db
-from portfolio.hashing import TEST_HASHING, password_hasher
-from portfolio.models import User
+from portfolio.accounts.issuers import default_issuer, ensure_issuer
+from portfolio.accounts.models import User
+from portfolio.core.db import db
+from portfolio.core.hashing import TEST_HASHING, password_hasher
 from tests.conftest import TEST_KEK
 from wsgi import create_app
 
@@ -57,9 +57,9 @@ def make_user(
     """Create an account (of the service's issuer unless ``issuer_did``); return its id."""
     with app.app_context():
         if issuer_did is None:
-            issuer = services.default_issuer()
+            issuer = default_issuer()
         else:
-            issuer = services.ensure_issuer(did=issuer_did, name="Other School", slug="other")
+            issuer = ensure_issuer(did=issuer_did, name="Other School", slug="other")
         user = User(
             email=email,
             password_hash=password_hash_ or password_hash(password),
@@ -188,7 +188,8 @@ def test_signing_in_replaces_the_session_against_fixation(client, alice):
 
 
 def test_a_hash_with_old_argon2_parameters_is_upgraded_at_sign_in(app, client):
-    # The production parameters, not the cheap ones of apps made for tests (portfolio/hashing.py).
+    # The production parameters, not the cheap ones of apps made for tests
+    # (portfolio/core/hashing.py).
     app.config[TEST_HASHING] = False
     weak = PasswordHasher.from_parameters(CHEAPEST).hash(PASSWORD)
     user_id = make_user(app, "old@school.example", password_hash_=weak)
@@ -251,7 +252,7 @@ def test_disabling_an_account_ends_its_sessions(app, client, alice):
 def test_a_session_for_a_user_that_no_longer_exists_is_anonymous(app, client, alice):
     from sqlalchemy import delete
 
-    from portfolio.models import AuditEvent
+    from portfolio.core.models import AuditEvent
 
     sign_in(client, "alice@school.example")
     with app.app_context():

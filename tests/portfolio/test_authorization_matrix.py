@@ -36,19 +36,18 @@ import pytest
 from flask import Flask
 from werkzeug.datastructures import FileStorage
 
-from portfolio import accounts, assessment, services, uploads
-from portfolio.catalogue_service import new_framework, store_image
-from portfolio.db import db
-from portfolio.models import (
-    Evidence,
-    LearnerProfile,
-    Portfolio,
-    PortfolioItem,
-    PortfolioSection,
-    StackComponent,
-    User,
-)
-from portfolio.portfolios import new_share_slug
+from portfolio.accounts import pages as accounts
+from portfolio.accounts.issuers import default_issuer, ensure_issuer
+from portfolio.accounts.models import LearnerProfile, User
+from portfolio.assessment import service as assessment
+from portfolio.catalogue.models import StackComponent
+from portfolio.catalogue.service import new_framework, store_image
+from portfolio.core.db import db
+from portfolio.evidence.artefacts import add_file_artefact
+from portfolio.evidence.models import Evidence
+from portfolio.files import uploads
+from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection
+from portfolio.portfolios.pages import new_share_slug
 from tests.conftest import unsigned_badge
 from tests.portfolio.school import PASSWORD, competency, evidence, make_school, person
 from tests.portfolio.security_world import (
@@ -114,10 +113,10 @@ def build_world(app: Flask) -> World:
     world = World(app=app)
     ids = world.ids
     with app.app_context():
-        issuer = services.default_issuer()
+        issuer = default_issuer()
         app.extensions["credfolio"].key_store.create(issuer.did)
         school = make_school(issuer)
-        other = services.ensure_issuer(did=OTHER_ISSUER_DID, name="Other School", slug="other")
+        other = ensure_issuer(did=OTHER_ISSUER_DID, name="Other School", slug="other")
         other_admin = person(other, "admin", "Otto Otheradmin")
         foreign = competency(other, "Foreign")
         olis = evidence(school.other_student, "Oli's song")
@@ -135,9 +134,7 @@ def build_world(app: Flask) -> World:
         song = evidence(school.student, "My song")
         lyrics, link = song.artefacts
         lyrics.captions_vtt = CAPTIONS
-        image = uploads.add_file_artefact(
-            song, _file(png(), "cover.png", "image/png"), title="Cover"
-        )
+        image = add_file_artefact(song, _file(png(), "cover.png", "image/png"), title="Cover")
         db.session.commit()
         story = evidence(school.student, "A story", genre="Short story")
         ids.update(
@@ -269,7 +266,7 @@ def scratch_portfolio(world: World) -> dict[str, str]:
 
 def scratch_competency(world: World, *, archived: bool = False) -> dict[str, str]:
     with world.app.app_context():
-        issuer = services.default_issuer()
+        issuer = default_issuer()
         row = competency(
             issuer,
             "Scratch",
@@ -285,7 +282,7 @@ def scratch_invitation(world: World) -> dict[str, str]:
             email=f"scratch-{datetime.now(UTC).timestamp()}@school.test",
             name="Scratch",
             role="student",
-            issuer=services.default_issuer(),
+            issuer=default_issuer(),
             invited_by=None,
             now=datetime.now(UTC),
         )
@@ -370,9 +367,9 @@ def _cohort_endorsement(world: World) -> Form:
 def _bulk_job(world: World) -> dict[str, str]:
     """A finished cohort endorsement started by Asa (made on first use, run at once)."""
     if "bulk_job" not in world.ids:
-        from portfolio import bulk
-        from portfolio.bulk_issue import start_cohort_endorsement
-        from portfolio.models import Competency
+        from portfolio.bulk import jobs as bulk
+        from portfolio.bulk.kinds import start_cohort_endorsement
+        from portfolio.catalogue.models import Competency
 
         with world.app.app_context():
             asa = db.session.scalar(db.select(User).where(User.email == world.emails["assessor"]))
@@ -858,7 +855,8 @@ MATRIX: dict[str, Row] = {
     ),
     "GET /status/<public_id>": Row(of(public_id="status_list"), (200, 200, 200, 200, 200, 200)),
     "GET /api/openapi.json": Row(none, (200, 200, 200, 200, 200, 200)),
-    # Operations (portfolio/health.py, portfolio/metrics.py): the same for everyone.  The world's
+    # Operations (portfolio/operations/health.py, portfolio/core/metrics.py): the same for everyone.
+    # The world's
     # tables come from create_all, not the migrations: /readyz says so with a 503.  The test
     # client is a loopback client, which may read /metrics.
     "GET /healthz": Row(none, (200, 200, 200, 200, 200, 200)),

@@ -34,10 +34,16 @@ from sqlalchemy.engine import make_url
 from credentials.verify import FAILED, PASSED
 from issuer_keys.encryption import KeyEncryptionSecret
 from issuer_keys.store import decrypt_record
-from portfolio import assessment, backup, issuing, services
-from portfolio.db import db
-from portfolio.models import Artefact, AuditEvent, IssuedCredential, IssuerKeyRow
-from portfolio.storage import storage
+from portfolio.accounts.issuers import default_issuer, ensure_issuer
+from portfolio.assessment import credentials as issuing
+from portfolio.assessment import service as assessment
+from portfolio.core.db import db
+from portfolio.core.models import AuditEvent
+from portfolio.evidence.models import Artefact
+from portfolio.files.storage import storage
+from portfolio.issuing import service as services
+from portfolio.issuing.models import IssuedCredential, IssuerKeyRow
+from portfolio.operations import backup
 from tests.conftest import TEST_KEK, unsigned_badge
 from tests.portfolio.school import evidence, make_school
 
@@ -163,7 +169,7 @@ def build_world(folder: Path, database_url: str) -> World:
     with app.app_context():
         upgrade()
         key_store = app.extensions["credfolio"].key_store
-        issuer = services.default_issuer()
+        issuer = default_issuer()
         key_store.create(issuer.did)
         school = make_school(issuer)
         services.issue(unsigned_badge(), issuer=issuer, recipient_name="First")
@@ -308,7 +314,7 @@ def check_restored(world: World, app: Flask) -> None:
 
         # The restored (still encrypted) keys sign: a new credential verifies, and takes a
         # status position no credential had (the status lists' allocations came back too).
-        issuer = services.default_issuer()
+        issuer = default_issuer()
         new = services.issue(unsigned_badge(), issuer=issuer, recipient_name="After restore")
         assert verifier.verify(json.loads(new.document)).verified
         assert (str(new.revocation_list_id), new.revocation_index) not in world.revocation_positions
@@ -491,7 +497,7 @@ def test_a_missing_or_damaged_blob_fails_the_backup_and_leaves_no_file(tmp_path:
     try:
         with app.app_context():
             upgrade()
-            school = make_school(services.default_issuer())
+            school = make_school(default_issuer())
             item = evidence(school.student, "My song")
             [artefact] = [a for a in item.artefacts if a.blob_sha256]
             blob = storage().path(artefact.blob_sha256)  # type: ignore[attr-defined]
@@ -797,7 +803,7 @@ def test_an_archive_of_an_older_schema_is_upgraded_after_the_restore(
             assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == (
                 summary.upgraded_to
             )
-            issuer = services.ensure_issuer(did="did:web:old.test", name="ignored", slug="old")
+            issuer = ensure_issuer(did="did:web:old.test", name="ignored", slug="old")
             assert issuer.name == "Old School"
             assert issuer.created_at.replace(tzinfo=UTC) == datetime(2024, 5, 1, 10, tzinfo=UTC)
             db.session.remove()
@@ -831,7 +837,7 @@ def test_an_instance_on_an_object_store_restores_and_backs_up_the_same_blobs(
 ) -> None:
     """Restore into an instance whose evidence lives in S3 (moto's S3 API server on loopback),
     then back that instance up: the same blobs, byte for byte."""
-    from portfolio.storage import S3Storage
+    from portfolio.files.storage import S3Storage
     from tests.portfolio.test_storage import run_moto, s3_client
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from credentials import baking
-from portfolio import badges
+from portfolio.issuing import badges
 
 SVG = "{http://www.w3.org/2000/svg}"
 XSS = '<script>alert(1)</script>" onmouseover="alert(2)'

@@ -13,18 +13,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from portfolio import assessment, bulk
-from portfolio.bulk_issue import start_cohort_endorsement
-from portfolio.db import db
-from portfolio.models import (
-    Assessment,
-    BulkJob,
-    BulkJobItem,
-    IssuedCredential,
-    Notification,
-    Submission,
-    utcnow,
-)
+from portfolio.accounts.models import Notification
+from portfolio.assessment import service as assessment
+from portfolio.assessment.models import Assessment, Submission
+from portfolio.bulk import jobs as bulk
+from portfolio.bulk.kinds import start_cohort_endorsement
+from portfolio.bulk.models import BulkJob, BulkJobItem
+from portfolio.core.db import db
+from portfolio.core.models import utcnow
+from portfolio.issuing.models import IssuedCredential
 from tests.portfolio.school import competency, evidence, make_school, person
 
 COHORT = "8A"
@@ -107,7 +104,7 @@ def test_a_cohort_endorsement_issues_one_verifying_credential_per_student(
         assert row.feedback == "Well done, everyone."
     notices = db.session.scalar(select(func.count()).select_from(Notification))
     assert notices == SIZE
-    from portfolio.models import AuditEvent
+    from portfolio.core.models import AuditEvent
 
     started = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "bulk_job_started")
@@ -172,7 +169,7 @@ def test_a_failing_student_is_reported_and_the_others_go_on(school: Any) -> None
     basics = competency(school.issuer, "Basics")
     school.competency.prerequisites  # noqa: B018  (loaded before the change below)
     students = cohort(school, 3)
-    from portfolio.models import Prerequisite
+    from portfolio.catalogue.models import Prerequisite
 
     db.session.add(Prerequisite(competency_id=school.competency.id, prerequisite_id=basics.id))
     db.session.commit()

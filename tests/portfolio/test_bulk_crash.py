@@ -19,10 +19,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from portfolio import bulk
-from portfolio.bulk_issue import start_cohort_endorsement
-from portfolio.db import db
-from portfolio.models import BulkJob, BulkJobItem, IssuedCredential, Mastery, utcnow
+from portfolio.assessment.models import Mastery
+from portfolio.bulk import jobs as bulk
+from portfolio.bulk.kinds import start_cohort_endorsement
+from portfolio.bulk.models import BulkJob, BulkJobItem
+from portfolio.core.db import db
+from portfolio.core.models import utcnow
+from portfolio.issuing.models import IssuedCredential
 from tests.conftest import TEST_KEK
 from tests.portfolio.school import make_school, person
 
@@ -35,7 +38,8 @@ CHILD = textwrap.dedent(
     """
     import json, os, sys, time
     from wsgi import create_app
-    from portfolio import bulk, issuing
+    from portfolio.assessment import credentials as issuing
+    from portfolio.bulk import jobs as bulk
 
     config = json.loads(os.environ["BULK_CHILD_CONFIG"])
     marker = os.environ["BULK_CHILD_MARKER"]

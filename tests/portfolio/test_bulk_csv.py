@@ -17,9 +17,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from portfolio.bulk_csv import IssueFileError, parse_issue_csv
-from portfolio.db import db
-from portfolio.models import BulkJob, IssuedCredential, Mastery, utcnow
+from portfolio.assessment.models import Mastery
+from portfolio.bulk.csv_file import IssueFileError, parse_issue_csv
+from portfolio.bulk.models import BulkJob
+from portfolio.core.db import db
+from portfolio.core.models import utcnow
+from portfolio.issuing.models import IssuedCredential
 from tests.portfolio.school import competency, make_school
 
 # -- the file, judged row by row -------------------------------------------------------------
@@ -249,8 +252,8 @@ def test_jobs_commands_list_show_and_resume(
 def test_a_cancelled_job_is_resumed_on_request(
     app: Flask, school: Any, runner: Any, tmp_path: Path
 ) -> None:
-    from portfolio import bulk
-    from portfolio.bulk_issue import start_csv_issue
+    from portfolio.bulk import jobs as bulk
+    from portfolio.bulk.kinds import start_csv_issue
 
     job, _ = start_csv_issue(
         b"name,email,competency\nAna,ana@example.org,MUS-1\n",
@@ -271,8 +274,8 @@ def test_a_fault_of_the_whole_job_stops_it_with_its_rows_pending(
 ) -> None:
     """A process started with the wrong key-encryption secret cannot sign: it stops the job
     (nothing issued, nothing marked failed) and says why; the right process finishes it."""
-    from portfolio import bulk
-    from portfolio.bulk_issue import start_csv_issue
+    from portfolio.bulk import jobs as bulk
+    from portfolio.bulk.kinds import start_csv_issue
 
     data = b"name,email,competency\nAna,ana@example.org,MUS-1\nBo,bo@example.org,MUS-1\n"
     job, _ = start_csv_issue(data, filename="a.csv", issuer=school.issuer)

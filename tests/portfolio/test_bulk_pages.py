@@ -14,9 +14,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from portfolio import bulk
-from portfolio.db import db
-from portfolio.models import BulkJob, utcnow
+from portfolio.accounts.issuers import ensure_issuer
+from portfolio.bulk import jobs as bulk
+from portfolio.bulk.models import BulkJob
+from portfolio.core.db import db
+from portfolio.core.models import utcnow
 from tests.portfolio.school import PASSWORD, competency, make_school, person
 from tests.portfolio.test_auth import sign_in
 
@@ -158,9 +160,8 @@ def test_a_wrong_request_gets_the_form_back_with_the_reason(
 
 
 def test_another_schools_competency_cannot_be_endorsed(app: Flask, school: Any) -> None:
-    from portfolio import services
 
-    other = services.ensure_issuer(did="did:web:credfolio.test:other", name="Other", slug="o")
+    other = ensure_issuer(did="did:web:credfolio.test:other", name="Other", slug="o")
     foreign = competency(other, "Foreign")
     assessor = client_for(app, school.assessor)
     response = assessor.post(

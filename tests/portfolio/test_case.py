@@ -18,10 +18,12 @@ from flask import Flask
 from jsonschema import Draft7Validator
 from sqlalchemy import select
 
-from portfolio import case, services
-from portfolio.catalogue_service import set_prerequisites
-from portfolio.db import db
-from portfolio.models import Competency, CompetencyFramework, Issuer
+from portfolio.accounts.issuers import default_issuer, ensure_issuer
+from portfolio.accounts.models import Issuer
+from portfolio.catalogue import case
+from portfolio.catalogue.models import Competency, CompetencyFramework
+from portfolio.catalogue.service import set_prerequisites
+from portfolio.core.db import db
 from tests.portfolio.test_auth import OTHER_ISSUER_DID
 from tests.portfolio.test_catalogue_pages import signed_in
 
@@ -194,7 +196,7 @@ def test_too_many_items_are_refused(monkeypatch):
 def snapshot(app: Flask, issuer_id: int | None = None) -> dict[str, Any]:
     """The imported data of an issuer, keyed by identifier, in a comparable form."""
     with app.app_context():
-        issuer_id = issuer_id or services.default_issuer().id
+        issuer_id = issuer_id or default_issuer().id
         rows = db.session.scalars(
             select(Competency)
             .where(Competency.issuer_id == issuer_id)
@@ -221,7 +223,7 @@ def snapshot(app: Flask, issuer_id: int | None = None) -> dict[str, Any]:
 
 def framework_fields(app: Flask, identifier: str, issuer_id: int | None = None) -> dict[str, Any]:
     with app.app_context():
-        issuer_id = issuer_id or services.default_issuer().id
+        issuer_id = issuer_id or default_issuer().id
         row = db.session.scalar(
             select(CompetencyFramework).where(
                 CompetencyFramework.identifier == identifier,
@@ -235,9 +237,9 @@ def framework_fields(app: Flask, identifier: str, issuer_id: int | None = None) 
 def import_file(app: Flask, path: Path, issuer_did: str | None = None) -> case.ImportSummary:
     with app.app_context():
         issuer = (
-            services.ensure_issuer(did=issuer_did, name="Other School", slug="other")
+            ensure_issuer(did=issuer_did, name="Other School", slug="other")
             if issuer_did
-            else services.default_issuer()
+            else default_issuer()
         )
         return case.import_package(path.read_bytes(), issuer=issuer)
 
@@ -335,7 +337,7 @@ def test_a_precedes_that_closes_a_loop_with_prerequisites_set_by_hand_is_skipped
         each for each in unordered["CFAssociations"] if each["associationType"] != "precedes"
     ]
     with app.app_context():
-        issuer = services.default_issuer()
+        issuer = default_issuer()
         case.import_package(as_bytes(unordered), issuer=issuer)
         outside = Competency(issuer_id=issuer.id, identifier="OUT", name="Outside", description="")
         db.session.add(outside)
@@ -357,7 +359,7 @@ def test_a_precedes_that_closes_a_loop_with_prerequisites_set_by_hand_is_skipped
 
 def test_a_bad_file_writes_nothing(app):
     with app.app_context(), pytest.raises(case.CaseError):
-        case.import_package(as_bytes(_item(uri="ftp://x")), issuer=services.default_issuer())
+        case.import_package(as_bytes(_item(uri="ftp://x")), issuer=default_issuer())
     assert snapshot(app) == {}
     with app.app_context():
         assert db.session.scalar(select(CompetencyFramework.id)) is None
@@ -427,12 +429,12 @@ def test_import_export_import_gives_the_same_data(app, name):
     package = exported(app, document)
     # Into the same catalogue: every competency is recognised and nothing changes.
     with app.app_context():
-        summary = case.import_package(case.dumps(package), issuer=services.default_issuer())
+        summary = case.import_package(case.dumps(package), issuer=default_issuer())
     assert (summary.created, summary.updated, summary.archived) == ([], [], [])
     assert snapshot(app) == first
     # Into another issuer's: the same data (with its own public ids).
     with app.app_context():
-        other = services.ensure_issuer(did=OTHER_ISSUER_DID, name="Other", slug="other")
+        other = ensure_issuer(did=OTHER_ISSUER_DID, name="Other", slug="other")
         case.import_package(case.dumps(package), issuer=other)
         other_id = other.id
     copied = snapshot(app, other_id)
@@ -443,7 +445,7 @@ def test_import_export_import_gives_the_same_data(app, name):
 
 def test_competencies_made_here_export_with_uuid_identifiers_that_re_import_onto_them(app):
     with app.app_context():
-        issuer = services.default_issuer()
+        issuer = default_issuer()
         framework = CompetencyFramework(
             issuer_id=issuer.id, identifier="my-framework", title="Mine"
         )
@@ -481,7 +483,7 @@ def test_competencies_made_here_export_with_uuid_identifiers_that_re_import_onto
     ]
     public_ids = {key: row["public_id"] for key, row in snapshot(app).items()}
     with app.app_context():
-        summary = case.import_package(case.dumps(package), issuer=services.default_issuer())
+        summary = case.import_package(case.dumps(package), issuer=default_issuer())
     assert summary.created == []
     assert {key: row["public_id"] for key, row in snapshot(app).items()} == public_ids
 

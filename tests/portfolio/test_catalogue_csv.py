@@ -13,10 +13,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portfolio import catalogue_csv, services
-from portfolio.catalogue_csv import COLUMNS, CatalogueCsvError, parse_rows
-from portfolio.db import db
-from portfolio.models import Competency
+from portfolio.accounts.issuers import default_issuer, ensure_issuer
+from portfolio.catalogue import csv_io as catalogue_csv
+from portfolio.catalogue.csv_io import COLUMNS, CatalogueCsvError, parse_rows
+from portfolio.catalogue.models import Competency
+from portfolio.core.db import db
 from tests.portfolio.test_auth import OTHER_ISSUER_DID
 from tests.portfolio.test_catalogue_pages import signed_in
 
@@ -35,9 +36,9 @@ def verdicts(rows: list[Any]) -> list[tuple[int, str, str | None]]:
 def import_csv(app: Flask, data: bytes, issuer_did: str | None = None) -> catalogue_csv.CsvReport:
     with app.app_context():
         issuer = (
-            services.ensure_issuer(did=issuer_did, name="Other School", slug="other")
+            ensure_issuer(did=issuer_did, name="Other School", slug="other")
             if issuer_did
-            else services.default_issuer()
+            else default_issuer()
         )
         return catalogue_csv.import_csv(data, issuer=issuer)
 
@@ -47,7 +48,7 @@ def catalogue(app: Flask) -> dict[str, dict[str, Any]]:
     with app.app_context():
         rows = db.session.scalars(
             select(Competency)
-            .where(Competency.issuer_id == services.default_issuer().id)
+            .where(Competency.issuer_id == default_issuer().id)
             .order_by(Competency.identifier)
         ).all()
         return {
@@ -310,7 +311,7 @@ def test_each_issuer_has_its_own_identifiers(app):
 def test_the_export_has_every_column_and_re_imports_unchanged(app):
     import_csv(app, read("catalogue.csv"))
     with app.app_context():
-        exported = catalogue_csv.export_csv(services.default_issuer())
+        exported = catalogue_csv.export_csv(default_issuer())
     lines = exported.decode("utf-8").splitlines()
     assert lines[0] == HEADER
     assert ",MUS-1; MUS-2,2\r\n" in exported.decode("utf-8")
@@ -325,7 +326,7 @@ def test_the_export_escapes_formulas_and_keeps_the_text(app):
     import_csv(app, data)
     assert catalogue(app)["F-1"]["name"] == "=1+2"
     with app.app_context():
-        exported = catalogue_csv.export_csv(services.default_issuer()).decode("utf-8")
+        exported = catalogue_csv.export_csv(default_issuer()).decode("utf-8")
     assert "'=1+2" in exported and "'@cmd" in exported
     import_csv(app, exported.encode("utf-8"))
     assert catalogue(app)["F-1"]["name"] == "=1+2"

@@ -13,9 +13,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portfolio import catalogue_service
-from portfolio.db import db
-from portfolio.models import Blob, Competency, CompetencyFramework, Prerequisite, Submission, User
+from portfolio.accounts.models import User
+from portfolio.assessment.models import Submission
+from portfolio.catalogue import service as catalogue_service
+from portfolio.catalogue.models import Competency, CompetencyFramework, Prerequisite
+from portfolio.core.db import db
+from portfolio.files.models import Blob
 from tests.portfolio.test_auth import OTHER_ISSUER_DID, _csrf_token, make_user, sign_in
 from tests.portfolio.test_evidence_pages import png_bytes
 

@@ -11,9 +11,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portfolio.catalogue import apply_rubric_action, rubric_error_field, rubric_state_from_form
-from portfolio.db import db
-from portfolio.models import RubricVersion
+from portfolio.catalogue.models import RubricVersion
+from portfolio.catalogue.pages import (
+    apply_rubric_action,
+    rubric_error_field,
+    rubric_state_from_form,
+)
+from portfolio.core.db import db
 from tests.portfolio.test_auth import OTHER_ISSUER_DID
 from tests.portfolio.test_catalogue_pages import create_competency, errors_in, signed_in
 
@@ -54,7 +58,7 @@ CRITERIA = [
 
 
 def versions(app: Any, public_id: str) -> list[RubricVersion]:
-    from portfolio.models import Competency
+    from portfolio.catalogue.models import Competency
 
     with app.app_context():
         competency = db.session.scalar(select(Competency).where(Competency.public_id == public_id))

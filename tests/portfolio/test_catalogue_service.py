@@ -9,11 +9,11 @@ import math
 import pytest
 from sqlalchemy import select
 
-from portfolio import catalogue_service as rules
-from portfolio import services
-from portfolio.catalogue_service import CatalogueError
-from portfolio.db import db
-from portfolio.models import Competency, StackComponent
+from portfolio.accounts.issuers import ensure_issuer
+from portfolio.catalogue import service as rules
+from portfolio.catalogue.models import Competency, StackComponent
+from portfolio.catalogue.service import CatalogueError
+from portfolio.core.db import db
 
 # -- field checks (pure) -----------------------------------------------------------------------
 
@@ -128,7 +128,7 @@ def test_prerequisites_are_replaced_and_a_loop_changes_nothing(app, issuer):
 
 
 def test_competencies_of_another_issuer_cannot_be_linked(app, issuer):
-    other = services.ensure_issuer(did="did:web:other.example", name="Other", slug="other")
+    other = ensure_issuer(did="did:web:other.example", name="Other", slug="other")
     ours, theirs = make(issuer.id, "Ours", is_stack=True), make(other.id, "Theirs")
     with pytest.raises(CatalogueError, match="same issuer"):
         rules.set_prerequisites(ours, [theirs])

@@ -1,4 +1,4 @@
-"""The database going away and coming back (portfolio/unavailable.py): requests answer 503 with
+"""The database going away and coming back (portfolio/core/unavailable.py): requests answer 503 with
 ``Retry-After`` and a clear message — JSON on the API, a page elsewhere — and the same server
 process answers again, without a restart, once the database is back.
 
@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from portfolio.db import db
+from portfolio.core.db import db
 from tests.conftest import TEST_KEK
 from tests.serving import free_port, running_server, server_environment
 from wsgi import create_app

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from portfolio.db import db
+from portfolio.core.db import db
 from tests.conftest import TEST_KEK
 from wsgi import create_app
 
@@ -28,29 +28,45 @@ def _app(tmp_path: Path) -> Any:
 
 def _snapshot(app: Any) -> dict[str, Any]:
     """Row counts of every table the demo writes, and each submission's and credential's state."""
-    from portfolio import models
+    from portfolio.accounts.models import Issuer, LearnerProfile, Notification, User
+    from portfolio.assessment.models import Assessment, Mastery, Submission, SubmissionEvent
+    from portfolio.catalogue.models import (
+        Competency,
+        CompetencyFramework,
+        Prerequisite,
+        RubricVersion,
+        StackComponent,
+    )
+    from portfolio.evidence.models import Artefact, Evidence
+    from portfolio.files.models import Blob
+    from portfolio.issuing.models import (
+        CredentialEvent,
+        IssuedCredential,
+        IssuerKeyRow,
+        StatusListRow,
+    )
 
     tables = (
-        models.Issuer,
-        models.IssuerKeyRow,
-        models.User,
-        models.LearnerProfile,
-        models.CompetencyFramework,
-        models.Competency,
-        models.Prerequisite,
-        models.StackComponent,
-        models.RubricVersion,
-        models.Evidence,
-        models.Artefact,
-        models.Blob,
-        models.Submission,
-        models.SubmissionEvent,
-        models.Assessment,
-        models.Mastery,
-        models.IssuedCredential,
-        models.CredentialEvent,
-        models.StatusListRow,
-        models.Notification,
+        Issuer,
+        IssuerKeyRow,
+        User,
+        LearnerProfile,
+        CompetencyFramework,
+        Competency,
+        Prerequisite,
+        StackComponent,
+        RubricVersion,
+        Evidence,
+        Artefact,
+        Blob,
+        Submission,
+        SubmissionEvent,
+        Assessment,
+        Mastery,
+        IssuedCredential,
+        CredentialEvent,
+        StatusListRow,
+        Notification,
     )
     with app.app_context():
         snapshot: dict[str, Any] = {
@@ -58,10 +74,10 @@ def _snapshot(app: Any) -> dict[str, Any]:
             for model in tables
         }
         snapshot["submissions"] = sorted(
-            (s.public_id, s.state, s.round) for s in db.session.scalars(select(models.Submission))
+            (s.public_id, s.state, s.round) for s in db.session.scalars(select(Submission))
         )
         snapshot["credentials"] = sorted(
-            (c.public_id, c.state) for c in db.session.scalars(select(models.IssuedCredential))
+            (c.public_id, c.state) for c in db.session.scalars(select(IssuedCredential))
         )
         db.session.remove()
     return snapshot
@@ -100,7 +116,7 @@ def test_demo_setup_seeds_a_school_that_verifies_and_is_idempotent(tmp_path: Pat
     with app.app_context():
         _check_school(app, {email: password for _, email, password in accounts})
         # What an administrator changes in the demo catalogue stays changed.
-        from portfolio.models import Prerequisite
+        from portfolio.catalogue.models import Prerequisite
 
         db.session.query(Prerequisite).delete()
         db.session.commit()
@@ -115,17 +131,13 @@ def test_demo_setup_seeds_a_school_that_verifies_and_is_idempotent(tmp_path: Pat
 
 
 def _check_school(app: Any, passwords: dict[str, str]) -> None:
-    from portfolio import auth, rubrics
-    from portfolio.models import (
-        Artefact,
-        Competency,
-        CompetencyFramework,
-        IssuedCredential,
-        LearnerProfile,
-        Mastery,
-        Submission,
-        User,
-    )
+    from portfolio.accounts import auth
+    from portfolio.accounts.models import LearnerProfile, User
+    from portfolio.assessment.models import Mastery, Submission
+    from portfolio.catalogue import rubrics
+    from portfolio.catalogue.models import Competency, CompetencyFramework
+    from portfolio.evidence.models import Artefact
+    from portfolio.issuing.models import IssuedCredential
 
     # People: passwords work, students are in two cohorts and have profiles.
     for email, password in passwords.items():

@@ -22,7 +22,7 @@ SCRIPT = "<script>alert(1)</script>"
 
 @pytest.fixture
 def row(app: Any, issuer: Any) -> Any:
-    from portfolio import services
+    from portfolio.issuing import service as services
 
     badge = unsigned_badge()
     badge["credentialSubject"]["achievement"]["name"] = "Songs & Stories — «Été»"
@@ -75,7 +75,7 @@ def test_svg_badge_shows_the_name_and_issuer_as_text(client: Any, row: Any) -> N
 def test_a_revoked_credential_baked_into_a_badge_no_longer_verifies(
     client: Any, runner: Any, row: Any, tmp_path: Path
 ) -> None:
-    from portfolio import services
+    from portfolio.issuing import service as services
 
     services.set_status(row, "revoke", reason="issued in error")
     path = tmp_path / "badge.png"
@@ -88,7 +88,7 @@ def test_a_revoked_credential_baked_into_a_badge_no_longer_verifies(
 def test_markup_in_the_credential_stays_text_in_the_svg(
     app: Any, issuer: Any, client: Any, runner: Any, tmp_path: Path
 ) -> None:
-    from portfolio import services
+    from portfolio.issuing import service as services
 
     badge = unsigned_badge()
     badge["credentialSubject"]["achievement"]["name"] = SCRIPT + '" onload="alert(2)'

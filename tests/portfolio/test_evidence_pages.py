@@ -13,8 +13,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from portfolio.db import db
-from portfolio.models import Artefact, Blob, Evidence
+from portfolio.core.db import db
+from portfolio.evidence.models import Artefact, Evidence
+from portfolio.files.models import Blob
 from tests.portfolio.test_auth import make_user, sign_in
 
 # -- helpers shared by the evidence, portfolio, access and export tests -----------------------

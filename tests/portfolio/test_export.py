@@ -14,11 +14,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portfolio.db import db
-from portfolio.export import archive_name, render_portfolio_pdf
-from portfolio.models import Artefact, Portfolio
-from portfolio.pdf import RestrictedFetcher
-from portfolio.portfolios import portfolio_pdf_html
+from portfolio.core.db import db
+from portfolio.core.pdf import RestrictedFetcher
+from portfolio.evidence.models import Artefact
+from portfolio.portfolios.export import archive_name, render_portfolio_pdf
+from portfolio.portfolios.models import Portfolio
+from portfolio.portfolios.pages import portfolio_pdf_html
 from tests.portfolio.test_evidence_pages import (
     create_evidence,
     png_bytes,

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portfolio.errors import MAX_BODY_BYTES
+from portfolio.core.errors import MAX_BODY_BYTES
 from tests.conftest import load_json, unsigned_badge
 from tests.credentials.test_properties import _FUZZ_EXAMPLES, json_values, mutations
 
@@ -53,7 +53,7 @@ def fuzz_settings(default_examples: int) -> settings:
 def credentials(app: Any, issuer: Any) -> Iterator[list[dict[str, Any]]]:
     """Signed credentials to mutate: one issued by this service (did:web, status lists in its
     database) and one signed with a did:key."""
-    from portfolio import services
+    from portfolio.issuing import service as services
 
     row = services.issue(unsigned_badge(), issuer=issuer)
     yield [json.loads(row.document), load_json("tampered/valid.json")]

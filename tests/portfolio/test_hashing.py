@@ -8,7 +8,7 @@ from pathlib import Path
 from argon2 import PasswordHasher, extract_parameters
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
-from portfolio.hashing import FOR_TESTS, PRODUCTION, TEST_HASHING, password_hasher
+from portfolio.core.hashing import FOR_TESTS, PRODUCTION, TEST_HASHING, password_hasher
 from tests.conftest import TEST_KEK
 from wsgi import create_app
 

@@ -1,4 +1,5 @@
-"""/healthz and /readyz (portfolio/health.py): each readiness check really fails when its part
+"""/healthz and /readyz (portfolio/operations/health.py): each readiness check really fails when
+its part
 does — a database that cannot be reached or is behind its migrations, an evidence store that
 cannot be written or reached, a key-encryption secret that does not decrypt the active key —
 and no answer carries a secret, a path or a driver message."""
@@ -14,7 +15,7 @@ import pytest
 from flask_migrate import stamp
 from sqlalchemy import text
 
-from portfolio.db import db
+from portfolio.core.db import db
 from tests.conftest import TEST_KEK
 from tests.portfolio.test_storage import CREDENTIALS, run_moto, s3_client
 from wsgi import create_app

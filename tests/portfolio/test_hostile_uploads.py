@@ -42,12 +42,16 @@ from PIL import Image, ImageFile, WebPImagePlugin
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from portfolio import export, media
-from portfolio.db import db
-from portfolio.models import Artefact, Blob, Evidence, LearnerProfile, Portfolio
-from portfolio.portfolios import portfolio_pdf_html
-from portfolio.storage import LocalStorage, storage
-from portfolio.uploads import add_file_artefact
+from portfolio.accounts.models import LearnerProfile
+from portfolio.core.db import db
+from portfolio.evidence.artefacts import add_file_artefact
+from portfolio.evidence.models import Artefact, Evidence
+from portfolio.files import media
+from portfolio.files.models import Blob
+from portfolio.files.storage import LocalStorage, storage
+from portfolio.portfolios import export
+from portfolio.portfolios.models import Portfolio
+from portfolio.portfolios.pages import portfolio_pdf_html
 from tests.portfolio.test_auth import make_user, sign_in
 from tests.portfolio.test_catalogue_pages import (
     competency,
@@ -254,7 +258,8 @@ def gzip_bomb() -> bytes:
 @pytest.fixture
 def no_inflating(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records every ZIP or gzip file opened and every zlib inflate started by our own code
-    (``credentials``, ``issuer_keys``, ``portfolio``), as ``"ZipFile:w@portfolio.export"``."""
+    (``credentials``, ``issuer_keys``, ``portfolio``), as
+    ``"ZipFile:w@portfolio.portfolios.export"``."""
     opened: list[str] = []
 
     def spy(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -324,7 +329,9 @@ def test_the_zip_export_only_deflates_what_is_stored(pages: Flask, no_inflating:
     no_inflating.clear()
     response = student.get(f"/portfolios/{portfolio_id}/export.zip")
     assert response.status_code == 200
-    assert no_inflating == ["ZipFile:w@portfolio.export"]  # writes one archive, reads none
+    assert no_inflating == [
+        "ZipFile:w@portfolio.portfolios.export"
+    ]  # writes one archive, reads none
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
         entries = {info.filename: info for info in archive.infolist()}
         manifest = json.loads(archive.read("manifest.json"))

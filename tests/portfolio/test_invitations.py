@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from portfolio.db import db
-from portfolio.mail import read_outbox
-from portfolio.models import Invitation, User
+from portfolio.accounts.models import Invitation, User
+from portfolio.core.db import db
+from portfolio.core.mail import read_outbox
 from tests.portfolio.test_auth import (
     OTHER_ISSUER_DID,
     _csrf_token,

@@ -13,17 +13,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portfolio import assessment, services
-from portfolio.db import db
-from portfolio.mastery import mastered
-from portfolio.models import (
-    AuditEvent,
-    CredentialEvent,
-    IssuedCredential,
-    Mastery,
-    StatusListRow,
-    Submission,
-)
+from portfolio.assessment import service as assessment
+from portfolio.assessment.mastery import mastered
+from portfolio.assessment.models import Mastery, Submission
+from portfolio.core.db import db
+from portfolio.core.models import AuditEvent
+from portfolio.issuing import service as services
+from portfolio.issuing.models import CredentialEvent, IssuedCredential, StatusListRow
 from tests.conftest import unsigned_badge
 from tests.portfolio.school import School, evidence, make_school, stack
 

@@ -15,10 +15,16 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portfolio import auth
-from portfolio.auth import LOCKOUT_AFTER, WRONG_CREDENTIALS, end_all_sessions, lockout_duration
-from portfolio.db import db
-from portfolio.models import AuditEvent, User
+from portfolio.accounts import auth
+from portfolio.accounts.auth import (
+    LOCKOUT_AFTER,
+    WRONG_CREDENTIALS,
+    end_all_sessions,
+    lockout_duration,
+)
+from portfolio.accounts.models import User
+from portfolio.core.db import db
+from portfolio.core.models import AuditEvent
 from tests.conftest import TEST_KEK
 from wsgi import create_app
 
@@ -343,7 +349,7 @@ def test_unknown_addresses_still_lock_when_redis_is_unreachable(app, make_app): 
 
 
 def test_signing_out_everywhere_from_the_page_ends_every_session_after_confirmation(app):
-    from portfolio.models import AuditEvent
+    from portfolio.core.models import AuditEvent
     from tests.portfolio.test_auth import make_user, sign_in
 
     app.config["WTF_CSRF_ENABLED"] = False
@@ -359,7 +365,7 @@ def test_signing_out_everywhere_from_the_page_ends_every_session_after_confirmat
     assert phone.get("/profile").status_code == 302  # the other device is signed out too
     assert laptop.get("/profile").status_code == 302
     with app.app_context():
-        from portfolio.db import db
+        from portfolio.core.db import db
 
         actions = db.session.scalars(db.select(AuditEvent.action)).all()
     assert "sign_out_everywhere" in actions

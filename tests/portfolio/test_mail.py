@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from portfolio import mail
-from portfolio.mail import MailError, MailSettings, build_message, deliver, read_outbox
+from portfolio.core import mail
+from portfolio.core.mail import MailError, MailSettings, build_message, deliver, read_outbox
 
 
 @dataclass

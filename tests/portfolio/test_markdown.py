@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from markupsafe import Markup
 
-from portfolio.markdown import ALLOWED_TAGS, render_markdown
+from portfolio.core.markdown import ALLOWED_TAGS, render_markdown
 
 XSS_PAYLOADS = [
     "<script>alert(1)</script>",

@@ -1,4 +1,4 @@
-"""Prometheus metrics (portfolio/metrics.py): the service's counters move when a credential is
+"""Prometheus metrics (portfolio/core/metrics.py): the service's counters move when a credential is
 issued, verified or revoked — only once its transaction commits — failed verifications count the
 failing check, request latencies are labelled by URL rule, and /metrics answers only loopback
 clients or the bearer token."""
@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from portfolio import metrics, services
-from portfolio.db import db
+from portfolio.core import metrics
+from portfolio.core.db import db
+from portfolio.issuing import service as services
 from tests.conftest import TEST_KEK, unsigned_badge
 from wsgi import create_app
 

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from portfolio.db import db
+from portfolio.core.db import db
 
 
 def _reset(app) -> None:

@@ -14,8 +14,9 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from portfolio.db import db
-from portfolio.models import Issuer, OAuthClient, OAuthToken
+from portfolio.accounts.models import Issuer
+from portfolio.core.db import db
+from portfolio.issuing.models import OAuthClient, OAuthToken
 from tests.conftest import unsigned_badge
 
 

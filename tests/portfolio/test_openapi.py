@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from portfolio.openapi import JSON_BLUEPRINTS
+from portfolio.public.openapi import JSON_BLUEPRINTS
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 

@@ -32,7 +32,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 
-from portfolio.openapi import openapi_document
+from portfolio.accounts.issuers import default_issuer
+from portfolio.public.openapi import openapi_document
 from tests.conftest import TEST_KEK
 from tests.credentials.test_properties import _FUZZ_EXAMPLES
 from tests.portfolio.test_oauth import bearer, create_client, get_token
@@ -62,7 +63,7 @@ def shared_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One app for every test of this module (as tests/conftest.py's ``app``, built once: an
     app per operation would cost more than the operation's examples).  Only this fixture makes
     an app here, so on PostgreSQL no other app drops its tables mid-module."""
-    from portfolio.db import db
+    from portfolio.core.db import db
     from wsgi import create_app
 
     folder = tmp_path_factory.mktemp("schemathesis")
@@ -89,10 +90,9 @@ def shared_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def shared_token(shared_app: Any) -> str:
     """A bearer token of a VC-API client of the shared app's default issuer (as the ``token``
     fixture of tests/portfolio/test_oauth.py, on the module's app)."""
-    from portfolio import services
 
     with shared_app.app_context():
-        issuer = services.default_issuer()
+        issuer = default_issuer()
         shared_app.extensions["credfolio"].key_store.create(issuer.did)
     credentials = create_client(shared_app.test_cli_runner())
     return get_token(shared_app.test_client(), credentials)

@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portfolio.db import db
-from portfolio.models import AuditEvent
-from portfolio.paging import DEFAULT_COUNT_LIMIT, count_limit, paginate
+from portfolio.core.db import db
+from portfolio.core.models import AuditEvent
+from portfolio.core.paging import DEFAULT_COUNT_LIMIT, count_limit, paginate
 from tests.conftest import TEST_KEK
 from wsgi import create_app
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from portfolio import accounts
-from portfolio.db import db
-from portfolio.mail import read_outbox
-from portfolio.models import User
+from portfolio.accounts import pages as accounts
+from portfolio.accounts.models import User
+from portfolio.core.db import db
+from portfolio.core.mail import read_outbox
 from tests.portfolio.test_auth import _csrf_token, make_user, sign_in, signed_in_email
 
 NEW_PASSWORD = "a story about a lighthouse keeper"

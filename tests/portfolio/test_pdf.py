@@ -11,7 +11,7 @@ import pytest
 from weasyprint import HTML
 from weasyprint.formatting_structure import boxes
 
-from portfolio import pdf
+from portfolio.core import pdf
 
 from ..conftest import unsigned_badge
 
@@ -115,7 +115,8 @@ def _plant_everywhere(url: str) -> dict[str, Any]:
 def test_certificate_fetches_nothing_planted_in_the_credential(
     app: Any, issuer: Any, client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from portfolio import public, services
+    from portfolio.issuing import service as services
+    from portfolio.public import pages as public
 
     fetchers: list[pdf.RestrictedFetcher] = []
 
@@ -144,7 +145,8 @@ def test_certificate_fetches_nothing_planted_in_the_credential(
 def test_certificate_html_shows_recipient_achievement_issuer_date_and_link(
     app: Any, issuer: Any, client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from portfolio import public, services
+    from portfolio.issuing import service as services
+    from portfolio.public import pages as public
 
     rendered: list[str] = []
 
@@ -170,7 +172,8 @@ def test_certificate_html_shows_recipient_achievement_issuer_date_and_link(
 def test_revoked_certificate_says_so(
     app: Any, issuer: Any, client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from portfolio import public, services
+    from portfolio.issuing import service as services
+    from portfolio.public import pages as public
 
     row = services.issue(unsigned_badge(), issuer=issuer)
     services.set_status(row, "revoke", reason="issued in error")

@@ -26,10 +26,15 @@ from flask import Flask, template_rendered
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from portfolio import export, pdf, public, services
-from portfolio.db import db
-from portfolio.models import Evidence, Portfolio, PortfolioItem, PortfolioSection, User
-from portfolio.uploads import add_file_artefact
+from portfolio.accounts.models import User
+from portfolio.core import pdf
+from portfolio.core.db import db
+from portfolio.evidence.artefacts import add_file_artefact
+from portfolio.evidence.models import Evidence
+from portfolio.issuing import service as services
+from portfolio.portfolios import export
+from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection
+from portfolio.public import pages as public
 from tests.conftest import unsigned_badge
 from tests.portfolio.test_evidence_pages import png_bytes, student_client
 from tests.portfolio.test_pdf import layout_text
@@ -177,7 +182,7 @@ def rendered(app: Flask) -> Iterator[dict[str, dict[str, Any]]]:
 @pytest.fixture
 def pdf_html(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The HTML of every PDF the routes render (rendered as usual all the same)."""
-    from portfolio import portfolios
+    from portfolio.portfolios import pages as portfolios
 
     pages: list[str] = []
 
@@ -258,7 +263,7 @@ def test_relative_urls_reach_the_fetcher_and_are_refused(fetches: Recorder) -> N
 def _plant_in_portfolio(app: Flask, owner_email: str, urls: list[str]) -> str:
     """A portfolio of the student ``owner_email`` with ``urls`` planted in every field the
     export prints (straight into the rows, past the forms' own checks); its public id."""
-    from portfolio.models import Artefact
+    from portfolio.evidence.models import Artefact
 
     everything = "".join(payload(url) for url in urls)
     with app.app_context():

@@ -9,9 +9,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portfolio.db import db
-from portfolio.models import IssuedCredential, Portfolio, User
-from portfolio.portfolios import new_share_slug
+from portfolio.accounts.issuers import default_issuer
+from portfolio.accounts.models import User
+from portfolio.core.db import db
+from portfolio.issuing.models import IssuedCredential
+from portfolio.portfolios.models import Portfolio
+from portfolio.portfolios.pages import new_share_slug
 from tests.portfolio.test_evidence_pages import (
     add_link,
     create_evidence,
@@ -94,7 +97,7 @@ def shared_portfolio(app: Flask, visibility: str = "link") -> dict[str, Any]:
     assert place(owner, portfolio_id, section_id, evidence_id).status_code == 303
     set_visibility(owner, portfolio_id, visibility)
     portfolio = get_portfolio(app, portfolio_id)
-    from portfolio.models import Artefact, Evidence
+    from portfolio.evidence.models import Artefact, Evidence
 
     with app.app_context():
         shown = db.session.scalar(select(Evidence).where(Evidence.public_id == evidence_id))
@@ -255,9 +258,8 @@ def test_earned_credentials_are_listed_unless_hidden(pages: Flask) -> None:
     with pages.app_context():
         owner = db.session.scalar(select(User).where(User.email == "ada@school.example"))
         assert owner is not None
-        from portfolio import services
 
-        issuer = services.default_issuer()
+        issuer = default_issuer()
         for index, (name, hidden) in enumerate([("Songwriting", False), ("Secret badge", True)]):
             db.session.add(
                 IssuedCredential(

@@ -18,27 +18,20 @@ from flask import Flask
 from sqlalchemy import LargeBinary, select
 from werkzeug.datastructures import FileStorage
 
-from portfolio import assessment, auth, privacy, uploads
-from portfolio.accounts import PHOTO_TYPES
-from portfolio.db import db
-from portfolio.models import (
-    Artefact,
-    AuditEvent,
-    Blob,
-    Evidence,
-    Invitation,
-    IssuedCredential,
-    LearnerProfile,
-    Notification,
-    Portfolio,
-    PortfolioItem,
-    PortfolioSection,
-    StatusListRow,
-    Submission,
-    SubmissionEvidence,
-    User,
-)
-from portfolio.storage import storage
+from portfolio.accounts import auth
+from portfolio.accounts.models import Invitation, LearnerProfile, Notification, User
+from portfolio.accounts.pages import PHOTO_TYPES
+from portfolio.assessment import service as assessment
+from portfolio.assessment.models import Submission, SubmissionEvidence
+from portfolio.core.db import db
+from portfolio.core.models import AuditEvent
+from portfolio.evidence.models import Artefact, Evidence
+from portfolio.files import uploads
+from portfolio.files.models import Blob
+from portfolio.files.storage import storage
+from portfolio.issuing.models import IssuedCredential, StatusListRow
+from portfolio.learner import privacy
+from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection
 from tests.conftest import ASSETS
 from tests.portfolio.school import PASSWORD, School, evidence, make_school
 from tests.portfolio.test_auth import sign_in

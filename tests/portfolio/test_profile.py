@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from portfolio.db import db
-from portfolio.models import Blob, LearnerProfile, User
+from portfolio.accounts.models import LearnerProfile, User
+from portfolio.core.db import db
+from portfolio.files.models import Blob
 from tests.portfolio.test_auth import _csrf_token, make_user, sign_in
 
 UPLOADS = Path(__file__).parent.parent / "assets" / "uploads"

@@ -17,22 +17,11 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from portfolio import progress, services
-from portfolio.db import db
-from portfolio.models import (
-    Assessment,
-    Competency,
-    IssuedCredential,
-    Issuer,
-    Mastery,
-    Notification,
-    Prerequisite,
-    StackComponent,
-    Submission,
-    SubmissionEvent,
-    User,
-)
-from portfolio.progress import (
+from portfolio.accounts.issuers import ensure_issuer
+from portfolio.accounts.models import Issuer, Notification, User
+from portfolio.assessment import progress
+from portfolio.assessment.models import Assessment, Mastery, Submission, SubmissionEvent
+from portfolio.assessment.progress import (
     IN_PROGRESS,
     IN_REVIEW,
     MASTERED,
@@ -40,6 +29,11 @@ from portfolio.progress import (
     CohortFilter,
     FilterError,
 )
+from portfolio.catalogue.models import Competency, Prerequisite, StackComponent
+from portfolio.core.csv_cells import csv_safe
+from portfolio.core.db import db
+from portfolio.issuing import service as services
+from portfolio.issuing.models import IssuedCredential
 from tests.conftest import unsigned_badge
 
 # -- building test data -----------------------------------------------------------------------
@@ -240,7 +234,7 @@ def test_a_stack_is_mastered_only_by_its_own_mastery(mastered, components, state
     ],
 )
 def test_csv_cells_that_a_spreadsheet_would_run_are_made_text(cell, written):
-    assert progress.csv_safe(cell) == written
+    assert csv_safe(cell) == written
 
 
 @pytest.mark.parametrize(("raw", "weeks"), [(None, 3), ("", 3), ("1", 1), (" 52 ", 52), ("7", 7)])
@@ -317,7 +311,7 @@ def test_a_suspended_credential_still_counts_only_revocation_undoes_a_mastery(is
 
 
 def test_only_the_students_own_issuers_competencies_that_are_not_archived_count(issuer):
-    other = services.ensure_issuer(did="did:web:other-school.example", name="Other", slug="other")
+    other = ensure_issuer(did="did:web:other-school.example", name="Other", slug="other")
     add_competency(issuer, "Melody")
     add_competency(issuer, "Old melody", archived=True)
     add_competency(other, "Their melody")
@@ -507,7 +501,7 @@ def test_the_student_map_takes_the_same_number_of_queries_however_much_there_is(
 def school(issuer) -> dict[str, Any]:
     """Two competencies, four students in two cohorts (one disabled), and another issuer's
     student who must never appear."""
-    other = services.ensure_issuer(did="did:web:other-school.example", name="Other", slug="other")
+    other = ensure_issuer(did="did:web:other-school.example", name="Other", slug="other")
     melody = add_competency(issuer, "Melody", position=1)
     story = add_competency(issuer, "Story", position=2)
     ada = add_student(issuer, "ada@school.example", cohort="Year 9")

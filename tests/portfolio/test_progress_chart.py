@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from defusedxml import ElementTree
 
-from portfolio.progress_chart import (
+from portfolio.assessment.progress_chart import (
     MAX_WEEKS,
     MIN_WEEKS,
     WeekPoint,

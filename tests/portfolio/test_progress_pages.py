@@ -12,8 +12,9 @@ import pytest
 from defusedxml import ElementTree
 from flask import Flask
 
-from portfolio.db import db
-from portfolio.models import Notification, Submission, User
+from portfolio.accounts.models import Notification, User
+from portfolio.assessment.models import Submission
+from portfolio.core.db import db
 from tests.portfolio.test_auth import OTHER_ISSUER_DID, make_user, sign_in
 from tests.portfolio.test_progress import (
     add_assessment,
@@ -344,7 +345,7 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(school):
 
 
 def test_the_pages_follow_a_submission_through_review_to_mastery(app, issuer):
-    from portfolio import assessment
+    from portfolio.assessment import service as assessment
     from tests.portfolio.school import PASSWORD, evidence, make_school
 
     school = make_school(issuer)

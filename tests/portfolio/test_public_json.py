@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import select
 from werkzeug.http import http_date
 
-from portfolio import services
-from portfolio.db import db
-from portfolio.models import AchievementRow, Issuer, StatusListRow
+from portfolio.accounts.models import Issuer
+from portfolio.core.db import db
+from portfolio.issuing import service as services
+from portfolio.issuing.models import AchievementRow, StatusListRow
 from tests.conftest import unsigned_badge
 
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from credentials import baking
-from portfolio import badges
+from portfolio.issuing import badges
 
 from ..conftest import unsigned_badge
 
@@ -26,7 +26,7 @@ JS_URL = "javascript:alert(3)"
 
 
 def issue(**kwargs: Any) -> Any:
-    from portfolio import services
+    from portfolio.issuing import service as services
 
     changes = kwargs.pop("changes", {})
     return services.issue(unsigned_badge(**changes), **kwargs)
@@ -87,7 +87,7 @@ def rich_badge() -> dict[str, Any]:
 
 
 def test_page_shows_every_element_of_the_credential(app: Any, issuer: Any, client: Any) -> None:
-    from portfolio import services
+    from portfolio.issuing import service as services
 
     row = services.issue(rich_badge(), issuer=issuer, recipient_name="Ada Lovelace")
     text = page(client, row)
@@ -118,7 +118,7 @@ def test_page_uses_our_generated_badge_when_the_image_is_not_https(
         "id": "http://insecure.example/x.png",
         "type": "Image",
     }
-    from portfolio import services
+    from portfolio.issuing import service as services
 
     row = services.issue(badge, issuer=issuer)
     text = page(client, row)
@@ -130,7 +130,7 @@ def test_data_uri_images_are_shown(app: Any, issuer: Any, client: Any) -> None:
     badge = unsigned_badge()
     uri = "data:image/png;base64,iVBORw0KGgo="
     badge["credentialSubject"]["achievement"]["image"] = {"id": uri, "type": "Image"}
-    from portfolio import services
+    from portfolio.issuing import service as services
 
     row = services.issue(badge, issuer=issuer)
     assert f'<img src="{uri}" alt="Badge: Teamwork"' in page(client, row)
@@ -139,7 +139,7 @@ def test_data_uri_images_are_shown(app: Any, issuer: Any, client: Any) -> None:
 def test_verification_panel_lists_every_check_in_plain_language(
     app: Any, issuer: Any, client: Any
 ) -> None:
-    from portfolio import services
+    from portfolio.issuing import service as services
 
     row = issue(issuer=issuer)
     text = page(client, row)
@@ -172,7 +172,7 @@ def test_meta_description_and_social_cards(app: Any, issuer: Any, client: Any) -
 def test_linkedin_link_carries_each_value_url_encoded(app: Any, issuer: Any, client: Any) -> None:
     badge = unsigned_badge(validFrom="2024-03-05T10:00:00Z")
     badge["credentialSubject"]["achievement"]["name"] = "Songs & Stories"
-    from portfolio import services
+    from portfolio.issuing import service as services
 
     row = services.issue(badge, issuer=issuer)
     text = page(client, row)
@@ -206,7 +206,7 @@ def test_recipient_without_a_name_is_described_without_its_hash_or_salt(
             "salt": "deadbeefsalt",
         }
     ]
-    from portfolio import services
+    from portfolio.issuing import service as services
 
     row = services.issue(badge, issuer=issuer)
     text = page(client, row)
@@ -251,7 +251,7 @@ def test_unknown_credential_is_a_readable_404(app: Any, client: Any) -> None:
 def test_revoked_and_suspended_credentials_say_so_at_the_top(
     app: Any, issuer: Any, client: Any, action: str, title: str, check: str
 ) -> None:
-    from portfolio import services
+    from portfolio.issuing import service as services
 
     row = issue(issuer=issuer)
     services.set_status(row, action, reason="plagiarised <b>evidence</b>")
@@ -283,7 +283,7 @@ def test_not_yet_valid_credential_says_so(app: Any, issuer: Any, client: Any) ->
 def test_tampered_stored_credential_fails_the_signature_check(
     app: Any, issuer: Any, client: Any
 ) -> None:
-    from portfolio.db import db
+    from portfolio.core.db import db
 
     row = issue(issuer=issuer)
     document = json.loads(row.document)
@@ -318,7 +318,7 @@ def hostile_badge() -> dict[str, Any]:
 def test_markup_and_script_urls_in_the_credential_are_escaped(
     app: Any, issuer: Any, client: Any
 ) -> None:
-    from portfolio import services
+    from portfolio.issuing import service as services
 
     row = services.issue(hostile_badge(), issuer=issuer, recipient_name=SCRIPT + ATTRIBUTE)
     text = page(client, row)

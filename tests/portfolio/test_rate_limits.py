@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from portfolio.db import db
-from portfolio.limits import EXTENSION, LIMITED
+from portfolio.core.db import db
+from portfolio.core.limits import EXTENSION, LIMITED
 from tests.conftest import TEST_KEK
 from wsgi import create_app
 

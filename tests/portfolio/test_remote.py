@@ -1,4 +1,5 @@
-"""Opt-in remote fetching (portfolio/remote.py): every refusal, against fake DNS answers and a
+"""Opt-in remote fetching (portfolio/issuing/remote.py): every refusal, against fake DNS answers
+and a
 local HTTPS server with a certificate made here.  Nothing leaves the machine."""
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from credentials.errors import CannotDecideError
-from portfolio.remote import (
+from portfolio.issuing.remote import (
     FetchFailed,
     FetchRefused,
     address_problem,

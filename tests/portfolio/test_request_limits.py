@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from portfolio.request_limits import DEFAULT_LIMITS, JsonLimitError, JsonLimits, check_json
+from portfolio.core.request_limits import DEFAULT_LIMITS, JsonLimitError, JsonLimits, check_json
 
 from ..conftest import ASSETS, load_json, unsigned_badge
 
@@ -105,7 +105,7 @@ def test_a_body_over_the_size_limit_is_413_before_it_is_parsed(client):
 def test_a_credential_at_every_limit_is_still_verified(client, issuer):
     """Exactly at the limits is allowed: the service's own credential with 256 evidence links
     (the most items an array may have) is judged on its merits, not refused."""
-    from portfolio import services
+    from portfolio.issuing import service as services
 
     links = [
         {"id": f"https://evidence.example/{n}", "type": ["Evidence"]}
@@ -212,7 +212,7 @@ def test_a_lone_surrogate_anywhere_is_refused_as_not_unicode(client):
 
 
 def test_json_answers_escape_text_that_utf8_cannot_carry(app):
-    from portfolio.errors import json_response
+    from portfolio.core.errors import json_response
 
     with app.app_context():
         response = json_response({"detail": "unknown member \ud800"}, status=400)

@@ -1,5 +1,6 @@
-"""Request ids and structured logs (portfolio/request_log.py), and the reverse-proxy headers
-(CREDFOLIO_TRUSTED_PROXIES, portfolio/operations.py): one JSON line per request with the request
+"""Request ids and structured logs (portfolio/core/request_log.py), and the reverse-proxy headers
+(CREDFOLIO_TRUSTED_PROXIES, portfolio/operations/setup.py): one JSON line per request with the
+request
 id that the response echoes and the error pages show; the client's address behind a proxy."""
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any
 import flask
 import pytest
 
-from portfolio import auth, services
-from portfolio.request_log import ACCESS_LOGGER
+from portfolio.accounts import auth
+from portfolio.accounts.issuers import default_issuer
+from portfolio.core.request_log import ACCESS_LOGGER
 from tests.conftest import TEST_KEK
 from tests.portfolio.school import person
 from wsgi import create_app
@@ -74,7 +76,7 @@ def test_a_malformed_incoming_request_id_is_replaced(client, hostile):
 
 def test_one_log_line_per_request_with_its_fields(app, client, caplog):
     with app.app_context():
-        user = person(services.default_issuer(), "student", "Sam S")
+        user = person(default_issuer(), "student", "Sam S")
         with app.test_request_context():
             auth.sign_in(user)
             state = dict(flask.session)

@@ -10,16 +10,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from portfolio import accounts, mail
-from portfolio.db import db
-from portfolio.models import Invitation, User
-from portfolio.roster import (
+from portfolio.accounts import pages as accounts
+from portfolio.accounts.models import Invitation, User
+from portfolio.accounts.roster import (
     MAX_BYTES,
     RosterFileError,
     RowResult,
     parse_roster,
     reject_known,
 )
+from portfolio.core import mail
+from portfolio.core.db import db
 from tests.portfolio.test_auth import OTHER_ISSUER_DID, _csrf_token, make_user, sign_in
 
 ROSTERS = Path(__file__).parent.parent / "assets" / "roster"

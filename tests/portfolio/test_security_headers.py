@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from portfolio.security_headers import CONTENT_SECURITY_POLICY
+from portfolio.core.security_headers import CONTENT_SECURITY_POLICY
 from tests.conftest import TEST_KEK, unsigned_badge
 from wsgi import create_app
 
@@ -54,9 +54,10 @@ def pages(app: Flask) -> Flask:
     before its first request."""
     from flask import request
 
-    from portfolio.db import db
-    from portfolio.models import Blob, User
-    from portfolio.uploads import send_blob, store_blob
+    from portfolio.accounts.models import User
+    from portfolio.core.db import db
+    from portfolio.files.models import Blob
+    from portfolio.files.uploads import send_blob, store_blob
 
     @app.get("/test-failure")
     def failure() -> str:
@@ -82,7 +83,7 @@ def pages(app: Flask) -> Flask:
 
 @pytest.fixture
 def credential_id(pages: Flask, issuer: Any) -> str:
-    from portfolio import services
+    from portfolio.issuing import service as services
 
     return str(services.issue(unsigned_badge(), issuer=issuer).public_id)
 
@@ -137,7 +138,7 @@ def test_the_pages_policy_allows_no_script_at_all_and_styles_only_inline(client)
 
 
 def test_the_stricter_policies_of_file_routes_are_kept_as_they_are(pages, credential_id):
-    from portfolio.uploads import CONTENT_SECURITY_POLICY as FILE_POLICY
+    from portfolio.files.uploads import CONTENT_SECURITY_POLICY as FILE_POLICY
 
     client = pages.test_client()
     drawing = hashlib.sha256((UPLOADS / "drawing.png").read_bytes()).hexdigest()
@@ -166,7 +167,7 @@ def test_a_header_a_view_sets_itself_is_not_replaced(pages, credential_id):
 @pytest.fixture
 def http_app(tmp_path: Path) -> Iterator[Flask]:
     """A service whose public URL is plain http (a local demo)."""
-    from portfolio.db import db
+    from portfolio.core.db import db
 
     app = create_app(
         {

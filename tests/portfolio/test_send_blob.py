@@ -12,10 +12,11 @@ import pytest
 from flask import request
 from werkzeug.datastructures import FileStorage
 
-from portfolio.db import db
-from portfolio.models import Blob, User
-from portfolio.storage import storage
-from portfolio.uploads import CONTENT_SECURITY_POLICY, send_blob, store_blob
+from portfolio.accounts.models import User
+from portfolio.core.db import db
+from portfolio.files.models import Blob
+from portfolio.files.storage import storage
+from portfolio.files.uploads import CONTENT_SECURITY_POLICY, send_blob, store_blob
 
 UPLOADS = Path(__file__).parent.parent / "assets" / "uploads"
 

@@ -12,9 +12,10 @@ from credentials.errors import DataLossError, MalformedInputError
 from credentials.status import StatusList
 from credentials.verify import FAILED, PASSED
 from issuer_keys.errors import KeyNotFoundError
-from portfolio import services
-from portfolio.db import db
-from portfolio.models import AchievementRow, IssuedCredential, StatusListRow
+from portfolio.accounts.issuers import default_issuer
+from portfolio.core.db import db
+from portfolio.issuing import service as services
+from portfolio.issuing.models import AchievementRow, IssuedCredential, StatusListRow
 from tests.conftest import unsigned_badge
 
 
@@ -200,7 +201,7 @@ def test_bad_requests_are_refused_and_nothing_is_stored(issuer, change, error, m
 
 def test_without_a_signing_key_nothing_is_issued(app):
     with app.app_context():
-        issuer = services.default_issuer()
+        issuer = default_issuer()
         with pytest.raises(KeyNotFoundError):
             services.issue(unsigned_badge(), issuer=issuer)
         assert counts() == (0, 0)
@@ -264,7 +265,7 @@ def test_credentials_are_found_by_public_id_or_credential_id(issuer):
 def test_only_revocation_can_be_configured(app):
     app.config["CREDFOLIO_STATUS_PURPOSES"] = ("revocation",)
     with app.app_context():
-        issuer = services.default_issuer()
+        issuer = default_issuer()
         app.extensions["credfolio"].key_store.create(issuer.did)
         row = services.issue(unsigned_badge(), issuer=issuer)
         document = json.loads(row.document)

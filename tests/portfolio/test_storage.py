@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from portfolio.storage import (
+from portfolio.files.storage import (
     BlobNotFoundError,
     BlobStorage,
     LocalStorage,
@@ -148,7 +148,7 @@ def test_s3_object_keys(s3_endpoint: str) -> None:
 
 
 def test_init_storage_defaults_to_local_in_the_instance(app: Any) -> None:
-    from portfolio.storage import storage
+    from portfolio.files.storage import storage
 
     with app.app_context():
         backend = storage()

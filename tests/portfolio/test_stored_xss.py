@@ -32,20 +32,16 @@ from defusedxml import ElementTree
 from flask import Flask
 from sqlalchemy import select
 
-from portfolio import mail, services
-from portfolio import pdf as pdf_module
-from portfolio.db import db
-from portfolio.models import (
-    Artefact,
-    Competency,
-    CompetencyFramework,
-    Evidence,
-    IssuedCredential,
-    Notification,
-    Portfolio,
-    Submission,
-    User,
-)
+from portfolio.accounts.issuers import default_issuer
+from portfolio.accounts.models import Notification, User
+from portfolio.assessment.models import Submission
+from portfolio.catalogue.models import Competency, CompetencyFramework
+from portfolio.core import mail
+from portfolio.core import pdf as pdf_module
+from portfolio.core.db import db
+from portfolio.evidence.models import Artefact, Evidence
+from portfolio.issuing.models import IssuedCredential
+from portfolio.portfolios.models import Portfolio
 from tests.conftest import unsigned_badge
 from tests.portfolio.school import make_school
 from tests.portfolio.security_world import client_with, module_app, png, session_cookie
@@ -503,7 +499,7 @@ def plant_assessment(school: School) -> None:
 def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
     with module_app(tmp_path_factory.mktemp("xss")) as app:
         with app.app_context():
-            issuer = services.default_issuer()
+            issuer = default_issuer()
             app.extensions["credfolio"].key_store.create(issuer.did)
             people = make_school(issuer)
             emails = {
@@ -581,7 +577,8 @@ def crawl(school: School, role: str | None, seeds: list[str], rendered: Rendered
 
 
 class CapturingHTML:
-    """Stands in for WeasyPrint's ``HTML`` in :mod:`portfolio.pdf`: records the HTML it is given."""
+    """Stands in for WeasyPrint's ``HTML`` in :mod:`portfolio.core.pdf`: records the HTML it is
+    given."""
 
     captured: ClassVar[list[str]] = []
 
@@ -1095,7 +1092,7 @@ def test_a_web_address_with_a_character_a_uri_cannot_carry_is_refused(character:
     """Such an address would break out of an attribute if it were ever left unescaped, and
     could not be signed into a credential: endorsing evidence with such a link, or a
     competency aligned to such an address, would fail."""
-    from portfolio import uploads
+    from portfolio.files import uploads
 
     with pytest.raises(uploads.UploadError):
         uploads.check_link(f"https://example.org/a{character}b")
@@ -1103,7 +1100,7 @@ def test_a_web_address_with_a_character_a_uri_cannot_carry_is_refused(character:
 
 def test_a_web_address_the_forms_accept_can_be_signed_into_a_credential() -> None:
     from credentials import build
-    from portfolio import uploads
+    from portfolio.files import uploads
 
     url = uploads.check_link("https://example.org/a'b(c)!*;d=e&f%20g~h@i:j?k=l#m")
     build.Evidence(id=url, name="Link")

@@ -15,17 +15,14 @@ from PIL import Image
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from portfolio import media
-from portfolio.db import db
-from portfolio.models import Artefact, Blob, Evidence, User
-from portfolio.storage import LocalStorage, storage
-from portfolio.uploads import (
-    UploadError,
-    add_file_artefact,
-    add_link_artefact,
-    store_blob,
-    used_bytes,
-)
+from portfolio.accounts.models import User
+from portfolio.core.db import db
+from portfolio.evidence.artefacts import add_file_artefact, add_link_artefact
+from portfolio.evidence.models import Artefact, Evidence
+from portfolio.files import media
+from portfolio.files.models import Blob
+from portfolio.files.storage import LocalStorage, storage
+from portfolio.files.uploads import UploadError, store_blob, used_bytes
 from tests.portfolio.test_storage import run_moto, s3_client
 
 UPLOADS = Path(__file__).parent.parent / "assets" / "uploads"
@@ -400,7 +397,7 @@ def test_uploads_to_the_s3_backend(
     app: Any, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The whole upload path against moto's S3 API server on loopback."""
-    from portfolio.storage import S3Storage, init_storage
+    from portfolio.files.storage import S3Storage, init_storage
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

@@ -9,9 +9,9 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from portfolio import services
-from portfolio.db import db
-from portfolio.models import User
+from portfolio.accounts.issuers import default_issuer, ensure_issuer
+from portfolio.accounts.models import User
+from portfolio.core.db import db
 
 PASSWORD = "correct horse battery staple"
 
@@ -34,7 +34,7 @@ def test_create_an_administrator_of_the_services_issuer(app, runner):
     alice = user(app, "alice@school.example")
     assert alice is not None
     with app.app_context():
-        assert alice.issuer_id == services.default_issuer().id
+        assert alice.issuer_id == default_issuer().id
     assert (alice.role, alice.display_name, alice.session_version) == ("admin", "Alice", 1)
     assert alice.is_active
     assert alice.password_hash.startswith("$argon2id$")
@@ -64,7 +64,7 @@ def test_two_different_passwords_are_asked_again(app, runner):
 
 def test_name_and_issuer_can_be_given(app, runner):
     with app.app_context():
-        services.ensure_issuer(did="did:web:other-school.example", name="Other", slug="other")
+        ensure_issuer(did="did:web:other-school.example", name="Other", slug="other")
     result = create(
         runner,
         *("--email", "olga@other-school.example", "--role", "admin", "--name", "Olga Ortiz"),

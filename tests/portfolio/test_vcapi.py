@@ -16,9 +16,11 @@ from sqlalchemy import func, select
 from credentials.jsonld import DocumentLoader
 from credentials.proof import Eddsa2022Suite, xsd_datetime
 from issuer_keys.keys import IssuerKey
-from portfolio import services
-from portfolio.db import db
-from portfolio.models import IdempotencyRecord, IssuedCredential, Issuer, StatusListRow
+from portfolio.accounts.issuers import default_issuer
+from portfolio.accounts.models import Issuer
+from portfolio.core.db import db
+from portfolio.issuing import service as services
+from portfolio.issuing.models import IdempotencyRecord, IssuedCredential, StatusListRow
 from tests.conftest import TEST_KEK, load_json, unsigned_badge
 from tests.portfolio.test_oauth import api_client, bearer, create_client, get_token, token
 
@@ -384,7 +386,7 @@ def test_an_issuer_without_a_key_is_a_safe_500(client, runner, app, issuer):
 def test_an_unexpected_error_is_a_bare_500_and_the_session_is_rolled_back(app, issuer):
     from flask import Blueprint
 
-    from portfolio.errors import register_api_errors
+    from portfolio.core.errors import register_api_errors
 
     broken = Blueprint("broken", __name__)
     register_api_errors(broken)
@@ -660,7 +662,7 @@ def issue_many(database_url: str, instance: str, n: int, start: Any) -> None:
 
     app = create_app(_child_config(database_url, instance))
     with app.app_context():
-        issuer = services.default_issuer()
+        issuer = default_issuer()
         start.wait(60)
         for _ in range(n):
             services.issue(unsigned_badge(), issuer=issuer, client_id="parallel")

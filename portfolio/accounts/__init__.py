@@ -1,0 +1,2 @@
+"""People and their schools: issuers, accounts and roles, sign-in and lockout, invitations and class
+rosters, password reset, learner profiles, notifications."""

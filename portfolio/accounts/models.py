@@ -1,0 +1,164 @@
+"""Schools (issuers) and the people in them: accounts, roles, invitations, learner profiles and
+in-app notifications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portfolio.core.db import db
+from portfolio.core.models import utcnow
+
+if TYPE_CHECKING:
+    from portfolio.issuing.models import IssuerKeyRow
+
+
+class Issuer(db.Model):  # type: ignore[name-defined]
+    """An issuer: its Open Badges Profile and its DID (``did:web`` of the service by default)."""
+
+    __tablename__ = "issuers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    did: Mapped[str] = mapped_column(String(512), unique=True)
+    name: Mapped[str] = mapped_column(String(256))
+    url: Mapped[str | None] = mapped_column(String(1024))
+    email: Mapped[str | None] = mapped_column(String(320))
+    image: Mapped[str | None] = mapped_column(String(2048))
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    keys: Mapped[list[IssuerKeyRow]] = relationship(back_populates="issuer")
+
+    def profile(self, *, profile_url: str | None = None) -> dict[str, Any]:
+        """The Open Badges 3.0 Profile (OB 3.0 §B.1.x Profile) as embedded in credentials."""
+        profile: dict[str, Any] = {"id": self.did, "type": ["Profile"], "name": self.name}
+        if self.url:
+            profile["url"] = self.url
+        if self.email:
+            profile["email"] = self.email
+        if self.description:
+            profile["description"] = self.description
+        if self.image:
+            profile["image"] = {"id": self.image, "type": "Image"}
+        return profile
+
+
+#: Roles of :class:`User`: an ``admin`` is an administrator of the issuer the user belongs to.
+USER_ROLES = ("admin", "assessor", "student")
+
+
+class User(db.Model):  # type: ignore[name-defined]
+    """A person who signs in: an issuer administrator (``admin``), an assessor or a student.
+
+    ``email`` is stored lower-cased (one account per address whatever its spelling);
+    ``password_hash`` is an argon2id PHC string (never the password).  ``session_version`` is
+    copied into the session cookie at sign-in: bumping it signs the user out everywhere.
+    """
+
+    __tablename__ = "users"
+    # The database refuses unknown roles too, not only the application code.
+    __table_args__ = (db.CheckConstraint("role IN ('admin', 'assessor', 'student')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    display_name: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    issuer_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The class or group a student belongs to (assessor queues and cohort views filter by it).
+    cohort: Mapped[str | None] = mapped_column(String(128), index=True)
+    #: Failed sign-ins since the last success (account lockout with backoff).
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: No sign-in is accepted before this moment (set after repeated failures).
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The account was deleted at its owner's request: personal data removed, row kept so that
+    #: issued credentials and audit records still point somewhere.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    issuer: Mapped[Issuer | None] = relationship()
+
+    @staticmethod
+    def normalize_email(email: str) -> str:
+        """The stored form of an address: surrounding space removed, lower-cased."""
+        return email.strip().lower()
+
+    @db.validates("email")
+    def _lower_case_email(self, _key: str, email: str) -> str:
+        return self.normalize_email(email)
+
+    @property
+    def is_active(self) -> bool:
+        """False once the account is disabled: it can no longer sign in or use a session."""
+        return self.disabled_at is None
+
+    @property
+    def is_admin(self) -> bool:
+        """An issuer administrator."""
+        return self.role == "admin"
+
+
+class LearnerProfile(db.Model):  # type: ignore[name-defined]
+    """What a student chooses to show about themselves (one per user)."""
+
+    __tablename__ = "learner_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    pronouns: Mapped[str | None] = mapped_column(String(64))
+    bio: Mapped[str | None] = mapped_column(Text)
+    learning_goals: Mapped[str | None] = mapped_column(Text)
+    interests: Mapped[str | None] = mapped_column(Text)
+    #: The name printed on credentials (may differ from the account's display name).
+    credential_name: Mapped[str | None] = mapped_column(String(256))
+    photo_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    #: The student's own DID, used as the credential subject ``id`` when configured.
+    did: Mapped[str | None] = mapped_column(String(512))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class Invitation(db.Model):  # type: ignore[name-defined]
+    """An invitation link to create an account with a role; only the token's SHA-256 is kept."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    display_name: Mapped[str | None] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    #: The cohort a student joins (from a roster's cohort column).
+    cohort: Mapped[str | None] = mapped_column(String(128))
+    issuer_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"))
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Notification(db.Model):  # type: ignore[name-defined]
+    """An in-app notice for a user (feedback arrived, a credential was issued, a flag...)."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    #: A path inside the service (never an external URL).
+    link: Mapped[str | None] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

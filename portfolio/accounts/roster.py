@@ -1,0 +1,184 @@
+"""Class rosters from CSV (``name,email,role`` with a header row, optionally ``,cohort``): a
+verdict for every row, never an exception for a broken one.  Pure: no Flask, no database."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+
+#: Roles a roster may give (administrators are never created from a file).
+ROSTER_ROLES = ("student", "assessor")
+HEADER = ("name", "email", "role")
+#: The header with the optional fourth column: the student's class or group (``User.cohort``).
+HEADER_WITH_COHORT = (*HEADER, "cohort")
+MAX_BYTES = 1_000_000
+MAX_ROWS = 5_000
+MAX_NAME_LENGTH = 256
+MAX_COHORT_LENGTH = 128  # User.cohort's column size
+_HEADER_TEXT = '"name,email,role" (or "name,email,role,cohort")'
+
+# The same rule as portfolio.accounts.auth.is_valid_email (kept here so this module stays pure).
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+class RosterFileError(ValueError):
+    """The file as a whole cannot be read as a roster (no header, too big); message is safe."""
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """The verdict on one data row; ``line`` is its line number in the file (header = 1).
+
+    ``existing`` marks a valid row for a student who already has an account with this issuer:
+    the row sets their cohort instead of inviting them.
+    """
+
+    line: int
+    name: str
+    email: str
+    role: str
+    problem: str | None = None
+    cohort: str = ""
+    existing: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    @property
+    def verdict(self) -> str:
+        """What the import did with the row, in words (the page and the command show it)."""
+        if self.problem is not None:
+            return f"rejected: {self.problem}"
+        if self.existing:
+            return f"cohort set to “{self.cohort}”"
+        if self.cohort and self.role == "student":
+            return f"invited to cohort “{self.cohort}”"
+        return "invited"
+
+
+def has_undecodable(text: str) -> bool:
+    """Whether ``text`` holds bytes that were not UTF-8 (decoded with ``surrogateescape`` to
+    lone surrogates)."""
+    return any("\udc80" <= char <= "\udcff" for char in text)
+
+
+def printable(text: str) -> str:
+    """``text`` with undecodable bytes shown as U+FFFD, the usual replacement character."""
+    return "".join("\ufffd" if "\udc80" <= char <= "\udcff" else char for char in text)
+
+
+def person_row_problem(
+    cells: Sequence[str], columns: Sequence[str], *, name: str, email: str
+) -> str | None:
+    """What is wrong with a CSV row naming a person (``name``, ``email``) before any column of
+    its own is read, or None: the checks every CSV of people makes (rosters, issuing)."""
+    if any(has_undecodable(cell) for cell in cells):
+        return "not UTF-8 text (save the file as UTF-8)"
+    if len(cells) != len(columns):
+        return f"{len(cells)} columns instead of {len(columns)} ({', '.join(columns)})"
+    if not name:
+        return "the name is empty"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"the name is longer than {MAX_NAME_LENGTH} characters"
+    if len(email) > 320 or EMAIL.fullmatch(email) is None:
+        return "not an email address"
+    return None
+
+
+def parse_roster(data: bytes) -> list[RowResult]:
+    """A verdict for every non-blank data row of a roster file, in file order.
+
+    The rows' own problems are found here: not UTF-8, wrong column count, empty name, bad
+    email, unknown role, a cohort too long, an email repeated in the file (the first one
+    wins).  Raises :class:`RosterFileError` when the file is too big, has too many rows, or
+    does not start with the ``name,email,role`` header (``name,email,role,cohort`` with the
+    optional cohort column).
+    """
+    if len(data) > MAX_BYTES:
+        raise RosterFileError(f"the file is larger than {MAX_BYTES // 1000} kB")
+    # Decoding never fails: bytes that are not UTF-8 are kept as markers so that only the rows
+    # holding them are rejected, not the whole file.
+    text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        raise RosterFileError(f"the header cannot be read as CSV ({error})") from None
+    columns = tuple(cell.strip().lower() for cell in header or ())
+    if columns not in (HEADER, HEADER_WITH_COHORT):
+        raise RosterFileError(f"the first line must be the header {_HEADER_TEXT}")
+    results: list[RowResult] = []
+    seen: dict[str, int] = {}
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            results.append(RowResult(reader.line_num, "", "", "", f"not valid CSV ({error})"))
+            continue
+        if not any(cell.strip() for cell in row):
+            continue  # blank lines are not rows
+        if len(results) >= MAX_ROWS:
+            raise RosterFileError(f"the file has more than {MAX_ROWS} rows")
+        results.append(_judge(reader.line_num, row, seen, columns))
+    return results
+
+
+def _judge(
+    line: int, row: list[str], seen: dict[str, int], columns: tuple[str, ...] = HEADER
+) -> RowResult:
+    cells = [cell.strip() for cell in row]
+    name, email, role, cohort = [*cells, "", "", "", ""][:4]
+    if len(columns) == len(HEADER):
+        cohort = ""
+    shown = RowResult(
+        line,
+        printable(name),
+        printable(email),
+        printable(role).lower(),
+        cohort=printable(cohort),
+    )
+    problem = person_row_problem(cells, columns, name=name, email=email)
+    if problem:
+        return replace(shown, problem=problem)
+    if role.lower() not in ROSTER_ROLES:
+        return replace(shown, problem=f"unknown role {role!r} (student or assessor)")
+    if len(cohort) > MAX_COHORT_LENGTH:
+        return replace(shown, problem=f"the cohort is longer than {MAX_COHORT_LENGTH} characters")
+    email = email.lower()
+    shown = replace(shown, email=email)
+    if email in seen:
+        return replace(shown, problem=f"duplicate of line {seen[email]} in this file")
+    seen[email] = line
+    return shown
+
+
+def reject_known(
+    results: list[RowResult],
+    *,
+    accounts: Collection[str],
+    invited: Collection[str],
+    students: Collection[str] = (),
+) -> list[RowResult]:
+    """``results`` with the rows for addresses that already have an account, or a pending
+    invitation, rejected (addresses are compared lower-cased).
+
+    Except: a ``student`` row with a cohort, for an address among ``students`` (the importing
+    issuer's own student accounts), stays valid and is marked ``existing`` — importing it sets
+    that student's cohort.  Nobody else's account is ever changed.
+    """
+    judged = []
+    for result in results:
+        if result.ok and result.email in students and result.role == "student" and result.cohort:
+            result = replace(result, existing=True)
+        elif result.ok and result.email in accounts:
+            result = replace(result, problem="already has an account")
+        elif result.ok and result.email in invited:
+            result = replace(result, problem="already invited (the invitation is still open)")
+        judged.append(result)
+    return judged

@@ -1,0 +1,304 @@
+"""Building and signing the credentials the assessment flow issues.
+
+* :func:`issue_mastery` — the AchievementCredential of an endorsed submission: the competency's
+  Achievement with its rubric (``resultDescription``), the achieved level per criterion
+  (``result``), the evidence pages and a SHA-256 digest of every uploaded file (``evidence``), and
+  each endorsing assessor's EndorsementCredential (``endorsement``);
+* :func:`issue_stack` — the badge of a stack whose components are all mastered;
+* :func:`endorse_achievement` — an assessor's standalone EndorsementCredential of an Achievement.
+
+Assessors sign endorsements with their own ``did:key`` (:func:`endorser_issuer`), kept encrypted
+by the service like every issuer key, so any verifier checks them offline.  The recipient is
+identified by a salted hash of their email (or their DID when ``CREDFOLIO_RECIPIENT_IDENTITY``
+is ``did`` and they gave one), plus their name as printed on credentials.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from credentials import build
+from credentials.proof import Eddsa2022Suite
+from portfolio.accounts.models import Issuer, LearnerProfile, User
+from portfolio.assessment.mastery import mastered
+from portfolio.assessment.models import Assessment, Endorser, Submission
+from portfolio.catalogue.achievements import achievement_for, achievement_url, results
+from portfolio.catalogue.models import Competency, RubricVersion
+from portfolio.core.db import db
+from portfolio.core.models import new_public_id
+from portfolio.issuing.models import IssuedCredential
+from portfolio.issuing.service import ServiceConfig, issue, issue_in_transaction
+
+MAX_COMMENT = 8000
+
+
+class IssuingError(Exception):
+    """A credential the flow cannot issue; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, *, status: int = 422) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def endorser_issuer(user: User) -> Issuer:
+    """The assessor's own signing identity (a did:key), created on first use."""
+    row = db.session.get(Endorser, user.id)
+    if row is not None:
+        return row.issuer
+    key_store = current_app.extensions["credfolio"].key_store
+    record = key_store.create_did_key()
+    issuer = Issuer(
+        slug=f"endorser-{uuid.uuid4().hex[:16]}", did=record.controller, name=user.display_name
+    )
+    db.session.add(issuer)
+    db.session.flush()
+    db.session.add(Endorser(user_id=user.id, issuer_id=issuer.id))
+    try:
+        db.session.commit()
+    except IntegrityError:  # created at the same moment by another request
+        db.session.rollback()
+        row = db.session.get(Endorser, user.id)
+        if row is None:
+            raise
+        return row.issuer
+    return issuer
+
+
+def _endorsement(
+    assessor: User, subject_id: str, comment: str, name: str, config: ServiceConfig
+) -> dict[str, Any]:
+    """An EndorsementCredential signed with the assessor's did:key (embedded, no status)."""
+    endorser = db.session.get(Endorser, assessor.id)
+    if endorser is None:  # assess() creates it before its transaction
+        raise IssuingError(f"{assessor.display_name} has no signing identity yet")
+    issuer = endorser.issuer
+    unsigned = build.build_endorsement_credential(
+        id=f"urn:uuid:{uuid.uuid4()}",
+        issuer=build.Profile(id=issuer.did, name=assessor.display_name),
+        subject=build.EndorsementSubject(id=subject_id, endorsement_comment=comment),
+        name=name,
+        valid_from=datetime.now(UTC),
+    )
+    key = config.key_store.signing_key(issuer.did)
+    suite = Eddsa2022Suite(loader=config.loader)
+    return suite.create_proof(
+        unsigned, key=key, verification_method=key.verification_method_id(issuer.did)
+    )
+
+
+def _subject(student: User) -> build.AchievementSubject | dict[str, Any]:
+    """Identify the student as configured: their DID, or a salted hash of their email."""
+    profile = db.session.get(LearnerProfile, student.id)
+    name = (profile.credential_name if profile else None) or student.display_name
+    identifiers = []
+    use_did = current_app.config.get("CREDFOLIO_RECIPIENT_IDENTITY", "email") == "did"
+    subject_id = profile.did if (use_did and profile is not None and profile.did) else None
+    if subject_id is None:
+        identifiers.append(build.IdentityObject.hashed_email(student.email, secrets.token_hex(16)))
+    identifiers.append(build.IdentityObject(identity_hash=name, identity_type="name", hashed=False))
+    return {"id": subject_id, "identifier": tuple(identifiers), "name": name}
+
+
+def _sri_sha256(hex_digest: str) -> str:
+    return "sha256-" + base64.b64encode(bytes.fromhex(hex_digest)).decode("ascii")
+
+
+def _genre(media_type: str | None) -> str:
+    kind = (media_type or "").split("/")[0]
+    return {"audio": "Audio recording", "video": "Video", "image": "Image"}.get(kind, "Document")
+
+
+def evidence_entries(submission: Submission, credential_public_id: str) -> list[build.Evidence]:
+    """OB 3.0 Evidence: each piece's public page, and each uploaded file with its SHA-256."""
+    base = f"{ServiceConfig.current().public_url}/c/{credential_public_id}/evidence"
+    entries = []
+    for item in submission.items:
+        evidence = item.evidence
+        page = f"{base}/{evidence.public_id}"
+        entries.append(
+            build.Evidence(
+                id=page,
+                name=evidence.title,
+                narrative=evidence.narrative or None,
+                genre=evidence.genre or None,
+            )
+        )
+        for artefact in evidence.artefacts:
+            if artefact.kind == "link" and artefact.url:
+                entries.append(
+                    build.Evidence(
+                        id=artefact.url,
+                        name=artefact.title,
+                        genre="Link",
+                        description=f"Part of “{evidence.title}”",
+                    )
+                )
+            elif artefact.blob_sha256:
+                entries.append(
+                    build.Evidence(
+                        id=f"{page}/artefacts/{artefact.public_id}",
+                        name=artefact.title,
+                        genre=_genre(artefact.media_type),
+                        description=f"Part of “{evidence.title}” ({artefact.media_type})",
+                        digest_sri=_sri_sha256(artefact.blob_sha256),
+                    )
+                )
+    return entries
+
+
+def issue_mastery(submission: Submission, endorsing: Sequence[Assessment]) -> IssuedCredential:
+    """Build, sign and store the AchievementCredential for an endorsed submission.
+
+    Runs inside the caller's write transaction (see :func:`assess`).
+    """
+    config = ServiceConfig.current()
+    competency = submission.competency
+    issuer = competency.issuer
+    public_id = new_public_id()
+    credential_url = config.credential_url(public_id)
+    version = endorsing[-1].rubric_version if endorsing else None
+    subject_fields = _subject(submission.student)
+    chosen = _agreed_levels(endorsing, version)
+    base = achievement_url(competency, public_url=config.public_url)
+    subject = build.AchievementSubject(
+        id=subject_fields["id"],
+        identifier=subject_fields["identifier"],
+        achievement=achievement_for(competency, version, public_url=config.public_url),
+        result=tuple(results(base, version, chosen)) if version is not None else (),
+        credits_earned=competency.credits,
+    )
+    endorsements = [
+        _endorsement(
+            a.assessor,
+            credential_url,
+            f"{a.assessor.display_name} assessed the evidence"
+            + (
+                f" against the rubric “{version.title}” (version {version.version})"
+                if version
+                else ""
+            )
+            + f" and endorses mastery of “{competency.name}”.",
+            f"Endorsement of mastery: {competency.name}",
+            config,
+        )
+        for a in endorsing
+    ]
+    unsigned = build.build_achievement_credential(
+        id=credential_url,
+        issuer=build.Profile(**_profile_fields(issuer)),
+        subject=subject,
+        valid_from=datetime.now(UTC),
+        name=competency.name,
+        description=f"{subject_fields['name']} demonstrated mastery of “{competency.name}”.",
+        evidence=evidence_entries(submission, public_id),
+        endorsement=endorsements,
+        awarded_date=datetime.now(UTC),
+    )
+    return issue_in_transaction(
+        unsigned,
+        issuer=issuer,
+        public_id=public_id,
+        recipient_name=subject_fields["name"],
+        recipient_user_id=submission.student_id,
+        actor=f"user:{endorsing[-1].assessor_id}" if endorsing else "service",
+        config=config,
+    )
+
+
+def _agreed_levels(endorsing: Sequence[Assessment], version: RubricVersion | None) -> list[int]:
+    """The levels the credential reports: the last endorsing assessor's, on its version."""
+    if version is None or not endorsing:
+        return []
+    return list(endorsing[-1].levels)
+
+
+def _profile_fields(issuer: Issuer) -> dict[str, Any]:
+    fields: dict[str, Any] = {"id": issuer.did, "name": issuer.name}
+    if issuer.url:
+        fields["url"] = issuer.url
+    if issuer.email:
+        fields["email"] = issuer.email
+    if issuer.description:
+        fields["description"] = issuer.description
+    if issuer.image:
+        fields["image"] = build.Image(id=issuer.image)
+    return fields
+
+
+def issue_stack(student: User, stack: Competency) -> IssuedCredential:
+    config = ServiceConfig.current()
+    public_id = new_public_id()
+    subject_fields = _subject(student)
+    evidence = []
+    for component in stack.components:
+        row = mastered(student, component)
+        if row is None:  # checked by the caller in this transaction
+            raise IssuingError(f"“{component.name}” is not mastered", status=409)
+        evidence.append(
+            build.Evidence(
+                id=config.credential_url(row.credential.public_id),
+                name=f"Credential: {component.name}",
+                genre="Credential",
+            )
+        )
+    unsigned = build.build_achievement_credential(
+        id=config.credential_url(public_id),
+        issuer=build.Profile(**_profile_fields(stack.issuer)),
+        subject=build.AchievementSubject(
+            id=subject_fields["id"],
+            identifier=subject_fields["identifier"],
+            achievement=achievement_for(stack, None, public_url=config.public_url),
+            credits_earned=stack.credits,
+        ),
+        valid_from=datetime.now(UTC),
+        name=stack.name,
+        description=f"{subject_fields['name']} mastered every competency of “{stack.name}”.",
+        evidence=evidence,
+        awarded_date=datetime.now(UTC),
+    )
+    return issue_in_transaction(
+        unsigned,
+        issuer=stack.issuer,
+        public_id=public_id,
+        recipient_name=subject_fields["name"],
+        recipient_user_id=student.id,
+        config=config,
+    )
+
+
+def endorse_achievement(assessor: User, competency: Competency, comment: str) -> IssuedCredential:
+    """An EndorsementCredential by ``assessor`` for the competency's Achievement (committed).
+
+    Signed with the assessor's did:key and given status-list positions like every credential,
+    so the assessor's issuer can revoke it.
+    """
+    if assessor.role not in ("assessor", "admin") or assessor.issuer_id != competency.issuer_id:
+        raise IssuingError("no such competency", status=404)
+    comment = (comment or "").strip()
+    if not comment:
+        raise IssuingError("write what you endorse about this competency")
+    if len(comment) > MAX_COMMENT:
+        raise IssuingError(f"the comment is longer than {MAX_COMMENT} characters")
+    issuer = endorser_issuer(assessor)
+    config = ServiceConfig.current()
+    unsigned = build.build_endorsement_credential(
+        id=f"urn:uuid:{uuid.uuid4()}",
+        issuer=build.Profile(id=issuer.did, name=assessor.display_name),
+        subject=build.EndorsementSubject(
+            id=achievement_url(competency, public_url=config.public_url),
+            endorsement_comment=comment,
+        ),
+        name=f"Endorsement of “{competency.name}”",
+        valid_from=datetime.now(UTC),
+    )
+    unsigned.pop("id")  # the service gives it its public page URL
+    return issue(unsigned, issuer=issuer, recipient_name=competency.name, config=config)

@@ -1,0 +1,181 @@
+"""Assessment: submissions of evidence, their events and assessments, mastery, and the endorser
+identity of assessors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portfolio.core.db import db
+from portfolio.core.models import new_public_id, utcnow
+
+if TYPE_CHECKING:
+    from portfolio.accounts.models import Issuer, User
+    from portfolio.catalogue.models import Competency, RubricVersion
+    from portfolio.evidence.models import Evidence
+    from portfolio.issuing.models import IssuedCredential
+
+
+#: The states of a :class:`Submission` (issue #5's status flow).
+SUBMISSION_STATES = (
+    "draft",
+    "submitted",
+    "in_review",
+    "revision_requested",
+    "resubmitted",
+    "endorsed",
+    "not_yet",
+)
+
+
+#: What an assessor decides in an :class:`Assessment`.
+DECISIONS = ("endorse", "revise", "not_yet")
+
+
+class Submission(db.Model):  # type: ignore[name-defined]
+    """A student's claim of mastery of one competency, with the evidence for it."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        db.CheckConstraint(
+            "state IN ('draft', 'submitted', 'in_review', 'revision_requested', 'resubmitted', "
+            "'endorsed', 'not_yet')",
+            name="state",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    competency_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), index=True)
+    state: Mapped[str] = mapped_column(String(24), default="draft", index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    #: Each submit or resubmit starts a new round of assessment.
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    #: Set when assessors of the current round disagree (moderation); cleared on a decision.
+    flagged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: When the current round was submitted (the queue's "waiting since").
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    credential_id: Mapped[int | None] = mapped_column(ForeignKey("issued_credentials.id"))
+
+    student: Mapped[User] = relationship(foreign_keys=[student_id])
+    competency: Mapped[Competency] = relationship()
+    credential: Mapped[IssuedCredential | None] = relationship()
+    items: Mapped[list[SubmissionEvidence]] = relationship(
+        back_populates="submission",
+        order_by="SubmissionEvidence.position",
+        cascade="all, delete-orphan",
+    )
+    assessments: Mapped[list[Assessment]] = relationship(
+        back_populates="submission", order_by="Assessment.id"
+    )
+
+
+class SubmissionEvidence(db.Model):  # type: ignore[name-defined]
+    """An evidence item attached to a submission."""
+
+    __tablename__ = "submission_evidence"
+    __table_args__ = (UniqueConstraint("submission_id", "evidence_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    submission: Mapped[Submission] = relationship(back_populates="items")
+    evidence: Mapped[Evidence] = relationship()
+
+
+class SubmissionEvent(db.Model):  # type: ignore[name-defined]
+    """The audit trail of a submission: every transition with who, when and why."""
+
+    __tablename__ = "submission_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class Assessment(db.Model):  # type: ignore[name-defined]
+    """One assessor's judgement of one round of a submission against a rubric version.
+
+    ``levels`` holds the chosen level index per criterion (same order as the rubric's
+    criteria); ``criterion_feedback`` the feedback text per criterion.
+    """
+
+    __tablename__ = "assessments"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "round", "assessor_id"),
+        db.CheckConstraint("decision IN ('endorse', 'revise', 'not_yet')", name="decision"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    rubric_version_id: Mapped[int | None] = mapped_column(ForeignKey("rubric_versions.id"))
+    decision: Mapped[str] = mapped_column(String(16))
+    levels: Mapped[list[int]] = mapped_column(JSON, default=list)
+    criterion_feedback: Mapped[list[str]] = mapped_column(JSON, default=list)
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="assessments")
+    assessor: Mapped[User] = relationship()
+    rubric_version: Mapped[RubricVersion | None] = relationship()
+
+
+class Mastery(db.Model):  # type: ignore[name-defined]
+    """A student mastered a competency and holds the credential for it.
+
+    The unique key is what makes "endorsing twice never issues twice" a database guarantee.
+    """
+
+    __tablename__ = "masteries"
+    __table_args__ = (UniqueConstraint("student_id", "competency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    competency_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), index=True)
+    credential_id: Mapped[int] = mapped_column(ForeignKey("issued_credentials.id"))
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    competency: Mapped[Competency] = relationship()
+    credential: Mapped[IssuedCredential] = relationship()
+
+
+class Endorser(db.Model):  # type: ignore[name-defined]
+    """An assessor's own signing identity: a ``did:key`` held (encrypted) by the service.
+
+    Endorsements an assessor makes are signed with it, so any verifier can check them offline.
+    ``issuer_id`` is the :class:`Issuer` row that carries the did:key (issuing goes through it).
+    """
+
+    __tablename__ = "endorsers"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), unique=True)
+
+    issuer: Mapped[Issuer] = relationship()

@@ -1,0 +1,273 @@
+"""The assessor's side: the queue, the review page with the rubric, and the decision.
+
+Assessors and administrators see submissions of their own issuer's competencies only; anything
+else answers 404.  The student's artefacts are served to the assessor through
+``/review/<submission>/artefacts/<artefact>`` — only artefacts of evidence in that submission.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from portfolio.accounts.auth import login_required, signed_in_user
+from portfolio.accounts.models import User
+from portfolio.assessment import credentials as issuing
+from portfolio.assessment import service as assessment
+from portfolio.assessment.models import Submission
+from portfolio.assessment.submission_pages import feedback_view
+from portfolio.catalogue.models import Competency
+from portfolio.catalogue.rubrics import current_version, describe_rule
+from portfolio.core.db import db
+from portfolio.core.markdown import render_markdown
+from portfolio.evidence.models import Artefact
+from portfolio.evidence.pages import ARTEFACT_PARTS, serve_artefact
+
+bp = Blueprint("review", __name__)
+
+ASSESSORS = ("assessor", "admin")
+MAX_AGE_DAYS = 3650
+
+
+def _submission(public_id: str) -> Submission:
+    submission: Submission | None = db.session.scalar(
+        select(Submission).where(Submission.public_id == public_id)
+    )
+    if submission is None or not assessment.can_assess(signed_in_user(), submission):
+        abort(404)
+    return submission
+
+
+def _filters() -> tuple[dict[str, Any], str | None]:
+    """The queue's filters from the query string, and a message when one is not valid."""
+    values = {
+        "competency": request.args.get("competency", ""),
+        "cohort": request.args.get("cohort", ""),
+        "age": request.args.get("age", ""),
+    }
+    error = None
+    if values["age"]:
+        try:
+            days = int(values["age"])
+            if not 0 <= days <= MAX_AGE_DAYS:
+                raise ValueError
+        except ValueError:
+            error = f"“Waiting at least” is a number of days from 0 to {MAX_AGE_DAYS}."
+            values["age"] = ""
+    return values, error
+
+
+def queue(user: User, filters: dict[str, Any]) -> list[Submission]:
+    """Submissions awaiting assessment by ``user``, oldest first, filtered."""
+    query = (
+        select(Submission)
+        .join(Competency, Submission.competency_id == Competency.id)
+        .join(User, Submission.student_id == User.id)
+        .where(
+            Competency.issuer_id == user.issuer_id,
+            Submission.state.in_(assessment.AWAITING_ASSESSMENT),
+            Submission.student_id != user.id,
+        )
+        .order_by(Submission.submitted_at, Submission.id)
+    )
+    if filters.get("competency"):
+        query = query.where(Competency.public_id == filters["competency"])
+    if filters.get("cohort"):
+        query = query.where(User.cohort == filters["cohort"])
+    if filters.get("age"):
+        cutoff = datetime.now(UTC) - timedelta(days=int(filters["age"]))
+        query = query.where(Submission.submitted_at <= cutoff)
+    return list(db.session.scalars(query))
+
+
+def _waiting_days(submission: Submission) -> int:
+    moment = submission.submitted_at or submission.created_at
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max((datetime.now(UTC) - moment).days, 0)
+
+
+@bp.get("/review")
+@login_required(role=ASSESSORS)
+def index() -> ResponseReturnValue:
+    """The queue: filter by competency, cohort and age; flagged submissions first for admins."""
+    user = signed_in_user()
+    filters, error = _filters()
+    rows = queue(user, filters)
+    competencies = db.session.scalars(
+        select(Competency)
+        .where(Competency.issuer_id == user.issuer_id, Competency.is_stack.is_(False))
+        .order_by(Competency.name)
+    ).all()
+    cohorts = db.session.scalars(
+        select(User.cohort)
+        .where(User.issuer_id == user.issuer_id, User.cohort.is_not(None))
+        .distinct()
+        .order_by(User.cohort)
+    ).all()
+    items = [
+        {
+            "submission": row,
+            "days": _waiting_days(row),
+            "mine": any(a.assessor_id == user.id for a in assessment.round_assessments(row)),
+        }
+        for row in rows
+    ]
+    flagged = [item for item in items if item["submission"].flagged_at is not None]
+    page = render_template(
+        "review/index.html",
+        items=items,
+        flagged=flagged if user.is_admin else [],
+        competencies=competencies,
+        cohorts=cohorts,
+        filters=filters,
+        error=error,
+        labels=assessment.STATE_LABELS,
+    )
+    return page, 400 if error else 200
+
+
+def _artefact_url(submission: Submission) -> Any:
+    def url(artefact: Artefact, part: str = "file") -> str:
+        return url_for(
+            "review.artefact",
+            public_id=submission.public_id,
+            artefact_id=artefact.public_id,
+            part=part,
+        )
+
+    return url
+
+
+def _page(
+    submission: Submission,
+    *,
+    error: str | None = None,
+    form: Any = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    user = signed_in_user()
+    version = current_version(submission.competency)
+    mine = [a for a in assessment.round_assessments(submission) if a.assessor_id == user.id]
+    page = render_template(
+        "review/show.html",
+        submission=submission,
+        rubric=version,
+        rule=describe_rule(version) if version is not None else None,
+        labels=assessment.STATE_LABELS,
+        decisions=assessment.DECISION_LABELS,
+        rounds=feedback_view(submission),
+        trail=assessment.trail(submission),
+        narratives={
+            item.evidence.id: render_markdown(item.evidence.narrative) for item in submission.items
+        },
+        artefact_url=_artefact_url(submission),
+        awaiting=submission.state in assessment.AWAITING_ASSESSMENT,
+        already=bool(mine),
+        decisive=submission.flagged_at is not None and user.is_admin,
+        form=form or {},
+        error=error,
+    )
+    return page, status
+
+
+@bp.get("/review/<public_id>")
+@login_required(role=ASSESSORS)
+def show(public_id: str) -> ResponseReturnValue:
+    """A submission to assess: the student's evidence inline, the rubric, the decision form."""
+    return _page(_submission(public_id))
+
+
+@bp.post("/review/<public_id>/start")
+@login_required(role=ASSESSORS)
+def start(public_id: str) -> ResponseReturnValue:
+    """Mark the submission "in review" so the student sees it is being looked at."""
+    submission = _submission(public_id)
+    assessment.start_review(submission, signed_in_user())
+    return redirect(url_for(".show", public_id=public_id), 303)
+
+
+@bp.post("/review/<public_id>/assess")
+@login_required(role=ASSESSORS)
+def assess(public_id: str) -> ResponseReturnValue:
+    """Record the assessor's levels, feedback and decision; act on it."""
+    submission = _submission(public_id)
+    version = current_version(submission.competency)
+    count = len(version.criteria) if version is not None else 0
+    levels = [request.form.get(f"level-{index}", "") for index in range(count)]
+    notes = [request.form.get(f"feedback-{index}", "") for index in range(count)]
+    try:
+        outcome = assessment.assess(
+            submission,
+            signed_in_user(),
+            decision=request.form.get("decision", ""),
+            levels=levels,
+            criterion_feedback=notes,
+            feedback=request.form.get("feedback", ""),
+        )
+    except assessment.AssessmentError as exc:
+        db.session.rollback()
+        message = exc.message[:1].upper() + exc.message[1:] + "."
+        return _page(_submission(public_id), error=message, form=request.form, status=exc.status)
+    if outcome.credential is not None:
+        flash(
+            f"Endorsed: the credential for “{submission.competency.name}” is issued"
+            + (f", and {len(outcome.stacks)} stack badge(s) with it." if outcome.stacks else ".")
+        )
+    elif outcome.flagged:
+        flash("Your assessment is saved. Assessors disagree: administrators will moderate.")
+    elif outcome.waiting_for:
+        flash(f"Your endorsement is saved; {outcome.waiting_for} more assessor(s) must agree.")
+    else:
+        flash(f"Saved: {assessment.STATE_LABELS[outcome.state]}. The student has been notified.")
+    return redirect(url_for(".index"), 303)
+
+
+@bp.get("/review/<public_id>/artefacts/<artefact_id>", defaults={"part": "file"})
+@bp.get("/review/<public_id>/artefacts/<artefact_id>/<part>")
+@login_required(role=ASSESSORS)
+def artefact(public_id: str, artefact_id: str, part: str) -> ResponseReturnValue:
+    """An artefact of the submission's evidence, for its assessors."""
+    submission = _submission(public_id)
+    if part not in ARTEFACT_PARTS:
+        abort(404)
+    for item in submission.items:
+        for candidate in item.evidence.artefacts:
+            if candidate.public_id == artefact_id:
+                return serve_artefact(candidate, part)
+    abort(404)
+
+
+@bp.route("/review/endorse", methods=["GET", "POST"])
+@login_required(role=ASSESSORS)
+def endorse() -> ResponseReturnValue:
+    """Issue an EndorsementCredential for one of the issuer's competencies (Achievements)."""
+    user = signed_in_user()
+    competencies = db.session.scalars(
+        select(Competency)
+        .where(Competency.issuer_id == user.issuer_id, Competency.archived_at.is_(None))
+        .order_by(Competency.name)
+    ).all()
+    values = {"competency": request.form.get("competency", ""), "comment": ""}
+    error = None
+    if request.method == "POST":
+        values["comment"] = request.form.get("comment", "")
+        chosen = next((c for c in competencies if c.public_id == values["competency"]), None)
+        if chosen is None:
+            error = "Choose the competency you endorse."
+        else:
+            try:
+                row = issuing.endorse_achievement(user, chosen, values["comment"])
+            except issuing.IssuingError as exc:
+                error = exc.message[:1].upper() + exc.message[1:] + "."
+            else:
+                flash(f"Your endorsement of “{chosen.name}” is issued.")
+                return redirect(url_for("public.credential_page", public_id=row.public_id), 303)
+    page = render_template(
+        "review/endorse.html", competencies=competencies, values=values, error=error
+    )
+    return page, 422 if error else 200

@@ -1,0 +1,210 @@
+"""The student's side of assessment: submit evidence for a competency, read feedback, revise.
+
+Pages work without JavaScript.  A submission of another student answers 404 (no enumeration);
+refused actions re-render the page with the reason (422) or say why it cannot be done (409).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from portfolio.accounts.auth import login_required, signed_in_user
+from portfolio.accounts.models import User
+from portfolio.assessment import service as assessment
+from portfolio.assessment.mastery import mastered, missing_prerequisites
+from portfolio.assessment.models import Submission
+from portfolio.catalogue.models import Competency
+from portfolio.catalogue.rubrics import current_version, describe_rule
+from portfolio.core.db import db
+from portfolio.core.markdown import render_markdown
+from portfolio.evidence.models import Evidence
+
+bp = Blueprint("submissions", __name__)
+
+
+def _own_submission(public_id: str) -> Submission:
+    submission: Submission | None = db.session.scalar(
+        select(Submission).where(Submission.public_id == public_id)
+    )
+    if submission is None or submission.student_id != signed_in_user().id:
+        abort(404)
+    return submission
+
+
+def _my_evidence(student: User) -> list[Evidence]:
+    return list(
+        db.session.scalars(
+            select(Evidence)
+            .where(Evidence.owner_id == student.id)
+            .order_by(Evidence.created_at.desc(), Evidence.id.desc())
+        )
+    )
+
+
+def _competency_choices(student: User) -> list[dict[str, Any]]:
+    """Every competency the student may pursue, with why one cannot be chosen yet."""
+    choices = []
+    for competency in assessment.submittable_competencies(student):
+        blocked = None
+        if mastered(student, competency) is not None:
+            blocked = "mastered"
+        elif assessment.open_submission(student, competency) is not None:
+            blocked = "a submission is open"
+        else:
+            missing = missing_prerequisites(student, competency)
+            if missing:
+                blocked = "needs " + ", ".join(c.name for c in missing) + " first"
+        choices.append({"competency": competency, "blocked": blocked})
+    return choices
+
+
+@bp.get("/submissions")
+@login_required(role="student")
+def index() -> ResponseReturnValue:
+    """My submissions, most recently changed first."""
+    rows = db.session.scalars(
+        select(Submission)
+        .where(Submission.student_id == signed_in_user().id)
+        .order_by(Submission.updated_at.desc(), Submission.id.desc())
+    ).all()
+    return render_template("submissions/index.html", submissions=rows)
+
+
+@bp.route("/submissions/new", methods=["GET", "POST"])
+@login_required(role="student")
+def create() -> ResponseReturnValue:
+    """Choose a competency and evidence; save a draft or submit at once."""
+    student = signed_in_user()
+    form = request.form if request.method == "POST" else request.args
+    values = {
+        "competency": form.get("competency", ""),
+        "evidence": form.getlist("evidence"),
+        "note": form.get("note", ""),
+    }
+    error = None
+    if request.method == "POST":
+        competency = db.session.scalar(
+            select(Competency).where(Competency.public_id == values["competency"])
+        )
+        if competency is None or competency.issuer_id != student.issuer_id:
+            error = "Choose the competency your evidence shows."
+        else:
+            try:
+                submission = assessment.create_submission(
+                    student,
+                    competency,
+                    evidence_ids=values["evidence"],
+                    note=values["note"],
+                    submit=request.form.get("action") == "submit",
+                )
+            except assessment.AssessmentError as exc:
+                error = exc.message[:1].upper() + exc.message[1:] + "."
+            else:
+                flash(
+                    "Submitted for assessment."
+                    if submission.state == "submitted"
+                    else "Draft saved: submit it when you are ready."
+                )
+                return redirect(url_for(".show", public_id=submission.public_id), 303)
+    page = render_template(
+        "submissions/new.html",
+        choices=_competency_choices(student),
+        evidence=_my_evidence(student),
+        values=values,
+        error=error,
+    )
+    return page, 422 if error else 200
+
+
+def feedback_view(submission: Submission) -> list[dict[str, Any]]:
+    """Every assessment of the submission, newest round first, read against the rubric
+    version it was made with (never the current one)."""
+    rounds = []
+    for item in sorted(submission.assessments, key=lambda a: (-a.round, a.id)):
+        version = item.rubric_version
+        rows = []
+        if version is not None:
+            for index, criterion in enumerate(version.criteria):
+                level = item.levels[index] if index < len(item.levels) else None
+                rows.append(
+                    {
+                        "criterion": criterion,
+                        "level": version.levels[level] if level is not None else None,
+                        "cell": criterion["levels"][level] if level is not None else "",
+                        "feedback": (
+                            item.criterion_feedback[index]
+                            if index < len(item.criterion_feedback)
+                            else ""
+                        ),
+                    }
+                )
+        rounds.append(
+            {
+                "assessment": item,
+                "version": version,
+                "rule": describe_rule(version) if version is not None else None,
+                "rows": rows,
+                "feedback_html": render_markdown(item.feedback) if item.feedback else None,
+            }
+        )
+    return rounds
+
+
+@bp.get("/submissions/<public_id>")
+@login_required(role="student")
+def show(public_id: str) -> ResponseReturnValue:
+    """One submission: its state, evidence, feedback per criterion, and its audit trail."""
+    submission = _own_submission(public_id)
+    return _show(submission)
+
+
+def _show(submission: Submission, *, error: str | None = None, status: int = 200) -> Any:
+    student = signed_in_user()
+    version = current_version(submission.competency)
+    chosen = {item.evidence_id for item in submission.items}
+    page = render_template(
+        "submissions/show.html",
+        submission=submission,
+        labels=assessment.STATE_LABELS,
+        decisions=assessment.DECISION_LABELS,
+        editable=submission.state in assessment.EDITABLE,
+        rubric=version,
+        rule=describe_rule(version) if version is not None else None,
+        rounds=feedback_view(submission),
+        trail=assessment.trail(submission),
+        evidence=_my_evidence(student),
+        chosen=chosen,
+        error=error,
+    )
+    return page, status
+
+
+@bp.post("/submissions/<public_id>")
+@login_required(role="student")
+def update(public_id: str) -> ResponseReturnValue:
+    """Save the evidence and note of a draft (or a submission sent back), and maybe submit."""
+    submission = _own_submission(public_id)
+    student = signed_in_user()
+    try:
+        assessment.update_submission(
+            submission,
+            student,
+            evidence_ids=request.form.getlist("evidence"),
+            note=request.form.get("note", ""),
+        )
+        if request.form.get("action") == "submit":
+            assessment.submit(submission, student)
+    except assessment.AssessmentError as exc:
+        db.session.rollback()
+        submission = _own_submission(public_id)
+        message = exc.message[:1].upper() + exc.message[1:] + "."
+        return _show(submission, error=message, status=exc.status)
+    flash(
+        assessment.STATE_LABELS[submission.state]
+        + (": an assessor will look at it soon." if submission.state != "draft" else ".")
+    )
+    return redirect(url_for(".show", public_id=submission.public_id), 303)

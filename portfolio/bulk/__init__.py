@@ -1,0 +1,1 @@
+"""Bulk work: leased, resumable jobs (cohort endorsement, CSV issuing), their pages and CLI."""

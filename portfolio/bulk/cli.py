@@ -1,0 +1,259 @@
+"""``credfolio issue-csv FILE``: one credential per CSV row, with a progress bar and a per-row
+report; ``credfolio jobs list | show | resume | run | cancel``: inspect and resume bulk jobs
+(see docs/bulk.md)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from sqlalchemy import select
+
+from portfolio.accounts.issuers import default_issuer
+from portfolio.accounts.models import Issuer
+from portfolio.bulk import jobs as bulk
+from portfolio.bulk.csv_file import IssueFileError
+from portfolio.bulk.jobs import REPORT_HEADER, report_rows
+from portfolio.bulk.kinds import start_csv_issue
+from portfolio.bulk.models import BulkJob, BulkJobItem
+from portfolio.core.csv_cells import csv_safe
+from portfolio.core.db import db
+
+
+def _console() -> Console:
+    # The progress bar goes to stderr: stdout stays the per-row report, fit for a pipe.
+    return Console(stderr=True, highlight=False)
+
+
+def _job(identifier: str) -> BulkJob:
+    job: BulkJob | None = db.session.scalar(
+        select(BulkJob).where(
+            (BulkJob.public_id == identifier)
+            | (BulkJob.id == (int(identifier) if identifier.isdigit() else -1))
+        )
+    )
+    if job is None:
+        raise click.ClickException(f"no job {identifier!r} (see: credfolio jobs list)")
+    return job
+
+
+def write_report(job: BulkJob, path: Path) -> None:
+    """The per-row report as CSV (cells made inert for spreadsheets)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(REPORT_HEADER)
+    for row in report_rows(job):
+        writer.writerow([csv_safe(cell) for cell in row])
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def _run_with_progress(job: BulkJob, console: Console) -> bulk.RunOutcome:
+    tally = bulk.counts(job.id)
+    finished = job.total - tally["pending"]
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[summary]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(
+            f"Job {job.id}", total=job.total, completed=finished, summary=_summary(tally)
+        )
+
+        def advance(item: BulkJobItem | None) -> None:
+            if item is not None and item.state in tally:
+                tally[item.state] += 1
+                tally["pending"] -= 1
+            progress.update(task, advance=1, summary=_summary(tally))
+
+        try:
+            return bulk.run_job(job.id, on_item=advance)
+        except Exception as exc:
+            raise click.ClickException(
+                f"job {job.id} stopped: {type(exc).__name__}: {exc} — its remaining rows are "
+                f"pending; fix the cause and run: credfolio jobs resume {job.id}"
+            ) from None
+
+
+def _summary(tally: dict[str, int]) -> str:
+    return f"{tally['done']} done, {tally['skipped']} skipped, {tally['failed']} failed"
+
+
+def _finish(job: BulkJob, outcome: bulk.RunOutcome, report: Path | None, *, rows: bool) -> None:
+    db.session.refresh(job)
+    if outcome.outcome == "busy":
+        raise click.ClickException(
+            f"job {job.id} is being run by another process ({job.lease_owner}); "
+            f"follow it with: credfolio jobs show {job.id}"
+        )
+    if rows:
+        for row, _key, recipient, state, result, credential in report_rows(job):
+            shown = f" {credential}" if credential else ""
+            click.echo(f"line {row}: {recipient or '-'} {state}: {result}{shown}")
+    tally = bulk.counts(job.id)
+    click.echo(
+        f"Job {job.id} ({job.public_id}) {bulk.JOB_STATE_LABELS[job.state].lower()}: "
+        f"{_summary(tally)}, {tally['pending']} pending."
+    )
+    if report is not None:
+        write_report(job, report)
+        click.echo(f"Report written to {report}")
+    if outcome.outcome == "lost":
+        raise click.ClickException("the job was cancelled or taken over by another process")
+    if tally["failed"]:
+        raise click.exceptions.Exit(1)
+
+
+@click.command("issue-csv")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--issuer-did", help="The issuer of the credentials (default: the service's own).")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write the per-row results to this CSV file.",
+)
+@with_appcontext
+def issue_csv_command(file: Path, issuer_did: str | None, report: Path | None) -> None:
+    """Issue one credential per row of FILE (header name,email,competency[,key]).
+
+    ``competency`` is the competency's identifier, code or public id.  Running the same file
+    again resumes it: rows already issued are not issued again, failed rows are retried.
+    Exits 0 when every row was issued or skipped, 1 when a row failed (they are listed).
+    """
+    if issuer_did:
+        issuer = db.session.scalar(select(Issuer).where(Issuer.did == issuer_did))
+        if issuer is None:
+            raise click.BadParameter(f"no issuer {issuer_did!r}", param_hint="--issuer-did")
+    else:
+        issuer = default_issuer()
+    try:
+        job, created = start_csv_issue(
+            file.read_bytes(), filename=file.name, issuer=issuer, actor_label="cli"
+        )
+    except (IssueFileError, bulk.BulkError) as error:
+        raise click.ClickException(f"{file.name} cannot be issued: {error}") from None
+    if not created:
+        reopened = bulk.reopen_failed(job)
+        again = f"; {reopened} failed row(s) retried" if reopened else ""
+        click.echo(f"{file.name} was seen before as job {job.id}: resuming it{again}.")
+    console = _console()
+    outcome = _run_with_progress(job, console)
+    _finish(job, outcome, report, rows=True)
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """Bulk jobs (cohort endorsements, CSV issuing): list, show, resume, run, cancel."""
+
+
+@jobs_group.command("list")
+@click.option("--state", type=click.Choice(bulk.JOB_STATE_LABELS), help="Only jobs in this state.")
+@with_appcontext
+def list_command(state: str | None) -> None:
+    """The jobs, newest first (counts as of their last batch)."""
+    query = select(BulkJob).order_by(BulkJob.id.desc()).limit(200)
+    if state:
+        query = query.where(BulkJob.state == state)
+    for job in db.session.scalars(query):
+        stale = " (stale: resume it)" if bulk.is_stale(job) and job.state == "running" else ""
+        click.echo(
+            f"{job.id}\t{job.state}{stale}\t{job.done_count + job.skipped_count + job.failed_count}"
+            f"/{job.total}\t{job.kind}\t{job.title}"
+        )
+
+
+@jobs_group.command("show")
+@click.argument("job_id")
+@click.option("--rows/--failed-only", default=False, help="Every row, or only failed ones.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write a CSV.")
+@with_appcontext
+def show_command(job_id: str, rows: bool, report: Path | None) -> None:
+    """A job's state, counts and its failed rows (or every row)."""
+    job = _job(job_id)
+    tally = bulk.counts(job.id)
+    click.echo(f"Job {job.id} ({job.public_id}): {job.title}")
+    click.echo(
+        f"State: {bulk.JOB_STATE_LABELS[job.state]}{' (stale)' if bulk.is_stale(job) else ''}"
+    )
+    click.echo(f"Rows: {job.total}; {_summary(tally)}, {tally['pending']} pending.")
+    if job.lease_owner:
+        click.echo(f"Run by: {job.lease_owner} (lease until {job.lease_expires_at})")
+    if job.error:
+        click.echo(f"Last run: {job.error}")
+    for row, _key, recipient, state, result, credential in report_rows(job):
+        if rows or state == "failed":
+            shown = f" {credential}" if credential else ""
+            click.echo(f"line {row}: {recipient or '-'} {state}: {result}{shown}")
+    if report is not None:
+        write_report(job, report)
+        click.echo(f"Report written to {report}")
+
+
+@jobs_group.command("resume")
+@click.argument("job_id")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write a CSV.")
+@with_appcontext
+def resume_command(job_id: str, report: Path | None) -> None:
+    """Run a job's pending rows here (when no live process holds it), with a progress bar.
+    A cancelled job is queued again first."""
+    job = _job(job_id)
+    if bulk.requeue(job):
+        click.echo(f"Job {job.id} was cancelled: queued again.")
+    if job.state not in bulk.ACTIVE:
+        raise click.ClickException(f"job {job.id} is {job.state}: nothing to resume")
+    outcome = _run_with_progress(job, _console())
+    _finish(job, outcome, report, rows=False)
+
+
+@jobs_group.command("cancel")
+@click.argument("job_id")
+@with_appcontext
+def cancel_command(job_id: str) -> None:
+    """Stop a job after the row in flight (its pending rows stay pending)."""
+    job = _job(job_id)
+    if not bulk.cancel(job):
+        raise click.ClickException(f"job {job.id} is {job.state}: it cannot be cancelled")
+    click.echo(f"Job {job.id} cancelled.")
+
+
+@jobs_group.command("run")
+@click.option("--once", is_flag=True, help="Run what is waiting, then exit.")
+@click.option("--poll", default=5.0, show_default=True, help="Seconds between looks for work.")
+@with_appcontext
+def run_command(once: bool, poll: float) -> None:
+    """A worker: run queued jobs and jobs whose runner died (expired lease), until stopped.
+    A job that stops on an error is retried after a lease period; with --once the command
+    then exits 1."""
+    stopped = 0
+    while True:
+        ids = bulk.runnable_jobs()
+        for job_id in ids:
+            try:
+                outcome = bulk.run_job(job_id)
+            except Exception as exc:  # recorded on the job; retried after a lease period
+                stopped += 1
+                click.echo(f"job {job_id}: stopped: {type(exc).__name__}: {exc}", err=True)
+                continue
+            click.echo(f"job {job_id}: {outcome.outcome} ({outcome.processed} rows)")
+        if once and not ids:
+            if stopped:
+                raise click.exceptions.Exit(1)
+            return
+        if not ids:
+            time.sleep(poll)

@@ -1,0 +1,253 @@
+"""Pages of bulk work: endorsing a whole cohort (``/review/cohort-endorse``), the jobs
+(``/jobs``), a job's progress (``/jobs/<id>``) and its per-row results as CSV.
+
+The progress page needs no JavaScript (the CSP forbids it anyway): while the job runs it
+reloads itself with ``<meta http-equiv="refresh">``; a ``<progress>`` element with a text
+equivalent, the counts (one query) and a page of per-row results.  Opening the page of a job
+whose runner died (expired lease) resumes it in this process.
+
+Who sees what: assessors and administrators of the job's issuer; an assessor only the jobs
+they started.  Anyone else gets 404, so a guessed id reveals nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
+
+from portfolio.accounts.auth import login_required, signed_in_user
+from portfolio.accounts.models import User
+from portfolio.assessment import progress
+from portfolio.bulk import jobs as bulk
+from portfolio.bulk.kinds import KIND_LABELS, start_cohort_endorsement
+from portfolio.bulk.models import BulkJob, BulkJobItem
+from portfolio.catalogue.models import Competency
+from portfolio.catalogue.rubrics import current_version, describe_rule
+from portfolio.core.csv_cells import csv_safe
+from portfolio.core.db import db
+from portfolio.issuing.models import IssuedCredential
+
+bp = Blueprint("bulk", __name__)
+
+STAFF = ("assessor", "admin")
+PER_PAGE = 100
+#: Seconds between reloads of a running job's page.
+REFRESH_SECONDS = 2
+CSV_BOM = "\ufeff"
+
+
+def may_see(user: User | None, job: BulkJob) -> bool:
+    """Administrators of the job's issuer, and the assessor who started it."""
+    if user is None or not user.is_active or user.role not in STAFF:
+        return False
+    if user.issuer_id != job.issuer_id:
+        return False
+    return user.is_admin or job.started_by_id == user.id
+
+
+def _job(public_id: str) -> BulkJob:
+    job: BulkJob | None = db.session.scalar(select(BulkJob).where(BulkJob.public_id == public_id))
+    if job is None or not may_see(signed_in_user(), job):
+        abort(404)
+    return job
+
+
+def _competencies(user: User) -> list[Competency]:
+    return list(
+        db.session.scalars(
+            select(Competency)
+            .where(
+                Competency.issuer_id == user.issuer_id,
+                Competency.archived_at.is_(None),
+                Competency.is_stack.is_(False),
+            )
+            .order_by(Competency.position, Competency.name)
+        )
+    )
+
+
+@bp.route("/review/cohort-endorse", methods=["GET", "POST"])
+@login_required(role=STAFF)
+def cohort_endorse() -> ResponseReturnValue:
+    """Choose a competency (first step, a GET form), then a cohort, the rubric levels and the
+    feedback; posting starts the job and shows its progress page."""
+    user = signed_in_user()
+    if user.issuer_id is None:
+        abort(404)
+    competencies = _competencies(user)
+    form = request.form if request.method == "POST" else request.args
+    chosen_id = form.get("competency", "")
+    chosen = next((c for c in competencies if c.public_id == chosen_id), None)
+    error = None
+    status = 200
+    if chosen_id and chosen is None:
+        error, status = "Choose one of the competencies listed.", 422
+    version = current_version(chosen) if chosen is not None else None
+    if request.method == "POST" and error is None:
+        if chosen is None:
+            error, status = "Choose the competency to endorse.", 422
+        else:
+            count = len(version.criteria) if version is not None else 0
+            try:
+                job, _created = start_cohort_endorsement(
+                    user,
+                    chosen,
+                    form.get("cohort", ""),
+                    levels=[form.get(f"level-{index}", "") for index in range(count)],
+                    criterion_feedback=[
+                        form.get(f"feedback-{index}", "") for index in range(count)
+                    ],
+                    feedback=form.get("feedback", ""),
+                )
+            except bulk.BulkError as exc:
+                error, status = exc.message[:1].upper() + exc.message[1:] + ".", exc.status
+            else:
+                # The job is committed: its thread starts now (or a worker picks it up).
+                bulk.start_in_background(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+                return redirect(url_for(".show", public_id=job.public_id), 303)
+    page = render_template(
+        "bulk/cohort_endorse.html",
+        competencies=competencies,
+        chosen=chosen,
+        rubric=version,
+        rule=describe_rule(version) if version is not None else None,
+        cohorts=progress.cohorts(user.issuer_id),
+        form=form,
+        error=error,
+    )
+    return page, status
+
+
+@bp.get("/jobs")
+@login_required(role=STAFF)
+def index() -> ResponseReturnValue:
+    """The jobs the signed-in person may see, newest first."""
+    user = signed_in_user()
+    query = (
+        select(BulkJob)
+        .where(BulkJob.issuer_id == user.issuer_id)
+        .order_by(BulkJob.id.desc())
+        .limit(100)
+    )
+    if not user.is_admin:
+        query = query.where(BulkJob.started_by_id == user.id)
+    return render_template(
+        "bulk/index.html",
+        jobs=list(db.session.scalars(query)),
+        labels=bulk.JOB_STATE_LABELS,
+        kinds=KIND_LABELS,
+    )
+
+
+def _page_number() -> int:
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        abort(400, description="page must be a number")
+    if page < 1:
+        abort(400, description="page must be 1 or more")
+    return page
+
+
+@bp.get("/jobs/<public_id>")
+@login_required(role=STAFF)
+def show(public_id: str) -> ResponseReturnValue:
+    """The job's progress and a page of its per-row results (reloading while it runs)."""
+    job = _job(public_id)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    bulk.resume_if_stale(app, job)
+    worker_needed = bulk.is_stale(job) and not bulk.background_enabled(app)
+    page = _page_number()
+    tally = bulk.counts(job.id)
+    finished = job.total - tally["pending"]
+    rows = db.session.execute(
+        select(BulkJobItem, IssuedCredential.public_id)
+        .outerjoin(IssuedCredential, BulkJobItem.credential_id == IssuedCredential.id)
+        .where(BulkJobItem.job_id == job.id)
+        .order_by(BulkJobItem.row)
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+    ).all()
+    pages = max((job.total + PER_PAGE - 1) // PER_PAGE, 1)
+    failed_first = None
+    if tally["failed"]:
+        failed_first = db.session.scalar(
+            select(func.min(BulkJobItem.row)).where(
+                BulkJobItem.job_id == job.id, BulkJobItem.state == "failed"
+            )
+        )
+    running = job.state in bulk.ACTIVE
+    return render_template(
+        "bulk/show.html",
+        job=job,
+        kind=KIND_LABELS.get(job.kind, job.kind),
+        tally=tally,
+        finished=finished,
+        percent=int(100 * finished / job.total) if job.total else 100,
+        rows=rows,
+        page=page,
+        pages=pages,
+        running=running,
+        refresh=REFRESH_SECONDS if running else None,
+        failed_first=failed_first,
+        worker_needed=worker_needed,
+        labels=bulk.JOB_STATE_LABELS,
+        item_labels=bulk.ITEM_STATE_LABELS,
+    )
+
+
+@bp.post("/jobs/<public_id>/cancel")
+@login_required(role=STAFF)
+def cancel(public_id: str) -> ResponseReturnValue:
+    """Stop the job after the row in flight (its pending rows stay pending)."""
+    job = _job(public_id)
+    if bulk.cancel(job):
+        flash("The job is cancelled: the rows not yet done stay pending.")
+    else:
+        flash(f"The job is {bulk.JOB_STATE_LABELS[job.state].lower()}: nothing to cancel.")
+    return redirect(url_for(".show", public_id=job.public_id), 303)
+
+
+def _csv_chunks(rows: Iterator[list[str]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write(CSV_BOM)
+    writer.writerow(bulk.REPORT_HEADER)
+    for row in rows:
+        writer.writerow([csv_safe(cell) for cell in row])
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+@bp.get("/jobs/<public_id>/results.csv")
+@login_required(role=STAFF)
+def results_csv(public_id: str) -> ResponseReturnValue:
+    """Every row's result as CSV (cells made inert for spreadsheets), streamed."""
+    job = _job(public_id)
+    response = Response(
+        stream_with_context(_csv_chunks(bulk.report_rows(job))),
+        content_type="text/csv; charset=utf-8",
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="job-{job.id}-results.csv"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,223 @@
+"""Rubrics: criteria × levels, the rule for mastery, and immutable versions.
+
+A rubric version is plain data (see :class:`portfolio.catalogue.models.RubricVersion`)::
+
+    levels   = [{"name": "Beginning", "description": "", "points": 1}, ...]   # lowest first
+    criteria = [{"name": "Melody", "description": "...", "levels": ["cell text", ...]}, ...]
+    rule     = {"kind": "min_level", "level": 2}        # every criterion at levels[2] or above
+             | {"kind": "points", "threshold": 9}       # total points at least 9
+
+:func:`check_rubric` validates that shape (raising :class:`RubricError` with a message a form can
+show); :func:`save_new_version` stores the next version without touching earlier ones;
+:func:`meets_mastery` and :func:`total_points` judge a set of chosen levels.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+
+from portfolio.accounts.models import User
+from portfolio.catalogue.models import Competency, RubricVersion
+from portfolio.core.db import db
+
+MAX_LEVELS = 8
+MAX_CRITERIA = 20
+MAX_NAME = 256
+MAX_TEXT = 4000
+
+
+class RubricError(ValueError):
+    """A rubric (or a set of chosen levels) that does not make sense; the message says why."""
+
+
+def _text(value: Any, where: str, *, required: bool, limit: int) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise RubricError(f"{where} must be text")
+    value = value.strip()
+    if required and not value:
+        raise RubricError(f"{where} is required")
+    if len(value) > limit:
+        raise RubricError(f"{where} is longer than {limit} characters")
+    return value
+
+
+def _points(value: Any, where: str) -> float:
+    if isinstance(value, bool):
+        raise RubricError(f"{where} must be a number")
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise RubricError(f"{where} must be a number") from None
+    if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise RubricError(f"{where} must be a number of 0 or more")
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def check_rubric(
+    levels: Sequence[Mapping[str, Any]],
+    criteria: Sequence[Mapping[str, Any]],
+    rule: Mapping[str, Any],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """Validate and normalize a rubric; return ``(levels, criteria, rule)`` ready to store."""
+    if not 2 <= len(levels) <= MAX_LEVELS:
+        raise RubricError(f"a rubric needs between 2 and {MAX_LEVELS} levels")
+    if not 1 <= len(criteria) <= MAX_CRITERIA:
+        raise RubricError(f"a rubric needs between 1 and {MAX_CRITERIA} criteria")
+    clean_levels = []
+    for index, level in enumerate(levels, 1):
+        clean_levels.append(
+            {
+                "name": _text(level.get("name"), f"level {index} name", required=True, limit=64),
+                "description": _text(
+                    level.get("description"),
+                    f"level {index} description",
+                    required=False,
+                    limit=MAX_TEXT,
+                ),
+                "points": _points(level.get("points", index - 1), f"level {index} points"),
+            }
+        )
+    names = [level["name"].casefold() for level in clean_levels]
+    if len(set(names)) != len(names):
+        raise RubricError("level names must differ from each other")
+    points = [level["points"] for level in clean_levels]
+    if points != sorted(points):
+        raise RubricError("levels go from lowest to highest: points may not decrease")
+    clean_criteria = []
+    for index, criterion in enumerate(criteria, 1):
+        cells = list(criterion.get("levels") or [])
+        if len(cells) > len(clean_levels):
+            raise RubricError(f"criterion {index} describes more levels than the rubric has")
+        cells += [""] * (len(clean_levels) - len(cells))
+        clean_criteria.append(
+            {
+                "name": _text(
+                    criterion.get("name"),
+                    f"criterion {index} name",
+                    required=True,
+                    limit=MAX_NAME,
+                ),
+                "description": _text(
+                    criterion.get("description"),
+                    f"criterion {index} description",
+                    required=False,
+                    limit=MAX_TEXT,
+                ),
+                "levels": [
+                    _text(
+                        cell, f"criterion {index}, level {j} text", required=False, limit=MAX_TEXT
+                    )
+                    for j, cell in enumerate(cells, 1)
+                ],
+            }
+        )
+    return clean_levels, clean_criteria, _check_rule(rule, clean_levels, len(clean_criteria))
+
+
+def _check_rule(
+    rule: Mapping[str, Any], levels: list[dict[str, Any]], criteria_count: int
+) -> dict[str, Any]:
+    kind = rule.get("kind")
+    if kind == "min_level":
+        level = rule.get("level")
+        if isinstance(level, str) and level.strip().isdigit():
+            level = int(level)
+        if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level < len(levels):
+            raise RubricError("the mastery rule must name one of the rubric's levels")
+        return {"kind": "min_level", "level": level}
+    if kind == "points":
+        threshold = _points(rule.get("threshold"), "the points threshold")
+        most = criteria_count * levels[-1]["points"]
+        if threshold > most:
+            raise RubricError(f"the points threshold is more than the most possible ({most})")
+        return {"kind": "points", "threshold": threshold}
+    raise RubricError("the mastery rule is either 'min_level' or 'points'")
+
+
+def describe_rule(version: RubricVersion) -> str:
+    """The mastery rule in words, e.g. "every criterion at Proficient or above"."""
+    rule = version.mastery_rule
+    if rule["kind"] == "min_level":
+        return f"every criterion at “{version.levels[rule['level']]['name']}” or above"
+    return f"at least {rule['threshold']} points in total"
+
+
+def current_version(competency: Competency) -> RubricVersion | None:
+    """The newest rubric version of ``competency`` (None when it has no rubric)."""
+    result: RubricVersion | None = db.session.scalar(
+        select(RubricVersion)
+        .where(RubricVersion.competency_id == competency.id)
+        .order_by(RubricVersion.version.desc())
+        .limit(1)
+    )
+    return result
+
+
+def save_new_version(
+    competency: Competency,
+    *,
+    title: str,
+    levels: Sequence[Mapping[str, Any]],
+    criteria: Sequence[Mapping[str, Any]],
+    rule: Mapping[str, Any],
+    author: User | None = None,
+) -> RubricVersion:
+    """Validate and add the next version of ``competency`` 's rubric (not committed).
+
+    Earlier versions are never changed.  Two editors saving at once get a unique-key conflict
+    on (competency, version) at commit rather than two versions with one number.
+    """
+    clean_levels, clean_criteria, clean_rule = check_rubric(levels, criteria, rule)
+    title = _text(title, "the rubric title", required=True, limit=MAX_NAME)
+    latest = db.session.scalar(
+        select(func.max(RubricVersion.version)).where(RubricVersion.competency_id == competency.id)
+    )
+    version = RubricVersion(
+        competency_id=competency.id,
+        version=(latest or 0) + 1,
+        title=title,
+        levels=clean_levels,
+        criteria=clean_criteria,
+        mastery_rule=clean_rule,
+        created_by_id=author.id if author is not None else None,
+    )
+    db.session.add(version)
+    return version
+
+
+def check_levels(version: RubricVersion, chosen: Sequence[Any]) -> list[int]:
+    """The chosen level index per criterion, validated against ``version``."""
+    if len(chosen) != len(version.criteria):
+        raise RubricError("choose a level for every criterion")
+    result = []
+    for index, value in enumerate(chosen):
+        name = version.criteria[index]["name"]
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise RubricError(f"choose a level for “{name}”")
+        if not 0 <= value < len(version.levels):
+            raise RubricError(f"“{name}”: no such level")
+        result.append(value)
+    return result
+
+
+def total_points(version: RubricVersion, chosen: Sequence[int]) -> float:
+    """The sum of the points of the chosen levels."""
+    total = sum(version.levels[level]["points"] for level in chosen)
+    return int(total) if float(total).is_integer() else float(total)
+
+
+def meets_mastery(version: RubricVersion, chosen: Sequence[int]) -> bool:
+    """True when the chosen levels satisfy the version's rule for mastery."""
+    rule = version.mastery_rule
+    if rule["kind"] == "min_level":
+        return all(level >= rule["level"] for level in chosen)
+    return total_points(version, chosen) >= rule["threshold"]

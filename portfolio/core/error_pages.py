@@ -1,0 +1,48 @@
+"""Readable HTML error pages for every page outside the JSON API (whose blueprints answer in
+JSON: :mod:`portfolio.core.errors`)."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, render_template
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portfolio.core.db import db
+
+# Plain-language pages for errors outside the JSON API (whose blueprints answer in JSON).
+_MESSAGES = {
+    400: (
+        "The request could not be understood",
+        "Something in the request was not valid. "
+        "If you submitted a form, reload the page and try again.",
+    ),
+    401: ("Please sign in", "This page needs you to sign in first."),
+    403: ("Not allowed", "Your account is not allowed to do this."),
+    405: ("Not allowed here", "This address does not accept that kind of request."),
+}
+
+
+def _error_page(error: HTTPException) -> tuple[str, int]:
+    code = error.code or 500
+    if code in (404, 413, 500):
+        return render_template(f"errors/{code}.html", limit_mib=None), code
+    title, message = _MESSAGES.get(code, (error.name, error.description or ""))
+    if code == 400 and error.description:
+        # Werkzeug's and Flask-WTF's descriptions are fixed, safe texts (e.g. "The CSRF token
+        # is missing."); they tell the person what to fix.  Jinja escapes them anyway.
+        message = f"{message} ({error.description})"
+    return render_template("errors/generic.html", title=title, message=message), code
+
+
+def unexpected_error_page(error: Exception) -> tuple[str, int]:
+    if isinstance(error, HTTPException):
+        return _error_page(error)
+    db.session.rollback()  # never leave a half-done unit of work in the session
+    current_app.logger.exception("unexpected error", exc_info=error)
+    return _error_page(InternalServerError())
+
+
+def register_error_pages(app: Flask) -> None:
+    """Readable HTML error pages for every page of the app (blueprints may override)."""
+    for code in (400, 401, 403, 404, 405, 413):
+        app.register_error_handler(code, _error_page)
+    app.register_error_handler(Exception, unexpected_error_page)

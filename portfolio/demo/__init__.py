@@ -1,0 +1,1 @@
+"""The demo school that ``credfolio demo-setup`` seeds."""

@@ -1,0 +1,34 @@
+"""``credfolio demo-setup``: the demo issuer, its key and the demo school."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+
+from portfolio.accounts.issuers import default_issuer
+from portfolio.demo import school as demo_school
+
+
+@click.command("demo-setup")
+@with_appcontext
+def demo_setup() -> None:
+    """Prepare the demo: schema, the demo issuer and its key, and a demo school (a competency
+    framework with rubrics, an administrator, assessors and students, evidence, submissions in
+    every state and real credentials; see ``portfolio.demo.school``).  Prints the sign-in
+    details.  Safe to run again: nothing is created twice."""
+    upgrade()
+    components = current_app.extensions["credfolio"]
+    issuer = default_issuer()
+    store = components.key_store
+    records = [r for r in store.list(issuer.did) if r.status == "active"]
+    record = records[0] if records else store.create(issuer.did)
+    click.echo(f"Issuer:      {issuer.name}")
+    click.echo(f"Issuer DID:  {issuer.did}")
+    click.echo(f"Signing key: {record.key_id} ({record.public_key_multibase})")
+
+    # Development-only accounts; their passwords live in the instance folder (0600).
+    school = demo_school.seed(issuer, instance_path=current_app.instance_path)
+    for line in demo_school.summary_lines(school, current_app.config["CREDFOLIO_PUBLIC_URL"]):
+        click.echo(line)

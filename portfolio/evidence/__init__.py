@@ -1,0 +1,1 @@
+"""Students' evidence and its artefacts (uploaded files and links)."""

@@ -1,0 +1,75 @@
+"""Students' evidence and its artefacts (uploaded files or links)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portfolio.core.db import db
+from portfolio.core.models import new_public_id, utcnow
+
+if TYPE_CHECKING:
+    from portfolio.accounts.models import User
+    from portfolio.files.models import Blob
+
+
+class Evidence(db.Model):  # type: ignore[name-defined]
+    """One piece of evidence: a title, a reflection (Markdown) and its artefacts."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(256))
+    narrative: Mapped[str] = mapped_column(Text, default="")
+    #: Ids (URLs) of the competencies (Achievements) this evidence is meant to show.
+    competencies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: What kind of work it is (OB 3.0 Evidence ``genre``), e.g. "Song", "Short story".
+    genre: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    owner: Mapped[User] = relationship()
+    artefacts: Mapped[list[Artefact]] = relationship(
+        back_populates="evidence", order_by="Artefact.position", cascade="all, delete-orphan"
+    )
+
+
+class Artefact(db.Model):  # type: ignore[name-defined]
+    """An uploaded file (a blob) or an external link, with accessibility texts."""
+
+    __tablename__ = "artefacts"
+    __table_args__ = (db.CheckConstraint("kind IN ('file', 'link')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(256))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    blob_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), index=True)
+    original_filename: Mapped[str | None] = mapped_column(String(256))
+    media_type: Mapped[str | None] = mapped_column(String(128))
+    size: Mapped[int | None] = mapped_column(Integer)
+    url: Mapped[str | None] = mapped_column(String(2048))
+    #: Alt text for images; captions (WebVTT) and transcript for audio and video.
+    alt_text: Mapped[str | None] = mapped_column(Text)
+    captions_vtt: Mapped[str | None] = mapped_column(Text)
+    transcript: Mapped[str | None] = mapped_column(Text)
+    duration_seconds: Mapped[float | None] = mapped_column()
+    thumbnail_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    evidence: Mapped[Evidence] = relationship(back_populates="artefacts")
+    blob: Mapped[Blob | None] = relationship(foreign_keys=[blob_sha256])

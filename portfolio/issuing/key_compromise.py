@@ -1,0 +1,420 @@
+"""The key compromise procedure: ``credfolio keys compromised KEY_ID --reason R``.
+
+In order: (1) revoke the key in the key store, so the issuer's did:web document no longer lists
+it and nothing it signed verifies any more; (2) make sure the issuer has an active key that is
+not the compromised one (rotate); (3) sign again every status list whose last signature was made
+with the key (otherwise no status could be read from it); (4) find every credential whose proof
+names the key and re-issue each one with the new key: the same content under a new id and page
+with new status positions, linked to the old one by credential events, the student's records
+moved to it, and the old one revoked ("signing key compromised") in the same transaction.
+Every step records audit events.  Running it again does nothing more: a revoked key stays
+revoked, and a credential already replaced is reported, not re-issued twice.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from credentials.errors import CredentialError
+from credentials.proof import Eddsa2022Suite
+from issuer_keys.errors import IssuerKeyError, KeyNotFoundError
+from issuer_keys.store import KeyRecord, KeyStore
+from portfolio.accounts.models import Issuer
+from portfolio.assessment.models import Mastery, Submission
+from portfolio.core import audit
+from portfolio.core.db import begin_write, db
+from portfolio.core.models import new_public_id
+from portfolio.issuing import service as services
+from portfolio.issuing.models import (
+    CredentialEvent,
+    IdempotencyRecord,
+    IssuedCredential,
+    StatusListRow,
+)
+
+#: The revocation reason verifiers see on a credential signed with a compromised key.
+REVOCATION_REASON = "signing key compromised"
+MAX_ATTEMPTS = 5
+
+
+class CompromiseError(Exception):
+    """The procedure cannot run for this key (the message says why; safe to show)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one credential signed with the key."""
+
+    public_id: str
+    #: ``reissued``, ``already reissued`` or ``revoked before`` (not re-issued: it was revoked
+    #: for another reason before the compromise was known).
+    result: str
+    new_public_id: str | None = None
+
+
+@dataclass
+class CompromiseReport:
+    key_id: str
+    verification_method: str
+    controller: str
+    revoked_now: bool
+    active_key_id: str
+    rotated: bool
+    status_lists: int = 0
+    credentials: list[Outcome] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """The per-credential report the command prints."""
+        lines = [
+            f"Key {self.key_id} ({self.verification_method}): "
+            + ("revoked now" if self.revoked_now else "was already revoked")
+            + "; it is no longer in the DID document.",
+            f"Active key: {self.active_key_id}"
+            + (" (new: rotated)" if self.rotated else " (unchanged)"),
+            f"Status lists signed again: {self.status_lists}",
+        ]
+        for outcome in self.credentials:
+            if outcome.result == "reissued":
+                lines.append(f"{outcome.public_id}: re-issued as {outcome.new_public_id}")
+            elif outcome.result == "already reissued":
+                lines.append(f"{outcome.public_id}: already re-issued as {outcome.new_public_id}")
+            else:
+                lines.append(f"{outcome.public_id}: revoked before the compromise; not re-issued")
+        counts = {
+            name: sum(1 for o in self.credentials if o.result == name)
+            for name in ("reissued", "already reissued", "revoked before")
+        }
+        lines.append(
+            f"{len(self.credentials)} credential(s) signed with the key: "
+            f"{counts['reissued']} re-issued now, {counts['already reissued']} re-issued before, "
+            f"{counts['revoked before']} revoked before."
+        )
+        return lines
+
+
+def handle_compromise(key_id: str, *, reason: str, actor: str = "cli") -> CompromiseReport:
+    """Run the whole procedure for ``key_id`` (see the module); needs an application context.
+
+    Raises :class:`CompromiseError` for an unknown key, a key that is not one of our issuers'
+    did:web keys, or an empty reason; ``CredentialError`` when a re-issue fails (the credentials
+    handled before it stay handled; running again continues with the rest).
+    """
+    reason = " ".join(str(reason or "").split())
+    if not reason:
+        raise CompromiseError("give the reason (how the key was compromised)")
+    store: KeyStore = current_app.extensions["credfolio"].key_store
+    try:
+        record = store.get(key_id)
+    except KeyNotFoundError:
+        raise CompromiseError(f"no key {key_id!r}") from None
+    issuer = db.session.scalar(select(Issuer).where(Issuer.did == record.controller))
+    if issuer is None or not record.controller.startswith("did:web:"):
+        # An assessor's did:key is its own DID document: it cannot be taken out of one.
+        raise CompromiseError(
+            f"{key_id} is not a did:web key of one of this service's issuers "
+            f"({record.controller}); this procedure handles issuer keys only"
+        )
+
+    # 1. Revoke: the did:web document leaves the key out; its proofs fail key-status.
+    revoked_now = record.status != "revoked"
+    record = store.revoke(key_id, reason)
+    # 2. An active key that is not the compromised one.
+    rotated = False
+    try:
+        active = store.active(issuer.did)
+    except KeyNotFoundError:
+        active = _rotate(store, issuer.did)
+        rotated = True
+    report = CompromiseReport(
+        key_id=key_id,
+        verification_method=record.verification_method,
+        controller=record.controller,
+        revoked_now=revoked_now,
+        active_key_id=active.key_id,
+        rotated=rotated,
+    )
+    # 3. Status lists last signed with the key.
+    report.status_lists = _resign_status_lists(issuer, record.verification_method)
+    # 4. Every credential the key signed, oldest first (stack badges after their components,
+    # so their links to a component credential can follow it to its new page).
+    moved: dict[str, str] = {}
+    for credential_id in _signed_with(issuer, record):
+        report.credentials.append(
+            _handle_credential(credential_id, record, issuer, actor=actor, moved=moved)
+        )
+    audit.record_as(
+        "key_compromised",
+        actor,
+        issuer_id=issuer.id,
+        target=f"key:{key_id}",
+        detail={
+            "reason": reason,
+            "active_key": active.key_id,
+            "status_lists": report.status_lists,
+            "reissued": sum(1 for o in report.credentials if o.result == "reissued"),
+        },
+    )
+    db.session.commit()
+    return report
+
+
+def _rotate(store: KeyStore, did: str) -> KeyRecord:
+    try:
+        return store.rotate(did)
+    except IssuerKeyError:  # another process made a new key at the same moment
+        return store.active(did)
+
+
+def _proof_methods(document: Mapping[str, Any]) -> set[str]:
+    proofs = document.get("proof")
+    proofs = proofs if isinstance(proofs, list) else [proofs] if proofs else []
+    return {p.get("verificationMethod") for p in proofs if isinstance(p, dict)}
+
+
+def _resign_status_lists(issuer: Issuer, verification_method: str) -> int:
+    begin_write()
+    try:
+        count = 0
+        rows = db.session.scalars(
+            select(StatusListRow)
+            .where(StatusListRow.issuer_id == issuer.id)
+            .order_by(StatusListRow.id)
+            .with_for_update()
+        )
+        for row in rows:
+            if verification_method in _proof_methods(json.loads(row.credential)):
+                services.resign_status_list(row)
+                count += 1
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return count
+
+
+def _signed_with(issuer: Issuer, record: KeyRecord) -> list[int]:
+    """Ids of the issuer's credentials with a proof by the key, oldest first."""
+    candidates = db.session.execute(
+        select(IssuedCredential.id, IssuedCredential.document)
+        .where(
+            IssuedCredential.issuer_id == issuer.id,
+            # A cheap filter first; the proofs themselves decide.
+            IssuedCredential.document.contains(record.public_key_multibase),
+        )
+        .order_by(IssuedCredential.id)
+    ).all()
+    return [
+        row_id
+        for row_id, document in candidates
+        if record.verification_method in _proof_methods(json.loads(document))
+    ]
+
+
+def _replacement(row: IssuedCredential) -> str | None:
+    """The public id of the credential that replaced ``row`` (None if none did)."""
+    event = db.session.scalar(
+        select(CredentialEvent).where(
+            CredentialEvent.credential_id == row.id, CredentialEvent.action == "replaced"
+        )
+    )
+    if event is None or not event.reason:
+        return None
+    return event.reason.rsplit("/", 1)[-1]
+
+
+def _handle_credential(
+    credential_id: int, record: KeyRecord, issuer: Issuer, *, actor: str, moved: dict[str, str]
+) -> Outcome:
+    config = services.ServiceConfig.current()
+    for _ in range(MAX_ATTEMPTS):
+        begin_write()
+        try:
+            old = db.session.get(
+                IssuedCredential, credential_id, with_for_update=True, populate_existing=True
+            )
+            if old is None:  # cannot happen: rows are never deleted
+                raise CompromiseError(f"credential {credential_id} disappeared")
+            replaced_by, revoked = _replacement(old), old.revoked_at is not None
+            if replaced_by is not None or revoked:
+                public_id = old.public_id
+                db.session.rollback()  # nothing to do: release the lock
+                if replaced_by is not None:
+                    return Outcome(public_id, "already reissued", replaced_by)
+                return Outcome(public_id, "revoked before")
+            old_urls = {old.credential_id, config.credential_url(old.public_id)}
+            new = _reissue(old, record, issuer, config=config, actor=actor, moved=moved)
+            outcome = Outcome(old.public_id, "reissued", new.public_id)
+            new_url = config.credential_url(new.public_id)
+            db.session.commit()
+        except IntegrityError:  # a status position taken concurrently: start again
+            db.session.rollback()
+            continue
+        except BaseException:
+            db.session.rollback()
+            raise
+        moved.update(dict.fromkeys(old_urls, new_url))
+        return outcome
+    raise CompromiseError(f"could not re-issue credential {credential_id}; run the command again")
+
+
+def _reissue(
+    old: IssuedCredential,
+    record: KeyRecord,
+    issuer: Issuer,
+    *,
+    config: services.ServiceConfig,
+    actor: str,
+    moved: Mapping[str, str],
+) -> IssuedCredential:
+    """Store the replacement of ``old`` and revoke ``old``, in the caller's transaction."""
+    public_id = new_public_id()
+    old_url, new_url = old.credential_id, config.credential_url(public_id)
+    here = {old_url: new_url, config.credential_url(old.public_id): new_url}
+    unsigned = unsigned_copy(
+        json.loads(old.document), {**moved, **here}, config=config, new_url=new_url
+    )
+    new = services.issue_in_transaction(
+        unsigned,
+        issuer=issuer,
+        public_id=public_id,
+        recipient_name=old.recipient_name,
+        recipient_user_id=old.recipient_user_id,
+        actor=actor,
+        config=config,
+    )
+    new.client_id = old.client_id
+    new.hidden_by_recipient = old.hidden_by_recipient
+    why = f"signing key {record.key_id} compromised"
+    db.session.add_all(
+        [
+            CredentialEvent(
+                credential_id=new.id,
+                action="reissued",
+                reason=f"{why}; replaces {old_url}",
+                actor=actor,
+            ),
+            CredentialEvent(
+                credential_id=old.id,
+                action="replaced",
+                reason=f"{why}; replaced by {new_url}",
+                actor=actor,
+            ),
+        ]
+    )
+    # The student's records follow the credential: the mastery it proves, the submission it
+    # was issued for (whose evidence pages are now under the new id), an API retry.
+    for model in (Mastery, Submission, IdempotencyRecord):
+        db.session.execute(
+            update(model)
+            .where(model.credential_id == old.id)
+            .values(credential_id=new.id)
+            .execution_options(synchronize_session=False)
+        )
+    if old.suspended_at is not None:
+        services.set_status_in_transaction(
+            new, "suspend", reason=old.suspension_reason or "suspended", actor=actor, config=config
+        )
+    services.set_status_in_transaction(
+        old, "revoke", reason=REVOCATION_REASON, actor=actor, config=config
+    )
+    audit.record_as(
+        "credential_reissued",
+        actor,
+        issuer_id=issuer.id,
+        target=f"credential:{new.public_id}",
+        detail={"replaces": old.public_id, "key": record.key_id},
+    )
+    return new
+
+
+def unsigned_copy(
+    document: dict[str, Any],
+    moved: Mapping[str, str],
+    *,
+    config: services.ServiceConfig,
+    new_url: str,
+) -> dict[str, Any]:
+    """The credential without its proof and status entries, under ``new_url``.
+
+    Links to a moved credential (``moved``: old URL → new URL; the credential's own evidence
+    pages, a stack badge's component credentials) follow it.  Embedded endorsements of the old
+    credential are signed again by their endorser for the new id when the service holds that
+    endorser's key; any other endorsement is kept as it is (it still verifies on its own).
+    """
+    unsigned = copy.deepcopy(document)
+    for name in ("proof", "credentialStatus"):
+        unsigned.pop(name, None)
+    endorsements = unsigned.pop("endorsement", None)
+    unsigned = _moved_links(unsigned, moved)
+    unsigned["id"] = new_url
+    if endorsements is not None:
+        items = endorsements if isinstance(endorsements, list) else [endorsements]
+        unsigned["endorsement"] = [
+            _endorse_again(item, moved, config=config) if isinstance(item, dict) else item
+            for item in items
+        ]
+    return unsigned
+
+
+def _moved_links(value: Any, moved: Mapping[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {key: _moved_links(item, moved) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_moved_links(item, moved) for item in value]
+    if isinstance(value, str):
+        for old, new in moved.items():
+            if value == old or value.startswith(old + "/"):
+                return new + value[len(old) :]
+    return value
+
+
+def _endorse_again(
+    endorsement: dict[str, Any], moved: Mapping[str, str], *, config: services.ServiceConfig
+) -> dict[str, Any]:
+    subject = endorsement.get("credentialSubject")
+    issuer = endorsement.get("issuer")
+    did = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if not isinstance(subject, dict) or subject.get("id") not in moved or not isinstance(did, str):
+        return endorsement
+    try:
+        key = config.key_store.signing_key(did)
+    except (IssuerKeyError, KeyNotFoundError):
+        return endorsement  # not ours to sign: kept as it was
+    unsigned = copy.deepcopy(endorsement)
+    unsigned.pop("proof", None)
+    unsigned["id"] = f"urn:uuid:{uuid.uuid4()}"
+    unsigned["credentialSubject"]["id"] = moved[subject["id"]]
+    suite = Eddsa2022Suite(loader=config.loader)
+    return suite.create_proof(
+        unsigned, key=key, verification_method=key.verification_method_id(did)
+    )
+
+
+@click.command("compromised")
+@click.argument("key_id")
+@click.option("--reason", required=True, help="How the key was compromised (kept with the key).")
+@with_appcontext
+def compromised_command(key_id: str, reason: str) -> None:
+    """Handle the compromise of KEY_ID: revoke it, make a new key, sign the status lists again
+    and re-issue every credential it signed (the old ones are revoked).  Safe to run again."""
+    try:
+        report = handle_compromise(key_id, reason=reason, actor="cli")
+    except CompromiseError as exc:
+        raise click.ClickException(str(exc)) from None
+    except IssuerKeyError as exc:
+        raise click.ClickException(exc.message) from None
+    except CredentialError as exc:
+        raise click.ClickException(f"a re-issue failed: {exc.message}; run again") from None
+    for line in report.lines():
+        click.echo(line)

@@ -1,0 +1,243 @@
+"""Pages for issuer administrators: their issuer's issued credentials, and revoking, suspending
+and unsuspending them (every change through :func:`portfolio.issuing.service.set_status`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from sqlalchemy import or_, select
+from wtforms import BooleanField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from portfolio.accounts.auth import current_user, login_required
+from portfolio.accounts.models import User
+from portfolio.core.db import db
+from portfolio.core.paging import paginate
+from portfolio.issuing import service as services
+from portfolio.issuing.models import IssuedCredential
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+PER_PAGE = 50
+MAX_REASON_LENGTH = 500  # what set_status keeps
+MAX_QUERY_LENGTH = 200
+
+
+class SuspendForm(FlaskForm):  # type: ignore[misc]
+    reason = TextAreaField(
+        "Reason for the suspension",
+        validators=[DataRequired("Give a reason."), Length(max=MAX_REASON_LENGTH)],
+    )
+
+
+class UnsuspendForm(FlaskForm):  # type: ignore[misc]
+    reason = TextAreaField(
+        "Note (optional)", validators=[Optional(), Length(max=MAX_REASON_LENGTH)]
+    )
+
+
+class RevokeForm(FlaskForm):  # type: ignore[misc]
+    """Revocation is final, so it takes a reason and an explicit confirmation (no JavaScript)."""
+
+    reason = TextAreaField(
+        "Reason for the revocation",
+        validators=[DataRequired("Give a reason."), Length(max=MAX_REASON_LENGTH)],
+    )
+    confirm = BooleanField(
+        "I understand that revocation is final: this credential can never be valid again.",
+        validators=[DataRequired("Tick the box to confirm the revocation.")],
+    )
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of a credential's history."""
+
+    at: datetime
+    what: str
+    reason: str | None
+
+
+_WORDS = {
+    "issued": "Issued",
+    "revoked": "Revoked",
+    "suspended": "Suspended",
+    "unsuspended": "Suspension lifted",
+}
+
+
+def history(row: IssuedCredential) -> list[Event]:
+    """Every recorded change, oldest first, with its reason (see ``services.history``)."""
+    events = [
+        Event(event.at, _WORDS.get(event.action, event.action), event.reason)
+        for event in services.history(row)
+    ]
+    return events or [Event(row.issued_at, "Issued", None)]
+
+
+def _admin() -> User:
+    user = current_user()
+    if user is None:  # login_required ran first; this only narrows the type
+        abort(401)
+    return user
+
+
+def _own_credential(public_id: str) -> IssuedCredential:
+    """The credential with that public id issued by the administrator's own issuer.
+
+    Raises 404 (``NotFound``) for anything else — another issuer's credential included — so
+    that an administrator cannot even learn whether another issuer's credential exists.
+    Only the public id is accepted (not numeric ids or credential URLs) and the issuer is part
+    of the query itself, not a check made after loading.
+    """
+    user = _admin()
+    if user.issuer_id is None:
+        abort(404)
+    row: IssuedCredential | None = db.session.scalar(
+        select(IssuedCredential).where(
+            IssuedCredential.public_id == public_id,
+            IssuedCredential.issuer_id == user.issuer_id,
+        )
+    )
+    if row is None:
+        abort(404)
+    return row
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@bp.get("/")
+@login_required(role="admin")
+def index() -> ResponseReturnValue:
+    """The administration home: the credentials list."""
+    return redirect(url_for(".credentials"))
+
+
+@bp.get("/credentials")
+@login_required(role="admin")
+def credentials() -> ResponseReturnValue:
+    """The issuer's credentials, newest first, 50 a page; ``q`` searches recipient and
+    achievement (name or id), case-insensitively; ``page`` beyond the last shows none.
+    The total is counted up to a limit (:mod:`portfolio.core.paging`)."""
+    user = _admin()
+    query = request.args.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    page = request.args.get("page", 1, type=int) or 1
+    statement = select(IssuedCredential).where(IssuedCredential.issuer_id == user.issuer_id)
+    if query:
+        # The search text is a bound parameter with LIKE's wildcards escaped: "%" finds a "%".
+        pattern = _like_pattern(query)
+        statement = statement.where(
+            or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (
+                        IssuedCredential.recipient_name,
+                        IssuedCredential.subject_id,
+                        IssuedCredential.achievement_name,
+                        IssuedCredential.achievement_id,
+                    )
+                )
+            )
+        )
+    statement = statement.order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
+    return render_template(
+        "admin/credentials.html",
+        pagination=paginate(statement, page=page, per_page=PER_PAGE),
+        query=query,
+        issuer=user.issuer,
+    )
+
+
+def _detail(
+    row: IssuedCredential,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    suspend_form: SuspendForm | None = None,
+    unsuspend_form: UnsuspendForm | None = None,
+) -> ResponseReturnValue:
+    page = render_template(
+        "admin/credential.html",
+        row=row,
+        history=history(row),
+        error=error,
+        suspend_form=suspend_form or SuspendForm(prefix="suspend", formdata=None),
+        unsuspend_form=unsuspend_form or UnsuspendForm(prefix="unsuspend", formdata=None),
+    )
+    return page, status
+
+
+@bp.get("/credentials/<public_id>")
+@login_required(role="admin")
+def credential(public_id: str) -> ResponseReturnValue:
+    """One credential: what it says, its state and history, and the actions it allows."""
+    return _detail(_own_credential(public_id))
+
+
+def _change(row: IssuedCredential, action: str, reason: str) -> str | None:
+    """Apply ``action`` through the service; the refusal's message, or None on success."""
+    try:
+        services.set_status(row, action, reason=reason, actor=f"user:{_admin().id}")
+    except services.IssueError as exc:
+        message = exc.message.rstrip(".")
+        return f"{message[:1].upper()}{message[1:]}."
+    return None
+
+
+def _back_to(row: IssuedCredential, message: str) -> ResponseReturnValue:
+    flash(message)
+    return redirect(url_for(".credential", public_id=row.public_id), 303)
+
+
+@bp.post("/credentials/<public_id>/suspend")
+@login_required(role="admin")
+def suspend(public_id: str) -> ResponseReturnValue:
+    """Suspend (reason required); 303 back to the credential, 422 for a missing reason, 409
+    when the service refuses (already suspended, revoked)."""
+    row = _own_credential(public_id)
+    form = SuspendForm(prefix="suspend")
+    if not form.validate_on_submit():
+        return _detail(row, status=422, suspend_form=form)
+    error = _change(row, "suspend", form.reason.data or "")
+    if error:
+        return _detail(row, status=409, error=error)
+    return _back_to(row, "The credential is suspended. Verifiers now report it as suspended.")
+
+
+@bp.post("/credentials/<public_id>/unsuspend")
+@login_required(role="admin")
+def unsuspend(public_id: str) -> ResponseReturnValue:
+    """Lift a suspension (note optional); 303 back, 409 when it is not suspended or revoked."""
+    row = _own_credential(public_id)
+    form = UnsuspendForm(prefix="unsuspend")
+    if not form.validate_on_submit():
+        return _detail(row, status=422, unsuspend_form=form)
+    error = _change(row, "unsuspend", form.reason.data or "")
+    if error:
+        return _detail(row, status=409, error=error)
+    return _back_to(row, "The suspension is lifted. The credential verifies again.")
+
+
+@bp.route("/credentials/<public_id>/revoke", methods=["GET", "POST"])
+@login_required(role="admin")
+def revoke(public_id: str) -> ResponseReturnValue:
+    """The revocation confirmation page (GET) and the revocation itself (POST: a reason and the
+    confirmation box); 303 back on success, 422 without reason or confirmation, 409 when the
+    service refuses (already revoked)."""
+    row = _own_credential(public_id)
+    form = RevokeForm()
+    error = None
+    if form.validate_on_submit():
+        error = _change(row, "revoke", form.reason.data or "")
+        if error is None:
+            return _back_to(row, "The credential is revoked. Verifiers now report it as revoked.")
+    status = (409 if error else 422) if form.is_submitted() else 200
+    return render_template("admin/revoke.html", row=row, form=form, error=error), status

@@ -1,0 +1,665 @@
+"""The issuing service: database, keys and signing coordinated inside one transaction.
+
+* :func:`issue` — validate a credential request, allocate status-list positions, sign, store;
+* :func:`set_status` — revoke, suspend, unsuspend: flip the bit and re-sign the list in the same
+  transaction as the credential's record (each change, and each issue, with its audit event);
+* :func:`service_verifier` — a :class:`~credentials.verify.Verifier` that resolves our own
+  issuers' DIDs and status lists from the database, ``did:key`` offline, and anything else only
+  when fetching is enabled.
+
+Errors: :class:`credentials.errors.MalformedInputError` (400) for requests we cannot issue;
+:class:`IssueError` (422) for well-formed requests we refuse.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from credentials import schema
+from credentials.errors import CannotDecideError, CredentialError, MalformedInputError
+from credentials.jsonld import VC_V2_CONTEXT, DocumentLoader
+from credentials.proof import Eddsa2022Suite, parse_datetime, xsd_datetime
+from credentials.status import StatusList, build_status_list_credential, status_entry
+from credentials.verify import (
+    OfflineKeyResolver,
+    ResolvedMethod,
+    Verifier,
+    issuer_id,
+    parse_credential,
+    types_of,
+)
+from issuer_keys.did import did_web_document
+from issuer_keys.store import KeyRecord, KeyStore
+from portfolio.accounts.models import Issuer, User
+from portfolio.assessment.models import Endorser
+from portfolio.core import audit, metrics
+from portfolio.core.db import begin_write, db
+from portfolio.core.models import new_public_id
+from portfolio.issuing.models import (
+    AchievementRow,
+    CredentialEvent,
+    IssuedCredential,
+    StatusListRow,
+)
+
+STATUS_LIST_SIZE = 131_072  # Bitstring Status List §6.1: at least 16 KB for group privacy
+PURPOSES = ("revocation", "suspension")  # the revocation entry first: many verifiers read one
+MAX_ISSUE_ATTEMPTS = 5
+
+
+class IssueError(CredentialError):
+    """A well-formed request that we refuse to issue (HTTP 422)."""
+
+    code = "CANNOT_ISSUE"
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """What the service functions need from the app, gathered once per call."""
+
+    loader: DocumentLoader
+    key_store: KeyStore
+    public_url: str
+    purposes: tuple[str, ...] = PURPOSES
+
+    @classmethod
+    def current(cls) -> ServiceConfig:
+        components = current_app.extensions["credfolio"]
+        return cls(
+            loader=components.loader,
+            key_store=components.key_store,
+            public_url=current_app.config["CREDFOLIO_PUBLIC_URL"].rstrip("/"),
+            purposes=tuple(current_app.config.get("CREDFOLIO_STATUS_PURPOSES", PURPOSES)),
+        )
+
+    def credential_url(self, public_id: str) -> str:
+        return f"{self.public_url}/c/{public_id}"
+
+    def status_list_url(self, public_id: str) -> str:
+        return f"{self.public_url}/status/{public_id}"
+
+
+# -- issuers ---------------------------------------------------------------------------------
+
+
+def did_document_for(did: str, key_store: KeyStore) -> dict[str, Any]:
+    """The did:web document of one of our issuers: active and retired keys."""
+    return did_web_document(did, key_store.list(did))
+
+
+# -- status lists ----------------------------------------------------------------------------
+
+
+def _sign(config: ServiceConfig, issuer: Issuer, document: dict[str, Any]) -> dict[str, Any]:
+    key = config.key_store.signing_key(issuer.did)
+    suite = Eddsa2022Suite(loader=config.loader)
+    return suite.create_proof(
+        document, key=key, verification_method=key.verification_method_id(issuer.did)
+    )
+
+
+def _publish(config: ServiceConfig, row: StatusListRow) -> None:
+    """(Re-)sign the list's BitstringStatusListCredential from its bits."""
+    bits = StatusList(row.bits)
+    unsigned = build_status_list_credential(
+        list_id=config.status_list_url(row.public_id),
+        issuer=row.issuer.did,
+        purpose=row.purpose,
+        status_list=bits,
+        valid_from=xsd_datetime(_aware(row.created_at)),
+    )
+    text = json.dumps(_sign(config, row.issuer, unsigned), separators=(",", ":"))
+    row.credential = text
+    row.etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+    row.updated_at = datetime.now(UTC)
+
+
+def _new_list(config: ServiceConfig, issuer: Issuer, purpose: str) -> StatusListRow:
+    size = STATUS_LIST_SIZE
+    row = StatusListRow(
+        public_id=new_public_id(),
+        issuer=issuer,
+        purpose=purpose,
+        size=size,
+        bits=bytes(size // 8),
+        allocated=bytes(size // 8),
+        allocated_count=0,
+        full=False,
+        created_at=datetime.now(UTC),
+    )
+    _publish(config, row)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def resign_status_list(row: StatusListRow, *, config: ServiceConfig | None = None) -> None:
+    """Sign the list again with its issuer's active key, in the caller's transaction (after a
+    key compromise: a list signed by a revoked key no longer verifies, so no status could be
+    read from it)."""
+    _publish(config or ServiceConfig.current(), row)
+
+
+def _allocate(config: ServiceConfig, issuer: Issuer, purpose: str) -> tuple[StatusListRow, int]:
+    """A random free position in an open list of ``issuer`` for ``purpose``.
+
+    Positions are random inside the list (issue order is not revealed) and never reused: the
+    list row is locked (``FOR UPDATE`` on PostgreSQL) while its allocation bitmap is updated,
+    and a unique constraint on the credential table is the last line of defence.
+    """
+    row = db.session.scalar(
+        select(StatusListRow)
+        .where(
+            StatusListRow.issuer_id == issuer.id,
+            StatusListRow.purpose == purpose,
+            StatusListRow.full.is_(False),
+        )
+        .order_by(StatusListRow.id)
+        .limit(1)
+        .with_for_update()
+    )
+    if row is None:
+        row = _new_list(config, issuer, purpose)
+    allocated = bytearray(row.allocated)
+    index = _random_free_index(allocated, row.size)
+    allocated[index // 8] |= 0x80 >> (index % 8)
+    row.allocated = bytes(allocated)
+    row.allocated_count += 1
+    row.full = row.allocated_count >= row.size
+    return row, index
+
+
+def _random_free_index(allocated: bytearray, size: int) -> int:
+    start = secrets.randbelow(size)
+    byte_count = size // 8
+    for step in range(byte_count + 1):
+        position = (start // 8 + step) % byte_count
+        value = allocated[position]
+        if value == 0xFF:
+            continue
+        for bit in range(8):
+            index = position * 8 + bit
+            if step == 0 and index < start:
+                continue
+            if not value & (0x80 >> bit):
+                return index
+    raise IssueError("the status list is full")  # cannot happen: full lists are not selected
+
+
+# -- issuing ---------------------------------------------------------------------------------
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def check_request(credential: Any, issuer: Issuer) -> dict[str, Any]:
+    """Validate an unsigned credential sent for issuing; return a copy ready to complete.
+
+    Raises :class:`MalformedInputError` naming the problem (missing context, type, subject,
+    bad dates) and :class:`IssueError` for an issuer that is not ours or fields we set ourselves.
+    """
+    document = copy.deepcopy(parse_credential(credential))
+    contexts = document.get("@context")
+    if not isinstance(contexts, list) or not contexts or contexts[0] != VC_V2_CONTEXT:
+        raise MalformedInputError(
+            f"@context must be a list starting with {VC_V2_CONTEXT}", code="INVALID_CONTEXT"
+        )
+    if "VerifiableCredential" not in types_of(document):
+        raise MalformedInputError("type must include 'VerifiableCredential'", code="INVALID_TYPE")
+    if not isinstance(document.get("credentialSubject"), dict | list) or not document.get(
+        "credentialSubject"
+    ):
+        raise MalformedInputError("credentialSubject is required", code="MISSING_SUBJECT")
+    for field in ("proof", "credentialStatus"):
+        if field in document:
+            raise IssueError(f"{field} is added by the service; remove it from the request")
+    issuer_value = document.get("issuer")
+    if issuer_value is None:
+        document["issuer"] = issuer.profile()
+    elif issuer_id(document) != issuer.did:
+        raise IssueError(
+            f"the issuer {issuer_id(document)!r} is not an issuer of this service "
+            f"(expected {issuer.did})",
+            code="WRONG_ISSUER",
+        )
+    for field in ("validFrom", "validUntil"):
+        if field in document:
+            parse_datetime(document[field], field=field)
+    if (
+        "validFrom" in document
+        and "validUntil" in document
+        and parse_datetime(document["validUntil"], field="validUntil")
+        <= parse_datetime(document["validFrom"], field="validFrom")
+    ):
+        raise MalformedInputError("validUntil must be after validFrom", code="INVALID_DATETIME")
+    if "id" in document and (not isinstance(document["id"], str) or ":" not in document["id"]):
+        raise MalformedInputError("id must be an absolute URI", code="INVALID_ID")
+    return document
+
+
+def issue(
+    credential: Any,
+    *,
+    issuer: Issuer,
+    client_id: str | None = None,
+    recipient_name: str | None = None,
+    config: ServiceConfig | None = None,
+    before_commit: Callable[[IssuedCredential], None] | None = None,
+) -> IssuedCredential:
+    """Complete, sign and store a credential in one transaction; return its record.
+
+    ``before_commit(row)`` runs inside that transaction, after the credential is flushed: the
+    caller can store its own records with it (the API's idempotency key) — if it raises,
+    nothing is stored.
+
+    Adds ``id`` (the public page URL) when missing, ``validFrom`` (now) when missing, and one
+    BitstringStatusListEntry per configured purpose (revocation first).  Retries on a
+    concurrent allocation conflict.  Raises :class:`MalformedInputError` or :class:`IssueError`;
+    nothing is stored when it raises.
+    """
+    config = config or ServiceConfig.current()
+    request = check_request(credential, issuer)
+    last_error: Exception | None = None
+    for _ in range(MAX_ISSUE_ATTEMPTS):
+        begin_write()
+        try:
+            row = _issue_once(
+                config, request, issuer, client_id=client_id, recipient_name=recipient_name
+            )
+            if before_commit is not None:
+                before_commit(row)
+            db.session.commit()
+            return row
+        except IntegrityError as exc:  # a position or id taken concurrently: start again
+            db.session.rollback()
+            last_error = exc
+        except BaseException:
+            db.session.rollback()
+            raise
+    raise IssueError(f"could not allocate a status position: {last_error}")
+
+
+def issue_in_transaction(
+    credential: Any,
+    *,
+    issuer: Issuer,
+    public_id: str | None = None,
+    recipient_name: str | None = None,
+    recipient_user_id: int | None = None,
+    actor: str = "service",
+    config: ServiceConfig | None = None,
+) -> IssuedCredential:
+    """Like :func:`issue`, inside a write transaction the caller began and will commit.
+
+    For callers that change their own records together with the credential (an endorsed
+    submission and its mastery): either everything is committed or nothing.  ``public_id``
+    fixes the page URL in advance, for documents that must name the credential's ``id`` before
+    it is signed.  An :class:`IntegrityError` at flush means a concurrent conflict: the caller
+    rolls back and starts again.
+    """
+    config = config or ServiceConfig.current()
+    request = check_request(credential, issuer)
+    return _issue_once(
+        config,
+        request,
+        issuer,
+        public_id=public_id,
+        recipient_name=recipient_name,
+        recipient_user_id=recipient_user_id,
+        actor=actor,
+    )
+
+
+def _issue_once(
+    config: ServiceConfig,
+    request: dict[str, Any],
+    issuer: Issuer,
+    *,
+    client_id: str | None = None,
+    recipient_name: str | None = None,
+    public_id: str | None = None,
+    recipient_user_id: int | None = None,
+    actor: str | None = None,
+) -> IssuedCredential:
+    document = copy.deepcopy(request)
+    public_id = public_id or new_public_id()
+    document.setdefault("id", config.credential_url(public_id))
+    document.setdefault("validFrom", xsd_datetime(datetime.now(UTC)))
+    row = IssuedCredential(
+        public_id=public_id,
+        issuer=issuer,
+        client_id=client_id,
+        recipient_user_id=recipient_user_id,
+    )
+    entries = []
+    for purpose in config.purposes:
+        status_list, index = _allocate(config, issuer, purpose)
+        entries.append(status_entry(config.status_list_url(status_list.public_id), index, purpose))
+        if purpose == "revocation":
+            row.revocation_list, row.revocation_index = status_list, index
+        else:
+            row.suspension_list, row.suspension_index = status_list, index
+    if entries:
+        document["credentialStatus"] = entries if len(entries) > 1 else entries[0]
+    if schema.schema_for(document) is not None:
+        problems = schema.errors_for(document, allow_compacted=True)
+        if problems:
+            raise IssueError(
+                f"not a valid Open Badges credential: {'; '.join(problems[:3])}",
+                code="SCHEMA_VALIDATION_ERROR",
+            )
+    signed = _sign(config, issuer, document)
+    row.document = json.dumps(signed, ensure_ascii=False)
+    row.credential_id = signed["id"]
+    _describe(row, signed, recipient_name)
+    db.session.add(row)
+    _publish_achievement(issuer, signed)
+    db.session.flush()
+    actor = actor or (f"client:{client_id}" if client_id else "service")
+    db.session.add(CredentialEvent(credential_id=row.id, action="issued", actor=actor))
+    _audit("credential_issued", row, actor)
+    metrics.credential_issued()  # counted when the transaction commits
+    return row
+
+
+def _audit(action: str, row: IssuedCredential, actor: str, reason: str | None = None) -> None:
+    """The audit event of a credential change, in the change's own transaction.
+
+    An assessor's endorsement is issued by their did:key issuer: the event belongs to the
+    school they assess for, whose administrators read the log.
+    """
+    issuer_id = row.issuer_id
+    endorser = db.session.scalar(select(Endorser).where(Endorser.issuer_id == issuer_id))
+    if endorser is not None:
+        assessor = db.session.get(User, endorser.user_id)
+        issuer_id = assessor.issuer_id if assessor is not None else issuer_id
+    detail: dict[str, Any] = {"achievement": row.achievement_name}
+    if reason:
+        detail["reason"] = reason
+    audit.record_as(
+        action, actor, issuer_id=issuer_id, target=f"credential:{row.public_id}", detail=detail
+    )
+
+
+def _describe(row: IssuedCredential, signed: Mapping[str, Any], recipient_name: str | None) -> None:
+    subject = signed.get("credentialSubject")
+    subject = subject[0] if isinstance(subject, list) and subject else subject
+    if isinstance(subject, dict):
+        row.subject_id = subject.get("id")
+        achievement = subject.get("achievement")
+        if isinstance(achievement, dict):
+            row.achievement_id = achievement.get("id")
+            name = achievement.get("name")
+            row.achievement_name = name if isinstance(name, str) else None
+        name = subject.get("name")
+        if recipient_name is None and isinstance(name, str):
+            recipient_name = name
+    row.recipient_name = recipient_name
+    row.valid_from = parse_datetime(signed["validFrom"], field="validFrom")
+    if "validUntil" in signed:
+        row.valid_until = parse_datetime(signed["validUntil"], field="validUntil")
+
+
+def _publish_achievement(issuer: Issuer, signed: Mapping[str, Any]) -> None:
+    subject = signed.get("credentialSubject")
+    subject = subject[0] if isinstance(subject, list) and subject else subject
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    if not isinstance(achievement, dict) or not isinstance(achievement.get("id"), str):
+        return
+    row = db.session.scalar(
+        select(AchievementRow).where(AchievementRow.achievement_id == achievement["id"])
+    )
+    if row is None:
+        db.session.add(
+            AchievementRow(achievement_id=achievement["id"], issuer=issuer, document=achievement)
+        )
+    elif row.issuer_id == issuer.id:
+        row.document = achievement
+        row.updated_at = datetime.now(UTC)
+
+
+# -- revocation and suspension ---------------------------------------------------------------
+
+
+def history(row: IssuedCredential) -> list[CredentialEvent]:
+    """The credential's events, oldest first."""
+    return list(
+        db.session.scalars(
+            select(CredentialEvent)
+            .where(CredentialEvent.credential_id == row.id)
+            .order_by(CredentialEvent.at, CredentialEvent.id)
+        )
+    )
+
+
+def find_credential(identifier: str) -> IssuedCredential | None:
+    """A credential by its public id, its numeric id or its credential ``id`` URL."""
+    query = select(IssuedCredential).where(
+        (IssuedCredential.public_id == identifier) | (IssuedCredential.credential_id == identifier)
+    )
+    row = db.session.scalar(query)
+    if row is None and identifier.isdigit():
+        row = db.session.get(IssuedCredential, int(identifier))
+    return row
+
+
+def set_status(
+    row: IssuedCredential,
+    action: str,
+    *,
+    reason: str,
+    actor: str = "service",
+    config: ServiceConfig | None = None,
+) -> IssuedCredential:
+    """``revoke``, ``suspend`` or ``unsuspend`` a credential.
+
+    The status bit is flipped and the list re-signed in the same transaction as the
+    credential's record.  Revocation is final.  Raises :class:`IssueError` for a transition
+    that is not allowed (e.g. suspending a revoked credential).
+    """
+    config = config or ServiceConfig.current()
+    begin_write()
+    try:
+        set_status_in_transaction(row, action, reason=reason, actor=actor, config=config)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return row
+
+
+def set_status_in_transaction(
+    row: IssuedCredential,
+    action: str,
+    *,
+    reason: str,
+    actor: str = "service",
+    config: ServiceConfig | None = None,
+) -> IssuedCredential:
+    """Like :func:`set_status`, inside a write transaction the caller began and will commit
+    (a re-issue revokes the old credential together with storing the new one)."""
+    config = config or ServiceConfig.current()
+    reason = " ".join(str(reason or "").split())[:500]
+    if not reason and action != "unsuspend":
+        raise IssueError("a reason is required")
+    # The caller read the row before this transaction locked anything (a page loads it to see
+    # who may change it), and on PostgreSQL another worker may have changed it since: read it
+    # again under its row lock, so that two changes of one credential run one after the other
+    # and the second sees the first (two revocations at once: one revokes, the other is
+    # refused — never two "revoked" events and a second reason).  Pending changes of the
+    # caller's transaction are flushed first, so the refresh keeps them.  (On SQLite,
+    # begin_write's BEGIN IMMEDIATE already serializes writers; FOR UPDATE is not rendered.)
+    db.session.flush()
+    db.session.refresh(row, with_for_update=True)
+    if row.revoked_at is not None:
+        raise IssueError("the credential is revoked; revocation is final")
+    now = datetime.now(UTC)
+    if action == "revoke":
+        _flip(config, row.revocation_list_id, row.revocation_index, True, "revocation")
+        row.revoked_at, row.revocation_reason = now, reason
+        metrics.credential_revoked()  # counted when the transaction commits
+    elif action == "suspend":
+        if row.suspended_at is not None:
+            raise IssueError("the credential is already suspended")
+        _flip(config, row.suspension_list_id, row.suspension_index, True, "suspension")
+        row.suspended_at, row.suspension_reason = now, reason
+    elif action == "unsuspend":
+        if row.suspended_at is None:
+            raise IssueError("the credential is not suspended")
+        _flip(config, row.suspension_list_id, row.suspension_index, False, "suspension")
+        row.suspended_at, row.suspension_reason = None, None
+    else:
+        raise ValueError(f"unknown action {action!r}")
+    done = {"revoke": "revoked", "suspend": "suspended"}.get(action, "unsuspended")
+    db.session.add(
+        CredentialEvent(
+            credential_id=row.id, action=done, reason=reason or None, actor=actor, at=now
+        )
+    )
+    _audit(f"credential_{done}", row, actor, reason)
+    return row
+
+
+def _flip(
+    config: ServiceConfig, list_id: int | None, index: int | None, value: bool, purpose: str
+) -> None:
+    if list_id is None or index is None:
+        raise IssueError(f"the credential was issued without a {purpose} status entry")
+    row = db.session.get(StatusListRow, list_id, with_for_update=True)
+    if row is None:
+        raise IssueError(f"the {purpose} status list is missing")
+    bits = bytearray(row.bits)
+    mask = 0x80 >> (index % 8)
+    bits[index // 8] = bits[index // 8] | mask if value else bits[index // 8] & ~mask
+    row.bits = bytes(bits)
+    _publish(config, row)
+
+
+# -- verification ----------------------------------------------------------------------------
+
+
+class ServiceKeyResolver:
+    """Keys of our own issuers from the database; did:key offline; others via ``fetch``.
+
+    One resolver serves one verification — :func:`service_verifier` makes one per request —
+    so each DID's keys are read once within it: a credential and its two status lists (three
+    proofs, one issuer) cost one query, not six.  A key revoked meanwhile is seen by the next
+    verification.
+    """
+
+    def __init__(
+        self,
+        *,
+        key_store: KeyStore,
+        fetch_did_document: Callable[[str], Mapping[str, Any]] | None = None,
+        extra_documents: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        self._key_store = key_store
+        self._fetch = fetch_did_document
+        self._extra = dict(extra_documents or {})
+        self._keys_of: dict[str, list[KeyRecord]] = {}
+
+    def __call__(self, verification_method: str) -> ResolvedMethod:
+        did = verification_method.split("#", 1)[0]
+        documents: dict[str, Mapping[str, Any]] = {}
+        own_keys = self._keys(did) if did.startswith("did:web:") else []
+        if did in self._extra:
+            documents[did] = self._extra[did]
+        elif own_keys:
+            documents[did] = did_web_document(did, own_keys)
+        elif did.startswith("did:web:") and self._fetch is not None:
+            documents[did] = self._fetch(did)
+        return OfflineKeyResolver(did_documents=documents, key_status=self._status)(
+            verification_method
+        )
+
+    def _keys(self, controller: str) -> list[KeyRecord]:
+        if controller not in self._keys_of:
+            self._keys_of[controller] = self._key_store.list(controller)
+        return self._keys_of[controller]
+
+    def _status(self, verification_method: str) -> tuple[str, datetime | None] | None:
+        # As KeyStore.find_by_verification_method, from the keys already read.
+        controller, _, fragment = verification_method.partition("#")
+        for record in self._keys(controller) if fragment else []:
+            if record.public_key_multibase == fragment:
+                return record.status, record.retired_at
+        return None
+
+
+class ServiceStatusLists:
+    """Our status lists from the database; others via ``fetch`` (or cannot decide)."""
+
+    def __init__(
+        self,
+        *,
+        public_url: str,
+        fetch: Callable[[str], Mapping[str, Any]] | None = None,
+        extra_lists: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        self._prefix = public_url.rstrip("/") + "/status/"
+        self._fetch = fetch
+        self._extra = dict(extra_lists or {})
+
+    def __call__(self, url: str) -> Mapping[str, Any]:
+        if url in self._extra:
+            return self._extra[url]
+        if url.startswith(self._prefix):
+            public_id = url[len(self._prefix) :]
+            # Only the signed list: its bits and allocation map (32 KB) are not needed here.
+            signed = db.session.scalar(
+                select(StatusListRow.credential).where(StatusListRow.public_id == public_id)
+            )
+            if signed is None:
+                raise CannotDecideError(f"status list {url} does not exist")
+            return dict(json.loads(signed))
+        if self._fetch is not None:
+            return self._fetch(url)
+        raise CannotDecideError(
+            f"status list {url} is on another host and fetching is disabled (CREDFOLIO_ALLOW_FETCH)"
+        )
+
+
+def service_verifier(
+    *,
+    config: ServiceConfig | None = None,
+    fetch_did_document: Callable[[str], Mapping[str, Any]] | None = None,
+    fetch_status_list: Callable[[str], Mapping[str, Any]] | None = None,
+    did_documents: Mapping[str, Mapping[str, Any]] | None = None,
+    status_lists: Mapping[str, Mapping[str, Any]] | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> Verifier:
+    """The verifier the service uses for the API, the pages and the CLI.
+
+    ``did_documents`` and ``status_lists`` are documents at hand (files given to the CLI).
+    """
+    config = config or ServiceConfig.current()
+    if current_app.config.get("CREDFOLIO_ALLOW_FETCH"):
+        from portfolio.issuing import remote
+
+        fetch_did_document = fetch_did_document or remote.did_web_fetcher()
+        fetch_status_list = fetch_status_list or remote.status_list_fetcher()
+    return Verifier(
+        loader=config.loader,
+        resolve_key=ServiceKeyResolver(
+            key_store=config.key_store,
+            fetch_did_document=fetch_did_document,
+            extra_documents=did_documents,
+        ),
+        resolve_status_list=ServiceStatusLists(
+            public_url=config.public_url, fetch=fetch_status_list, extra_lists=status_lists
+        ),
+        **({"now": now} if now else {}),
+    )

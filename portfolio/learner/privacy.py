@@ -1,0 +1,596 @@
+"""A student's own data: export all of it (``/profile/export``, one ZIP) and delete the account
+(``/profile/delete``, confirmed with the password, one transaction).
+
+Deletion removes the evidence, its artefacts, portfolios, the evidence links of submissions, the
+learner profile, notifications and every stored file nobody else uses, and scrubs the account
+row (no email, no name, no usable password).  It keeps what others rely on: issued credentials
+and their status lists stay exactly as they are, so every credential keeps verifying (the
+recipient is a salted hash in them, never the address), and the audit log keeps its events with
+the account's id (the email address is removed from them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from sqlalchemy import String, cast, delete, func, or_, select, update
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, Length
+
+from portfolio.accounts.auth import (
+    MAX_PASSWORD_LENGTH,
+    end_all_sessions,
+    login_required,
+    sign_out,
+    signed_in_user,
+)
+from portfolio.accounts.models import Invitation, LearnerProfile, Notification, User
+from portfolio.assessment.models import Submission, SubmissionEvidence
+from portfolio.assessment.service import DECISION_LABELS, STATE_LABELS, trail
+from portfolio.catalogue.achievements import achievement_url
+from portfolio.catalogue.models import Competency
+from portfolio.core import audit
+from portfolio.core.db import begin_write, db
+from portfolio.core.models import AuditEvent
+from portfolio.evidence.models import Artefact, Evidence
+from portfolio.files.models import Blob
+from portfolio.files.storage import BlobNotFoundError, storage
+from portfolio.issuing.models import IssuedCredential
+from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection
+
+bp = Blueprint("privacy", __name__)
+
+EXPORT_FORMAT = "credfolio-personal-data"
+#: What a deleted account is called from now on.
+DELETED_NAME = "Deleted account"
+#: Not a PHC string: argon2 refuses to verify anything against it, so no password ever works.
+UNUSABLE_PASSWORD_HASH = "!account-deleted"  # noqa: S105  (a marker, not a secret)
+
+BlobReader = Callable[[str], bytes]
+
+
+def deleted_email(user_id: int) -> str:
+    """The address a deleted account keeps: unique, and in a domain that can never receive
+    mail (RFC 2606 ``.invalid``)."""
+    return f"deleted-{user_id}@deleted.invalid"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.isoformat().replace("+00:00", "Z")
+
+
+def _public_url() -> str:
+    return str(current_app.config["CREDFOLIO_PUBLIC_URL"]).rstrip("/")
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+def _artefact(artefact: Artefact) -> dict[str, Any]:
+    return {
+        "id": artefact.public_id,
+        "kind": artefact.kind,
+        "title": artefact.title,
+        "url": artefact.url,
+        "originalFilename": artefact.original_filename,
+        "mediaType": artefact.media_type,
+        "size": artefact.size,
+        "sha256": artefact.blob_sha256,
+        "file": f"files/{artefact.blob_sha256}" if artefact.blob_sha256 else None,
+        "thumbnailSha256": artefact.thumbnail_sha256,
+        "altText": artefact.alt_text,
+        "captionsVtt": artefact.captions_vtt,
+        "transcript": artefact.transcript,
+        "durationSeconds": artefact.duration_seconds,
+        "createdAt": _iso(artefact.created_at),
+    }
+
+
+def _submission(submission: Submission, public_url: str) -> dict[str, Any]:
+    competency = submission.competency
+    assessments = []
+    for item in submission.assessments:
+        version = item.rubric_version
+        criteria = []
+        if version is not None:
+            for index, criterion in enumerate(version.criteria):
+                level = item.levels[index] if index < len(item.levels) else None
+                criteria.append(
+                    {
+                        "criterion": criterion.get("name"),
+                        "level": version.levels[level]["name"] if level is not None else None,
+                        "feedback": item.criterion_feedback[index]
+                        if index < len(item.criterion_feedback)
+                        else "",
+                    }
+                )
+        assessments.append(
+            {
+                "round": item.round,
+                "assessor": item.assessor.display_name,
+                "decision": DECISION_LABELS.get(item.decision, item.decision),
+                "rubric": {"title": version.title, "version": version.version}
+                if version is not None
+                else None,
+                "criteria": criteria,
+                "feedback": item.feedback,
+                "at": _iso(item.created_at),
+            }
+        )
+    return {
+        "id": submission.public_id,
+        "competency": {
+            "name": competency.name,
+            "achievement": achievement_url(competency, public_url=public_url),
+        },
+        "state": STATE_LABELS.get(submission.state, submission.state),
+        "note": submission.note,
+        "round": submission.round,
+        "createdAt": _iso(submission.created_at),
+        "submittedAt": _iso(submission.submitted_at),
+        "decidedAt": _iso(submission.decided_at),
+        "evidence": [item.evidence.public_id for item in submission.items],
+        "credential": submission.credential.public_id if submission.credential else None,
+        "events": [
+            {
+                "from": event.from_state,
+                "to": event.to_state,
+                "by": event.actor.display_name if event.actor else None,
+                "reason": event.reason,
+                "at": _iso(event.at),
+            }
+            for event in trail(submission)
+        ],
+        "assessments": assessments,
+    }
+
+
+def _credential(row: IssuedCredential, public_url: str) -> dict[str, Any]:
+    return {
+        "id": row.public_id,
+        "page": f"{public_url}/c/{row.public_id}",
+        "achievement": row.achievement_name,
+        "state": row.state,
+        "issuedAt": _iso(row.issued_at),
+        "revokedAt": _iso(row.revoked_at),
+        "revocationReason": row.revocation_reason,
+        "suspendedAt": _iso(row.suspended_at),
+        "suspensionReason": row.suspension_reason,
+        "hiddenFromPortfolios": row.hidden_by_recipient,
+        "file": f"credentials/{row.public_id}.json",
+    }
+
+
+def owned_credentials(user: User) -> list[IssuedCredential]:
+    """The credentials issued to ``user``, oldest first."""
+    return list(
+        db.session.scalars(
+            select(IssuedCredential)
+            .where(IssuedCredential.recipient_user_id == user.id)
+            .order_by(IssuedCredential.issued_at, IssuedCredential.id)
+        )
+    )
+
+
+def export_data(user: User) -> dict[str, Any]:
+    """Everything the service holds about ``user`` (the ``data.json`` of the export)."""
+    public_url = _public_url()
+    profile = db.session.get(LearnerProfile, user.id)
+    evidence = db.session.scalars(
+        select(Evidence).where(Evidence.owner_id == user.id).order_by(Evidence.id)
+    ).all()
+    portfolios = db.session.scalars(
+        select(Portfolio).where(Portfolio.owner_id == user.id).order_by(Portfolio.id)
+    ).all()
+    submissions = db.session.scalars(
+        select(Submission).where(Submission.student_id == user.id).order_by(Submission.id)
+    ).all()
+    notifications = db.session.scalars(
+        select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
+    ).all()
+    return {
+        "format": EXPORT_FORMAT,
+        "version": 1,
+        "exportedAt": _iso(datetime.now(UTC)),
+        "source": public_url,
+        "account": {
+            "id": user.id,
+            "email": user.email,
+            "displayName": user.display_name,
+            "role": user.role,
+            "issuer": user.issuer.name if user.issuer else None,
+            "cohort": user.cohort,
+            "createdAt": _iso(user.created_at),
+        },
+        "profile": None
+        if profile is None
+        else {
+            "pronouns": profile.pronouns,
+            "bio": profile.bio,
+            "learningGoals": profile.learning_goals,
+            "interests": profile.interests,
+            "credentialName": profile.credential_name,
+            "did": profile.did,
+            "photo": f"files/{profile.photo_sha256}" if profile.photo_sha256 else None,
+            "updatedAt": _iso(profile.updated_at),
+        },
+        "evidence": [
+            {
+                "id": item.public_id,
+                "title": item.title,
+                "narrative": item.narrative,
+                "genre": item.genre,
+                "competencies": list(item.competencies or []),
+                "createdAt": _iso(item.created_at),
+                "updatedAt": _iso(item.updated_at),
+                "artefacts": [_artefact(artefact) for artefact in item.artefacts],
+            }
+            for item in evidence
+        ],
+        "portfolios": [
+            {
+                "id": portfolio.public_id,
+                "title": portfolio.title,
+                "coverText": portfolio.cover_text,
+                "visibility": portfolio.visibility,
+                "shareLink": f"{public_url}/p/{portfolio.share_slug}"
+                if portfolio.share_slug
+                else None,
+                "createdAt": _iso(portfolio.created_at),
+                "updatedAt": _iso(portfolio.updated_at),
+                "sections": [
+                    {
+                        "title": section.title,
+                        "evidence": [placed.evidence.public_id for placed in section.items],
+                    }
+                    for section in portfolio.sections
+                ],
+            }
+            for portfolio in portfolios
+        ],
+        "submissions": [_submission(submission, public_url) for submission in submissions],
+        "notifications": [
+            {
+                "message": notice.message,
+                "link": notice.link,
+                "createdAt": _iso(notice.created_at),
+                "readAt": _iso(notice.read_at),
+            }
+            for notice in notifications
+        ],
+        "credentials": [_credential(row, public_url) for row in owned_credentials(user)],
+    }
+
+
+README = """\
+Your data from Credfolio ({source})
+Exported {exported_at} for {name}.
+
+data.json        Everything the service holds about you: your account, your learner
+                 profile, your evidence (with each artefact's details), your portfolios,
+                 your submissions with their history and every assessment's feedback,
+                 your notifications, and a list of your credentials.
+credentials/     Each credential issued to you, exactly as it was signed (Open Badges 3.0,
+                 W3C Verifiable Credentials). Any conformant verifier can check them, for
+                 example at {source}/verify.
+files/           Your uploaded files and your photo, each named by the SHA-256 of its
+                 content; data.json says which artefact each one belongs to (its "sha256"),
+                 and its original file name and type.
+
+Keep this archive safe: it holds personal information.
+"""
+
+
+def write_export(user: User, *, read: BlobReader | None = None) -> IO[bytes]:
+    """A temporary file holding the ZIP of everything about ``user``, positioned at its start.
+
+    Each stored file is written once (under its SHA-256), whatever number of artefacts use it;
+    files missing from storage are listed in ``data.json`` under ``missingFiles``.  The caller
+    closes the file (Flask's ``send_file`` does).
+    """
+    read = read or storage().get
+    data = export_data(user)
+    wanted: list[str] = []
+    for item in data["evidence"]:
+        for artefact in item["artefacts"]:
+            wanted += [sha for sha in (artefact["sha256"], artefact["thumbnailSha256"]) if sha]
+    if data["profile"] and data["profile"]["photo"]:
+        wanted.append(data["profile"]["photo"].removeprefix("files/"))
+    credentials = owned_credentials(user)
+    archive = tempfile.TemporaryFile()  # noqa: SIM115  (handed to the response, which closes it)
+    try:
+        with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            missing = []
+            for sha256 in dict.fromkeys(wanted):  # once each, in order
+                try:
+                    zf.writestr(f"files/{sha256}", read(sha256))
+                except BlobNotFoundError:
+                    missing.append(sha256)
+            for row in credentials:
+                # The signed JSON byte for byte: re-serializing could never break a Data
+                # Integrity proof, but the student gets exactly what was issued.
+                zf.writestr(f"credentials/{row.public_id}.json", row.document)
+            data["missingFiles"] = missing
+            zf.writestr("data.json", json.dumps(data, indent=2, ensure_ascii=False))
+            zf.writestr(
+                "README.txt",
+                README.format(
+                    source=data["source"],
+                    exported_at=data["exportedAt"],
+                    name=user.display_name,
+                ),
+            )
+    except BaseException:
+        archive.close()
+        raise
+    archive.seek(0)
+    return archive
+
+
+# -- deletion --------------------------------------------------------------------------------
+
+
+@dataclass
+class DeletionReport:
+    """What deleting an account removed."""
+
+    user_id: int
+    evidence: int = 0
+    portfolios: int = 0
+    notifications: int = 0
+    #: SHA-256 of the stored files removed (nobody else used them).
+    blobs: list[str] = field(default_factory=list)
+
+
+def _blob_in_use(sha256: str) -> bool:
+    """Whether anything still points at the blob: an artefact or its thumbnail, a profile
+    photo, or a competency image (whose URL carries the SHA-256)."""
+    checks = (
+        select(Artefact.id).where(
+            or_(Artefact.blob_sha256 == sha256, Artefact.thumbnail_sha256 == sha256)
+        ),
+        select(LearnerProfile.user_id).where(LearnerProfile.photo_sha256 == sha256),
+        select(Competency.id).where(Competency.image_url.contains(sha256)),
+    )
+    return any(db.session.scalar(check.limit(1)) is not None for check in checks)
+
+
+def _scrub(value: Any, pattern: re.Pattern[str], replacement: str) -> Any:
+    if isinstance(value, str):
+        return pattern.sub(replacement, value)
+    if isinstance(value, dict):
+        return {key: _scrub(item, pattern, replacement) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub(item, pattern, replacement) for item in value]
+    return value
+
+
+def _scrub_audit_log(user: User, email: str, replacement: str) -> None:
+    """Keep the account's events (and their actor ids) but remove its address from them."""
+    pattern = re.compile(re.escape(email), re.IGNORECASE)
+    events = db.session.scalars(
+        select(AuditEvent).where(
+            or_(
+                AuditEvent.actor_id == user.id,
+                func.lower(AuditEvent.actor_label) == email,
+                func.lower(AuditEvent.target).contains(email),
+                func.lower(cast(AuditEvent.detail, String)).contains(email),
+            )
+        )
+    )
+    for event in events:
+        for name in ("actor_label", "target"):
+            value = getattr(event, name)
+            if value and pattern.search(value):
+                setattr(event, name, pattern.sub(replacement, value))
+        if event.detail and pattern.search(json.dumps(event.detail, ensure_ascii=False)):
+            event.detail = _scrub(event.detail, pattern, replacement)
+
+
+def delete_account(user: User) -> DeletionReport:
+    """Delete ``user`` 's personal data in one transaction (see the module); then remove the
+    stored bytes of the files nobody uses any more.  Returns what was removed.
+
+    Raises whatever the database raises (then nothing is changed).
+    """
+    report = DeletionReport(user_id=user.id)
+    user_id = user.id
+    begin_write()
+    try:
+        user = db.session.get(User, user_id, with_for_update=True, populate_existing=True)
+        if user is None or user.deleted_at is not None:
+            raise ValueError("the account does not exist or is already deleted")
+        email = user.email
+        scrubbed = deleted_email(user_id)
+        evidence_ids = select(Evidence.id).where(Evidence.owner_id == user_id)
+        candidates: set[str] = set()
+        for blob, thumbnail in db.session.execute(
+            select(Artefact.blob_sha256, Artefact.thumbnail_sha256).where(
+                Artefact.evidence_id.in_(evidence_ids)
+            )
+        ):
+            candidates.update(sha for sha in (blob, thumbnail) if sha)
+        profile = db.session.get(LearnerProfile, user_id)
+        if profile is not None and profile.photo_sha256:
+            candidates.add(profile.photo_sha256)
+        report.evidence = len(db.session.scalars(evidence_ids).all())
+        portfolio_ids = select(Portfolio.id).where(Portfolio.owner_id == user_id)
+        report.portfolios = len(db.session.scalars(portfolio_ids).all())
+        section_ids = select(PortfolioSection.id).where(
+            PortfolioSection.portfolio_id.in_(portfolio_ids)
+        )
+        # Children first, so that every foreign key holds at each step (PostgreSQL checks).
+        for statement in (
+            delete(PortfolioItem).where(
+                or_(
+                    PortfolioItem.evidence_id.in_(evidence_ids),
+                    PortfolioItem.section_id.in_(section_ids),
+                )
+            ),
+            delete(PortfolioSection).where(PortfolioSection.portfolio_id.in_(portfolio_ids)),
+            delete(Portfolio).where(Portfolio.owner_id == user_id),
+            delete(SubmissionEvidence).where(SubmissionEvidence.evidence_id.in_(evidence_ids)),
+            delete(Artefact).where(Artefact.evidence_id.in_(evidence_ids)),
+            delete(Evidence).where(Evidence.owner_id == user_id),
+            delete(LearnerProfile).where(LearnerProfile.user_id == user_id),
+        ):
+            db.session.execute(statement.execution_options(synchronize_session=False))
+        report.notifications = db.session.execute(  # type: ignore[attr-defined]
+            delete(Notification)
+            .where(Notification.user_id == user_id)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        # Submissions stay (assessors' judgements and credentials refer to them); the student's
+        # own words in them go.
+        db.session.execute(
+            update(Submission)
+            .where(Submission.student_id == user_id)
+            .values(note="")
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(
+            update(Invitation)
+            .where(Invitation.email == email)
+            .values(email=scrubbed, display_name=None)
+            .execution_options(synchronize_session=False)
+        )
+        _scrub_audit_log(user, email, scrubbed)
+        now = datetime.now(UTC)
+        user.email = scrubbed
+        user.display_name = DELETED_NAME
+        user.password_hash = UNUSABLE_PASSWORD_HASH
+        user.cohort = None
+        user.deleted_at = now
+        user.disabled_at = user.disabled_at or now
+        user.failed_sign_ins = 0
+        user.locked_until = None
+        end_all_sessions(user)
+        audit.record(
+            "account_deleted",
+            actor=user,
+            target=f"user:{user_id}",
+            detail={
+                "evidence": report.evidence,
+                "portfolios": report.portfolios,
+                "notifications": report.notifications,
+            },
+        )
+        db.session.flush()
+        for sha256 in sorted(candidates):
+            if not _blob_in_use(sha256):
+                db.session.execute(delete(Blob).where(Blob.sha256 == sha256))
+                report.blobs.append(sha256)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    # Only now that the deletion is committed: bytes removed before a rollback could not be
+    # brought back.  A file uploaded again in the meantime has a Blob row again, and stays.
+    db.session.expire_all()
+    backend = storage()
+    for sha256 in report.blobs:
+        if db.session.get(Blob, sha256) is None:
+            backend.delete(sha256)
+    return report
+
+
+def password_matches(user: User, password: str) -> bool:
+    """Whether ``password`` is the account's password (argon2 reads its parameters from the
+    stored hash)."""
+    try:
+        return PasswordHasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+
+class DeleteAccountForm(FlaskForm):  # type: ignore[misc]
+    """The password, typed again, is the confirmation (and proves it is the owner)."""
+
+    password = PasswordField(
+        "Your password",
+        validators=[
+            DataRequired("Type your password to confirm."),
+            Length(max=MAX_PASSWORD_LENGTH),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+@bp.get("/profile/export")
+@login_required(role="student")
+def export() -> ResponseReturnValue:
+    """Download everything about the signed-in student as a ZIP (recorded as
+    ``data_exported``)."""
+    user = signed_in_user()
+    archive = write_export(user)
+    try:
+        audit.record("data_exported", actor=user, target=f"user:{user.id}")
+        db.session.commit()
+    except BaseException:
+        archive.close()
+        raise
+    size = archive.seek(0, os.SEEK_END)
+    archive.seek(0)
+    response = Response(_read_and_close(archive), mimetype="application/zip")
+    filename = f"credfolio-data-{datetime.now(UTC).date().isoformat()}.zip"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Length"] = str(size)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _read_and_close(archive: IO[bytes], chunk: int = 1024 * 1024) -> Iterator[bytes]:
+    """The file's bytes in chunks; closed once sent, or when the response is closed early."""
+    try:
+        while data := archive.read(chunk):
+            yield data
+    finally:
+        archive.close()
+
+
+@bp.route("/profile/delete", methods=["GET", "POST"])
+@login_required(role="student")
+def delete_page() -> ResponseReturnValue:
+    """What deleting the account removes and keeps, and the confirmation form (the password);
+    a wrong password gets the form back with 422."""
+    user = signed_in_user()
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        if password_matches(user, form.password.data or ""):
+            delete_account(user)
+            sign_out()
+            flash("Your account and your personal data are deleted. Thank you for using Credfolio.")
+            return redirect(url_for("home.index"), 303)
+        form.password.errors = ["This is not your password."]
+    status = 422 if form.is_submitted() else 200
+    credentials = len(owned_credentials(user))
+    page = render_template("accounts/delete.html", form=form, user=user, credentials=credentials)
+    return page, status

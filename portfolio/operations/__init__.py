@@ -1,0 +1,2 @@
+"""Running the service: ``credfolio serve`` and gunicorn settings, health probes, backup and
+restore."""

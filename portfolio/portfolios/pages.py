@@ -1,0 +1,525 @@
+"""Portfolios: students arrange evidence into sections and share them (private, by link,
+public); the public and link-shared pages, their artefact files, and the owner's exports.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterable, Iterator
+from typing import IO
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from portfolio.accounts.auth import current_user, login_required
+from portfolio.accounts.models import User
+from portfolio.core import audit
+from portfolio.core.db import db
+from portfolio.core.markdown import render_markdown
+from portfolio.core.models import utcnow
+from portfolio.evidence.models import Artefact, Evidence
+from portfolio.evidence.pages import MAX_TITLE, move, next_position, serve_artefact
+from portfolio.issuing.models import IssuedCredential
+from portfolio.portfolios.access import (
+    artefact_in_portfolio,
+    can_view_portfolio,
+    is_owner,
+    slug_matches,
+)
+from portfolio.portfolios.export import image_data_uris, render_portfolio_pdf, write_zip
+from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection
+
+bp = Blueprint("portfolios", __name__)
+
+VISIBILITIES = {
+    "private": "Private: only you",
+    "link": "Anyone with the link",
+    "public": "Public",
+}
+MAX_COVER = 50_000
+
+
+def new_share_slug() -> str:
+    """A fresh, unguessable link slug: 16 random bytes (128 bits), base64url."""
+    return secrets.token_urlsafe(16)
+
+
+def earned_credentials(owner: User) -> list[IssuedCredential]:
+    """The credentials issued to ``owner`` that they have not hidden, newest first."""
+    return list(
+        db.session.scalars(
+            select(IssuedCredential)
+            .where(
+                IssuedCredential.recipient_user_id == owner.id,
+                IssuedCredential.hidden_by_recipient.is_(False),
+            )
+            .order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
+        )
+    )
+
+
+def _student() -> User:
+    user = current_user()
+    if user is None:
+        abort(401)
+    return user
+
+
+def own_portfolio(public_id: str) -> Portfolio:
+    """The signed-in student's portfolio with that public id; 404 for anyone else's."""
+    portfolio: Portfolio | None = db.session.scalar(
+        select(Portfolio).where(Portfolio.public_id == public_id)
+    )
+    if portfolio is None or portfolio.owner_id != _student().id:
+        abort(404)
+    return portfolio
+
+
+def _own_section(portfolio: Portfolio, section_id: str) -> PortfolioSection:
+    for section in portfolio.sections:
+        if str(section.id) == section_id:
+            return section
+    abort(404)
+
+
+def _own_item(portfolio: Portfolio, item_id: str) -> PortfolioItem:
+    for section in portfolio.sections:
+        for item in section.items:
+            if str(item.id) == item_id:
+                return item
+    abort(404)
+
+
+def _title_problem(title: str, what: str) -> str | None:
+    if not title:
+        return f"Enter a title for the {what}."
+    if len(title) > MAX_TITLE:
+        return f"The title must have at most {MAX_TITLE} characters."
+    return None
+
+
+def _touch(portfolio: Portfolio) -> None:
+    portfolio.updated_at = utcnow()
+
+
+def _back(portfolio: Portfolio, anchor: str | None = None) -> ResponseReturnValue:
+    return redirect(url_for(".manage", public_id=portfolio.public_id, _anchor=anchor), 303)
+
+
+# -- the owner's pages -----------------------------------------------------------------------
+
+
+@bp.route("/portfolios", methods=["GET", "POST"])
+@login_required(role="student")
+def index() -> ResponseReturnValue:
+    """My portfolios, and the form to create one (POST: title and cover text)."""
+    user = _student()
+    errors: dict[str, str] = {}
+    values = {"title": "", "cover_text": ""}
+    if request.method == "POST":
+        values = {
+            "title": (request.form.get("title") or "").strip(),
+            "cover_text": request.form.get("cover_text") or "",
+        }
+        problem = _title_problem(values["title"], "portfolio")
+        if problem:
+            errors["title"] = problem
+        if len(values["cover_text"]) > MAX_COVER:
+            errors["cover_text"] = f"The cover text must have at most {MAX_COVER} characters."
+        if not errors:
+            portfolio = Portfolio(owner_id=user.id, visibility="private", **values)
+            db.session.add(portfolio)
+            db.session.commit()
+            flash(f"Created the portfolio “{portfolio.title}”.")
+            return _back(portfolio)
+    portfolios = db.session.scalars(
+        select(Portfolio).where(Portfolio.owner_id == user.id).order_by(Portfolio.id)
+    ).all()
+    page = render_template(
+        "portfolios/index.html", portfolios=portfolios, errors=errors, values=values
+    )
+    return page, 422 if errors else 200
+
+
+def _manage_page(
+    portfolio: Portfolio, *, errors: dict[str, str] | None = None, status: int = 200
+) -> ResponseReturnValue:
+    evidence = db.session.scalars(
+        select(Evidence).where(Evidence.owner_id == portfolio.owner_id).order_by(Evidence.title)
+    ).all()
+    share_url = (
+        url_for(".shared", slug=portfolio.share_slug, _external=True)
+        if portfolio.visibility == "link" and portfolio.share_slug
+        else None
+    )
+    page = render_template(
+        "portfolios/manage.html",
+        portfolio=portfolio,
+        evidence=evidence,
+        visibilities=VISIBILITIES,
+        share_url=share_url,
+        cover_html=render_markdown(portfolio.cover_text),
+        errors=errors or {},
+    )
+    return page, status
+
+
+@bp.get("/portfolios/<public_id>/edit")
+@login_required(role="student")
+def manage(public_id: str) -> ResponseReturnValue:
+    """The owner's page to arrange a portfolio: details, sharing, sections and their items."""
+    return _manage_page(own_portfolio(public_id))
+
+
+@bp.post("/portfolios/<public_id>/details")
+@login_required(role="student")
+def update_details(public_id: str) -> ResponseReturnValue:
+    """Change the title and cover text (Markdown)."""
+    portfolio = own_portfolio(public_id)
+    title = (request.form.get("title") or "").strip()
+    cover_text = request.form.get("cover_text") or ""
+    errors: dict[str, str] = {}
+    problem = _title_problem(title, "portfolio")
+    if problem:
+        errors["title"] = problem
+    if len(cover_text) > MAX_COVER:
+        errors["cover_text"] = f"The cover text must have at most {MAX_COVER} characters."
+    if errors:
+        return _manage_page(portfolio, errors=errors, status=422)
+    portfolio.title, portfolio.cover_text = title, cover_text
+    _touch(portfolio)
+    db.session.commit()
+    flash("Portfolio saved.")
+    return _back(portfolio)
+
+
+@bp.post("/portfolios/<public_id>/visibility")
+@login_required(role="student")
+def set_visibility(public_id: str) -> ResponseReturnValue:
+    """Make the portfolio private, shared by link, or public.
+
+    Only a link-shared portfolio has a slug: choosing "anyone with the link" creates one (if
+    there is none yet), and any other choice clears it, so the old link stops working.
+    """
+    portfolio = own_portfolio(public_id)
+    visibility = request.form.get("visibility", "")
+    if visibility not in VISIBILITIES:
+        return _manage_page(portfolio, errors={"visibility": "Choose who can see it."}, status=422)
+    portfolio.visibility = visibility
+    if visibility == "link":
+        portfolio.share_slug = portfolio.share_slug or new_share_slug()
+    else:
+        portfolio.share_slug = None
+    _touch(portfolio)
+    db.session.commit()
+    flash(f"Visibility: {VISIBILITIES[visibility]}.")
+    return _back(portfolio, "sharing")
+
+
+@bp.post("/portfolios/<public_id>/revoke-link")
+@login_required(role="student")
+def revoke_link(public_id: str) -> ResponseReturnValue:
+    """Revoke the shared link: the old link answers 404 at once.
+
+    With ``replace`` in the form a new link replaces it; otherwise the portfolio becomes
+    private.
+    """
+    portfolio = own_portfolio(public_id)
+    if request.form.get("replace"):
+        portfolio.visibility = "link"
+        portfolio.share_slug = new_share_slug()
+        message = "The old link no longer works; a new link was made."
+    else:
+        portfolio.visibility = "private"
+        portfolio.share_slug = None
+        message = "The link no longer works; the portfolio is private."
+    _touch(portfolio)
+    db.session.commit()
+    flash(message)
+    return _back(portfolio, "sharing")
+
+
+@bp.post("/portfolios/<public_id>/delete")
+@login_required(role="student")
+def remove(public_id: str) -> ResponseReturnValue:
+    """Delete the portfolio, its sections and placements (the evidence itself stays)."""
+    portfolio = own_portfolio(public_id)
+    db.session.delete(portfolio)
+    db.session.commit()
+    flash("Portfolio deleted; your evidence is kept.")
+    return redirect(url_for(".index"), 303)
+
+
+@bp.post("/portfolios/<public_id>/sections")
+@login_required(role="student")
+def add_section(public_id: str) -> ResponseReturnValue:
+    """Add a section at the end."""
+    portfolio = own_portfolio(public_id)
+    title = (request.form.get("section_title") or "").strip()
+    problem = _title_problem(title, "section")
+    if problem:
+        return _manage_page(portfolio, errors={"section_title": problem}, status=422)
+    portfolio.sections.append(
+        PortfolioSection(title=title, position=next_position(portfolio.sections))
+    )
+    _touch(portfolio)
+    db.session.commit()
+    return _back(portfolio, "sections")
+
+
+@bp.post("/portfolios/<public_id>/sections/<section_id>/rename")
+@login_required(role="student")
+def rename_section(public_id: str, section_id: str) -> ResponseReturnValue:
+    """Rename a section."""
+    portfolio = own_portfolio(public_id)
+    section = _own_section(portfolio, section_id)
+    title = (request.form.get("title") or "").strip()
+    problem = _title_problem(title, "section")
+    if problem:
+        return _manage_page(portfolio, errors={f"section-{section.id}": problem}, status=422)
+    section.title = title
+    _touch(portfolio)
+    db.session.commit()
+    return _back(portfolio, f"section-{section.id}")
+
+
+@bp.post("/portfolios/<public_id>/sections/<section_id>/move")
+@login_required(role="student")
+def move_section(public_id: str, section_id: str) -> ResponseReturnValue:
+    """Move a section one place up or down."""
+    portfolio = own_portfolio(public_id)
+    section = _own_section(portfolio, section_id)
+    if move(portfolio.sections, section, request.form.get("direction", "")):
+        _touch(portfolio)
+        db.session.commit()
+    return _back(portfolio, f"section-{section.id}")
+
+
+@bp.post("/portfolios/<public_id>/sections/<section_id>/delete")
+@login_required(role="student")
+def delete_section(public_id: str, section_id: str) -> ResponseReturnValue:
+    """Delete a section and its placements (the evidence itself stays)."""
+    portfolio = own_portfolio(public_id)
+    section = _own_section(portfolio, section_id)
+    portfolio.sections.remove(section)
+    _touch(portfolio)
+    db.session.commit()
+    return _back(portfolio, "sections")
+
+
+@bp.post("/portfolios/<public_id>/sections/<section_id>/items")
+@login_required(role="student")
+def add_item(public_id: str, section_id: str) -> ResponseReturnValue:
+    """Place one of my pieces of evidence at the end of a section (once per section)."""
+    portfolio = own_portfolio(public_id)
+    section = _own_section(portfolio, section_id)
+    evidence = db.session.scalar(
+        select(Evidence).where(Evidence.public_id == (request.form.get("evidence") or ""))
+    )
+    field = f"items-{section.id}"
+    # Someone else's evidence is refused exactly like evidence that does not exist.
+    if evidence is None or evidence.owner_id != portfolio.owner_id:
+        return _manage_page(
+            portfolio, errors={field: "Choose a piece of your evidence."}, status=422
+        )
+    if any(item.evidence_id == evidence.id for item in section.items):
+        message = f"“{evidence.title}” is already in this section."
+        return _manage_page(portfolio, errors={field: message}, status=422)
+    section.items.append(PortfolioItem(evidence=evidence, position=next_position(section.items)))
+    _touch(portfolio)
+    db.session.commit()
+    return _back(portfolio, f"section-{section.id}")
+
+
+@bp.post("/portfolios/<public_id>/items/<item_id>/move")
+@login_required(role="student")
+def move_item(public_id: str, item_id: str) -> ResponseReturnValue:
+    """Move a placed piece of evidence one place up or down within its section."""
+    portfolio = own_portfolio(public_id)
+    item = _own_item(portfolio, item_id)
+    if move(item.section.items, item, request.form.get("direction", "")):
+        _touch(portfolio)
+        db.session.commit()
+    return _back(portfolio, f"section-{item.section_id}")
+
+
+@bp.post("/portfolios/<public_id>/items/<item_id>/delete")
+@login_required(role="student")
+def delete_item(public_id: str, item_id: str) -> ResponseReturnValue:
+    """Take a piece of evidence out of a section (the evidence itself stays)."""
+    portfolio = own_portfolio(public_id)
+    item = _own_item(portfolio, item_id)
+    section_id = item.section_id
+    item.section.items.remove(item)
+    _touch(portfolio)
+    db.session.commit()
+    return _back(portfolio, f"section-{section_id}")
+
+
+# -- the shared pages ------------------------------------------------------------------------
+
+
+def _view_page(portfolio: Portfolio, *, share_slug: str | None) -> ResponseReturnValue:
+    def artefact_url(artefact: Artefact, part: str = "file") -> str:
+        if share_slug is not None:
+            return url_for(
+                ".shared_artefact", slug=share_slug, artefact_id=artefact.public_id, part=part
+            )
+        return url_for(
+            ".public_artefact",
+            public_id=portfolio.public_id,
+            artefact_id=artefact.public_id,
+            part=part,
+        )
+
+    response = render_template(
+        "portfolios/view.html",
+        portfolio=portfolio,
+        cover_html=render_markdown(portfolio.cover_text),
+        render_markdown=render_markdown,
+        artefact_url=artefact_url,
+        credentials=earned_credentials(portfolio.owner),
+        noindex=share_slug is not None or portfolio.visibility != "public",
+        is_owner=is_owner(portfolio, current_user()),
+    )
+    return response
+
+
+@bp.get("/portfolios/<public_id>")
+def public_view(public_id: str) -> ResponseReturnValue:
+    """A public portfolio (its owner sees any of their own here as a preview); else 404."""
+    portfolio = db.session.scalar(select(Portfolio).where(Portfolio.public_id == public_id))
+    if portfolio is None or not can_view_portfolio(portfolio, current_user()):
+        abort(404)
+    return _view_page(portfolio, share_slug=None)
+
+
+def _shared_portfolio(slug: str) -> Portfolio:
+    portfolio: Portfolio | None = db.session.scalar(
+        select(Portfolio).where(Portfolio.share_slug == slug)
+    )
+    if portfolio is None or not slug_matches(portfolio, slug):
+        abort(404)
+    return portfolio
+
+
+@bp.get("/p/<slug>")
+def shared(slug: str) -> ResponseReturnValue:
+    """A portfolio shared by link; 404 once the link is revoked or replaced."""
+    return _view_page(_shared_portfolio(slug), share_slug=slug)
+
+
+def _artefact_part(part: str) -> str:
+    return {"file": "file", "thumbnail": "thumbnail", "captions.vtt": "captions"}.get(part, "")
+
+
+@bp.get("/p/<slug>/artefacts/<artefact_id>", defaults={"part": "file"})
+@bp.get("/p/<slug>/artefacts/<artefact_id>/<part>")
+def shared_artefact(slug: str, artefact_id: str, part: str) -> ResponseReturnValue:
+    """An artefact of evidence in the link-shared portfolio (and only such an artefact)."""
+    artefact = artefact_in_portfolio(_shared_portfolio(slug), artefact_id)
+    if artefact is None or not _artefact_part(part):
+        abort(404)
+    return serve_artefact(artefact, _artefact_part(part))
+
+
+@bp.get("/portfolios/<public_id>/artefacts/<artefact_id>", defaults={"part": "file"})
+@bp.get("/portfolios/<public_id>/artefacts/<artefact_id>/<part>")
+def public_artefact(public_id: str, artefact_id: str, part: str) -> ResponseReturnValue:
+    """An artefact of evidence in a portfolio the viewer may see (public, or their own)."""
+    portfolio = db.session.scalar(select(Portfolio).where(Portfolio.public_id == public_id))
+    if portfolio is None or not can_view_portfolio(portfolio, current_user()):
+        abort(404)
+    artefact = artefact_in_portfolio(portfolio, artefact_id)
+    if artefact is None or not _artefact_part(part):
+        abort(404)
+    return serve_artefact(artefact, _artefact_part(part))
+
+
+# -- exports ---------------------------------------------------------------------------------
+
+
+def portfolio_pdf_html(portfolio: Portfolio) -> str:
+    """The HTML of the portfolio's PDF export: images as ``data:`` URIs from storage, every
+    other artefact listed with its SHA-256 (needs an application context)."""
+    return render_template(
+        "portfolios/export.html",
+        portfolio=portfolio,
+        cover_html=render_markdown(portfolio.cover_text),
+        render_markdown=render_markdown,
+        credentials=earned_credentials(portfolio.owner),
+        public_url=_public_url(),
+        image_uris=image_data_uris(portfolio),
+    )
+
+
+@bp.get("/portfolios/<public_id>/export.pdf")
+@login_required(role="student")
+def export_pdf(public_id: str) -> ResponseReturnValue:
+    """The whole portfolio as one PDF (owner only)."""
+    portfolio = own_portfolio(public_id)
+    body = render_portfolio_pdf(portfolio_pdf_html(portfolio))
+    _audit_export(portfolio, "pdf")
+    return _download(body, "application/pdf", f"portfolio-{portfolio.public_id}.pdf")
+
+
+def _audit_export(portfolio: Portfolio, kind: str) -> None:
+    audit.record(
+        "portfolio_exported",
+        actor=_student(),
+        target=f"portfolio:{portfolio.public_id}",
+        detail={"format": kind},
+    )
+    db.session.commit()
+
+
+def _public_url() -> str:
+    return str(current_app.config["CREDFOLIO_PUBLIC_URL"]).rstrip("/")
+
+
+def _download(body: bytes | Iterable[bytes], media_type: str, filename: str) -> Response:
+    response = Response(body, mimetype=media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/portfolios/<public_id>/export.zip")
+@login_required(role="student")
+def export_zip(public_id: str) -> ResponseReturnValue:
+    """The portfolio's artefact files and ``manifest.json`` as one ZIP (owner only)."""
+    portfolio = own_portfolio(public_id)
+    archive = write_zip(portfolio, public_url=_public_url())
+    _audit_export(portfolio, "zip")
+    size = archive.seek(0, os.SEEK_END)
+    archive.seek(0)
+    response = _download(
+        _read_and_close(archive),
+        "application/zip",
+        f"portfolio-{portfolio.public_id}.zip",
+    )
+    response.headers["Content-Length"] = str(size)
+    return response
+
+
+def _read_and_close(archive: IO[bytes], chunk: int = 1024 * 1024) -> Iterator[bytes]:
+    """The file's bytes in chunks; the file is closed when they are all sent or the response
+    is closed early (the generator's ``finally``)."""
+    try:
+        while data := archive.read(chunk):
+            yield data
+    finally:
+        archive.close()
