@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -15,14 +14,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portfolio.core.db import db
+from portfolio.core.db import Model, UTCDateTime, db
 from portfolio.core.models import utcnow
 
 if TYPE_CHECKING:
     from portfolio.issuing.models import IssuerKeyRow
 
 
-class Issuer(db.Model):  # type: ignore[name-defined]
+class Issuer(Model):
     """An issuer: its Open Badges Profile and its DID (``did:web`` of the service by default)."""
 
     __tablename__ = "issuers"
@@ -35,7 +34,7 @@ class Issuer(db.Model):  # type: ignore[name-defined]
     email: Mapped[str | None] = mapped_column(String(320))
     image: Mapped[str | None] = mapped_column(String(2048))
     description: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     keys: Mapped[list[IssuerKeyRow]] = relationship(back_populates="issuer")
 
@@ -57,7 +56,7 @@ class Issuer(db.Model):  # type: ignore[name-defined]
 USER_ROLES = ("admin", "assessor", "student")
 
 
-class User(db.Model):  # type: ignore[name-defined]
+class User(Model):
     """A person who signs in: an issuer administrator (``admin``), an assessor or a student.
 
     ``email`` is stored lower-cased (one account per address whatever its spelling);
@@ -75,18 +74,18 @@ class User(db.Model):  # type: ignore[name-defined]
     display_name: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16))
     issuer_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     #: The class or group a student belongs to (assessor queues and cohort views filter by it).
     cohort: Mapped[str | None] = mapped_column(String(128), index=True)
     #: Failed sign-ins since the last success (account lockout with backoff).
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: No sign-in is accepted before this moment (set after repeated failures).
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: The account was deleted at its owner's request: personal data removed, row kept so that
     #: issued credentials and audit records still point somewhere.
-    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     issuer: Mapped[Issuer | None] = relationship()
 
@@ -110,7 +109,7 @@ class User(db.Model):  # type: ignore[name-defined]
         return self.role == "admin"
 
 
-class LearnerProfile(db.Model):  # type: ignore[name-defined]
+class LearnerProfile(Model):
     """What a student chooses to show about themselves (one per user)."""
 
     __tablename__ = "learner_profiles"
@@ -125,12 +124,12 @@ class LearnerProfile(db.Model):  # type: ignore[name-defined]
     photo_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     #: The student's own DID, used as the credential subject ``id`` when configured.
     did: Mapped[str | None] = mapped_column(String(512))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     user: Mapped[User] = relationship()
 
 
-class Invitation(db.Model):  # type: ignore[name-defined]
+class Invitation(Model):
     """An invitation link to create an account with a role; only the token's SHA-256 is kept."""
 
     __tablename__ = "invitations"
@@ -144,13 +143,13 @@ class Invitation(db.Model):  # type: ignore[name-defined]
     cohort: Mapped[str | None] = mapped_column(String(128))
     issuer_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"))
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class Notification(db.Model):  # type: ignore[name-defined]
+class Notification(Model):
     """An in-app notice for a user (feedback arrived, a credential was issued, a flag...)."""
 
     __tablename__ = "notifications"
@@ -160,5 +159,5 @@ class Notification(db.Model):  # type: ignore[name-defined]
     message: Mapped[str] = mapped_column(Text)
     #: A path inside the service (never an external URL).
     link: Mapped[str | None] = mapped_column(String(512))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

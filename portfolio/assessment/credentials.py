@@ -29,12 +29,12 @@ from credentials import build
 from credentials.proof import Eddsa2022Suite
 from portfolio.accounts.models import Issuer, LearnerProfile, User
 from portfolio.assessment.mastery import mastered
-from portfolio.assessment.models import Assessment, Endorser, Submission
+from portfolio.assessment.models import Assessment, Submission
 from portfolio.catalogue.achievements import achievement_for, achievement_url, results
 from portfolio.catalogue.models import Competency, RubricVersion
 from portfolio.core.db import db
 from portfolio.core.models import new_public_id
-from portfolio.issuing.models import IssuedCredential
+from portfolio.issuing.models import Endorser, IssuedCredential
 from portfolio.issuing.service import ServiceConfig, issue, issue_in_transaction
 
 MAX_COMMENT = 8000

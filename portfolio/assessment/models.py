@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -17,11 +16,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portfolio.core.db import db
+from portfolio.core.db import Model, UTCDateTime, db
 from portfolio.core.models import new_public_id, utcnow
 
 if TYPE_CHECKING:
-    from portfolio.accounts.models import Issuer, User
+    from portfolio.accounts.models import User
     from portfolio.catalogue.models import Competency, RubricVersion
     from portfolio.evidence.models import Evidence
     from portfolio.issuing.models import IssuedCredential
@@ -43,8 +42,14 @@ SUBMISSION_STATES = (
 DECISIONS = ("endorse", "revise", "not_yet")
 
 
-class Submission(db.Model):  # type: ignore[name-defined]
+class Submission(Model):
     """A student's claim of mastery of one competency, with the evidence for it."""
+
+    #: A row here keeps its competency in the catalogue: archived, never deleted.
+    keeps_competency = True
+
+    #: When its credential is reissued (key compromise), the row points at the replacement.
+    follows_reissued_credential = True
 
     __tablename__ = "submissions"
     __table_args__ = (
@@ -64,12 +69,12 @@ class Submission(db.Model):  # type: ignore[name-defined]
     #: Each submit or resubmit starts a new round of assessment.
     round: Mapped[int] = mapped_column(Integer, default=0)
     #: Set when assessors of the current round disagree (moderation); cleared on a decision.
-    flagged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: When the current round was submitted (the queue's "waiting since").
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     credential_id: Mapped[int | None] = mapped_column(ForeignKey("issued_credentials.id"))
 
     student: Mapped[User] = relationship(foreign_keys=[student_id])
@@ -85,7 +90,7 @@ class Submission(db.Model):  # type: ignore[name-defined]
     )
 
 
-class SubmissionEvidence(db.Model):  # type: ignore[name-defined]
+class SubmissionEvidence(Model):
     """An evidence item attached to a submission."""
 
     __tablename__ = "submission_evidence"
@@ -100,7 +105,7 @@ class SubmissionEvidence(db.Model):  # type: ignore[name-defined]
     evidence: Mapped[Evidence] = relationship()
 
 
-class SubmissionEvent(db.Model):  # type: ignore[name-defined]
+class SubmissionEvent(Model):
     """The audit trail of a submission: every transition with who, when and why."""
 
     __tablename__ = "submission_events"
@@ -111,12 +116,12 @@ class SubmissionEvent(db.Model):  # type: ignore[name-defined]
     to_state: Mapped[str] = mapped_column(String(24))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     actor: Mapped[User | None] = relationship()
 
 
-class Assessment(db.Model):  # type: ignore[name-defined]
+class Assessment(Model):
     """One assessor's judgement of one round of a submission against a rubric version.
 
     ``levels`` holds the chosen level index per criterion (same order as the rubric's
@@ -139,18 +144,24 @@ class Assessment(db.Model):  # type: ignore[name-defined]
     levels: Mapped[list[int]] = mapped_column(JSON, default=list)
     criterion_feedback: Mapped[list[str]] = mapped_column(JSON, default=list)
     feedback: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="assessments")
     assessor: Mapped[User] = relationship()
     rubric_version: Mapped[RubricVersion | None] = relationship()
 
 
-class Mastery(db.Model):  # type: ignore[name-defined]
+class Mastery(Model):
     """A student mastered a competency and holds the credential for it.
 
     The unique key is what makes "endorsing twice never issues twice" a database guarantee.
     """
+
+    #: A row here keeps its competency in the catalogue: archived, never deleted.
+    keeps_competency = True
+
+    #: When its credential is reissued (key compromise), the row points at the replacement.
+    follows_reissued_credential = True
 
     __tablename__ = "masteries"
     __table_args__ = (UniqueConstraint("student_id", "competency_id"),)
@@ -160,22 +171,7 @@ class Mastery(db.Model):  # type: ignore[name-defined]
     competency_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), index=True)
     credential_id: Mapped[int] = mapped_column(ForeignKey("issued_credentials.id"))
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     competency: Mapped[Competency] = relationship()
     credential: Mapped[IssuedCredential] = relationship()
-
-
-class Endorser(db.Model):  # type: ignore[name-defined]
-    """An assessor's own signing identity: a ``did:key`` held (encrypted) by the service.
-
-    Endorsements an assessor makes are signed with it, so any verifier can check them offline.
-    ``issuer_id`` is the :class:`Issuer` row that carries the did:key (issuing goes through it).
-    """
-
-    __tablename__ = "endorsers"
-
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), unique=True)
-
-    issuer: Mapped[Issuer] = relationship()

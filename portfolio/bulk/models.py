@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portfolio.core.db import db
+from portfolio.core.db import Model, UTCDateTime, db
 from portfolio.core.models import new_public_id, utcnow
 
 if TYPE_CHECKING:
@@ -33,7 +32,7 @@ BULK_JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
 BULK_ITEM_STATES = ("pending", "done", "skipped", "failed")
 
 
-class BulkJob(db.Model):  # type: ignore[name-defined]
+class BulkJob(Model):
     """A piece of bulk work (a cohort endorsement, a CSV of credentials to issue), processed
     item by item by whichever process holds its lease.
 
@@ -67,19 +66,19 @@ class BulkJob(db.Model):  # type: ignore[name-defined]
     skipped_count: Mapped[int] = mapped_column(Integer, default=0)
     failed_count: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     lease_owner: Mapped[str | None] = mapped_column(String(128))
-    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     issuer: Mapped[Issuer] = relationship()
     started_by: Mapped[User | None] = relationship()
 
 
-class BulkJobItem(db.Model):  # type: ignore[name-defined]
+class BulkJobItem(Model):
     """One row of a bulk job: a student to endorse, a CSV line to issue.
 
     ``key`` is the item's natural key (``student:<id>`` or the CSV row's idempotency key);
@@ -105,6 +104,6 @@ class BulkJobItem(db.Model):  # type: ignore[name-defined]
     state: Mapped[str] = mapped_column(String(16), default="pending")
     message: Mapped[str] = mapped_column(Text, default="")
     credential_id: Mapped[int | None] = mapped_column(ForeignKey("issued_credentials.id"))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     credential: Mapped[IssuedCredential | None] = relationship()

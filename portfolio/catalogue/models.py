@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portfolio.core.db import db
+from portfolio.core.db import Model, UTCDateTime, db
 from portfolio.core.models import new_public_id, utcnow
 
 if TYPE_CHECKING:
@@ -47,7 +46,7 @@ ACHIEVEMENT_TYPES = (
 )
 
 
-class CompetencyFramework(db.Model):  # type: ignore[name-defined]
+class CompetencyFramework(Model):
     """A competency framework (a CASE CFDocument), imported or created here."""
 
     __tablename__ = "frameworks"
@@ -68,8 +67,8 @@ class CompetencyFramework(db.Model):  # type: ignore[name-defined]
     adoption_status: Mapped[str | None] = mapped_column(String(64))
     #: The CASE ``lastChangeDateTime`` of the imported document.
     last_change: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     issuer: Mapped[Issuer] = relationship()
     competencies: Mapped[list[Competency]] = relationship(
@@ -77,7 +76,7 @@ class CompetencyFramework(db.Model):  # type: ignore[name-defined]
     )
 
 
-class Prerequisite(db.Model):  # type: ignore[name-defined]
+class Prerequisite(Model):
     """``competency`` can only be submitted for once ``prerequisite`` is mastered."""
 
     __tablename__ = "competency_prerequisites"
@@ -86,7 +85,7 @@ class Prerequisite(db.Model):  # type: ignore[name-defined]
     prerequisite_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), primary_key=True)
 
 
-class StackComponent(db.Model):  # type: ignore[name-defined]
+class StackComponent(Model):
     """A stack badge (``stack``) is earned by mastering every one of its components."""
 
     __tablename__ = "stack_components"
@@ -95,7 +94,7 @@ class StackComponent(db.Model):  # type: ignore[name-defined]
     component_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), primary_key=True)
 
 
-class Competency(db.Model):  # type: ignore[name-defined]
+class Competency(Model):
     """A competency of the catalogue: the OB 3.0 Achievement a mastery credential carries.
 
     Its Achievement ``id`` is ``<public URL>/achievements/<public_id>`` and never changes, so
@@ -132,9 +131,9 @@ class Competency(db.Model):  # type: ignore[name-defined]
     #: A stack badge: never submitted for, issued when its components are all mastered.
     is_stack: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     issuer: Mapped[Issuer] = relationship()
     framework: Mapped[CompetencyFramework | None] = relationship(back_populates="competencies")
@@ -154,7 +153,7 @@ class Competency(db.Model):  # type: ignore[name-defined]
     )
 
 
-class RubricVersion(db.Model):  # type: ignore[name-defined]
+class RubricVersion(Model):
     """One version of a competency's rubric: criteria × levels and the rule for mastery.
 
     Rows are never updated: editing a rubric inserts the next version, and every assessment
@@ -178,6 +177,6 @@ class RubricVersion(db.Model):  # type: ignore[name-defined]
     criteria: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     mastery_rule: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     competency: Mapped[Competency] = relationship()

@@ -20,7 +20,6 @@ from sqlalchemy import delete, exists, func, or_, select
 from werkzeug.datastructures import FileStorage
 
 from portfolio.accounts.models import Issuer, User
-from portfolio.assessment.models import Mastery, Submission
 from portfolio.catalogue.models import (
     ACHIEVEMENT_TYPES,
     Competency,
@@ -29,7 +28,7 @@ from portfolio.catalogue.models import (
     RubricVersion,
     StackComponent,
 )
-from portfolio.core.db import begin_write, db
+from portfolio.core.db import Model, begin_write, db
 from portfolio.core.models import utcnow
 from portfolio.files import media, uploads
 from portfolio.files.models import Blob
@@ -519,11 +518,14 @@ def _replace_edges(
 
 def in_use(competency: Competency) -> bool:
     """Whether students have submitted for or mastered it (then it is archived, never deleted)."""
+    # The tables that use a competency say so (``keeps_competency``): submissions and mastery
+    # today, whichever feature owns them.
+    mappers = Model.registry.mappers
+    users = [m.class_ for m in mappers if getattr(m.class_, "keeps_competency", False)]
+    if not users:
+        return False
     used = db.session.scalar(
-        select(
-            exists().where(Submission.competency_id == competency.id)
-            | exists().where(Mastery.competency_id == competency.id)
-        )
+        select(or_(*(exists().where(cls.competency_id == competency.id) for cls in users)))
     )
     return bool(used)
 

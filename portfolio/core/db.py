@@ -6,12 +6,16 @@ SQLite in the instance folder by default; ``CREDFOLIO_DATABASE_URL`` selects Pos
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.orm import DeclarativeBase, scoped_session
+from sqlalchemy.types import TypeDecorator
 
 # Deterministic constraint names, so that migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -28,6 +32,35 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Every table class derives from ``Model``: Flask-SQLAlchemy's ``db.Model`` at run time (the
+# session-bound query property, table names), the typed ``Base`` for mypy, which cannot see
+# through ``db.Model``.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment in time, always timezone-aware UTC in Python.
+
+    Stored as ``TIMESTAMP WITH TIME ZONE`` (PostgreSQL) or text (SQLite, which keeps no zone:
+    what it returns is naive and means UTC).  A naive value on the way in is taken as UTC, as
+    SQLite always did."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 # SQLite ignores SELECT ... FOR UPDATE, and pysqlite opens a transaction only at the first write
@@ -65,3 +98,22 @@ def begin_write() -> None:
     if db.session().in_transaction():
         db.session.commit()
     db.session.connection(execution_options={_IMMEDIATE: True})
+
+
+@contextmanager
+def unit_of_work(*, write: bool = False) -> Iterator[scoped_session[Any]]:
+    """One transaction of the session: commit when the block ends, or roll back and re-raise
+    whatever stopped it (any exception, ``KeyboardInterrupt`` included), so that nothing is ever
+    half-written and the session is usable again.
+
+    ``write=True`` starts the unit with :func:`begin_write` (SQLite's write lock up front, for a
+    read-modify-write).  Yields ``db.session``.
+    """
+    if write:
+        begin_write()
+    try:
+        yield db.session
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise

@@ -7,6 +7,7 @@ from flask import Flask, current_app, render_template
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portfolio.core.db import db
+from portfolio.core.errors import CredfolioError, status_for
 
 # Plain-language pages for errors outside the JSON API (whose blueprints answer in JSON).
 _MESSAGES = {
@@ -41,8 +42,27 @@ def unexpected_error_page(error: Exception) -> tuple[str, int]:
     return _error_page(InternalServerError())
 
 
+def domain_error_page(error: CredfolioError) -> tuple[str, int]:
+    """A service's refusal that no page handled itself: the page of its status, with the
+    refusal's own (safe) message."""
+    db.session.rollback()
+    status = status_for(error)
+    title = _TITLES.get(status, "This cannot be done")
+    return render_template("errors/generic.html", title=title, message=error.message), status
+
+
+_TITLES = {
+    403: "Not allowed",
+    404: "Page not found",
+    409: "This cannot be done now",
+    422: "This cannot be done as asked",
+    503: "Not available right now",
+}
+
+
 def register_error_pages(app: Flask) -> None:
     """Readable HTML error pages for every page of the app (blueprints may override)."""
     for code in (400, 401, 403, 404, 405, 413):
         app.register_error_handler(code, _error_page)
+    app.register_error_handler(CredfolioError, domain_error_page)
     app.register_error_handler(Exception, unexpected_error_page)

@@ -1,6 +1,15 @@
-"""The JSON API's errors: one :class:`APIError` type and the handlers that make every failure of
-an API blueprint a JSON body ``{"error": code, "detail": message}`` — never an HTML page or a
-stack trace."""
+"""Errors of the web app, in one hierarchy.
+
+* :class:`CredfolioError` and its kinds (:class:`InvalidInputError`, :class:`NotFoundError`,
+  :class:`ConflictError`, :class:`NotAllowedError`, :class:`UnavailableError`): what a
+  feature's service raises when it refuses something.  A service never speaks HTTP;
+  :func:`status_for` is the one place that maps a kind to a status, for the pages and the JSON
+  API alike.
+* :class:`APIError`: an answer of the JSON API, and the handlers that make every failure of an
+  API blueprint a JSON body ``{"error": code, "detail": message}`` — never an HTML page or a
+  stack trace.
+* The database going away: :func:`is_unavailable` and its 503 answer.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +35,71 @@ MAX_BODY_BYTES = 1024 * 1024
 
 _log = logging.getLogger(__name__)
 API_PREFIXES = "credfolio.api_prefixes"
+
+
+class CredfolioError(Exception):
+    """A refusal by a service: a stable machine ``code`` and a ``message`` that is safe to show
+    to the person who asked (it never carries secrets, SQL or a traceback)."""
+
+    #: The default code of the kind; a subclass or an instance may be more precise.
+    code = "REFUSED"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class InvalidInputError(CredfolioError):
+    """What was asked cannot be done as given: a field out of range, a file that is not what it
+    says, a state the request does not fit.  Fixing the input fixes it."""
+
+    code = "INVALID_INPUT"
+
+
+class NotFoundError(CredfolioError):
+    """There is no such thing — or the asker may not know that there is (no enumeration)."""
+
+    code = "NOT_FOUND"
+
+
+class ConflictError(CredfolioError):
+    """The request is well formed but collides with the current state (taken, already done,
+    changed by someone else meanwhile)."""
+
+    code = "CONFLICT"
+
+
+class NotAllowedError(CredfolioError):
+    """The asker is known and may not do this."""
+
+    code = "NOT_ALLOWED"
+
+
+class UnavailableError(CredfolioError):
+    """A part the request needs is not there right now (a signing key, the mail server)."""
+
+    code = "UNAVAILABLE"
+
+
+#: The one mapping of error kinds to HTTP statuses (the most specific kind wins).
+_STATUS: tuple[tuple[type[CredfolioError], int], ...] = (
+    (NotFoundError, 404),
+    (NotAllowedError, 403),
+    (ConflictError, 409),
+    (UnavailableError, 503),
+    (InvalidInputError, 422),
+    (CredfolioError, 400),
+)
+
+
+def status_for(error: CredfolioError) -> int:
+    """The HTTP status that answers ``error`` on a page or in the JSON API."""
+    for kind, status in _STATUS:
+        if isinstance(error, kind):
+            return status
+    return 400  # pragma: no cover - CredfolioError is last in the table
 
 
 class APIError(Exception):
@@ -83,6 +157,12 @@ def _error_code(exc: HTTPException) -> str:
 
 def handle_api_error(exc: APIError) -> Response:
     return exc.to_response()
+
+
+def handle_domain_error(exc: CredfolioError) -> Response:
+    """A service's refusal, answered with the status of its kind (:func:`status_for`)."""
+    db.session.rollback()
+    return APIError(status_for(exc), exc.code, exc.message).to_response()
 
 
 def handle_http_exception(exc: HTTPException) -> Response:
@@ -165,6 +245,7 @@ def register_api_errors(bp: Blueprint, *, prefixes: tuple[str, ...] = ()) -> Non
     bp.record_once(remember)
     bp.before_request(_limit_body)
     bp.register_error_handler(APIError, handle_api_error)
+    bp.register_error_handler(CredfolioError, handle_domain_error)
     bp.register_error_handler(CredentialError, handle_credential_error)
     bp.register_error_handler(IssuerKeyError, handle_key_error)
     for code in default_exceptions:

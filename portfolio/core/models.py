@@ -8,13 +8,12 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    DateTime,
     ForeignKey,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portfolio.core.db import db
+from portfolio.core.db import Model, UTCDateTime
 
 
 def utcnow() -> datetime:
@@ -26,7 +25,7 @@ def new_public_id() -> str:
     return str(uuid.uuid4())
 
 
-class AuditEvent(db.Model):  # type: ignore[name-defined]
+class AuditEvent(Model):
     """A security-relevant event: sign-in, role change, issue, revoke, suspend, key rotation,
     export, account deletion...  Written in the transaction of the change it records where
     there is one; never updated."""
@@ -34,7 +33,7 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     #: e.g. ``sign_in``, ``sign_in_failed``, ``role_changed``, ``credential_revoked``.
     action: Mapped[str] = mapped_column(String(64), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -15,15 +14,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portfolio.core.db import db
+from portfolio.core.db import Model, UTCDateTime, db
 from portfolio.core.models import new_public_id, utcnow
 
 if TYPE_CHECKING:
     from portfolio.accounts.models import User
     from portfolio.files.models import Blob
+    from portfolio.portfolios.models import PortfolioItem
 
 
-class Evidence(db.Model):  # type: ignore[name-defined]
+class Evidence(Model):
     """One piece of evidence: a title, a reflection (Markdown) and its artefacts."""
 
     __tablename__ = "evidence"
@@ -37,16 +37,20 @@ class Evidence(db.Model):  # type: ignore[name-defined]
     competencies: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: What kind of work it is (OB 3.0 Evidence ``genre``), e.g. "Song", "Short story".
     genre: Mapped[str | None] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     owner: Mapped[User] = relationship()
+    #: Its places in portfolios go with it when the evidence is deleted.
+    placements: Mapped[list[PortfolioItem]] = relationship(
+        back_populates="evidence", cascade="all, delete-orphan"
+    )
     artefacts: Mapped[list[Artefact]] = relationship(
         back_populates="evidence", order_by="Artefact.position", cascade="all, delete-orphan"
     )
 
 
-class Artefact(db.Model):  # type: ignore[name-defined]
+class Artefact(Model):
     """An uploaded file (a blob) or an external link, with accessibility texts."""
 
     __tablename__ = "artefacts"
@@ -69,7 +73,7 @@ class Artefact(db.Model):  # type: ignore[name-defined]
     transcript: Mapped[str | None] = mapped_column(Text)
     duration_seconds: Mapped[float | None] = mapped_column()
     thumbnail_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     evidence: Mapped[Evidence] = relationship(back_populates="artefacts")
     blob: Mapped[Blob | None] = relationship(foreign_keys=[blob_sha256])

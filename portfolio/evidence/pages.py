@@ -10,7 +10,7 @@ from typing import Any, Protocol, TypeVar
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup, escape
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from portfolio.accounts.auth import current_user, login_required
@@ -24,8 +24,6 @@ from portfolio.evidence.models import Artefact, Evidence
 from portfolio.files import uploads
 from portfolio.files.models import Blob
 from portfolio.files.storage import BlobNotFoundError, storage
-from portfolio.portfolios.access import can_view_evidence
-from portfolio.portfolios.models import PortfolioItem
 
 bp = Blueprint("evidence", __name__)
 
@@ -322,7 +320,6 @@ def edit(public_id: str) -> ResponseReturnValue:
 def remove(public_id: str) -> ResponseReturnValue:
     """Delete the evidence, its artefacts and its places in portfolios (one transaction)."""
     evidence = own_evidence(public_id)
-    db.session.execute(delete(PortfolioItem).where(PortfolioItem.evidence_id == evidence.id))
     db.session.delete(evidence)
     db.session.commit()
     flash("Evidence deleted.")
@@ -460,10 +457,8 @@ def _viewable_artefact(public_id: str) -> Artefact:
     artefact: Artefact | None = db.session.scalar(
         select(Artefact).where(Artefact.public_id == public_id)
     )
-    # Only the owner here: without a portfolio and its slug, can_view_evidence says yes to
-    # others only through a public portfolio, whose own route serves the file.
+    # Only the owner here: others see an artefact only through a portfolio (or a credential)
+    # that shows it, whose own route serves the file.
     if artefact is None or artefact.evidence.owner_id != _student().id:
-        abort(404)
-    if not can_view_evidence(artefact.evidence, current_user()):
         abort(404)
     return artefact

@@ -5,17 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    DateTime,
     Integer,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portfolio.core.db import db
+from portfolio.core.db import Model, UTCDateTime
 from portfolio.core.models import utcnow
 
 
-class Blob(db.Model):  # type: ignore[name-defined]
+class Blob(Model):
     """Uploaded content, stored once per SHA-256 (content-addressed) in the storage backend."""
 
     __tablename__ = "blobs"
@@ -23,4 +22,4 @@ class Blob(db.Model):  # type: ignore[name-defined]
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(Integer)
     media_type: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

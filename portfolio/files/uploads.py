@@ -8,7 +8,7 @@ import hashlib
 import re
 import tempfile
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from flask import Response, abort, current_app, request
@@ -16,11 +16,13 @@ from sqlalchemy import Select, false, func, select, union
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
-from portfolio.accounts.models import User
 from portfolio.core.db import db
 from portfolio.files import media
 from portfolio.files.models import Blob
 from portfolio.files.storage import storage
+
+if TYPE_CHECKING:
+    from portfolio.accounts.models import User
 
 DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 DEFAULT_USER_QUOTA_BYTES = 1024 * 1024 * 1024

@@ -30,15 +30,13 @@ from credentials.errors import CredentialError
 from credentials.proof import Eddsa2022Suite
 from issuer_keys.errors import IssuerKeyError, KeyNotFoundError
 from issuer_keys.store import KeyRecord, KeyStore
+from portfolio.accounts.actors import record_as
 from portfolio.accounts.models import Issuer
-from portfolio.assessment.models import Mastery, Submission
-from portfolio.core import audit
-from portfolio.core.db import begin_write, db
+from portfolio.core.db import Model, begin_write, db
 from portfolio.core.models import new_public_id
 from portfolio.issuing import service as services
 from portfolio.issuing.models import (
     CredentialEvent,
-    IdempotencyRecord,
     IssuedCredential,
     StatusListRow,
 )
@@ -153,7 +151,7 @@ def handle_compromise(key_id: str, *, reason: str, actor: str = "cli") -> Compro
         report.credentials.append(
             _handle_credential(credential_id, record, issuer, actor=actor, moved=moved)
         )
-    audit.record_as(
+    record_as(
         "key_compromised",
         actor,
         issuer_id=issuer.id,
@@ -313,8 +311,9 @@ def _reissue(
         ]
     )
     # The student's records follow the credential: the mastery it proves, the submission it
-    # was issued for (whose evidence pages are now under the new id), an API retry.
-    for model in (Mastery, Submission, IdempotencyRecord):
+    # was issued for (whose evidence pages are now under the new id), an API retry — every
+    # table that says so (``follows_reissued_credential``), whichever feature owns it.
+    for model in _following_reissue():
         db.session.execute(
             update(model)
             .where(model.credential_id == old.id)
@@ -328,7 +327,7 @@ def _reissue(
     services.set_status_in_transaction(
         old, "revoke", reason=REVOCATION_REASON, actor=actor, config=config
     )
-    audit.record_as(
+    record_as(
         "credential_reissued",
         actor,
         issuer_id=issuer.id,
@@ -418,3 +417,10 @@ def compromised_command(key_id: str, reason: str) -> None:
         raise click.ClickException(f"a re-issue failed: {exc.message}; run again") from None
     for line in report.lines():
         click.echo(line)
+
+
+def _following_reissue() -> list[Any]:
+    """The tables whose ``credential_id`` follows a reissued credential, in a stable order."""
+    classes = [mapper.class_ for mapper in Model.registry.mappers]
+    chosen = [cls for cls in classes if getattr(cls, "follows_reissued_credential", False)]
+    return sorted(chosen, key=lambda cls: cls.__tablename__)

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -21,14 +20,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portfolio.core.db import db
+from portfolio.core.db import Model, UTCDateTime
 from portfolio.core.models import new_public_id, utcnow
 
 if TYPE_CHECKING:
     from portfolio.accounts.models import Issuer
 
 
-class IssuerKeyRow(db.Model):  # type: ignore[name-defined]
+class IssuerKeyRow(Model):
     """An issuer's Ed25519 key; the secret half only ever stored encrypted (AES-256-GCM)."""
 
     __tablename__ = "issuer_keys"
@@ -49,16 +48,16 @@ class IssuerKeyRow(db.Model):  # type: ignore[name-defined]
     controller: Mapped[str] = mapped_column(String(512), index=True)
     public_key_multibase: Mapped[str] = mapped_column(String(128), unique=True)
     status: Mapped[str] = mapped_column(String(16))  # active | retired | revoked
-    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revocation_reason: Mapped[str | None] = mapped_column(Text)
     encrypted_secret: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     issuer: Mapped[Issuer | None] = relationship(back_populates="keys")
 
 
-class StatusListRow(db.Model):  # type: ignore[name-defined]
+class StatusListRow(Model):
     """One Bitstring Status List of an issuer, for one purpose (revocation or suspension).
 
     ``bits`` is the published bitstring; ``allocated`` marks positions already given to a
@@ -79,13 +78,13 @@ class StatusListRow(db.Model):  # type: ignore[name-defined]
     full: Mapped[bool] = mapped_column(Boolean, default=False)
     credential: Mapped[str] = mapped_column(Text)
     etag: Mapped[str] = mapped_column(String(80))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     issuer: Mapped[Issuer] = relationship()
 
 
-class IssuedCredential(db.Model):  # type: ignore[name-defined]
+class IssuedCredential(Model):
     """A credential as issued: the signed JSON exactly as it left the service, and its state."""
 
     __tablename__ = "issued_credentials"
@@ -106,16 +105,16 @@ class IssuedCredential(db.Model):  # type: ignore[name-defined]
     recipient_name: Mapped[str | None] = mapped_column(String(256))
     achievement_id: Mapped[str | None] = mapped_column(String(2048), index=True)
     achievement_name: Mapped[str | None] = mapped_column(String(512))
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revocation_list_id: Mapped[int | None] = mapped_column(ForeignKey("status_lists.id"))
     revocation_index: Mapped[int | None] = mapped_column(Integer)
     suspension_list_id: Mapped[int | None] = mapped_column(ForeignKey("status_lists.id"))
     suspension_index: Mapped[int | None] = mapped_column(Integer)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revocation_reason: Mapped[str | None] = mapped_column(Text)
-    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     suspension_reason: Mapped[str | None] = mapped_column(Text)
     client_id: Mapped[str | None] = mapped_column(String(64))
     #: The student the credential was issued to, when they have an account here.
@@ -137,7 +136,7 @@ class IssuedCredential(db.Model):  # type: ignore[name-defined]
         return "active"
 
 
-class AchievementRow(db.Model):  # type: ignore[name-defined]
+class AchievementRow(Model):
     """An Achievement published at ``/achievements/<public_id>`` (its JSON as last issued)."""
 
     __tablename__ = "achievements"
@@ -147,12 +146,12 @@ class AchievementRow(db.Model):  # type: ignore[name-defined]
     achievement_id: Mapped[str] = mapped_column(String(2048), unique=True)
     issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     issuer: Mapped[Issuer] = relationship()
 
 
-class OAuthClient(db.Model):  # type: ignore[name-defined]
+class OAuthClient(Model):
     """A VC-API client (OAuth 2.0 client-credentials); the secret is stored as an argon2 hash."""
 
     __tablename__ = "oauth_clients"
@@ -163,13 +162,13 @@ class OAuthClient(db.Model):  # type: ignore[name-defined]
     name: Mapped[str] = mapped_column(String(256))
     scope: Mapped[str] = mapped_column(String(256), default="issue")
     issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     issuer: Mapped[Issuer] = relationship()
 
 
-class OAuthToken(db.Model):  # type: ignore[name-defined]
+class OAuthToken(Model):
     """A short-lived bearer token; only its SHA-256 is stored."""
 
     __tablename__ = "oauth_tokens"
@@ -178,13 +177,16 @@ class OAuthToken(db.Model):  # type: ignore[name-defined]
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     client_id: Mapped[str] = mapped_column(String(64), index=True)
     scope: Mapped[str] = mapped_column(String(256))
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class IdempotencyRecord(db.Model):  # type: ignore[name-defined]
+class IdempotencyRecord(Model):
     """``Idempotency-Key`` of an issue request: a retry returns the same credential."""
+
+    #: When its credential is reissued (key compromise), the row points at the replacement.
+    follows_reissued_credential = True
 
     __tablename__ = "idempotency_records"
     __table_args__ = (UniqueConstraint("client_id", "key"),)
@@ -194,10 +196,10 @@ class IdempotencyRecord(db.Model):  # type: ignore[name-defined]
     key: Mapped[str] = mapped_column(String(256))
     request_sha256: Mapped[str] = mapped_column(String(64))
     credential_id: Mapped[int] = mapped_column(ForeignKey("issued_credentials.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class CredentialEvent(db.Model):  # type: ignore[name-defined]
+class CredentialEvent(Model):
     """A credential's history: issued, revoked, suspended, unsuspended — who, when and why.
 
     Written in the same transaction as the change it records.
@@ -211,4 +213,19 @@ class CredentialEvent(db.Model):  # type: ignore[name-defined]
     reason: Mapped[str | None] = mapped_column(Text)
     #: Who: ``user:<id>``, ``client:<client_id>``, ``cli`` or ``service``.
     actor: Mapped[str] = mapped_column(String(128))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Endorser(Model):
+    """An assessor's own signing identity: a ``did:key`` held (encrypted) by the service.
+
+    Endorsements an assessor makes are signed with it, so any verifier can check them offline.
+    ``issuer_id`` is the :class:`Issuer` row that carries the did:key (issuing goes through it).
+    """
+
+    __tablename__ = "endorsers"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), unique=True)
+
+    issuer: Mapped[Issuer] = relationship()

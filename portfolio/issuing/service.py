@@ -41,14 +41,15 @@ from credentials.verify import (
 )
 from issuer_keys.did import did_web_document
 from issuer_keys.store import KeyRecord, KeyStore
+from portfolio.accounts.actors import record_as
 from portfolio.accounts.models import Issuer, User
-from portfolio.assessment.models import Endorser
-from portfolio.core import audit, metrics
+from portfolio.core import metrics
 from portfolio.core.db import begin_write, db
 from portfolio.core.models import new_public_id
 from portfolio.issuing.models import (
     AchievementRow,
     CredentialEvent,
+    Endorser,
     IssuedCredential,
     StatusListRow,
 )
@@ -388,7 +389,7 @@ def _audit(action: str, row: IssuedCredential, actor: str, reason: str | None = 
     detail: dict[str, Any] = {"achievement": row.achievement_name}
     if reason:
         detail["reason"] = reason
-    audit.record_as(
+    record_as(
         action, actor, issuer_id=issuer_id, target=f"credential:{row.public_id}", detail=detail
     )
 

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -15,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portfolio.core.db import db
+from portfolio.core.db import Model, UTCDateTime, db
 from portfolio.core.models import new_public_id, utcnow
 
 if TYPE_CHECKING:
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
     from portfolio.evidence.models import Evidence
 
 
-class Portfolio(db.Model):  # type: ignore[name-defined]
+class Portfolio(Model):
     """A student's arrangement of evidence, private, shared by an unguessable link, or public."""
 
     __tablename__ = "portfolios"
@@ -39,8 +38,8 @@ class Portfolio(db.Model):  # type: ignore[name-defined]
     visibility: Mapped[str] = mapped_column(String(8), default="private")
     #: The secret part of an anyone-with-the-link URL; None when no link is shared (revoked).
     share_slug: Mapped[str | None] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     owner: Mapped[User] = relationship()
     sections: Mapped[list[PortfolioSection]] = relationship(
@@ -50,7 +49,7 @@ class Portfolio(db.Model):  # type: ignore[name-defined]
     )
 
 
-class PortfolioSection(db.Model):  # type: ignore[name-defined]
+class PortfolioSection(Model):
     """A titled, ordered group of evidence inside a portfolio."""
 
     __tablename__ = "portfolio_sections"
@@ -66,7 +65,7 @@ class PortfolioSection(db.Model):  # type: ignore[name-defined]
     )
 
 
-class PortfolioItem(db.Model):  # type: ignore[name-defined]
+class PortfolioItem(Model):
     """One piece of evidence placed in a section, at a position."""
 
     __tablename__ = "portfolio_items"
@@ -78,4 +77,4 @@ class PortfolioItem(db.Model):  # type: ignore[name-defined]
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     section: Mapped[PortfolioSection] = relationship(back_populates="items")
-    evidence: Mapped[Evidence] = relationship()
+    evidence: Mapped[Evidence] = relationship(back_populates="placements")

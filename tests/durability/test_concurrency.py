@@ -233,8 +233,8 @@ def test_several_processes_endorsing_one_submission_issue_one_credential(
     process waits for it, so all of them are inside ``assess`` at once; on SQLite they start
     together from a barrier (its write lock serializes them anyway)."""
     from portfolio.assessment import credentials as issuing
+    from tests.portfolio.assessment.test_assessment import PROFICIENT, submitted
     from tests.portfolio.school import make_school
-    from tests.portfolio.test_assessment import PROFICIENT, submitted
 
     school = make_school(issuer)
     row = submitted(school)
