@@ -146,39 +146,12 @@ def authenticate(email: str, password: str) -> User | None:
     else:
         locked_until = failure_counter().locked_until(address)
     if locked_until is not None and locked_until > now:
-        _verify(dummy_hash(), password)  # the same work as any other attempt
-        audit.record(
-            "sign_in_locked",
-            actor_label=address,
-            issuer_id=issuer_id,
-            target=target,
-            detail={"locked_until": locked_until.isoformat()},
-        )
-        db.session.commit()
-        raise SignInLocked(locked_until)
+        raise _locked_attempt(address, password, issuer_id, target, locked_until)
     if user is None:
-        _verify(dummy_hash(), password)
-        failures = failure_counter().add_failure(
-            address, remember_seconds=int(UNKNOWN_ADDRESS_MEMORY.total_seconds())
-        )
-        duration = lockout_duration(failures)
-        if duration is not None:
-            locked_until = failure_counter().lock(address, int(duration.total_seconds()))
-        return _refused(address, None, "unknown_address", failures, locked_until)
+        return _unknown_address_failed(address, password, locked_until)
     password_ok = _verify(user.password_hash, password)
     if not password_ok or not user.is_active:
-        # One UPDATE: wrong guesses sent in parallel cannot overwrite each other's count.
-        failures = db.session.execute(
-            update(User)
-            .where(User.id == user.id)
-            .values(failed_sign_ins=User.failed_sign_ins + 1)
-            .returning(User.failed_sign_ins)
-        ).scalar_one()
-        duration = lockout_duration(failures)
-        if duration is not None:
-            locked_until = user.locked_until = now + duration
-        reason = "wrong_password" if not password_ok else "account_disabled"
-        return _refused(address, user, reason, failures, locked_until)
+        return _account_sign_in_failed(address, user, password_ok, now, locked_until)
     if password_hasher().check_needs_rehash(user.password_hash):
         user.password_hash = password_hasher().hash(password)
     user.failed_sign_ins = 0
@@ -186,6 +159,53 @@ def authenticate(email: str, password: str) -> User | None:
     audit.record("sign_in", actor=user, target=target)
     db.session.commit()
     return user
+
+
+def _locked_attempt(
+    address: str, password: str, issuer_id: int | None, target: str | None, locked_until: datetime
+) -> SignInLocked:
+    """Record (committed) an attempt at a locked address, after the same work as any other;
+    the caller raises the :class:`SignInLocked` returned."""
+    _verify(dummy_hash(), password)  # the same work as any other attempt
+    audit.record(
+        "sign_in_locked",
+        actor_label=address,
+        issuer_id=issuer_id,
+        target=target,
+        detail={"locked_until": locked_until.isoformat()},
+    )
+    db.session.commit()
+    return SignInLocked(locked_until)
+
+
+def _unknown_address_failed(address: str, password: str, locked_until: datetime | None) -> None:
+    """Count a failure for an address without an account, outside the database."""
+    _verify(dummy_hash(), password)
+    failures = failure_counter().add_failure(
+        address, remember_seconds=int(UNKNOWN_ADDRESS_MEMORY.total_seconds())
+    )
+    duration = lockout_duration(failures)
+    if duration is not None:
+        locked_until = failure_counter().lock(address, int(duration.total_seconds()))
+    return _refused(address, None, "unknown_address", failures, locked_until)
+
+
+def _account_sign_in_failed(
+    address: str, user: User, password_ok: bool, now: datetime, locked_until: datetime | None
+) -> None:
+    """Count a failure (wrong password or disabled account) on the account's row."""
+    # One UPDATE: wrong guesses sent in parallel cannot overwrite each other's count.
+    failures = db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_sign_ins=User.failed_sign_ins + 1)
+        .returning(User.failed_sign_ins)
+    ).scalar_one()
+    duration = lockout_duration(failures)
+    if duration is not None:
+        locked_until = user.locked_until = now + duration
+    reason = "wrong_password" if not password_ok else "account_disabled"
+    return _refused(address, user, reason, failures, locked_until)
 
 
 def _refused(

@@ -493,6 +493,38 @@ def _assess_locked(
     feedback: str,
     outbox: list[_Mail],
 ) -> Outcome:
+    _check_can_judge_round(submission, assessor)
+    if submission.state != "in_review":
+        _transition(submission, "in_review", assessor, f"Review started by {assessor.display_name}")
+    assessment = _record_assessment(
+        submission, assessor, version, decision, chosen, notes, feedback
+    )
+    in_round = round_assessments(submission)
+    endorsing = [a for a in in_round if a.decision == "endorse"]
+    required = submission.competency.required_endorsements
+    decisive = submission.flagged_at is not None and assessor.is_admin
+    student = submission.student
+
+    if decision == "endorse" and (len(endorsing) >= required or decisive):
+        credential, stacks = _endorse(submission, assessor, endorsing, outbox)
+        return Outcome(assessment, "endorsed", credential=credential, stacks=tuple(stacks))
+    if decision != "endorse" and (not endorsing or decisive):
+        to_state = _return_to_student(submission, student, assessor, decision, feedback, outbox)
+        return Outcome(assessment, to_state)
+    # Assessors of this round disagree, or more endorsements are needed.
+    disagree = len({a.decision for a in in_round}) > 1
+    if disagree and submission.flagged_at is None:
+        _flag_for_moderation(submission, student, assessor, outbox)
+    return Outcome(
+        assessment,
+        submission.state,
+        flagged=submission.flagged_at is not None,
+        waiting_for=max(required - len(endorsing), 0),
+    )
+
+
+def _check_can_judge_round(submission: Submission, assessor: User) -> None:
+    """Refuse a submission not awaiting assessment, or one this assessor judged this round."""
     if submission.state not in AWAITING_ASSESSMENT:
         raise AssessmentError(
             f"this submission is “{STATE_LABELS[submission.state]}”: it is not awaiting assessment",
@@ -504,8 +536,18 @@ def _assess_locked(
         raise AssessmentError(
             "you have already assessed this round of the submission", status=409, code="DUPLICATE"
         )
-    if submission.state != "in_review":
-        _transition(submission, "in_review", assessor, f"Review started by {assessor.display_name}")
+
+
+def _record_assessment(
+    submission: Submission,
+    assessor: User,
+    version: RubricVersion | None,
+    decision: str,
+    chosen: list[int],
+    notes: list[str],
+    feedback: str,
+) -> Assessment:
+    """Store the assessment and reload the submission so its round includes it."""
     assessment = Assessment(
         submission_id=submission.id,
         round=submission.round,
@@ -519,52 +561,51 @@ def _assess_locked(
     db.session.add(assessment)
     db.session.flush()
     db.session.refresh(submission)
-    in_round = round_assessments(submission)
-    endorsing = [a for a in in_round if a.decision == "endorse"]
-    required = submission.competency.required_endorsements
-    decisive = submission.flagged_at is not None and assessor.is_admin
-    student = submission.student
+    return assessment
 
-    if decision == "endorse" and (len(endorsing) >= required or decisive):
-        credential, stacks = _endorse(submission, assessor, endorsing, outbox)
-        return Outcome(assessment, "endorsed", credential=credential, stacks=tuple(stacks))
-    if decision != "endorse" and (not endorsing or decisive):
-        to_state = "revision_requested" if decision == "revise" else "not_yet"
-        label = "asked for a revision" if decision == "revise" else "decided “not yet”"
-        _transition(submission, to_state, assessor, feedback or DECISION_LABELS[decision])
-        submission.decided_at = datetime.now(UTC)
-        submission.flagged_at = None
+
+def _return_to_student(
+    submission: Submission,
+    student: User,
+    assessor: User,
+    decision: str,
+    feedback: str,
+    outbox: list[_Mail],
+) -> str:
+    """Act on a "revise" or "not yet" decision: move the submission and tell the student."""
+    to_state = "revision_requested" if decision == "revise" else "not_yet"
+    label = "asked for a revision" if decision == "revise" else "decided “not yet”"
+    _transition(submission, to_state, assessor, feedback or DECISION_LABELS[decision])
+    submission.decided_at = datetime.now(UTC)
+    submission.flagged_at = None
+    _notify(
+        student,
+        f"{assessor.display_name} {label} on “{submission.competency.name}”",
+        submission_path(submission),
+        outbox,
+    )
+    return to_state
+
+
+def _flag_for_moderation(
+    submission: Submission, student: User, assessor: User, outbox: list[_Mail]
+) -> None:
+    """Flag a round whose assessors disagree and tell the issuer's administrators."""
+    submission.flagged_at = datetime.now(UTC)
+    _transition(
+        submission,
+        "in_review",
+        assessor,
+        "Assessors disagree: flagged to administrators for moderation",
+    )
+    for admin in _admins(submission.competency.issuer_id):
         _notify(
-            student,
-            f"{assessor.display_name} {label} on “{submission.competency.name}”",
-            submission_path(submission),
+            admin,
+            f"Assessors disagree on {student.display_name}'s submission for "
+            f"“{submission.competency.name}”",
+            review_path(submission),
             outbox,
         )
-        return Outcome(assessment, to_state)
-    # Assessors of this round disagree, or more endorsements are needed.
-    disagree = len({a.decision for a in in_round}) > 1
-    if disagree and submission.flagged_at is None:
-        submission.flagged_at = datetime.now(UTC)
-        _transition(
-            submission,
-            "in_review",
-            assessor,
-            "Assessors disagree: flagged to administrators for moderation",
-        )
-        for admin in _admins(submission.competency.issuer_id):
-            _notify(
-                admin,
-                f"Assessors disagree on {student.display_name}'s submission for "
-                f"“{submission.competency.name}”",
-                review_path(submission),
-                outbox,
-            )
-    return Outcome(
-        assessment,
-        submission.state,
-        flagged=submission.flagged_at is not None,
-        waiting_for=max(required - len(endorsing), 0),
-    )
 
 
 def _admins(issuer_id: int) -> list[User]:

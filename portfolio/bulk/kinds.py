@@ -120,18 +120,7 @@ def start_cohort_endorsement(
     endorse; 422 for an inconsistent judgement, an empty cohort, or a competency needing
     several assessors when the starter is not an administrator).
     """
-    if not may_endorse(starter, competency) or competency.archived_at is not None:
-        raise BulkError("no such competency", status=404)
-    if competency.is_stack:
-        raise BulkError("a stack badge is issued when its competencies are mastered")
-    if competency.required_endorsements > 1 and not starter.is_admin:
-        raise BulkError(
-            f"“{competency.name}” needs {competency.required_endorsements} assessors to agree: "
-            "endorse its submissions in the queue, or ask an administrator"
-        )
-    cohort = (cohort or "").strip()
-    if not cohort:
-        raise BulkError("choose a cohort")
+    cohort = _check_cohort_request(starter, competency, cohort)
     version = current_version(competency)
     try:
         chosen, notes, feedback = assessment._check_decision(
@@ -152,13 +141,13 @@ def start_cohort_endorsement(
     issuing.endorser_issuer(starter)
     begin_write()
     try:
-        job = BulkJob(
-            kind="cohort_endorsement",
-            issuer_id=competency.issuer_id,
-            started_by_id=starter.id,
-            title=f"Endorse “{competency.name}” for cohort “{cohort}”",
-            request_key=key,
-            params={
+        job = _add_cohort_job(
+            starter,
+            competency,
+            cohort,
+            key,
+            students,
+            {
                 "competency_id": competency.id,
                 "cohort": cohort,
                 "assessor_id": starter.id,
@@ -167,34 +156,71 @@ def start_cohort_endorsement(
                 "criterion_feedback": notes,
                 "feedback": feedback,
             },
-            total=len(students),
-        )
-        db.session.add(job)
-        db.session.flush()
-        _add_items(
-            job,
-            [
-                {
-                    "row": position,
-                    "key": f"student:{student.id}",
-                    "label": f"{student.display_name} <{student.email}>",
-                    "data": {"student_id": student.id},
-                }
-                for position, student in enumerate(students, start=1)
-            ],
-        )
-        audit.record(
-            "bulk_job_started",
-            actor=starter,
-            issuer_id=job.issuer_id,
-            target=f"job:{job.public_id}",
-            detail={"kind": job.kind, "competency": competency.public_id, "cohort": cohort},
         )
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
     return job, True
+
+
+def _check_cohort_request(starter: User, competency: Competency, cohort: str) -> str:
+    """The cohort's name, once the starter may endorse the competency for a whole cohort."""
+    if not may_endorse(starter, competency) or competency.archived_at is not None:
+        raise BulkError("no such competency", status=404)
+    if competency.is_stack:
+        raise BulkError("a stack badge is issued when its competencies are mastered")
+    if competency.required_endorsements > 1 and not starter.is_admin:
+        raise BulkError(
+            f"“{competency.name}” needs {competency.required_endorsements} assessors to agree: "
+            "endorse its submissions in the queue, or ask an administrator"
+        )
+    cohort = (cohort or "").strip()
+    if not cohort:
+        raise BulkError("choose a cohort")
+    return cohort
+
+
+def _add_cohort_job(
+    starter: User,
+    competency: Competency,
+    cohort: str,
+    key: str,
+    students: list[User],
+    params: dict[str, object],
+) -> BulkJob:
+    """Add the job, one item per student and its audit event (in the caller's transaction)."""
+    job = BulkJob(
+        kind="cohort_endorsement",
+        issuer_id=competency.issuer_id,
+        started_by_id=starter.id,
+        title=f"Endorse “{competency.name}” for cohort “{cohort}”",
+        request_key=key,
+        params=params,
+        total=len(students),
+    )
+    db.session.add(job)
+    db.session.flush()
+    _add_items(
+        job,
+        [
+            {
+                "row": position,
+                "key": f"student:{student.id}",
+                "label": f"{student.display_name} <{student.email}>",
+                "data": {"student_id": student.id},
+            }
+            for position, student in enumerate(students, start=1)
+        ],
+    )
+    audit.record(
+        "bulk_job_started",
+        actor=starter,
+        issuer_id=job.issuer_id,
+        target=f"job:{job.public_id}",
+        detail={"kind": job.kind, "competency": competency.public_id, "cohort": cohort},
+    )
+    return job
 
 
 def _awaiting_submission(student: User, competency: Competency) -> Submission | None:
@@ -215,21 +241,7 @@ def _awaiting_submission(student: User, competency: Competency) -> Submission | 
 def endorse_item(job: BulkJob, item: BulkJobItem) -> ItemResult:
     """Endorse one student of the cohort (inside the item's transaction)."""
     params = job.params
-    competency = db.session.get(Competency, params["competency_id"])
-    if competency is None or competency.archived_at is not None:
-        raise ItemProblem("the competency has been archived")
-    assessor = db.session.get(User, params["assessor_id"])
-    if assessor is None or not may_endorse(assessor, competency):
-        raise ItemProblem("the person who started the job may no longer endorse it")
-    student = db.session.get(User, item.data.get("student_id"))
-    if (
-        student is None
-        or student.deleted_at is not None
-        or not student.is_active
-        or student.role != "student"
-        or student.issuer_id != competency.issuer_id
-    ):
-        raise ItemProblem("no longer a student of this school")
+    competency, assessor, student = _endorsement_parties(params, item)
     held = mastered(student, competency)
     if held is not None:
         return ItemResult("skipped", "already mastered", held.credential_id)
@@ -239,34 +251,7 @@ def endorse_item(job: BulkJob, item: BulkJobItem) -> ItemResult:
         raise ItemProblem(f"prerequisite not mastered yet: {names}")
     version_id = params.get("rubric_version_id")
     version = db.session.get(RubricVersion, version_id) if version_id else None
-    reason = f"Cohort endorsement of “{params['cohort']}” by {assessor.display_name}"
-    submission = _awaiting_submission(student, competency)
-    if submission is None:
-        now = datetime.now(UTC)
-        submission = Submission(
-            student_id=student.id,
-            competency_id=competency.id,
-            note=f"Endorsed with the cohort “{params['cohort']}”.",
-            state="in_review",
-            round=1,
-            submitted_at=now,
-        )
-        db.session.add(submission)
-        db.session.flush()
-        db.session.add(
-            SubmissionEvent(
-                submission_id=submission.id,
-                from_state=None,
-                to_state="in_review",
-                actor_id=assessor.id,
-                reason=reason,
-                at=now,
-            )
-        )
-    elif any(a.assessor_id == assessor.id for a in assessment.round_assessments(submission)):
-        raise ItemProblem("you already assessed this student's open submission")
-    elif submission.state != "in_review":
-        assessment._transition(submission, "in_review", assessor, reason)
+    submission = _cohort_submission(student, competency, assessor, str(params["cohort"]))
     db.session.add(
         Assessment(
             submission_id=submission.id,
@@ -293,6 +278,64 @@ def endorse_item(job: BulkJob, item: BulkJobItem) -> ItemResult:
     return ItemResult("done", message, credential.id, _send(outbox))
 
 
+def _endorsement_parties(
+    params: dict[str, object], item: BulkJobItem
+) -> tuple[Competency, User, User]:
+    """The job's competency and assessor and the item's student, each checked still fit."""
+    competency = db.session.get(Competency, params["competency_id"])
+    if competency is None or competency.archived_at is not None:
+        raise ItemProblem("the competency has been archived")
+    assessor = db.session.get(User, params["assessor_id"])
+    if assessor is None or not may_endorse(assessor, competency):
+        raise ItemProblem("the person who started the job may no longer endorse it")
+    student = db.session.get(User, item.data.get("student_id"))
+    if (
+        student is None
+        or student.deleted_at is not None
+        or not student.is_active
+        or student.role != "student"
+        or student.issuer_id != competency.issuer_id
+    ):
+        raise ItemProblem("no longer a student of this school")
+    return competency, assessor, student
+
+
+def _cohort_submission(
+    student: User, competency: Competency, assessor: User, cohort: str
+) -> Submission:
+    """The student's open submission awaiting assessment, put in review, or a new one
+    recorded for the cohort endorsement."""
+    reason = f"Cohort endorsement of “{cohort}” by {assessor.display_name}"
+    submission = _awaiting_submission(student, competency)
+    if submission is None:
+        now = datetime.now(UTC)
+        submission = Submission(
+            student_id=student.id,
+            competency_id=competency.id,
+            note=f"Endorsed with the cohort “{cohort}”.",
+            state="in_review",
+            round=1,
+            submitted_at=now,
+        )
+        db.session.add(submission)
+        db.session.flush()
+        db.session.add(
+            SubmissionEvent(
+                submission_id=submission.id,
+                from_state=None,
+                to_state="in_review",
+                actor_id=assessor.id,
+                reason=reason,
+                at=now,
+            )
+        )
+    elif any(a.assessor_id == assessor.id for a in assessment.round_assessments(submission)):
+        raise ItemProblem("you already assessed this student's open submission")
+    elif submission.state != "in_review":
+        assessment._transition(submission, "in_review", assessor, reason)
+    return submission
+
+
 # -- issuing from a CSV file -----------------------------------------------------------------
 
 
@@ -314,27 +357,14 @@ def start_csv_issue(
     rows = parse_issue_csv(data)
     digest = file_digest(data)
     key = _request_key("csv_issue", issuer.id, digest)
-    existing: BulkJob | None = db.session.scalar(
-        select(BulkJob).where(BulkJob.request_key == key).order_by(BulkJob.id.desc()).limit(1)
-    )
+    existing = _latest_job(key)
     if existing is not None:
         return existing, False
     if not rows:
         raise BulkError("the file has no data rows")
     begin_write()
     try:
-        job = BulkJob(
-            kind="csv_issue",
-            issuer_id=issuer.id,
-            started_by_id=started_by.id if started_by is not None else None,
-            actor_label=actor_label,
-            title=f"Issue credentials from {filename[:200]}",
-            request_key=key,
-            params={"file": filename[:200], "sha256": digest},
-            total=len(rows),
-        )
-        db.session.add(job)
-        db.session.flush()
+        job = _add_csv_job(issuer, filename, key, digest, len(rows), actor_label, started_by)
         _add_items(
             job,
             [
@@ -365,6 +395,42 @@ def start_csv_issue(
         db.session.rollback()
         raise
     return job, True
+
+
+def _latest_job(request_key: str) -> BulkJob | None:
+    """The newest job of the request, whatever its state."""
+    job: BulkJob | None = db.session.scalar(
+        select(BulkJob)
+        .where(BulkJob.request_key == request_key)
+        .order_by(BulkJob.id.desc())
+        .limit(1)
+    )
+    return job
+
+
+def _add_csv_job(
+    issuer: Issuer,
+    filename: str,
+    key: str,
+    digest: str,
+    total: int,
+    actor_label: str,
+    started_by: User | None,
+) -> BulkJob:
+    """Add the job for the file (flushed, in the caller's transaction), without its items."""
+    job = BulkJob(
+        kind="csv_issue",
+        issuer_id=issuer.id,
+        started_by_id=started_by.id if started_by is not None else None,
+        actor_label=actor_label,
+        title=f"Issue credentials from {filename[:200]}",
+        request_key=key,
+        params={"file": filename[:200], "sha256": digest},
+        total=total,
+    )
+    db.session.add(job)
+    db.session.flush()
+    return job
 
 
 def find_competency(issuer_id: int, reference: str) -> Competency:
@@ -405,58 +471,18 @@ def issue_item(job: BulkJob, item: BulkJobItem) -> ItemResult:
     issuer = job.issuer
     competency = find_competency(issuer.id, str(data["competency"]))
     fingerprint = _request_key(data["email"], competency.id)
-    record = db.session.scalar(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.client_id == _csv_client(issuer.id),
-            IdempotencyRecord.key == item.key,
-        )
-    )
-    if record is not None:
-        if record.request_sha256 != fingerprint:
-            raise ItemProblem(f"the key {item.key!r} was already used for another row")
-        return ItemResult("skipped", "already issued from this row", record.credential_id)
-    student = db.session.scalar(
-        select(User).where(
-            User.email == User.normalize_email(str(data["email"])),
-            User.issuer_id == issuer.id,
-            User.role == "student",
-            User.deleted_at.is_(None),
-        )
-    )
+    issued = _issued_from_row(issuer.id, item.key, fingerprint)
+    if issued is not None:
+        return issued
+    student = _csv_student(issuer.id, str(data["email"]))
     if student is not None:
         held = mastered(student, competency)
         if held is not None:
             return ItemResult("skipped", "already mastered", held.credential_id)
     config = ServiceConfig.current()
     public_id = new_public_id()
-    if student is not None:
-        fields = issuing._subject(student)
-    else:
-        fields = {
-            "id": None,
-            "identifier": (
-                build.IdentityObject.hashed_email(str(data["email"]), secrets.token_hex(16)),
-                build.IdentityObject(
-                    identity_hash=str(data["name"]), identity_type="name", hashed=False
-                ),
-            ),
-            "name": str(data["name"]),
-        }
-    now = datetime.now(UTC)
-    unsigned = build.build_achievement_credential(
-        id=config.credential_url(public_id),
-        issuer=build.Profile(**issuing._profile_fields(issuer)),
-        subject=build.AchievementSubject(
-            id=fields["id"],
-            identifier=fields["identifier"],
-            achievement=achievement_for(competency, None, public_url=config.public_url),
-            credits_earned=competency.credits,
-        ),
-        valid_from=now,
-        name=competency.name,
-        description=f"{fields['name']} demonstrated mastery of “{competency.name}”.",
-        awarded_date=now,
-    )
+    fields = _csv_subject(student, data)
+    unsigned = _csv_credential(config, public_id, issuer, competency, fields)
     credential = issue_in_transaction(
         unsigned,
         issuer=issuer,
@@ -477,19 +503,102 @@ def issue_item(job: BulkJob, item: BulkJobItem) -> ItemResult:
     outbox: list[assessment._Mail] = []
     message = "issued"
     if student is not None:
-        record_mastery(student, competency, credential.id, None)
-        assessment._notify(
-            student,
-            f"You mastered “{competency.name}”: your credential is ready",
-            f"/c/{credential.public_id}",
-            outbox,
-        )
-        stacks = assessment._complete_stacks(student, competency, outbox)
-        message = "issued to the student's account" + (
-            f", and {len(stacks)} stack badge(s)" if stacks else ""
-        )
+        message = _credit_student(student, competency, credential.id, credential.public_id, outbox)
     db.session.flush()
     return ItemResult("done", message, credential.id, _send(outbox))
+
+
+def _issued_from_row(issuer_id: int, key: str, fingerprint: str) -> ItemResult | None:
+    """The "skipped" result when the row's key was already issued, None when it was not.
+    Raises :class:`~portfolio.bulk.ItemProblem` when the key was used for another row."""
+    record = db.session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.client_id == _csv_client(issuer_id),
+            IdempotencyRecord.key == key,
+        )
+    )
+    if record is None:
+        return None
+    if record.request_sha256 != fingerprint:
+        raise ItemProblem(f"the key {key!r} was already used for another row")
+    return ItemResult("skipped", "already issued from this row", record.credential_id)
+
+
+def _csv_student(issuer_id: int, email: str) -> User | None:
+    """The issuer's student account with that email, if any."""
+    student: User | None = db.session.scalar(
+        select(User).where(
+            User.email == User.normalize_email(email),
+            User.issuer_id == issuer_id,
+            User.role == "student",
+            User.deleted_at.is_(None),
+        )
+    )
+    return student
+
+
+def _csv_subject(student: User | None, data: dict[str, object]) -> dict[str, object]:
+    """The subject's id, identifiers and name: the student's own, or from the row (a salted
+    hash of the email and the plain name)."""
+    if student is not None:
+        return issuing._subject(student)
+    return {
+        "id": None,
+        "identifier": (
+            build.IdentityObject.hashed_email(str(data["email"]), secrets.token_hex(16)),
+            build.IdentityObject(
+                identity_hash=str(data["name"]), identity_type="name", hashed=False
+            ),
+        ),
+        "name": str(data["name"]),
+    }
+
+
+def _csv_credential(
+    config: ServiceConfig,
+    public_id: str,
+    issuer: Issuer,
+    competency: Competency,
+    fields: dict[str, object],
+) -> dict[str, object]:
+    """The unsigned credential of the competency's Achievement for the row's subject."""
+    now = datetime.now(UTC)
+    return build.build_achievement_credential(
+        id=config.credential_url(public_id),
+        issuer=build.Profile(**issuing._profile_fields(issuer)),
+        subject=build.AchievementSubject(
+            id=fields["id"],
+            identifier=fields["identifier"],
+            achievement=achievement_for(competency, None, public_url=config.public_url),
+            credits_earned=competency.credits,
+        ),
+        valid_from=now,
+        name=competency.name,
+        description=f"{fields['name']} demonstrated mastery of “{competency.name}”.",
+        awarded_date=now,
+    )
+
+
+def _credit_student(
+    student: User,
+    competency: Competency,
+    credential_id: int,
+    credential_public_id: str,
+    outbox: list[assessment._Mail],
+) -> str:
+    """Record the student's mastery, tell them and issue the stack badges it completes; the
+    item's message."""
+    record_mastery(student, competency, credential_id, None)
+    assessment._notify(
+        student,
+        f"You mastered “{competency.name}”: your credential is ready",
+        f"/c/{credential_public_id}",
+        outbox,
+    )
+    stacks = assessment._complete_stacks(student, competency, outbox)
+    return "issued to the student's account" + (
+        f", and {len(stacks)} stack badge(s)" if stacks else ""
+    )
 
 
 HANDLERS: dict[str, Handler] = {"cohort_endorsement": endorse_item, "csv_issue": issue_item}

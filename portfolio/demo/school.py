@@ -1209,29 +1209,10 @@ def seed_catalogue(
         )
     )
     if framework is not None:
-        identifiers = {_identifier(f"competency/{spec.key}"): spec.key for spec in COMPETENCIES}
-        rows = db.session.scalars(
-            select(Competency).where(
-                Competency.issuer_id == issuer.id, Competency.identifier.in_(identifiers)
-            )
-        )
-        return framework, {identifiers[row.identifier]: row for row in rows}
+        return framework, _seeded_competencies(issuer)
     begin_write()
     try:
-        framework = CompetencyFramework(
-            issuer_id=issuer.id,
-            identifier=FRAMEWORK_IDENTIFIER,
-            title="Creative expression",
-            creator=issuer.name,
-            publisher=issuer.name,
-            description="Making and sharing original work — songs, stories, performances and "
-            "designed projects — and reflecting on how it was made.",
-            version="1.0",
-            language="en",
-            adoption_status="Adopted",
-        )
-        db.session.add(framework)
-        db.session.flush()
+        framework = _add_framework(issuer)
         created["frameworks"] += 1
         competencies = {
             spec.key: _competency(issuer, framework, spec, position)
@@ -1239,30 +1220,64 @@ def seed_catalogue(
         }
         created["competencies"] += len(competencies)
         for spec in COMPETENCIES:
-            row = competencies[spec.key]
-            for key in spec.prerequisites:
-                db.session.add(
-                    Prerequisite(competency_id=row.id, prerequisite_id=competencies[key].id)
-                )
-            for key in spec.components:
-                db.session.add(StackComponent(stack_id=row.id, component_id=competencies[key].id))
-            if spec.rubric is not None:
-                rubrics.save_new_version(
-                    row,
-                    title=spec.rubric.title,
-                    levels=LEVELS,
-                    criteria=[
-                        {"name": name, "description": description, "levels": list(cells)}
-                        for name, description, cells in spec.rubric.criteria
-                    ],
-                    rule=spec.rubric.rule,
-                )
-                created["rubrics"] += 1
+            _link_competency(spec, competencies, created)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
     return framework, competencies
+
+
+def _seeded_competencies(issuer: Issuer) -> dict[str, Competency]:
+    """The demo's competencies still in the catalogue, by their key."""
+    identifiers = {_identifier(f"competency/{spec.key}"): spec.key for spec in COMPETENCIES}
+    rows = db.session.scalars(
+        select(Competency).where(
+            Competency.issuer_id == issuer.id, Competency.identifier.in_(identifiers)
+        )
+    )
+    return {identifiers[row.identifier]: row for row in rows}
+
+
+def _add_framework(issuer: Issuer) -> CompetencyFramework:
+    framework = CompetencyFramework(
+        issuer_id=issuer.id,
+        identifier=FRAMEWORK_IDENTIFIER,
+        title="Creative expression",
+        creator=issuer.name,
+        publisher=issuer.name,
+        description="Making and sharing original work — songs, stories, performances and "
+        "designed projects — and reflecting on how it was made.",
+        version="1.0",
+        language="en",
+        adoption_status="Adopted",
+    )
+    db.session.add(framework)
+    db.session.flush()
+    return framework
+
+
+def _link_competency(
+    spec: CompetencySpec, competencies: dict[str, Competency], created: Counter[str]
+) -> None:
+    """Add the spec's prerequisites, stack components and rubric to its competency."""
+    row = competencies[spec.key]
+    for key in spec.prerequisites:
+        db.session.add(Prerequisite(competency_id=row.id, prerequisite_id=competencies[key].id))
+    for key in spec.components:
+        db.session.add(StackComponent(stack_id=row.id, component_id=competencies[key].id))
+    if spec.rubric is not None:
+        rubrics.save_new_version(
+            row,
+            title=spec.rubric.title,
+            levels=LEVELS,
+            criteria=[
+                {"name": name, "description": description, "levels": list(cells)}
+                for name, description, cells in spec.rubric.criteria
+            ],
+            rule=spec.rubric.rule,
+        )
+        created["rubrics"] += 1
 
 
 def _competency(

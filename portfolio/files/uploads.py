@@ -301,32 +301,9 @@ def send_blob(blob: Blob, *, filename: str | None, inline: bool) -> Response:
     bytes are missing from storage.
     """
     backend = storage()
-    media_type = blob.media_type
-    base = media_type.split(";")[0].strip().lower()
     etag = f'"{blob.sha256}"'
     size = blob.size
-    # Anything that might run script (HTML, SVG, XML, JavaScript, unknown types) is always an
-    # attachment; images, audio and video play in the page when asked; PDFs only when asked.
-    show_inline = inline and (base in _INLINE_TYPES or base == "application/pdf")
-    headers = {
-        "Content-Type": media_type
-        if base.startswith("text/") or base in media.ALLOWED_TYPES
-        else "application/octet-stream",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-        "Content-Disposition": _disposition("inline" if show_inline else "attachment", filename),
-        "Accept-Ranges": "bytes",
-        "ETag": etag,
-        # Private evidence: no shared caches; browsers revalidate (a cheap 304) so a withdrawn
-        # permission takes effect.
-        "Cache-Control": "private, no-cache",
-        "Cross-Origin-Resource-Policy": "same-origin",
-        "Referrer-Policy": "no-referrer",
-    }
-    if base.startswith("text/") and "charset" not in media_type:
-        headers["Content-Type"] = f"{media_type}; charset=utf-8"
-    if base in {"text/html", "image/svg+xml", "application/xhtml+xml"} or base.endswith("+xml"):
-        headers["Content-Type"] = "application/octet-stream"
+    headers = _blob_headers(blob, etag, filename=filename, inline=inline)
 
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None and _etag_matches(if_none_match, etag):
@@ -335,13 +312,7 @@ def send_blob(blob: Blob, *, filename: str | None, inline: bool) -> Response:
             response.headers[name] = headers[name]
         return response
 
-    byte_range: tuple[int, int] | str | None = None
-    range_header = request.headers.get("Range")
-    if range_header is not None and request.method in {"GET", "HEAD"}:
-        if_range = request.headers.get("If-Range")
-        # If-Range with a strong ETag: send the range only if the content is still the same.
-        if if_range is None or if_range.strip() == etag:
-            byte_range = _parse_range(range_header, size)
+    byte_range = _requested_range(etag, size)
     if byte_range == "unsatisfiable":
         response = Response(status=416)
         response.headers.update(headers)
@@ -370,3 +341,45 @@ def send_blob(blob: Blob, *, filename: str | None, inline: bool) -> Response:
     response.headers.update(headers)
     response.headers["Content-Length"] = str(last - first + 1)
     return response
+
+
+def _blob_headers(blob: Blob, etag: str, *, filename: str | None, inline: bool) -> dict[str, str]:
+    """The type, security, disposition and caching headers of every response for the blob."""
+    media_type = blob.media_type
+    base = media_type.split(";")[0].strip().lower()
+    # Anything that might run script (HTML, SVG, XML, JavaScript, unknown types) is always an
+    # attachment; images, audio and video play in the page when asked; PDFs only when asked.
+    show_inline = inline and (base in _INLINE_TYPES or base == "application/pdf")
+    headers = {
+        "Content-Type": media_type
+        if base.startswith("text/") or base in media.ALLOWED_TYPES
+        else "application/octet-stream",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "Content-Disposition": _disposition("inline" if show_inline else "attachment", filename),
+        "Accept-Ranges": "bytes",
+        "ETag": etag,
+        # Private evidence: no shared caches; browsers revalidate (a cheap 304) so a withdrawn
+        # permission takes effect.
+        "Cache-Control": "private, no-cache",
+        "Cross-Origin-Resource-Policy": "same-origin",
+        "Referrer-Policy": "no-referrer",
+    }
+    if base.startswith("text/") and "charset" not in media_type:
+        headers["Content-Type"] = f"{media_type}; charset=utf-8"
+    if base in {"text/html", "image/svg+xml", "application/xhtml+xml"} or base.endswith("+xml"):
+        headers["Content-Type"] = "application/octet-stream"
+    return headers
+
+
+def _requested_range(etag: str, size: int) -> tuple[int, int] | str | None:
+    """The current request's byte range, as :func:`_parse_range` gives it; None when there is
+    none, or an If-Range no longer matches the content."""
+    range_header = request.headers.get("Range")
+    if range_header is None or request.method not in {"GET", "HEAD"}:
+        return None
+    if_range = request.headers.get("If-Range")
+    # If-Range with a strong ETag: send the range only if the content is still the same.
+    if if_range is None or if_range.strip() == etag:
+        return _parse_range(range_header, size)
+    return None

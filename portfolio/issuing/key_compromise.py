@@ -112,28 +112,13 @@ def handle_compromise(key_id: str, *, reason: str, actor: str = "cli") -> Compro
     if not reason:
         raise CompromiseError("give the reason (how the key was compromised)")
     store: KeyStore = current_app.extensions["credfolio"].key_store
-    try:
-        record = store.get(key_id)
-    except KeyNotFoundError:
-        raise CompromiseError(f"no key {key_id!r}") from None
-    issuer = db.session.scalar(select(Issuer).where(Issuer.did == record.controller))
-    if issuer is None or not record.controller.startswith("did:web:"):
-        # An assessor's did:key is its own DID document: it cannot be taken out of one.
-        raise CompromiseError(
-            f"{key_id} is not a did:web key of one of this service's issuers "
-            f"({record.controller}); this procedure handles issuer keys only"
-        )
+    record, issuer = _issuer_key(store, key_id)
 
     # 1. Revoke: the did:web document leaves the key out; its proofs fail key-status.
     revoked_now = record.status != "revoked"
     record = store.revoke(key_id, reason)
     # 2. An active key that is not the compromised one.
-    rotated = False
-    try:
-        active = store.active(issuer.did)
-    except KeyNotFoundError:
-        active = _rotate(store, issuer.did)
-        rotated = True
+    active, rotated = _active_key(store, issuer.did)
     report = CompromiseReport(
         key_id=key_id,
         verification_method=record.verification_method,
@@ -165,6 +150,31 @@ def handle_compromise(key_id: str, *, reason: str, actor: str = "cli") -> Compro
     )
     db.session.commit()
     return report
+
+
+def _issuer_key(store: KeyStore, key_id: str) -> tuple[KeyRecord, Issuer]:
+    """The key and its issuer; :class:`CompromiseError` unless it is one of our issuers'
+    did:web keys."""
+    try:
+        record = store.get(key_id)
+    except KeyNotFoundError:
+        raise CompromiseError(f"no key {key_id!r}") from None
+    issuer = db.session.scalar(select(Issuer).where(Issuer.did == record.controller))
+    if issuer is None or not record.controller.startswith("did:web:"):
+        # An assessor's did:key is its own DID document: it cannot be taken out of one.
+        raise CompromiseError(
+            f"{key_id} is not a did:web key of one of this service's issuers "
+            f"({record.controller}); this procedure handles issuer keys only"
+        )
+    return record, issuer
+
+
+def _active_key(store: KeyStore, did: str) -> tuple[KeyRecord, bool]:
+    """The issuer's active key, made (rotated) when it has none; and whether it was made."""
+    try:
+        return store.active(did), False
+    except KeyNotFoundError:
+        return _rotate(store, did), True
 
 
 def _rotate(store: KeyStore, did: str) -> KeyRecord:
@@ -293,7 +303,37 @@ def _reissue(
     )
     new.client_id = old.client_id
     new.hidden_by_recipient = old.hidden_by_recipient
-    why = f"signing key {record.key_id} compromised"
+    _link_replacement(
+        old, new, old_url, new_url, why=f"signing key {record.key_id} compromised", actor=actor
+    )
+    _move_records(old, new)
+    if old.suspended_at is not None:
+        services.set_status_in_transaction(
+            new, "suspend", reason=old.suspension_reason or "suspended", actor=actor, config=config
+        )
+    services.set_status_in_transaction(
+        old, "revoke", reason=REVOCATION_REASON, actor=actor, config=config
+    )
+    record_as(
+        "credential_reissued",
+        actor,
+        issuer_id=issuer.id,
+        target=f"credential:{new.public_id}",
+        detail={"replaces": old.public_id, "key": record.key_id},
+    )
+    return new
+
+
+def _link_replacement(
+    old: IssuedCredential,
+    new: IssuedCredential,
+    old_url: str,
+    new_url: str,
+    *,
+    why: str,
+    actor: str,
+) -> None:
+    """The credential events linking the replacement and the replaced credential."""
     db.session.add_all(
         [
             CredentialEvent(
@@ -310,9 +350,12 @@ def _reissue(
             ),
         ]
     )
-    # The student's records follow the credential: the mastery it proves, the submission it
-    # was issued for (whose evidence pages are now under the new id), an API retry — every
-    # table that says so (``follows_reissued_credential``), whichever feature owns it.
+
+
+def _move_records(old: IssuedCredential, new: IssuedCredential) -> None:
+    """The student's records follow the credential: the mastery it proves, the submission it
+    was issued for (whose evidence pages are now under the new id), an API retry — every
+    table that says so (``follows_reissued_credential``), whichever feature owns it."""
     for model in _following_reissue():
         db.session.execute(
             update(model)
@@ -320,21 +363,6 @@ def _reissue(
             .values(credential_id=new.id)
             .execution_options(synchronize_session=False)
         )
-    if old.suspended_at is not None:
-        services.set_status_in_transaction(
-            new, "suspend", reason=old.suspension_reason or "suspended", actor=actor, config=config
-        )
-    services.set_status_in_transaction(
-        old, "revoke", reason=REVOCATION_REASON, actor=actor, config=config
-    )
-    record_as(
-        "credential_reissued",
-        actor,
-        issuer_id=issuer.id,
-        target=f"credential:{new.public_id}",
-        detail={"replaces": old.public_id, "key": record.key_id},
-    )
-    return new
 
 
 def unsigned_copy(

@@ -238,27 +238,9 @@ def _get(
             except OSError as exc:
                 last_error = exc
                 continue  # try the host's next (already checked) address
-            connection.putrequest("GET", target, skip_accept_encoding=True)
-            connection.putheader(
-                "Accept",
-                "application/did+json, application/vc+ld+json, application/ld+json;q=0.9, "
-                "application/json;q=0.8",
-            )
-            # No compression: the size limit must apply to what we parse, not to the wire.
-            connection.putheader("Accept-Encoding", "identity")
-            connection.putheader("User-Agent", USER_AGENT)
-            connection.putheader("Connection", "close")
-            connection.endheaders()
+            _send_request(connection, target)
             response = connection.getresponse()
-            if response.status in _REDIRECTS:
-                return _Response(response.status, response.getheader("Location"), b"")
-            if response.status != 200:
-                raise FetchFailed(f"cannot fetch {url}: HTTP {response.status} {response.reason}")
-            _check_headers(url, response, max_bytes)
-            body = _read_limited(url, response, max_bytes)
-            if expired.is_set():  # the body may be cut short: never parse a partial document
-                raise FetchFailed(f"cannot fetch {url}: timed out after {timeout:g} s")
-            return _Response(200, None, body)
+            return _read_response(url, response, expired, timeout=timeout, max_bytes=max_bytes)
         except (OSError, http.client.HTTPException) as exc:
             if expired.is_set() or time.monotonic() >= deadline:
                 raise FetchFailed(f"cannot fetch {url}: timed out after {timeout:g} s") from None
@@ -271,6 +253,41 @@ def _get(
     if time.monotonic() >= deadline:
         raise FetchFailed(f"cannot fetch {url}: timed out after {timeout:g} s")
     raise FetchFailed(f"cannot fetch {url}: cannot connect to {host} ({last_error})")
+
+
+def _send_request(connection: _PinnedHTTPSConnection, target: str) -> None:
+    """Send the GET for ``target``: JSON wanted, no compression, the connection closed after."""
+    connection.putrequest("GET", target, skip_accept_encoding=True)
+    connection.putheader(
+        "Accept",
+        "application/did+json, application/vc+ld+json, application/ld+json;q=0.9, "
+        "application/json;q=0.8",
+    )
+    # No compression: the size limit must apply to what we parse, not to the wire.
+    connection.putheader("Accept-Encoding", "identity")
+    connection.putheader("User-Agent", USER_AGENT)
+    connection.putheader("Connection", "close")
+    connection.endheaders()
+
+
+def _read_response(
+    url: str,
+    response: http.client.HTTPResponse,
+    expired: threading.Event,
+    *,
+    timeout: float,
+    max_bytes: int,
+) -> _Response:
+    """A redirect as it is, or a 200's checked and bounded body; any other status fails."""
+    if response.status in _REDIRECTS:
+        return _Response(response.status, response.getheader("Location"), b"")
+    if response.status != 200:
+        raise FetchFailed(f"cannot fetch {url}: HTTP {response.status} {response.reason}")
+    _check_headers(url, response, max_bytes)
+    body = _read_limited(url, response, max_bytes)
+    if expired.is_set():  # the body may be cut short: never parse a partial document
+        raise FetchFailed(f"cannot fetch {url}: timed out after {timeout:g} s")
+    return _Response(200, None, body)
 
 
 def _check_headers(url: str, response: http.client.HTTPResponse, max_bytes: int) -> None:

@@ -217,72 +217,79 @@ def export_data(user: User) -> dict[str, Any]:
         "version": 1,
         "exportedAt": _iso(datetime.now(UTC)),
         "source": public_url,
-        "account": {
-            "id": user.id,
-            "email": user.email,
-            "displayName": user.display_name,
-            "role": user.role,
-            "issuer": user.issuer.name if user.issuer else None,
-            "cohort": user.cohort,
-            "createdAt": _iso(user.created_at),
-        },
-        "profile": None
-        if profile is None
-        else {
-            "pronouns": profile.pronouns,
-            "bio": profile.bio,
-            "learningGoals": profile.learning_goals,
-            "interests": profile.interests,
-            "credentialName": profile.credential_name,
-            "did": profile.did,
-            "photo": f"files/{profile.photo_sha256}" if profile.photo_sha256 else None,
-            "updatedAt": _iso(profile.updated_at),
-        },
-        "evidence": [
-            {
-                "id": item.public_id,
-                "title": item.title,
-                "narrative": item.narrative,
-                "genre": item.genre,
-                "competencies": list(item.competencies or []),
-                "createdAt": _iso(item.created_at),
-                "updatedAt": _iso(item.updated_at),
-                "artefacts": [_artefact(artefact) for artefact in item.artefacts],
-            }
-            for item in evidence
-        ],
-        "portfolios": [
-            {
-                "id": portfolio.public_id,
-                "title": portfolio.title,
-                "coverText": portfolio.cover_text,
-                "visibility": portfolio.visibility,
-                "shareLink": f"{public_url}/p/{portfolio.share_slug}"
-                if portfolio.share_slug
-                else None,
-                "createdAt": _iso(portfolio.created_at),
-                "updatedAt": _iso(portfolio.updated_at),
-                "sections": [
-                    {
-                        "title": section.title,
-                        "evidence": [placed.evidence.public_id for placed in section.items],
-                    }
-                    for section in portfolio.sections
-                ],
-            }
-            for portfolio in portfolios
-        ],
+        "account": _account(user),
+        "profile": None if profile is None else _profile(profile),
+        "evidence": [_evidence(item) for item in evidence],
+        "portfolios": [_portfolio(portfolio, public_url) for portfolio in portfolios],
         "submissions": [_submission(submission, public_url) for submission in submissions],
-        "notifications": [
-            {
-                "message": notice.message,
-                "link": notice.link,
-                "createdAt": _iso(notice.created_at),
-                "readAt": _iso(notice.read_at),
-            }
-            for notice in notifications
-        ],
+        "notifications": [_notification(notice) for notice in notifications],
         "credentials": [_credential(row, public_url) for row in owned_credentials(user)],
+    }
+
+
+def _account(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "displayName": user.display_name,
+        "role": user.role,
+        "issuer": user.issuer.name if user.issuer else None,
+        "cohort": user.cohort,
+        "createdAt": _iso(user.created_at),
+    }
+
+
+def _profile(profile: LearnerProfile) -> dict[str, Any]:
+    return {
+        "pronouns": profile.pronouns,
+        "bio": profile.bio,
+        "learningGoals": profile.learning_goals,
+        "interests": profile.interests,
+        "credentialName": profile.credential_name,
+        "did": profile.did,
+        "photo": f"files/{profile.photo_sha256}" if profile.photo_sha256 else None,
+        "updatedAt": _iso(profile.updated_at),
+    }
+
+
+def _evidence(item: Evidence) -> dict[str, Any]:
+    return {
+        "id": item.public_id,
+        "title": item.title,
+        "narrative": item.narrative,
+        "genre": item.genre,
+        "competencies": list(item.competencies or []),
+        "createdAt": _iso(item.created_at),
+        "updatedAt": _iso(item.updated_at),
+        "artefacts": [_artefact(artefact) for artefact in item.artefacts],
+    }
+
+
+def _portfolio(portfolio: Portfolio, public_url: str) -> dict[str, Any]:
+    return {
+        "id": portfolio.public_id,
+        "title": portfolio.title,
+        "coverText": portfolio.cover_text,
+        "visibility": portfolio.visibility,
+        "shareLink": f"{public_url}/p/{portfolio.share_slug}" if portfolio.share_slug else None,
+        "createdAt": _iso(portfolio.created_at),
+        "updatedAt": _iso(portfolio.updated_at),
+        "sections": [
+            {
+                "title": section.title,
+                "evidence": [placed.evidence.public_id for placed in section.items],
+            }
+            for section in portfolio.sections
+        ],
+    }
+
+
+def _notification(notice: Notification) -> dict[str, Any]:
+    return {
+        "message": notice.message,
+        "link": notice.link,
+        "createdAt": _iso(notice.created_at),
+        "readAt": _iso(notice.read_at),
     }
 
 
@@ -427,68 +434,19 @@ def delete_account(user: User) -> DeletionReport:
         email = user.email
         scrubbed = deleted_email(user_id)
         evidence_ids = select(Evidence.id).where(Evidence.owner_id == user_id)
-        candidates: set[str] = set()
-        for blob, thumbnail in db.session.execute(
-            select(Artefact.blob_sha256, Artefact.thumbnail_sha256).where(
-                Artefact.evidence_id.in_(evidence_ids)
-            )
-        ):
-            candidates.update(sha for sha in (blob, thumbnail) if sha)
-        profile = db.session.get(LearnerProfile, user_id)
-        if profile is not None and profile.photo_sha256:
-            candidates.add(profile.photo_sha256)
+        candidates = _stored_files_of(user_id, evidence_ids)
         report.evidence = len(db.session.scalars(evidence_ids).all())
         portfolio_ids = select(Portfolio.id).where(Portfolio.owner_id == user_id)
         report.portfolios = len(db.session.scalars(portfolio_ids).all())
-        section_ids = select(PortfolioSection.id).where(
-            PortfolioSection.portfolio_id.in_(portfolio_ids)
-        )
-        # Children first, so that every foreign key holds at each step (PostgreSQL checks).
-        for statement in (
-            delete(PortfolioItem).where(
-                or_(
-                    PortfolioItem.evidence_id.in_(evidence_ids),
-                    PortfolioItem.section_id.in_(section_ids),
-                )
-            ),
-            delete(PortfolioSection).where(PortfolioSection.portfolio_id.in_(portfolio_ids)),
-            delete(Portfolio).where(Portfolio.owner_id == user_id),
-            delete(SubmissionEvidence).where(SubmissionEvidence.evidence_id.in_(evidence_ids)),
-            delete(Artefact).where(Artefact.evidence_id.in_(evidence_ids)),
-            delete(Evidence).where(Evidence.owner_id == user_id),
-            delete(LearnerProfile).where(LearnerProfile.user_id == user_id),
-        ):
-            db.session.execute(statement.execution_options(synchronize_session=False))
+        _delete_owned_rows(user_id, evidence_ids, portfolio_ids)
         report.notifications = db.session.execute(  # type: ignore[attr-defined]
             delete(Notification)
             .where(Notification.user_id == user_id)
             .execution_options(synchronize_session=False)
         ).rowcount
-        # Submissions stay (assessors' judgements and credentials refer to them); the student's
-        # own words in them go.
-        db.session.execute(
-            update(Submission)
-            .where(Submission.student_id == user_id)
-            .values(note="")
-            .execution_options(synchronize_session=False)
-        )
-        db.session.execute(
-            update(Invitation)
-            .where(Invitation.email == email)
-            .values(email=scrubbed, display_name=None)
-            .execution_options(synchronize_session=False)
-        )
+        _clear_own_words(user_id, email, scrubbed)
         _scrub_audit_log(user, email, scrubbed)
-        now = datetime.now(UTC)
-        user.email = scrubbed
-        user.display_name = DELETED_NAME
-        user.password_hash = UNUSABLE_PASSWORD_HASH
-        user.cohort = None
-        user.deleted_at = now
-        user.disabled_at = user.disabled_at or now
-        user.failed_sign_ins = 0
-        user.locked_until = None
-        end_all_sessions(user)
+        _anonymize(user, scrubbed)
         audit.record(
             "account_deleted",
             actor=user,
@@ -516,6 +474,77 @@ def delete_account(user: User) -> DeletionReport:
         if db.session.get(Blob, sha256) is None:
             backend.delete(sha256)
     return report
+
+
+def _stored_files_of(user_id: int, evidence_ids: Any) -> set[str]:
+    """SHA-256 of the stored files the account uses: its artefacts (``evidence_ids``: the
+    subquery of its evidence), their thumbnails and its photo."""
+    candidates: set[str] = set()
+    for blob, thumbnail in db.session.execute(
+        select(Artefact.blob_sha256, Artefact.thumbnail_sha256).where(
+            Artefact.evidence_id.in_(evidence_ids)
+        )
+    ):
+        candidates.update(sha for sha in (blob, thumbnail) if sha)
+    profile = db.session.get(LearnerProfile, user_id)
+    if profile is not None and profile.photo_sha256:
+        candidates.add(profile.photo_sha256)
+    return candidates
+
+
+def _delete_owned_rows(user_id: int, evidence_ids: Any, portfolio_ids: Any) -> None:
+    """Delete the account's portfolios, evidence and learner profile (``evidence_ids`` and
+    ``portfolio_ids``: the subqueries of its evidence and portfolios)."""
+    section_ids = select(PortfolioSection.id).where(
+        PortfolioSection.portfolio_id.in_(portfolio_ids)
+    )
+    # Children first, so that every foreign key holds at each step (PostgreSQL checks).
+    for statement in (
+        delete(PortfolioItem).where(
+            or_(
+                PortfolioItem.evidence_id.in_(evidence_ids),
+                PortfolioItem.section_id.in_(section_ids),
+            )
+        ),
+        delete(PortfolioSection).where(PortfolioSection.portfolio_id.in_(portfolio_ids)),
+        delete(Portfolio).where(Portfolio.owner_id == user_id),
+        delete(SubmissionEvidence).where(SubmissionEvidence.evidence_id.in_(evidence_ids)),
+        delete(Artefact).where(Artefact.evidence_id.in_(evidence_ids)),
+        delete(Evidence).where(Evidence.owner_id == user_id),
+        delete(LearnerProfile).where(LearnerProfile.user_id == user_id),
+    ):
+        db.session.execute(statement.execution_options(synchronize_session=False))
+
+
+def _clear_own_words(user_id: int, email: str, scrubbed: str) -> None:
+    """Submissions stay (assessors' judgements and credentials refer to them); the student's
+    own words in them go, and so do the address and name in invitations."""
+    db.session.execute(
+        update(Submission)
+        .where(Submission.student_id == user_id)
+        .values(note="")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.email == email)
+        .values(email=scrubbed, display_name=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _anonymize(user: User, scrubbed: str) -> None:
+    """Leave an unusable, nameless, disabled account row and end its sessions."""
+    now = datetime.now(UTC)
+    user.email = scrubbed
+    user.display_name = DELETED_NAME
+    user.password_hash = UNUSABLE_PASSWORD_HASH
+    user.cohort = None
+    user.deleted_at = now
+    user.disabled_at = user.disabled_at or now
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    end_all_sessions(user)
 
 
 def password_matches(user: User, password: str) -> bool:

@@ -375,16 +375,8 @@ def create_backup(
     is written then.
     """
     report = progress or _no_progress
-    if compression not in COMPRESSIONS:
-        raise BackupError(f"unknown compression {compression!r} (none, gz or xz)")
-    destination = Path(destination)
-    if destination.exists() and not force:
-        raise OutputExistsError(f"{destination} exists; give --force to replace it")
-    if destination.is_dir():
-        raise BackupError(f"{destination} is a directory")
+    destination = _check_destination(destination, compression, force)
     folder = destination.parent
-    if not folder.is_dir():
-        raise BackupError(f"the folder {folder} does not exist")
 
     created = now()
     try:
@@ -392,36 +384,7 @@ def create_backup(
     except OSError as exc:
         raise BackupError(f"cannot write in {folder}: {exc.strerror}") from None
     with staging_folder as staging:
-        blobs: list[tuple[str, int]] = []
-        dumps: list[TableDump] = []
-        try:
-            with snapshot(engine) as connection:
-                revision = MigrationContext.configure(connection).get_current_revision()
-                if revision is None:
-                    raise BackupError(
-                        "the database has no Alembic revision (it was not made by the "
-                        "migrations); run `credfolio db upgrade` first"
-                    )
-                tables = reflect(connection)
-                # Counted in the same snapshot, so the figures are those the dump will reach.
-                counter = _RowCounter(
-                    report,
-                    sum(
-                        connection.execute(select(func.count()).select_from(t)).scalar_one()
-                        for t in tables
-                    ),
-                )
-                report("tables", 0, len(tables))
-                counter.start()
-                for number, table in enumerate(tables, start=1):
-                    dumps.append(_dump_table(connection, table, Path(staging), blobs, counter))
-                    report("tables", number, len(tables))
-                dialect = connection.dialect.name
-        except SQLAlchemyError as exc:
-            raise BackupError(
-                f"cannot read the database: {exc.__class__.__name__}: {exc}"
-            ) from None
-
+        revision, dialect, dumps, blobs = _dump_snapshot(engine, Path(staging), report)
         blobs.sort()
         members = [{"name": d.member, "sha256": d.sha256, "size": d.size} for d in dumps]
         members += [{"name": f"blobs/{sha}", "sha256": sha, "size": size} for sha, size in blobs]
@@ -438,37 +401,105 @@ def create_backup(
             "members": members,
         }
         manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
-
-        fd, temporary = tempfile.mkstemp(prefix=f".{destination.name}.", dir=folder)
-        try:
-            os.chmod(temporary, 0o600)
-            with os.fdopen(fd, "wb") as raw:
-                mode = COMPRESSIONS[compression]
-                hashing = _HashingWriter(raw)
-                with tarfile.open(fileobj=hashing, mode=mode, format=tarfile.PAX_FORMAT) as tar:
-                    mtime = created.timestamp()
-                    tar.addfile(
-                        _tar_info(MANIFEST, len(manifest_bytes), mtime), io.BytesIO(manifest_bytes)
-                    )
-                    for dump in dumps:
-                        with dump.path.open("rb") as file:
-                            tar.addfile(_tar_info(dump.member, dump.size, mtime), file)
-                    report("blobs", 0, len(blobs))
-                    for number, (sha256, size) in enumerate(blobs, start=1):
-                        data = _fetch_blob(storage, sha256, size)
-                        tar.addfile(_tar_info(f"blobs/{sha256}", size, mtime), io.BytesIO(data))
-                        report("blobs", number, len(blobs))
-                raw.flush()
-                os.fsync(raw.fileno())
-            os.replace(temporary, destination)
-        except BaseException as exc:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            if isinstance(exc, OSError):
-                raise BackupError(f"cannot write {destination}: {exc}") from None
-            raise
+        hashing = _write_archive(
+            destination, compression, manifest_bytes, dumps, blobs, storage, created, report
+        )
     _fsync_directory(folder)
     return BackupSummary(path=destination, manifest=manifest, sha256=hashing.digest.hexdigest())
+
+
+def _check_destination(destination: Path, compression: str, force: bool) -> Path:
+    """``destination`` as a path, once the compression and the place to write are checked."""
+    if compression not in COMPRESSIONS:
+        raise BackupError(f"unknown compression {compression!r} (none, gz or xz)")
+    destination = Path(destination)
+    if destination.exists() and not force:
+        raise OutputExistsError(f"{destination} exists; give --force to replace it")
+    if destination.is_dir():
+        raise BackupError(f"{destination} is a directory")
+    folder = destination.parent
+    if not folder.is_dir():
+        raise BackupError(f"the folder {folder} does not exist")
+    return destination
+
+
+def _dump_snapshot(
+    engine: Engine, staging: Path, report: Progress
+) -> tuple[str, str, list[TableDump], list[tuple[str, int]]]:
+    """Dump every table from one snapshot into ``staging``: the Alembic revision, the dialect's
+    name, the table dumps and the (SHA-256, size) of every blob the snapshot lists."""
+    blobs: list[tuple[str, int]] = []
+    dumps: list[TableDump] = []
+    try:
+        with snapshot(engine) as connection:
+            revision = MigrationContext.configure(connection).get_current_revision()
+            if revision is None:
+                raise BackupError(
+                    "the database has no Alembic revision (it was not made by the "
+                    "migrations); run `credfolio db upgrade` first"
+                )
+            tables = reflect(connection)
+            # Counted in the same snapshot, so the figures are those the dump will reach.
+            counter = _RowCounter(
+                report,
+                sum(
+                    connection.execute(select(func.count()).select_from(t)).scalar_one()
+                    for t in tables
+                ),
+            )
+            report("tables", 0, len(tables))
+            counter.start()
+            for number, table in enumerate(tables, start=1):
+                dumps.append(_dump_table(connection, table, staging, blobs, counter))
+                report("tables", number, len(tables))
+            dialect = connection.dialect.name
+    except SQLAlchemyError as exc:
+        raise BackupError(f"cannot read the database: {exc.__class__.__name__}: {exc}") from None
+    return revision, dialect, dumps, blobs
+
+
+def _write_archive(
+    destination: Path,
+    compression: str,
+    manifest_bytes: bytes,
+    dumps: list[TableDump],
+    blobs: list[tuple[str, int]],
+    storage: BlobStorage,
+    created: datetime,
+    report: Progress,
+) -> _HashingWriter:
+    """Write the archive to a temporary file beside ``destination``, fsync it and rename it
+    into place (removed on any failure); returns the writer holding the file's hash."""
+    folder = destination.parent
+    fd, temporary = tempfile.mkstemp(prefix=f".{destination.name}.", dir=folder)
+    try:
+        os.chmod(temporary, 0o600)
+        with os.fdopen(fd, "wb") as raw:
+            mode = COMPRESSIONS[compression]
+            hashing = _HashingWriter(raw)
+            with tarfile.open(fileobj=hashing, mode=mode, format=tarfile.PAX_FORMAT) as tar:
+                mtime = created.timestamp()
+                tar.addfile(
+                    _tar_info(MANIFEST, len(manifest_bytes), mtime), io.BytesIO(manifest_bytes)
+                )
+                for dump in dumps:
+                    with dump.path.open("rb") as file:
+                        tar.addfile(_tar_info(dump.member, dump.size, mtime), file)
+                report("blobs", 0, len(blobs))
+                for number, (sha256, size) in enumerate(blobs, start=1):
+                    data = _fetch_blob(storage, sha256, size)
+                    tar.addfile(_tar_info(f"blobs/{sha256}", size, mtime), io.BytesIO(data))
+                    report("blobs", number, len(blobs))
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(temporary, destination)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise BackupError(f"cannot write {destination}: {exc}") from None
+        raise
+    return hashing
 
 
 class _HashingWriter(io.RawIOBase):
@@ -704,27 +735,7 @@ def verify_archive(path: Path, *, progress: Progress | None = None) -> Manifest:
                         f"{path.name}: member {member.name!r} is not in the manifest "
                         "(or appears twice)"
                     )
-                if not member.isfile():
-                    raise ArchiveError(f"{path.name}: member {member.name} is not a regular file")
-                if member.size != expected["size"]:
-                    raise ArchiveError(
-                        f"{path.name}: member {member.name} does not match the size in the "
-                        "manifest (the archive is damaged or was changed)"
-                    )
-                stream = tar.extractfile(member)
-                if stream is None:  # never for a regular file
-                    raise ArchiveError(f"{path.name}: member {member.name} cannot be read")
-                sha256, size, lines = _hash_stream(stream)
-                if size != expected["size"] or sha256 != expected["sha256"]:
-                    raise ArchiveError(
-                        f"{path.name}: member {member.name} does not match the SHA-256 in the "
-                        "manifest (the archive is damaged or was changed)"
-                    )
-                if member.name in rows and lines != rows[member.name]:
-                    raise ArchiveError(
-                        f"{path.name}: {member.name} holds {lines} rows, the manifest says "
-                        f"{rows[member.name]}"
-                    )
+                _verify_member(tar, member, expected, rows, path.name)
                 report("verify", total - len(remaining), total)
         except _READ_ERRORS as exc:
             raise ArchiveError(
@@ -739,6 +750,37 @@ def verify_archive(path: Path, *, progress: Progress | None = None) -> Manifest:
             f"{path.name} is incomplete (truncated or tampered with): missing {shown}"
         )
     return manifest
+
+
+def _verify_member(
+    tar: tarfile.TarFile,
+    member: tarfile.TarInfo,
+    expected: dict[str, Any],
+    rows: dict[str, int],
+    name: str,
+) -> None:
+    """Check one member against its manifest entry: a regular file of the recorded size and
+    SHA-256 and, for a table, the recorded number of rows."""
+    if not member.isfile():
+        raise ArchiveError(f"{name}: member {member.name} is not a regular file")
+    if member.size != expected["size"]:
+        raise ArchiveError(
+            f"{name}: member {member.name} does not match the size in the "
+            "manifest (the archive is damaged or was changed)"
+        )
+    stream = tar.extractfile(member)
+    if stream is None:  # never for a regular file
+        raise ArchiveError(f"{name}: member {member.name} cannot be read")
+    sha256, size, lines = _hash_stream(stream)
+    if size != expected["size"] or sha256 != expected["sha256"]:
+        raise ArchiveError(
+            f"{name}: member {member.name} does not match the SHA-256 in the "
+            "manifest (the archive is damaged or was changed)"
+        )
+    if member.name in rows and lines != rows[member.name]:
+        raise ArchiveError(
+            f"{name}: {member.name} holds {lines} rows, the manifest says {rows[member.name]}"
+        )
 
 
 # -- restoring ---------------------------------------------------------------------------------
@@ -878,8 +920,6 @@ def restore_backup(
     written — or :class:`BackupError` when the restore itself fails (the database transaction
     is rolled back).
     """
-    from flask_migrate import upgrade
-
     report = progress or _no_progress
     path = Path(path)
     # The manifest alone first (quick): an archive this instance cannot take, or a database
@@ -890,6 +930,31 @@ def restore_backup(
         except _READ_ERRORS as exc:
             raise ArchiveError(f"{path.name} is damaged or truncated ({exc})") from None
     script = _script(app)
+    _check_known_revision(script, manifest, path.name)
+    _check_same_secret_and_issuer(manifest, path.name, key_encryption_fingerprint, issuer_did)
+    _check_target_empty(engine)
+    manifest = verify_archive(path, progress=report)
+    try:
+        _bring_to(app, engine, manifest.revision)
+    except Exception as exc:
+        raise BackupError(
+            f"cannot migrate the target database to {manifest.revision}: {exc}"
+        ) from None
+
+    total_rows = _insert_and_store(path, manifest, engine, storage, report)
+
+    upgraded_to = _upgrade_to_head(script, manifest.revision)
+    return RestoreSummary(
+        manifest=manifest,
+        rows=total_rows,
+        blobs=len(manifest.blobs),
+        revision=manifest.revision,
+        upgraded_to=upgraded_to,
+    )
+
+
+def _check_known_revision(script: ScriptDirectory, manifest: Manifest, name: str) -> None:
+    """Refuse an archive made at an Alembic revision this code does not have."""
     try:
         known = script.get_revision(manifest.revision)
     except Exception:  # alembic raises several kinds for an unknown or ambiguous revision
@@ -897,10 +962,20 @@ def restore_backup(
     # Exactly a revision id: not a symbolic name such as "heads" or a prefix.
     if known is None or known.revision != manifest.revision:
         raise IncompatibleArchiveError(
-            f"{path.name} was made at database revision {manifest.revision}, which this "
+            f"{name} was made at database revision {manifest.revision}, which this "
             "Credfolio does not know: restore it with the Credfolio version that made it "
             f"({manifest.data.get('credfolio_version', 'unknown')}) or a newer one"
         ) from None
+
+
+def _check_same_secret_and_issuer(
+    manifest: Manifest,
+    name: str,
+    key_encryption_fingerprint: str | None,
+    issuer_did: str | None,
+) -> None:
+    """Refuse an archive whose keys need another key-encryption secret, or made by another
+    service issuer, than this instance is configured with."""
     recorded = manifest.data.get("key_encryption_secret_fingerprint")
     has_keys = any(t["name"] == "issuer_keys" and t["rows"] for t in manifest.tables)
     if (
@@ -910,7 +985,7 @@ def restore_backup(
         and recorded != key_encryption_fingerprint
     ):
         raise IncompatibleArchiveError(
-            f"the issuer keys in {path.name} are encrypted with the key-encryption secret "
+            f"the issuer keys in {name} are encrypted with the key-encryption secret "
             f"whose fingerprint is {recorded}, but this instance is configured with "
             f"{key_encryption_fingerprint}: set CREDFOLIO_KEY_ENCRYPTION_SECRET (or _FILE) to "
             "the original secret, kept apart from the backups"
@@ -924,6 +999,10 @@ def restore_backup(
             f"{issuer_did}: set CREDFOLIO_PUBLIC_URL (or CREDFOLIO_ISSUER_DID) as on the "
             "instance that made the backup"
         )
+
+
+def _check_target_empty(engine: Engine) -> None:
+    """Refuse a target database that holds rows, or tables the migrations did not make."""
     try:
         with engine.connect() as connection:
             names = _table_names(connection)
@@ -942,34 +1021,24 @@ def restore_backup(
             "the target database has tables but no Alembic revision (not made by the "
             "migrations); restore into an empty database"
         )
-    manifest = verify_archive(path, progress=report)
-    try:
-        _bring_to(app, engine, manifest.revision)
-    except Exception as exc:
-        raise BackupError(
-            f"cannot migrate the target database to {manifest.revision}: {exc}"
-        ) from None
 
-    total_rows = _insert_and_store(path, manifest, engine, storage, report)
+
+def _upgrade_to_head(script: ScriptDirectory, revision: str) -> str | None:
+    """Upgrade the restored database from the archive's ``revision`` to this code's head; the
+    head upgraded to, or None when the archive was already at it."""
+    from flask_migrate import upgrade
 
     head = script.get_current_head()
-    upgraded_to = None
-    if head is not None and head != manifest.revision:
-        try:
-            upgrade()
-        except Exception as exc:
-            raise BackupError(
-                f"the data is restored at revision {manifest.revision}, but upgrading to "
-                f"{head} failed ({exc}); run `credfolio db upgrade`"
-            ) from None
-        upgraded_to = head
-    return RestoreSummary(
-        manifest=manifest,
-        rows=total_rows,
-        blobs=len(manifest.blobs),
-        revision=manifest.revision,
-        upgraded_to=upgraded_to,
-    )
+    if head is None or head == revision:
+        return None
+    try:
+        upgrade()
+    except Exception as exc:
+        raise BackupError(
+            f"the data is restored at revision {revision}, but upgrading to "
+            f"{head} failed ({exc}); run `credfolio db upgrade`"
+        ) from None
+    return head
 
 
 class _HashingReader(io.RawIOBase):
@@ -1013,106 +1082,16 @@ def _insert_and_store(
     Every member is hashed again as it is read (the file could have changed since it was
     verified): a mismatch rolls the transaction back.
     """
-    members = {f"tables/{t['name']}.jsonl": t for t in manifest.tables}
-    total_rows = tables_done = blobs_done = 0
     counter = _RowCounter(report, sum(t["rows"] for t in manifest.tables))
-    blob_count = len(manifest.blobs)
     with engine.connect() as connection, contextlib.ExitStack() as spools:
         try:
             with connection.begin():
                 targets = reflect(connection)
                 by_name = {table.name: table for table in targets}
-                if busy := _non_empty(connection, by_name):
-                    raise TargetNotEmptyError(
-                        f"the target database was written to meanwhile ({', '.join(busy)})"
-                    )
-                for entry in manifest.tables:
-                    if entry["name"] not in by_name:
-                        raise ArchiveError(
-                            f"{path.name}: table {entry['name']} does not exist at revision "
-                            f"{manifest.revision}"
-                        )
-                    unknown = set(entry["columns"]) - set(by_name[entry["name"]].c.keys())
-                    if unknown:
-                        raise ArchiveError(
-                            f"{path.name}: table {entry['name']} has columns unknown at revision "
-                            f"{manifest.revision}: {', '.join(sorted(unknown))}"
-                        )
-                # The archive lists its tables in the source's foreign-key order, which is the
-                # target's at the same revision; should it differ, tables are spooled to
-                # temporary files and inserted in the target's order once all are read.
-                order = [t.name for t in targets if t.name in {e["name"] for e in manifest.tables}]
-                direct = order == [entry["name"] for entry in manifest.tables]
-                spooled: dict[str, IO[bytes]] = {}
-
-                def insert_spooled() -> int:
-                    count = 0
-                    for name in order:
-                        if name in spooled:
-                            spooled[name].seek(0)
-                            entry = members[f"tables/{name}.jsonl"]
-                            count += _insert(
-                                connection, by_name[name], entry["columns"], spooled[name], counter
-                            )
-                    spooled.clear()
-                    report("tables", len(manifest.tables), len(manifest.tables))
-                    return count
-
-                report("tables", 0, len(manifest.tables))
-                counter.start()
-                with _open_archive(path) as tar:
-                    again = _read_manifest(tar, path.name)
-                    for member in tar:
-                        if member is again.info:
-                            continue
-                        expected = manifest.members.get(member.name)
-                        stream = tar.extractfile(member) if member.isfile() else None
-                        if expected is None or stream is None:
-                            raise ArchiveError(f"{path.name} changed while it was restored")
-                        reader = _HashingReader(stream)
-                        if member.name in members:
-                            entry = members[member.name]
-                            if direct:
-                                buffered = io.BufferedReader(reader, _CHUNK)
-                                table = by_name[entry["name"]]
-                                total_rows += _insert(
-                                    connection, table, entry["columns"], buffered, counter
-                                )
-                                tables_done += 1
-                                report("tables", tables_done, len(manifest.tables))
-                            else:
-                                spool = spools.enter_context(tempfile.TemporaryFile())
-                                while chunk := reader.read(_CHUNK):
-                                    spool.write(chunk)
-                                spooled[entry["name"]] = spool
-                            _check_member(path, reader, expected)
-                            continue
-                        if spooled:
-                            total_rows += insert_spooled()
-                        data = reader.read_all()
-                        _check_member(path, reader, expected)
-                        if blobs_done == 0:
-                            report("blobs", 0, blob_count)
-                        _store_blob(storage, member.name.removeprefix("blobs/"), data)
-                        blobs_done += 1
-                        report("blobs", blobs_done, blob_count)
-                if spooled:
-                    total_rows += insert_spooled()
-                if BLOB_TABLE in by_name:
-                    listed = set(connection.execute(select(by_name[BLOB_TABLE].c.sha256)).scalars())
-                    if listed != set(manifest.blobs):
-                        raise ArchiveError(
-                            f"{path.name}: the blobs table and the blob members differ "
-                            f"({len(listed ^ set(manifest.blobs))} files)"
-                        )
-                if connection.dialect.name == "sqlite":
-                    # SQLite does not enforce foreign keys as rows go in: check them all now.
-                    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
-                    if dangling:
-                        raise ArchiveError(
-                            f"{path.name}: {len(dangling)} rows refer to rows that are not "
-                            f"in the archive (first in table {dangling[0][0]})"
-                        )
+                _check_restore_targets(connection, path, manifest, by_name)
+                target = _RestoreTarget(connection, targets, by_name, counter, report)
+                total_rows = _restore_members(path, manifest, target, storage, spools)
+                _check_restored(connection, path, manifest, by_name)
                 reset_sequences(connection, targets)
         except BackupError:
             raise
@@ -1130,6 +1109,175 @@ def _insert_and_store(
                 f"{exc.__class__.__name__}: {exc}"
             ) from None
     return total_rows
+
+
+@dataclass
+class _RestoreTarget:
+    """Where :func:`_restore_members` inserts rows: the restore's connection (inside its
+    transaction), the reflected target tables, and the progress reporting."""
+
+    connection: Connection
+    tables: list[Table]
+    by_name: dict[str, Table]
+    counter: _RowCounter
+    report: Progress
+
+
+def _check_restore_targets(
+    connection: Connection, path: Path, manifest: Manifest, by_name: dict[str, Table]
+) -> None:
+    """Refuse a target written to since it was checked, or one lacking a table or column of
+    the archive at its revision."""
+    if busy := _non_empty(connection, by_name):
+        raise TargetNotEmptyError(
+            f"the target database was written to meanwhile ({', '.join(busy)})"
+        )
+    for entry in manifest.tables:
+        if entry["name"] not in by_name:
+            raise ArchiveError(
+                f"{path.name}: table {entry['name']} does not exist at revision {manifest.revision}"
+            )
+        unknown = set(entry["columns"]) - set(by_name[entry["name"]].c.keys())
+        if unknown:
+            raise ArchiveError(
+                f"{path.name}: table {entry['name']} has columns unknown at revision "
+                f"{manifest.revision}: {', '.join(sorted(unknown))}"
+            )
+
+
+def _restore_members(
+    path: Path,
+    manifest: Manifest,
+    target: _RestoreTarget,
+    storage: BlobStorage,
+    spools: contextlib.ExitStack,
+) -> int:
+    """Read the archive again, inserting every table's rows and storing every blob; returns
+    the number of rows inserted.
+
+    The archive lists its tables in the source's foreign-key order, which is the target's at
+    the same revision; should it differ, tables are spooled to temporary files (closed with
+    ``spools``) and inserted in the target's order once all are read.
+    """
+    members = {f"tables/{t['name']}.jsonl": t for t in manifest.tables}
+    listed = {e["name"] for e in manifest.tables}
+    order = [t.name for t in target.tables if t.name in listed]
+    direct = order == [entry["name"] for entry in manifest.tables]
+    spooled: dict[str, IO[bytes]] = {}
+    total_rows = tables_done = blobs_done = 0
+    target.report("tables", 0, len(manifest.tables))
+    target.counter.start()
+    with _open_archive(path) as tar:
+        again = _read_manifest(tar, path.name)
+        for member in tar:
+            if member is again.info:
+                continue
+            expected = manifest.members.get(member.name)
+            stream = tar.extractfile(member) if member.isfile() else None
+            if expected is None or stream is None:
+                raise ArchiveError(f"{path.name} changed while it was restored")
+            reader = _HashingReader(stream)
+            if member.name in members:
+                entry = members[member.name]
+                if direct:
+                    total_rows += _insert_member(target, entry, reader)
+                    tables_done += 1
+                    target.report("tables", tables_done, len(manifest.tables))
+                else:
+                    spooled[entry["name"]] = _spool(reader, spools)
+                _check_member(path, reader, expected)
+                continue
+            if spooled:
+                total_rows += _insert_spooled(target, order, spooled, members, manifest)
+            _restore_blob(
+                path, storage, reader, expected, member.name, blobs_done, manifest, target.report
+            )
+            blobs_done += 1
+    if spooled:
+        total_rows += _insert_spooled(target, order, spooled, members, manifest)
+    return total_rows
+
+
+def _insert_member(target: _RestoreTarget, entry: dict[str, Any], reader: _HashingReader) -> int:
+    """Insert a table's rows straight from its archive member."""
+    buffered = io.BufferedReader(reader, _CHUNK)
+    table = target.by_name[entry["name"]]
+    return _insert(target.connection, table, entry["columns"], buffered, target.counter)
+
+
+def _spool(reader: _HashingReader, spools: contextlib.ExitStack) -> IO[bytes]:
+    """Copy a table's member to a temporary file (closed by ``spools``), to be inserted later."""
+    spool = spools.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 (closed by spools)
+    while chunk := reader.read(_CHUNK):
+        spool.write(chunk)
+    return spool
+
+
+def _insert_spooled(
+    target: _RestoreTarget,
+    order: list[str],
+    spooled: dict[str, IO[bytes]],
+    members: dict[str, dict[str, Any]],
+    manifest: Manifest,
+) -> int:
+    """Insert the spooled tables in the target's foreign-key order, then forget them."""
+    count = 0
+    for name in order:
+        if name in spooled:
+            spooled[name].seek(0)
+            entry = members[f"tables/{name}.jsonl"]
+            count += _insert(
+                target.connection,
+                target.by_name[name],
+                entry["columns"],
+                spooled[name],
+                target.counter,
+            )
+    spooled.clear()
+    target.report("tables", len(manifest.tables), len(manifest.tables))
+    return count
+
+
+def _restore_blob(
+    path: Path,
+    storage: BlobStorage,
+    reader: _HashingReader,
+    expected: dict[str, Any],
+    member_name: str,
+    blobs_done: int,
+    manifest: Manifest,
+    report: Progress,
+) -> None:
+    """Check a blob member's hash again and write it to the store (the ``blobs`` phase)."""
+    blob_count = len(manifest.blobs)
+    data = reader.read_all()
+    _check_member(path, reader, expected)
+    if blobs_done == 0:
+        report("blobs", 0, blob_count)
+    _store_blob(storage, member_name.removeprefix("blobs/"), data)
+    report("blobs", blobs_done + 1, blob_count)
+
+
+def _check_restored(
+    connection: Connection, path: Path, manifest: Manifest, by_name: dict[str, Table]
+) -> None:
+    """Refuse a restore whose blobs table and blob members differ, or (SQLite, which does not
+    enforce them as rows go in) whose rows break a foreign key."""
+    if BLOB_TABLE in by_name:
+        listed = set(connection.execute(select(by_name[BLOB_TABLE].c.sha256)).scalars())
+        if listed != set(manifest.blobs):
+            raise ArchiveError(
+                f"{path.name}: the blobs table and the blob members differ "
+                f"({len(listed ^ set(manifest.blobs))} files)"
+            )
+    if connection.dialect.name == "sqlite":
+        # SQLite does not enforce foreign keys as rows go in: check them all now.
+        dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if dangling:
+            raise ArchiveError(
+                f"{path.name}: {len(dangling)} rows refer to rows that are not "
+                f"in the archive (first in table {dangling[0][0]})"
+            )
 
 
 def _store_blob(storage: BlobStorage, sha256: str, data: bytes) -> None:

@@ -142,53 +142,7 @@ def make_serve_command(factory: Callable[[], Flask]) -> click.Command:
     """The ``serve`` command for the app built by ``factory`` (wsgi.create_app)."""
 
     @click.command("serve")
-    @click.option(
-        "--bind",
-        "-b",
-        multiple=True,
-        envvar="CREDFOLIO_BIND",
-        callback=_binds,
-        help="HOST:PORT, [IPv6]:PORT or unix:PATH (repeatable). Default 127.0.0.1:5000.",
-    )
-    @click.option(
-        "--workers",
-        "-w",
-        type=click.IntRange(1, 64),
-        envvar="CREDFOLIO_WORKERS",
-        default=default_workers,
-        show_default="2 × CPUs + 1, at most 8",
-        help="Worker processes.",
-    )
-    @click.option(
-        "--threads",
-        type=click.IntRange(1, 64),
-        envvar="CREDFOLIO_THREADS",
-        default=1,
-        show_default=True,
-        help="Threads per worker (more than 1 uses gunicorn's gthread worker).",
-    )
-    @click.option(
-        "--timeout",
-        type=click.IntRange(1, 3600),
-        envvar="CREDFOLIO_TIMEOUT",
-        default=60,
-        show_default=True,
-        help="Seconds a request may take before its worker is restarted.",
-    )
-    @click.option(
-        "--graceful-timeout",
-        type=click.IntRange(1, 3600),
-        envvar="CREDFOLIO_GRACEFUL_TIMEOUT",
-        default=30,
-        show_default=True,
-        help="Seconds workers get to finish their requests on restart or shutdown.",
-    )
-    @click.option(
-        "--migrate/--no-migrate",
-        envvar="CREDFOLIO_MIGRATE",
-        default=False,
-        help="Apply the database migrations (once, in the master) before starting workers.",
-    )
+    @_serve_options
     def serve(
         bind: list[str],
         workers: int,
@@ -228,3 +182,60 @@ def make_serve_command(factory: Callable[[], Flask]) -> click.Command:
                 shutil.rmtree(metrics_dir, ignore_errors=True)
 
     return serve
+
+
+def _serve_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Apply the ``serve`` command's options, in this order (each also read from its
+    ``CREDFOLIO_*`` variable), as stacked ``@click.option`` decorators would."""
+    options = (
+        click.option(
+            "--bind",
+            "-b",
+            multiple=True,
+            envvar="CREDFOLIO_BIND",
+            callback=_binds,
+            help="HOST:PORT, [IPv6]:PORT or unix:PATH (repeatable). Default 127.0.0.1:5000.",
+        ),
+        click.option(
+            "--workers",
+            "-w",
+            type=click.IntRange(1, 64),
+            envvar="CREDFOLIO_WORKERS",
+            default=default_workers,
+            show_default="2 × CPUs + 1, at most 8",
+            help="Worker processes.",
+        ),
+        click.option(
+            "--threads",
+            type=click.IntRange(1, 64),
+            envvar="CREDFOLIO_THREADS",
+            default=1,
+            show_default=True,
+            help="Threads per worker (more than 1 uses gunicorn's gthread worker).",
+        ),
+        click.option(
+            "--timeout",
+            type=click.IntRange(1, 3600),
+            envvar="CREDFOLIO_TIMEOUT",
+            default=60,
+            show_default=True,
+            help="Seconds a request may take before its worker is restarted.",
+        ),
+        click.option(
+            "--graceful-timeout",
+            type=click.IntRange(1, 3600),
+            envvar="CREDFOLIO_GRACEFUL_TIMEOUT",
+            default=30,
+            show_default=True,
+            help="Seconds workers get to finish their requests on restart or shutdown.",
+        ),
+        click.option(
+            "--migrate/--no-migrate",
+            envvar="CREDFOLIO_MIGRATE",
+            default=False,
+            help="Apply the database migrations (once, in the master) before starting workers.",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command

@@ -271,25 +271,19 @@ _BEARER = [{"oauth2": ["issue"]}]
 
 
 def _paths() -> dict[str, Any]:
-    verify_responses = {
-        "200": {"description": "Verified.", **_json(_ref("VerificationResult"))},
-        "400": {
-            "description": "Malformed: not JSON, not an object, a missing member, an unknown "
-            "option, a context outside the allow-list, an undefined term...",
-            **_json(_ref("MalformedVerification")),
-        },
-        "422": {
-            "description": "Not verified: a check failed (the failing check is named) or could "
-            "not be decided.",
-            **_json(_ref("VerificationResult")),
-        },
-        **_COMMON_ERRORS,
+    """Every path of the API, group by group, in the order the document lists them."""
+    return {
+        **_issue_paths(),
+        **_verify_paths(),
+        **_oauth_paths(),
+        **_status_paths(),
+        **_did_paths(),
+        **_public_paths(),
     }
-    did_document = {
-        "description": "The DID document (active and rotated-out keys under assertionMethod).",
-        "headers": {"Cache-Control": {"schema": {"const": "public, max-age=300"}}},
-        **_json(_ref("DidDocument"), "application/did+json"),
-    }
+
+
+def _issue_paths() -> dict[str, Any]:
+    """The VC-API issue endpoint (a bearer token with the ``issue`` scope)."""
     return {
         "/credentials/issue": {
             "post": {
@@ -330,6 +324,26 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+    }
+
+
+def _verify_paths() -> dict[str, Any]:
+    """The VC-API verify endpoints: credentials and presentations."""
+    verify_responses = {
+        "200": {"description": "Verified.", **_json(_ref("VerificationResult"))},
+        "400": {
+            "description": "Malformed: not JSON, not an object, a missing member, an unknown "
+            "option, a context outside the allow-list, an undefined term...",
+            **_json(_ref("MalformedVerification")),
+        },
+        "422": {
+            "description": "Not verified: a check failed (the failing check is named) or could "
+            "not be decided.",
+            **_json(_ref("VerificationResult")),
+        },
+        **_COMMON_ERRORS,
+    }
+    return {
         "/credentials/verify": {
             "post": {
                 "operationId": "verifyCredential",
@@ -359,6 +373,12 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+    }
+
+
+def _oauth_paths() -> dict[str, Any]:
+    """The OAuth 2.0 token endpoint (client credentials grant)."""
+    return {
         "/oauth/token": {
             "post": {
                 "operationId": "token",
@@ -382,6 +402,12 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+    }
+
+
+def _status_paths() -> dict[str, Any]:
+    """The signed status lists."""
+    return {
         "/status/{public_id}": {
             "get": {
                 "operationId": "statusList",
@@ -411,6 +437,17 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+    }
+
+
+def _did_paths() -> dict[str, Any]:
+    """The did:web documents: the service issuer's, and those with a path."""
+    did_document = {
+        "description": "The DID document (active and rotated-out keys under assertionMethod).",
+        "headers": {"Cache-Control": {"schema": {"const": "public, max-age=300"}}},
+        **_json(_ref("DidDocument"), "application/did+json"),
+    }
+    return {
         "/.well-known/did.json": {
             "get": {
                 "operationId": "didDocument",
@@ -437,6 +474,12 @@ def _paths() -> dict[str, Any]:
                 "responses": {"200": did_document, "404": _error("No issuer has that DID.")},
             }
         },
+    }
+
+
+def _public_paths() -> dict[str, Any]:
+    """Public JSON-LD documents (issuer profiles, achievements) and this document."""
+    return {
         "/issuers/{slug}": {
             "get": {
                 "operationId": "issuerProfile",
