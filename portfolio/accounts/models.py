@@ -4,6 +4,7 @@ in-app notifications."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -14,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portfolio.core.db import Model, UTCDateTime, db
+from portfolio.core.db import Model, UTCDateTime, db, one_of
 from portfolio.core.models import utcnow
 
 if TYPE_CHECKING:
@@ -53,7 +54,15 @@ class Issuer(Model):
 
 
 #: Roles of :class:`User`: an ``admin`` is an administrator of the issuer the user belongs to.
-USER_ROLES = ("admin", "assessor", "student")
+class Role(StrEnum):
+    """What an account may do: run its school (issuer), assess students, or be a student."""
+
+    ADMIN = "admin"
+    ASSESSOR = "assessor"
+    STUDENT = "student"
+
+
+USER_ROLES = tuple(Role)
 
 
 class User(Model):
@@ -66,7 +75,7 @@ class User(Model):
 
     __tablename__ = "users"
     # The database refuses unknown roles too, not only the application code.
-    __table_args__ = (db.CheckConstraint("role IN ('admin', 'assessor', 'student')", name="role"),)
+    __table_args__ = (one_of("role", Role, name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)

@@ -4,6 +4,7 @@ identity of assessors."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -16,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portfolio.core.db import Model, UTCDateTime, db
+from portfolio.core.db import Model, UTCDateTime, one_of
 from portfolio.core.models import new_public_id, utcnow
 
 if TYPE_CHECKING:
@@ -27,19 +28,31 @@ if TYPE_CHECKING:
 
 
 #: The states of a :class:`Submission` (issue #5's status flow).
-SUBMISSION_STATES = (
-    "draft",
-    "submitted",
-    "in_review",
-    "revision_requested",
-    "resubmitted",
-    "endorsed",
-    "not_yet",
-)
+class SubmissionState(StrEnum):
+    """Where a submission stands (the flow is in :mod:`portfolio.assessment.service`)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    IN_REVIEW = "in_review"
+    REVISION_REQUESTED = "revision_requested"
+    RESUBMITTED = "resubmitted"
+    ENDORSED = "endorsed"
+    NOT_YET = "not_yet"
+
+
+SUBMISSION_STATES = tuple(SubmissionState)
 
 
 #: What an assessor decides in an :class:`Assessment`.
-DECISIONS = ("endorse", "revise", "not_yet")
+class Decision(StrEnum):
+    """An assessor's decision on a submission."""
+
+    ENDORSE = "endorse"
+    REVISE = "revise"
+    NOT_YET = "not_yet"
+
+
+DECISIONS = tuple(Decision)
 
 
 class Submission(Model):
@@ -52,13 +65,7 @@ class Submission(Model):
     follows_reissued_credential = True
 
     __tablename__ = "submissions"
-    __table_args__ = (
-        db.CheckConstraint(
-            "state IN ('draft', 'submitted', 'in_review', 'revision_requested', 'resubmitted', "
-            "'endorsed', 'not_yet')",
-            name="state",
-        ),
-    )
+    __table_args__ = (one_of("state", SubmissionState, name="state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
@@ -131,7 +138,7 @@ class Assessment(Model):
     __tablename__ = "assessments"
     __table_args__ = (
         UniqueConstraint("submission_id", "round", "assessor_id"),
-        db.CheckConstraint("decision IN ('endorse', 'revise', 'not_yet')", name="decision"),
+        one_of("decision", Decision, name="decision"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -16,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portfolio.core.db import Model, UTCDateTime, db
+from portfolio.core.db import Model, UTCDateTime, one_of
 from portfolio.core.models import new_public_id, utcnow
 
 if TYPE_CHECKING:
@@ -25,11 +26,30 @@ if TYPE_CHECKING:
 
 
 #: States of a :class:`BulkJob` (see docs/bulk.md).
-BULK_JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
+class JobState(StrEnum):
+    """Where a bulk job stands."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+BULK_JOB_STATES = tuple(JobState)
 
 
 #: States of a :class:`BulkJobItem`.
-BULK_ITEM_STATES = ("pending", "done", "skipped", "failed")
+class ItemState(StrEnum):
+    """Where one row of a bulk job stands."""
+
+    PENDING = "pending"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+BULK_ITEM_STATES = tuple(ItemState)
 
 
 class BulkJob(Model):
@@ -42,11 +62,7 @@ class BulkJob(Model):
     """
 
     __tablename__ = "bulk_jobs"
-    __table_args__ = (
-        db.CheckConstraint(
-            "state IN ('queued', 'running', 'done', 'failed', 'cancelled')", name="state"
-        ),
-    )
+    __table_args__ = (one_of("state", JobState, name="state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
@@ -90,7 +106,7 @@ class BulkJobItem(Model):
     __table_args__ = (
         UniqueConstraint("job_id", "row"),
         Index("ix_bulk_job_items_job_id_state", "job_id", "state"),
-        db.CheckConstraint("state IN ('pending', 'done', 'skipped', 'failed')", name="state"),
+        one_of("state", ItemState, name="state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

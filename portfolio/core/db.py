@@ -6,13 +6,13 @@ SQLite in the instance folder by default; ``CREDFOLIO_DATABASE_URL`` selects Pos
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import CheckConstraint, DateTime, MetaData, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, scoped_session
 from sqlalchemy.types import TypeDecorator
@@ -117,3 +117,10 @@ def unit_of_work(*, write: bool = False) -> Iterator[scoped_session[Any]]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+def one_of(column: str, values: Iterable[str], *, name: str) -> CheckConstraint:
+    """``CHECK (column IN ('a', 'b', ...))`` from an enumeration, so that the list of allowed
+    values is written once (values are our own identifiers, never user input)."""
+    allowed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name)
