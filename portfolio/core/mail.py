@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from flask import current_app
 
@@ -154,5 +154,5 @@ def read_outbox(outbox: Path) -> list[EmailMessage]:
     messages = []
     for path in sorted(outbox.glob("*.eml")):
         # policy.default makes the parser build EmailMessage objects.
-        messages.append(cast(EmailMessage, parser.parsebytes(path.read_bytes())))
+        messages.append(parser.parsebytes(path.read_bytes()))
     return messages

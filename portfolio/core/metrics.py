@@ -143,7 +143,7 @@ def exposition() -> bytes:
     process's (the app's HTTP metrics and the service counters)."""
     if multiprocess():
         registry = CollectorRegistry()
-        MultiProcessCollector(registry)
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped in prometheus_client
         return bytes(_generate_latest(registry))
     exporter: PrometheusMetrics = current_app.extensions[EXTENSION]
     return bytes(_generate_latest(exporter.registry)) + bytes(_generate_latest(REGISTRY))
