@@ -62,7 +62,7 @@ class Role(StrEnum):
     STUDENT = "student"
 
 
-USER_ROLES = tuple(Role)
+USER_ROLES = tuple(role.value for role in Role)
 
 
 class User(Model):

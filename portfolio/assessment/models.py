@@ -40,7 +40,7 @@ class SubmissionState(StrEnum):
     NOT_YET = "not_yet"
 
 
-SUBMISSION_STATES = tuple(SubmissionState)
+SUBMISSION_STATES = tuple(state.value for state in SubmissionState)
 
 
 #: What an assessor decides in an :class:`Assessment`.
@@ -52,7 +52,7 @@ class Decision(StrEnum):
     NOT_YET = "not_yet"
 
 
-DECISIONS = tuple(Decision)
+DECISIONS = tuple(decision.value for decision in Decision)
 
 
 class Submission(Model):

@@ -36,7 +36,7 @@ class JobState(StrEnum):
     CANCELLED = "cancelled"
 
 
-BULK_JOB_STATES = tuple(JobState)
+BULK_JOB_STATES = tuple(state.value for state in JobState)
 
 
 #: States of a :class:`BulkJobItem`.
@@ -49,7 +49,7 @@ class ItemState(StrEnum):
     FAILED = "failed"
 
 
-BULK_ITEM_STATES = tuple(ItemState)
+BULK_ITEM_STATES = tuple(state.value for state in ItemState)
 
 
 class BulkJob(Model):
