@@ -141,6 +141,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         instance_path=instance_path,
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "portfolio" / "static"),
+        static_url_path="/static",
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     load_config(app, os.environ)
@@ -288,6 +290,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from portfolio.template_cache import TEMPLATE_CODE
 
     app.jinja_env.bytecode_cache = TEMPLATE_CODE  # templates compiled once per process
+    from portfolio import assets
+
+    assets.init_app(app)  # /static/credfolio.css?v=<sha256>, cached for a year
     return app
 
 
