@@ -243,6 +243,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         instance_path=instance_path,
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "portfolio" / "static"),
+        static_url_path="/static",
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     load_config(app, os.environ)
@@ -295,7 +297,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     CSRFProtect(app)
     Migrate(app, db, directory=str(MIGRATIONS), render_as_batch=True)
 
-    from portfolio.core import error_pages, limits, paging, security_headers
+    from portfolio.core import assets, error_pages, limits, paging, security_headers
     from portfolio.files.storage import init_storage
 
     error_pages.register_error_pages(app)
@@ -319,6 +321,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from portfolio.core.template_cache import TEMPLATE_CODE
 
     app.jinja_env.bytecode_cache = TEMPLATE_CODE  # templates compiled once per process
+    assets.init_app(app)  # /static/credfolio.css?v=<sha256>, cached for a year
     return app
 
 

@@ -1,17 +1,21 @@
 """PDF rendering with WeasyPrint behind a URL fetcher that fetches nothing from the outside.
 
 Pure: an HTML string in, PDF bytes out.  The fetcher serves ``data:`` URIs (size-limited) and an
-explicit allow-list of our own in-memory resources, and refuses every other URL.
+explicit allow-list of our own in-memory resources, and refuses every other URL.  The PDFs'
+styles come from ``portfolio/static/pdf.css``, read here and handed to WeasyPrint (the templates
+link no stylesheet: nothing may be fetched).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 #: Largest ``data:`` URI we decode (the QR code and the badge are a few kilobytes).
@@ -20,6 +24,8 @@ MAX_DATA_URI_BYTES = 2 * 1024 * 1024
 #: (RFC 6761 ``.invalid``), so that relative URLs too reach the fetcher, which refuses them.
 #: (With no base at all WeasyPrint drops most of them, but a relative ``@import`` raises.)
 NO_BASE_URL = "https://relative-url.invalid/"
+#: Every PDF's stylesheet (the certificate's and the portfolio export's rules).
+PDF_STYLESHEET = Path(__file__).resolve().parents[1] / "static" / "pdf.css"
 
 
 class FetchRefusedError(ValueError):
@@ -105,11 +111,26 @@ def decode_data_uri(url: str, *, max_bytes: int = MAX_DATA_URI_BYTES) -> tuple[s
     return media_type, body
 
 
+@cache
+def pdf_stylesheet() -> CSS:
+    """:data:`PDF_STYLESHEET`, parsed once per process (it names no URL, so fetches nothing)."""
+    return CSS(
+        string=PDF_STYLESHEET.read_text(encoding="utf-8"),
+        base_url=NO_BASE_URL,
+        url_fetcher=RestrictedFetcher(),
+    )
+
+
 def render_pdf(
-    html: str, *, fetcher: RestrictedFetcher | None = None, uncompressed: bool = False
+    html: str,
+    *,
+    fetcher: RestrictedFetcher | None = None,
+    uncompressed: bool = False,
+    stylesheets: Sequence[CSS] = (),
 ) -> bytes:
     """Render ``html`` to PDF bytes (tagged for screen readers; ``uncompressed`` streams make
-    the bytes searchable, for tests).
+    the bytes searchable, for tests), styled by :func:`pdf_stylesheet` and then
+    ``stylesheets``.
 
     Every URL goes through ``fetcher`` (a fresh :class:`RestrictedFetcher` by default),
     relative ones resolved against :data:`NO_BASE_URL`, which it refuses like any other.
@@ -117,5 +138,5 @@ def render_pdf(
     """
     document = HTML(string=html, base_url=NO_BASE_URL, url_fetcher=fetcher or RestrictedFetcher())
     return document.write_pdf(  # type: ignore[no-any-return]
-        pdf_tags=True, uncompressed_pdf=uncompressed
+        stylesheets=[pdf_stylesheet(), *stylesheets], pdf_tags=True, uncompressed_pdf=uncompressed
     )

@@ -13,14 +13,15 @@ from flask import Flask, Response, current_app, request
 
 #: The pages' policy.  Credfolio's pages work without JavaScript, so no script may run at all:
 #: an injected ``<script>``, ``on*=`` handler or ``javascript:`` URL is dead on arrival.  Styles
-#: come from ``<style>`` blocks and ``style`` attributes, hence ``'unsafe-inline'`` for styles
-#: only (CSS cannot run code; every user-supplied text is escaped, so it cannot add any either).
-#: Images may be https URLs or ``data:`` URIs (an achievement's image, ``public.image_url``).
+#: come only from our own stylesheet (``portfolio/static/credfolio.css``, linked by
+#: ``asset_url``): no template has a ``<style>`` block or a ``style`` attribute, so an injected
+#: one is ignored too (no restyling, no CSS-based exfiltration).  Images may be https URLs or
+#: ``data:`` URIs (an achievement's image, ``public.image_url``).
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
         "script-src 'none'",
-        "style-src 'self' 'unsafe-inline'",
+        "style-src 'self'",
         "img-src 'self' https: data:",
         "object-src 'none'",
         "base-uri 'none'",

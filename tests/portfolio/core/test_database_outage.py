@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import threading
 import time
@@ -74,6 +75,16 @@ def test_pages_get_a_readable_503(app_without_database):
     assert "cannot reach its database" in page
     assert "outage-1" in page  # the reference to quote
     assert "Traceback" not in page and "pw-never-shown" not in page
+
+
+def test_the_503_page_keeps_its_stylesheet(app_without_database):
+    """The stylesheet is a file: it is served while the database is away."""
+    client = app_without_database.test_client()
+    page = client.get("/").get_data(as_text=True)
+    link = re.search(r'<link rel="stylesheet" href="(/static/credfolio\.css\?v=[0-9a-f]+)">', page)
+    assert link, page
+    with client.get(link.group(1)) as stylesheet:
+        assert stylesheet.status_code == 200 and stylesheet.mimetype == "text/css"
 
 
 def test_a_json_client_of_a_page_gets_json(app_without_database):

@@ -187,3 +187,25 @@ def test_revoked_certificate_says_so(
     text = layout_text(html_pages[0], pdf.RestrictedFetcher())
     assert "This credential has been revoked" in text
     assert "issued in error" in text
+
+
+# -- the PDFs' stylesheet ----------------------------------------------------------------------
+
+
+def test_the_pdfs_get_their_stylesheet_from_a_file_not_a_fetch() -> None:
+    """portfolio/static/pdf.css: a certificate is A4 landscape, a portfolio export A4 portrait
+    (the templates have no <style>, and may fetch nothing)."""
+
+    def page_size(body_class: str) -> tuple[float, float]:
+        html = f'<html><body class="{body_class}"><p>x</p></body></html>'
+        fetcher = pdf.RestrictedFetcher()
+        document = HTML(string=html, url_fetcher=fetcher).render(stylesheets=[pdf.pdf_stylesheet()])
+        assert fetcher.requested == []
+        return document.pages[0].width, document.pages[0].height
+
+    width, height = page_size("certificate")
+    assert width > height
+    width, height = page_size("portfolio-export")
+    assert width < height
+    assert pdf.pdf_stylesheet() is pdf.pdf_stylesheet()  # read and parsed once per process
+    assert pdf.render_pdf('<body class="certificate"><p>x</p></body>').startswith(b"%PDF-")

@@ -125,16 +125,16 @@ def test_every_kind_of_response_forbids_script_framing_and_sniffing(pages, crede
     assert responses["JSON 404"][1].mimetype == "application/json"
 
 
-def test_the_pages_policy_allows_no_script_at_all_and_styles_only_inline(client):
+def test_the_pages_policy_allows_no_script_at_all_and_styles_only_from_our_stylesheet(client):
     directives = policy(client.get("/"))
     assert directives == dict(part.split(None, 1) for part in CONTENT_SECURITY_POLICY.split("; "))
     assert directives["script-src"] == "'none'"
+    assert directives["style-src"] == "'self'"  # no <style> block, no style attribute
     assert directives["object-src"] == "'none'"
     assert directives["base-uri"] == "'none'"
     assert directives["form-action"] == "'self'"
     for name, sources in directives.items():
-        if name != "style-src":
-            assert "unsafe" not in sources, name
+        assert "unsafe" not in sources, name
 
 
 def test_the_stricter_policies_of_file_routes_are_kept_as_they_are(pages, credential_id):
@@ -206,6 +206,18 @@ def test_hsts_is_not_sent_by_a_plain_http_service_unless_the_request_came_over_t
 def test_no_template_has_inline_script_event_handlers_or_javascript_urls():
     """The policy would block them anyway; this keeps pages from depending on them."""
     pattern = re.compile(r"<script|\son[a-z]+\s*=|javascript:", re.IGNORECASE)
+    offenders = [
+        f"{path.relative_to(TEMPLATES)}: {match.group(0)}"
+        for path in sorted(TEMPLATES.rglob("*.html"))
+        for match in pattern.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_no_template_has_a_style_block_or_a_style_attribute():
+    """The policy would ignore them (``style-src 'self'``): styles live in
+    portfolio/static/credfolio.css, and the PDFs' in pdf.css."""
+    pattern = re.compile(r"<style|\sstyle\s*=", re.IGNORECASE)
     offenders = [
         f"{path.relative_to(TEMPLATES)}: {match.group(0)}"
         for path in sorted(TEMPLATES.rglob("*.html"))
