@@ -132,5 +132,4 @@ def status_list(public_id: str) -> Response:
 @bp.get("/api/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3.1 description of every JSON endpoint."""
-    public_url = current_app.config["CREDFOLIO_PUBLIC_URL"].rstrip("/")
-    return json_response(openapi_document(server_url=public_url))
+    return json_response(openapi_document(server_url=services.ServiceConfig.current().public_url))
