@@ -18,7 +18,7 @@ from credentials.presentation import credential_result, verify_presentation
 from issuer_keys.did import resolve_did_key
 from portfolio.core import metrics, request_limits
 from portfolio.core.db import db
-from portfolio.core.errors import APIError, json_response, register_api_errors
+from portfolio.core.errors import APIError, ConflictError, json_response, register_api_errors
 from portfolio.issuing import oauth
 from portfolio.issuing import service as services
 from portfolio.issuing.models import IdempotencyRecord, IssuedCredential, OAuthClient
@@ -177,8 +177,9 @@ def _body_sha256(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-class _KeyTaken(Exception):
-    """Another request with the same Idempotency-Key committed first."""
+class _KeyTaken(ConflictError):
+    """Another request with the same Idempotency-Key committed first (caught below: the winner's
+    credential is the answer)."""
 
 
 def _issue_idempotently(
@@ -247,7 +248,7 @@ def _idempotency_record(
         try:
             db.session.flush()
         except IntegrityError:
-            raise _KeyTaken(key) from None
+            raise _KeyTaken(f"{IDEMPOTENCY_HEADER} {key!r} was taken meanwhile") from None
 
     return record
 

@@ -144,20 +144,27 @@ def handle_compromise(key_id: str, *, reason: str, actor: str = "cli") -> Compro
         report.credentials.append(
             _handle_credential(credential_id, record, issuer, actor=actor, moved=moved)
         )
+    _record_compromise(report, issuer, reason=reason, actor=actor)
+    return report
+
+
+def _record_compromise(
+    report: CompromiseReport, issuer: Issuer, *, reason: str, actor: str
+) -> None:
+    """The closing audit event, with the counts (committed)."""
     with unit_of_work():
         record_as(
             "key_compromised",
             actor,
             issuer_id=issuer.id,
-            target=f"key:{key_id}",
+            target=f"key:{report.key_id}",
             detail={
                 "reason": reason,
-                "active_key": active.key_id,
+                "active_key": report.active_key_id,
                 "status_lists": report.status_lists,
                 "reissued": sum(1 for o in report.credentials if o.result == "reissued"),
             },
         )
-    return report
 
 
 def _issuer_key(store: KeyStore, key_id: str) -> tuple[KeyRecord, Issuer]:
