@@ -22,7 +22,6 @@ from portfolio.core.errors import APIError, ConflictError, json_response, regist
 from portfolio.issuing import oauth
 from portfolio.issuing import service as services
 from portfolio.issuing.models import IdempotencyRecord, IssuedCredential, OAuthClient
-from portfolio.issuing.oauth import require_token
 
 bp = Blueprint("vcapi", __name__)
 register_api_errors(bp, prefixes=("/credentials/", "/presentations/"))
@@ -141,7 +140,7 @@ def issue_credential() -> Response:
     malformed body or credential; 401/403 token; 422 a well-formed request we refuse (issuer not
     ours, not a valid Open Badge, an ``Idempotency-Key`` reused for another body).
     """
-    client = require_token()
+    client = oauth.require_token()
     body = read_json_object()
     credential = _required(body, "credential")
     options = _options(body, ISSUE_OPTIONS)
