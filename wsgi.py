@@ -154,7 +154,6 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.home import pages as home_pages
     from portfolio.issuing import api as vcapi
     from portfolio.issuing import cli as issuing_cli
-    from portfolio.issuing import key_compromise, oauth
     from portfolio.issuing import pages as issuing_pages
     from portfolio.learner import pages as learner_pages
     from portfolio.learner import privacy
@@ -174,11 +173,11 @@ def feature_list() -> tuple[Feature, ...]:
         Feature("audit", blueprints=(audit_pages.bp,), commands=((audit_cli.audit_group, None),)),
         Feature(
             "issuing",
-            blueprints=(oauth.bp, vcapi.bp, issuing_pages.bp),
+            blueprints=(vcapi.oauth_bp, vcapi.bp, issuing_pages.bp),
             commands=(
                 (issuing_cli.credentials_group, None),
-                (oauth.clients_group, None),
-                (key_compromise.compromised_command, "keys"),
+                (issuing_cli.clients_group, None),
+                (issuing_cli.compromised_command, "keys"),
             ),
         ),
         Feature(

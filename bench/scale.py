@@ -264,7 +264,9 @@ class Positions:
                 begin_write()
                 issuer = db.session.get(Issuer, self.instance.issuer_id)
                 # The service's own constructor: a real, signed, empty list.
-                row = services._new_list(services.ServiceConfig.current(), issuer, self.purpose)
+                row = services.new_status_list(
+                    services.ServiceConfig.current(), issuer, self.purpose
+                )
                 db.session.commit()
             state = {
                 "public_id": row.public_id,

@@ -1,6 +1,6 @@
-"""The W3C VC-API endpoints: issue a credential (OAuth 2.0 bearer token, scope ``issue``),
-verify a credential, verify a presentation.  Bodies and status codes follow the VC-API
-conventions the W3C VC 2.0 and vc-di-eddsa test suites use."""
+"""The issuing JSON API: the W3C VC-API (bp ``vcapi``: issue with an OAuth 2.0 bearer token,
+verify a credential or a presentation, as the W3C VC 2.0 and vc-di-eddsa test suites expect) and
+the OAuth 2.0 token endpoint (bp ``oauth``; the machinery is :mod:`portfolio.issuing.oauth`)."""
 
 from __future__ import annotations
 
@@ -18,13 +18,17 @@ from credentials.presentation import credential_result, verify_presentation
 from issuer_keys.did import resolve_did_key
 from portfolio.core import metrics, request_limits
 from portfolio.core.db import db
-from portfolio.core.errors import APIError, json_response, register_api_errors
+from portfolio.core.errors import APIError, ConflictError, json_response, register_api_errors
+from portfolio.issuing import oauth
 from portfolio.issuing import service as services
 from portfolio.issuing.models import IdempotencyRecord, IssuedCredential, OAuthClient
-from portfolio.issuing.oauth import require_token
 
 bp = Blueprint("vcapi", __name__)
 register_api_errors(bp, prefixes=("/credentials/", "/presentations/"))
+
+oauth_bp = Blueprint("oauth", __name__)
+oauth_bp.record_once(oauth.init_server)
+register_api_errors(oauth_bp, prefixes=("/oauth/",))
 
 #: VC-API IssueCredentialOptions we accept.  We always add a BitstringStatusListEntry, so a
 #: request for one is honoured; anything else we cannot do is refused rather than ignored.
@@ -136,7 +140,7 @@ def issue_credential() -> Response:
     malformed body or credential; 401/403 token; 422 a well-formed request we refuse (issuer not
     ours, not a valid Open Badge, an ``Idempotency-Key`` reused for another body).
     """
-    client = require_token()
+    client = oauth.require_token()
     body = read_json_object()
     credential = _required(body, "credential")
     options = _options(body, ISSUE_OPTIONS)
@@ -172,8 +176,9 @@ def _body_sha256(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-class _KeyTaken(Exception):
-    """Another request with the same Idempotency-Key committed first."""
+class _KeyTaken(ConflictError):
+    """Another request with the same Idempotency-Key committed first (caught below: the winner's
+    credential is the answer)."""
 
 
 def _issue_idempotently(
@@ -209,10 +214,10 @@ def _issue_idempotently(
             f"this {IDEMPOTENCY_HEADER} was already used for a different request body; "
             "use a new key for a new credential",
         )
-    row = db.session.get(IssuedCredential, existing.credential_id)
-    if row is None:  # pragma: no cover - a foreign key guarantees it
+    replayed = db.session.get(IssuedCredential, existing.credential_id)
+    if replayed is None:  # pragma: no cover - a foreign key guarantees it
         raise APIError(500, "INTERNAL_ERROR", "the credential of this key is missing")
-    response = _credential_response(row, 200)
+    response = _credential_response(replayed, 200)
     response.headers["Idempotent-Replayed"] = "true"
     return response
 
@@ -242,7 +247,7 @@ def _idempotency_record(
         try:
             db.session.flush()
         except IntegrityError:
-            raise _KeyTaken(key) from None
+            raise _KeyTaken(f"{IDEMPOTENCY_HEADER} {key!r} was taken meanwhile") from None
 
     return record
 
@@ -324,3 +329,28 @@ def verify_presentation_endpoint() -> Response:
             malformed="error" in embedded,
         )
     return json_response(result.to_dict(), 200 if result.verified else 422)
+
+
+# -- POST /oauth/token ------------------------------------------------------------------------
+
+
+@oauth_bp.post(oauth.TOKEN_PATH)
+def token() -> Response:
+    """RFC 6749 §4.4.2 access token request → §5.1 response, or a §5.2 error response.
+
+    Errors keep the RFC's ``error`` / ``error_description`` members and add ``detail`` (the
+    same text) so that every API error has the same shape.  ``invalid_client`` is 401 with
+    ``WWW-Authenticate: Basic`` (§5.2).
+    """
+    response = oauth.token_response()
+    if response.status_code >= 400:
+        try:
+            body = json.loads(response.get_data(as_text=True))
+        except ValueError:
+            body = {"error": "invalid_request"}
+        body["detail"] = body.get("error_description") or body.get("error")
+        response.set_data(json.dumps(body))
+        response.mimetype = "application/json"
+        if body.get("error") == "invalid_client" and response.status_code == 401:
+            response.headers.setdefault("WWW-Authenticate", f'Basic realm="{oauth.REALM}"')
+    return response

@@ -1,8 +1,6 @@
-"""Generated badge images (SVG and PNG, one design) for credentials without an image of their own.
-
-Pure: plain text in, image bytes out.  Every text is escaped for XML and stripped of characters
-XML 1.0 cannot carry, so a credential's fields can never add markup to the image.
-"""
+"""Generated badge images (SVG and PNG, one design) for credentials without an image of their
+own.  Pure: plain text in, image bytes out; every text is escaped for XML and stripped of what
+XML 1.0 cannot carry, so a credential's fields can never add markup to the image."""
 
 from __future__ import annotations
 

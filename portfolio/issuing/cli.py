@@ -1,4 +1,5 @@
-"""``credfolio credentials``: list issued credentials; revoke, suspend and unsuspend them."""
+"""The issuing commands: ``credfolio credentials`` (list, revoke, suspend, unsuspend),
+``credfolio clients`` (VC-API clients) and ``credfolio keys compromised``."""
 
 from __future__ import annotations
 
@@ -7,9 +8,18 @@ import sys
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
 from credentials.errors import CredentialError
+from issuer_keys.errors import IssuerKeyError
+from portfolio.core.db import db
+from portfolio.core.errors import CredfolioError
+from portfolio.issuing import oauth
 from portfolio.issuing import service as services
+from portfolio.issuing.key_compromise import CompromiseError, handle_compromise
+from portfolio.issuing.models import IssuedCredential
+
+# -- credfolio credentials --------------------------------------------------------------------
 
 
 @click.group("credentials")
@@ -58,13 +68,8 @@ def unsuspend_command(identifier: str, reason: str) -> None:
 @credentials_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per credential.")
 @with_appcontext
-def list_command(as_json: bool) -> None:
+def list_credentials_command(as_json: bool) -> None:
     """Issued credentials, newest first."""
-    from sqlalchemy import select
-
-    from portfolio.core.db import db
-    from portfolio.issuing.models import IssuedCredential
-
     rows = db.session.scalars(
         select(IssuedCredential).order_by(IssuedCredential.issued_at.desc())
     ).all()
@@ -84,3 +89,86 @@ def list_command(as_json: bool) -> None:
                 f"{row.public_id}  {row.state:<9}  {row.issued_at:%Y-%m-%d}  "
                 f"{row.achievement_name or '-'}  {item['recipient'] or '-'}"
             )
+
+
+# -- credfolio clients ------------------------------------------------------------------------
+
+
+@click.group("clients")
+def clients_group() -> None:
+    """VC-API clients (OAuth 2.0 client credentials): create, list, disable."""
+
+
+@clients_group.command("create")
+@click.option("--name", required=True, help="Who the client is (shown in `clients list`).")
+@click.option("--issuer-did", help="The issuer it issues for (default: the service's issuer).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_appcontext
+def create_client_command(name: str, issuer_did: str | None, as_json: bool) -> None:
+    """Register a client; its secret is printed once and stored only as an argon2 hash."""
+    try:
+        client = oauth.register_client(name, oauth.client_issuer(issuer_did))
+    except CredfolioError as exc:
+        raise click.ClickException(exc.message) from None
+    endpoint = oauth.token_endpoint()
+    if as_json:
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "client_id": client.client_id,
+                    "client_secret": client.client_secret,
+                    "token_endpoint": endpoint,
+                    "issuer_id": client.issuer_did,
+                }
+            )
+            + "\n"
+        )
+        return
+    click.echo(f"Client ID:      {client.client_id}")
+    click.echo(f"Client secret:  {client.client_secret}")
+    click.echo(f"Token endpoint: {endpoint}")
+    click.echo(f"Issuer:         {client.issuer_did}")
+    click.echo("The secret is shown only now; store it in the client's secret manager.")
+
+
+@clients_group.command("list")
+@with_appcontext
+def list_clients_command() -> None:
+    """Registered clients, oldest first (never their secrets)."""
+    for row in oauth.registered_clients():
+        state = "disabled" if row.disabled_at else "enabled"
+        click.echo(f"{row.client_id}  {state:<8}  {row.issuer.did}  {row.name}")
+
+
+@clients_group.command("disable")
+@click.argument("client_id")
+@with_appcontext
+def disable_client_command(client_id: str) -> None:
+    """Disable CLIENT_ID: it can get no new token, and its current tokens stop working."""
+    try:
+        oauth.disable_client(client_id)
+    except CredfolioError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"{client_id}: disabled")
+
+
+# -- credfolio keys compromised ---------------------------------------------------------------
+
+
+@click.command("compromised")
+@click.argument("key_id")
+@click.option("--reason", required=True, help="How the key was compromised (kept with the key).")
+@with_appcontext
+def compromised_command(key_id: str, reason: str) -> None:
+    """Handle the compromise of KEY_ID: revoke it, make a new key, sign the status lists again
+    and re-issue every credential it signed (the old ones are revoked).  Safe to run again."""
+    try:
+        report = handle_compromise(key_id, reason=reason, actor="cli")
+    except CompromiseError as exc:
+        raise click.ClickException(exc.message) from None
+    except IssuerKeyError as exc:
+        raise click.ClickException(exc.message) from None
+    except CredentialError as exc:
+        raise click.ClickException(f"a re-issue failed: {exc.message}; run again") from None
+    for line in report.lines():
+        click.echo(line)

@@ -1,15 +1,6 @@
-"""The key compromise procedure: ``credfolio keys compromised KEY_ID --reason R``.
-
-In order: (1) revoke the key in the key store, so the issuer's did:web document no longer lists
-it and nothing it signed verifies any more; (2) make sure the issuer has an active key that is
-not the compromised one (rotate); (3) sign again every status list whose last signature was made
-with the key (otherwise no status could be read from it); (4) find every credential whose proof
-names the key and re-issue each one with the new key: the same content under a new id and page
-with new status positions, linked to the old one by credential events, the student's records
-moved to it, and the old one revoked ("signing key compromised") in the same transaction.
-Every step records audit events.  Running it again does nothing more: a revoked key stays
-revoked, and a credential already replaced is reported, not re-issued twice.
-"""
+"""The key compromise procedure (:func:`handle_compromise`, run by ``credfolio keys compromised``):
+revoke the key, make sure of an active key, sign its status lists again and re-issue everything
+it signed.  Audited, and safe to run again."""
 
 from __future__ import annotations
 
@@ -20,19 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import click
 from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from credentials.errors import CredentialError
-from credentials.proof import Eddsa2022Suite
 from issuer_keys.errors import IssuerKeyError, KeyNotFoundError
 from issuer_keys.store import KeyRecord, KeyStore
 from portfolio.accounts.actors import record_as
 from portfolio.accounts.models import Issuer
-from portfolio.core.db import Model, begin_write, db
+from portfolio.core.db import Model, db, unit_of_work
+from portfolio.core.errors import ConflictError, InvalidInputError, NotFoundError
 from portfolio.core.models import new_public_id
 from portfolio.issuing import service as services
 from portfolio.issuing.models import (
@@ -46,8 +34,16 @@ REVOCATION_REASON = "signing key compromised"
 MAX_ATTEMPTS = 5
 
 
-class CompromiseError(Exception):
+class CompromiseError(InvalidInputError):
     """The procedure cannot run for this key (the message says why; safe to show)."""
+
+
+class UnknownKeyError(CompromiseError, NotFoundError):
+    """There is no key with that id."""
+
+
+class ReissueConflictError(CompromiseError, ConflictError):
+    """A credential could not be re-issued for concurrent changes; running again continues."""
 
 
 @dataclass(frozen=True)
@@ -102,11 +98,23 @@ class CompromiseReport:
 
 
 def handle_compromise(key_id: str, *, reason: str, actor: str = "cli") -> CompromiseReport:
-    """Run the whole procedure for ``key_id`` (see the module); needs an application context.
+    """Run the whole procedure for ``key_id``; needs an application context.
 
-    Raises :class:`CompromiseError` for an unknown key, a key that is not one of our issuers'
-    did:web keys, or an empty reason; ``CredentialError`` when a re-issue fails (the credentials
-    handled before it stay handled; running again continues with the rest).
+    In order: (1) revoke the key in the key store, so the issuer's did:web document no longer
+    lists it and nothing it signed verifies any more; (2) make sure the issuer has an active key
+    that is not the compromised one (rotate); (3) sign again every status list whose last
+    signature was made with the key (otherwise no status could be read from it); (4) find every
+    credential whose proof names the key and re-issue each one with the new key: the same
+    content under a new id and page with new status positions, linked to the old one by
+    credential events, the student's records moved to it, and the old one revoked ("signing key
+    compromised") in the same transaction.  Every step records audit events.  Running it again
+    does nothing more: a revoked key stays revoked, and a credential already replaced is
+    reported, not re-issued twice.
+
+    Raises :class:`CompromiseError` for an unknown key (:class:`UnknownKeyError`), a key that is
+    not one of our issuers' did:web keys, or an empty reason; ``CredentialError`` when a
+    re-issue fails (the credentials handled before it stay handled; running again continues
+    with the rest).
     """
     reason = " ".join(str(reason or "").split())
     if not reason:
@@ -136,20 +144,27 @@ def handle_compromise(key_id: str, *, reason: str, actor: str = "cli") -> Compro
         report.credentials.append(
             _handle_credential(credential_id, record, issuer, actor=actor, moved=moved)
         )
-    record_as(
-        "key_compromised",
-        actor,
-        issuer_id=issuer.id,
-        target=f"key:{key_id}",
-        detail={
-            "reason": reason,
-            "active_key": active.key_id,
-            "status_lists": report.status_lists,
-            "reissued": sum(1 for o in report.credentials if o.result == "reissued"),
-        },
-    )
-    db.session.commit()
+    _record_compromise(report, issuer, reason=reason, actor=actor)
     return report
+
+
+def _record_compromise(
+    report: CompromiseReport, issuer: Issuer, *, reason: str, actor: str
+) -> None:
+    """The closing audit event, with the counts (committed)."""
+    with unit_of_work():
+        record_as(
+            "key_compromised",
+            actor,
+            issuer_id=issuer.id,
+            target=f"key:{report.key_id}",
+            detail={
+                "reason": reason,
+                "active_key": report.active_key_id,
+                "status_lists": report.status_lists,
+                "reissued": sum(1 for o in report.credentials if o.result == "reissued"),
+            },
+        )
 
 
 def _issuer_key(store: KeyStore, key_id: str) -> tuple[KeyRecord, Issuer]:
@@ -158,7 +173,7 @@ def _issuer_key(store: KeyStore, key_id: str) -> tuple[KeyRecord, Issuer]:
     try:
         record = store.get(key_id)
     except KeyNotFoundError:
-        raise CompromiseError(f"no key {key_id!r}") from None
+        raise UnknownKeyError(f"no key {key_id!r}") from None
     issuer = db.session.scalar(select(Issuer).where(Issuer.did == record.controller))
     if issuer is None or not record.controller.startswith("did:web:"):
         # An assessor's did:key is its own DID document: it cannot be taken out of one.
@@ -187,13 +202,13 @@ def _rotate(store: KeyStore, did: str) -> KeyRecord:
 def _proof_methods(document: Mapping[str, Any]) -> set[str]:
     proofs = document.get("proof")
     proofs = proofs if isinstance(proofs, list) else [proofs] if proofs else []
-    return {p.get("verificationMethod") for p in proofs if isinstance(p, dict)}
+    methods = (p.get("verificationMethod") for p in proofs if isinstance(p, dict))
+    return {method for method in methods if isinstance(method, str)}
 
 
 def _resign_status_lists(issuer: Issuer, verification_method: str) -> int:
-    begin_write()
-    try:
-        count = 0
+    count = 0
+    with unit_of_work(write=True):
         rows = db.session.scalars(
             select(StatusListRow)
             .where(StatusListRow.issuer_id == issuer.id)
@@ -204,10 +219,6 @@ def _resign_status_lists(issuer: Issuer, verification_method: str) -> int:
             if verification_method in _proof_methods(json.loads(row.credential)):
                 services.resign_status_list(row)
                 count += 1
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return count
 
 
@@ -244,36 +255,50 @@ def _replacement(row: IssuedCredential) -> str | None:
 def _handle_credential(
     credential_id: int, record: KeyRecord, issuer: Issuer, *, actor: str, moved: dict[str, str]
 ) -> Outcome:
+    """Re-issue one credential signed with the key, in its own write unit of work (retried when
+    a status position is taken concurrently); record its move in ``moved`` once committed."""
     config = services.ServiceConfig.current()
     for _ in range(MAX_ATTEMPTS):
-        begin_write()
         try:
-            old = db.session.get(
-                IssuedCredential, credential_id, with_for_update=True, populate_existing=True
-            )
-            if old is None:  # cannot happen: rows are never deleted
-                raise CompromiseError(f"credential {credential_id} disappeared")
-            replaced_by, revoked = _replacement(old), old.revoked_at is not None
-            if replaced_by is not None or revoked:
-                public_id = old.public_id
-                db.session.rollback()  # nothing to do: release the lock
-                if replaced_by is not None:
-                    return Outcome(public_id, "already reissued", replaced_by)
-                return Outcome(public_id, "revoked before")
-            old_urls = {old.credential_id, config.credential_url(old.public_id)}
-            new = _reissue(old, record, issuer, config=config, actor=actor, moved=moved)
-            outcome = Outcome(old.public_id, "reissued", new.public_id)
-            new_url = config.credential_url(new.public_id)
-            db.session.commit()
+            with unit_of_work(write=True):
+                outcome, urls = _handle_locked(
+                    credential_id, record, issuer, config=config, actor=actor, moved=moved
+                )
         except IntegrityError:  # a status position taken concurrently: start again
-            db.session.rollback()
             continue
-        except BaseException:
-            db.session.rollback()
-            raise
-        moved.update(dict.fromkeys(old_urls, new_url))
+        moved.update(urls)
         return outcome
-    raise CompromiseError(f"could not re-issue credential {credential_id}; run the command again")
+    raise ReissueConflictError(
+        f"could not re-issue credential {credential_id}; run the command again"
+    )
+
+
+def _handle_locked(
+    credential_id: int,
+    record: KeyRecord,
+    issuer: Issuer,
+    *,
+    config: services.ServiceConfig,
+    actor: str,
+    moved: Mapping[str, str],
+) -> tuple[Outcome, dict[str, str]]:
+    """Inside the unit of work: lock the credential, and re-issue it unless it was replaced or
+    revoked before (then nothing is written).  Returns what happened and the old URLs mapped to
+    the new one."""
+    old = db.session.get(
+        IssuedCredential, credential_id, with_for_update=True, populate_existing=True
+    )
+    if old is None:  # cannot happen: rows are never deleted
+        raise CompromiseError(f"credential {credential_id} disappeared")
+    replaced_by = _replacement(old)
+    if replaced_by is not None:
+        return Outcome(old.public_id, "already reissued", replaced_by), {}
+    if old.revoked_at is not None:
+        return Outcome(old.public_id, "revoked before"), {}
+    old_urls = {old.credential_id, config.credential_url(old.public_id)}
+    new = _reissue(old, record, issuer, config=config, actor=actor, moved=moved)
+    new_url = config.credential_url(new.public_id)
+    return Outcome(old.public_id, "reissued", new.public_id), dict.fromkeys(old_urls, new_url)
 
 
 def _reissue(
@@ -379,11 +404,11 @@ def unsigned_copy(
     credential are signed again by their endorser for the new id when the service holds that
     endorser's key; any other endorsement is kept as it is (it still verifies on its own).
     """
-    unsigned = copy.deepcopy(document)
+    stripped = copy.deepcopy(document)
     for name in ("proof", "credentialStatus"):
-        unsigned.pop(name, None)
-    endorsements = unsigned.pop("endorsement", None)
-    unsigned = _moved_links(unsigned, moved)
+        stripped.pop(name, None)
+    endorsements = stripped.pop("endorsement", None)
+    unsigned: dict[str, Any] = _moved_links(stripped, moved)
     unsigned["id"] = new_url
     if endorsements is not None:
         items = endorsements if isinstance(endorsements, list) else [endorsements]
@@ -414,37 +439,14 @@ def _endorse_again(
     did = issuer.get("id") if isinstance(issuer, dict) else issuer
     if not isinstance(subject, dict) or subject.get("id") not in moved or not isinstance(did, str):
         return endorsement
-    try:
-        key = config.key_store.signing_key(did)
-    except (IssuerKeyError, KeyNotFoundError):
-        return endorsement  # not ours to sign: kept as it was
     unsigned = copy.deepcopy(endorsement)
     unsigned.pop("proof", None)
     unsigned["id"] = f"urn:uuid:{uuid.uuid4()}"
     unsigned["credentialSubject"]["id"] = moved[subject["id"]]
-    suite = Eddsa2022Suite(loader=config.loader)
-    return suite.create_proof(
-        unsigned, key=key, verification_method=key.verification_method_id(did)
-    )
-
-
-@click.command("compromised")
-@click.argument("key_id")
-@click.option("--reason", required=True, help="How the key was compromised (kept with the key).")
-@with_appcontext
-def compromised_command(key_id: str, reason: str) -> None:
-    """Handle the compromise of KEY_ID: revoke it, make a new key, sign the status lists again
-    and re-issue every credential it signed (the old ones are revoked).  Safe to run again."""
     try:
-        report = handle_compromise(key_id, reason=reason, actor="cli")
-    except CompromiseError as exc:
-        raise click.ClickException(str(exc)) from None
-    except IssuerKeyError as exc:
-        raise click.ClickException(exc.message) from None
-    except CredentialError as exc:
-        raise click.ClickException(f"a re-issue failed: {exc.message}; run again") from None
-    for line in report.lines():
-        click.echo(line)
+        return services.sign_as(did, unsigned, config=config)
+    except (IssuerKeyError, KeyNotFoundError):  # raised before signing: no key of ours
+        return endorsement  # not ours to sign: kept as it was
 
 
 def _following_reissue() -> list[Any]:

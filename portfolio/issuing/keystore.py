@@ -1,16 +1,12 @@
-"""``SqlKeyStore``: the issuer keys in the database, so that every app server shares them.
-
-Implements :class:`issuer_keys.store.KeyStore`.  Secret keys are stored only encrypted with the
-key-encryption secret (which never touches the database); decrypted keys are cached in this
-process's memory only.  A partial unique index allows one active key per controller.
-Creating, rotating and revoking a key records an audit event in the same transaction.
-"""
+"""``SqlKeyStore``: the :class:`issuer_keys.store.KeyStore` of the issuer keys in the database,
+so that every app server shares them (secrets encrypted; each change audited)."""
 
 from __future__ import annotations
 
 import threading
 import uuid
 from datetime import UTC, datetime
+from typing import cast
 
 from flask import has_request_context
 from sqlalchemy import select
@@ -24,10 +20,10 @@ from issuer_keys.encryption import (
 )
 from issuer_keys.errors import IssuerKeyError, KeyNotFoundError
 from issuer_keys.keys import IssuerKey, verification_method_id
-from issuer_keys.store import KeyRecord, KeyStore, decrypt_record
+from issuer_keys.store import KeyRecord, KeyStatus, KeyStore, decrypt_record
 from portfolio.accounts.models import Issuer
 from portfolio.core import audit
-from portfolio.core.db import db
+from portfolio.core.db import db, unit_of_work
 from portfolio.issuing.models import IssuerKeyRow
 
 _MAX_REASON = 500
@@ -38,18 +34,14 @@ def _record(row: IssuerKeyRow) -> KeyRecord:
         key_id=row.key_id,
         controller=row.controller,
         public_key_multibase=row.public_key_multibase,
-        status=row.status,  # type: ignore[arg-type]
-        created=_aware(row.created),
-        retired_at=_aware(row.retired_at) if row.retired_at else None,
-        revoked_at=_aware(row.revoked_at) if row.revoked_at else None,
+        # The column holds only what this class writes: "active", "retired" or "revoked".
+        status=cast(KeyStatus, row.status),
+        created=row.created,
+        retired_at=row.retired_at,
+        revoked_at=row.revoked_at,
         revocation_reason=row.revocation_reason,
         encrypted_secret=EncryptedSecret.from_dict(row.encrypted_secret),
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite returns naive datetimes for timezone-aware columns; they were stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _audit(action: str, row: IssuerKeyRow, **detail: str) -> None:
@@ -87,7 +79,10 @@ def _audit(action: str, row: IssuerKeyRow, **detail: str) -> None:
 class SqlKeyStore(KeyStore):
     """Issuer keys in the ``issuer_keys`` table.  Needs an application context.
 
-    Writes commit their own transaction; reads join the caller's.
+    Secret keys are stored only encrypted with the key-encryption secret (which never touches
+    the database); decrypted keys are cached in this process's memory only.  A partial unique
+    index allows one active key per controller.  Writes commit their own transaction, with the
+    key's audit event; reads join the caller's.
     """
 
     def __init__(self, *, secret: KeyEncryptionSecret) -> None:
@@ -191,21 +186,20 @@ class SqlKeyStore(KeyStore):
                 key.export_secret_seed(), secret=self._secret, key_id=key_id
             ).to_dict(),
         )
-        db.session.add(row)
-        _audit("key_created", row)
-        db.session.commit()
+        with unit_of_work():
+            db.session.add(row)
+            _audit("key_created", row)
         with self._lock:
             self._cache[key_id] = key
         return _record(row)
 
     def create(self, controller: str) -> KeyRecord:
         row = self._new_row(controller)
-        db.session.add(row)
-        _audit("key_created", row)
         try:
-            db.session.commit()
+            with unit_of_work():
+                db.session.add(row)
+                _audit("key_created", row)
         except IntegrityError:
-            db.session.rollback()
             raise IssuerKeyError(
                 f"{controller} already has an active key; rotate it instead",
                 code="ACTIVE_KEY_EXISTS",
@@ -214,24 +208,10 @@ class SqlKeyStore(KeyStore):
 
     def rotate(self, controller: str) -> KeyRecord:
         """Retire the active key and create a new one in one transaction."""
-        now = datetime.now(UTC)
-        retired = []
-        for row in db.session.scalars(
-            select(IssuerKeyRow)
-            .where(IssuerKeyRow.controller == controller, IssuerKeyRow.status == "active")
-            .with_for_update()
-        ):
-            row.status = "retired"
-            row.retired_at = now
-            retired.append(row.key_id)
-        db.session.flush()
-        row = self._new_row(controller)
-        db.session.add(row)
-        _audit("key_rotated", row, retired=", ".join(retired) or "none")
         try:
-            db.session.commit()
+            with unit_of_work():
+                row = self._retire_and_create(controller)
         except IntegrityError:
-            db.session.rollback()
             raise IssuerKeyError(
                 "another process rotated the key at the same time; try again",
                 code="CONCURRENT_ROTATION",
@@ -246,12 +226,30 @@ class SqlKeyStore(KeyStore):
         if row is None:
             raise KeyNotFoundError("no key with that id")
         if row.status != "revoked":
-            previous = row.status
-            row.status = "revoked"
-            row.revoked_at = datetime.now(UTC)
-            row.revocation_reason = reason[:_MAX_REASON]
-            _audit("key_revoked", row, reason=row.revocation_reason, was=previous)
-            db.session.commit()
+            with unit_of_work():
+                previous = row.status
+                row.status = "revoked"
+                row.revoked_at = datetime.now(UTC)
+                row.revocation_reason = reason[:_MAX_REASON]
+                _audit("key_revoked", row, reason=row.revocation_reason, was=previous)
         with self._lock:
             self._cache.pop(key_id, None)
         return _record(row)
+
+    def _retire_and_create(self, controller: str) -> IssuerKeyRow:
+        """Retire the controller's active key (locked) and add a new active one, audited."""
+        now = datetime.now(UTC)
+        retired = []
+        for row in db.session.scalars(
+            select(IssuerKeyRow)
+            .where(IssuerKeyRow.controller == controller, IssuerKeyRow.status == "active")
+            .with_for_update()
+        ):
+            row.status = "retired"
+            row.retired_at = now
+            retired.append(row.key_id)
+        db.session.flush()
+        new = self._new_row(controller)
+        db.session.add(new)
+        _audit("key_rotated", new, retired=", ".join(retired) or "none")
+        return new

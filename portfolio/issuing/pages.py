@@ -1,5 +1,5 @@
-"""Pages for issuer administrators: their issuer's issued credentials, and revoking, suspending
-and unsuspending them (every change through :func:`portfolio.issuing.service.set_status`).
+"""The administrators' credential pages (bp ``admin``): their issuer's issued credentials, and
+revoking, suspending and unsuspending them (through :func:`portfolio.issuing.service.set_status`).
 """
 
 from __future__ import annotations
@@ -9,49 +9,20 @@ from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
-from wtforms import BooleanField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
 
 from portfolio.accounts.auth import current_user, login_required
-from portfolio.accounts.models import User
+from portfolio.accounts.models import Role, User
 from portfolio.core.db import db
+from portfolio.core.errors import status_for
 from portfolio.core.paging import paginate
 from portfolio.issuing import service as services
+from portfolio.issuing.forms import CredentialSearchForm, RevokeForm, SuspendForm, UnsuspendForm
 from portfolio.issuing.models import IssuedCredential
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PER_PAGE = 50
-MAX_REASON_LENGTH = 500  # what set_status keeps
-MAX_QUERY_LENGTH = 200
-
-
-class SuspendForm(FlaskForm):  # type: ignore[misc]
-    reason = TextAreaField(
-        "Reason for the suspension",
-        validators=[DataRequired("Give a reason."), Length(max=MAX_REASON_LENGTH)],
-    )
-
-
-class UnsuspendForm(FlaskForm):  # type: ignore[misc]
-    reason = TextAreaField(
-        "Note (optional)", validators=[Optional(), Length(max=MAX_REASON_LENGTH)]
-    )
-
-
-class RevokeForm(FlaskForm):  # type: ignore[misc]
-    """Revocation is final, so it takes a reason and an explicit confirmation (no JavaScript)."""
-
-    reason = TextAreaField(
-        "Reason for the revocation",
-        validators=[DataRequired("Give a reason."), Length(max=MAX_REASON_LENGTH)],
-    )
-    confirm = BooleanField(
-        "I understand that revocation is final: this credential can never be valid again.",
-        validators=[DataRequired("Tick the box to confirm the revocation.")],
-    )
 
 
 @dataclass(frozen=True)
@@ -115,21 +86,21 @@ def _like_pattern(text: str) -> str:
 
 
 @bp.get("/")
-@login_required(role="admin")
+@login_required(role=Role.ADMIN)
 def index() -> ResponseReturnValue:
     """The administration home: the credentials list."""
     return redirect(url_for(".credentials"))
 
 
 @bp.get("/credentials")
-@login_required(role="admin")
+@login_required(role=Role.ADMIN)
 def credentials() -> ResponseReturnValue:
     """The issuer's credentials, newest first, 50 a page; ``q`` searches recipient and
     achievement (name or id), case-insensitively; ``page`` beyond the last shows none.
     The total is counted up to a limit (:mod:`portfolio.core.paging`)."""
     user = _admin()
-    query = request.args.get("q", "").strip()[:MAX_QUERY_LENGTH]
-    page = request.args.get("page", 1, type=int) or 1
+    search = CredentialSearchForm(request.args)
+    query: str = search.q.data
     statement = select(IssuedCredential).where(IssuedCredential.issuer_id == user.issuer_id)
     if query:
         # The search text is a bound parameter with LIKE's wildcards escaped: "%" finds a "%".
@@ -150,7 +121,7 @@ def credentials() -> ResponseReturnValue:
     statement = statement.order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
     return render_template(
         "admin/credentials.html",
-        pagination=paginate(statement, page=page, per_page=PER_PAGE),
+        pagination=paginate(statement, page=search.page_number, per_page=PER_PAGE),
         query=query,
         issuer=user.issuer,
     )
@@ -176,19 +147,28 @@ def _detail(
 
 
 @bp.get("/credentials/<public_id>")
-@login_required(role="admin")
+@login_required(role=Role.ADMIN)
 def credential(public_id: str) -> ResponseReturnValue:
     """One credential: what it says, its state and history, and the actions it allows."""
     return _detail(_own_credential(public_id))
 
 
-def _change(row: IssuedCredential, action: str, reason: str) -> str | None:
-    """Apply ``action`` through the service; the refusal's message, or None on success."""
+@dataclass(frozen=True)
+class Refusal:
+    """The service's refusal of a change: a sentence to show, and the page's status (409 when
+    the credential's state does not allow it)."""
+
+    message: str
+    status: int
+
+
+def _change(row: IssuedCredential, action: str, reason: str) -> Refusal | None:
+    """Apply ``action`` through the service; its refusal, or None on success."""
     try:
         services.set_status(row, action, reason=reason, actor=f"user:{_admin().id}")
     except services.IssueError as exc:
         message = exc.message.rstrip(".")
-        return f"{message[:1].upper()}{message[1:]}."
+        return Refusal(f"{message[:1].upper()}{message[1:]}.", status_for(exc))
     return None
 
 
@@ -198,7 +178,7 @@ def _back_to(row: IssuedCredential, message: str) -> ResponseReturnValue:
 
 
 @bp.post("/credentials/<public_id>/suspend")
-@login_required(role="admin")
+@login_required(role=Role.ADMIN)
 def suspend(public_id: str) -> ResponseReturnValue:
     """Suspend (reason required); 303 back to the credential, 422 for a missing reason, 409
     when the service refuses (already suspended, revoked)."""
@@ -206,38 +186,39 @@ def suspend(public_id: str) -> ResponseReturnValue:
     form = SuspendForm(prefix="suspend")
     if not form.validate_on_submit():
         return _detail(row, status=422, suspend_form=form)
-    error = _change(row, "suspend", form.reason.data or "")
-    if error:
-        return _detail(row, status=409, error=error)
+    refusal = _change(row, "suspend", form.reason.data or "")
+    if refusal:
+        return _detail(row, status=refusal.status, error=refusal.message)
     return _back_to(row, "The credential is suspended. Verifiers now report it as suspended.")
 
 
 @bp.post("/credentials/<public_id>/unsuspend")
-@login_required(role="admin")
+@login_required(role=Role.ADMIN)
 def unsuspend(public_id: str) -> ResponseReturnValue:
     """Lift a suspension (note optional); 303 back, 409 when it is not suspended or revoked."""
     row = _own_credential(public_id)
     form = UnsuspendForm(prefix="unsuspend")
     if not form.validate_on_submit():
         return _detail(row, status=422, unsuspend_form=form)
-    error = _change(row, "unsuspend", form.reason.data or "")
-    if error:
-        return _detail(row, status=409, error=error)
+    refusal = _change(row, "unsuspend", form.reason.data or "")
+    if refusal:
+        return _detail(row, status=refusal.status, error=refusal.message)
     return _back_to(row, "The suspension is lifted. The credential verifies again.")
 
 
 @bp.route("/credentials/<public_id>/revoke", methods=["GET", "POST"])
-@login_required(role="admin")
+@login_required(role=Role.ADMIN)
 def revoke(public_id: str) -> ResponseReturnValue:
     """The revocation confirmation page (GET) and the revocation itself (POST: a reason and the
     confirmation box); 303 back on success, 422 without reason or confirmation, 409 when the
     service refuses (already revoked)."""
     row = _own_credential(public_id)
     form = RevokeForm()
-    error = None
+    refusal = None
     if form.validate_on_submit():
-        error = _change(row, "revoke", form.reason.data or "")
-        if error is None:
+        refusal = _change(row, "revoke", form.reason.data or "")
+        if refusal is None:
             return _back_to(row, "The credential is revoked. Verifiers now report it as revoked.")
-    status = (409 if error else 422) if form.is_submitted() else 200
+    status = (refusal.status if refusal else 422) if form.is_submitted() else 200
+    error = refusal.message if refusal else None
     return render_template("admin/revoke.html", row=row, form=form, error=error), status

@@ -1,15 +1,6 @@
-"""The issuing service: database, keys and signing coordinated inside one transaction.
-
-* :func:`issue` — validate a credential request, allocate status-list positions, sign, store;
-* :func:`set_status` — revoke, suspend, unsuspend: flip the bit and re-sign the list in the same
-  transaction as the credential's record (each change, and each issue, with its audit event);
-* :func:`service_verifier` — a :class:`~credentials.verify.Verifier` that resolves our own
-  issuers' DIDs and status lists from the database, ``did:key`` offline, and anything else only
-  when fetching is enabled.
-
-Errors: :class:`credentials.errors.MalformedInputError` (400) for requests we cannot issue;
-:class:`IssueError` (422) for well-formed requests we refuse.
-"""
+"""The issuing service: issuing (:func:`issue`), status lists and revocation (:func:`set_status`)
+and the service's verifier (:func:`service_verifier`) — database, keys and signing coordinated
+inside one transaction.  Refusals are :class:`IssueError` (or ``MalformedInputError``)."""
 
 from __future__ import annotations
 
@@ -44,7 +35,8 @@ from issuer_keys.store import KeyRecord, KeyStore
 from portfolio.accounts.actors import record_as
 from portfolio.accounts.models import Issuer, User
 from portfolio.core import metrics
-from portfolio.core.db import begin_write, db
+from portfolio.core.db import db, unit_of_work
+from portfolio.core.errors import ConflictError, InvalidInputError
 from portfolio.core.models import new_public_id
 from portfolio.issuing.models import (
     AchievementRow,
@@ -59,10 +51,19 @@ PURPOSES = ("revocation", "suspension")  # the revocation entry first: many veri
 MAX_ISSUE_ATTEMPTS = 5
 
 
-class IssueError(CredentialError):
-    """A well-formed request that we refuse to issue (HTTP 422)."""
+class IssueError(CredentialError, InvalidInputError):
+    """A well-formed request that we refuse to issue, or a change we refuse to make.
+
+    Both a :class:`CredentialError` — the VC-API answers it like every credential error, 422
+    ``{"error", "detail"}`` — and a service refusal (:class:`InvalidInputError`) for the pages.
+    """
 
     code = "CANNOT_ISSUE"
+
+
+class StatusConflictError(IssueError, ConflictError):
+    """A status change that the credential's current state does not allow (revocation is
+    final; already suspended; not suspended; no status entry for it)."""
 
 
 @dataclass(frozen=True)
@@ -84,14 +85,22 @@ class ServiceConfig:
             purposes=tuple(current_app.config.get("CREDFOLIO_STATUS_PURPOSES", PURPOSES)),
         )
 
+    def public_link(self, path: str) -> str:
+        """``path`` (``/...``) under the configured public URL: the one place that builds the
+        service's public addresses — signed identifiers (credential and status-list ids) and
+        links that must name them whatever host a request came through (or with no request)."""
+        return f"{self.public_url}{path}"
+
     def credential_url(self, public_id: str) -> str:
-        return f"{self.public_url}/c/{public_id}"
+        """The credential's ``id``: its public page."""
+        return self.public_link(f"/c/{public_id}")
 
     def status_list_url(self, public_id: str) -> str:
-        return f"{self.public_url}/status/{public_id}"
+        """A status list credential's ``id``, where it is published."""
+        return self.public_link(f"/status/{public_id}")
 
 
-# -- issuers ---------------------------------------------------------------------------------
+# -- issuers and signing ---------------------------------------------------------------------
 
 
 def did_document_for(did: str, key_store: KeyStore) -> dict[str, Any]:
@@ -99,15 +108,22 @@ def did_document_for(did: str, key_store: KeyStore) -> dict[str, Any]:
     return did_web_document(did, key_store.list(did))
 
 
-# -- status lists ----------------------------------------------------------------------------
-
-
-def _sign(config: ServiceConfig, issuer: Issuer, document: dict[str, Any]) -> dict[str, Any]:
-    key = config.key_store.signing_key(issuer.did)
+def sign_as(did: str, document: Mapping[str, Any], *, config: ServiceConfig) -> dict[str, Any]:
+    """``document`` with a new Data Integrity proof (eddsa-rdfc-2022) by the active key of
+    ``did``.  Raises ``KeyNotFoundError`` when ``did`` has no active key in the key store."""
+    key = config.key_store.signing_key(did)
     suite = Eddsa2022Suite(loader=config.loader)
+    method = key.verification_method_id(did)
+    # create_proof only calls key.sign(data): an IssuerKey signs like the Ed25519PrivateKey the
+    # parameter is annotated with (credentials/proof.py), without handing out its secret.
     return suite.create_proof(
-        document, key=key, verification_method=key.verification_method_id(issuer.did)
+        document,
+        key=key,  # type: ignore[arg-type]
+        verification_method=method,
     )
+
+
+# -- status lists ----------------------------------------------------------------------------
 
 
 def _publish(config: ServiceConfig, row: StatusListRow) -> None:
@@ -118,15 +134,17 @@ def _publish(config: ServiceConfig, row: StatusListRow) -> None:
         issuer=row.issuer.did,
         purpose=row.purpose,
         status_list=bits,
-        valid_from=xsd_datetime(_aware(row.created_at)),
+        valid_from=xsd_datetime(row.created_at),
     )
-    text = json.dumps(_sign(config, row.issuer, unsigned), separators=(",", ":"))
+    text = json.dumps(sign_as(row.issuer.did, unsigned, config=config), separators=(",", ":"))
     row.credential = text
     row.etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
     row.updated_at = datetime.now(UTC)
 
 
-def _new_list(config: ServiceConfig, issuer: Issuer, purpose: str) -> StatusListRow:
+def new_status_list(config: ServiceConfig, issuer: Issuer, purpose: str) -> StatusListRow:
+    """A new, empty, signed status list of ``issuer`` for ``purpose``, added to the session and
+    flushed (in the caller's transaction)."""
     size = STATUS_LIST_SIZE
     row = StatusListRow(
         public_id=new_public_id(),
@@ -171,7 +189,7 @@ def _allocate(config: ServiceConfig, issuer: Issuer, purpose: str) -> tuple[Stat
         .with_for_update()
     )
     if row is None:
-        row = _new_list(config, issuer, purpose)
+        row = new_status_list(config, issuer, purpose)
     allocated = bytearray(row.allocated)
     index = _random_free_index(allocated, row.size)
     allocated[index // 8] |= 0x80 >> (index % 8)
@@ -199,10 +217,6 @@ def _random_free_index(allocated: bytearray, size: int) -> int:
 
 
 # -- issuing ---------------------------------------------------------------------------------
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def check_request(credential: Any, issuer: Issuer) -> dict[str, Any]:
@@ -274,21 +288,16 @@ def issue(
     request = check_request(credential, issuer)
     last_error: Exception | None = None
     for _ in range(MAX_ISSUE_ATTEMPTS):
-        begin_write()
         try:
-            row = _issue_once(
-                config, request, issuer, client_id=client_id, recipient_name=recipient_name
-            )
-            if before_commit is not None:
-                before_commit(row)
-            db.session.commit()
+            with unit_of_work(write=True):
+                row = _issue_once(
+                    config, request, issuer, client_id=client_id, recipient_name=recipient_name
+                )
+                if before_commit is not None:
+                    before_commit(row)
             return row
         except IntegrityError as exc:  # a position or id taken concurrently: start again
-            db.session.rollback()
             last_error = exc
-        except BaseException:
-            db.session.rollback()
-            raise
     raise IssueError(f"could not allocate a status position: {last_error}")
 
 
@@ -361,7 +370,7 @@ def _issue_once(
                 f"not a valid Open Badges credential: {'; '.join(problems[:3])}",
                 code="SCHEMA_VALIDATION_ERROR",
             )
-    signed = _sign(config, issuer, document)
+    signed = sign_as(issuer.did, document, config=config)
     row.document = json.dumps(signed, ensure_ascii=False)
     row.credential_id = signed["id"]
     _describe(row, signed, recipient_name)
@@ -381,8 +390,8 @@ def _audit(action: str, row: IssuedCredential, actor: str, reason: str | None = 
     An assessor's endorsement is issued by their did:key issuer: the event belongs to the
     school they assess for, whose administrators read the log.
     """
-    issuer_id = row.issuer_id
-    endorser = db.session.scalar(select(Endorser).where(Endorser.issuer_id == issuer_id))
+    issuer_id: int | None = row.issuer_id
+    endorser = db.session.scalar(select(Endorser).where(Endorser.issuer_id == row.issuer_id))
     if endorser is not None:
         assessor = db.session.get(User, endorser.user_id)
         issuer_id = assessor.issuer_id if assessor is not None else issuer_id
@@ -467,17 +476,13 @@ def set_status(
     """``revoke``, ``suspend`` or ``unsuspend`` a credential.
 
     The status bit is flipped and the list re-signed in the same transaction as the
-    credential's record.  Revocation is final.  Raises :class:`IssueError` for a transition
-    that is not allowed (e.g. suspending a revoked credential).
+    credential's record.  Revocation is final.  Raises :class:`StatusConflictError` for a
+    transition that is not allowed (e.g. suspending a revoked credential), :class:`IssueError`
+    without a reason (revoking, suspending).
     """
     config = config or ServiceConfig.current()
-    begin_write()
-    try:
+    with unit_of_work(write=True):
         set_status_in_transaction(row, action, reason=reason, actor=actor, config=config)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return row
 
 
@@ -501,11 +506,11 @@ def set_status_in_transaction(
     # and the second sees the first (two revocations at once: one revokes, the other is
     # refused — never two "revoked" events and a second reason).  Pending changes of the
     # caller's transaction are flushed first, so the refresh keeps them.  (On SQLite,
-    # begin_write's BEGIN IMMEDIATE already serializes writers; FOR UPDATE is not rendered.)
+    # the write unit's BEGIN IMMEDIATE already serializes writers; FOR UPDATE is not rendered.)
     db.session.flush()
     db.session.refresh(row, with_for_update=True)
     if row.revoked_at is not None:
-        raise IssueError("the credential is revoked; revocation is final")
+        raise StatusConflictError("the credential is revoked; revocation is final")
     now = datetime.now(UTC)
     if action == "revoke":
         _flip(config, row.revocation_list_id, row.revocation_index, True, "revocation")
@@ -513,12 +518,12 @@ def set_status_in_transaction(
         metrics.credential_revoked()  # counted when the transaction commits
     elif action == "suspend":
         if row.suspended_at is not None:
-            raise IssueError("the credential is already suspended")
+            raise StatusConflictError("the credential is already suspended")
         _flip(config, row.suspension_list_id, row.suspension_index, True, "suspension")
         row.suspended_at, row.suspension_reason = now, reason
     elif action == "unsuspend":
         if row.suspended_at is None:
-            raise IssueError("the credential is not suspended")
+            raise StatusConflictError("the credential is not suspended")
         _flip(config, row.suspension_list_id, row.suspension_index, False, "suspension")
         row.suspended_at, row.suspension_reason = None, None
     else:
@@ -537,10 +542,10 @@ def _flip(
     config: ServiceConfig, list_id: int | None, index: int | None, value: bool, purpose: str
 ) -> None:
     if list_id is None or index is None:
-        raise IssueError(f"the credential was issued without a {purpose} status entry")
+        raise StatusConflictError(f"the credential was issued without a {purpose} status entry")
     row = db.session.get(StatusListRow, list_id, with_for_update=True)
     if row is None:
-        raise IssueError(f"the {purpose} status list is missing")
+        raise StatusConflictError(f"the {purpose} status list is missing")
     bits = bytearray(row.bits)
     mask = 0x80 >> (index % 8)
     bits[index // 8] = bits[index // 8] | mask if value else bits[index // 8] & ~mask
@@ -606,11 +611,11 @@ class ServiceStatusLists:
     def __init__(
         self,
         *,
-        public_url: str,
+        config: ServiceConfig,
         fetch: Callable[[str], Mapping[str, Any]] | None = None,
         extra_lists: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
-        self._prefix = public_url.rstrip("/") + "/status/"
+        self._prefix = config.status_list_url("")
         self._fetch = fetch
         self._extra = dict(extra_lists or {})
 
@@ -652,15 +657,21 @@ def service_verifier(
 
         fetch_did_document = fetch_did_document or remote.did_web_fetcher()
         fetch_status_list = fetch_status_list or remote.status_list_fetcher()
+    resolve_key = ServiceKeyResolver(
+        key_store=config.key_store,
+        fetch_did_document=fetch_did_document,
+        extra_documents=did_documents,
+    )
+    resolve_status_list = ServiceStatusLists(
+        config=config, fetch=fetch_status_list, extra_lists=status_lists
+    )
+    if now is None:
+        return Verifier(
+            loader=config.loader, resolve_key=resolve_key, resolve_status_list=resolve_status_list
+        )
     return Verifier(
         loader=config.loader,
-        resolve_key=ServiceKeyResolver(
-            key_store=config.key_store,
-            fetch_did_document=fetch_did_document,
-            extra_documents=did_documents,
-        ),
-        resolve_status_list=ServiceStatusLists(
-            public_url=config.public_url, fetch=fetch_status_list, extra_lists=status_lists
-        ),
-        **({"now": now} if now else {}),
+        resolve_key=resolve_key,
+        resolve_status_list=resolve_status_list,
+        now=now,
     )

@@ -1,5 +1,5 @@
-"""Public JSON endpoints: DID documents (did:web, both forms), issuer profiles, achievements,
-status lists, and the OpenAPI description of the whole JSON API."""
+"""The public JSON API (bp ``api``): DID documents (did:web, both forms), issuer profiles,
+achievements, status lists, and the OpenAPI description of the whole JSON API."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from credentials.jsonld import OB_V3_CONTEXT, VC_V2_CONTEXT
 from issuer_keys.did import did_web_from_url
 from issuer_keys.errors import InvalidDidError
 from portfolio.accounts.models import Issuer
+from portfolio.catalogue.achievements import achievement_document
 from portfolio.catalogue.models import Competency
+from portfolio.catalogue.rubrics import current_version
 from portfolio.core.db import db
 from portfolio.core.errors import APIError, json_response, register_api_errors
 from portfolio.issuing import service as services
@@ -75,7 +77,7 @@ def path_did_document(path: str) -> Response:
 
 
 def _public_host() -> str:
-    return urlsplit(current_app.config["CREDFOLIO_PUBLIC_URL"]).netloc.lower()
+    return str(urlsplit(current_app.config["CREDFOLIO_PUBLIC_URL"]).netloc).lower()
 
 
 @bp.get("/issuers/<slug>")
@@ -95,9 +97,6 @@ def achievement(public_id: str) -> Response:
     # Archived competencies are served too: credentials already issued still name them.
     competency = db.session.scalar(select(Competency).where(Competency.public_id == public_id))
     if competency is not None:
-        from portfolio.catalogue.achievements import achievement_document
-        from portfolio.catalogue.rubrics import current_version
-
         document = achievement_document(competency, current_version(competency))
         return json_response(document, mimetype="application/ld+json")
     row = db.session.scalar(select(AchievementRow).where(AchievementRow.public_id == public_id))
@@ -120,18 +119,17 @@ def status_list(public_id: str) -> Response:
     response = Response(row.credential, mimetype=STATUS_LIST_MEDIA_TYPE)
     etag, weak = unquote_etag(row.etag)
     response.set_etag(etag or "", weak=weak)
-    updated = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)
-    response.last_modified = min(updated, datetime.now(UTC))
+    response.last_modified = min(row.updated_at, datetime.now(UTC))
     response.cache_control.public = True
     response.cache_control.max_age = STATUS_LIST_MAX_AGE
     # Werkzeug implements RFC 7232 §6: a matching If-None-Match (weak comparison, §3.2) → 304;
     # If-Modified-Since only when there is no If-None-Match.  The 304 keeps ETag and
     # Cache-Control (§4.1).
-    return response.make_conditional(request)
+    response.make_conditional(request)  # changes the response itself
+    return response
 
 
 @bp.get("/api/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3.1 description of every JSON endpoint."""
-    public_url = current_app.config["CREDFOLIO_PUBLIC_URL"].rstrip("/")
-    return json_response(openapi_document(server_url=public_url))
+    return json_response(openapi_document(server_url=services.ServiceConfig.current().public_url))

@@ -1,11 +1,5 @@
-"""The evidence behind a credential, public at the links the credential carries.
-
-A mastery credential's ``evidence`` entries point at ``/c/<credential>/evidence/<evidence>`` and
-at each uploaded file under it (with the file's SHA-256 digest in the credential).  Only the
-evidence of the submission the credential was issued for is shown, and only through that
-credential's public id: anyone holding the credential's link — the verifier the student showed
-it to — can see what it was awarded for; nothing else of the student's evidence is reachable.
-"""
+"""The evidence behind a credential (bp ``credential_evidence``), public at the links the
+credential carries: ``/c/<credential>/evidence/<evidence>`` and each uploaded file under it."""
 
 from __future__ import annotations
 
@@ -24,7 +18,13 @@ bp = Blueprint("credential_evidence", __name__)
 
 
 def credential_evidence(credential_public_id: str, evidence_public_id: str) -> Evidence:
-    """The evidence with that id if it was submitted for that credential; 404 otherwise."""
+    """The evidence with that id if it was submitted for that credential; 404 otherwise.
+
+    Only the evidence of the submission the credential was issued for is shown (its files with
+    their SHA-256 digests in the credential), and only through that credential's public id:
+    anyone holding the credential's link — the verifier the student showed it to — can see what
+    it was awarded for; nothing else of the student's evidence is reachable.
+    """
     evidence: Evidence | None = db.session.scalar(
         select(Evidence)
         .join(SubmissionEvidence, SubmissionEvidence.evidence_id == Evidence.id)

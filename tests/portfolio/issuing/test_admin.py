@@ -196,6 +196,18 @@ def test_the_list_is_paginated_fifty_a_page(app, admin):
     assert 'href="/admin/credentials?q=learner&amp;page=2"' in searched
 
 
+def test_an_unreadable_page_number_or_a_long_query_falls_back_quietly(app, admin):
+    issue(app, "Ada Lovelace", "Teamwork")
+    for page in ("x", "", "0", "1.5"):
+        response = admin.get(f"/admin/credentials?page={page}")
+        assert response.status_code == 200
+        assert listed_rows(response.get_data(as_text=True)) == ["Teamwork"]
+    padded = admin.get("/admin/credentials?q=%20%20Ada%20%20").get_data(as_text=True)
+    assert listed_rows(padded) == ["Teamwork"] and 'value="Ada"' in padded
+    long = admin.get("/admin/credentials?q=" + "a" * 300).get_data(as_text=True)
+    assert f'value="{"a" * 200}"' in long and listed_rows(long) == []
+
+
 def test_the_count_is_exact_up_to_the_limit_and_more_than_beyond_it(app, admin):
     for number in range(4):
         issue(app, f"Learner {number}", f"Badge {number}")

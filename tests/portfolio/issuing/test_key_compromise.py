@@ -261,3 +261,16 @@ def test_an_unknown_key_or_an_assessors_did_key_is_refused(app, runner, issued):
     missing_reason = runner.invoke(args=["keys", "compromised", issued.key_id, "--reason", " "])
     assert missing_reason.exit_code == 1
     assert app.extensions["credfolio"].key_store.get(issued.key_id).status == "active"
+
+
+def test_the_procedures_refusals_are_service_errors_of_their_kind(app, issued):
+    from portfolio.core.errors import InvalidInputError, NotFoundError, status_for
+    from portfolio.issuing.key_compromise import CompromiseError, handle_compromise
+
+    with app.app_context():
+        with pytest.raises(CompromiseError, match="no key") as unknown:
+            handle_compromise("00000000-0000-4000-8000-000000000000", reason=REASON)
+        assert isinstance(unknown.value, NotFoundError) and status_for(unknown.value) == 404
+        with pytest.raises(CompromiseError, match="give the reason") as no_reason:
+            handle_compromise(issued.key_id, reason=" ")
+        assert isinstance(no_reason.value, InvalidInputError) and status_for(no_reason.value) == 422

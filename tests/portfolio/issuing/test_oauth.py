@@ -265,6 +265,22 @@ def test_disable_an_unknown_client_fails(runner, issuer):
     assert "no client" in result.output
 
 
+def test_client_registration_refuses_unknown_issuers_and_clients_as_not_found(app, issuer):
+    from portfolio.core.errors import NotFoundError, status_for
+    from portfolio.issuing import oauth
+
+    with app.app_context():
+        with pytest.raises(NotFoundError, match="no issuer with the DID") as no_issuer:
+            oauth.client_issuer("did:web:elsewhere.example")
+        assert status_for(no_issuer.value) == 404
+        with pytest.raises(NotFoundError, match="no client 'nobody'"):
+            oauth.disable_client("nobody")
+        new = oauth.register_client("LMS", oauth.client_issuer(None))
+        assert new.issuer_did == issuer.did
+        assert [row.client_id for row in oauth.registered_clients()] == [new.client_id]
+        assert oauth.token_endpoint() == "https://credfolio.test/oauth/token"
+
+
 def test_disabled_clients_are_listed_as_disabled(runner, api_client):
     runner.invoke(args=["clients", "disable", api_client["client_id"]])
     listing = runner.invoke(args=["clients", "list"])

@@ -8,12 +8,13 @@ import json
 import pytest
 from sqlalchemy import event, func, select
 
-from credentials.errors import DataLossError, MalformedInputError
+from credentials.errors import CredentialError, DataLossError, MalformedInputError
 from credentials.status import StatusList
 from credentials.verify import FAILED, PASSED
 from issuer_keys.errors import KeyNotFoundError
 from portfolio.accounts.issuers import default_issuer
 from portfolio.core.db import db
+from portfolio.core.errors import ConflictError, InvalidInputError, status_for
 from portfolio.issuing import service as services
 from portfolio.issuing.models import AchievementRow, IssuedCredential, StatusListRow
 from tests.conftest import unsigned_badge
@@ -151,6 +152,29 @@ def test_a_reason_is_required_to_revoke(issuer):
     row = services.issue(unsigned_badge(), issuer=issuer)
     with pytest.raises(services.IssueError, match="reason"):
         services.set_status(row, "revoke", reason="   ")
+
+
+def test_refusals_are_credential_errors_and_service_errors_of_their_kind(issuer):
+    """The VC-API answers an IssueError as a credential error (422); pages map its kind with
+    status_for: a missing reason is invalid input (422), a transition the state forbids is a
+    conflict (409)."""
+    row = services.issue(unsigned_badge(), issuer=issuer)
+    with pytest.raises(services.IssueError) as missing_reason:
+        services.set_status(row, "suspend", reason=" ")
+    assert isinstance(missing_reason.value, CredentialError)
+    assert isinstance(missing_reason.value, InvalidInputError)
+    assert not isinstance(missing_reason.value, ConflictError)
+    assert status_for(missing_reason.value) == 422
+    assert missing_reason.value.to_dict() == {
+        "error": "CANNOT_ISSUE",
+        "detail": "a reason is required",
+    }
+    services.set_status(row, "revoke", reason="issued in error")
+    with pytest.raises(services.StatusConflictError) as final:
+        services.set_status(row, "suspend", reason="again")
+    assert isinstance(final.value, services.IssueError) and isinstance(final.value, CredentialError)
+    assert status_for(final.value) == 409
+    assert final.value.code == "CANNOT_ISSUE"
 
 
 @pytest.mark.parametrize(

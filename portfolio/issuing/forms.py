@@ -1,0 +1,56 @@
+"""The forms of the administrators' credential pages: searching the list, and suspending,
+unsuspending and revoking a credential."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Form, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+MAX_REASON_LENGTH = 500  # what the service keeps of a reason
+MAX_QUERY_LENGTH = 200
+
+
+def _search_text(value: Any) -> str:
+    return str(value or "").strip()[:MAX_QUERY_LENGTH]
+
+
+class CredentialSearchForm(Form):  # type: ignore[misc]  # WTForms: untyped
+    """The list's query string (``?q=...&page=N``), read with ``formdata=request.args``; a GET
+    form, so without a CSRF token.  Anything unreadable falls back to "no search, page 1"."""
+
+    q = StringField(filters=[_search_text])
+    page = IntegerField(default=1)
+
+    @property
+    def page_number(self) -> int:
+        """The page asked for; 1 when the number is missing, unreadable or 0."""
+        return int(self.page.data or 1)
+
+
+class SuspendForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
+    reason = TextAreaField(
+        "Reason for the suspension",
+        validators=[DataRequired("Give a reason."), Length(max=MAX_REASON_LENGTH)],
+    )
+
+
+class UnsuspendForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
+    reason = TextAreaField(
+        "Note (optional)", validators=[Optional(), Length(max=MAX_REASON_LENGTH)]
+    )
+
+
+class RevokeForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
+    """Revocation is final, so it takes a reason and an explicit confirmation (no JavaScript)."""
+
+    reason = TextAreaField(
+        "Reason for the revocation",
+        validators=[DataRequired("Give a reason."), Length(max=MAX_REASON_LENGTH)],
+    )
+    confirm = BooleanField(
+        "I understand that revocation is final: this credential can never be valid again.",
+        validators=[DataRequired("Tick the box to confirm the revocation.")],
+    )

@@ -1,0 +1,167 @@
+"""The verification panel of the public pages: :func:`verify` a credential, the :func:`notices`
+a reader must see first, the check-by-check :func:`report`, and reading a submission of the
+/verify form (pasted JSON or a baked badge, :func:`load_submission`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from credentials import baking
+from credentials.errors import BakingError, MalformedInputError
+from credentials.verify import VerificationResult
+from portfolio.core import metrics
+from portfolio.issuing import service as services
+from portfolio.issuing.models import IssuedCredential
+from portfolio.public import explanations
+from portfolio.public.credential_view import format_date
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A prominent statement at the top of a credential page."""
+
+    kind: str  # revoked | suspended | expired | not-yet-valid | not-verified
+    title: str
+    text: str
+
+
+def _reason(reason: str | None) -> str:
+    """``Reason given: …`` ending with exactly one full stop."""
+    text = (reason or "none").strip()
+    return f"Reason given: {text}" + ("" if text.endswith((".", "!", "?")) else ".")
+
+
+def notices(
+    row: IssuedCredential, result: VerificationResult | None, *, now: datetime
+) -> list[Notice]:
+    """What a reader must know before anything else: revoked, suspended, expired, not yet
+    valid, or not verified (for any other reason)."""
+    found: list[Notice] = []
+    if row.revoked_at is not None:
+        found.append(
+            Notice(
+                "revoked",
+                "This credential has been revoked",
+                f"The issuer revoked it on {format_date(row.revoked_at)}. "
+                + _reason(row.revocation_reason),
+            )
+        )
+    if row.suspended_at is not None:
+        found.append(
+            Notice(
+                "suspended",
+                "This credential is suspended",
+                f"The issuer suspended it on {format_date(row.suspended_at)}. "
+                + _reason(row.suspension_reason),
+            )
+        )
+    valid_until, valid_from = row.valid_until, row.valid_from
+    if valid_until is not None and valid_until < now:
+        found.append(
+            Notice(
+                "expired",
+                "This credential has expired",
+                f"It was valid until {format_date(valid_until)}.",
+            )
+        )
+    if valid_from is not None and valid_from > now:
+        found.append(
+            Notice(
+                "not-yet-valid",
+                "This credential is not valid yet",
+                f"It becomes valid on {format_date(valid_from)}.",
+            )
+        )
+    if not found and (result is None or not result.verified):
+        found.append(
+            Notice(
+                "not-verified",
+                "This credential could not be verified",
+                "At least one check below failed or could not be completed. Do not rely on it.",
+            )
+        )
+    return found
+
+
+@dataclass
+class Report:
+    """The verification panel's content: one row per check, or an error, or both."""
+
+    verified: bool
+    checks: list[dict[str, str]]
+    warnings: list[str]
+    error: str | None = None
+
+
+def report(result: VerificationResult | None, error: MalformedInputError | None = None) -> Report:
+    """Turn a verification result (or a refusal with its partial result) into panel rows, each
+    with a title, the status in words and a plain-language explanation."""
+    if result is None and error is not None and isinstance(error.result, VerificationResult):
+        result = error.result
+    rows = [
+        {
+            "name": check.name,
+            "title": explanations.title(check.name),
+            "status": check.status,
+            "label": explanations.status_label(check.status),
+            "explanation": explanations.explain(check.name, check.status),
+            "detail": check.detail,
+        }
+        for check in (result.checks if result else [])
+    ]
+    return Report(
+        verified=bool(result and result.verified and error is None),
+        checks=rows,
+        warnings=list(result.warnings) if result else [],
+        error=error.message if error is not None else None,
+    )
+
+
+def verify(credential: Any) -> tuple[VerificationResult | None, MalformedInputError | None]:
+    """The service verifier's result for ``credential``, or the refusal of malformed input
+    (which carries the checks run before it)."""
+    try:
+        return services.service_verifier().verify(credential), None
+    except MalformedInputError as exc:
+        return None, exc
+
+
+def load_submission(data: bytes) -> Any:
+    """The credential in submitted bytes: unbaked from a PNG or SVG badge, else JSON text.
+
+    Raises :class:`MalformedInputError` (or its ``BakingError``) naming the problem: an empty
+    submission, a hostile or broken image, a badge without a credential, a JWT credential.
+    """
+    if not data.strip():
+        raise MalformedInputError(
+            "Nothing was submitted: paste a credential or choose a file.", code="EMPTY"
+        )
+    stripped = data.removeprefix(b"\xef\xbb\xbf").lstrip()
+    # A file starting with "<" is meant as an SVG: unbake it directly so that a refused
+    # (hostile) SVG is reported as such, not as "not JSON".
+    if baking.sniff_image_type(data) == "png" or stripped.startswith(b"<"):
+        credential = baking.unbake(data)
+        if isinstance(credential, str):
+            raise BakingError(
+                "the badge holds a JWT-secured credential (VC-JWT); this service verifies "
+                "credentials with embedded Data Integrity proofs only"
+            )
+        return credential
+    return data
+
+
+def count_verification(
+    result: VerificationResult | None, error: MalformedInputError | None
+) -> None:
+    """Count one verification of the /verify page in the metrics, with the checks it ran (the
+    partial ones of a refusal)."""
+    partial = result or (error.result if error is not None else None)
+    metrics.count_verification(
+        verified=bool(result is not None and result.verified and error is None),
+        checks=[check.to_dict() for check in partial.checks]
+        if isinstance(partial, VerificationResult)
+        else [],
+        malformed=error is not None,
+    )
