@@ -262,9 +262,18 @@ def client_issuer(issuer_did: str | None) -> Issuer:
     return found
 
 
+def new_client_id() -> str:
+    """A random client id that never starts with ``-``: it is typed on command lines
+    (``credfolio clients disable ID``), where a leading dash would read as an option."""
+    while True:
+        client_id = secrets.token_urlsafe(16)
+        if not client_id.startswith("-"):
+            return client_id
+
+
 def register_client(name: str, issuer: Issuer) -> NewClient:
     """Register a client of ``issuer`` with the ``issue`` scope (committed)."""
-    client_id = secrets.token_urlsafe(16)
+    client_id = new_client_id()
     client_secret = secrets.token_urlsafe(32)
     with unit_of_work():
         db.session.add(

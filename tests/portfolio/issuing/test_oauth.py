@@ -285,3 +285,11 @@ def test_disabled_clients_are_listed_as_disabled(runner, api_client):
     runner.invoke(args=["clients", "disable", api_client["client_id"]])
     listing = runner.invoke(args=["clients", "list"])
     assert f"{api_client['client_id']}  disabled" in listing.output
+
+
+def test_client_ids_never_start_with_a_dash_so_the_cli_can_take_them(monkeypatch):
+    from portfolio.issuing import oauth
+
+    draws = iter(["-looks-like-an-option", "_fine_id"])
+    monkeypatch.setattr(oauth.secrets, "token_urlsafe", lambda _n: next(draws))
+    assert oauth.new_client_id() == "_fine_id"
