@@ -12,10 +12,10 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from issuer_keys.errors import InvalidKeyError
 from issuer_keys.multikey import multibase_decode, multibase_encode
@@ -80,6 +80,13 @@ def proofs_of(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     return proofs
 
 
+class Signer(Protocol):
+    """What signs a proof: an Ed25519 private key, or anything that signs like one without
+    handing out its secret (``issuer_keys.keys.IssuerKey``)."""
+
+    def sign(self, data: bytes, /) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class ProofVerification:
     """The outcome of checking one proof's signature (not yet whether the key is trusted)."""
@@ -109,7 +116,7 @@ class Eddsa2022Suite:
         self,
         document: Mapping[str, Any],
         *,
-        key: Ed25519PrivateKey,
+        key: Signer,
         verification_method: str,
         created: datetime | None = None,
         proof_purpose: str = "assertionMethod",

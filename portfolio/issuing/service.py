@@ -114,13 +114,7 @@ def sign_as(did: str, document: Mapping[str, Any], *, config: ServiceConfig) -> 
     key = config.key_store.signing_key(did)
     suite = Eddsa2022Suite(loader=config.loader)
     method = key.verification_method_id(did)
-    # create_proof only calls key.sign(data): an IssuerKey signs like the Ed25519PrivateKey the
-    # parameter is annotated with (credentials/proof.py), without handing out its secret.
-    return suite.create_proof(
-        document,
-        key=key,  # type: ignore[arg-type]
-        verification_method=method,
-    )
+    return suite.create_proof(document, key=key, verification_method=method)
 
 
 # -- status lists ----------------------------------------------------------------------------
