@@ -156,7 +156,7 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.issuing import cli as issuing_cli
     from portfolio.issuing import pages as issuing_pages
     from portfolio.learner import pages as learner_pages
-    from portfolio.learner import privacy
+    from portfolio.learner import privacy_pages
     from portfolio.operations import backup_cli
     from portfolio.operations import cli as operations_cli
     from portfolio.portfolios import pages as portfolio_pages
@@ -195,7 +195,7 @@ def feature_list() -> tuple[Feature, ...]:
             "public",
             blueprints=(public_api.bp, credential_evidence_pages.bp, public_pages.bp),
         ),
-        Feature("learner", blueprints=(learner_pages.bp, privacy.bp)),
+        Feature("learner", blueprints=(learner_pages.bp, privacy_pages.bp)),
         Feature(
             "bulk",
             blueprints=(bulk_pages.bp,),

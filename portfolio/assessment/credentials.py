@@ -19,34 +19,52 @@ import base64
 import secrets
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from credentials import build
 from credentials.proof import Eddsa2022Suite
-from portfolio.accounts.models import Issuer, LearnerProfile, User
+from portfolio.accounts.models import Issuer, LearnerProfile, Role, User
 from portfolio.assessment.mastery import mastered
 from portfolio.assessment.models import Assessment, Submission
 from portfolio.catalogue.achievements import achievement_for, achievement_url, results
 from portfolio.catalogue.models import Competency, RubricVersion
-from portfolio.core.db import db
+from portfolio.core.db import db, unit_of_work
+from portfolio.core.errors import ConflictError, InvalidInputError, NotFoundError
 from portfolio.core.models import new_public_id
 from portfolio.issuing.models import Endorser, IssuedCredential
 from portfolio.issuing.service import ServiceConfig, issue, issue_in_transaction
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 MAX_COMMENT = 8000
 
 
-class IssuingError(Exception):
-    """A credential the flow cannot issue; ``status`` is the HTTP status to answer with."""
+class IssuingError(InvalidInputError):
+    """A credential the flow cannot issue as asked (the message is safe to show)."""
 
-    def __init__(self, message: str, *, status: int = 422) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+
+class IssuingNotFoundError(IssuingError, NotFoundError):
+    """No such competency for the asker to endorse."""
+
+
+class IssuingConflictError(IssuingError, ConflictError):
+    """The state does not allow it (a stack's component is no longer mastered)."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a credential names as its subject: a DID (``id``) or a salted hash of an email in
+    ``identifier``, and the name printed on it."""
+
+    id: str | None
+    identifier: tuple[build.IdentityObject, ...]
+    name: str
 
 
 def endorser_issuer(user: User) -> Issuer:
@@ -59,13 +77,12 @@ def endorser_issuer(user: User) -> Issuer:
     issuer = Issuer(
         slug=f"endorser-{uuid.uuid4().hex[:16]}", did=record.controller, name=user.display_name
     )
-    db.session.add(issuer)
-    db.session.flush()
-    db.session.add(Endorser(user_id=user.id, issuer_id=issuer.id))
     try:
-        db.session.commit()
+        with unit_of_work() as session:
+            session.add(issuer)
+            session.flush()
+            session.add(Endorser(user_id=user.id, issuer_id=issuer.id))
     except IntegrityError:  # created at the same moment by another request
-        db.session.rollback()
         row = db.session.get(Endorser, user.id)
         if row is None:
             raise
@@ -91,12 +108,17 @@ def _endorsement(
     key = config.key_store.signing_key(issuer.did)
     suite = Eddsa2022Suite(loader=config.loader)
     return suite.create_proof(
-        unsigned, key=key, verification_method=key.verification_method_id(issuer.did)
+        unsigned,
+        # An IssuerKey signs like the Ed25519 private key create_proof is annotated with (it
+        # only calls .sign), and never hands out its secret half.
+        key=cast("Ed25519PrivateKey", key),
+        verification_method=key.verification_method_id(issuer.did),
     )
 
 
-def _subject(student: User) -> build.AchievementSubject | dict[str, Any]:
-    """Identify the student as configured: their DID, or a salted hash of their email."""
+def recipient(student: User) -> Recipient:
+    """Identify the student as configured: their DID, or a salted hash of their email; and
+    the name they want on credentials (their display name by default)."""
     profile = db.session.get(LearnerProfile, student.id)
     name = (profile.credential_name if profile else None) or student.display_name
     identifiers = []
@@ -105,7 +127,7 @@ def _subject(student: User) -> build.AchievementSubject | dict[str, Any]:
     if subject_id is None:
         identifiers.append(build.IdentityObject.hashed_email(student.email, secrets.token_hex(16)))
     identifiers.append(build.IdentityObject(identity_hash=name, identity_type="name", hashed=False))
-    return {"id": subject_id, "identifier": tuple(identifiers), "name": name}
+    return Recipient(id=subject_id, identifier=tuple(identifiers), name=name)
 
 
 def _sri_sha256(hex_digest: str) -> str:
@@ -166,12 +188,12 @@ def issue_mastery(submission: Submission, endorsing: Sequence[Assessment]) -> Is
     public_id = new_public_id()
     credential_url = config.credential_url(public_id)
     version = endorsing[-1].rubric_version if endorsing else None
-    subject_fields = _subject(submission.student)
+    subject_fields = recipient(submission.student)
     chosen = _agreed_levels(endorsing, version)
     base = achievement_url(competency, public_url=config.public_url)
     subject = build.AchievementSubject(
-        id=subject_fields["id"],
-        identifier=subject_fields["identifier"],
+        id=subject_fields.id,
+        identifier=subject_fields.identifier,
         achievement=achievement_for(competency, version, public_url=config.public_url),
         result=tuple(results(base, version, chosen)) if version is not None else (),
         credits_earned=competency.credits,
@@ -194,11 +216,11 @@ def issue_mastery(submission: Submission, endorsing: Sequence[Assessment]) -> Is
     ]
     unsigned = build.build_achievement_credential(
         id=credential_url,
-        issuer=build.Profile(**_profile_fields(issuer)),
+        issuer=issuer_profile(issuer),
         subject=subject,
         valid_from=datetime.now(UTC),
         name=competency.name,
-        description=f"{subject_fields['name']} demonstrated mastery of “{competency.name}”.",
+        description=f"{subject_fields.name} demonstrated mastery of “{competency.name}”.",
         evidence=evidence_entries(submission, public_id),
         endorsement=endorsements,
         awarded_date=datetime.now(UTC),
@@ -207,7 +229,7 @@ def issue_mastery(submission: Submission, endorsing: Sequence[Assessment]) -> Is
         unsigned,
         issuer=issuer,
         public_id=public_id,
-        recipient_name=subject_fields["name"],
+        recipient_name=subject_fields.name,
         recipient_user_id=submission.student_id,
         actor=f"user:{endorsing[-1].assessor_id}" if endorsing else "service",
         config=config,
@@ -221,7 +243,9 @@ def _agreed_levels(endorsing: Sequence[Assessment], version: RubricVersion | Non
     return list(endorsing[-1].levels)
 
 
-def _profile_fields(issuer: Issuer) -> dict[str, Any]:
+def issuer_profile(issuer: Issuer) -> build.Profile:
+    """The issuer as credentials name it: its DID, name, and URL, email, description and image
+    when it has them."""
     fields: dict[str, Any] = {"id": issuer.did, "name": issuer.name}
     if issuer.url:
         fields["url"] = issuer.url
@@ -231,18 +255,20 @@ def _profile_fields(issuer: Issuer) -> dict[str, Any]:
         fields["description"] = issuer.description
     if issuer.image:
         fields["image"] = build.Image(id=issuer.image)
-    return fields
+    return build.Profile(**fields)
 
 
 def issue_stack(student: User, stack: Competency) -> IssuedCredential:
+    """Build, sign and store the badge of ``stack`` for ``student``, who mastered every one of
+    its components (in the caller's write transaction)."""
     config = ServiceConfig.current()
     public_id = new_public_id()
-    subject_fields = _subject(student)
+    subject_fields = recipient(student)
     evidence = []
     for component in stack.components:
         row = mastered(student, component)
         if row is None:  # checked by the caller in this transaction
-            raise IssuingError(f"“{component.name}” is not mastered", status=409)
+            raise IssuingConflictError(f"“{component.name}” is not mastered")
         evidence.append(
             build.Evidence(
                 id=config.credential_url(row.credential.public_id),
@@ -252,16 +278,16 @@ def issue_stack(student: User, stack: Competency) -> IssuedCredential:
         )
     unsigned = build.build_achievement_credential(
         id=config.credential_url(public_id),
-        issuer=build.Profile(**_profile_fields(stack.issuer)),
+        issuer=issuer_profile(stack.issuer),
         subject=build.AchievementSubject(
-            id=subject_fields["id"],
-            identifier=subject_fields["identifier"],
+            id=subject_fields.id,
+            identifier=subject_fields.identifier,
             achievement=achievement_for(stack, None, public_url=config.public_url),
             credits_earned=stack.credits,
         ),
         valid_from=datetime.now(UTC),
         name=stack.name,
-        description=f"{subject_fields['name']} mastered every competency of “{stack.name}”.",
+        description=f"{subject_fields.name} mastered every competency of “{stack.name}”.",
         evidence=evidence,
         awarded_date=datetime.now(UTC),
     )
@@ -269,7 +295,7 @@ def issue_stack(student: User, stack: Competency) -> IssuedCredential:
         unsigned,
         issuer=stack.issuer,
         public_id=public_id,
-        recipient_name=subject_fields["name"],
+        recipient_name=subject_fields.name,
         recipient_user_id=student.id,
         config=config,
     )
@@ -281,8 +307,11 @@ def endorse_achievement(assessor: User, competency: Competency, comment: str) ->
     Signed with the assessor's did:key and given status-list positions like every credential,
     so the assessor's issuer can revoke it.
     """
-    if assessor.role not in ("assessor", "admin") or assessor.issuer_id != competency.issuer_id:
-        raise IssuingError("no such competency", status=404)
+    if (
+        assessor.role not in (Role.ASSESSOR, Role.ADMIN)
+        or assessor.issuer_id != competency.issuer_id
+    ):
+        raise IssuingNotFoundError("no such competency")
     comment = (comment or "").strip()
     if not comment:
         raise IssuingError("write what you endorse about this competency")

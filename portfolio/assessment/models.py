@@ -71,7 +71,7 @@ class Submission(Model):
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
     student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     competency_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), index=True)
-    state: Mapped[str] = mapped_column(String(24), default="draft", index=True)
+    state: Mapped[str] = mapped_column(String(24), default=SubmissionState.DRAFT, index=True)
     note: Mapped[str] = mapped_column(Text, default="")
     #: Each submit or resubmit starts a new round of assessment.
     round: Mapped[int] = mapped_column(Integer, default=0)

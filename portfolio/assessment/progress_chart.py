@@ -48,11 +48,6 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite gives back naive datetimes; every time we store is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def weekly_progress(
     history: Iterable[tuple[datetime, str]],
     *,
@@ -68,9 +63,12 @@ def weekly_progress(
     the first week's total.  Masteries dated after today count in the current week.
     """
     current = week_start(today)
+    # Not only the database's (aware, UTC) times reach this pure function: a naive time given
+    # by a caller means UTC.
+    moments = [(m if m.tzinfo else m.replace(tzinfo=UTC), name) for m, name in history]
     by_week: dict[date, list[str]] = {}
-    for moment, name in sorted(history, key=lambda pair: _aware(pair[0])):
-        week = min(week_start(_aware(moment).astimezone(UTC).date()), current)
+    for moment, name in sorted(moments, key=lambda pair: pair[0]):
+        week = min(week_start(moment.astimezone(UTC).date()), current)
         by_week.setdefault(week, []).append(name)
     first = min([current - timedelta(weeks=min_weeks - 1), *by_week])
     first = max(first, current - timedelta(weeks=max_weeks - 1))

@@ -7,6 +7,7 @@ else answers 404.  The student's artefacts are served to the assessor through
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,22 +16,27 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from portfolio.accounts.auth import login_required, signed_in_user
-from portfolio.accounts.models import User
+from portfolio.accounts.models import Role, User
 from portfolio.assessment import credentials as issuing
 from portfolio.assessment import service as assessment
+from portfolio.assessment.endorsement import round_assessments
+from portfolio.assessment.errors import AssessmentError
+from portfolio.assessment.events import trail
+from portfolio.assessment.forms import AssessForm, EndorseForm, QueueFilterForm, echo, sentence
 from portfolio.assessment.models import Submission
+from portfolio.assessment.states import AWAITING_ASSESSMENT, DECISION_LABELS, STATE_LABELS
 from portfolio.assessment.submission_pages import feedback_view
 from portfolio.catalogue.models import Competency
 from portfolio.catalogue.rubrics import current_version, describe_rule
 from portfolio.core.db import db
+from portfolio.core.errors import status_for
 from portfolio.core.markdown import render_markdown
 from portfolio.evidence.models import Artefact
 from portfolio.evidence.pages import ARTEFACT_PARTS, serve_artefact
 
 bp = Blueprint("review", __name__)
 
-ASSESSORS = ("assessor", "admin")
-MAX_AGE_DAYS = 3650
+ASSESSORS = (Role.ASSESSOR, Role.ADMIN)
 
 
 def _submission(public_id: str) -> Submission:
@@ -42,25 +48,6 @@ def _submission(public_id: str) -> Submission:
     return submission
 
 
-def _filters() -> tuple[dict[str, Any], str | None]:
-    """The queue's filters from the query string, and a message when one is not valid."""
-    values = {
-        "competency": request.args.get("competency", ""),
-        "cohort": request.args.get("cohort", ""),
-        "age": request.args.get("age", ""),
-    }
-    error = None
-    if values["age"]:
-        try:
-            days = int(values["age"])
-            if not 0 <= days <= MAX_AGE_DAYS:
-                raise ValueError
-        except ValueError:
-            error = f"“Waiting at least” is a number of days from 0 to {MAX_AGE_DAYS}."
-            values["age"] = ""
-    return values, error
-
-
 def queue(user: User, filters: dict[str, Any]) -> list[Submission]:
     """Submissions awaiting assessment by ``user``, oldest first, filtered."""
     query = (
@@ -69,7 +56,7 @@ def queue(user: User, filters: dict[str, Any]) -> list[Submission]:
         .join(User, Submission.student_id == User.id)
         .where(
             Competency.issuer_id == user.issuer_id,
-            Submission.state.in_(assessment.AWAITING_ASSESSMENT),
+            Submission.state.in_(AWAITING_ASSESSMENT),
             Submission.student_id != user.id,
         )
         .order_by(Submission.submitted_at, Submission.id)
@@ -86,8 +73,6 @@ def queue(user: User, filters: dict[str, Any]) -> list[Submission]:
 
 def _waiting_days(submission: Submission) -> int:
     moment = submission.submitted_at or submission.created_at
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     return max((datetime.now(UTC) - moment).days, 0)
 
 
@@ -96,7 +81,7 @@ def _waiting_days(submission: Submission) -> int:
 def index() -> ResponseReturnValue:
     """The queue: filter by competency, cohort and age; flagged submissions first for admins."""
     user = signed_in_user()
-    filters, error = _filters()
+    filters, error = QueueFilterForm(formdata=request.args).filters()
     rows = queue(user, filters)
     competencies = db.session.scalars(
         select(Competency)
@@ -109,11 +94,11 @@ def index() -> ResponseReturnValue:
         .distinct()
         .order_by(User.cohort)
     ).all()
-    items = [
+    items: list[dict[str, Any]] = [
         {
             "submission": row,
             "days": _waiting_days(row),
-            "mine": any(a.assessor_id == user.id for a in assessment.round_assessments(row)),
+            "mine": any(a.assessor_id == user.id for a in round_assessments(row)),
         }
         for row in rows
     ]
@@ -126,12 +111,12 @@ def index() -> ResponseReturnValue:
         cohorts=cohorts,
         filters=filters,
         error=error,
-        labels=assessment.STATE_LABELS,
+        labels=STATE_LABELS,
     )
     return page, 400 if error else 200
 
 
-def _artefact_url(submission: Submission) -> Any:
+def _artefact_url(submission: Submission) -> Callable[..., str]:
     def url(artefact: Artefact, part: str = "file") -> str:
         return url_for(
             "review.artefact",
@@ -147,26 +132,26 @@ def _page(
     submission: Submission,
     *,
     error: str | None = None,
-    form: Any = None,
+    form: dict[str, Any] | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
     user = signed_in_user()
     version = current_version(submission.competency)
-    mine = [a for a in assessment.round_assessments(submission) if a.assessor_id == user.id]
+    mine = [a for a in round_assessments(submission) if a.assessor_id == user.id]
     page = render_template(
         "review/show.html",
         submission=submission,
         rubric=version,
         rule=describe_rule(version) if version is not None else None,
-        labels=assessment.STATE_LABELS,
-        decisions=assessment.DECISION_LABELS,
+        labels=STATE_LABELS,
+        decisions=DECISION_LABELS,
         rounds=feedback_view(submission),
-        trail=assessment.trail(submission),
+        trail=trail(submission),
         narratives={
             item.evidence.id: render_markdown(item.evidence.narrative) for item in submission.items
         },
         artefact_url=_artefact_url(submission),
-        awaiting=submission.state in assessment.AWAITING_ASSESSMENT,
+        awaiting=submission.state in AWAITING_ASSESSMENT,
         already=bool(mine),
         decisive=submission.flagged_at is not None and user.is_admin,
         form=form or {},
@@ -197,34 +182,39 @@ def assess(public_id: str) -> ResponseReturnValue:
     """Record the assessor's levels, feedback and decision; act on it."""
     submission = _submission(public_id)
     version = current_version(submission.competency)
-    count = len(version.criteria) if version is not None else 0
-    levels = [request.form.get(f"level-{index}", "") for index in range(count)]
-    notes = [request.form.get(f"feedback-{index}", "") for index in range(count)]
+    form = AssessForm.for_criteria(len(version.criteria) if version is not None else 0)()
     try:
         outcome = assessment.assess(
             submission,
             signed_in_user(),
-            decision=request.form.get("decision", ""),
-            levels=levels,
-            criterion_feedback=notes,
-            feedback=request.form.get("feedback", ""),
+            decision=form.decision.data or "",
+            levels=form.levels(),
+            criterion_feedback=form.criterion_feedback(),
+            feedback=form.overall_feedback(),
         )
-    except assessment.AssessmentError as exc:
+    except AssessmentError as exc:
         db.session.rollback()
-        message = exc.message[:1].upper() + exc.message[1:] + "."
-        return _page(_submission(public_id), error=message, form=request.form, status=exc.status)
-    if outcome.credential is not None:
-        flash(
-            f"Endorsed: the credential for “{submission.competency.name}” is issued"
-            + (f", and {len(outcome.stacks)} stack badge(s) with it." if outcome.stacks else ".")
+        return _page(
+            _submission(public_id),
+            error=sentence(exc.message),
+            form=echo(form),
+            status=status_for(exc),
         )
-    elif outcome.flagged:
-        flash("Your assessment is saved. Assessors disagree: administrators will moderate.")
-    elif outcome.waiting_for:
-        flash(f"Your endorsement is saved; {outcome.waiting_for} more assessor(s) must agree.")
-    else:
-        flash(f"Saved: {assessment.STATE_LABELS[outcome.state]}. The student has been notified.")
+    flash(_outcome_message(submission, outcome))
     return redirect(url_for(".index"), 303)
+
+
+def _outcome_message(submission: Submission, outcome: assessment.Outcome) -> str:
+    """What the assessor is told once their decision is saved."""
+    if outcome.credential is not None:
+        return f"Endorsed: the credential for “{submission.competency.name}” is issued" + (
+            f", and {len(outcome.stacks)} stack badge(s) with it." if outcome.stacks else "."
+        )
+    if outcome.flagged:
+        return "Your assessment is saved. Assessors disagree: administrators will moderate."
+    if outcome.waiting_for:
+        return f"Your endorsement is saved; {outcome.waiting_for} more assessor(s) must agree."
+    return f"Saved: {STATE_LABELS[outcome.state]}. The student has been notified."
 
 
 @bp.get("/review/<public_id>/artefacts/<artefact_id>", defaults={"part": "file"})
@@ -252,10 +242,11 @@ def endorse() -> ResponseReturnValue:
         .where(Competency.issuer_id == user.issuer_id, Competency.archived_at.is_(None))
         .order_by(Competency.name)
     ).all()
-    values = {"competency": request.form.get("competency", ""), "comment": ""}
+    form = EndorseForm()
+    values = {"competency": form.competency.data or "", "comment": ""}
     error = None
-    if request.method == "POST":
-        values["comment"] = request.form.get("comment", "")
+    if form.validate_on_submit():
+        values["comment"] = form.comment.data or ""
         chosen = next((c for c in competencies if c.public_id == values["competency"]), None)
         if chosen is None:
             error = "Choose the competency you endorse."
@@ -263,7 +254,7 @@ def endorse() -> ResponseReturnValue:
             try:
                 row = issuing.endorse_achievement(user, chosen, values["comment"])
             except issuing.IssuingError as exc:
-                error = exc.message[:1].upper() + exc.message[1:] + "."
+                error = sentence(exc.message)
             else:
                 flash(f"Your endorsement of “{chosen.name}” is issued.")
                 return redirect(url_for("public.credential_page", public_id=row.public_id), 303)

@@ -13,13 +13,18 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from portfolio.accounts.auth import login_required, signed_in_user
-from portfolio.accounts.models import User
+from portfolio.accounts.models import Role, User
 from portfolio.assessment import service as assessment
+from portfolio.assessment.errors import AssessmentError
+from portfolio.assessment.events import trail
+from portfolio.assessment.forms import EvidenceForm, NewSubmissionForm, sentence
 from portfolio.assessment.mastery import mastered, missing_prerequisites
-from portfolio.assessment.models import Submission
+from portfolio.assessment.models import Submission, SubmissionState
+from portfolio.assessment.states import DECISION_LABELS, EDITABLE, STATE_LABELS
 from portfolio.catalogue.models import Competency
 from portfolio.catalogue.rubrics import current_version, describe_rule
 from portfolio.core.db import db
+from portfolio.core.errors import status_for
 from portfolio.core.markdown import render_markdown
 from portfolio.evidence.models import Evidence
 
@@ -63,7 +68,7 @@ def _competency_choices(student: User) -> list[dict[str, Any]]:
 
 
 @bp.get("/submissions")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def index() -> ResponseReturnValue:
     """My submissions, most recently changed first."""
     rows = db.session.scalars(
@@ -75,18 +80,19 @@ def index() -> ResponseReturnValue:
 
 
 @bp.route("/submissions/new", methods=["GET", "POST"])
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def create() -> ResponseReturnValue:
     """Choose a competency and evidence; save a draft or submit at once."""
     student = signed_in_user()
-    form = request.form if request.method == "POST" else request.args
-    values = {
-        "competency": form.get("competency", ""),
-        "evidence": form.getlist("evidence"),
-        "note": form.get("note", ""),
-    }
+    # A GET may choose the competency in the query string (links from the progress map).
+    form = (
+        NewSubmissionForm()
+        if request.method == "POST"
+        else NewSubmissionForm(formdata=request.args)
+    )
+    values = form.values()
     error = None
-    if request.method == "POST":
+    if form.validate_on_submit():
         competency = db.session.scalar(
             select(Competency).where(Competency.public_id == values["competency"])
         )
@@ -99,14 +105,14 @@ def create() -> ResponseReturnValue:
                     competency,
                     evidence_ids=values["evidence"],
                     note=values["note"],
-                    submit=request.form.get("action") == "submit",
+                    submit=form.submitting,
                 )
-            except assessment.AssessmentError as exc:
-                error = exc.message[:1].upper() + exc.message[1:] + "."
+            except AssessmentError as exc:
+                error = sentence(exc.message)
             else:
                 flash(
                     "Submitted for assessment."
-                    if submission.state == "submitted"
+                    if submission.state == SubmissionState.SUBMITTED
                     else "Draft saved: submit it when you are ready."
                 )
                 return redirect(url_for(".show", public_id=submission.public_id), 303)
@@ -155,27 +161,29 @@ def feedback_view(submission: Submission) -> list[dict[str, Any]]:
 
 
 @bp.get("/submissions/<public_id>")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def show(public_id: str) -> ResponseReturnValue:
     """One submission: its state, evidence, feedback per criterion, and its audit trail."""
     submission = _own_submission(public_id)
     return _show(submission)
 
 
-def _show(submission: Submission, *, error: str | None = None, status: int = 200) -> Any:
+def _show(
+    submission: Submission, *, error: str | None = None, status: int = 200
+) -> ResponseReturnValue:
     student = signed_in_user()
     version = current_version(submission.competency)
     chosen = {item.evidence_id for item in submission.items}
     page = render_template(
         "submissions/show.html",
         submission=submission,
-        labels=assessment.STATE_LABELS,
-        decisions=assessment.DECISION_LABELS,
-        editable=submission.state in assessment.EDITABLE,
+        labels=STATE_LABELS,
+        decisions=DECISION_LABELS,
+        editable=submission.state in EDITABLE,
         rubric=version,
         rule=describe_rule(version) if version is not None else None,
         rounds=feedback_view(submission),
-        trail=assessment.trail(submission),
+        trail=trail(submission),
         evidence=_my_evidence(student),
         chosen=chosen,
         error=error,
@@ -184,27 +192,31 @@ def _show(submission: Submission, *, error: str | None = None, status: int = 200
 
 
 @bp.post("/submissions/<public_id>")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def update(public_id: str) -> ResponseReturnValue:
     """Save the evidence and note of a draft (or a submission sent back), and maybe submit."""
     submission = _own_submission(public_id)
     student = signed_in_user()
+    form = EvidenceForm()
     try:
         assessment.update_submission(
             submission,
             student,
-            evidence_ids=request.form.getlist("evidence"),
-            note=request.form.get("note", ""),
+            evidence_ids=list(form.evidence.data or []),
+            note=form.note.data or "",
         )
-        if request.form.get("action") == "submit":
+        if form.submitting:
             assessment.submit(submission, student)
-    except assessment.AssessmentError as exc:
+    except AssessmentError as exc:
         db.session.rollback()
         submission = _own_submission(public_id)
-        message = exc.message[:1].upper() + exc.message[1:] + "."
-        return _show(submission, error=message, status=exc.status)
+        return _show(submission, error=sentence(exc.message), status=status_for(exc))
     flash(
-        assessment.STATE_LABELS[submission.state]
-        + (": an assessor will look at it soon." if submission.state != "draft" else ".")
+        STATE_LABELS[submission.state]
+        + (
+            ": an assessor will look at it soon."
+            if submission.state != SubmissionState.DRAFT
+            else "."
+        )
     )
     return redirect(url_for(".show", public_id=submission.public_id), 303)

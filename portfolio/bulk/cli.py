@@ -26,9 +26,11 @@ from portfolio.accounts.issuers import default_issuer
 from portfolio.accounts.models import Issuer
 from portfolio.bulk import jobs as bulk
 from portfolio.bulk.csv_file import IssueFileError
+from portfolio.bulk.errors import BulkError
 from portfolio.bulk.jobs import REPORT_HEADER, report_rows
 from portfolio.bulk.kinds import start_csv_issue
-from portfolio.bulk.models import BulkJob, BulkJobItem
+from portfolio.bulk.models import BulkJob, BulkJobItem, ItemState, JobState
+from portfolio.bulk.states import ACTIVE, JOB_STATE_LABELS
 from portfolio.core.csv_cells import csv_safe
 from portfolio.core.db import db
 
@@ -62,7 +64,7 @@ def write_report(job: BulkJob, path: Path) -> None:
 
 def _run_with_progress(job: BulkJob, console: Console) -> bulk.RunOutcome:
     tally = bulk.counts(job.id)
-    finished = job.total - tally["pending"]
+    finished = job.total - tally[ItemState.PENDING]
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -79,7 +81,7 @@ def _run_with_progress(job: BulkJob, console: Console) -> bulk.RunOutcome:
         def advance(item: BulkJobItem | None) -> None:
             if item is not None and item.state in tally:
                 tally[item.state] += 1
-                tally["pending"] -= 1
+                tally[ItemState.PENDING] -= 1
             progress.update(task, advance=1, summary=_summary(tally))
 
         try:
@@ -92,7 +94,8 @@ def _run_with_progress(job: BulkJob, console: Console) -> bulk.RunOutcome:
 
 
 def _summary(tally: dict[str, int]) -> str:
-    return f"{tally['done']} done, {tally['skipped']} skipped, {tally['failed']} failed"
+    done, skipped = tally[ItemState.DONE], tally[ItemState.SKIPPED]
+    return f"{done} done, {skipped} skipped, {tally[ItemState.FAILED]} failed"
 
 
 def _finish(job: BulkJob, outcome: bulk.RunOutcome, report: Path | None, *, rows: bool) -> None:
@@ -108,15 +111,15 @@ def _finish(job: BulkJob, outcome: bulk.RunOutcome, report: Path | None, *, rows
             click.echo(f"line {row}: {recipient or '-'} {state}: {result}{shown}")
     tally = bulk.counts(job.id)
     click.echo(
-        f"Job {job.id} ({job.public_id}) {bulk.JOB_STATE_LABELS[job.state].lower()}: "
-        f"{_summary(tally)}, {tally['pending']} pending."
+        f"Job {job.id} ({job.public_id}) {JOB_STATE_LABELS[job.state].lower()}: "
+        f"{_summary(tally)}, {tally[ItemState.PENDING]} pending."
     )
     if report is not None:
         write_report(job, report)
         click.echo(f"Report written to {report}")
     if outcome.outcome == "lost":
         raise click.ClickException("the job was cancelled or taken over by another process")
-    if tally["failed"]:
+    if tally[ItemState.FAILED]:
         raise click.exceptions.Exit(1)
 
 
@@ -146,7 +149,7 @@ def issue_csv_command(file: Path, issuer_did: str | None, report: Path | None) -
         job, created = start_csv_issue(
             file.read_bytes(), filename=file.name, issuer=issuer, actor_label="cli"
         )
-    except (IssueFileError, bulk.BulkError) as error:
+    except (IssueFileError, BulkError) as error:
         raise click.ClickException(f"{file.name} cannot be issued: {error}") from None
     if not created:
         reopened = bulk.reopen_failed(job)
@@ -163,7 +166,11 @@ def jobs_group() -> None:
 
 
 @jobs_group.command("list")
-@click.option("--state", type=click.Choice(bulk.JOB_STATE_LABELS), help="Only jobs in this state.")
+@click.option(
+    "--state",
+    type=click.Choice([state.value for state in JobState]),
+    help="Only jobs in this state.",
+)
 @with_appcontext
 def list_command(state: str | None) -> None:
     """The jobs, newest first (counts as of their last batch)."""
@@ -171,7 +178,9 @@ def list_command(state: str | None) -> None:
     if state:
         query = query.where(BulkJob.state == state)
     for job in db.session.scalars(query):
-        stale = " (stale: resume it)" if bulk.is_stale(job) and job.state == "running" else ""
+        stale = (
+            " (stale: resume it)" if bulk.is_stale(job) and job.state == JobState.RUNNING else ""
+        )
         click.echo(
             f"{job.id}\t{job.state}{stale}\t{job.done_count + job.skipped_count + job.failed_count}"
             f"/{job.total}\t{job.kind}\t{job.title}"
@@ -188,16 +197,14 @@ def show_command(job_id: str, rows: bool, report: Path | None) -> None:
     job = _job(job_id)
     tally = bulk.counts(job.id)
     click.echo(f"Job {job.id} ({job.public_id}): {job.title}")
-    click.echo(
-        f"State: {bulk.JOB_STATE_LABELS[job.state]}{' (stale)' if bulk.is_stale(job) else ''}"
-    )
-    click.echo(f"Rows: {job.total}; {_summary(tally)}, {tally['pending']} pending.")
+    click.echo(f"State: {JOB_STATE_LABELS[job.state]}{' (stale)' if bulk.is_stale(job) else ''}")
+    click.echo(f"Rows: {job.total}; {_summary(tally)}, {tally[ItemState.PENDING]} pending.")
     if job.lease_owner:
         click.echo(f"Run by: {job.lease_owner} (lease until {job.lease_expires_at})")
     if job.error:
         click.echo(f"Last run: {job.error}")
     for row, _key, recipient, state, result, credential in report_rows(job):
-        if rows or state == "failed":
+        if rows or state == ItemState.FAILED:
             shown = f" {credential}" if credential else ""
             click.echo(f"line {row}: {recipient or '-'} {state}: {result}{shown}")
     if report is not None:
@@ -215,7 +222,7 @@ def resume_command(job_id: str, report: Path | None) -> None:
     job = _job(job_id)
     if bulk.requeue(job):
         click.echo(f"Job {job.id} was cancelled: queued again.")
-    if job.state not in bulk.ACTIVE:
+    if job.state not in ACTIVE:
         raise click.ClickException(f"job {job.id} is {job.state}: nothing to resume")
     outcome = _run_with_progress(job, _console())
     _finish(job, outcome, report, rows=False)

@@ -1,8 +1,10 @@
 """CSV files of credentials to issue (``name,email,competency`` with a header row, optionally
 ``,key``): a verdict for every row, never an exception for a broken one.  Pure: no Flask, no
-database.  The conventions are the roster's (:mod:`portfolio.accounts.roster`): UTF-8 with or
-without a
-byte-order mark, blank lines ignored, undecodable bytes reject only their own row."""
+database.
+
+The conventions are the roster's (:mod:`portfolio.accounts.roster`): UTF-8 with or without a
+byte-order mark, blank lines ignored, undecodable bytes reject only their own row.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import io
 from dataclasses import dataclass, replace
 
 from portfolio.accounts.roster import person_row_problem, printable
+from portfolio.core.errors import InvalidInputError
 
 HEADER = ("name", "email", "competency")
 #: The header with the optional fourth column: an idempotency key chosen by the file's author.
@@ -22,7 +25,7 @@ MAX_KEY_LENGTH = 200
 _HEADER_TEXT = '"name,email,competency" (or "name,email,competency,key")'
 
 
-class IssueFileError(ValueError):
+class IssueFileError(InvalidInputError):
     """The file as a whole cannot be read (no header, too big); the message is safe to show."""
 
 

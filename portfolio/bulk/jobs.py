@@ -13,7 +13,8 @@ notifications…) and the item's new state commit together or not at all, so a c
 most the item in flight, which is still pending afterwards.  The item row is locked while it is
 worked on and only a *pending* item is worked on, so no two runners ever do one item twice; the
 kinds' own unique keys (a student's mastery, a CSV row's idempotency key) make it a database
-guarantee.  The kinds themselves live in :mod:`portfolio.bulk.kinds`.
+guarantee.  The kinds themselves live in :mod:`portfolio.bulk.kinds`, whose ``HANDLERS`` do
+an item of each kind.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
@@ -34,75 +35,36 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from credentials.errors import CredentialError
-from portfolio.bulk.models import BulkJob, BulkJobItem
-from portfolio.core.db import begin_write, db
+from portfolio.bulk.errors import BulkError, ItemProblem
+from portfolio.bulk.items import Handler, ItemResult
+from portfolio.bulk.kinds import HANDLERS
+from portfolio.bulk.models import BulkJob, BulkJobItem, ItemState, JobState
+from portfolio.bulk.states import ACTIVE, FINISHED, ITEM_STATE_LABELS
+from portfolio.core.db import db, unit_of_work
+from portfolio.core.errors import ConflictError
 from portfolio.core.models import utcnow
 from portfolio.issuing.models import IssuedCredential
 
 log = logging.getLogger(__name__)
 
-#: Jobs that still have work to do.
-ACTIVE = ("queued", "running")
-FINISHED = ("done", "failed", "cancelled")
 LEASE_SECONDS = 60
 BATCH_SIZE = 25
 MAX_ITEM_ATTEMPTS = 3
 
-JOB_STATE_LABELS = {
-    "queued": "Queued",
-    "running": "Running",
-    "done": "Done",
-    "failed": "Failed",
-    "cancelled": "Cancelled",
-}
-ITEM_STATE_LABELS = {"pending": "Pending", "done": "Done", "skipped": "Skipped", "failed": "Failed"}
 #: Columns of a job's per-row report (the CSV download and ``--report``).
 REPORT_HEADER = ("row", "key", "recipient", "state", "result", "credential")
 
 
-class BulkError(Exception):
-    """A bulk request refused as a whole; ``status`` is the HTTP status a page answers with."""
-
-    def __init__(self, message: str, *, status: int = 422) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
-class ItemProblem(Exception):
-    """An item that cannot be done: it is marked failed with this message, the job goes on."""
-
-
-@dataclass
-class ItemResult:
-    """What a kind's handler did with one item (inside the item's transaction)."""
-
-    state: str
-    message: str
-    credential_id: int | None = None
-    #: Called after the commit (mail): a failure there never undoes the item.
-    after_commit: list[Callable[[], None]] = field(default_factory=list)
-
-
-Handler = Callable[[BulkJob, BulkJobItem], ItemResult]
-
-
-def _handler(kind: str) -> Handler:
-    from portfolio.bulk import kinds as bulk_issue
-
+def handler(kind: str) -> Handler:
+    """What does an item of a ``kind`` of job.  Raises :class:`BulkError` for an unknown
+    kind."""
     try:
-        return bulk_issue.HANDLERS[kind]
+        return HANDLERS[kind]
     except KeyError:
         raise BulkError(f"unknown kind of job {kind!r}") from None
 
 
 # -- time and owners -------------------------------------------------------------------------
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def lease_seconds() -> float:
@@ -120,7 +82,7 @@ def is_stale(job: BulkJob, *, now: datetime | None = None) -> bool:
     """True when the job has work left and nobody holds a live lease on it."""
     if job.state not in ACTIVE:
         return False
-    expires = _aware(job.lease_expires_at)
+    expires = job.lease_expires_at
     return job.lease_owner is None or expires is None or expires < (now or utcnow())
 
 
@@ -130,13 +92,8 @@ def is_stale(job: BulkJob, *, now: datetime | None = None) -> bool:
 def _write_one(statement: Any) -> int:
     """Run one conditional UPDATE as its own write unit (commit, or roll back and raise); the
     number of rows it changed — 1 means the condition held, so the caller won."""
-    begin_write()
-    try:
-        result = db.session.execute(statement.execution_options(synchronize_session=False))
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    with unit_of_work(write=True) as session:
+        result = session.execute(statement.execution_options(synchronize_session=False))
     return int(getattr(result, "rowcount", 0))
 
 
@@ -163,7 +120,7 @@ def claim(job_id: int, owner: str, *, now: datetime | None = None) -> bool:
                 lease_owner=owner,
                 lease_expires_at=now + timedelta(seconds=lease_seconds()),
                 heartbeat_at=now,
-                state="running",
+                state=JobState.RUNNING,
                 error=None,
                 started_at=func.coalesce(BulkJob.started_at, now),
                 updated_at=now,
@@ -179,7 +136,11 @@ def heartbeat(job_id: int, owner: str) -> bool:
     return (
         _write_one(
             update(BulkJob)
-            .where(BulkJob.id == job_id, BulkJob.lease_owner == owner, BulkJob.state == "running")
+            .where(
+                BulkJob.id == job_id,
+                BulkJob.lease_owner == owner,
+                BulkJob.state == JobState.RUNNING,
+            )
             .values(
                 lease_expires_at=now + timedelta(seconds=lease_seconds()),
                 heartbeat_at=now,
@@ -215,29 +176,28 @@ def counts(job_id: int) -> dict[str, int]:
 
 
 def _store_counts(job_id: int, owner: str, *, finish: bool) -> None:
-    begin_write()
-    try:
+    with unit_of_work(write=True) as session:
         tally = counts(job_id)
         values: dict[str, Any] = {
-            "done_count": tally["done"],
-            "skipped_count": tally["skipped"],
-            "failed_count": tally["failed"],
+            "done_count": tally[ItemState.DONE],
+            "skipped_count": tally[ItemState.SKIPPED],
+            "failed_count": tally[ItemState.FAILED],
             "updated_at": utcnow(),
         }
         if finish:
             values.update(
-                state="done", finished_at=utcnow(), lease_owner=None, lease_expires_at=None
+                state=JobState.DONE, finished_at=utcnow(), lease_owner=None, lease_expires_at=None
             )
-        db.session.execute(
+        session.execute(
             update(BulkJob)
-            .where(BulkJob.id == job_id, BulkJob.lease_owner == owner, BulkJob.state == "running")
+            .where(
+                BulkJob.id == job_id,
+                BulkJob.lease_owner == owner,
+                BulkJob.state == JobState.RUNNING,
+            )
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 def report_rows(job: BulkJob) -> Iterator[list[str]]:
@@ -255,14 +215,15 @@ def report_rows(job: BulkJob) -> Iterator[list[str]]:
 # -- one item --------------------------------------------------------------------------------
 
 
-class LeaseLost(Exception):
-    """Another runner holds the job now (this one was too slow to renew its lease)."""
+class LeaseLost(ConflictError):
+    """Another runner holds the job now (this one was too slow to renew its lease), or the
+    job was cancelled."""
 
 
-def _mark(item_id: int, state: str, message: str) -> None:
+def _mark(item_id: int, state: ItemState, message: str) -> None:
     _write_one(
         update(BulkJobItem)
-        .where(BulkJobItem.id == item_id, BulkJobItem.state == "pending")
+        .where(BulkJobItem.id == item_id, BulkJobItem.state == ItemState.PENDING)
         .values(state=state, message=message[:2000], updated_at=utcnow())
     )
 
@@ -272,45 +233,48 @@ def process_item(job_id: int, item_id: int, owner: str) -> BulkJobItem | None:
     not pending any more (another runner did it).  Raises :class:`LeaseLost`."""
     last: Exception | None = None
     for _ in range(MAX_ITEM_ATTEMPTS):
-        begin_write()
         try:
-            item = db.session.scalar(
-                select(BulkJobItem)
-                .where(BulkJobItem.id == item_id, BulkJobItem.state == "pending")
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-            if item is None:
-                db.session.rollback()
-                return None
-            job = db.session.get(BulkJob, job_id, populate_existing=True)
-            if job is None or job.lease_owner != owner or job.state != "running":
-                raise LeaseLost(f"job {job_id} was cancelled or is run by another process")
-            result = _handler(job.kind)(job, item)
-            item.state = result.state
-            item.message = result.message[:2000]
-            item.credential_id = result.credential_id
-            item.updated_at = utcnow()
-            db.session.commit()
+            with unit_of_work(write=True):
+                done = _do_item(job_id, item_id, owner)
         except IntegrityError as exc:  # a concurrent issue or mastery: look again
-            db.session.rollback()
             last = exc
             continue
         except (ItemProblem, CredentialError) as exc:
-            db.session.rollback()
-            _mark(item_id, "failed", str(exc) or type(exc).__name__)
+            _mark(item_id, ItemState.FAILED, str(exc) or type(exc).__name__)
             return db.session.get(BulkJobItem, item_id, populate_existing=True)
-        except BaseException:
-            db.session.rollback()
-            raise
+        if done is None:
+            return None
+        item, result = done
         for action in result.after_commit:
             try:
                 action()
             except Exception:  # a mail that fails never undoes the item
                 log.warning("after-commit action of bulk item %s failed", item_id, exc_info=True)
         return item
-    _mark(item_id, "failed", f"kept conflicting with concurrent changes ({last})")
+    _mark(item_id, ItemState.FAILED, f"kept conflicting with concurrent changes ({last})")
     return db.session.get(BulkJobItem, item_id, populate_existing=True)
+
+
+def _do_item(job_id: int, item_id: int, owner: str) -> tuple[BulkJobItem, ItemResult] | None:
+    """Lock the item, still pending, and have its kind's handler do it (in the caller's
+    transaction); None when it is not pending any more."""
+    item = db.session.scalar(
+        select(BulkJobItem)
+        .where(BulkJobItem.id == item_id, BulkJobItem.state == ItemState.PENDING)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if item is None:
+        return None
+    job = db.session.get(BulkJob, job_id, populate_existing=True)
+    if job is None or job.lease_owner != owner or job.state != JobState.RUNNING:
+        raise LeaseLost(f"job {job_id} was cancelled or is run by another process")
+    result = handler(job.kind)(job, item)
+    item.state = result.state
+    item.message = result.message[:2000]
+    item.credential_id = result.credential_id
+    item.updated_at = utcnow()
+    return item, result
 
 
 # -- the runner ------------------------------------------------------------------------------
@@ -342,13 +306,7 @@ def run_job(
     renewed = time.monotonic()
     try:
         while True:
-            ids: Sequence[int] = db.session.scalars(
-                select(BulkJobItem.id)
-                .where(BulkJobItem.job_id == job_id, BulkJobItem.state == "pending")
-                .order_by(BulkJobItem.row)
-                .limit(batch_size)
-            ).all()
-            db.session.commit()
+            ids = _pending_batch(job_id, batch_size)
             if not ids:
                 _store_counts(job_id, owner, finish=True)
                 return RunOutcome("done", processed)
@@ -381,19 +339,29 @@ def run_job(
         release(job_id, owner)
 
 
+def _pending_batch(job_id: int, batch_size: int) -> Sequence[int]:
+    """Ids of the job's next ``batch_size`` pending items, in row order (a unit of its own)."""
+    with unit_of_work() as session:
+        return session.scalars(
+            select(BulkJobItem.id)
+            .where(BulkJobItem.job_id == job_id, BulkJobItem.state == ItemState.PENDING)
+            .order_by(BulkJobItem.row)
+            .limit(batch_size)
+        ).all()
+
+
 def _note_error(job_id: int, message: str) -> None:
     """Record why a run stopped (best effort: the database may be what failed)."""
     try:
-        begin_write()
-        db.session.execute(
-            update(BulkJob)
-            .where(BulkJob.id == job_id)
-            .values(error=message[:2000], updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
+        with unit_of_work(write=True) as session:
+            session.execute(
+                update(BulkJob)
+                .where(BulkJob.id == job_id)
+                .values(error=message[:2000], updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
     except Exception:
-        db.session.rollback()
+        db.session.rollback()  # starting the unit (begin_write) may be what failed
         log.warning("could not record why bulk job %s stopped", job_id, exc_info=True)
 
 
@@ -401,23 +369,23 @@ def runnable_jobs(*, now: datetime | None = None) -> list[int]:
     """Ids of jobs with work left and no live lease, oldest first — except those whose last
     run stopped on an error less than a lease period ago (retried later, not in a loop)."""
     now = now or utcnow()
-    ids = db.session.scalars(
-        select(BulkJob.id)
-        .where(
-            BulkJob.state.in_(ACTIVE),
-            or_(
-                BulkJob.lease_owner.is_(None),
-                BulkJob.lease_expires_at.is_(None),
-                BulkJob.lease_expires_at < now,
-            ),
-            or_(
-                BulkJob.error.is_(None),
-                BulkJob.updated_at < now - timedelta(seconds=lease_seconds()),
-            ),
-        )
-        .order_by(BulkJob.id)
-    ).all()
-    db.session.commit()
+    with unit_of_work() as session:
+        ids = session.scalars(
+            select(BulkJob.id)
+            .where(
+                BulkJob.state.in_(ACTIVE),
+                or_(
+                    BulkJob.lease_owner.is_(None),
+                    BulkJob.lease_expires_at.is_(None),
+                    BulkJob.lease_expires_at < now,
+                ),
+                or_(
+                    BulkJob.error.is_(None),
+                    BulkJob.updated_at < now - timedelta(seconds=lease_seconds()),
+                ),
+            )
+            .order_by(BulkJob.id)
+        ).all()
     return list(ids)
 
 
@@ -427,7 +395,7 @@ def cancel(job: BulkJob) -> bool:
         _write_one(
             update(BulkJob)
             .where(BulkJob.id == job.id, BulkJob.state.in_(ACTIVE))
-            .values(state="cancelled", finished_at=utcnow(), updated_at=utcnow())
+            .values(state=JobState.CANCELLED, finished_at=utcnow(), updated_at=utcnow())
         )
         == 1
     )
@@ -437,8 +405,8 @@ def requeue(job: BulkJob) -> bool:
     """Queue a cancelled job again (its pending rows will be run); True when it was."""
     changed = _write_one(
         update(BulkJob)
-        .where(BulkJob.id == job.id, BulkJob.state == "cancelled")
-        .values(state="queued", finished_at=None, updated_at=utcnow())
+        .where(BulkJob.id == job.id, BulkJob.state == JobState.CANCELLED)
+        .values(state=JobState.QUEUED, finished_at=None, updated_at=utcnow())
     )
     db.session.refresh(job)
     return changed == 1
@@ -446,26 +414,21 @@ def requeue(job: BulkJob) -> bool:
 
 def reopen_failed(job: BulkJob) -> int:
     """Give the job's failed items another chance (a CSV run again); returns how many."""
-    begin_write()
-    try:
-        result = db.session.execute(
+    with unit_of_work(write=True) as session:
+        result = session.execute(
             update(BulkJobItem)
-            .where(BulkJobItem.job_id == job.id, BulkJobItem.state == "failed")
-            .values(state="pending", message="", updated_at=utcnow())
+            .where(BulkJobItem.job_id == job.id, BulkJobItem.state == ItemState.FAILED)
+            .values(state=ItemState.PENDING, message="", updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
         reopened = int(getattr(result, "rowcount", 0))
-        if reopened or job.state in ("done", "failed", "cancelled"):
-            db.session.execute(
+        if reopened or job.state in FINISHED:
+            session.execute(
                 update(BulkJob)
                 .where(BulkJob.id == job.id, BulkJob.state.in_(FINISHED))
-                .values(state="queued", finished_at=None, updated_at=utcnow())
+                .values(state=JobState.QUEUED, finished_at=None, updated_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     db.session.refresh(job)
     return reopened
 
@@ -518,7 +481,7 @@ def wait_for_background(app: Flask, timeout: float = 120) -> None:
 def resume_if_stale(app: Flask, job: BulkJob) -> bool:
     """Start the job in the background when its runner died (its lease expired) — but not
     again within a lease's time after a run that stopped on an error (a retry, not a loop)."""
-    updated = _aware(job.updated_at)
+    updated = job.updated_at
     recent = updated is not None and updated > utcnow() - timedelta(seconds=lease_seconds())
     if job.error and recent:
         return False

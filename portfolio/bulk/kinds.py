@@ -22,31 +22,46 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 
 from credentials import build
-from portfolio.accounts.models import Issuer, User
+from portfolio.accounts.models import Issuer, Role, User
+from portfolio.accounts.notifications import Mail, send_mail
 from portfolio.assessment import credentials as issuing
-from portfolio.assessment import service as assessment
-from portfolio.assessment.mastery import mastered, missing_prerequisites, record_mastery
-from portfolio.assessment.models import Assessment, Submission, SubmissionEvent
+from portfolio.assessment.endorsement import (
+    credit_mastery,
+    endorse,
+    record_assessment,
+    round_assessments,
+)
+from portfolio.assessment.errors import AssessmentError
+from portfolio.assessment.events import transition
+from portfolio.assessment.judgement import Judgement, check_judgement
+from portfolio.assessment.mastery import mastered, missing_prerequisites
+from portfolio.assessment.models import Decision, Submission, SubmissionEvent, SubmissionState
+from portfolio.assessment.states import AWAITING_ASSESSMENT
 from portfolio.bulk.csv_file import file_digest, parse_issue_csv
-from portfolio.bulk.jobs import ACTIVE, BulkError, Handler, ItemProblem, ItemResult
-from portfolio.bulk.models import BulkJob, BulkJobItem
+from portfolio.bulk.errors import BulkError, BulkNotFoundError, ItemProblem
+from portfolio.bulk.items import Handler, ItemResult
+from portfolio.bulk.models import BulkJob, BulkJobItem, ItemState
+from portfolio.bulk.states import ACTIVE
 from portfolio.catalogue.achievements import achievement_for
 from portfolio.catalogue.models import Competency, RubricVersion
 from portfolio.catalogue.rubrics import current_version
 from portfolio.core import audit
-from portfolio.core.db import begin_write, db
+from portfolio.core.db import db, unit_of_work
 from portfolio.core.models import new_public_id
 from portfolio.issuing.models import IdempotencyRecord
 from portfolio.issuing.service import ServiceConfig, issue_in_transaction
 
-ASSESSORS = ("assessor", "admin")
-KIND_LABELS = {"cohort_endorsement": "Cohort endorsement", "csv_issue": "Issue from CSV"}
+ASSESSORS = (Role.ASSESSOR, Role.ADMIN)
+COHORT_ENDORSEMENT = "cohort_endorsement"
+CSV_ISSUE = "csv_issue"
+KIND_LABELS = {COHORT_ENDORSEMENT: "Cohort endorsement", CSV_ISSUE: "Issue from CSV"}
 
 
 def _request_key(*parts: object) -> str:
@@ -65,13 +80,14 @@ def _open_job(request_key: str) -> BulkJob | None:
 
 def _add_items(job: BulkJob, rows: list[dict[str, object]]) -> None:
     db.session.execute(
-        BulkJobItem.__table__.insert(),
-        [{"job_id": job.id, "state": "pending", "message": "", **row} for row in rows],
+        insert(BulkJobItem),
+        [{"job_id": job.id, "state": ItemState.PENDING, "message": "", **row} for row in rows],
     )
 
 
-def _send(outbox: list[assessment._Mail]) -> list[Callable[[], None]]:
-    return [lambda: assessment._send_mail(outbox)] if outbox else []
+def _send(outbox: list[Mail]) -> list[Callable[[], None]]:
+    """The item's after-commit action: mail the notices (none when there are none)."""
+    return [lambda: send_mail(outbox)] if outbox else []
 
 
 # -- cohort endorsement ----------------------------------------------------------------------
@@ -94,7 +110,7 @@ def cohort_students(issuer_id: int, cohort: str) -> list[User]:
             select(User)
             .where(
                 User.issuer_id == issuer_id,
-                User.role == "student",
+                User.role == Role.STUDENT,
                 User.cohort == cohort,
                 User.disabled_at.is_(None),
                 User.deleted_at.is_(None),
@@ -109,28 +125,26 @@ def start_cohort_endorsement(
     competency: Competency,
     cohort: str,
     *,
-    levels: list[object] | tuple[object, ...] = (),
-    criterion_feedback: list[str] | tuple[str, ...] = (),
+    levels: Sequence[object] = (),
+    criterion_feedback: Sequence[str] = (),
     feedback: str = "",
 ) -> tuple[BulkJob, bool]:
     """The job endorsing ``competency`` for every student of ``cohort`` (committed), and
     whether it is new: the same request while its job is open returns that job.
 
-    Raises :class:`~portfolio.bulk.jobs.BulkError` (404 for a competency the starter may not
-    endorse; 422 for an inconsistent judgement, an empty cohort, or a competency needing
-    several assessors when the starter is not an administrator).
+    Raises :class:`~portfolio.bulk.errors.BulkError`: not found for a competency the starter
+    may not endorse; invalid for an inconsistent judgement, an empty cohort, or a competency
+    needing several assessors when the starter is not an administrator.
     """
     cohort = _check_cohort_request(starter, competency, cohort)
     version = current_version(competency)
     try:
-        chosen, notes, feedback = assessment._check_decision(
-            version, list(levels), list(criterion_feedback), feedback, "endorse"
+        judgement = check_judgement(
+            version, list(levels), list(criterion_feedback), feedback, Decision.ENDORSE
         )
-    except assessment.AssessmentError as exc:
+    except AssessmentError as exc:
         raise BulkError(exc.message) from None
-    key = _request_key(
-        "cohort_endorsement", competency.issuer_id, competency.id, cohort, starter.id
-    )
+    key = _request_key(COHORT_ENDORSEMENT, competency.issuer_id, competency.id, cohort, starter.id)
     existing = _open_job(key)
     if existing is not None:
         return existing, False
@@ -139,8 +153,7 @@ def start_cohort_endorsement(
         raise BulkError(f"the cohort “{cohort}” has no students")
     # The assessor's signing identity is made (and committed) before any item's transaction.
     issuing.endorser_issuer(starter)
-    begin_write()
-    try:
+    with unit_of_work(write=True):
         job = _add_cohort_job(
             starter,
             competency,
@@ -152,22 +165,18 @@ def start_cohort_endorsement(
                 "cohort": cohort,
                 "assessor_id": starter.id,
                 "rubric_version_id": version.id if version is not None else None,
-                "levels": chosen,
-                "criterion_feedback": notes,
-                "feedback": feedback,
+                "levels": judgement.levels,
+                "criterion_feedback": judgement.criterion_feedback,
+                "feedback": judgement.feedback,
             },
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return job, True
 
 
 def _check_cohort_request(starter: User, competency: Competency, cohort: str) -> str:
     """The cohort's name, once the starter may endorse the competency for a whole cohort."""
     if not may_endorse(starter, competency) or competency.archived_at is not None:
-        raise BulkError("no such competency", status=404)
+        raise BulkNotFoundError("no such competency")
     if competency.is_stack:
         raise BulkError("a stack badge is issued when its competencies are mastered")
     if competency.required_endorsements > 1 and not starter.is_admin:
@@ -191,7 +200,7 @@ def _add_cohort_job(
 ) -> BulkJob:
     """Add the job, one item per student and its audit event (in the caller's transaction)."""
     job = BulkJob(
-        kind="cohort_endorsement",
+        kind=COHORT_ENDORSEMENT,
         issuer_id=competency.issuer_id,
         started_by_id=starter.id,
         title=f"Endorse “{competency.name}” for cohort “{cohort}”",
@@ -229,7 +238,7 @@ def _awaiting_submission(student: User, competency: Competency) -> Submission | 
         .where(
             Submission.student_id == student.id,
             Submission.competency_id == competency.id,
-            Submission.state.in_(assessment.AWAITING_ASSESSMENT),
+            Submission.state.in_(AWAITING_ASSESSMENT),
         )
         .order_by(Submission.id)
         .limit(1)
@@ -239,12 +248,13 @@ def _awaiting_submission(student: User, competency: Competency) -> Submission | 
 
 
 def endorse_item(job: BulkJob, item: BulkJobItem) -> ItemResult:
-    """Endorse one student of the cohort (inside the item's transaction)."""
+    """Endorse one student of the cohort (inside the item's transaction): what a one-by-one
+    endorsement does, with the job's judgement."""
     params = job.params
     competency, assessor, student = _endorsement_parties(params, item)
     held = mastered(student, competency)
     if held is not None:
-        return ItemResult("skipped", "already mastered", held.credential_id)
+        return ItemResult(ItemState.SKIPPED, "already mastered", held.credential_id)
     missing = missing_prerequisites(student, competency)
     if missing:
         names = ", ".join(f"“{c.name}”" for c in missing)
@@ -252,34 +262,25 @@ def endorse_item(job: BulkJob, item: BulkJobItem) -> ItemResult:
     version_id = params.get("rubric_version_id")
     version = db.session.get(RubricVersion, version_id) if version_id else None
     submission = _cohort_submission(student, competency, assessor, str(params["cohort"]))
-    db.session.add(
-        Assessment(
-            submission_id=submission.id,
-            round=submission.round,
-            assessor_id=assessor.id,
-            rubric_version_id=version.id if version is not None else None,
-            decision="endorse",
-            levels=list(params.get("levels") or []),
-            criterion_feedback=list(params.get("criterion_feedback") or []),
-            feedback=params.get("feedback") or "",
-        )
+    judgement = Judgement(
+        levels=list(params.get("levels") or []),
+        criterion_feedback=list(params.get("criterion_feedback") or []),
+        feedback=params.get("feedback") or "",
     )
-    db.session.flush()
-    db.session.refresh(submission)
-    endorsing = [a for a in assessment.round_assessments(submission) if a.decision == "endorse"]
-    outbox: list[assessment._Mail] = []
+    record_assessment(submission, assessor, version, Decision.ENDORSE, judgement)
+    outbox: list[Mail] = []
     try:
-        credential, stacks = assessment._endorse(submission, assessor, endorsing, outbox)
-    except (assessment.AssessmentError, issuing.IssuingError) as exc:
+        endorsed = endorse(submission, assessor, outbox)
+    except (AssessmentError, issuing.IssuingError) as exc:
         raise ItemProblem(exc.message) from None
     message = "endorsed: credential issued"
-    if stacks:
-        message += f", and {len(stacks)} stack badge(s)"
-    return ItemResult("done", message, credential.id, _send(outbox))
+    if endorsed.stacks:
+        message += f", and {len(endorsed.stacks)} stack badge(s)"
+    return ItemResult(ItemState.DONE, message, endorsed.credential.id, _send(outbox))
 
 
 def _endorsement_parties(
-    params: dict[str, object], item: BulkJobItem
+    params: Mapping[str, Any], item: BulkJobItem
 ) -> tuple[Competency, User, User]:
     """The job's competency and assessor and the item's student, each checked still fit."""
     competency = db.session.get(Competency, params["competency_id"])
@@ -293,7 +294,7 @@ def _endorsement_parties(
         student is None
         or student.deleted_at is not None
         or not student.is_active
-        or student.role != "student"
+        or student.role != Role.STUDENT
         or student.issuer_id != competency.issuer_id
     ):
         raise ItemProblem("no longer a student of this school")
@@ -313,7 +314,7 @@ def _cohort_submission(
             student_id=student.id,
             competency_id=competency.id,
             note=f"Endorsed with the cohort “{cohort}”.",
-            state="in_review",
+            state=SubmissionState.IN_REVIEW,
             round=1,
             submitted_at=now,
         )
@@ -323,16 +324,16 @@ def _cohort_submission(
             SubmissionEvent(
                 submission_id=submission.id,
                 from_state=None,
-                to_state="in_review",
+                to_state=SubmissionState.IN_REVIEW,
                 actor_id=assessor.id,
                 reason=reason,
                 at=now,
             )
         )
-    elif any(a.assessor_id == assessor.id for a in assessment.round_assessments(submission)):
+    elif any(a.assessor_id == assessor.id for a in round_assessments(submission)):
         raise ItemProblem("you already assessed this student's open submission")
-    elif submission.state != "in_review":
-        assessment._transition(submission, "in_review", assessor, reason)
+    elif submission.state != SubmissionState.IN_REVIEW:
+        transition(submission, SubmissionState.IN_REVIEW, assessor, reason)
     return submission
 
 
@@ -352,18 +353,18 @@ def start_csv_issue(
     The same file for the same issuer is the same job, whatever its state: running it again
     resumes it (the caller may give its failed rows another chance with
     :func:`portfolio.bulk.jobs.reopen_failed`).  Raises
-    :class:`~portfolio.bulk.csv_file.IssueFileError`.
+    :class:`~portfolio.bulk.csv_file.IssueFileError`, or
+    :class:`~portfolio.bulk.errors.BulkError` for a file without data rows.
     """
     rows = parse_issue_csv(data)
     digest = file_digest(data)
-    key = _request_key("csv_issue", issuer.id, digest)
+    key = _request_key(CSV_ISSUE, issuer.id, digest)
     existing = _latest_job(key)
     if existing is not None:
         return existing, False
     if not rows:
         raise BulkError("the file has no data rows")
-    begin_write()
-    try:
+    with unit_of_work(write=True):
         job = _add_csv_job(issuer, filename, key, digest, len(rows), actor_label, started_by)
         _add_items(
             job,
@@ -390,10 +391,6 @@ def start_csv_issue(
             target=f"job:{job.public_id}",
             detail={"kind": job.kind, "file": job.params["file"], "sha256": digest},
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return job, True
 
 
@@ -419,7 +416,7 @@ def _add_csv_job(
 ) -> BulkJob:
     """Add the job for the file (flushed, in the caller's transaction), without its items."""
     job = BulkJob(
-        kind="csv_issue",
+        kind=CSV_ISSUE,
         issuer_id=issuer.id,
         started_by_id=started_by.id if started_by is not None else None,
         actor_label=actor_label,
@@ -478,16 +475,16 @@ def issue_item(job: BulkJob, item: BulkJobItem) -> ItemResult:
     if student is not None:
         held = mastered(student, competency)
         if held is not None:
-            return ItemResult("skipped", "already mastered", held.credential_id)
+            return ItemResult(ItemState.SKIPPED, "already mastered", held.credential_id)
     config = ServiceConfig.current()
     public_id = new_public_id()
-    fields = _csv_subject(student, data)
-    unsigned = _csv_credential(config, public_id, issuer, competency, fields)
+    recipient = _csv_recipient(student, data)
+    unsigned = _csv_credential(config, public_id, issuer, competency, recipient)
     credential = issue_in_transaction(
         unsigned,
         issuer=issuer,
         public_id=public_id,
-        recipient_name=fields["name"],
+        recipient_name=recipient.name,
         recipient_user_id=student.id if student is not None else None,
         actor=job.actor_label or (f"user:{job.started_by_id}" if job.started_by_id else "cli"),
         config=config,
@@ -500,17 +497,21 @@ def issue_item(job: BulkJob, item: BulkJobItem) -> ItemResult:
             credential_id=credential.id,
         )
     )
-    outbox: list[assessment._Mail] = []
+    outbox: list[Mail] = []
     message = "issued"
     if student is not None:
-        message = _credit_student(student, competency, credential.id, credential.public_id, outbox)
+        stacks = credit_mastery(student, competency, credential, None, outbox)
+        message = "issued to the student's account" + (
+            f", and {len(stacks)} stack badge(s)" if stacks else ""
+        )
     db.session.flush()
-    return ItemResult("done", message, credential.id, _send(outbox))
+    return ItemResult(ItemState.DONE, message, credential.id, _send(outbox))
 
 
 def _issued_from_row(issuer_id: int, key: str, fingerprint: str) -> ItemResult | None:
     """The "skipped" result when the row's key was already issued, None when it was not.
-    Raises :class:`~portfolio.bulk.ItemProblem` when the key was used for another row."""
+    Raises :class:`~portfolio.bulk.errors.ItemProblem` when the key was used for another
+    row."""
     record = db.session.scalar(
         select(IdempotencyRecord).where(
             IdempotencyRecord.client_id == _csv_client(issuer_id),
@@ -521,7 +522,7 @@ def _issued_from_row(issuer_id: int, key: str, fingerprint: str) -> ItemResult |
         return None
     if record.request_sha256 != fingerprint:
         raise ItemProblem(f"the key {key!r} was already used for another row")
-    return ItemResult("skipped", "already issued from this row", record.credential_id)
+    return ItemResult(ItemState.SKIPPED, "already issued from this row", record.credential_id)
 
 
 def _csv_student(issuer_id: int, email: str) -> User | None:
@@ -530,28 +531,28 @@ def _csv_student(issuer_id: int, email: str) -> User | None:
         select(User).where(
             User.email == User.normalize_email(email),
             User.issuer_id == issuer_id,
-            User.role == "student",
+            User.role == Role.STUDENT,
             User.deleted_at.is_(None),
         )
     )
     return student
 
 
-def _csv_subject(student: User | None, data: dict[str, object]) -> dict[str, object]:
-    """The subject's id, identifiers and name: the student's own, or from the row (a salted
+def _csv_recipient(student: User | None, data: Mapping[str, Any]) -> issuing.Recipient:
+    """Who the credential names: the student as configured, or the row's person (a salted
     hash of the email and the plain name)."""
     if student is not None:
-        return issuing._subject(student)
-    return {
-        "id": None,
-        "identifier": (
+        return issuing.recipient(student)
+    return issuing.Recipient(
+        id=None,
+        identifier=(
             build.IdentityObject.hashed_email(str(data["email"]), secrets.token_hex(16)),
             build.IdentityObject(
                 identity_hash=str(data["name"]), identity_type="name", hashed=False
             ),
         ),
-        "name": str(data["name"]),
-    }
+        name=str(data["name"]),
+    )
 
 
 def _csv_credential(
@@ -559,46 +560,24 @@ def _csv_credential(
     public_id: str,
     issuer: Issuer,
     competency: Competency,
-    fields: dict[str, object],
-) -> dict[str, object]:
-    """The unsigned credential of the competency's Achievement for the row's subject."""
+    recipient: issuing.Recipient,
+) -> dict[str, Any]:
+    """The unsigned credential of the competency's Achievement for the row's recipient."""
     now = datetime.now(UTC)
     return build.build_achievement_credential(
         id=config.credential_url(public_id),
-        issuer=build.Profile(**issuing._profile_fields(issuer)),
+        issuer=issuing.issuer_profile(issuer),
         subject=build.AchievementSubject(
-            id=fields["id"],
-            identifier=fields["identifier"],
+            id=recipient.id,
+            identifier=recipient.identifier,
             achievement=achievement_for(competency, None, public_url=config.public_url),
             credits_earned=competency.credits,
         ),
         valid_from=now,
         name=competency.name,
-        description=f"{fields['name']} demonstrated mastery of “{competency.name}”.",
+        description=f"{recipient.name} demonstrated mastery of “{competency.name}”.",
         awarded_date=now,
     )
 
 
-def _credit_student(
-    student: User,
-    competency: Competency,
-    credential_id: int,
-    credential_public_id: str,
-    outbox: list[assessment._Mail],
-) -> str:
-    """Record the student's mastery, tell them and issue the stack badges it completes; the
-    item's message."""
-    record_mastery(student, competency, credential_id, None)
-    assessment._notify(
-        student,
-        f"You mastered “{competency.name}”: your credential is ready",
-        f"/c/{credential_public_id}",
-        outbox,
-    )
-    stacks = assessment._complete_stacks(student, competency, outbox)
-    return "issued to the student's account" + (
-        f", and {len(stacks)} stack badge(s)" if stacks else ""
-    )
-
-
-HANDLERS: dict[str, Handler] = {"cohort_endorsement": endorse_item, "csv_issue": issue_item}
+HANDLERS: dict[str, Handler] = {COHORT_ENDORSEMENT: endorse_item, CSV_ISSUE: issue_item}

@@ -75,7 +75,7 @@ class BulkJob(Model):
     title: Mapped[str] = mapped_column(String(512))
     request_key: Mapped[str] = mapped_column(String(64), index=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED, index=True)
     total: Mapped[int] = mapped_column(Integer, default=0)
     #: Counts as of the last finished item (the progress page counts the items themselves).
     done_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -117,7 +117,7 @@ class BulkJobItem(Model):
     #: What the results table shows for the row (a name and an email).
     label: Mapped[str] = mapped_column(String(700), default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[str] = mapped_column(String(16), default=ItemState.PENDING)
     message: Mapped[str] = mapped_column(Text, default="")
     credential_id: Mapped[int | None] = mapped_column(ForeignKey("issued_credentials.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
     current_app,
@@ -32,24 +33,37 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from portfolio.accounts.auth import login_required, signed_in_user
-from portfolio.accounts.models import User
-from portfolio.assessment import progress
+from portfolio.accounts.models import Role, User
+from portfolio.assessment.forms import echo, sentence
+from portfolio.assessment.progress_queries import cohorts
 from portfolio.bulk import jobs as bulk
+from portfolio.bulk.errors import BulkError
+from portfolio.bulk.forms import CohortEndorseForm, PageForm
 from portfolio.bulk.kinds import KIND_LABELS, start_cohort_endorsement
-from portfolio.bulk.models import BulkJob, BulkJobItem
+from portfolio.bulk.models import BulkJob, BulkJobItem, ItemState
+from portfolio.bulk.states import ACTIVE, ITEM_STATE_LABELS, JOB_STATE_LABELS
 from portfolio.catalogue.models import Competency
 from portfolio.catalogue.rubrics import current_version, describe_rule
 from portfolio.core.csv_cells import csv_safe
 from portfolio.core.db import db
+from portfolio.core.errors import status_for
 from portfolio.issuing.models import IssuedCredential
 
 bp = Blueprint("bulk", __name__)
 
-STAFF = ("assessor", "admin")
+STAFF = (Role.ASSESSOR, Role.ADMIN)
 PER_PAGE = 100
 #: Seconds between reloads of a running job's page.
 REFRESH_SECONDS = 2
 CSV_BOM = "\ufeff"
+
+
+def _app() -> Flask:
+    """The application itself, not its proxy (a job's thread outlives the request)."""
+    # LocalProxy._get_current_object is werkzeug's documented way to the object; the proxy is
+    # typed as a Flask, which does not have it.
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    return app
 
 
 def may_see(user: User | None, job: BulkJob) -> bool:
@@ -91,35 +105,34 @@ def cohort_endorse() -> ResponseReturnValue:
     if user.issuer_id is None:
         abort(404)
     competencies = _competencies(user)
-    form = request.form if request.method == "POST" else request.args
-    chosen_id = form.get("competency", "")
+    # The competency comes first (a GET form); the judgement's fields depend on its rubric.
+    formdata = request.form if request.method == "POST" else request.args
+    chosen_id = CohortEndorseForm(formdata=formdata).competency.data or ""
     chosen = next((c for c in competencies if c.public_id == chosen_id), None)
-    error = None
-    status = 200
+    version = current_version(chosen) if chosen is not None else None
+    count = len(version.criteria) if version is not None else 0
+    form = CohortEndorseForm.for_criteria(count)(formdata=formdata)
+    error, status = None, 200
     if chosen_id and chosen is None:
         error, status = "Choose one of the competencies listed.", 422
-    version = current_version(chosen) if chosen is not None else None
-    if request.method == "POST" and error is None:
+    elif form.validate_on_submit():
         if chosen is None:
             error, status = "Choose the competency to endorse.", 422
         else:
-            count = len(version.criteria) if version is not None else 0
             try:
                 job, _created = start_cohort_endorsement(
                     user,
                     chosen,
-                    form.get("cohort", ""),
-                    levels=[form.get(f"level-{index}", "") for index in range(count)],
-                    criterion_feedback=[
-                        form.get(f"feedback-{index}", "") for index in range(count)
-                    ],
-                    feedback=form.get("feedback", ""),
+                    form.cohort.data or "",
+                    levels=form.levels(),
+                    criterion_feedback=form.criterion_feedback(),
+                    feedback=form.overall_feedback(),
                 )
-            except bulk.BulkError as exc:
-                error, status = exc.message[:1].upper() + exc.message[1:] + ".", exc.status
+            except BulkError as exc:
+                error, status = sentence(exc.message), status_for(exc)
             else:
                 # The job is committed: its thread starts now (or a worker picks it up).
-                bulk.start_in_background(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+                bulk.start_in_background(_app(), job.id)
                 return redirect(url_for(".show", public_id=job.public_id), 303)
     page = render_template(
         "bulk/cohort_endorse.html",
@@ -127,8 +140,8 @@ def cohort_endorse() -> ResponseReturnValue:
         chosen=chosen,
         rubric=version,
         rule=describe_rule(version) if version is not None else None,
-        cohorts=progress.cohorts(user.issuer_id),
-        form=form,
+        cohorts=cohorts(user.issuer_id),
+        form=echo(form),
         error=error,
     )
     return page, status
@@ -150,19 +163,16 @@ def index() -> ResponseReturnValue:
     return render_template(
         "bulk/index.html",
         jobs=list(db.session.scalars(query)),
-        labels=bulk.JOB_STATE_LABELS,
+        labels=JOB_STATE_LABELS,
         kinds=KIND_LABELS,
     )
 
 
 def _page_number() -> int:
     try:
-        page = int(request.args.get("page", "1"))
-    except ValueError:
-        abort(400, description="page must be a number")
-    if page < 1:
-        abort(400, description="page must be 1 or more")
-    return page
+        return PageForm(formdata=request.args).number()
+    except ValueError as error:
+        abort(400, description=str(error))
 
 
 @bp.get("/jobs/<public_id>")
@@ -170,12 +180,12 @@ def _page_number() -> int:
 def show(public_id: str) -> ResponseReturnValue:
     """The job's progress and a page of its per-row results (reloading while it runs)."""
     job = _job(public_id)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = _app()
     bulk.resume_if_stale(app, job)
     worker_needed = bulk.is_stale(job) and not bulk.background_enabled(app)
     page = _page_number()
     tally = bulk.counts(job.id)
-    finished = job.total - tally["pending"]
+    finished = job.total - tally[ItemState.PENDING]
     rows = db.session.execute(
         select(BulkJobItem, IssuedCredential.public_id)
         .outerjoin(IssuedCredential, BulkJobItem.credential_id == IssuedCredential.id)
@@ -186,13 +196,13 @@ def show(public_id: str) -> ResponseReturnValue:
     ).all()
     pages = max((job.total + PER_PAGE - 1) // PER_PAGE, 1)
     failed_first = None
-    if tally["failed"]:
+    if tally[ItemState.FAILED]:
         failed_first = db.session.scalar(
             select(func.min(BulkJobItem.row)).where(
-                BulkJobItem.job_id == job.id, BulkJobItem.state == "failed"
+                BulkJobItem.job_id == job.id, BulkJobItem.state == ItemState.FAILED
             )
         )
-    running = job.state in bulk.ACTIVE
+    running = job.state in ACTIVE
     return render_template(
         "bulk/show.html",
         job=job,
@@ -207,8 +217,8 @@ def show(public_id: str) -> ResponseReturnValue:
         refresh=REFRESH_SECONDS if running else None,
         failed_first=failed_first,
         worker_needed=worker_needed,
-        labels=bulk.JOB_STATE_LABELS,
-        item_labels=bulk.ITEM_STATE_LABELS,
+        labels=JOB_STATE_LABELS,
+        item_labels=ITEM_STATE_LABELS,
     )
 
 
@@ -220,7 +230,7 @@ def cancel(public_id: str) -> ResponseReturnValue:
     if bulk.cancel(job):
         flash("The job is cancelled: the rows not yet done stay pending.")
     else:
-        flash(f"The job is {bulk.JOB_STATE_LABELS[job.state].lower()}: nothing to cancel.")
+        flash(f"The job is {JOB_STATE_LABELS[job.state].lower()}: nothing to cancel.")
     return redirect(url_for(".show", public_id=job.public_id), 303)
 
 

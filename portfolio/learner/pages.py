@@ -8,40 +8,28 @@ and the downloads from there.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select, update
 
+from portfolio.accounts import notifications as notices
 from portfolio.accounts.auth import current_user, login_required, signed_in_user
-from portfolio.accounts.models import Notification, User
-from portfolio.core.db import db
-from portfolio.issuing.models import IssuedCredential
+from portfolio.accounts.models import Role
+from portfolio.core.errors import NotFoundError
+from portfolio.learner import service
+from portfolio.learner.forms import VisibilityForm
 
 bp = Blueprint("learner", __name__)
 
 NOTIFICATIONS_SHOWN = 100
 
 
-def unread_count(user: User) -> int:
-    """How many notifications ``user`` has not read."""
-    return int(
-        db.session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        )
-        or 0
-    )
-
-
 @bp.app_context_processor
 def _unread() -> dict[str, Any]:
     def unread_notifications() -> int:
         user = current_user()
-        return unread_count(user) if user is not None else 0
+        return notices.unread_count(user) if user is not None else 0
 
     return {"unread_notifications": unread_notifications}
 
@@ -50,12 +38,7 @@ def _unread() -> dict[str, Any]:
 @login_required()
 def notifications() -> ResponseReturnValue:
     """My notifications, newest first (unread ones marked)."""
-    rows = db.session.scalars(
-        select(Notification)
-        .where(Notification.user_id == signed_in_user().id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .limit(NOTIFICATIONS_SHOWN)
-    ).all()
+    rows = notices.recent(signed_in_user(), limit=NOTIFICATIONS_SHOWN)
     return render_template("learner/notifications.html", notifications=rows)
 
 
@@ -63,40 +46,28 @@ def notifications() -> ResponseReturnValue:
 @login_required()
 def mark_read() -> ResponseReturnValue:
     """Mark all my notifications read."""
-    db.session.execute(
-        update(Notification)
-        .where(Notification.user_id == signed_in_user().id, Notification.read_at.is_(None))
-        .values(read_at=datetime.now(UTC))
-    )
-    db.session.commit()
+    notices.mark_all_read(signed_in_user())
     flash("All notifications marked as read.")
     return redirect(url_for(".notifications"), 303)
 
 
 @bp.get("/my/credentials")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def credentials() -> ResponseReturnValue:
     """The credentials issued to me, newest first."""
-    rows = db.session.scalars(
-        select(IssuedCredential)
-        .where(IssuedCredential.recipient_user_id == signed_in_user().id)
-        .order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
-    ).all()
+    rows = service.my_credentials(signed_in_user())
     return render_template("learner/credentials.html", credentials=rows)
 
 
 @bp.post("/my/credentials/<public_id>/visibility")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def visibility(public_id: str) -> ResponseReturnValue:
     """Hide a credential from my public portfolios, or show it again."""
-    row: IssuedCredential | None = db.session.scalar(
-        select(IssuedCredential).where(IssuedCredential.public_id == public_id)
-    )
-    if row is None or row.recipient_user_id != signed_in_user().id:
+    hide = VisibilityForm().hide
+    try:
+        row = service.set_hidden(signed_in_user(), public_id, hidden=hide)
+    except NotFoundError:
         abort(404)
-    hide = request.form.get("hidden") == "1"
-    row.hidden_by_recipient = hide
-    db.session.commit()
     name = row.achievement_name or "The credential"
     flash(
         f"“{name}” is hidden from your portfolios; its public link still verifies."

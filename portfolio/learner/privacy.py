@@ -1,5 +1,5 @@
-"""A student's own data: export all of it (``/profile/export``, one ZIP) and delete the account
-(``/profile/delete``, confirmed with the password, one transaction).
+"""A student's own data, the service: export all of it (one ZIP) and delete the account (one
+transaction).  The pages are :mod:`portfolio.learner.privacy_pages`.
 
 Deletion removes the evidence, its artefacts, portfolios, the evidence links of submissions, the
 learner profile, notifications and every stored file nobody else uses, and scrubs the account
@@ -12,54 +12,36 @@ the account's id (the email address is removed from them).
 from __future__ import annotations
 
 import json
-import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import (
-    Blueprint,
-    Response,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    url_for,
-)
-from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
-from sqlalchemy import String, cast, delete, func, or_, select, update
-from wtforms import PasswordField
-from wtforms.validators import DataRequired, Length
+from sqlalchemy import CursorResult, String, delete, func, or_, select, update
+from sqlalchemy import cast as sql_cast
 
-from portfolio.accounts.auth import (
-    MAX_PASSWORD_LENGTH,
-    end_all_sessions,
-    login_required,
-    sign_out,
-    signed_in_user,
-)
+from portfolio.accounts.auth import end_all_sessions
 from portfolio.accounts.models import Invitation, LearnerProfile, Notification, User
+from portfolio.assessment.events import trail
 from portfolio.assessment.models import Submission, SubmissionEvidence
-from portfolio.assessment.service import DECISION_LABELS, STATE_LABELS, trail
+from portfolio.assessment.states import DECISION_LABELS, STATE_LABELS
 from portfolio.catalogue.achievements import achievement_url
 from portfolio.catalogue.models import Competency
 from portfolio.core import audit
-from portfolio.core.db import begin_write, db
+from portfolio.core.db import db, unit_of_work
+from portfolio.core.errors import NotFoundError
 from portfolio.core.models import AuditEvent
 from portfolio.evidence.models import Artefact, Evidence
 from portfolio.files.models import Blob
 from portfolio.files.storage import BlobNotFoundError, storage
 from portfolio.issuing.models import IssuedCredential
+from portfolio.issuing.service import ServiceConfig
 from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection
-
-bp = Blueprint("privacy", __name__)
 
 EXPORT_FORMAT = "credfolio-personal-data"
 #: What a deleted account is called from now on.
@@ -77,14 +59,10 @@ def deleted_email(user_id: int) -> str:
 
 
 def _iso(moment: datetime | None) -> str | None:
+    """An aware moment (every datetime column is UTC) as ISO 8601 with a ``Z``."""
     if moment is None:
         return None
-    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return aware.isoformat().replace("+00:00", "Z")
-
-
-def _public_url() -> str:
-    return str(current_app.config["CREDFOLIO_PUBLIC_URL"]).rstrip("/")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 # -- export ----------------------------------------------------------------------------------
@@ -169,10 +147,10 @@ def _submission(submission: Submission, public_url: str) -> dict[str, Any]:
     }
 
 
-def _credential(row: IssuedCredential, public_url: str) -> dict[str, Any]:
+def _credential(row: IssuedCredential, config: ServiceConfig) -> dict[str, Any]:
     return {
         "id": row.public_id,
-        "page": f"{public_url}/c/{row.public_id}",
+        "page": config.credential_url(row.public_id),
         "achievement": row.achievement_name,
         "state": row.state,
         "issuedAt": _iso(row.issued_at),
@@ -197,8 +175,12 @@ def owned_credentials(user: User) -> list[IssuedCredential]:
 
 
 def export_data(user: User) -> dict[str, Any]:
-    """Everything the service holds about ``user`` (the ``data.json`` of the export)."""
-    public_url = _public_url()
+    """Everything the service holds about ``user`` (the ``data.json`` of the export).
+
+    Links in it are built from the configured public URL, as in the credentials: the archive
+    names the service by its public address, whichever host the request came through."""
+    config = ServiceConfig.current()
+    public_url = config.public_url
     profile = db.session.get(LearnerProfile, user.id)
     evidence = db.session.scalars(
         select(Evidence).where(Evidence.owner_id == user.id).order_by(Evidence.id)
@@ -223,7 +205,7 @@ def export_data(user: User) -> dict[str, Any]:
         "portfolios": [_portfolio(portfolio, public_url) for portfolio in portfolios],
         "submissions": [_submission(submission, public_url) for submission in submissions],
         "notifications": [_notification(notice) for notice in notifications],
-        "credentials": [_credential(row, public_url) for row in owned_credentials(user)],
+        "credentials": [_credential(row, config) for row in owned_credentials(user)],
     }
 
 
@@ -405,7 +387,7 @@ def _scrub_audit_log(user: User, email: str, replacement: str) -> None:
                 AuditEvent.actor_id == user.id,
                 func.lower(AuditEvent.actor_label) == email,
                 func.lower(AuditEvent.target).contains(email),
-                func.lower(cast(AuditEvent.detail, String)).contains(email),
+                func.lower(sql_cast(AuditEvent.detail, String)).contains(email),
             )
         )
     )
@@ -422,50 +404,12 @@ def delete_account(user: User) -> DeletionReport:
     """Delete ``user`` 's personal data in one transaction (see the module); then remove the
     stored bytes of the files nobody uses any more.  Returns what was removed.
 
-    Raises whatever the database raises (then nothing is changed).
+    Raises :class:`~portfolio.core.errors.NotFoundError` for an account that does not exist
+    or is already deleted, and whatever the database raises (then nothing is changed).
     """
     report = DeletionReport(user_id=user.id)
-    user_id = user.id
-    begin_write()
-    try:
-        user = db.session.get(User, user_id, with_for_update=True, populate_existing=True)
-        if user is None or user.deleted_at is not None:
-            raise ValueError("the account does not exist or is already deleted")
-        email = user.email
-        scrubbed = deleted_email(user_id)
-        evidence_ids = select(Evidence.id).where(Evidence.owner_id == user_id)
-        candidates = _stored_files_of(user_id, evidence_ids)
-        report.evidence = len(db.session.scalars(evidence_ids).all())
-        portfolio_ids = select(Portfolio.id).where(Portfolio.owner_id == user_id)
-        report.portfolios = len(db.session.scalars(portfolio_ids).all())
-        _delete_owned_rows(user_id, evidence_ids, portfolio_ids)
-        report.notifications = db.session.execute(  # type: ignore[attr-defined]
-            delete(Notification)
-            .where(Notification.user_id == user_id)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        _clear_own_words(user_id, email, scrubbed)
-        _scrub_audit_log(user, email, scrubbed)
-        _anonymize(user, scrubbed)
-        audit.record(
-            "account_deleted",
-            actor=user,
-            target=f"user:{user_id}",
-            detail={
-                "evidence": report.evidence,
-                "portfolios": report.portfolios,
-                "notifications": report.notifications,
-            },
-        )
-        db.session.flush()
-        for sha256 in sorted(candidates):
-            if not _blob_in_use(sha256):
-                db.session.execute(delete(Blob).where(Blob.sha256 == sha256))
-                report.blobs.append(sha256)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    with unit_of_work(write=True):
+        _delete_personal_data(report)
     # Only now that the deletion is committed: bytes removed before a rollback could not be
     # brought back.  A file uploaded again in the meantime has a Blob row again, and stays.
     db.session.expire_all()
@@ -474,6 +418,47 @@ def delete_account(user: User) -> DeletionReport:
         if db.session.get(Blob, sha256) is None:
             backend.delete(sha256)
     return report
+
+
+def _delete_personal_data(report: DeletionReport) -> None:
+    """The deletion's transaction: lock the account row, delete and scrub, and list in
+    ``report`` what was removed (the stored files' rows included, not yet their bytes)."""
+    user_id = report.user_id
+    user = db.session.get(User, user_id, with_for_update=True, populate_existing=True)
+    if user is None or user.deleted_at is not None:
+        raise NotFoundError("the account does not exist or is already deleted")
+    email = user.email
+    scrubbed = deleted_email(user_id)
+    evidence_ids = select(Evidence.id).where(Evidence.owner_id == user_id)
+    candidates = _stored_files_of(user_id, evidence_ids)
+    report.evidence = len(db.session.scalars(evidence_ids).all())
+    portfolio_ids = select(Portfolio.id).where(Portfolio.owner_id == user_id)
+    report.portfolios = len(db.session.scalars(portfolio_ids).all())
+    _delete_owned_rows(user_id, evidence_ids, portfolio_ids)
+    deleted = db.session.execute(
+        delete(Notification)
+        .where(Notification.user_id == user_id)
+        .execution_options(synchronize_session=False)
+    )
+    report.notifications = cast("CursorResult[Any]", deleted).rowcount
+    _clear_own_words(user_id, email, scrubbed)
+    _scrub_audit_log(user, email, scrubbed)
+    _anonymize(user, scrubbed)
+    audit.record(
+        "account_deleted",
+        actor=user,
+        target=f"user:{user_id}",
+        detail={
+            "evidence": report.evidence,
+            "portfolios": report.portfolios,
+            "notifications": report.notifications,
+        },
+    )
+    db.session.flush()
+    for sha256 in sorted(candidates):
+        if not _blob_in_use(sha256):
+            db.session.execute(delete(Blob).where(Blob.sha256 == sha256))
+            report.blobs.append(sha256)
 
 
 def _stored_files_of(user_id: int, evidence_ids: Any) -> set[str]:
@@ -554,72 +539,3 @@ def password_matches(user: User, password: str) -> bool:
         return PasswordHasher().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-# -- pages -----------------------------------------------------------------------------------
-
-
-class DeleteAccountForm(FlaskForm):  # type: ignore[misc]
-    """The password, typed again, is the confirmation (and proves it is the owner)."""
-
-    password = PasswordField(
-        "Your password",
-        validators=[
-            DataRequired("Type your password to confirm."),
-            Length(max=MAX_PASSWORD_LENGTH),
-        ],
-        render_kw={"autocomplete": "current-password"},
-    )
-
-
-@bp.get("/profile/export")
-@login_required(role="student")
-def export() -> ResponseReturnValue:
-    """Download everything about the signed-in student as a ZIP (recorded as
-    ``data_exported``)."""
-    user = signed_in_user()
-    archive = write_export(user)
-    try:
-        audit.record("data_exported", actor=user, target=f"user:{user.id}")
-        db.session.commit()
-    except BaseException:
-        archive.close()
-        raise
-    size = archive.seek(0, os.SEEK_END)
-    archive.seek(0)
-    response = Response(_read_and_close(archive), mimetype="application/zip")
-    filename = f"credfolio-data-{datetime.now(UTC).date().isoformat()}.zip"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Content-Length"] = str(size)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def _read_and_close(archive: IO[bytes], chunk: int = 1024 * 1024) -> Iterator[bytes]:
-    """The file's bytes in chunks; closed once sent, or when the response is closed early."""
-    try:
-        while data := archive.read(chunk):
-            yield data
-    finally:
-        archive.close()
-
-
-@bp.route("/profile/delete", methods=["GET", "POST"])
-@login_required(role="student")
-def delete_page() -> ResponseReturnValue:
-    """What deleting the account removes and keeps, and the confirmation form (the password);
-    a wrong password gets the form back with 422."""
-    user = signed_in_user()
-    form = DeleteAccountForm()
-    if form.validate_on_submit():
-        if password_matches(user, form.password.data or ""):
-            delete_account(user)
-            sign_out()
-            flash("Your account and your personal data are deleted. Thank you for using Credfolio.")
-            return redirect(url_for("home.index"), 303)
-        form.password.errors = ["This is not your password."]
-    status = 422 if form.is_submitted() else 200
-    credentials = len(owned_credentials(user))
-    page = render_template("accounts/delete.html", form=form, user=user, credentials=credentials)
-    return page, status

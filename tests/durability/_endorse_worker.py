@@ -22,8 +22,10 @@ def endorse(
     ``("error", traceback)`` on ``results``."""
     from portfolio.accounts.models import User
     from portfolio.assessment import service as assessment
+    from portfolio.assessment.errors import AssessmentError
     from portfolio.assessment.models import Submission
     from portfolio.core.db import db
+    from portfolio.core.errors import status_for
     from wsgi import create_app
 
     try:
@@ -37,8 +39,8 @@ def endorse(
                 outcome = assessment.assess(submission, assessor, decision="endorse", levels=levels)
                 credential = outcome.credential
                 results.put(("issued", credential.public_id if credential else None))
-            except assessment.AssessmentError as exc:
-                results.put(("refused", exc.status, exc.code))
+            except AssessmentError as exc:
+                results.put(("refused", status_for(exc), exc.code))
             finally:
                 db.session.remove()
                 db.engine.dispose()

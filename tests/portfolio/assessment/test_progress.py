@@ -19,7 +19,7 @@ from sqlalchemy import event
 
 from portfolio.accounts.issuers import ensure_issuer
 from portfolio.accounts.models import Issuer, Notification, User
-from portfolio.assessment import progress
+from portfolio.assessment import progress, progress_csv, progress_queries
 from portfolio.assessment.models import Assessment, Mastery, Submission, SubmissionEvent
 from portfolio.assessment.progress import (
     IN_PROGRESS,
@@ -27,7 +27,7 @@ from portfolio.assessment.progress import (
     MASTERED,
     NOT_STARTED,
     CohortFilter,
-    FilterError,
+    CohortFilterError,
 )
 from portfolio.catalogue.models import Competency, Prerequisite, StackComponent
 from portfolio.core.csv_cells import csv_safe
@@ -163,7 +163,7 @@ def add_mastery(
 
 def states_of(student: User) -> dict[str, str]:
     """``{competency name: state}`` on the student's map."""
-    view = progress.student_map(student)
+    view = progress_queries.student_map(student)
     return {entry.competency.name: entry.cell.state for entry in view.entries}
 
 
@@ -244,20 +244,20 @@ def test_weeks_default_to_three_and_accept_one_to_fifty_two(raw, weeks):
 
 @pytest.mark.parametrize("raw", ["0", "53", "-1", "abc", "2.5", "1e3", "٣", "9" * 40])
 def test_other_weeks_are_refused_with_a_readable_message(raw):
-    with pytest.raises(FilterError, match="whole number from 1 to 52"):
+    with pytest.raises(CohortFilterError, match="whole number from 1 to 52"):
         progress.parse_weeks(raw)
 
 
 @pytest.mark.parametrize("raw", ["0", "-3", "x", "100001"])
 def test_a_page_must_be_a_whole_number_of_one_or_more(raw):
-    with pytest.raises(FilterError, match="The page must be"):
+    with pytest.raises(CohortFilterError, match="The page must be"):
         progress.parse_page(raw)
 
 
 def test_a_cohort_filter_is_trimmed_and_bounded():
     assert progress.parse_cohort("  Year 9  ") == "Year 9"
     assert progress.parse_cohort("") is None
-    with pytest.raises(FilterError, match="at most 128 characters"):
+    with pytest.raises(CohortFilterError, match="at most 128 characters"):
         progress.parse_cohort("x" * 129)
 
 
@@ -324,7 +324,7 @@ def test_a_student_of_no_issuer_has_an_empty_map(issuer):
     nobody = User(email="x@school.example", password_hash="-", display_name="X", role="student")
     db.session.add(nobody)
     db.session.commit()
-    view = progress.student_map(nobody)
+    view = progress_queries.student_map(nobody)
     assert view.entries == [] and view.next_up == [] and view.feedback == []
 
 
@@ -337,7 +337,7 @@ def test_a_stack_shows_its_components_and_is_mastered_by_its_own_mastery(issuer)
     assert states_of(ada)["Songwriter"] == NOT_STARTED
 
     add_mastery(ada, melody, credential)
-    view = progress.student_map(ada)
+    view = progress_queries.student_map(ada)
     stack = next(entry for entry in view.entries if entry.competency.name == "Songwriter")
     assert stack.cell.state == IN_PROGRESS
     assert [(c.name, cell.state) for c, cell in stack.components] == [
@@ -356,7 +356,7 @@ def test_a_stack_shows_its_components_and_is_mastered_by_its_own_mastery(issuer)
 
 
 def next_names(student: User) -> list[str]:
-    return [entry.competency.name for entry in progress.student_map(student).next_up]
+    return [entry.competency.name for entry in progress_queries.student_map(student).next_up]
 
 
 def test_what_is_next_needs_every_prerequisite_mastered_and_puts_started_work_first(issuer):
@@ -381,7 +381,9 @@ def test_what_is_next_needs_every_prerequisite_mastered_and_puts_started_work_fi
 
     add_mastery(ada, rhythm, credential)
     assert next_names(ada) == ["Harmony", "Song"]
-    entry = next(e for e in progress.student_map(ada).entries if e.competency.name == "Song")
+    entry = next(
+        e for e in progress_queries.student_map(ada).entries if e.competency.name == "Song"
+    )
     assert [(p.name, met) for p, met in entry.prerequisites] == [
         ("Melody", True),
         ("Rhythm", True),
@@ -393,7 +395,7 @@ def test_an_unmet_prerequisite_is_shown_as_not_met(issuer):
     scales = add_competency(issuer, "Scales", position=1)
     add_competency(issuer, "Melody", requires=[scales], position=2)
     ada = add_student(issuer, "ada@school.example")
-    entry = progress.student_map(ada).entries[1]
+    entry = progress_queries.student_map(ada).entries[1]
     assert entry.competency.name == "Melody"
     assert [(p.name, met) for p, met in entry.prerequisites] == [("Scales", False)]
     assert not entry.prerequisites_met
@@ -440,7 +442,7 @@ def test_feedback_waiting_is_the_latest_assessments_words_on_work_sent_back(issu
     # Waiting for an assessor: nothing to read yet.
     add_submission(ada, essay, "submitted")
 
-    feedback = progress.student_map(ada).feedback
+    feedback = progress_queries.student_map(ada).feedback
     assert [(item.competency_name, item.state, item.feedback) for item in feedback] == [
         ("Melody", "revision_requested", "Second round: <b>nearly</b> there."),
         ("Story", "not_yet", "The ending is missing."),
@@ -460,7 +462,7 @@ def test_only_the_students_own_unread_notifications_are_listed(issuer):
         ]
     )
     db.session.commit()
-    view = progress.student_map(ada)
+    view = progress_queries.student_map(ada)
     assert [note.message for note in view.notifications] == ["Feedback arrived", "Old news"]
 
 
@@ -474,7 +476,7 @@ def test_the_history_lists_only_masteries_that_count_oldest_first(issuer):
     revoked = issue_credential(issuer)
     add_mastery(ada, song, revoked, at=ago(days=1))
     services.set_status(revoked, "revoke", reason="Issued in error")
-    assert [name for _at, name in progress.student_map(ada).history] == ["Melody", "Story"]
+    assert [name for _at, name in progress_queries.student_map(ada).history] == ["Melody", "Story"]
 
 
 def test_the_student_map_takes_the_same_number_of_queries_however_much_there_is(issuer):
@@ -482,7 +484,7 @@ def test_the_student_map_takes_the_same_number_of_queries_however_much_there_is(
     add_submission(ada, add_competency(issuer, "First"), "not_yet")
     db.session.expire_all()
     with counting_queries() as few:
-        progress.student_map(db.session.get(User, ada.id))
+        progress_queries.student_map(db.session.get(User, ada.id))
     credential = issue_credential(issuer)
     for index in range(15):
         competency = add_competency(issuer, f"C{index}")
@@ -490,7 +492,7 @@ def test_the_student_map_takes_the_same_number_of_queries_however_much_there_is(
         add_mastery(ada, competency, credential)
     db.session.expire_all()
     with counting_queries() as many:
-        progress.student_map(db.session.get(User, ada.id))
+        progress_queries.student_map(db.session.get(User, ada.id))
     assert len(many) == len(few)
 
 
@@ -519,12 +521,23 @@ def school(issuer) -> dict[str, Any]:
         "bob": bob,
         "cleo": cleo,
         "stranger": stranger,
-        "catalogue": progress.load_catalogue(issuer.id),
+        "catalogue": progress_queries.load_catalogue(issuer.id),
     }
 
 
 def test_the_cohorts_are_the_issuers_students_groups(school):
-    assert progress.cohorts(school["issuer"].id) == ["Year 10", "Year 9"]
+    assert progress_queries.cohorts(school["issuer"].id) == ["Year 10", "Year 9"]
+
+
+def test_the_students_are_the_issuers_active_ones_by_name(school):
+    everyone = progress_queries.students(school["issuer"].id, None)
+    assert [(s.name, s.cohort) for s in everyone] == [
+        ("Ada", "Year 9"),
+        ("Bob", "Year 10"),
+        ("Cleo", "Year 9"),
+    ]
+    year9 = progress_queries.students(school["issuer"].id, "Year 9")
+    assert [s.id for s in year9] == [school["ada"].id, school["cleo"].id]
 
 
 def test_the_matrix_filters_by_cohort_and_by_competency(school):
@@ -533,11 +546,11 @@ def test_the_matrix_filters_by_cohort_and_by_competency(school):
     add_mastery(cleo, school["melody"], issue_credential(school["issuer"]))
     catalogue = school["catalogue"]
 
-    everyone = progress.cohort_matrix(school["issuer"].id, catalogue, CohortFilter())
+    everyone = progress_queries.cohort_matrix(school["issuer"].id, catalogue, CohortFilter())
     assert [s.name for s in everyone.students] == ["Ada", "Bob", "Cleo"]
     assert [c.name for c in everyone.competencies] == ["Melody", "Story"]
 
-    year9 = progress.cohort_matrix(
+    year9 = progress_queries.cohort_matrix(
         school["issuer"].id,
         catalogue,
         CohortFilter(cohort="Year 9", competency=catalogue.find(school["story"].public_id)),
@@ -554,7 +567,7 @@ def test_the_matrix_filters_by_cohort_and_by_competency(school):
 
 
 def test_the_matrix_pages_through_students_by_name(school):
-    matrix = progress.cohort_matrix(
+    matrix = progress_queries.cohort_matrix(
         school["issuer"].id, school["catalogue"], CohortFilter(), page=2, per_page=2
     )
     assert (matrix.total, matrix.pages, [s.name for s in matrix.students]) == (3, 2, ["Cleo"])
@@ -564,7 +577,7 @@ def test_a_competency_filter_accepts_only_the_issuers_own_competencies(school):
     catalogue = school["catalogue"]
     assert progress.parse_competency(school["melody"].public_id, catalogue).name == "Melody"
     assert progress.parse_competency("", catalogue) is None
-    with pytest.raises(FilterError, match="no such competency"):
+    with pytest.raises(CohortFilterError, match="no such competency"):
         progress.parse_competency("not-a-competency", catalogue)
 
 
@@ -574,10 +587,10 @@ def test_the_cohort_page_takes_the_same_number_of_queries_for_many_students(scho
     def run() -> int:
         db.session.expire_all()
         with counting_queries() as statements:
-            progress.cohort_matrix(issuer.id, catalogue, CohortFilter())
-            progress.waiting_longest(issuer.id, CohortFilter(), now=now())
-            progress.stalled_students(issuer.id, CohortFilter(), weeks=3, now=now())
-            list(progress.cohort_csv_rows(issuer.id, catalogue, CohortFilter()))
+            progress_queries.cohort_matrix(issuer.id, catalogue, CohortFilter())
+            progress_queries.waiting_longest(issuer.id, CohortFilter(), now=now())
+            progress_queries.stalled_students(issuer.id, CohortFilter(), weeks=3, now=now())
+            list(progress_csv.cohort_csv_rows(issuer.id, catalogue, CohortFilter()))
         return len(statements)
 
     few = run()
@@ -600,17 +613,17 @@ def test_submissions_waiting_longest_come_oldest_first_with_their_age(school):
     add_submission(school["stranger"], melody, "submitted", submitted=ago(days=99))
     issuer_id = school["issuer"].id
 
-    waiting, total = progress.waiting_longest(issuer_id, CohortFilter(), now=now())
+    waiting, total = progress_queries.waiting_longest(issuer_id, CohortFilter(), now=now())
     assert total == 3
     assert [(w.student_name, w.competency_name, w.state, w.age_days) for w in waiting] == [
         ("Bob", "Melody", "in_review", 9),
         ("Cleo", "Story", "resubmitted", 4),
         ("Ada", "Melody", "submitted", 2),
     ]
-    year9, _ = progress.waiting_longest(issuer_id, CohortFilter(cohort="Year 9"), now=now())
+    year9, _ = progress_queries.waiting_longest(issuer_id, CohortFilter(cohort="Year 9"), now=now())
     assert [w.student_name for w in year9] == ["Cleo", "Ada"]
     melody_only = CohortFilter(competency=school["catalogue"].find(melody.public_id))
-    first, total = progress.waiting_longest(issuer_id, melody_only, now=now(), limit=1)
+    first, total = progress_queries.waiting_longest(issuer_id, melody_only, now=now(), limit=1)
     assert ([w.student_name for w in first], total) == (["Bob"], 2)
 
 
@@ -639,7 +652,7 @@ def test_students_with_no_progress_in_n_weeks(school):
     issuer_id = school["issuer"].id
 
     def stalled(weeks: int, filters: CohortFilter | None = None) -> list[tuple[str, bool]]:
-        found, total = progress.stalled_students(
+        found, total = progress_queries.stalled_students(
             issuer_id, filters or CohortFilter(), weeks=weeks, now=now()
         )
         assert total == len(found)
@@ -661,7 +674,9 @@ def test_the_csv_rows_are_one_per_student_and_competency(school):
     add_mastery(ada, melody, credential, at=at)
     add_submission(school["bob"], school["story"], "draft")
     rows = list(
-        progress.cohort_csv_rows(school["issuer"].id, school["catalogue"], CohortFilter(), batch=2)
+        progress_csv.cohort_csv_rows(
+            school["issuer"].id, school["catalogue"], CohortFilter(), batch=2
+        )
     )
     stamp, public_id = at.isoformat(), credential.public_id
     assert rows == [
@@ -680,9 +695,9 @@ def test_csv_rows_guard_every_user_supplied_cell(school):
     evil.display_name = '=HYPERLINK("http://evil.example","Click")'
     school["melody"].name = "@SUM(1+1)"
     db.session.commit()
-    catalogue = progress.load_catalogue(issuer.id)
+    catalogue = progress_queries.load_catalogue(issuer.id)
     filters = CohortFilter(cohort="+cmd|' /C calc'!A0")
-    rows = list(progress.cohort_csv_rows(issuer.id, catalogue, filters))
+    rows = list(progress_csv.cohort_csv_rows(issuer.id, catalogue, filters))
     assert rows[0][:4] == [
         '\'=HYPERLINK("http://evil.example","Click")',
         "evil@school.example",

@@ -1,0 +1,38 @@
+"""The forms of the bulk pages: endorsing a cohort (the competency first, as a GET form, then
+the cohort and the judgement) and the page of a job's results."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import StringField
+
+from portfolio.assessment.forms import JudgementForm
+
+
+class CohortEndorseForm(JudgementForm):
+    """The competency to endorse (its public id), the cohort, and the judgement recorded for
+    every student (a level and feedback per criterion, the overall feedback)."""
+
+    competency = StringField()
+    cohort = StringField()
+
+
+class PageForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped: FlaskForm is Any
+    """Which page of a job's per-row results to show (a GET parameter; 1 when absent)."""
+
+    class Meta:
+        csrf = False
+
+    page = StringField()
+
+    def number(self) -> int:
+        """The page number.  Raises ``ValueError`` (with the message to show) for a page that
+        is not a whole number of 1 or more."""
+        raw = "1" if self.page.data is None else self.page.data
+        try:
+            page = int(raw)
+        except ValueError:
+            raise ValueError("page must be a number") from None
+        if page < 1:
+            raise ValueError("page must be 1 or more")
+        return page

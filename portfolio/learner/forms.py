@@ -1,0 +1,33 @@
+"""The forms of the learner's pages: hiding a credential from the portfolios, and confirming
+the deletion of the account with the password."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from portfolio.accounts.auth import MAX_PASSWORD_LENGTH
+
+
+class VisibilityForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped: FlaskForm is Any
+    """Hide a credential from the student's portfolios (``hidden`` is ``1``) or show it."""
+
+    hidden = StringField()
+
+    @property
+    def hide(self) -> bool:
+        return bool(self.hidden.data == "1")
+
+
+class DeleteAccountForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped: FlaskForm is Any
+    """The password, typed again, is the confirmation (and proves it is the owner)."""
+
+    password = PasswordField(
+        "Your password",
+        validators=[
+            DataRequired("Type your password to confirm."),
+            Length(max=MAX_PASSWORD_LENGTH),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
