@@ -13,23 +13,23 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 
 from portfolio.accounts.models import Issuer
+from portfolio.catalogue.achievements import achievement_url
+from portfolio.catalogue.fields import CatalogueError, case_identifier, check_web_url
 from portfolio.catalogue.models import Competency, CompetencyFramework, Prerequisite
 from portfolio.catalogue.service import (
-    CatalogueError,
-    case_identifier,
-    check_web_url,
     competencies_by_identifier,
     find_path,
     lock_catalogue,
     prerequisite_graph,
 )
-from portfolio.core.db import db
+from portfolio.core.db import db, unit_of_work
+from portfolio.core.errors import InvalidInputError
 from portfolio.core.models import utcnow
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -52,8 +52,10 @@ DOCUMENT_FIELDS = {
 }
 
 
-class CaseError(ValueError):
+class CaseError(InvalidInputError):
     """The file cannot be imported as a CASE package; the message says where and why."""
+
+    code = "INVALID_CASE_PACKAGE"
 
 
 @dataclass(frozen=True)
@@ -504,7 +506,7 @@ def import_package(data: bytes, *, issuer: Issuer) -> ImportSummary:
     the package are archived, never deleted.  Raises :class:`CaseError` (nothing is written).
     """
     package = parse_package(data)
-    try:
+    with unit_of_work():
         lock_catalogue(issuer.id)
         framework = _framework(package, issuer)
         summary = ImportSummary(framework)
@@ -526,10 +528,6 @@ def import_package(data: bytes, *, issuer: Issuer) -> ImportSummary:
                 competency.archived_at = utcnow()
                 summary.archived.append(competency.name)
         _apply_precedes(package, rows, summary, issuer.id)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return summary
 
 
@@ -541,11 +539,8 @@ def _link(title: str, identifier: str, uri: str) -> dict[str, str]:
 
 
 def _timestamp(value: datetime | None) -> str:
-    """RFC 3339 with an offset (SQLite gives naive datetimes back; every stored time is UTC)."""
-    value = value or utcnow()
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat(timespec="seconds")
+    """RFC 3339 with an offset (every stored time is an aware UTC datetime)."""
+    return (value or utcnow()).isoformat(timespec="seconds")
 
 
 def _document_identifier(framework: CompetencyFramework) -> str:
@@ -553,7 +548,7 @@ def _document_identifier(framework: CompetencyFramework) -> str:
 
 
 def _item_uri(competency: Competency, public_url: str) -> str:
-    return competency.case_uri or f"{public_url}/achievements/{competency.public_id}"
+    return competency.case_uri or achievement_url(competency, public_url=public_url)
 
 
 def _export_item(

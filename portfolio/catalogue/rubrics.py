@@ -8,8 +8,9 @@ A rubric version is plain data (see :class:`portfolio.catalogue.models.RubricVer
              | {"kind": "points", "threshold": 9}       # total points at least 9
 
 :func:`check_rubric` validates that shape (raising :class:`RubricError` with a message a form can
-show); :func:`save_new_version` stores the next version without touching earlier ones;
-:func:`meets_mastery` and :func:`total_points` judge a set of chosen levels.
+show); :func:`save_new_version` stores the next version without touching earlier ones (and
+:func:`commit_new_version` in its own unit of work); :func:`meets_mastery` and
+:func:`total_points` judge a set of chosen levels.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portfolio.accounts.models import User
 from portfolio.catalogue.models import Competency, RubricVersion
-from portfolio.core.db import db
+from portfolio.core.db import db, unit_of_work
+from portfolio.core.errors import ConflictError, InvalidInputError
+from portfolio.core.models import utcnow
 
 MAX_LEVELS = 8
 MAX_CRITERIA = 20
@@ -30,8 +34,16 @@ MAX_NAME = 256
 MAX_TEXT = 4000
 
 
-class RubricError(ValueError):
+class RubricError(InvalidInputError):
     """A rubric (or a set of chosen levels) that does not make sense; the message says why."""
+
+    code = "INVALID_RUBRIC"
+
+
+class RubricConflictError(ConflictError):
+    """Another version of the rubric was saved at the same moment: nothing was saved."""
+
+    code = "RUBRIC_SAVED_MEANWHILE"
 
 
 def _text(value: Any, where: str, *, required: bool, limit: int) -> str:
@@ -39,12 +51,12 @@ def _text(value: Any, where: str, *, required: bool, limit: int) -> str:
         value = ""
     if not isinstance(value, str):
         raise RubricError(f"{where} must be text")
-    value = value.strip()
-    if required and not value:
+    text = value.strip()
+    if required and not text:
         raise RubricError(f"{where} is required")
-    if len(value) > limit:
+    if len(text) > limit:
         raise RubricError(f"{where} is longer than {limit} characters")
-    return value
+    return text
 
 
 def _points(value: Any, where: str) -> float:
@@ -70,7 +82,7 @@ def check_rubric(
         raise RubricError(f"a rubric needs between 2 and {MAX_LEVELS} levels")
     if not 1 <= len(criteria) <= MAX_CRITERIA:
         raise RubricError(f"a rubric needs between 1 and {MAX_CRITERIA} criteria")
-    clean_levels = []
+    clean_levels: list[dict[str, Any]] = []
     for index, level in enumerate(levels, 1):
         clean_levels.append(
             {
@@ -192,6 +204,33 @@ def save_new_version(
     return version
 
 
+def commit_new_version(
+    competency: Competency,
+    *,
+    title: str,
+    levels: Sequence[Mapping[str, Any]],
+    criteria: Sequence[Mapping[str, Any]],
+    rule: Mapping[str, Any],
+    author: User | None = None,
+) -> RubricVersion:
+    """:func:`save_new_version`, and the competency's change time, in one unit of work.
+
+    Raises :class:`RubricError`, or :class:`RubricConflictError` when someone saved the same
+    version number first; nothing is saved then.
+    """
+    try:
+        with unit_of_work():
+            version = save_new_version(
+                competency, title=title, levels=levels, criteria=criteria, rule=rule, author=author
+            )
+            competency.updated_at = utcnow()
+    except IntegrityError:
+        raise RubricConflictError(
+            "Someone saved this rubric at the same moment: save again."
+        ) from None
+    return version
+
+
 def check_levels(version: RubricVersion, chosen: Sequence[Any]) -> list[int]:
     """The chosen level index per criterion, validated against ``version``."""
     if len(chosen) != len(version.criteria):
@@ -220,4 +259,4 @@ def meets_mastery(version: RubricVersion, chosen: Sequence[int]) -> bool:
     rule = version.mastery_rule
     if rule["kind"] == "min_level":
         return all(level >= rule["level"] for level in chosen)
-    return total_points(version, chosen) >= rule["threshold"]
+    return bool(total_points(version, chosen) >= rule["threshold"])

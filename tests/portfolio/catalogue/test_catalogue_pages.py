@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from portfolio.accounts.models import User
 from portfolio.assessment.models import Submission
+from portfolio.catalogue import fields as catalogue_fields
 from portfolio.catalogue import service as catalogue_service
 from portfolio.catalogue.models import Competency, CompetencyFramework, Prerequisite
 from portfolio.core.db import db
@@ -224,7 +225,7 @@ def test_a_competency_is_created_with_every_field(pages, admin):
             "targetType": "CFItem",
         }
     ]
-    assert catalogue_service.is_uuid(row.identifier)  # generated when left empty
+    assert catalogue_fields.is_uuid(row.identifier)  # generated when left empty
     page = admin.get(f"/admin/catalogue/competencies/{public_id}").get_data(as_text=True)
     assert "<strong>your own</strong>" in page  # the criteria are Markdown
 
