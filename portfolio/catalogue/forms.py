@@ -5,7 +5,8 @@ levels grid, and the import uploads.
 The forms only read what was sent, under the templates' field names; the checks are the
 catalogue's rules (:mod:`portfolio.catalogue.fields`, :mod:`portfolio.catalogue.service`,
 :mod:`portfolio.catalogue.rubrics`), shared with the CSV and CASE imports.  CSRF tokens are
-checked for every form by ``CSRFProtect`` before any view runs.
+checked for every form by ``CSRFProtect`` before any view runs, so the forms do not check them
+again.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ from portfolio.catalogue.models import Competency, RubricVersion
 
 class PageForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no type hints: FlaskForm is Any
     """A form of the catalogue pages (the request's form and files)."""
+
+    class Meta:
+        csrf = False  # CSRFProtect has checked the token of every POST before the view ran
 
 
 class RowForm(Form):  # type: ignore[misc]  # WTForms has no type hints: Form is Any
@@ -107,6 +111,12 @@ COMPETENCY_TEXT_FIELDS = (
     "required_endorsements",
     "framework",
 )
+
+
+class NewCompetencyQuery(PageForm):
+    """The new-competency page's query string: ``framework`` (a public id) is preselected."""
+
+    framework = _text()
 
 
 class AlignmentRow(RowForm):
@@ -194,6 +204,13 @@ class ImageForm(PageForm):
     action = _text()
     image = FileField()
     image_url = _text()
+
+
+class ImageQuery(PageForm):
+    """The query string of a competency's public image: ``v``, the SHA-256 of the image asked
+    for."""
+
+    v = _text()
 
 
 class ChoicesForm(PageForm):

@@ -30,6 +30,8 @@ from portfolio.catalogue.forms import (
     CompetencyForm,
     FrameworkForm,
     ImageForm,
+    ImageQuery,
+    NewCompetencyQuery,
     competency_state,
     uploaded_file,
 )
@@ -203,8 +205,9 @@ def create() -> ResponseReturnValue:
     issuer_id = admin_issuer_id()
     if request.method == "GET":
         state = competency_state(None)
-        if request.args.get("framework"):
-            state["framework"] = request.args["framework"]
+        query = NewCompetencyQuery(formdata=request.args)
+        if query.framework.data:
+            state["framework"] = query.framework.data
         return _form_page(None, state, {}, 200)
     form = CompetencyForm()
     state = form.state()
@@ -416,7 +419,7 @@ def achievement_image(public_id: str) -> ResponseReturnValue:
     blob = image_blob(competency) if competency is not None else None
     if competency is None or blob is None:
         abort(404)
-    if request.args.get("v") != blob.sha256:
+    if ImageQuery(formdata=request.args).v.data != blob.sha256:
         return redirect(url_for(".achievement_image", public_id=public_id, v=blob.sha256), 302)
     response = uploads.send_blob(blob, filename=None, inline=True)
     # A badge image is public and unchanging under this URL; other sites (wallets, verifiers)

@@ -288,6 +288,16 @@ def test_bad_fields_are_refused_next_to_the_field(pages, admin, fields, field, m
         assert db.session.scalar(select(Competency.id)) is None
 
 
+def test_a_new_competency_can_start_in_a_framework(pages, admin):
+    admin.post("/admin/catalogue/frameworks", data={"title": "Music"})
+    with pages.app_context():
+        music = db.session.scalar(select(CompetencyFramework.public_id))
+    page = admin.get(f"/admin/catalogue/new?framework={music}").get_data(as_text=True)
+    assert f'<option value="{music}" selected>Music</option>' in page
+    page = admin.get("/admin/catalogue/new").get_data(as_text=True)
+    assert f'<option value="{music}">Music</option>' in page
+
+
 def test_an_identifier_is_unique_within_the_issuer_only(pages, admin):
     create_competency(admin, identifier="MUS-1")
     response = admin.post("/admin/catalogue/new", data=competency_form("Again", identifier="MUS-1"))

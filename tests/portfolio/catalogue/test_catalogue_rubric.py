@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from portfolio.catalogue import rubrics
 from portfolio.catalogue.forms import (
     apply_rubric_action,
     rubric_error_field,
@@ -215,6 +216,26 @@ def test_each_save_is_a_new_version_and_earlier_ones_read_as_they_were(pages, ad
     )  # cells are textareas
     assert ">A great tune</textarea>" in editor
     assert f"{rubric_path(song)}/versions/1" in editor
+
+
+def test_a_save_that_loses_a_race_is_shown_again_with_422_and_saves_nothing(
+    pages, admin, song, monkeypatch
+):
+    admin.post(rubric_path(song), data=grid(LEVELS, CRITERIA))
+    numbered = rubrics.save_new_version
+
+    def stale(competency: Any, **fields: Any) -> RubricVersion:
+        version = numbered(competency, **fields)
+        version.version = 1  # what a save that counted before the other one committed numbers
+        return version
+
+    monkeypatch.setattr(rubrics, "save_new_version", stale)
+    response = admin.post(rubric_path(song), data=grid(LEVELS, CRITERIA, title="Again"))
+    assert response.status_code == 422
+    assert errors_in(response.get_data(as_text=True)) == {
+        "rubric": "Someone saved this rubric at the same moment: save again."
+    }
+    assert [version.title for version in versions(pages, song)] == ["Song rubric"]
 
 
 def test_a_missing_version_is_404(admin, song):
