@@ -19,7 +19,9 @@ from portfolio.issuing.service import ServiceConfig
 
 
 def achievement_url(competency: Competency, *, public_url: str | None = None) -> str:
-    """The Achievement ``id``: ``<public URL>/achievements/<public_id>`` (never changes)."""
+    """The Achievement ``id``: ``<public URL>/achievements/<public_id>`` (never changes), from
+    the configured public URL (or ``public_url``) — the one place that builds it: credentials,
+    evidence, CASE exports and competency image addresses all take it from here."""
     base = (public_url or ServiceConfig.current().public_url).rstrip("/")
     return f"{base}/achievements/{competency.public_id}"
 

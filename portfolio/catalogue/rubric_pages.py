@@ -23,6 +23,7 @@ from portfolio.catalogue.forms import (
 )
 from portfolio.catalogue.models import Competency, RubricVersion
 from portfolio.catalogue.pages import bp, current_admin, own_competency
+from portfolio.catalogue.service import RubricConflictError, save_rubric
 from portfolio.core.db import db
 
 
@@ -52,7 +53,7 @@ def _rubric_page(
 def _save_rubric(competency: Competency, state: Mapping[str, Any]) -> dict[str, str]:
     """Store ``state`` as the next version; the errors by field (empty when saved)."""
     try:
-        version = rubrics.commit_new_version(
+        version = save_rubric(
             competency,
             title=state["title"],
             levels=state["levels"],
@@ -62,7 +63,7 @@ def _save_rubric(competency: Competency, state: Mapping[str, Any]) -> dict[str, 
         )
     except rubrics.RubricError as error:
         return rubric_errors(error)
-    except rubrics.RubricConflictError as error:
+    except RubricConflictError as error:
         return {"rubric": error.message}
     flash(f"Rubric version {version.version} saved.")
     return {}

@@ -8,9 +8,9 @@ A rubric version is plain data (see :class:`portfolio.catalogue.models.RubricVer
              | {"kind": "points", "threshold": 9}       # total points at least 9
 
 :func:`check_rubric` validates that shape (raising :class:`RubricError` with a message a form can
-show); :func:`save_new_version` stores the next version without touching earlier ones (and
-:func:`commit_new_version` in its own unit of work); :func:`meets_mastery` and
-:func:`total_points` judge a set of chosen levels.
+show); :func:`save_new_version` stores the next version without touching earlier ones (not
+committed: :func:`portfolio.catalogue.service.save_rubric` does it in one unit of work);
+:func:`meets_mastery` and :func:`total_points` judge a set of chosen levels.
 """
 
 from __future__ import annotations
@@ -20,13 +20,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from portfolio.accounts.models import User
 from portfolio.catalogue.models import Competency, RubricVersion
-from portfolio.core.db import db, unit_of_work
-from portfolio.core.errors import ConflictError, InvalidInputError
-from portfolio.core.models import utcnow
+from portfolio.core.db import db
+from portfolio.core.errors import InvalidInputError
 
 MAX_LEVELS = 8
 MAX_CRITERIA = 20
@@ -38,12 +36,6 @@ class RubricError(InvalidInputError):
     """A rubric (or a set of chosen levels) that does not make sense; the message says why."""
 
     code = "INVALID_RUBRIC"
-
-
-class RubricConflictError(ConflictError):
-    """Another version of the rubric was saved at the same moment: nothing was saved."""
-
-    code = "RUBRIC_SAVED_MEANWHILE"
 
 
 def _text(value: Any, where: str, *, required: bool, limit: int) -> str:
@@ -201,33 +193,6 @@ def save_new_version(
         created_by_id=author.id if author is not None else None,
     )
     db.session.add(version)
-    return version
-
-
-def commit_new_version(
-    competency: Competency,
-    *,
-    title: str,
-    levels: Sequence[Mapping[str, Any]],
-    criteria: Sequence[Mapping[str, Any]],
-    rule: Mapping[str, Any],
-    author: User | None = None,
-) -> RubricVersion:
-    """:func:`save_new_version`, and the competency's change time, in one unit of work.
-
-    Raises :class:`RubricError`, or :class:`RubricConflictError` when someone saved the same
-    version number first; nothing is saved then.
-    """
-    try:
-        with unit_of_work():
-            version = save_new_version(
-                competency, title=title, levels=levels, criteria=criteria, rule=rule, author=author
-            )
-            competency.updated_at = utcnow()
-    except IntegrityError:
-        raise RubricConflictError(
-            "Someone saved this rubric at the same moment: save again."
-        ) from None
     return version
 
 

@@ -5,8 +5,8 @@ prerequisites and stacks without cycles, archiving and deleting, images, framewo
 The building blocks (``set_prerequisites``, ``archive``, ``store_image``, ...) never commit: their
 callers own the transaction (see :func:`lock_catalogue`).  The functions named for a whole change
 (``create_competency``, ``update_competency``, ``remove_competency``, ``choose_prerequisites``,
-``choose_components``, ``create_framework``) are one unit of work each.  Field checks:
-:mod:`portfolio.catalogue.fields`.
+``choose_components``, ``save_rubric``, ``create_framework``) are one unit of work each.
+Field checks: :mod:`portfolio.catalogue.fields`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from flask import current_app
 from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from portfolio.accounts.models import Issuer, User
+from portfolio.catalogue import rubrics
 from portfolio.catalogue.achievements import achievement_url
 from portfolio.catalogue.fields import (
     FIELD_LABELS,
@@ -58,6 +60,12 @@ class CompetencyInUseError(CatalogueError, ConflictError):
     """The competency has submissions or masteries: it can be archived, never deleted."""
 
     code = "COMPETENCY_IN_USE"
+
+
+class RubricConflictError(ConflictError):
+    """Another version of the rubric was saved at the same moment: nothing was saved."""
+
+    code = "RUBRIC_SAVED_MEANWHILE"
 
 
 # -- lookups ---------------------------------------------------------------------------------
@@ -207,6 +215,34 @@ def update_competency(competency: Competency, values: Mapping[str, Any]) -> None
         for name, value in values.items():
             setattr(competency, name, value)
         competency.updated_at = utcnow()
+
+
+def save_rubric(
+    competency: Competency,
+    *,
+    title: str,
+    levels: Sequence[Mapping[str, Any]],
+    criteria: Sequence[Mapping[str, Any]],
+    rule: Mapping[str, Any],
+    author: User | None = None,
+) -> RubricVersion:
+    """The next version of the competency's rubric (:func:`rubrics.save_new_version`) and the
+    competency's change time, in one unit of work.
+
+    Raises :class:`rubrics.RubricError`, or :class:`RubricConflictError` when someone saved the
+    same version number first; nothing is saved then.
+    """
+    try:
+        with unit_of_work():
+            version = rubrics.save_new_version(
+                competency, title=title, levels=levels, criteria=criteria, rule=rule, author=author
+            )
+            competency.updated_at = utcnow()
+    except IntegrityError:
+        raise RubricConflictError(
+            "Someone saved this rubric at the same moment: save again."
+        ) from None
+    return version
 
 
 # -- prerequisites and stacks ----------------------------------------------------------------
