@@ -1,11 +1,6 @@
-"""CASE (1EdTech Competencies and Academic Standards Exchange 1.0) frameworks: import a
-CFPackage (CFDocument, CFItems, CFAssociations) into the catalogue and export it back.
-
-:func:`parse_package` is pure: it checks the JSON and returns plain data (or raises
-:class:`CaseError` naming what is wrong).  :func:`import_package` applies it in one transaction,
-matching items by identifier so that re-imports keep each competency's ``public_id`` (and so its
-Achievement id); :func:`export_package` writes a framework back as a CFPackage.
-"""
+"""CASE 1.0 (Competencies and Academic Standards Exchange) frameworks: :func:`parse_package` checks
+a CFPackage (pure), :func:`import_package` applies it in one transaction, matching items by
+identifier, and :func:`export_package` writes a framework back as a CFPackage."""
 
 from __future__ import annotations
 
@@ -499,7 +494,8 @@ def _apply_precedes(
 
 
 def import_package(data: bytes, *, issuer: Issuer) -> ImportSummary:
-    """Import (or re-import) a CASE package into ``issuer`` 's catalogue, in one transaction.
+    """Import (or re-import) a CASE package into ``issuer`` 's catalogue, in one transaction
+    (:func:`parse_package` first: a file that is not a CFPackage writes nothing).
 
     Items are matched by identifier: a matched competency keeps its ``public_id`` and what was
     set by hand (criteria, image, type, credits, moderation, other alignments); items gone from

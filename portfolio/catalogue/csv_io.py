@@ -1,9 +1,6 @@
-"""The catalogue as CSV: import with a verdict for every row (created, updated, unchanged or
-rejected with the reason), and export in the same columns.
-
-Rows are matched on ``identifier`` within the issuer.  The rows of one file are written in one
-transaction: a rejected row never stops the others, and an unexpected error leaves nothing.
-"""
+"""The catalogue as CSV: import with a verdict for every row (created, updated, unchanged, or
+rejected with why) and export in the same columns; rows match on ``identifier`` within the issuer,
+and one file is one transaction (a rejected row never stops the others)."""
 
 from __future__ import annotations
 

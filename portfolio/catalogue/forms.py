@@ -1,13 +1,6 @@
-"""The catalogue pages' forms (WTForms): a framework, a competency with its alignment rows, an
-image, the competencies chosen as prerequisites or components, the rubric editor's criteria ×
-levels grid, and the import uploads.
-
-The forms only read what was sent, under the templates' field names; the checks are the
-catalogue's rules (:mod:`portfolio.catalogue.fields`, :mod:`portfolio.catalogue.service`,
-:mod:`portfolio.catalogue.rubrics`), shared with the CSV and CASE imports.  CSRF tokens are
-checked for every form by ``CSRFProtect`` before any view runs, so the forms do not check them
-again.
-"""
+"""The catalogue pages' forms (WTForms): a framework, a competency and its alignment rows, an image,
+chosen competencies, the rubric grid and its state, the imports.  They read what was sent under the
+templates' names; the checks are the catalogue's rules (fields, service, rubrics)."""
 
 from __future__ import annotations
 
@@ -38,7 +31,9 @@ from portfolio.catalogue.models import Competency, RubricVersion
 
 
 class PageForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no type hints: FlaskForm is Any
-    """A form of the catalogue pages (the request's form and files)."""
+    """A form of the catalogue pages (the request's form and files).  CSRF tokens are checked
+    for every POST by ``CSRFProtect`` before any view runs, so the forms do not check them
+    again."""
 
     class Meta:
         csrf = False  # CSRFProtect has checked the token of every POST before the view ran

@@ -1,11 +1,6 @@
-"""The catalogue pages (blueprint ``catalogue``) for issuer administrators: competencies grouped by
-framework, their fields, image, archiving, deletion, prerequisites and stack components; and the
-public route of uploaded competency images.  The rubric editor (:mod:`.rubric_pages`) and the CASE
-and CSV imports and exports (:mod:`.transfer_pages`) add their routes to the same blueprint.
-
-Every page works without JavaScript, and every object is looked up within the administrator's
-own issuer (anything else is a 404, the same as a missing one).
-"""
+"""The catalogue's competency pages for issuer administrators (blueprint ``catalogue``, which
+:mod:`.rubric_pages` and :mod:`.transfer_pages` extend) and the public competency image; every
+object is looked up within the administrator's own issuer (another issuer's is a 404)."""
 
 from __future__ import annotations
 

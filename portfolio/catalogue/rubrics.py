@@ -1,17 +1,6 @@
-"""Rubrics: criteria × levels, the rule for mastery, and immutable versions.
-
-A rubric version is plain data (see :class:`portfolio.catalogue.models.RubricVersion`)::
-
-    levels   = [{"name": "Beginning", "description": "", "points": 1}, ...]   # lowest first
-    criteria = [{"name": "Melody", "description": "...", "levels": ["cell text", ...]}, ...]
-    rule     = {"kind": "min_level", "level": 2}        # every criterion at levels[2] or above
-             | {"kind": "points", "threshold": 9}       # total points at least 9
-
-:func:`check_rubric` validates that shape (raising :class:`RubricError` with a message a form can
-show); :func:`save_new_version` stores the next version without touching earlier ones (not
-committed: :func:`portfolio.catalogue.service.save_rubric` does it in one unit of work);
-:func:`meets_mastery` and :func:`total_points` judge a set of chosen levels.
-"""
+"""Rubrics: criteria × levels and the rule for mastery as plain data, checked
+(:func:`check_rubric`), stored as immutable versions (:func:`save_new_version`, not committed),
+and used to judge the chosen levels (:func:`meets_mastery`, :func:`total_points`)."""
 
 from __future__ import annotations
 
@@ -69,7 +58,17 @@ def check_rubric(
     criteria: Sequence[Mapping[str, Any]],
     rule: Mapping[str, Any],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
-    """Validate and normalize a rubric; return ``(levels, criteria, rule)`` ready to store."""
+    """Validate and normalize a rubric; return ``(levels, criteria, rule)`` ready to store.
+
+    A rubric is plain data (see :class:`portfolio.catalogue.models.RubricVersion`)::
+
+        levels   = [{"name": "Beginning", "description": "", "points": 1}, ...]  # lowest first
+        criteria = [{"name": "Melody", "description": "...", "levels": ["cell text", ...]}, ...]
+        rule     = {"kind": "min_level", "level": 2}   # every criterion at levels[2] or above
+                 | {"kind": "points", "threshold": 9}  # total points at least 9
+
+    Raises :class:`RubricError` with a message a form can show.
+    """
     if not 2 <= len(levels) <= MAX_LEVELS:
         raise RubricError(f"a rubric needs between 2 and {MAX_LEVELS} levels")
     if not 1 <= len(criteria) <= MAX_CRITERIA:

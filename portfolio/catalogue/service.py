@@ -1,13 +1,6 @@
-"""The competency catalogue's rules and transactions, shared by its pages, the CASE and CSV
-imports and the CLI: per-issuer lookups, the competency form's checks that need the database,
-prerequisites and stacks without cycles, archiving and deleting, images, frameworks.
-
-The building blocks (``set_prerequisites``, ``archive``, ``store_image``, ...) never commit: their
-callers own the transaction (see :func:`lock_catalogue`).  The functions named for a whole change
-(``create_competency``, ``update_competency``, ``remove_competency``, ``choose_prerequisites``,
-``choose_components``, ``save_rubric``, ``create_framework``) are one unit of work each.
-Field checks: :mod:`portfolio.catalogue.fields`.
-"""
+"""The catalogue's rules and transactions (for its pages, imports and CLI): per-issuer lookups, the
+competency form's database checks, prerequisites and stacks without cycles, archiving, images.
+Building blocks never commit; functions named for a whole change are one unit of work each."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
 """The evidence pages' forms (WTForms): a piece of evidence (title, narrative, kind of work,
-competencies), a file or a link to add as an artefact, and the up/down buttons that reorder.
-
-CSRF tokens are checked for every POST by ``CSRFProtect`` before any view runs, so the forms do
-not check them again.
-"""
+competencies), a file or a link to add as an artefact, and the up/down buttons that reorder."""
 
 from __future__ import annotations
 
@@ -20,7 +16,9 @@ from portfolio.files.uploads import UploadError, check_link
 
 
 class PageForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no type hints: FlaskForm is Any
-    """A form of the evidence (or portfolio) pages: the request's form and files."""
+    """A form of the evidence (or portfolio) pages: the request's form and files.  CSRF tokens
+    are checked for every POST by ``CSRFProtect`` before any view runs, so the forms do not
+    check them again."""
 
     class Meta:
         csrf = False  # CSRFProtect has checked the token of every POST before the view ran
