@@ -1,11 +1,5 @@
-"""A catalogue competency as an Open Badges 3.0 Achievement, with its rubric as results.
-
-The rubric becomes ``resultDescription`` entries (OB 3.0 §B.1 ResultDescription): one per
-criterion, of type ``RubricCriterionLevel``, listing the levels (``rubricCriterionLevel`` with
-points) and, under a "min level" mastery rule, the ``requiredLevel``; under a points rule one
-more ``RubricScore`` description carries the threshold.  Ids of descriptions and levels carry the
-rubric version, so a credential's results keep meaning what they meant when it was issued.
-"""
+"""A catalogue competency as an Open Badges 3.0 Achievement: its id (built here and only here),
+its rubric version as ResultDescriptions, and the levels an assessment chose as Results."""
 
 from __future__ import annotations
 
@@ -19,7 +13,9 @@ from portfolio.issuing.service import ServiceConfig
 
 
 def achievement_url(competency: Competency, *, public_url: str | None = None) -> str:
-    """The Achievement ``id``: ``<public URL>/achievements/<public_id>`` (never changes)."""
+    """The Achievement ``id``: ``<public URL>/achievements/<public_id>`` (never changes), from
+    the configured public URL (or ``public_url``) — the one place that builds it: credentials,
+    evidence, CASE exports and competency image addresses all take it from here."""
     base = (public_url or ServiceConfig.current().public_url).rstrip("/")
     return f"{base}/achievements/{competency.public_id}"
 
@@ -41,7 +37,14 @@ def _number(value: float) -> str:
 
 
 def result_descriptions(base: str, version: RubricVersion) -> list[build.ResultDescription]:
-    """The rubric ``version`` as OB 3.0 ResultDescriptions (see the module docstring)."""
+    """The rubric ``version`` as OB 3.0 ResultDescriptions (§B.1 ResultDescription).
+
+    One per criterion, of type ``RubricCriterionLevel``, listing the levels
+    (``rubricCriterionLevel`` with points) and, under a "min level" mastery rule, the
+    ``requiredLevel``; under a points rule one more ``RubricScore`` description carries the
+    threshold.  Ids of descriptions and levels carry the rubric version, so a credential's
+    results keep meaning what they meant when it was issued.
+    """
     rule = version.mastery_rule
     descriptions = []
     for index, criterion in enumerate(version.criteria):

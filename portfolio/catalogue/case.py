@@ -1,11 +1,6 @@
-"""CASE (1EdTech Competencies and Academic Standards Exchange 1.0) frameworks: import a
-CFPackage (CFDocument, CFItems, CFAssociations) into the catalogue and export it back.
-
-:func:`parse_package` is pure: it checks the JSON and returns plain data (or raises
-:class:`CaseError` naming what is wrong).  :func:`import_package` applies it in one transaction,
-matching items by identifier so that re-imports keep each competency's ``public_id`` (and so its
-Achievement id); :func:`export_package` writes a framework back as a CFPackage.
-"""
+"""CASE 1.0 (Competencies and Academic Standards Exchange) frameworks: :func:`parse_package` checks
+a CFPackage (pure), :func:`import_package` applies it in one transaction, matching items by
+identifier, and :func:`export_package` writes a framework back as a CFPackage."""
 
 from __future__ import annotations
 
@@ -13,23 +8,23 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 
 from portfolio.accounts.models import Issuer
+from portfolio.catalogue.achievements import achievement_url
+from portfolio.catalogue.fields import CatalogueError, case_identifier, check_web_url
 from portfolio.catalogue.models import Competency, CompetencyFramework, Prerequisite
 from portfolio.catalogue.service import (
-    CatalogueError,
-    case_identifier,
-    check_web_url,
     competencies_by_identifier,
     find_path,
     lock_catalogue,
     prerequisite_graph,
 )
-from portfolio.core.db import db
+from portfolio.core.db import db, unit_of_work
+from portfolio.core.errors import InvalidInputError
 from portfolio.core.models import utcnow
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -52,8 +47,10 @@ DOCUMENT_FIELDS = {
 }
 
 
-class CaseError(ValueError):
+class CaseError(InvalidInputError):
     """The file cannot be imported as a CASE package; the message says where and why."""
+
+    code = "INVALID_CASE_PACKAGE"
 
 
 @dataclass(frozen=True)
@@ -497,14 +494,15 @@ def _apply_precedes(
 
 
 def import_package(data: bytes, *, issuer: Issuer) -> ImportSummary:
-    """Import (or re-import) a CASE package into ``issuer`` 's catalogue, in one transaction.
+    """Import (or re-import) a CASE package into ``issuer`` 's catalogue, in one transaction
+    (:func:`parse_package` first: a file that is not a CFPackage writes nothing).
 
     Items are matched by identifier: a matched competency keeps its ``public_id`` and what was
     set by hand (criteria, image, type, credits, moderation, other alignments); items gone from
     the package are archived, never deleted.  Raises :class:`CaseError` (nothing is written).
     """
     package = parse_package(data)
-    try:
+    with unit_of_work():
         lock_catalogue(issuer.id)
         framework = _framework(package, issuer)
         summary = ImportSummary(framework)
@@ -526,10 +524,6 @@ def import_package(data: bytes, *, issuer: Issuer) -> ImportSummary:
                 competency.archived_at = utcnow()
                 summary.archived.append(competency.name)
         _apply_precedes(package, rows, summary, issuer.id)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return summary
 
 
@@ -541,11 +535,8 @@ def _link(title: str, identifier: str, uri: str) -> dict[str, str]:
 
 
 def _timestamp(value: datetime | None) -> str:
-    """RFC 3339 with an offset (SQLite gives naive datetimes back; every stored time is UTC)."""
-    value = value or utcnow()
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat(timespec="seconds")
+    """RFC 3339 with an offset (every stored time is an aware UTC datetime)."""
+    return (value or utcnow()).isoformat(timespec="seconds")
 
 
 def _document_identifier(framework: CompetencyFramework) -> str:
@@ -553,7 +544,7 @@ def _document_identifier(framework: CompetencyFramework) -> str:
 
 
 def _item_uri(competency: Competency, public_url: str) -> str:
-    return competency.case_uri or f"{public_url}/achievements/{competency.public_id}"
+    return competency.case_uri or achievement_url(competency, public_url=public_url)
 
 
 def _export_item(

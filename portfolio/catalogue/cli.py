@@ -13,7 +13,7 @@ from portfolio.catalogue import case
 from portfolio.catalogue import csv_io as catalogue_csv
 from portfolio.catalogue.service import find_framework, public_url
 from portfolio.core import audit
-from portfolio.core.db import db
+from portfolio.core.db import unit_of_work
 
 
 @click.group("catalogue")
@@ -22,10 +22,11 @@ def catalogue_group() -> None:
 
 
 def _audit(action: str, target: str, **detail: str) -> None:
-    """Record an import (after its own commit) or an export; actor ``cli``."""
-    issuer_id = default_issuer().id
-    audit.record(action, actor_label="cli", issuer_id=issuer_id, target=target, detail=detail)
-    db.session.commit()
+    """Record an import (after its own commit) or an export, in its own unit of work; actor
+    ``cli``."""
+    with unit_of_work():
+        issuer_id = default_issuer().id
+        audit.record(action, actor_label="cli", issuer_id=issuer_id, target=target, detail=detail)
 
 
 def _write(data: bytes, output: Path | None) -> None:

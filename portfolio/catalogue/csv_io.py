@@ -1,9 +1,6 @@
-"""The catalogue as CSV: import with a verdict for every row (created, updated, unchanged or
-rejected with the reason), and export in the same columns.
-
-Rows are matched on ``identifier`` within the issuer.  The rows of one file are written in one
-transaction: a rejected row never stops the others, and an unexpected error leaves nothing.
-"""
+"""The catalogue as CSV: import with a verdict for every row (created, updated, unchanged, or
+rejected with why) and export in the same columns; rows match on ``identifier`` within the issuer,
+and one file is one transaction (a rejected row never stops the others)."""
 
 from __future__ import annotations
 
@@ -14,12 +11,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from portfolio.accounts.models import Issuer
+from portfolio.catalogue.fields import CatalogueError, alignment_row, check_alignment, clean_values
 from portfolio.catalogue.models import Competency
 from portfolio.catalogue.service import (
-    CatalogueError,
-    alignment_row,
-    check_alignment,
-    clean_values,
     competencies_by_identifier,
     find_path,
     issuer_competencies,
@@ -27,7 +21,8 @@ from portfolio.catalogue.service import (
     prerequisite_graph,
     set_prerequisites,
 )
-from portfolio.core.db import db
+from portfolio.core.db import db, unit_of_work
+from portfolio.core.errors import InvalidInputError
 from portfolio.core.models import utcnow
 
 #: Every column, in export order.  A file needs ``identifier`` and ``name``; a column left out
@@ -75,8 +70,10 @@ MAX_ROWS = 5_000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-class CatalogueCsvError(ValueError):
+class CatalogueCsvError(InvalidInputError):
     """The file as a whole cannot be read (too big, no usable header); the message is safe."""
+
+    code = "INVALID_CATALOGUE_CSV"
 
 
 @dataclass(frozen=True)
@@ -350,7 +347,7 @@ def import_csv(data: bytes, *, issuer: Issuer) -> CsvReport:
     Raises :class:`CatalogueCsvError` when the file as a whole is unreadable (nothing written).
     """
     rows = parse_rows(data)
-    try:
+    with unit_of_work():
         lock_catalogue(issuer.id)
         by_identifier = competencies_by_identifier(issuer.id)
         rows = _check_prerequisites(rows, issuer.id, by_identifier)
@@ -373,10 +370,6 @@ def import_csv(data: bytes, *, issuer: Issuer) -> CsvReport:
             if before != set(wanted) and rows[index].outcome == "unchanged":
                 rows[index] = replace(rows[index], outcome="updated")
                 competency.updated_at = utcnow()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return CsvReport(rows)
 
 

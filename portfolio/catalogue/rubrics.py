@@ -1,16 +1,6 @@
-"""Rubrics: criteria × levels, the rule for mastery, and immutable versions.
-
-A rubric version is plain data (see :class:`portfolio.catalogue.models.RubricVersion`)::
-
-    levels   = [{"name": "Beginning", "description": "", "points": 1}, ...]   # lowest first
-    criteria = [{"name": "Melody", "description": "...", "levels": ["cell text", ...]}, ...]
-    rule     = {"kind": "min_level", "level": 2}        # every criterion at levels[2] or above
-             | {"kind": "points", "threshold": 9}       # total points at least 9
-
-:func:`check_rubric` validates that shape (raising :class:`RubricError` with a message a form can
-show); :func:`save_new_version` stores the next version without touching earlier ones;
-:func:`meets_mastery` and :func:`total_points` judge a set of chosen levels.
-"""
+"""Rubrics: criteria × levels and the rule for mastery as plain data, checked
+(:func:`check_rubric`), stored as immutable versions (:func:`save_new_version`, not committed),
+and used to judge the chosen levels (:func:`meets_mastery`, :func:`total_points`)."""
 
 from __future__ import annotations
 
@@ -23,6 +13,7 @@ from sqlalchemy import func, select
 from portfolio.accounts.models import User
 from portfolio.catalogue.models import Competency, RubricVersion
 from portfolio.core.db import db
+from portfolio.core.errors import InvalidInputError
 
 MAX_LEVELS = 8
 MAX_CRITERIA = 20
@@ -30,8 +21,10 @@ MAX_NAME = 256
 MAX_TEXT = 4000
 
 
-class RubricError(ValueError):
+class RubricError(InvalidInputError):
     """A rubric (or a set of chosen levels) that does not make sense; the message says why."""
+
+    code = "INVALID_RUBRIC"
 
 
 def _text(value: Any, where: str, *, required: bool, limit: int) -> str:
@@ -39,12 +32,12 @@ def _text(value: Any, where: str, *, required: bool, limit: int) -> str:
         value = ""
     if not isinstance(value, str):
         raise RubricError(f"{where} must be text")
-    value = value.strip()
-    if required and not value:
+    text = value.strip()
+    if required and not text:
         raise RubricError(f"{where} is required")
-    if len(value) > limit:
+    if len(text) > limit:
         raise RubricError(f"{where} is longer than {limit} characters")
-    return value
+    return text
 
 
 def _points(value: Any, where: str) -> float:
@@ -65,12 +58,22 @@ def check_rubric(
     criteria: Sequence[Mapping[str, Any]],
     rule: Mapping[str, Any],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
-    """Validate and normalize a rubric; return ``(levels, criteria, rule)`` ready to store."""
+    """Validate and normalize a rubric; return ``(levels, criteria, rule)`` ready to store.
+
+    A rubric is plain data (see :class:`portfolio.catalogue.models.RubricVersion`)::
+
+        levels   = [{"name": "Beginning", "description": "", "points": 1}, ...]  # lowest first
+        criteria = [{"name": "Melody", "description": "...", "levels": ["cell text", ...]}, ...]
+        rule     = {"kind": "min_level", "level": 2}   # every criterion at levels[2] or above
+                 | {"kind": "points", "threshold": 9}  # total points at least 9
+
+    Raises :class:`RubricError` with a message a form can show.
+    """
     if not 2 <= len(levels) <= MAX_LEVELS:
         raise RubricError(f"a rubric needs between 2 and {MAX_LEVELS} levels")
     if not 1 <= len(criteria) <= MAX_CRITERIA:
         raise RubricError(f"a rubric needs between 1 and {MAX_CRITERIA} criteria")
-    clean_levels = []
+    clean_levels: list[dict[str, Any]] = []
     for index, level in enumerate(levels, 1):
         clean_levels.append(
             {
@@ -220,4 +223,4 @@ def meets_mastery(version: RubricVersion, chosen: Sequence[int]) -> bool:
     rule = version.mastery_rule
     if rule["kind"] == "min_level":
         return all(level >= rule["level"] for level in chosen)
-    return total_points(version, chosen) >= rule["threshold"]
+    return bool(total_points(version, chosen) >= rule["threshold"])

@@ -1,13 +1,10 @@
-"""The competency catalogue's rules, shared by its pages, the CASE and CSV imports and the CLI:
-field checks, per-issuer lookups, prerequisites and stacks without cycles, archiving, images.
-
-Nothing here commits: callers own the transaction (see :func:`lock_catalogue`).
-"""
+"""The catalogue's rules and transactions (for its pages, imports and CLI): per-issuer lookups, the
+competency form's database checks, prerequisites and stacks without cycles, archiving, images.
+Building blocks never commit; functions named for a whole change are one unit of work each."""
 
 from __future__ import annotations
 
 import io
-import math
 import re
 import uuid
 from collections import deque
@@ -17,283 +14,51 @@ from urllib.parse import parse_qs, urlsplit
 
 from flask import current_app
 from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from portfolio.accounts.models import Issuer, User
+from portfolio.catalogue import rubrics
+from portfolio.catalogue.achievements import achievement_url
+from portfolio.catalogue.fields import (
+    FIELD_LABELS,
+    MAX_NAME,
+    MAX_TEXT,
+    CatalogueError,
+    check_text,
+    check_web_url,
+    clean_values,
+)
 from portfolio.catalogue.models import (
-    ACHIEVEMENT_TYPES,
     Competency,
     CompetencyFramework,
     Prerequisite,
     RubricVersion,
     StackComponent,
 )
-from portfolio.core.db import Model, begin_write, db
+from portfolio.core.db import Model, begin_write, db, unit_of_work
+from portfolio.core.errors import ConflictError
 from portfolio.core.models import utcnow
 from portfolio.files import media, uploads
 from portfolio.files.models import Blob
 
-MAX_IDENTIFIER = 256
-MAX_NAME = 512
-MAX_TEXT = 50_000
-MAX_SHORT = 128  # level, human code, a tag
-MAX_URL = 2048
-MAX_TAGS = 30
-MAX_ALIGNMENTS = 20
-MAX_CREDITS = 10_000
 #: Badge images: the same content checks as evidence images, and at most this many bytes.
 IMAGE_TYPES = media.IMAGE_TYPES
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
-#: OB 3.0 AlignmentTargetType (the spec's enumeration).
-ALIGNMENT_TARGET_TYPES = (
-    "CFItem",
-    "CFRubric",
-    "CFRubricCriterion",
-    "CFRubricCriterionLevel",
-    "ceasn:Competency",
-    "ceterms:Credential",
-    "CTDL",
-)
-#: The form and CSV names of an alignment's parts → the OB 3.0 Alignment property names.
-ALIGNMENT_PARTS = {
-    "name": "targetName",
-    "url": "targetUrl",
-    "code": "targetCode",
-    "framework": "targetFramework",
-    "type": "targetType",
-}
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
 N = TypeVar("N", bound=Hashable)
 
 
-class CatalogueError(ValueError):
-    """A catalogue change that cannot be made; ``message`` is safe to show, ``field`` names the
-    form field it belongs to (None for the page as a whole)."""
+class CompetencyInUseError(CatalogueError, ConflictError):
+    """The competency has submissions or masteries: it can be archived, never deleted."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    code = "COMPETENCY_IN_USE"
 
 
-# -- field checks ----------------------------------------------------------------------------
+class RubricConflictError(ConflictError):
+    """Another version of the rubric was saved at the same moment: nothing was saved."""
 
-
-def check_text(value: Any, label: str, *, limit: int, required: bool = False) -> str:
-    """``value`` stripped; raises :class:`CatalogueError` when it is not text, is empty while
-    ``required``, is longer than ``limit`` or holds control characters."""
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise CatalogueError(f"{label} must be text.")
-    text = value.strip()
-    if required and not text:
-        raise CatalogueError(f"Enter {label.lower()}.")
-    if len(text) > limit:
-        raise CatalogueError(f"{label} must have at most {limit} characters.")
-    if _CONTROL.search(text):
-        raise CatalogueError(f"{label} contains control characters.")
-    return text
-
-
-def check_identifier(value: Any) -> str:
-    """An identifier: 1–256 characters, no spaces or control characters."""
-    identifier = check_text(value, "The identifier", limit=MAX_IDENTIFIER, required=True)
-    if re.search(r"\s", identifier):
-        raise CatalogueError("The identifier may not contain spaces.")
-    return identifier
-
-
-def check_achievement_type(value: Any) -> str:
-    """One of :data:`portfolio.catalogue.models.ACHIEVEMENT_TYPES` (empty means ``Competency``)."""
-    kind = check_text(value, "The achievement type", limit=64) or "Competency"
-    if kind not in ACHIEVEMENT_TYPES:
-        raise CatalogueError(
-            f"Unknown achievement type “{kind}” (one of {', '.join(ACHIEVEMENT_TYPES)})."
-        )
-    return kind
-
-
-def parse_tags(value: Any) -> list[str]:
-    """Tags from ``"a; b"`` or a list: stripped, empty ones dropped, repeats (ignoring case)
-    dropped, at most :data:`MAX_TAGS` of at most :data:`MAX_SHORT` characters."""
-    if value is None:
-        return []
-    parts = value.split(";") if isinstance(value, str) else list(value)
-    tags: list[str] = []
-    seen: set[str] = set()
-    for part in parts:
-        tag = " ".join(check_text(part, "A tag", limit=MAX_SHORT).split())
-        if tag and tag.casefold() not in seen:
-            seen.add(tag.casefold())
-            tags.append(tag)
-    if len(tags) > MAX_TAGS:
-        raise CatalogueError(f"Give at most {MAX_TAGS} tags.")
-    return tags
-
-
-def check_credits(value: Any) -> float | None:
-    """Credits: empty, or a number from 0 to :data:`MAX_CREDITS`."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise CatalogueError("Credits must be a number.")
-    try:
-        number = float(value.strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise CatalogueError("Credits must be a number, like 2 or 0.5.") from None
-    if not math.isfinite(number) or not 0 <= number <= MAX_CREDITS:
-        raise CatalogueError(f"Credits must be a number from 0 to {MAX_CREDITS}.")
-    return number
-
-
-def check_required_endorsements(value: Any) -> int:
-    """How many assessors must agree: a whole number from 1 to 5 (empty means 1)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return 1
-    if isinstance(value, bool):
-        raise CatalogueError("Required endorsements must be a whole number from 1 to 5.")
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if not isinstance(value, int) or not 1 <= value <= 5:
-        raise CatalogueError("Required endorsements must be a whole number from 1 to 5.")
-    return value
-
-
-def check_web_url(value: Any, label: str) -> str:
-    """An absolute ``http``/``https`` URL (no credentials, at most 2048 characters)."""
-    if not isinstance(value, str):
-        raise CatalogueError(f"{label} must be a web address.")
-    try:
-        return uploads.check_link(value)
-    except uploads.UploadError:
-        raise CatalogueError(f"{label} must be a web address starting with https://.") from None
-
-
-def check_alignment(row: Mapping[str, Any], *, label: str = "The alignment") -> dict[str, str]:
-    """An OB 3.0 Alignment (``targetName``, ``targetUrl`` and optional ``targetCode``,
-    ``targetFramework``, ``targetType``) from a row keyed ``name``, ``url``, ``code``,
-    ``framework``, ``type``; an empty dict when every part is empty.
-
-    Raises :class:`CatalogueError` whose ``field`` is the part at fault.
-    """
-    clean: dict[str, str] = {}
-    for part in ALIGNMENT_PARTS:
-        try:
-            clean[part] = check_text(row.get(part), f"{label}'s {part}", limit=MAX_URL)
-        except CatalogueError as error:
-            raise CatalogueError(error.message, part) from None
-    if not any(clean.values()):
-        return {}
-    if not clean["name"]:
-        raise CatalogueError(f"{label} needs a target name.", "name")
-    if len(clean["name"]) > MAX_NAME:
-        raise CatalogueError(f"{label}'s name must have at most {MAX_NAME} characters.", "name")
-    if not clean["url"]:
-        raise CatalogueError(f"{label} needs a target address (https://…).", "url")
-    try:
-        check_web_url(clean["url"], f"{label}'s address")
-    except CatalogueError as error:
-        raise CatalogueError(error.message, "url") from None
-    kind = clean["type"]
-    if kind and kind not in ALIGNMENT_TARGET_TYPES and not re.fullmatch(r"ext:[\w.-]+", kind):
-        raise CatalogueError(
-            f"{label}'s type must be one of {', '.join(ALIGNMENT_TARGET_TYPES)}.", "type"
-        )
-    return {ALIGNMENT_PARTS[part]: text for part, text in clean.items() if text}
-
-
-def alignment_row(alignment: Mapping[str, Any]) -> dict[str, str]:
-    """The form/CSV row (``name``, ``url``, ...) of a stored OB 3.0 Alignment."""
-    return {part: str(alignment.get(key) or "") for part, key in ALIGNMENT_PARTS.items()}
-
-
-#: The fields :func:`clean_values` checks, with the label used in messages.
-FIELD_LABELS = {
-    "identifier": "The identifier",
-    "name": "The name",
-    "description": "The description",
-    "criteria_narrative": "The criteria",
-    "achievement_type": "The achievement type",
-    "tags": "Tags",
-    "level": "The level",
-    "credits": "Credits",
-    "human_code": "The code",
-    "required_endorsements": "Required endorsements",
-    "alignments": "Alignments",
-}
-
-
-def _clean_one(name: str, value: Any) -> Any:
-    label = FIELD_LABELS[name]
-    if name == "identifier":
-        return check_identifier(value)
-    if name == "name":
-        return " ".join(check_text(value, label, limit=MAX_NAME, required=True).split())
-    if name in ("description", "criteria_narrative"):
-        return check_text(value, label, limit=MAX_TEXT)
-    if name == "achievement_type":
-        return check_achievement_type(value)
-    if name == "tags":
-        return parse_tags(value)
-    if name in ("level", "human_code"):
-        return check_text(value, label, limit=MAX_SHORT) or None
-    if name == "credits":
-        return check_credits(value)
-    if name == "required_endorsements":
-        return check_required_endorsements(value)
-    raise KeyError(name)
-
-
-def clean_values(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Check the competency fields present in ``raw`` (see :data:`FIELD_LABELS`).
-
-    ``raw["alignments"]`` is a list of rows (see :func:`check_alignment`); blank rows are
-    dropped.  Returns ``(values, errors)``: ``errors`` maps a field name (``alignment-<i>-<part>``
-    for alignments) to a message, and is empty when ``values`` can be stored.
-    """
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for name in FIELD_LABELS:
-        if name not in raw or name == "alignments":
-            continue
-        try:
-            values[name] = _clean_one(name, raw[name])
-        except CatalogueError as error:
-            errors[name] = error.message
-    if "alignments" in raw:
-        rows = list(raw["alignments"] or [])
-        alignments = []
-        for index, row in enumerate(rows):
-            try:
-                alignment = check_alignment(row, label=f"Alignment {index + 1}")
-            except CatalogueError as error:
-                errors[f"alignment-{index}-{error.field}"] = error.message
-                continue
-            if alignment:
-                alignments.append(alignment)
-        if len(alignments) > MAX_ALIGNMENTS:
-            errors["alignments"] = f"Give at most {MAX_ALIGNMENTS} alignments."
-        values["alignments"] = alignments
-    return values, errors
-
-
-def is_uuid(value: str) -> bool:
-    """Whether ``value`` is written as a UUID (what CASE requires of identifiers)."""
-    return _UUID.fullmatch(value) is not None
-
-
-def case_identifier(identifier: str) -> str:
-    """The identifier as CASE writes it: itself when it is a UUID, otherwise a UUID derived
-    from it (the same every time, so an exported framework re-imports onto the same rows)."""
-    if is_uuid(identifier):
-        return identifier
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"credfolio:competency:{identifier}"))
+    code = "RUBRIC_SAVED_MEANWHILE"
 
 
 # -- lookups ---------------------------------------------------------------------------------
@@ -380,6 +145,97 @@ def next_position(issuer_id: int, framework_id: int | None) -> int:
         select(func.max(Competency.position)).where(Competency.issuer_id == issuer_id, in_framework)
     )
     return 0 if highest is None else int(highest) + 1
+
+
+# -- a competency's fields -------------------------------------------------------------------
+
+
+def check_competency(
+    state: Mapping[str, Any], *, issuer_id: int, competency: Competency | None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Check the competency form's ``state`` (its fields by name, ``alignments`` as rows, and
+    ``framework``, ``is_stack``) for ``competency`` (None: a new one); returns ``(values,
+    errors)``.
+
+    ``values`` holds the model's fields (``framework_id`` included); ``errors`` maps a form
+    field to its message.  A new competency without an identifier gets a UUID.
+    """
+    raw = {name: state.get(name) for name in FIELD_LABELS if name != "alignments"}
+    raw["alignments"] = state.get("alignments", [])
+    if competency is None and not str(state.get("identifier") or "").strip():
+        raw.pop("identifier")
+    values, errors = clean_values(raw)
+    identifier = values.get("identifier")
+    if identifier and identifier != (competency.identifier if competency else None):
+        taken = db.session.scalar(
+            select(Competency.id).where(
+                Competency.issuer_id == issuer_id, Competency.identifier == identifier
+            )
+        )
+        if taken is not None:
+            errors["identifier"] = "Another competency already uses this identifier."
+    values["framework_id"] = None
+    if state.get("framework"):
+        framework = find_framework(issuer_id, str(state["framework"]))
+        if framework is None:
+            errors["framework"] = "Choose one of the frameworks listed."
+        else:
+            values["framework_id"] = framework.id
+    values["is_stack"] = bool(state.get("is_stack"))
+    dropping_stack = competency is not None and competency.is_stack and not values["is_stack"]
+    if dropping_stack and competency is not None and competency.components:
+        errors["is_stack"] = "Remove the stack's components before it stops being a stack."
+    return values, errors
+
+
+def create_competency(issuer_id: int, values: Mapping[str, Any]) -> Competency:
+    """Add a competency with the checked ``values`` (:func:`check_competency`) at the end of
+    its framework; one unit of work."""
+    with unit_of_work():
+        fields = {"description": "", **values}
+        position = next_position(issuer_id, fields["framework_id"])
+        competency = Competency(issuer_id=issuer_id, position=position, **fields)
+        db.session.add(competency)
+    return competency
+
+
+def update_competency(competency: Competency, values: Mapping[str, Any]) -> None:
+    """Store the checked ``values`` (:func:`check_competency`); a competency moved to another
+    framework goes to its end.  One unit of work."""
+    with unit_of_work():
+        if values["framework_id"] != competency.framework_id:
+            competency.position = next_position(competency.issuer_id, values["framework_id"])
+        for name, value in values.items():
+            setattr(competency, name, value)
+        competency.updated_at = utcnow()
+
+
+def save_rubric(
+    competency: Competency,
+    *,
+    title: str,
+    levels: Sequence[Mapping[str, Any]],
+    criteria: Sequence[Mapping[str, Any]],
+    rule: Mapping[str, Any],
+    author: User | None = None,
+) -> RubricVersion:
+    """The next version of the competency's rubric (:func:`rubrics.save_new_version`) and the
+    competency's change time, in one unit of work.
+
+    Raises :class:`rubrics.RubricError`, or :class:`RubricConflictError` when someone saved the
+    same version number first; nothing is saved then.
+    """
+    try:
+        with unit_of_work():
+            version = rubrics.save_new_version(
+                competency, title=title, levels=levels, criteria=criteria, rule=rule, author=author
+            )
+            competency.updated_at = utcnow()
+    except IntegrityError:
+        raise RubricConflictError(
+            "Someone saved this rubric at the same moment: save again."
+        ) from None
+    return version
 
 
 # -- prerequisites and stacks ----------------------------------------------------------------
@@ -496,6 +352,24 @@ def set_components(stack: Competency, components: Sequence[Competency]) -> None:
     _replace_edges(StackComponent, "stack_id", "component_id", stack, chosen)
 
 
+def choose_prerequisites(competency: Competency, prerequisites: Sequence[Competency]) -> None:
+    """:func:`set_prerequisites` under the catalogue's lock (:func:`lock_catalogue`), in one unit
+    of work; raises (and changes nothing) as it does."""
+    with unit_of_work():
+        lock_catalogue(competency.issuer_id)
+        set_prerequisites(competency, prerequisites)
+        competency.updated_at = utcnow()
+
+
+def choose_components(stack: Competency, components: Sequence[Competency]) -> None:
+    """:func:`set_components` under the catalogue's lock, in one unit of work; raises (and
+    changes nothing) as it does."""
+    with unit_of_work():
+        lock_catalogue(stack.issuer_id)
+        set_components(stack, components)
+        stack.updated_at = utcnow()
+
+
 def _replace_edges(
     model: Any, owner_column: str, other_column: str, owner: Competency, chosen: set[int]
 ) -> None:
@@ -551,10 +425,10 @@ def unarchive(competency: Competency) -> bool:
 
 def delete_competency(competency: Competency) -> None:
     """Delete a competency nobody has used, with its rubric versions and its places in
-    prerequisites and stacks.  Raises :class:`CatalogueError` when it is in use (students'
-    submissions and credentials refer to it: archive it instead)."""
+    prerequisites and stacks.  Raises :class:`CompetencyInUseError` (a :class:`CatalogueError`)
+    when it is in use (students' submissions and credentials refer to it: archive it instead)."""
     if in_use(competency):
-        raise CatalogueError(
+        raise CompetencyInUseError(
             f"“{competency.name}” has submissions or masteries: archive it instead."
         )
     db.session.execute(
@@ -573,6 +447,14 @@ def delete_competency(competency: Competency) -> None:
     db.session.delete(competency)
 
 
+def remove_competency(competency: Competency) -> None:
+    """:func:`delete_competency` under the catalogue's lock, in one unit of work; raises
+    :class:`CompetencyInUseError` (and deletes nothing) for a competency in use."""
+    with unit_of_work():
+        lock_catalogue(competency.issuer_id)
+        delete_competency(competency)
+
+
 # -- images ----------------------------------------------------------------------------------
 
 
@@ -581,14 +463,10 @@ def public_url() -> str:
     return str(current_app.config["CREDFOLIO_PUBLIC_URL"]).rstrip("/")
 
 
-def achievement_url(competency: Competency) -> str:
-    """The competency's Achievement ``id``: ``<public URL>/achievements/<public_id>``."""
-    return f"{public_url()}/achievements/{competency.public_id}"
-
-
-def image_path(competency: Competency) -> str:
-    """The path the uploaded image of a competency is served at."""
-    return f"/achievements/{competency.public_id}/image"
+def uploaded_image_url(competency: Competency, sha256: str) -> str:
+    """The address of the competency's uploaded image with that content: its Achievement id
+    followed by ``/image``, the content's SHA-256 as ``v``."""
+    return f"{achievement_url(competency, public_url=public_url())}/image?v={sha256}"
 
 
 def _own_image_sha256(competency: Competency) -> str | None:
@@ -602,10 +480,8 @@ def _own_image_sha256(competency: Competency) -> str | None:
     if not url:
         return None
     parts = urlsplit(url)
-    ours = urlsplit(public_url())
-    if (parts.scheme, parts.netloc) != (ours.scheme, ours.netloc):
-        return None
-    if parts.path != ours.path.rstrip("/") + image_path(competency):
+    ours = urlsplit(f"{achievement_url(competency, public_url=public_url())}/image")
+    if (parts.scheme, parts.netloc, parts.path) != (ours.scheme, ours.netloc, ours.path):
         return None
     values = parse_qs(parts.query).get("v", [])
     if len(values) != 1 or re.fullmatch(r"[0-9a-f]{64}", values[0]) is None:
@@ -645,7 +521,7 @@ def store_image(competency: Competency, upload: FileStorage, *, uploader: User) 
         blob = uploads.store_blob(checked, owner=uploader, allowed=IMAGE_TYPES)
     except uploads.UploadError as error:
         raise CatalogueError(error.message, "image") from None
-    competency.image_url = f"{public_url()}{image_path(competency)}?v={blob.sha256}"
+    competency.image_url = uploaded_image_url(competency, blob.sha256)
     competency.updated_at = utcnow()
     return blob
 
@@ -669,6 +545,15 @@ def set_image_url(competency: Competency, url: str) -> None:
     competency.updated_at = utcnow()
 
 
+def remove_image(competency: Competency) -> None:
+    """Show no image for the competency any more (an uploaded one stays stored)."""
+    competency.image_url = None
+    competency.updated_at = utcnow()
+
+
+# -- frameworks ------------------------------------------------------------------------------
+
+
 def new_framework(issuer_id: int, *, title: str, description: str = "") -> CompetencyFramework:
     """A new, empty framework with a fresh UUID identifier (added, not committed).  Raises
     :class:`CatalogueError` (field ``title`` or ``description``)."""
@@ -688,3 +573,9 @@ def new_framework(issuer_id: int, *, title: str, description: str = "") -> Compe
     )
     db.session.add(framework)
     return framework
+
+
+def create_framework(issuer_id: int, *, title: str, description: str = "") -> CompetencyFramework:
+    """:func:`new_framework`, committed (one unit of work)."""
+    with unit_of_work():
+        return new_framework(issuer_id, title=title, description=description)

@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage
 
 from portfolio.accounts.models import User
 from portfolio.core.db import db
-from portfolio.evidence.models import Artefact, Evidence
+from portfolio.evidence.models import Artefact, ArtefactKind, Evidence
 from portfolio.files import media
 from portfolio.files.storage import storage
 from portfolio.files.uploads import (
@@ -109,7 +109,7 @@ def add_file_artefact(
         thumbnail = _thumbnail(kind, spool, drawn)
         duration = media.audio_duration(spool) if kind.category in {"audio", "video"} else None
     artefact = Artefact(
-        kind="file",
+        kind=ArtefactKind.FILE,
         title=title,
         position=len(evidence.artefacts),
         blob_sha256=blob.sha256,
@@ -132,7 +132,10 @@ def add_link_artefact(evidence: Evidence, *, url: str, title: str) -> Artefact:
     """Add an external link to ``evidence`` (last position); returns the new ``Artefact``.
     Adds to ``db.session`` without committing.  Raises ``UploadError``."""
     artefact = Artefact(
-        kind="link", title=_title(title), url=check_link(url), position=len(evidence.artefacts)
+        kind=ArtefactKind.LINK,
+        title=_title(title),
+        url=check_link(url),
+        position=len(evidence.artefacts),
     )
     evidence.artefacts.append(artefact)
     db.session.add(artefact)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -14,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portfolio.core.db import Model, UTCDateTime, db
+from portfolio.core.db import Model, UTCDateTime, one_of
 from portfolio.core.models import new_public_id, utcnow
 
 if TYPE_CHECKING:
@@ -50,15 +51,23 @@ class Evidence(Model):
     )
 
 
+class ArtefactKind(StrEnum):
+    """What an artefact is: an uploaded file (a blob) or a link to elsewhere."""
+
+    FILE = "file"
+    LINK = "link"
+
+
 class Artefact(Model):
     """An uploaded file (a blob) or an external link, with accessibility texts."""
 
     __tablename__ = "artefacts"
-    __table_args__ = (db.CheckConstraint("kind IN ('file', 'link')", name="kind"),)
+    __table_args__ = (one_of("kind", ArtefactKind, name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
     evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
+    #: An :class:`ArtefactKind`.
     kind: Mapped[str] = mapped_column(String(8))
     title: Mapped[str] = mapped_column(String(256))
     position: Mapped[int] = mapped_column(Integer, default=0)

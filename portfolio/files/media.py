@@ -40,7 +40,11 @@ _PILLOW_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
 
 
 class MediaError(Exception):
-    """The content is not an allowed, readable file; ``code`` is stable, ``message`` readable."""
+    """The content is not an allowed, readable file; ``code`` is stable, ``message`` readable.
+
+    Not one of :mod:`portfolio.core.errors`' kinds on purpose: this module stays pure (it runs
+    as the PDF child process, where importing Flask and SQLAlchemy would only cost memory and
+    time); :class:`portfolio.files.uploads.UploadError` carries its code and message to pages."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)

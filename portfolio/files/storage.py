@@ -15,6 +15,8 @@ from typing import IO, Any
 
 from flask import Flask, current_app
 
+from portfolio.core.errors import NotFoundError
+
 EXTENSION = "credfolio.storage"
 _CHUNK = 1024 * 1024
 # Blob names are SHA-256 hex digests and nothing else: this check is what keeps a name from ever
@@ -22,8 +24,20 @@ _CHUNK = 1024 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-class BlobNotFoundError(KeyError):
-    """No blob with this SHA-256 is stored."""
+class BlobNotFoundError(NotFoundError, KeyError):
+    """No blob with this SHA-256 is stored.
+
+    A :class:`~portfolio.core.errors.NotFoundError` (a 404 wherever it reaches a page) that is
+    still the ``KeyError`` it always was, for callers that catch that."""
+
+    code = "BLOB_NOT_FOUND"
+
+    def __init__(self, sha256: str) -> None:
+        super().__init__(f"No stored file has the SHA-256 {sha256}.")
+        self.sha256 = sha256
+
+    def __str__(self) -> str:  # KeyError's would quote the message
+        return self.message
 
 
 def check_sha256(sha256: str) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from portfolio.core.db import db
+from portfolio.core.errors import InvalidInputError, status_for
 from portfolio.files import media
 from portfolio.files.models import Blob
 from portfolio.files.storage import storage
@@ -37,17 +38,27 @@ CONTENT_SECURITY_POLICY = (
 _INLINE_TYPES = media.IMAGE_TYPES | media.AUDIO_TYPES | media.VIDEO_TYPES
 
 
-class UploadError(Exception):
+class UploadError(InvalidInputError):
     """An upload or artefact was refused: ``message`` is what the student sees, ``code`` is
     stable (``empty``, ``too-large``, ``quota-exceeded``, ``type-not-allowed``, ``type-mismatch``,
     ``image-too-large``, ``damaged-image``, ``damaged-pdf``, ``pdf-too-complex``,
     ``bad-captions``, ``bad-title``, ``bad-url``, ``not-allowed-here``, ``no-file``,
-    ``text-too-long``)."""
+    ``text-too-long``).  Pages answer it with :func:`upload_status`."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message, code=code)
+
+
+#: Upload refusals answered with another status than an invalid input's (see :func:`upload_status`).
+_STATUS_BY_CODE = {"too-large": 413, "quota-exceeded": 413, "empty": 400, "no-file": 400}
+
+
+def upload_status(error: UploadError) -> int:
+    """The HTTP status a page answers an :class:`UploadError` with, by its ``code``: too big
+    (``too-large``, ``quota-exceeded``) 413, nothing sent (``empty``, ``no-file``) 400, anything
+    else (wrong type, damaged content, bad text) the status of an invalid input, 422
+    (:func:`portfolio.core.errors.status_for`)."""
+    return _STATUS_BY_CODE.get(error.code) or status_for(error)
 
 
 def _limit(name: str, default: int) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from portfolio.accounts.models import User
 from portfolio.core.db import db
 from portfolio.evidence.models import Artefact, Evidence
-from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection
+from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection, Visibility
 
 
 def is_owner(obj: Evidence | Portfolio, viewer: User | None) -> bool:
@@ -25,7 +25,7 @@ def slug_matches(portfolio: Portfolio, share_slug: str | None) -> bool:
 
     Compared in constant time; a revoked link (no slug) or another visibility never matches.
     """
-    if portfolio.visibility != "link" or not portfolio.share_slug or not share_slug:
+    if portfolio.visibility != Visibility.LINK or not portfolio.share_slug or not share_slug:
         return False
     return hmac.compare_digest(portfolio.share_slug.encode(), share_slug.encode())
 
@@ -35,7 +35,7 @@ def can_view_portfolio(
 ) -> bool:
     """True when ``viewer`` may see ``portfolio``: its owner always; anyone when it is public;
     anyone holding the current slug when it is shared by link; nobody else."""
-    if is_owner(portfolio, viewer) or portfolio.visibility == "public":
+    if is_owner(portfolio, viewer) or portfolio.visibility == Visibility.PUBLIC:
         return True
     return slug_matches(portfolio, share_slug)
 
@@ -73,7 +73,7 @@ def can_view_evidence(
         .join(PortfolioItem, PortfolioItem.section_id == PortfolioSection.id)
         .where(PortfolioItem.evidence_id == evidence.id, Portfolio.owner_id == evidence.owner_id)
     ).unique()
-    return any(p.visibility == "public" or slug_matches(p, share_slug) for p in portfolios)
+    return any(p.visibility == Visibility.PUBLIC or slug_matches(p, share_slug) for p in portfolios)
 
 
 def artefact_in_portfolio(portfolio: Portfolio, artefact_public_id: str) -> Artefact | None:

@@ -14,7 +14,7 @@ from typing import IO, Any
 from werkzeug.utils import secure_filename
 
 from portfolio.core.pdf import RestrictedFetcher, render_pdf
-from portfolio.evidence.models import Artefact, Evidence
+from portfolio.evidence.models import Artefact, ArtefactKind, Evidence
 from portfolio.files import media
 from portfolio.portfolios.models import Portfolio
 
@@ -55,7 +55,7 @@ def image_data_uris(portfolio: Portfolio, *, read: BlobReader | None = None) -> 
     for _, evidence in portfolio_evidence(portfolio):
         for artefact in evidence.artefacts:
             if (
-                artefact.kind == "file"
+                artefact.kind == ArtefactKind.FILE
                 and artefact.blob_sha256
                 and artefact.media_type in PDF_IMAGE_TYPES
                 and (artefact.size or 0) <= MAX_PDF_IMAGE_BYTES
@@ -139,10 +139,10 @@ def build_manifest(
 
 
 def _artefact_entry(artefact: Artefact, filename: str | None) -> dict[str, Any]:
-    if artefact.kind == "link":
-        return {"kind": "link", "title": artefact.title, "url": artefact.url}
+    if artefact.kind == ArtefactKind.LINK:
+        return {"kind": artefact.kind, "title": artefact.title, "url": artefact.url}
     return {
-        "kind": "file",
+        "kind": artefact.kind,
         "title": artefact.title,
         "filename": filename,
         "originalFilename": artefact.original_filename,
@@ -172,7 +172,7 @@ def write_zip(
             index = 0
             for _, evidence in portfolio_evidence(portfolio):
                 for artefact in evidence.artefacts:
-                    if artefact.kind != "file" or not artefact.blob_sha256:
+                    if artefact.kind != ArtefactKind.FILE or not artefact.blob_sha256:
                         continue
                     index += 1
                     names[artefact.id] = archive_name(index, artefact, taken)

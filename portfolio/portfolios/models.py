@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -14,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portfolio.core.db import Model, UTCDateTime, db
+from portfolio.core.db import Model, UTCDateTime, one_of
 from portfolio.core.models import new_public_id, utcnow
 
 if TYPE_CHECKING:
@@ -22,20 +23,27 @@ if TYPE_CHECKING:
     from portfolio.evidence.models import Evidence
 
 
+class Visibility(StrEnum):
+    """Who may see a portfolio: only its owner, anyone holding its link, or everyone."""
+
+    PRIVATE = "private"
+    LINK = "link"
+    PUBLIC = "public"
+
+
 class Portfolio(Model):
     """A student's arrangement of evidence, private, shared by an unguessable link, or public."""
 
     __tablename__ = "portfolios"
-    __table_args__ = (
-        db.CheckConstraint("visibility IN ('private', 'link', 'public')", name="visibility"),
-    )
+    __table_args__ = (one_of("visibility", Visibility, name="visibility"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     title: Mapped[str] = mapped_column(String(256))
     cover_text: Mapped[str] = mapped_column(Text, default="")
-    visibility: Mapped[str] = mapped_column(String(8), default="private")
+    #: A :class:`Visibility`.
+    visibility: Mapped[str] = mapped_column(String(8), default=Visibility.PRIVATE)
     #: The secret part of an anyone-with-the-link URL; None when no link is shared (revoked).
     share_slug: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,11 +1,11 @@
-"""Portfolios: students arrange evidence into sections and share them (private, by link,
-public); the public and link-shared pages, their artefact files, and the owner's exports.
+"""Portfolios' pages (blueprint ``portfolios``): students arrange evidence into sections and share
+them (private, by link, public); the public and link-shared pages, their artefact files, and the
+owner's exports.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterable, Iterator
 from typing import IO
 
@@ -21,53 +21,30 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from portfolio.accounts.auth import current_user, login_required
-from portfolio.accounts.models import User
+from portfolio.accounts.models import Role, User
 from portfolio.core import audit
-from portfolio.core.db import db
+from portfolio.core.db import unit_of_work
 from portfolio.core.markdown import render_markdown
-from portfolio.core.models import utcnow
-from portfolio.evidence.models import Artefact, Evidence
-from portfolio.evidence.pages import MAX_TITLE, move, next_position, serve_artefact
-from portfolio.issuing.models import IssuedCredential
-from portfolio.portfolios.access import (
-    artefact_in_portfolio,
-    can_view_portfolio,
-    is_owner,
-    slug_matches,
-)
+from portfolio.evidence.forms import MoveForm
+from portfolio.evidence.models import Artefact
+from portfolio.evidence.pages import serve_artefact
+from portfolio.portfolios import service
+from portfolio.portfolios.access import artefact_in_portfolio, can_view_portfolio, is_owner
 from portfolio.portfolios.export import image_data_uris, render_portfolio_pdf, write_zip
-from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection
+from portfolio.portfolios.forms import (
+    VISIBILITIES,
+    PlacementForm,
+    PortfolioForm,
+    RenameSectionForm,
+    RevokeLinkForm,
+    SectionForm,
+    VisibilityForm,
+)
+from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection, Visibility
 
 bp = Blueprint("portfolios", __name__)
-
-VISIBILITIES = {
-    "private": "Private: only you",
-    "link": "Anyone with the link",
-    "public": "Public",
-}
-MAX_COVER = 50_000
-
-
-def new_share_slug() -> str:
-    """A fresh, unguessable link slug: 16 random bytes (128 bits), base64url."""
-    return secrets.token_urlsafe(16)
-
-
-def earned_credentials(owner: User) -> list[IssuedCredential]:
-    """The credentials issued to ``owner`` that they have not hidden, newest first."""
-    return list(
-        db.session.scalars(
-            select(IssuedCredential)
-            .where(
-                IssuedCredential.recipient_user_id == owner.id,
-                IssuedCredential.hidden_by_recipient.is_(False),
-            )
-            .order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
-        )
-    )
 
 
 def _student() -> User:
@@ -79,9 +56,7 @@ def _student() -> User:
 
 def own_portfolio(public_id: str) -> Portfolio:
     """The signed-in student's portfolio with that public id; 404 for anyone else's."""
-    portfolio: Portfolio | None = db.session.scalar(
-        select(Portfolio).where(Portfolio.public_id == public_id)
-    )
+    portfolio = service.find_portfolio(public_id)
     if portfolio is None or portfolio.owner_id != _student().id:
         abort(404)
     return portfolio
@@ -102,18 +77,6 @@ def _own_item(portfolio: Portfolio, item_id: str) -> PortfolioItem:
     abort(404)
 
 
-def _title_problem(title: str, what: str) -> str | None:
-    if not title:
-        return f"Enter a title for the {what}."
-    if len(title) > MAX_TITLE:
-        return f"The title must have at most {MAX_TITLE} characters."
-    return None
-
-
-def _touch(portfolio: Portfolio) -> None:
-    portfolio.updated_at = utcnow()
-
-
 def _back(portfolio: Portfolio, anchor: str | None = None) -> ResponseReturnValue:
     return redirect(url_for(".manage", public_id=portfolio.public_id, _anchor=anchor), 303)
 
@@ -122,33 +85,25 @@ def _back(portfolio: Portfolio, anchor: str | None = None) -> ResponseReturnValu
 
 
 @bp.route("/portfolios", methods=["GET", "POST"])
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def index() -> ResponseReturnValue:
     """My portfolios, and the form to create one (POST: title and cover text)."""
     user = _student()
     errors: dict[str, str] = {}
     values = {"title": "", "cover_text": ""}
     if request.method == "POST":
-        values = {
-            "title": (request.form.get("title") or "").strip(),
-            "cover_text": request.form.get("cover_text") or "",
-        }
-        problem = _title_problem(values["title"], "portfolio")
-        if problem:
-            errors["title"] = problem
-        if len(values["cover_text"]) > MAX_COVER:
-            errors["cover_text"] = f"The cover text must have at most {MAX_COVER} characters."
-        if not errors:
-            portfolio = Portfolio(owner_id=user.id, visibility="private", **values)
-            db.session.add(portfolio)
-            db.session.commit()
+        form = PortfolioForm()
+        values = {"title": form.title.data, "cover_text": form.cover_text.data}
+        if form.validate():
+            portfolio = service.create_portfolio(user, **values)
             flash(f"Created the portfolio “{portfolio.title}”.")
             return _back(portfolio)
-    portfolios = db.session.scalars(
-        select(Portfolio).where(Portfolio.owner_id == user.id).order_by(Portfolio.id)
-    ).all()
+        errors = form.errors_by_field()
     page = render_template(
-        "portfolios/index.html", portfolios=portfolios, errors=errors, values=values
+        "portfolios/index.html",
+        portfolios=service.owned_portfolios(user),
+        errors=errors,
+        values=values,
     )
     return page, 422 if errors else 200
 
@@ -156,18 +111,15 @@ def index() -> ResponseReturnValue:
 def _manage_page(
     portfolio: Portfolio, *, errors: dict[str, str] | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    evidence = db.session.scalars(
-        select(Evidence).where(Evidence.owner_id == portfolio.owner_id).order_by(Evidence.title)
-    ).all()
     share_url = (
         url_for(".shared", slug=portfolio.share_slug, _external=True)
-        if portfolio.visibility == "link" and portfolio.share_slug
+        if portfolio.visibility == Visibility.LINK and portfolio.share_slug
         else None
     )
     page = render_template(
         "portfolios/manage.html",
         portfolio=portfolio,
-        evidence=evidence,
+        evidence=service.owned_evidence(portfolio),
         visibilities=VISIBILITIES,
         share_url=share_url,
         cover_html=render_markdown(portfolio.cover_text),
@@ -177,36 +129,27 @@ def _manage_page(
 
 
 @bp.get("/portfolios/<public_id>/edit")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def manage(public_id: str) -> ResponseReturnValue:
     """The owner's page to arrange a portfolio: details, sharing, sections and their items."""
     return _manage_page(own_portfolio(public_id))
 
 
 @bp.post("/portfolios/<public_id>/details")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def update_details(public_id: str) -> ResponseReturnValue:
     """Change the title and cover text (Markdown)."""
     portfolio = own_portfolio(public_id)
-    title = (request.form.get("title") or "").strip()
-    cover_text = request.form.get("cover_text") or ""
-    errors: dict[str, str] = {}
-    problem = _title_problem(title, "portfolio")
-    if problem:
-        errors["title"] = problem
-    if len(cover_text) > MAX_COVER:
-        errors["cover_text"] = f"The cover text must have at most {MAX_COVER} characters."
-    if errors:
-        return _manage_page(portfolio, errors=errors, status=422)
-    portfolio.title, portfolio.cover_text = title, cover_text
-    _touch(portfolio)
-    db.session.commit()
+    form = PortfolioForm()
+    if not form.validate():
+        return _manage_page(portfolio, errors=form.errors_by_field(), status=422)
+    service.update_details(portfolio, title=form.title.data, cover_text=form.cover_text.data)
     flash("Portfolio saved.")
     return _back(portfolio)
 
 
 @bp.post("/portfolios/<public_id>/visibility")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def set_visibility(public_id: str) -> ResponseReturnValue:
     """Make the portfolio private, shared by link, or public.
 
@@ -214,22 +157,17 @@ def set_visibility(public_id: str) -> ResponseReturnValue:
     there is none yet), and any other choice clears it, so the old link stops working.
     """
     portfolio = own_portfolio(public_id)
-    visibility = request.form.get("visibility", "")
-    if visibility not in VISIBILITIES:
-        return _manage_page(portfolio, errors={"visibility": "Choose who can see it."}, status=422)
-    portfolio.visibility = visibility
-    if visibility == "link":
-        portfolio.share_slug = portfolio.share_slug or new_share_slug()
-    else:
-        portfolio.share_slug = None
-    _touch(portfolio)
-    db.session.commit()
+    form = VisibilityForm()
+    if not form.validate():
+        return _manage_page(portfolio, errors=form.errors_by_field(), status=422)
+    visibility = Visibility(form.visibility.data)
+    service.set_visibility(portfolio, visibility)
     flash(f"Visibility: {VISIBILITIES[visibility]}.")
     return _back(portfolio, "sharing")
 
 
 @bp.post("/portfolios/<public_id>/revoke-link")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def revoke_link(public_id: str) -> ResponseReturnValue:
     """Revoke the shared link: the old link answers 404 at once.
 
@@ -237,134 +175,101 @@ def revoke_link(public_id: str) -> ResponseReturnValue:
     private.
     """
     portfolio = own_portfolio(public_id)
-    if request.form.get("replace"):
-        portfolio.visibility = "link"
-        portfolio.share_slug = new_share_slug()
-        message = "The old link no longer works; a new link was made."
+    replace = bool(RevokeLinkForm().replace.data)
+    service.revoke_link(portfolio, replace=replace)
+    if replace:
+        flash("The old link no longer works; a new link was made.")
     else:
-        portfolio.visibility = "private"
-        portfolio.share_slug = None
-        message = "The link no longer works; the portfolio is private."
-    _touch(portfolio)
-    db.session.commit()
-    flash(message)
+        flash("The link no longer works; the portfolio is private.")
     return _back(portfolio, "sharing")
 
 
 @bp.post("/portfolios/<public_id>/delete")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def remove(public_id: str) -> ResponseReturnValue:
     """Delete the portfolio, its sections and placements (the evidence itself stays)."""
-    portfolio = own_portfolio(public_id)
-    db.session.delete(portfolio)
-    db.session.commit()
+    service.delete_portfolio(own_portfolio(public_id))
     flash("Portfolio deleted; your evidence is kept.")
     return redirect(url_for(".index"), 303)
 
 
 @bp.post("/portfolios/<public_id>/sections")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def add_section(public_id: str) -> ResponseReturnValue:
     """Add a section at the end."""
     portfolio = own_portfolio(public_id)
-    title = (request.form.get("section_title") or "").strip()
-    problem = _title_problem(title, "section")
-    if problem:
-        return _manage_page(portfolio, errors={"section_title": problem}, status=422)
-    portfolio.sections.append(
-        PortfolioSection(title=title, position=next_position(portfolio.sections))
-    )
-    _touch(portfolio)
-    db.session.commit()
+    form = SectionForm()
+    if not form.validate():
+        return _manage_page(portfolio, errors=form.errors_by_field(), status=422)
+    service.add_section(portfolio, form.section_title.data)
     return _back(portfolio, "sections")
 
 
 @bp.post("/portfolios/<public_id>/sections/<section_id>/rename")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def rename_section(public_id: str, section_id: str) -> ResponseReturnValue:
     """Rename a section."""
     portfolio = own_portfolio(public_id)
     section = _own_section(portfolio, section_id)
-    title = (request.form.get("title") or "").strip()
-    problem = _title_problem(title, "section")
-    if problem:
-        return _manage_page(portfolio, errors={f"section-{section.id}": problem}, status=422)
-    section.title = title
-    _touch(portfolio)
-    db.session.commit()
+    form = RenameSectionForm()
+    if not form.validate():
+        errors = {f"section-{section.id}": form.title.errors[0]}
+        return _manage_page(portfolio, errors=errors, status=422)
+    service.rename_section(portfolio, section, form.title.data)
     return _back(portfolio, f"section-{section.id}")
 
 
 @bp.post("/portfolios/<public_id>/sections/<section_id>/move")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def move_section(public_id: str, section_id: str) -> ResponseReturnValue:
     """Move a section one place up or down."""
     portfolio = own_portfolio(public_id)
     section = _own_section(portfolio, section_id)
-    if move(portfolio.sections, section, request.form.get("direction", "")):
-        _touch(portfolio)
-        db.session.commit()
+    service.move_section(portfolio, section, MoveForm().direction.data)
     return _back(portfolio, f"section-{section.id}")
 
 
 @bp.post("/portfolios/<public_id>/sections/<section_id>/delete")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def delete_section(public_id: str, section_id: str) -> ResponseReturnValue:
     """Delete a section and its placements (the evidence itself stays)."""
     portfolio = own_portfolio(public_id)
-    section = _own_section(portfolio, section_id)
-    portfolio.sections.remove(section)
-    _touch(portfolio)
-    db.session.commit()
+    service.delete_section(portfolio, _own_section(portfolio, section_id))
     return _back(portfolio, "sections")
 
 
 @bp.post("/portfolios/<public_id>/sections/<section_id>/items")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def add_item(public_id: str, section_id: str) -> ResponseReturnValue:
     """Place one of my pieces of evidence at the end of a section (once per section)."""
     portfolio = own_portfolio(public_id)
     section = _own_section(portfolio, section_id)
-    evidence = db.session.scalar(
-        select(Evidence).where(Evidence.public_id == (request.form.get("evidence") or ""))
-    )
-    field = f"items-{section.id}"
-    # Someone else's evidence is refused exactly like evidence that does not exist.
-    if evidence is None or evidence.owner_id != portfolio.owner_id:
-        return _manage_page(
-            portfolio, errors={field: "Choose a piece of your evidence."}, status=422
-        )
-    if any(item.evidence_id == evidence.id for item in section.items):
-        message = f"“{evidence.title}” is already in this section."
-        return _manage_page(portfolio, errors={field: message}, status=422)
-    section.items.append(PortfolioItem(evidence=evidence, position=next_position(section.items)))
-    _touch(portfolio)
-    db.session.commit()
+    try:
+        service.place_evidence(portfolio, section, PlacementForm().evidence.data)
+    except service.PlacementError as error:
+        # Shown next to the section's form with 422, whatever the kind of refusal.
+        return _manage_page(portfolio, errors={f"items-{section.id}": error.message}, status=422)
     return _back(portfolio, f"section-{section.id}")
 
 
 @bp.post("/portfolios/<public_id>/items/<item_id>/move")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def move_item(public_id: str, item_id: str) -> ResponseReturnValue:
     """Move a placed piece of evidence one place up or down within its section."""
     portfolio = own_portfolio(public_id)
     item = _own_item(portfolio, item_id)
-    if move(item.section.items, item, request.form.get("direction", "")):
-        _touch(portfolio)
-        db.session.commit()
+    service.move_item(portfolio, item, MoveForm().direction.data)
     return _back(portfolio, f"section-{item.section_id}")
 
 
 @bp.post("/portfolios/<public_id>/items/<item_id>/delete")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def delete_item(public_id: str, item_id: str) -> ResponseReturnValue:
     """Take a piece of evidence out of a section (the evidence itself stays)."""
     portfolio = own_portfolio(public_id)
     item = _own_item(portfolio, item_id)
     section_id = item.section_id
-    item.section.items.remove(item)
-    _touch(portfolio)
-    db.session.commit()
+    service.delete_item(portfolio, item)
     return _back(portfolio, f"section-{section_id}")
 
 
@@ -390,8 +295,8 @@ def _view_page(portfolio: Portfolio, *, share_slug: str | None) -> ResponseRetur
         cover_html=render_markdown(portfolio.cover_text),
         render_markdown=render_markdown,
         artefact_url=artefact_url,
-        credentials=earned_credentials(portfolio.owner),
-        noindex=share_slug is not None or portfolio.visibility != "public",
+        credentials=service.earned_credentials(portfolio.owner),
+        noindex=share_slug is not None or portfolio.visibility != Visibility.PUBLIC,
         is_owner=is_owner(portfolio, current_user()),
     )
     return response
@@ -400,17 +305,15 @@ def _view_page(portfolio: Portfolio, *, share_slug: str | None) -> ResponseRetur
 @bp.get("/portfolios/<public_id>")
 def public_view(public_id: str) -> ResponseReturnValue:
     """A public portfolio (its owner sees any of their own here as a preview); else 404."""
-    portfolio = db.session.scalar(select(Portfolio).where(Portfolio.public_id == public_id))
+    portfolio = service.find_portfolio(public_id)
     if portfolio is None or not can_view_portfolio(portfolio, current_user()):
         abort(404)
     return _view_page(portfolio, share_slug=None)
 
 
 def _shared_portfolio(slug: str) -> Portfolio:
-    portfolio: Portfolio | None = db.session.scalar(
-        select(Portfolio).where(Portfolio.share_slug == slug)
-    )
-    if portfolio is None or not slug_matches(portfolio, slug):
+    portfolio = service.shared_portfolio(slug)
+    if portfolio is None:
         abort(404)
     return portfolio
 
@@ -439,7 +342,7 @@ def shared_artefact(slug: str, artefact_id: str, part: str) -> ResponseReturnVal
 @bp.get("/portfolios/<public_id>/artefacts/<artefact_id>/<part>")
 def public_artefact(public_id: str, artefact_id: str, part: str) -> ResponseReturnValue:
     """An artefact of evidence in a portfolio the viewer may see (public, or their own)."""
-    portfolio = db.session.scalar(select(Portfolio).where(Portfolio.public_id == public_id))
+    portfolio = service.find_portfolio(public_id)
     if portfolio is None or not can_view_portfolio(portfolio, current_user()):
         abort(404)
     artefact = artefact_in_portfolio(portfolio, artefact_id)
@@ -459,14 +362,14 @@ def portfolio_pdf_html(portfolio: Portfolio) -> str:
         portfolio=portfolio,
         cover_html=render_markdown(portfolio.cover_text),
         render_markdown=render_markdown,
-        credentials=earned_credentials(portfolio.owner),
+        credentials=service.earned_credentials(portfolio.owner),
         public_url=_public_url(),
         image_uris=image_data_uris(portfolio),
     )
 
 
 @bp.get("/portfolios/<public_id>/export.pdf")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def export_pdf(public_id: str) -> ResponseReturnValue:
     """The whole portfolio as one PDF (owner only)."""
     portfolio = own_portfolio(public_id)
@@ -476,13 +379,13 @@ def export_pdf(public_id: str) -> ResponseReturnValue:
 
 
 def _audit_export(portfolio: Portfolio, kind: str) -> None:
-    audit.record(
-        "portfolio_exported",
-        actor=_student(),
-        target=f"portfolio:{portfolio.public_id}",
-        detail={"format": kind},
-    )
-    db.session.commit()
+    with unit_of_work():
+        audit.record(
+            "portfolio_exported",
+            actor=_student(),
+            target=f"portfolio:{portfolio.public_id}",
+            detail={"format": kind},
+        )
 
 
 def _public_url() -> str:
@@ -498,7 +401,7 @@ def _download(body: bytes | Iterable[bytes], media_type: str, filename: str) -> 
 
 
 @bp.get("/portfolios/<public_id>/export.zip")
-@login_required(role="student")
+@login_required(role=Role.STUDENT)
 def export_zip(public_id: str) -> ResponseReturnValue:
     """The portfolio's artefact files and ``manifest.json`` as one ZIP (owner only)."""
     portfolio = own_portfolio(public_id)

@@ -47,7 +47,7 @@ from portfolio.evidence.artefacts import add_file_artefact
 from portfolio.evidence.models import Evidence
 from portfolio.files import uploads
 from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection
-from portfolio.portfolios.pages import new_share_slug
+from portfolio.portfolios.service import new_share_slug
 from tests.conftest import unsigned_badge
 from tests.portfolio.school import PASSWORD, competency, evidence, make_school, person
 from tests.portfolio.security_world import (

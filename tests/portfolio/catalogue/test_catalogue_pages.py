@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from portfolio.accounts.models import User
 from portfolio.assessment.models import Submission
+from portfolio.catalogue import fields as catalogue_fields
 from portfolio.catalogue import service as catalogue_service
 from portfolio.catalogue.models import Competency, CompetencyFramework, Prerequisite
 from portfolio.core.db import db
@@ -224,7 +225,7 @@ def test_a_competency_is_created_with_every_field(pages, admin):
             "targetType": "CFItem",
         }
     ]
-    assert catalogue_service.is_uuid(row.identifier)  # generated when left empty
+    assert catalogue_fields.is_uuid(row.identifier)  # generated when left empty
     page = admin.get(f"/admin/catalogue/competencies/{public_id}").get_data(as_text=True)
     assert "<strong>your own</strong>" in page  # the criteria are Markdown
 
@@ -285,6 +286,16 @@ def test_bad_fields_are_refused_next_to_the_field(pages, admin, fields, field, m
     assert f'aria-describedby="{field}-error"' in page or f"{field}-hint {field}-error" in page
     with pages.app_context():
         assert db.session.scalar(select(Competency.id)) is None
+
+
+def test_a_new_competency_can_start_in_a_framework(pages, admin):
+    admin.post("/admin/catalogue/frameworks", data={"title": "Music"})
+    with pages.app_context():
+        music = db.session.scalar(select(CompetencyFramework.public_id))
+    page = admin.get(f"/admin/catalogue/new?framework={music}").get_data(as_text=True)
+    assert f'<option value="{music}" selected>Music</option>' in page
+    page = admin.get("/admin/catalogue/new").get_data(as_text=True)
+    assert f'<option value="{music}">Music</option>' in page
 
 
 def test_an_identifier_is_unique_within_the_issuer_only(pages, admin):

@@ -11,12 +11,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portfolio.catalogue.models import RubricVersion
-from portfolio.catalogue.pages import (
+from portfolio.catalogue import rubrics
+from portfolio.catalogue.forms import (
     apply_rubric_action,
     rubric_error_field,
     rubric_state_from_form,
 )
+from portfolio.catalogue.models import RubricVersion
 from portfolio.core.db import db
 from tests.portfolio.accounts.test_auth import OTHER_ISSUER_DID
 from tests.portfolio.catalogue.test_catalogue_pages import create_competency, errors_in, signed_in
@@ -138,7 +139,14 @@ def test_add_and_remove_buttons_re_show_the_grid_and_keep_what_was_typed(
     assert versions(pages, song) == []  # nothing is saved
 
 
-def test_removing_a_level_removes_its_cells_and_keeps_the_rule_on_a_level():
+@pytest.fixture
+def in_request(app: Flask) -> Any:
+    """A request context: the editor's form is a Flask-WTF form, which reads the app's config."""
+    with app.test_request_context():
+        yield
+
+
+def test_removing_a_level_removes_its_cells_and_keeps_the_rule_on_a_level(in_request):
     state = rubric_state_from_form(
         grid(LEVELS, CRITERIA, rule={"rule_kind": "min_level", "rule_level": "2"})
     )
@@ -153,7 +161,7 @@ def test_removing_a_level_removes_its_cells_and_keeps_the_rule_on_a_level():
     assert state["rule_level"] == "1"  # still one of the levels
 
 
-def test_the_grid_has_limits():
+def test_the_grid_has_limits(in_request):
     state = rubric_state_from_form(grid([(f"L{n}", str(n)) for n in range(8)], CRITERIA))
     assert apply_rubric_action(state, "add-level") == "A rubric has at most 8 levels."
     state = rubric_state_from_form(grid(LEVELS, [("Only", [])]))
@@ -208,6 +216,26 @@ def test_each_save_is_a_new_version_and_earlier_ones_read_as_they_were(pages, ad
     )  # cells are textareas
     assert ">A great tune</textarea>" in editor
     assert f"{rubric_path(song)}/versions/1" in editor
+
+
+def test_a_save_that_loses_a_race_is_shown_again_with_422_and_saves_nothing(
+    pages, admin, song, monkeypatch
+):
+    admin.post(rubric_path(song), data=grid(LEVELS, CRITERIA))
+    numbered = rubrics.save_new_version
+
+    def stale(competency: Any, **fields: Any) -> RubricVersion:
+        version = numbered(competency, **fields)
+        version.version = 1  # what a save that counted before the other one committed numbers
+        return version
+
+    monkeypatch.setattr(rubrics, "save_new_version", stale)
+    response = admin.post(rubric_path(song), data=grid(LEVELS, CRITERIA, title="Again"))
+    assert response.status_code == 422
+    assert errors_in(response.get_data(as_text=True)) == {
+        "rubric": "Someone saved this rubric at the same moment: save again."
+    }
+    assert [version.title for version in versions(pages, song)] == ["Song rubric"]
 
 
 def test_a_missing_version_is_404(admin, song):

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from portfolio.accounts.issuers import ensure_issuer
+from portfolio.catalogue import fields
 from portfolio.catalogue import service as rules
+from portfolio.catalogue.fields import CatalogueError
 from portfolio.catalogue.models import Competency, StackComponent
-from portfolio.catalogue.service import CatalogueError
 from portfolio.core.db import db
 
 # -- field checks (pure) -----------------------------------------------------------------------
@@ -35,7 +36,7 @@ from portfolio.core.db import db
     ],
 )
 def test_clean_values_normalise(raw, values):
-    assert rules.clean_values(raw) == (values, {})
+    assert fields.clean_values(raw) == (values, {})
 
 
 @pytest.mark.parametrize(
@@ -56,7 +57,7 @@ def test_clean_values_normalise(raw, values):
     ],
 )
 def test_clean_values_say_what_is_wrong(raw, field, message):
-    _values, errors = rules.clean_values(raw)
+    _values, errors = fields.clean_values(raw)
     assert list(errors) == [field]
     assert message in errors[field]
 
@@ -69,7 +70,7 @@ def test_an_alignment_becomes_an_ob3_alignment():
         "framework": "Standards",
         "type": "ext:LocalStandard",
     }
-    alignment = rules.check_alignment(row)
+    alignment = fields.check_alignment(row)
     assert alignment == {
         "targetName": "Standard 1",
         "targetUrl": "https://standards.example/1",
@@ -77,12 +78,12 @@ def test_an_alignment_becomes_an_ob3_alignment():
         "targetFramework": "Standards",
         "targetType": "ext:LocalStandard",
     }
-    assert rules.alignment_row(alignment) == row
+    assert fields.alignment_row(alignment) == row
 
 
 def test_more_than_twenty_alignments_are_refused():
     rows = [{"name": f"A{n}", "url": f"https://a.example/{n}"} for n in range(21)]
-    assert rules.clean_values({"alignments": rows})[1] == {
+    assert fields.clean_values({"alignments": rows})[1] == {
         "alignments": "Give at most 20 alignments."
     }
 
@@ -97,10 +98,10 @@ def test_find_path_gives_the_shortest_path_or_none():
 
 def test_case_identifiers_are_uuids():
     uuid = "9B0D3F6E-5A3C-4F7E-9A59-1C1E2F0A0001"
-    assert rules.case_identifier(uuid) == uuid
-    derived = rules.case_identifier("MUS-1")
-    assert rules.is_uuid(derived)
-    assert rules.case_identifier("MUS-1") == derived != rules.case_identifier("MUS-2")
+    assert fields.case_identifier(uuid) == uuid
+    derived = fields.case_identifier("MUS-1")
+    assert fields.is_uuid(derived)
+    assert fields.case_identifier("MUS-1") == derived != fields.case_identifier("MUS-2")
 
 
 # -- graph operations ----------------------------------------------------------------------------

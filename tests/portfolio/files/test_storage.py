@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from portfolio.core.errors import NotFoundError, status_for
 from portfolio.files.storage import (
     BlobNotFoundError,
     BlobStorage,
@@ -96,6 +97,15 @@ def test_missing_blob(backend: BlobStorage) -> None:
         backend.get(SHA)
     with pytest.raises(BlobNotFoundError):
         backend.read_range(SHA, 0, 10)
+
+
+def test_a_missing_blob_is_not_found_and_still_a_key_error(tmp_path: Path) -> None:
+    with pytest.raises(KeyError) as raised:
+        LocalStorage(tmp_path).get(SHA)
+    error = raised.value
+    assert isinstance(error, BlobNotFoundError) and isinstance(error, NotFoundError)
+    assert (status_for(error), error.code, error.sha256) == (404, "BLOB_NOT_FOUND", SHA)
+    assert str(error) == error.message == f"No stored file has the SHA-256 {SHA}."
 
 
 @pytest.mark.parametrize(

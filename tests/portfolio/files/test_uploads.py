@@ -17,12 +17,13 @@ from werkzeug.datastructures import FileStorage
 
 from portfolio.accounts.models import User
 from portfolio.core.db import db
+from portfolio.core.errors import InvalidInputError
 from portfolio.evidence.artefacts import add_file_artefact, add_link_artefact
 from portfolio.evidence.models import Artefact, Evidence
 from portfolio.files import media
 from portfolio.files.models import Blob
 from portfolio.files.storage import LocalStorage, storage
-from portfolio.files.uploads import UploadError, store_blob, used_bytes
+from portfolio.files.uploads import UploadError, store_blob, upload_status, used_bytes
 from tests.portfolio.files.test_storage import run_moto, s3_client
 
 UPLOADS = Path(__file__).parents[2] / "assets" / "uploads"
@@ -470,3 +471,21 @@ def test_two_first_uploads_of_the_same_content_at_once_share_one_blob(
         digest = hashlib.sha256(content).hexdigest()
         assert db.session.scalar(select(func.count()).where(Blob.sha256 == digest)) == 1
         assert db.session.scalar(select(func.count()).where(Artefact.blob_sha256 == digest)) == 2
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("too-large", 413),
+        ("quota-exceeded", 413),
+        ("empty", 400),
+        ("no-file", 400),
+        ("type-mismatch", 422),
+        ("bad-url", 422),
+    ],
+)
+def test_an_upload_refusal_is_an_invalid_input_answered_with_its_status(code, status):
+    error = UploadError(code, "Refused.")
+    assert isinstance(error, InvalidInputError)
+    assert (error.code, error.message, str(error)) == (code, "Refused.", "Refused.")
+    assert upload_status(error) == status

@@ -14,7 +14,7 @@ from portfolio.accounts.models import User
 from portfolio.core.db import db
 from portfolio.issuing.models import IssuedCredential
 from portfolio.portfolios.models import Portfolio
-from portfolio.portfolios.pages import new_share_slug
+from portfolio.portfolios.service import new_share_slug
 from tests.portfolio.evidence.test_evidence_pages import (
     add_link,
     create_evidence,
@@ -168,6 +168,15 @@ def test_evidence_is_placed_once_per_section_and_reordered(pages: Flask) -> None
     assert order() == ["B", "C", "A"]
     client.post(f"/portfolios/{portfolio_id}/items/{first}/delete")
     assert order() == ["B", "C"]
+
+
+def test_placement_refusals_are_a_not_found_and_a_conflict() -> None:
+    from portfolio.core.errors import status_for
+    from portfolio.portfolios.service import AlreadyPlacedError, EvidenceNotFoundError
+
+    # The kinds a JSON API would answer; the manage page shows both next to the form (422).
+    assert status_for(EvidenceNotFoundError("Choose a piece of your evidence.")) == 404
+    assert status_for(AlreadyPlacedError("It is already in this section.")) == 409
 
 
 def test_another_students_evidence_cannot_be_placed(pages: Flask) -> None:
