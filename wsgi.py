@@ -117,8 +117,9 @@ def feature_list() -> tuple[Feature, ...]:
     """Every feature package, lowest layer first (docs/architecture.md): the one list from
     which the app registers blueprints and CLI commands.  Importing the packages also puts
     every table on the metadata."""
-    from portfolio.accounts import auth, roster_cli, users_cli
+    from portfolio.accounts import cli as accounts_cli
     from portfolio.accounts import pages as accounts_pages
+    from portfolio.accounts import sign_in_pages
     from portfolio.assessment import progress_pages, review_pages, submission_pages
     from portfolio.audit import cli as audit_cli
     from portfolio.audit import pages as audit_pages
@@ -145,8 +146,8 @@ def feature_list() -> tuple[Feature, ...]:
     return (
         Feature(
             "accounts",
-            blueprints=(auth.bp, accounts_pages.bp),
-            commands=((users_cli.users_group, None), (roster_cli.roster_group, None)),
+            blueprints=(sign_in_pages.bp, accounts_pages.bp),
+            commands=((accounts_cli.users_group, None), (accounts_cli.roster_group, None)),
         ),
         Feature("audit", blueprints=(audit_pages.bp,), commands=((audit_cli.audit_group, None),)),
         Feature(

@@ -36,7 +36,7 @@ import pytest
 from flask import Flask
 from werkzeug.datastructures import FileStorage
 
-from portfolio.accounts import pages as accounts
+from portfolio.accounts import service as accounts
 from portfolio.accounts.issuers import default_issuer, ensure_issuer
 from portfolio.accounts.models import LearnerProfile, User
 from portfolio.assessment import service as assessment

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from portfolio.accounts import pages as accounts
+from portfolio.accounts import service as accounts
+from portfolio.accounts.auth import hash_password
 from portfolio.accounts.models import User
 from portfolio.core.db import db
 from portfolio.core.mail import read_outbox
@@ -123,7 +124,7 @@ def test_the_link_stops_working_when_the_password_changes_otherwise(app, client,
     ask_for_link(client)
     path = reset_path(app)
     with app.app_context():
-        db.session.get(User, sam).password_hash = accounts.hash_password("changed elsewhere!")
+        db.session.get(User, sam).password_hash = hash_password("changed elsewhere!")
         db.session.commit()
     assert client.get(path).status_code == 410
 
@@ -141,7 +142,7 @@ def token_made_ago(app, user_id: int, seconds: int) -> str:
         serializer = URLSafeTimedSerializer(
             app.config["SECRET_KEY"], salt=accounts.RESET_SALT, signer=EarlierSigner
         )
-        return str(serializer.dumps({"u": user.id, "p": accounts._password_fingerprint(user)}))
+        return str(serializer.dumps({"u": user.id, "p": accounts.password_fingerprint(user)}))
 
 
 def test_a_link_works_for_an_hour(app, client, sam):
