@@ -136,7 +136,6 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.issuing import pages as issuing_pages
     from portfolio.learner import pages as learner_pages
     from portfolio.learner import privacy
-    from portfolio.operations import backup_cli
     from portfolio.operations import cli as operations_cli
     from portfolio.portfolios import pages as portfolio_pages
     from portfolio.public import api as public_api
@@ -184,8 +183,8 @@ def feature_list() -> tuple[Feature, ...]:
             "operations",
             commands=(
                 (operations_cli.init_db, None),
-                (backup_cli.backup_command, None),
-                (backup_cli.restore_command, None),
+                (operations_cli.backup_command, None),
+                (operations_cli.restore_command, None),
             ),
         ),
         Feature("demo", commands=((demo_cli.demo_setup, None),)),

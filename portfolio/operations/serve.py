@@ -68,10 +68,10 @@ def child_exit(_server: Any, worker: Any) -> None:
     if os.environ.get(MULTIPROC_ENV):
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]  # untyped
 
 
-class JsonGunicornLogger(Logger):
+class JsonGunicornLogger(Logger):  # type: ignore[misc]  # gunicorn has no type hints
     """gunicorn's own messages (worker boots, timeouts) as JSON lines too."""
 
     def setup(self, cfg: Any) -> None:
@@ -80,7 +80,7 @@ class JsonGunicornLogger(Logger):
             handler.setFormatter(JsonFormatter())
 
 
-class CredfolioServer(BaseApplication):  # type: ignore[misc]
+class CredfolioServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints
     """gunicorn serving ``factory()`` with the given settings (gunicorn's names)."""
 
     def __init__(self, factory: Callable[[], Flask], options: dict[str, Any]) -> None:

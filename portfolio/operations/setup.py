@@ -27,6 +27,7 @@ def apply_proxy_fix(app: Flask) -> None:
     proxies than there are would let clients choose their own address: keep it exact."""
     count = trusted_proxies(app)
     if count:
+        # Flask's documented way to add WSGI middleware; mypy sees a method being replaced.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=count, x_proto=count, x_host=count
         )
