@@ -7,6 +7,10 @@ secret, an unknown setting value) stops it with a clear message instead of crash
 workers — applies the migrations when asked (``--migrate``, once, before any worker starts),
 and sets up Prometheus' multiprocess directory so that ``/metrics`` sums every worker.  Each
 worker then builds its own app (its own database pool, storage client and rate-limit storage).
+
+The one command not in ``cli.py``: it joins the ``credfolio`` group itself (wsgi.py) and runs
+before any app exists, so it must not import what sets up Prometheus before it has chosen the
+multiprocess directory (this module imports no feature).
 """
 
 from __future__ import annotations

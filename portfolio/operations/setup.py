@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portfolio.core import metrics, request_log, unavailable
 from portfolio.core.settings import settings
-from portfolio.operations import health
+from portfolio.operations import api
 
 
 def trusted_proxies(app: Flask) -> int:
@@ -53,7 +53,7 @@ def configure_engine(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     """After every other blueprint: logs, probes, metrics, outage handling, proxy headers."""
     request_log.init_app(app)
-    health.init_app(app)
+    api.init_app(app)
     metrics.init_app(app)
     unavailable.init_app(app)
     apply_proxy_fix(app)
