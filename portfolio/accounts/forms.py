@@ -24,7 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portfolio.accounts.auth import MAX_PASSWORD_LENGTH, is_valid_email, password_problem
+from portfolio.accounts.auth import MAX_PASSWORD_LENGTH, is_valid_email, password_problem, safe_next
 from portfolio.accounts.models import Role
 
 # Flask-WTF's FlaskForm is untyped (its base class comes from wtforms without stubs): every
@@ -44,6 +44,21 @@ class SignInForm(FlaskForm):  # type: ignore[misc]  # untyped base (see above)
         validators=[DataRequired("Enter your password."), Length(max=MAX_PASSWORD_LENGTH)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class NextPageForm(FlaskForm):  # type: ignore[misc]  # untyped base (see above)
+    """Where to go after signing in: ``?next=`` in the sign-in page's own address (read from
+    the query string, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    next = StringField()
+
+    def target(self) -> str | None:
+        """``next`` when it is a path on this site (:func:`~portfolio.accounts.auth.safe_next`),
+        else None."""
+        return safe_next(self.next.data)
 
 
 class SignOutEverywhereForm(FlaskForm):  # type: ignore[misc]  # untyped base (see above)

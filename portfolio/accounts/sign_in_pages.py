@@ -23,12 +23,11 @@ from portfolio.accounts.auth import (
     current_user_in_templates,
     forget_cached_user,
     login_required,
-    safe_next,
     sign_in,
     sign_out,
     signed_in_user,
 )
-from portfolio.accounts.forms import SignInForm, SignOutEverywhereForm
+from portfolio.accounts.forms import NextPageForm, SignInForm, SignOutEverywhereForm
 from portfolio.accounts.models import User
 from portfolio.core.models import utcnow
 
@@ -64,7 +63,8 @@ def sign_in_page() -> ResponseReturnValue:
         if user is not None:
             sign_in(user)
             flash(f"Signed in as {user.email}.")
-            return redirect(safe_next(request.args.get("next")) or _landing_page(user), 303)
+            target = NextPageForm(formdata=request.args).target()
+            return redirect(target or _landing_page(user), 303)
         error = WRONG_CREDENTIALS
     status = 422 if form.is_submitted() else 200
     return render_template("auth/sign_in.html", form=form, error=error), status
