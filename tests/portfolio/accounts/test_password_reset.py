@@ -54,6 +54,33 @@ def reset(client: Any, path: str, password: str = NEW_PASSWORD, confirm: str | N
 # -- asking for a link -----------------------------------------------------------------------
 
 
+def test_the_link_is_on_the_public_url_whatever_host_the_request_names(app, client, sam):
+    response = client.post(
+        "/password/forgot",
+        data={"email": "sam@school.example"},
+        headers={"Host": "attacker.example"},
+    )
+    assert response.status_code == 200
+    [message] = outbox(app)
+    assert "attacker.example" not in message.get_content()
+    assert reset_path(app).startswith("/password/reset/")
+
+
+def test_mail_links_keep_the_public_url_s_path(app, sam):
+    from dataclasses import replace
+
+    from portfolio.accounts.service import public_url_for
+    from portfolio.core.settings import EXTENSION, settings
+
+    app.extensions[EXTENSION] = replace(
+        settings(app), public_url="https://school.example:8443/credfolio/"
+    )
+    with app.app_context():
+        assert public_url_for("accounts.join", token="abc-_123") == (
+            "https://school.example:8443/credfolio/join/abc-_123"
+        )
+
+
 def test_the_forgot_page_has_a_labelled_email_field(client):
     page = client.get("/password/forgot").get_data(as_text=True)
     assert '<label for="email">Email address</label>' in page
