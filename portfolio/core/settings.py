@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal, cast
 
 from flask import Flask, current_app
@@ -153,8 +153,9 @@ class Settings:
     exceptions); None means "not set" where that differs from any value."""
 
     env: str = "development"
-    secret_key: str | None = None
-    key_encryption_secret: str | None = None
+    #: Secrets are left out of the settings' repr (a log line must never show them).
+    secret_key: str | None = field(default=None, repr=False)
+    key_encryption_secret: str | None = field(default=None, repr=False)
     key_encryption_secret_file: str | None = None
     database_url: str | None = None
     public_url: str = "http://127.0.0.1:5000"
@@ -174,7 +175,7 @@ class Settings:
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
     #: On unless switched off: credentials and reset links never cross the network in clear.
     smtp_starttls: bool = True
     mail_from: str | None = None
@@ -195,7 +196,7 @@ class Settings:
     log_format: str | None = None
     log_level: int = logging.INFO
     trusted_proxies: int = 0
-    metrics_token: str | None = None
+    metrics_token: str | None = field(default=None, repr=False)
     list_count_limit: int = 10_000
     #: None: SQLAlchemy's own pool defaults (5 and 10).
     db_pool_size: int | None = None
@@ -268,7 +269,9 @@ _PARSERS: dict[str, Parser] = {
     "db_max_overflow": _pool,
 }
 #: Field → (the variable it is read from, its parser).
-_SOURCES: dict[str, tuple[str, Parser]] = {f.name: _source(f.name) for f in fields(Settings)}
+_SOURCES: dict[str, tuple[str, Parser]] = {
+    item.name: _source(item.name) for item in fields(Settings)
+}
 #: The settings other modules still read from ``app.config`` (the key-encryption secret, the
 #: storage, mail, logging and metrics settings are read from :class:`Settings` only).
 _IN_APP_CONFIG = (

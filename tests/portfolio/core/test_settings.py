@@ -195,3 +195,17 @@ def test_app_config_keeps_its_keys_and_the_test_mapping_still_overrides_them(tmp
     assert app.config["CREDFOLIO_ISSUER_DID"] == settings(app).issuer_did
     assert settings(app).list_count_limit == 250
     assert "CREDFOLIO_KEY_ENCRYPTION_SECRET" not in Settings.from_sources({}).app_config()
+
+
+def test_secrets_stay_out_of_the_settings_repr():
+    config = Settings.from_sources(
+        {
+            "CREDFOLIO_SECRET_KEY": "session-secret-0123456789",
+            "CREDFOLIO_KEY_ENCRYPTION_SECRET": TEST_KEK,
+            "CREDFOLIO_SMTP_PASSWORD": "mail-secret-0123456789",
+            "CREDFOLIO_METRICS_TOKEN": "scrape-secret-0123456789",
+        }
+    )
+    shown = repr(config)
+    assert "secret-0123456789" not in shown and TEST_KEK not in shown
+    assert config.secret_key == "session-secret-0123456789"
