@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,38 +19,21 @@ from flask import Blueprint, Flask
 from flask.cli import FlaskGroup
 from flask_migrate import Migrate
 
-from credentials.jsonld import DocumentLoader
+from credentials.jsonld import DEFAULT_CONTEXTS_DIR, DocumentLoader
 from credentials.verify import Verifier
 from issuer_keys.did import did_web_document, did_web_from_url
-from issuer_keys.encryption import load_key_encryption_secret
+from issuer_keys.encryption import (
+    ENV_SECRET,
+    ENV_SECRET_FILE,
+    KeyEncryptionSecret,
+    load_key_encryption_secret,
+)
 from issuer_keys.store import KeyStore
+from portfolio.core.settings import EXTENSION as SETTINGS
+from portfolio.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent
 MIGRATIONS = ROOT / "portfolio" / "migrations"
-
-#: Settings read from ``CREDFOLIO_<NAME>`` environment variables (README, "Configuration").
-ENV_SETTINGS = (
-    "ENV",
-    "SECRET_KEY",
-    "DATABASE_URL",
-    "PUBLIC_URL",
-    "ISSUER_DID",
-    "ISSUER_NAME",
-    "RECIPIENT_IDENTITY",
-    # Rate limits (portfolio/core/limits.py).
-    "RATELIMIT_ENABLED",
-    "RATELIMIT_STORAGE_URL",
-    "RATELIMIT_KEY_PREFIX",
-    "RATELIMIT_VERIFY",
-    "RATELIMIT_TOKEN",
-    "RATELIMIT_SIGN_IN",
-    "RATELIMIT_PASSWORD_RESET",
-    # Bulk jobs (portfolio/bulk/jobs.py).
-    "BULK_LEASE_SECONDS",
-    "BULK_BACKGROUND",
-    # Long lists (portfolio/core/paging.py).
-    "LIST_COUNT_LIMIT",
-)
 
 
 @dataclass
@@ -85,36 +68,19 @@ def default_issuer_did(public_url: str) -> str:
     return did_web_from_url(f"https://{parts.netloc}{parts.path.rstrip('/')}")
 
 
-def load_config(app: Flask, environ: Mapping[str, str]) -> None:
-    """Defaults, then ``CREDFOLIO_*`` environment variables (the test mapping comes last)."""
-    app.config.from_mapping(
-        CREDFOLIO_ENV="development",
-        CREDFOLIO_PUBLIC_URL="http://127.0.0.1:5000",
-        CREDFOLIO_ISSUER_NAME="Credfolio Demo School",
-        CREDFOLIO_STATUS_PURPOSES=("revocation", "suspension"),
-        CREDFOLIO_ALLOW_FETCH=False,
-        CREDFOLIO_RECIPIENT_IDENTITY="email",
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'credfolio.sqlite3'}",
+def load_config(app: Flask, config: Settings) -> None:
+    """``app.config`` from the typed settings: the keys other code reads there, and the
+    database URL (SQLite in the instance folder unless ``CREDFOLIO_DATABASE_URL`` is set)."""
+    app.config.from_mapping(config.app_config())
+    app.config["SQLALCHEMY_DATABASE_URI"] = (
+        config.database_url or f"sqlite:///{Path(app.instance_path) / 'credfolio.sqlite3'}"
     )
-    for name in ENV_SETTINGS:
-        value = environ.get(f"CREDFOLIO_{name}")
-        if value:
-            app.config[f"CREDFOLIO_{name}"] = value
-    if environ.get("CREDFOLIO_ALLOW_FETCH"):
-        app.config["CREDFOLIO_ALLOW_FETCH"] = environ["CREDFOLIO_ALLOW_FETCH"].strip().lower() in {
-            "1",
-            "true",
-            "yes",
-            "on",
-        }
-    if environ.get("CREDFOLIO_DATABASE_URL"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = environ["CREDFOLIO_DATABASE_URL"]
 
 
-def _secret_key(app: Flask, *, production: bool) -> str:
-    if app.config.get("CREDFOLIO_SECRET_KEY"):
-        return str(app.config["CREDFOLIO_SECRET_KEY"])
-    if production:
+def _secret_key(app: Flask, config: Settings) -> str:
+    if config.secret_key:
+        return config.secret_key
+    if config.production:
         raise RuntimeError(
             "CREDFOLIO_SECRET_KEY must be set in production (a long random string that signs "
             "session cookies)"
@@ -124,6 +90,17 @@ def _secret_key(app: Flask, *, production: bool) -> str:
         path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
         path.chmod(0o600)
     return path.read_text(encoding="utf-8").strip()
+
+
+def _key_encryption_secret(app: Flask, config: Settings) -> KeyEncryptionSecret:
+    """The key-encryption secret from the settings (or, in development, the instance folder)."""
+    sources = {
+        ENV_SECRET: config.key_encryption_secret or "",
+        ENV_SECRET_FILE: config.key_encryption_secret_file or "",
+    }
+    return load_key_encryption_secret(
+        environ=sources, instance_path=Path(app.instance_path), production=config.production
+    )
 
 
 @dataclass(frozen=True)
@@ -140,8 +117,9 @@ def feature_list() -> tuple[Feature, ...]:
     """Every feature package, lowest layer first (docs/architecture.md): the one list from
     which the app registers blueprints and CLI commands.  Importing the packages also puts
     every table on the metadata."""
-    from portfolio.accounts import auth, roster_cli, users_cli
+    from portfolio.accounts import cli as accounts_cli
     from portfolio.accounts import pages as accounts_pages
+    from portfolio.accounts import sign_in_pages
     from portfolio.assessment import progress_pages, review_pages, submission_pages
     from portfolio.audit import cli as audit_cli
     from portfolio.audit import pages as audit_pages
@@ -157,7 +135,6 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.issuing import pages as issuing_pages
     from portfolio.learner import pages as learner_pages
     from portfolio.learner import privacy_pages
-    from portfolio.operations import backup_cli
     from portfolio.operations import cli as operations_cli
     from portfolio.portfolios import pages as portfolio_pages
     from portfolio.public import api as public_api
@@ -167,8 +144,8 @@ def feature_list() -> tuple[Feature, ...]:
     return (
         Feature(
             "accounts",
-            blueprints=(auth.bp, accounts_pages.bp),
-            commands=((users_cli.users_group, None), (roster_cli.roster_group, None)),
+            blueprints=(sign_in_pages.bp, accounts_pages.bp),
+            commands=((accounts_cli.users_group, None), (accounts_cli.roster_group, None)),
         ),
         Feature("audit", blueprints=(audit_pages.bp,), commands=((audit_cli.audit_group, None),)),
         Feature(
@@ -205,8 +182,8 @@ def feature_list() -> tuple[Feature, ...]:
             "operations",
             commands=(
                 (operations_cli.init_db, None),
-                (backup_cli.backup_command, None),
-                (backup_cli.restore_command, None),
+                (operations_cli.backup_command, None),
+                (operations_cli.restore_command, None),
             ),
         ),
         Feature("demo", commands=((demo_cli.demo_setup, None),)),
@@ -231,49 +208,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask application.
 
     Order: defaults, ``CREDFOLIO_*`` environment variables, then ``test_config``.  Refuses to
-    start in production without the key-encryption secret and the session secret, and when a
-    bundled JSON-LD context does not match its recorded sha256.
+    start on a setting with a bad value, in production without the key-encryption secret and
+    the session secret, and when a bundled JSON-LD context does not match its recorded sha256.
     """
-    instance_path = os.environ.get("CREDFOLIO_INSTANCE_PATH") or str(ROOT / "instance")
-    if test_config and test_config.get("INSTANCE_PATH"):
-        instance_path = str(test_config["INSTANCE_PATH"])
-    app = Flask(
-        __name__,
-        instance_path=instance_path,
-        instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "portfolio" / "static"),
-        static_url_path="/static",
-    )
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    load_config(app, os.environ)
-    if test_config:
-        app.config.update(test_config)
-    production = app.config["CREDFOLIO_ENV"] == "production"
-    if app.config["CREDFOLIO_RECIPIENT_IDENTITY"] not in ("email", "did"):
-        raise RuntimeError(
-            "CREDFOLIO_RECIPIENT_IDENTITY must be 'email' (a salted hash of the student's email) "
-            "or 'did' (the student's DID when they gave one)"
-        )
-    app.config["SECRET_KEY"] = _secret_key(app, production=production)
-    app.config.setdefault(
-        "CREDFOLIO_ISSUER_DID", default_issuer_did(app.config["CREDFOLIO_PUBLIC_URL"])
-    )
-
-    environ = dict(os.environ)
-    for name in ("CREDFOLIO_KEY_ENCRYPTION_SECRET", "CREDFOLIO_KEY_ENCRYPTION_SECRET_FILE"):
-        if app.config.get(name):
-            environ[name] = str(app.config[name])
-    secret = load_key_encryption_secret(
-        environ=environ, instance_path=Path(app.instance_path), production=production
-    )
+    app, config = _configured_app(dict(test_config or {}))
     from portfolio.issuing.keystore import SqlKeyStore
 
+    contexts = Path(config.contexts_dir) if config.contexts_dir else DEFAULT_CONTEXTS_DIR
     app.extensions["credfolio"] = Components(
-        loader=DocumentLoader.bundled(),
-        key_store=SqlKeyStore(secret=secret),
-        issuer_did=app.config["CREDFOLIO_ISSUER_DID"],
-        issuer_name=app.config["CREDFOLIO_ISSUER_NAME"],
+        loader=DocumentLoader.bundled(contexts),
+        key_store=SqlKeyStore(secret=_key_encryption_secret(app, config)),
+        issuer_did=config.issuer_did or "",
+        issuer_name=config.issuer_name,
     )
 
     from portfolio.core.db import db
@@ -295,7 +241,36 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     CSRFProtect(app)
     Migrate(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    _wire(app, features)
+    return app
 
+
+def _configured_app(test_config: dict[str, Any]) -> tuple[Flask, Settings]:
+    """The Flask app with its settings: read once from the environment (the only place that
+    reads it) and the test mapping, kept typed in ``app.extensions`` and mirrored in
+    ``app.config`` (where the test mapping's own keys come last, as they always did)."""
+    config = Settings.from_sources(os.environ, test_config)
+    app = Flask(
+        __name__,
+        instance_path=str(
+            test_config.get("INSTANCE_PATH") or config.instance_path or ROOT / "instance"
+        ),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "portfolio" / "static"),
+        static_url_path="/static",
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    config = replace(config, issuer_did=config.issuer_did or default_issuer_did(config.public_url))
+    app.extensions[SETTINGS] = config
+    load_config(app, config)
+    app.config.update(test_config)
+    app.config["SECRET_KEY"] = _secret_key(app, config)
+    return app, config
+
+
+def _wire(app: Flask, features: tuple[Feature, ...]) -> None:
+    """Error pages, storage, every blueprint and command, then the app-wide parts."""
     from portfolio.core import assets, error_pages, limits, paging, security_headers
     from portfolio.files.storage import init_storage
 
@@ -321,7 +296,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.jinja_env.bytecode_cache = TEMPLATE_CODE  # templates compiled once per process
     assets.init_app(app)  # /static/credfolio.css?v=<sha256>, cached for a year
-    return app
 
 
 @click.group(cls=FlaskGroup, create_app=create_app)

@@ -6,7 +6,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from portfolio.accounts.models import Issuer
-from portfolio.core.db import db
+from portfolio.core.db import db, unit_of_work
+from portfolio.core.settings import settings
 
 
 def ensure_issuer(*, did: str, name: str, slug: str = "default", url: str | None = None) -> Issuer:
@@ -14,8 +15,8 @@ def ensure_issuer(*, did: str, name: str, slug: str = "default", url: str | None
     issuer = db.session.scalar(select(Issuer).where(Issuer.did == did))
     if issuer is None:
         issuer = Issuer(slug=slug, did=did, name=name, url=url)
-        db.session.add(issuer)
-        db.session.commit()
+        with unit_of_work():
+            db.session.add(issuer)
     return issuer
 
 
@@ -23,7 +24,5 @@ def default_issuer() -> Issuer:
     """The service's own issuer (``CREDFOLIO_ISSUER_DID``)."""
     components = current_app.extensions["credfolio"]
     return ensure_issuer(
-        did=components.issuer_did,
-        name=components.issuer_name,
-        url=current_app.config["CREDFOLIO_PUBLIC_URL"],
+        did=components.issuer_did, name=components.issuer_name, url=settings().public_url
     )

@@ -13,9 +13,9 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from portfolio.core.db import Model, UTCDateTime, db, one_of
+from portfolio.core.db import Model, UTCDateTime, one_of
 from portfolio.core.models import utcnow
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ class User(Model):
         """The stored form of an address: surrounding space removed, lower-cased."""
         return email.strip().lower()
 
-    @db.validates("email")
+    @validates("email")
     def _lower_case_email(self, _key: str, email: str) -> str:
         return self.normalize_email(email)
 
@@ -115,7 +115,7 @@ class User(Model):
     @property
     def is_admin(self) -> bool:
         """An issuer administrator."""
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
 
 class LearnerProfile(Model):

@@ -1,5 +1,6 @@
 """Class rosters from CSV (``name,email,role`` with a header row, optionally ``,cohort``): a
-verdict for every row, never an exception for a broken one.  Pure: no Flask, no database."""
+verdict for every row, never an exception for a broken one.  Pure: it reads no request and no
+database."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
+from portfolio.accounts.models import Role
+from portfolio.core.errors import InvalidInputError
+
 #: Roles a roster may give (administrators are never created from a file).
-ROSTER_ROLES = ("student", "assessor")
+ROSTER_ROLES = (Role.STUDENT, Role.ASSESSOR)
 HEADER = ("name", "email", "role")
 #: The header with the optional fourth column: the student's class or group (``User.cohort``).
 HEADER_WITH_COHORT = (*HEADER, "cohort")
@@ -24,8 +28,10 @@ _HEADER_TEXT = '"name,email,role" (or "name,email,role,cohort")'
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
-class RosterFileError(ValueError):
+class RosterFileError(InvalidInputError):
     """The file as a whole cannot be read as a roster (no header, too big); message is safe."""
+
+    code = "ROSTER_UNREADABLE"
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,7 @@ class RowResult:
             return f"rejected: {self.problem}"
         if self.existing:
             return f"cohort set to “{self.cohort}”"
-        if self.cohort and self.role == "student":
+        if self.cohort and self.role == Role.STUDENT:
             return f"invited to cohort “{self.cohort}”"
         return "invited"
 
@@ -174,7 +180,7 @@ def reject_known(
     """
     judged = []
     for result in results:
-        if result.ok and result.email in students and result.role == "student" and result.cohort:
+        if result.ok and result.email in students and result.role == Role.STUDENT and result.cohort:
             result = replace(result, existing=True)
         elif result.ok and result.email in accounts:
             result = replace(result, problem="already has an account")

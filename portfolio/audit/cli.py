@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from portfolio.audit.pages import AuditFilter, csv_chunks, events_query, json_chunks
-from portfolio.core import audit
-from portfolio.core.db import db
+from portfolio.audit.export import csv_chunks, json_chunks
+from portfolio.audit.filters import AuditFilter
+from portfolio.audit.service import events_query, record_export
 
 
 @click.group("audit")
@@ -50,13 +50,7 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
 def export_command(since: date | None, kind: str, output: Path | None) -> None:
     """Export the audit log, newest first."""
     filters = AuditFilter(since=since)
-    audit.record(
-        "audit_exported",
-        actor_label="cli",
-        target="audit-log",
-        detail={"format": kind, **filters.to_args()},
-    )
-    db.session.commit()
+    record_export(kind, filters)
     query = events_query(filters, issuer_id=None, service_wide=True)
     chunks = csv_chunks(query) if kind == "csv" else json_chunks(query, filters=filters)
     if output is None:

@@ -24,22 +24,17 @@ from flask_limiter.util import get_remote_address
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, Storage, storage_from_string
 
+from portfolio.core.settings import Settings, settings
+
 _log = logging.getLogger(__name__)
 
 EXTENSION = "credfolio.limiter"
 FAILURES_EXTENSION = "credfolio.failure_counter"
 
-#: Settings (README, "Configuration") and their defaults; limits in Flask-Limiter's notation
-#: (``"10 per minute; 50 per hour"``).  ``CREDFOLIO_RATELIMIT_ENABLED`` defaults to on, except
-#: in apps made for tests (``TESTING``), whose rate-limit tests switch it on explicitly.
-DEFAULTS: dict[str, str] = {
-    "CREDFOLIO_RATELIMIT_STORAGE_URL": "memory://",
-    "CREDFOLIO_RATELIMIT_KEY_PREFIX": "credfolio",
-    "CREDFOLIO_RATELIMIT_VERIFY": "30 per minute; 300 per hour",
-    "CREDFOLIO_RATELIMIT_TOKEN": "30 per minute; 300 per hour",
-    "CREDFOLIO_RATELIMIT_SIGN_IN": "10 per minute; 50 per hour",
-    "CREDFOLIO_RATELIMIT_PASSWORD_RESET": "5 per minute; 20 per hour",
-}
+#: The settings (README, "Configuration"; defaults in :class:`~portfolio.core.settings.Settings`)
+#: give limits in Flask-Limiter's notation (``"10 per minute; 50 per hour"``).
+#: ``CREDFOLIO_RATELIMIT_ENABLED`` defaults to on, except in apps made for tests (``TESTING``),
+#: whose rate-limit tests switch it on explicitly.
 #: A Redis that does not answer must not hold a worker for long (then memory takes over).
 REDIS_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
@@ -65,12 +60,6 @@ LIMITED = (
 )
 
 
-def _flag(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in {"1", "true", "yes", "on"}
-    return bool(value)
-
-
 def _storage_options(url: str) -> dict[str, float | str | bool]:
     return dict(REDIS_OPTIONS) if url.startswith(("redis://", "rediss://", "redis+")) else {}
 
@@ -82,11 +71,11 @@ def init_app(app: Flask) -> Limiter:
     Raises ``KeyError`` when a limited endpoint is not registered (a renamed view must not
     silently lose its limit).
     """
-    for name, value in DEFAULTS.items():
-        app.config.setdefault(name, value)
-    app.config.setdefault("CREDFOLIO_RATELIMIT_ENABLED", not app.testing)
-    url = str(app.config["CREDFOLIO_RATELIMIT_STORAGE_URL"])
-    prefix = str(app.config["CREDFOLIO_RATELIMIT_KEY_PREFIX"])
+    config = settings(app)
+    enabled = not app.testing if config.ratelimit_enabled is None else config.ratelimit_enabled
+    app.config.setdefault("CREDFOLIO_RATELIMIT_ENABLED", enabled)  # as before: config mirrors it
+    url = config.ratelimit_storage_url
+    prefix = config.ratelimit_key_prefix
     storage = cast(Storage, storage_from_string(url, wrap_exceptions=True, **_storage_options(url)))
     app.extensions[FAILURES_EXTENSION] = FailureCounter(storage, prefix=prefix)
     # One Limiter per app (not one per module): each app keeps its own storage and settings.
@@ -98,14 +87,14 @@ def init_app(app: Flask) -> Limiter:
         strategy="fixed-window",
         headers_enabled=True,  # X-RateLimit-* on limited views, Retry-After on a 429
         in_memory_fallback_enabled=True,
-        enabled=_flag(app.config["CREDFOLIO_RATELIMIT_ENABLED"]),
+        enabled=enabled,
     )
     limiter.init_app(app)
     app.extensions[EXTENSION] = limiter
     if limiter.enabled:
         for item in LIMITED:
             view = app.view_functions[item.endpoint]
-            value = str(app.config[item.setting])
+            value = limit_of(config, item.setting)
             limit = limiter.shared_limit(
                 value,
                 scope=item.setting.removeprefix("CREDFOLIO_RATELIMIT_").lower(),
@@ -118,6 +107,12 @@ def init_app(app: Flask) -> Limiter:
             app.view_functions[item.endpoint] = cast(Any, limit(view))
     app.register_error_handler(RateLimitExceeded, too_many_requests_page)
     return limiter
+
+
+def limit_of(config: Settings, setting: str) -> str:
+    """The limit a ``CREDFOLIO_RATELIMIT_*`` setting gives (e.g. ``"5 per minute"``)."""
+    value: str = getattr(config, setting.removeprefix("CREDFOLIO_").lower())
+    return value
 
 
 def retry_after_seconds() -> int:

@@ -1,5 +1,6 @@
 """Outgoing mail: through the configured SMTP server, or, when none is configured (the demo and
-tests), as ``.eml`` files in an outbox folder.  Settings come from ``CREDFOLIO_SMTP_*``."""
+tests), as ``.eml`` files in an outbox folder.  Settings come from ``CREDFOLIO_SMTP_*`` (read by
+:mod:`portfolio.core.settings`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import os
 import secrets
 import smtplib
 import ssl
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -16,16 +16,17 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Any
 
 from flask import current_app
+
+from portfolio.core.settings import Settings
+from portfolio.core.settings import settings as app_settings
 
 log = logging.getLogger(__name__)
 
 #: Seconds to wait for the SMTP server before giving up (a hung server must not hang a request).
 SMTP_TIMEOUT = 10.0
 DEFAULT_SENDER = "Credfolio <no-reply@credfolio.invalid>"
-_TRUE = {"1", "true", "yes", "on"}
 
 
 class MailError(Exception):
@@ -45,31 +46,16 @@ class MailSettings:
     starttls: bool = True
 
     @classmethod
-    def from_config(
-        cls, config: Mapping[str, Any], environ: Mapping[str, str], *, instance_path: str | Path
-    ) -> MailSettings:
-        """Settings from the app config, else the ``CREDFOLIO_*`` environment variables.
-
-        Raises ``ValueError`` for a port that is not a number.
-        """
-
-        def get(name: str) -> str | None:
-            value = config.get(f"CREDFOLIO_{name}")
-            if value is None or value == "":
-                value = environ.get(f"CREDFOLIO_{name}")
-            return None if value is None or value == "" else str(value)
-
-        starttls = get("SMTP_STARTTLS")
+    def from_settings(cls, config: Settings, *, instance_path: str | Path) -> MailSettings:
+        """The mail part of the app's settings (the outbox defaults to ``<instance>/outbox``)."""
         return cls(
-            sender=get("MAIL_FROM") or DEFAULT_SENDER,
-            outbox=Path(get("MAIL_OUTBOX") or Path(instance_path) / "outbox"),
-            host=get("SMTP_HOST"),
-            port=int(get("SMTP_PORT") or 587),
-            username=get("SMTP_USERNAME"),
-            password=get("SMTP_PASSWORD"),
-            # On unless switched off: credentials and reset links never cross the network in
-            # clear text by default.
-            starttls=True if starttls is None else starttls.strip().lower() in _TRUE,
+            sender=config.mail_from or DEFAULT_SENDER,
+            outbox=Path(config.mail_outbox or Path(instance_path) / "outbox"),
+            host=config.smtp_host,
+            port=config.smtp_port,
+            username=config.smtp_username,
+            password=config.smtp_password,
+            starttls=config.smtp_starttls,
         )
 
 
@@ -132,9 +118,7 @@ def deliver(message: EmailMessage, settings: MailSettings) -> Path | None:
 
 def settings() -> MailSettings:
     """The current app's mail settings (needs an application context)."""
-    return MailSettings.from_config(
-        current_app.config, os.environ, instance_path=current_app.instance_path
-    )
+    return MailSettings.from_settings(app_settings(), instance_path=current_app.instance_path)
 
 
 def send(*, to: str, subject: str, body: str) -> Path | None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -27,8 +26,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from portfolio.core.db import db
+from portfolio.core.settings import settings
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 EXTENSION = "credfolio.metrics"
 _PENDING = "credfolio.metrics.pending"
 
@@ -135,7 +134,7 @@ def rule(req: Request) -> str:
 
 def multiprocess() -> bool:
     """Whether this process writes its figures to ``PROMETHEUS_MULTIPROC_DIR``."""
-    return bool(os.environ.get(MULTIPROC_ENV))
+    return bool(settings().prometheus_multiproc_dir)
 
 
 def exposition() -> bytes:
@@ -162,7 +161,7 @@ def _check_access() -> None:
     A request relayed by a proxy that the app does not trust (``X-Forwarded-For`` present,
     ``CREDFOLIO_TRUSTED_PROXIES`` = 0) comes from the proxy's loopback address but not from a
     loopback client, so it needs the token."""
-    token = str(current_app.config.get("CREDFOLIO_METRICS_TOKEN") or "")
+    token = settings().metrics_token or ""
     given = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         return
@@ -194,9 +193,6 @@ def init_app(app: Flask) -> PrometheusMetrics:
     Each app gets its own registry for the HTTP metrics (tests build many apps in one process);
     in multiprocess mode the figures go to the shared directory whatever the registry.
     """
-    app.config.setdefault(
-        "CREDFOLIO_METRICS_TOKEN", os.environ.get("CREDFOLIO_METRICS_TOKEN") or None
-    )
     exporter = PrometheusMetrics(
         app,
         path=None,

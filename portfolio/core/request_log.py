@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import sys
 import time
@@ -19,6 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
+
+from portfolio.core.settings import settings
 
 HEADER = "X-Request-ID"
 #: An incoming id is kept only when it is short and made of harmless characters: it ends up in
@@ -103,28 +104,15 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
 
 
-def _setting(app: Flask, name: str, default: str) -> str:
-    value = app.config.get(name) or os.environ.get(name)
-    return str(value).strip().lower() if value else default
-
-
 def log_format(app: Flask) -> str:
-    """``CREDFOLIO_LOG_FORMAT``; raises ``RuntimeError`` for anything but json or text."""
-    value = _setting(app, "CREDFOLIO_LOG_FORMAT", "text")
-    if value not in FORMATS:
-        raise RuntimeError(f"CREDFOLIO_LOG_FORMAT must be 'json' or 'text', not {value!r}")
-    return value
+    """``CREDFOLIO_LOG_FORMAT`` (``json`` or ``text``, the default; checked by the settings)."""
+    return settings(app).log_format or "text"
 
 
 def log_level(app: Flask) -> int:
-    """``CREDFOLIO_LOG_LEVEL`` (DEBUG, INFO, WARNING, ERROR); raises ``RuntimeError`` otherwise."""
-    value = _setting(app, "CREDFOLIO_LOG_LEVEL", "info").upper()
-    level = logging.getLevelNamesMapping().get(value)
-    if level is None or value in {"NOTSET", "WARN", "FATAL"}:
-        raise RuntimeError(
-            f"CREDFOLIO_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {value!r}"
-        )
-    return level
+    """``CREDFOLIO_LOG_LEVEL`` (DEBUG, INFO, WARNING, ERROR or CRITICAL; checked by the
+    settings)."""
+    return settings(app).log_level
 
 
 def make_handler(kind: str) -> logging.Handler:
@@ -145,7 +133,7 @@ def configure_logging(app: Flask) -> None:
     """
     kind = log_format(app)
     level = log_level(app)
-    if app.testing and not (app.config.get("CREDFOLIO_LOG_FORMAT")):
+    if app.testing and settings(app).log_format is None:
         return
     root = logging.getLogger()
     for existing in list(root.handlers):

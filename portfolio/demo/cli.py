@@ -8,7 +8,9 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from portfolio.accounts.issuers import default_issuer
+from portfolio.core.settings import settings
 from portfolio.demo import school as demo_school
+from portfolio.demo.summary import summary_lines
 
 
 @click.command("demo-setup")
@@ -30,5 +32,5 @@ def demo_setup() -> None:
 
     # Development-only accounts; their passwords live in the instance folder (0600).
     school = demo_school.seed(issuer, instance_path=current_app.instance_path)
-    for line in demo_school.summary_lines(school, current_app.config["CREDFOLIO_PUBLIC_URL"]):
+    for line in summary_lines(school, settings().public_url):
         click.echo(line)

@@ -443,6 +443,8 @@ def inspect_pdf(
             capture_output=True,
             timeout=seconds + 5,
             cwd=_PACKAGE_PARENT,
+            # Not a setting: an internal variable handed to our own child process (which has no
+            # app), on top of the environment it inherits anyway.
             env={**os.environ, _LIMITS: f"{memory_bytes} {seconds}"},
             check=False,
         )
@@ -529,6 +531,7 @@ def _child(size: int) -> int:
     first page's PNG (exit 0), or why it is damaged (exit 3)."""
     import resource
 
+    # The limits our parent put in this child's environment (see inspect_pdf): no app here.
     memory, seconds = (int(value) for value in os.environ[_LIMITS].split())
     # First of all, before any byte of the PDF is read: the limits.
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))

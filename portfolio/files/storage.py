@@ -16,6 +16,7 @@ from typing import IO, Any
 from flask import Flask, current_app
 
 from portfolio.core.errors import NotFoundError
+from portfolio.core.settings import Settings, settings
 
 EXTENSION = "credfolio.storage"
 _CHUNK = 1024 * 1024
@@ -251,40 +252,30 @@ class S3Storage(BlobStorage):
         self.client.delete_object(Bucket=self.bucket, Key=self.key(sha256))
 
 
-def _setting(app: Flask, name: str, default: str | None = None) -> str | None:
-    """A storage setting: the app's config (tests), else the ``CREDFOLIO_*`` environment."""
-    value = app.config.get(name) or os.environ.get(name)
-    return str(value) if value else default
-
-
-def init_storage(app: Flask) -> BlobStorage:
+def init_storage(app: Flask, config: Settings | None = None) -> BlobStorage:
     """Build the backend named by ``CREDFOLIO_STORAGE`` (``local``, the default, or ``s3``) into
     ``app.extensions["credfolio.storage"]`` and return it.
 
     ``local`` keeps blobs under ``CREDFOLIO_STORAGE_PATH`` (default ``<instance>/blobs``);
     ``s3`` uses ``CREDFOLIO_S3_BUCKET`` at ``CREDFOLIO_S3_ENDPOINT_URL`` (AWS when unset), region
     ``CREDFOLIO_S3_REGION`` (else boto3's own settings), credentials from boto3's usual
-    environment.  Raises ``RuntimeError`` for an unknown backend or a missing bucket.
+    environment.  ``config`` (default: the app's settings, which refuse an unknown backend and
+    a missing bucket) may name another backend.
     """
-    kind = (_setting(app, "CREDFOLIO_STORAGE", "local") or "local").strip().lower()
+    config = config or settings(app)
     backend: BlobStorage
-    if kind == "local":
-        root = _setting(app, "CREDFOLIO_STORAGE_PATH") or str(Path(app.instance_path) / "blobs")
-        backend = LocalStorage(Path(root))
-    elif kind == "s3":
-        bucket = _setting(app, "CREDFOLIO_S3_BUCKET")
-        if not bucket:
+    if config.storage == "s3":
+        if not config.s3_bucket:  # never from the settings: they refuse it
             raise RuntimeError("CREDFOLIO_STORAGE=s3 needs CREDFOLIO_S3_BUCKET")
         import boto3
 
         client = boto3.client(
-            "s3",
-            endpoint_url=_setting(app, "CREDFOLIO_S3_ENDPOINT_URL"),
-            region_name=_setting(app, "CREDFOLIO_S3_REGION"),
+            "s3", endpoint_url=config.s3_endpoint_url, region_name=config.s3_region
         )
-        backend = S3Storage(bucket, client=client)
+        backend = S3Storage(config.s3_bucket, client=client)
     else:
-        raise RuntimeError(f"CREDFOLIO_STORAGE must be 'local' or 's3', not {kind!r}")
+        root = config.storage_path or str(Path(app.instance_path) / "blobs")
+        backend = LocalStorage(Path(root))
     app.extensions[EXTENSION] = backend
     return backend
 

@@ -15,5 +15,7 @@ __all__ = ["accesslog", "child_exit", "control_socket_disable", "logger_class"]
 accesslog = None
 #: gunicorn 27's per-user control socket is not used (two servers would share its path).
 control_socket_disable = True
+# gunicorn reads this file in its master, before any app (and so any Settings) exists: the
+# environment it was started with is the only source of the log format here.
 if os.environ.get("CREDFOLIO_LOG_FORMAT", "").strip().lower() == "json":
     logger_class = JsonGunicornLogger

@@ -7,6 +7,10 @@ secret, an unknown setting value) stops it with a clear message instead of crash
 workers — applies the migrations when asked (``--migrate``, once, before any worker starts),
 and sets up Prometheus' multiprocess directory so that ``/metrics`` sums every worker.  Each
 worker then builds its own app (its own database pool, storage client and rate-limit storage).
+
+The one command not in ``cli.py``: it joins the ``credfolio`` group itself (wsgi.py) and runs
+before any app exists, so it must not import what sets up Prometheus before it has chosen the
+multiprocess directory (this module imports no feature).
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ from gunicorn.glogging import Logger
 
 from issuer_keys.errors import IssuerKeyError
 from portfolio.core.request_log import JsonFormatter
+from portfolio.core.settings import MULTIPROC_ENV
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):(?P<port>\d{1,5})")
 
 
@@ -63,14 +67,15 @@ def _binds(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
 
 def child_exit(_server: Any, worker: Any) -> None:
     """gunicorn hook: a worker exited — its live gauges leave the multiprocess figures (its
-    counters stay: totals do not shrink when a worker is recycled)."""
+    counters stay: totals do not shrink when a worker is recycled).  Runs in the gunicorn
+    master, where no app (no Settings) exists: ``serve`` set the variable itself."""
     if os.environ.get(MULTIPROC_ENV):
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]  # untyped
 
 
-class JsonGunicornLogger(Logger):
+class JsonGunicornLogger(Logger):  # type: ignore[misc]  # gunicorn has no type hints
     """gunicorn's own messages (worker boots, timeouts) as JSON lines too."""
 
     def setup(self, cfg: Any) -> None:
@@ -79,7 +84,7 @@ class JsonGunicornLogger(Logger):
             handler.setFormatter(JsonFormatter())
 
 
-class CredfolioServer(BaseApplication):  # type: ignore[misc]
+class CredfolioServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints
     """gunicorn serving ``factory()`` with the given settings (gunicorn's names)."""
 
     def __init__(self, factory: Callable[[], Flask], options: dict[str, Any]) -> None:
@@ -152,6 +157,8 @@ def make_serve_command(factory: Callable[[], Flask]) -> click.Command:
         migrate: bool,
     ) -> None:
         """Serve the app under gunicorn (production server; JSON logs by default)."""
+        # The one place that writes the environment: it runs before any app exists and sets
+        # up what the master's and the workers' apps then read (through their Settings).
         os.environ.setdefault("CREDFOLIO_LOG_FORMAT", "json")
         # A fresh directory for this server's metrics, set before prometheus_client is first
         # imported (it picks its storage at import time) and removed when the master exits.
@@ -160,6 +167,8 @@ def make_serve_command(factory: Callable[[], Flask]) -> click.Command:
         master = os.getpid()
         try:
             _prepare(factory, migrate=migrate)
+            # As the environment says (set above unless the operator chose): gunicorn's own
+            # logger is set up here, in the master, outside any app.
             json_logs = os.environ["CREDFOLIO_LOG_FORMAT"].strip().lower() == "json"
             options: dict[str, Any] = {
                 "bind": bind,

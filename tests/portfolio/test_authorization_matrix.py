@@ -36,7 +36,7 @@ import pytest
 from flask import Flask
 from werkzeug.datastructures import FileStorage
 
-from portfolio.accounts import pages as accounts
+from portfolio.accounts import service as accounts
 from portfolio.accounts.issuers import default_issuer, ensure_issuer
 from portfolio.accounts.models import LearnerProfile, User
 from portfolio.assessment import service as assessment
@@ -855,7 +855,7 @@ MATRIX: dict[str, Row] = {
     ),
     "GET /status/<public_id>": Row(of(public_id="status_list"), (200, 200, 200, 200, 200, 200)),
     "GET /api/openapi.json": Row(none, (200, 200, 200, 200, 200, 200)),
-    # Operations (portfolio/operations/health.py, portfolio/core/metrics.py): the same for everyone.
+    # Operations (portfolio/operations/api.py, portfolio/core/metrics.py): the same for everyone.
     # The world's
     # tables come from create_all, not the migrations: /readyz says so with a 503.  The test
     # client is a loopback client, which may read /metrics.

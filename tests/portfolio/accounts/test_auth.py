@@ -16,7 +16,6 @@ from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect
 
 from portfolio.accounts.auth import (
-    WRONG_CREDENTIALS,
     end_all_sessions,
     exempt_json_blueprints,
     hash_password,
@@ -25,6 +24,7 @@ from portfolio.accounts.auth import (
 )
 from portfolio.accounts.issuers import default_issuer, ensure_issuer
 from portfolio.accounts.models import User
+from portfolio.accounts.sign_in_pages import WRONG_CREDENTIALS
 from portfolio.core.db import db
 from portfolio.core.hashing import TEST_HASHING, password_hasher
 from tests.conftest import TEST_KEK

@@ -16,13 +16,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from portfolio.accounts import auth
-from portfolio.accounts.auth import (
-    LOCKOUT_AFTER,
-    WRONG_CREDENTIALS,
-    end_all_sessions,
-    lockout_duration,
-)
+from portfolio.accounts.auth import end_all_sessions
 from portfolio.accounts.models import User
+from portfolio.accounts.sign_in_pages import WRONG_CREDENTIALS
+from portfolio.accounts.sign_in_service import LOCKOUT_AFTER, lockout_duration
 from portfolio.core.db import db
 from portfolio.core.models import AuditEvent
 from tests.conftest import TEST_KEK
@@ -197,13 +194,13 @@ def test_every_kind_of_attempt_checks_exactly_one_password_hash(app, alice, monk
         gone.disabled_at = datetime.now(UTC)
         db.session.commit()
     checks: list[str] = []
-    real_verify = auth._verify
+    real_verify = auth.verify_password
 
     def counting_verify(stored: str, password: str) -> bool:
         checks.append(stored)
         return real_verify(stored, password)
 
-    monkeypatch.setattr(auth, "_verify", counting_verify)
+    monkeypatch.setattr(auth, "verify_password", counting_verify)
     client = app.test_client()
     attempts = {
         "wrong password": (ALICE, "wrong"),

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from portfolio.accounts import pages as accounts
+from portfolio.accounts import service as accounts
+from portfolio.accounts.auth import hash_password
 from portfolio.accounts.models import User
 from portfolio.core.db import db
 from portfolio.core.mail import read_outbox
@@ -51,6 +52,33 @@ def reset(client: Any, path: str, password: str = NEW_PASSWORD, confirm: str | N
 
 
 # -- asking for a link -----------------------------------------------------------------------
+
+
+def test_the_link_is_on_the_public_url_whatever_host_the_request_names(app, client, sam):
+    response = client.post(
+        "/password/forgot",
+        data={"email": "sam@school.example"},
+        headers={"Host": "attacker.example"},
+    )
+    assert response.status_code == 200
+    [message] = outbox(app)
+    assert "attacker.example" not in message.get_content()
+    assert reset_path(app).startswith("/password/reset/")
+
+
+def test_mail_links_keep_the_public_url_s_path(app, sam):
+    from dataclasses import replace
+
+    from portfolio.accounts.service import public_url_for
+    from portfolio.core.settings import EXTENSION, settings
+
+    app.extensions[EXTENSION] = replace(
+        settings(app), public_url="https://school.example:8443/credfolio/"
+    )
+    with app.app_context():
+        assert public_url_for("accounts.join", token="abc-_123") == (
+            "https://school.example:8443/credfolio/join/abc-_123"
+        )
 
 
 def test_the_forgot_page_has_a_labelled_email_field(client):
@@ -123,7 +151,7 @@ def test_the_link_stops_working_when_the_password_changes_otherwise(app, client,
     ask_for_link(client)
     path = reset_path(app)
     with app.app_context():
-        db.session.get(User, sam).password_hash = accounts.hash_password("changed elsewhere!")
+        db.session.get(User, sam).password_hash = hash_password("changed elsewhere!")
         db.session.commit()
     assert client.get(path).status_code == 410
 
@@ -141,7 +169,7 @@ def token_made_ago(app, user_id: int, seconds: int) -> str:
         serializer = URLSafeTimedSerializer(
             app.config["SECRET_KEY"], salt=accounts.RESET_SALT, signer=EarlierSigner
         )
-        return str(serializer.dumps({"u": user.id, "p": accounts._password_fingerprint(user)}))
+        return str(serializer.dumps({"u": user.id, "p": accounts.password_fingerprint(user)}))
 
 
 def test_a_link_works_for_an_hour(app, client, sam):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from portfolio.accounts import pages as accounts
+from portfolio.accounts import service as accounts
 from portfolio.accounts.models import Invitation, User
 from portfolio.accounts.roster import (
     MAX_BYTES,
@@ -21,6 +21,7 @@ from portfolio.accounts.roster import (
 )
 from portfolio.core import mail
 from portfolio.core.db import db
+from portfolio.core.models import utcnow
 from tests.portfolio.accounts.test_auth import OTHER_ISSUER_DID, _csrf_token, make_user, sign_in
 
 ROSTERS = Path(__file__).parents[2] / "assets" / "roster"
@@ -128,7 +129,7 @@ def test_the_import_invites_the_good_rows_in_one_commit_and_mails_them_afterward
             role="assessor",
             issuer=db.session.merge(issuer),
             invited_by=None,
-            now=accounts._now(),
+            now=utcnow(),
         )
         db.session.commit()
         report = accounts.import_roster(

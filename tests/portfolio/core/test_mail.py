@@ -17,6 +17,7 @@ import pytest
 
 from portfolio.core import mail
 from portfolio.core.mail import MailError, MailSettings, build_message, deliver, read_outbox
+from portfolio.core.settings import Settings
 
 
 @dataclass
@@ -159,7 +160,9 @@ def test_settings_come_from_the_config_before_the_environment(tmp_path: Path):
         "CREDFOLIO_SMTP_STARTTLS": "false",
         "CREDFOLIO_MAIL_OUTBOX": str(tmp_path / "box"),
     }
-    settings = MailSettings.from_config(config, environ, instance_path=tmp_path)
+    settings = MailSettings.from_settings(
+        Settings.from_sources(environ, config), instance_path=tmp_path
+    )
     assert settings == MailSettings(
         sender="a@b.example",
         outbox=tmp_path / "box",
@@ -172,7 +175,7 @@ def test_settings_come_from_the_config_before_the_environment(tmp_path: Path):
 
 
 def test_by_default_mail_goes_to_the_instance_outbox_and_starttls_is_on(tmp_path: Path):
-    settings = MailSettings.from_config({}, {}, instance_path=tmp_path)
+    settings = MailSettings.from_settings(Settings.from_sources({}), instance_path=tmp_path)
     assert settings.host is None
     assert settings.outbox == tmp_path / "outbox"
     assert settings.starttls is True

@@ -136,8 +136,17 @@ def test_metrics_are_hidden_from_remote_clients_without_a_token(client):
     assert client.get("/metrics", environ_base=REMOTE).status_code == 404
 
 
-def test_a_bearer_token_lets_remote_scrapers_in(app, client):
-    app.config["CREDFOLIO_METRICS_TOKEN"] = "scrape-me-please-0123456789"
+def test_a_bearer_token_lets_remote_scrapers_in(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}",
+            "CREDFOLIO_KEY_ENCRYPTION_SECRET": TEST_KEK,
+            "CREDFOLIO_METRICS_TOKEN": "scrape-me-please-0123456789",
+        }
+    )
+    client = app.test_client()
     good = {"Authorization": "Bearer scrape-me-please-0123456789"}
     assert client.get("/metrics", environ_base=REMOTE, headers=good).status_code == 200
     wrong = {"Authorization": "Bearer guess"}

@@ -131,7 +131,7 @@ def test_demo_setup_seeds_a_school_that_verifies_and_is_idempotent(tmp_path: Pat
 
 
 def _check_school(app: Any, passwords: dict[str, str]) -> None:
-    from portfolio.accounts import auth
+    from portfolio.accounts import sign_in_service
     from portfolio.accounts.models import LearnerProfile, User
     from portfolio.assessment.models import Mastery, Submission
     from portfolio.catalogue import rubrics
@@ -141,7 +141,7 @@ def _check_school(app: Any, passwords: dict[str, str]) -> None:
 
     # People: passwords work, students are in two cohorts and have profiles.
     for email, password in passwords.items():
-        assert auth.authenticate(email, password) is not None, email
+        assert sign_in_service.authenticate(email, password) is not None, email
     students = db.session.scalars(select(User).where(User.role == "student")).all()
     assert Counter(s.cohort for s in students) == {"Year 8 Willow": 2, "Year 8 Rowan": 2}
     assert all(db.session.get(LearnerProfile, s.id) is not None for s in students)

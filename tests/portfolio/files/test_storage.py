@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from portfolio.core.errors import NotFoundError, status_for
+from portfolio.core.settings import Settings
 from portfolio.files.storage import (
     BlobNotFoundError,
     BlobStorage,
@@ -172,13 +173,16 @@ def test_init_storage_s3_from_configuration(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     s3_client(s3_endpoint).create_bucket(Bucket="configured")
-    app.config.update(
-        CREDFOLIO_STORAGE="s3",
-        CREDFOLIO_S3_BUCKET="configured",
-        CREDFOLIO_S3_ENDPOINT_URL=s3_endpoint,
-        CREDFOLIO_S3_REGION="us-east-1",
+    config = Settings.from_sources(
+        {},
+        {
+            "CREDFOLIO_STORAGE": "s3",
+            "CREDFOLIO_S3_BUCKET": "configured",
+            "CREDFOLIO_S3_ENDPOINT_URL": s3_endpoint,
+            "CREDFOLIO_S3_REGION": "us-east-1",
+        },
     )
-    backend = init_storage(app)
+    backend = init_storage(app, config)
     assert isinstance(backend, S3Storage)
     assert app.extensions["credfolio.storage"] is backend
     backend.put(SHA, DATA)
@@ -192,9 +196,6 @@ def test_init_storage_s3_from_configuration(
         ({"CREDFOLIO_STORAGE": "ftp"}, "'local' or 's3'"),
     ],
 )
-def test_init_storage_refuses_bad_configuration(
-    app: Any, config: dict[str, str], message: str
-) -> None:
-    app.config.update(config)
+def test_bad_storage_settings_are_refused(config: dict[str, str], message: str) -> None:
     with pytest.raises(RuntimeError, match=message):
-        init_storage(app)
+        Settings.from_sources({}, config)

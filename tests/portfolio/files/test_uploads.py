@@ -398,19 +398,23 @@ def test_uploads_to_the_s3_backend(
     app: Any, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The whole upload path against moto's S3 API server on loopback."""
+    from portfolio.core.settings import Settings
     from portfolio.files.storage import S3Storage, init_storage
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     client = s3_client(s3_endpoint)
     client.create_bucket(Bucket="evidence")
-    app.config.update(
-        CREDFOLIO_STORAGE="s3",
-        CREDFOLIO_S3_BUCKET="evidence",
-        CREDFOLIO_S3_ENDPOINT_URL=s3_endpoint,
-        CREDFOLIO_S3_REGION="us-east-1",
+    config = Settings.from_sources(
+        {},
+        {
+            "CREDFOLIO_STORAGE": "s3",
+            "CREDFOLIO_S3_BUCKET": "evidence",
+            "CREDFOLIO_S3_ENDPOINT_URL": s3_endpoint,
+            "CREDFOLIO_S3_REGION": "us-east-1",
+        },
     )
-    init_storage(app)
+    init_storage(app, config)
     with app.app_context():
         assert isinstance(storage(), S3Storage)
         item = Evidence(owner=make_user("s3@example.test"), title="Stored remotely")

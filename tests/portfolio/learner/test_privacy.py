@@ -20,7 +20,7 @@ from werkzeug.datastructures import FileStorage
 
 from portfolio.accounts import auth
 from portfolio.accounts.models import Invitation, LearnerProfile, Notification, User
-from portfolio.accounts.pages import PHOTO_TYPES
+from portfolio.accounts.service import PHOTO_TYPES
 from portfolio.assessment import service as assessment
 from portfolio.assessment.models import Submission, SubmissionEvidence
 from portfolio.core.db import db

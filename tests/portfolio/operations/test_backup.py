@@ -44,6 +44,17 @@ from portfolio.files.storage import storage
 from portfolio.issuing import service as services
 from portfolio.issuing.models import IssuedCredential, IssuerKeyRow
 from portfolio.operations import backup
+from portfolio.operations import restore as restoring
+from portfolio.operations.archive import (
+    ArchiveError,
+    BackupError,
+    IncompatibleArchiveError,
+    TargetNotEmptyError,
+    decode_value,
+    encode_value,
+    reflect,
+    verify_archive,
+)
 from tests.conftest import TEST_KEK, unsigned_badge
 from tests.portfolio.school import evidence, make_school
 
@@ -152,7 +163,7 @@ def every_row() -> dict[str, list[tuple[Any, ...]]]:
     audit log's own records of backups and restores left out)."""
     connection = db.session.connection()
     rows = {}
-    for table in backup.reflect(connection):
+    for table in reflect(connection):
         query = select(table).order_by(*table.primary_key.columns)
         if table.name == "audit_events":
             query = query.where(table.c.action.not_in(["backup_created", "backup_restored"]))
@@ -262,10 +273,10 @@ def target(tmp_path: Path, target_url: str) -> Iterator[Flask]:
     wipe(app)
 
 
-def restore(app: Flask, archive: Path, **options: Any) -> backup.RestoreSummary:
+def restore(app: Flask, archive: Path, **options: Any) -> restoring.RestoreSummary:
     components = app.extensions["credfolio"]
     with app.app_context():
-        return backup.restore_backup(
+        return restoring.restore_backup(
             archive,
             app=app,
             engine=db.engine,
@@ -373,7 +384,7 @@ def test_restore_refuses_tables_not_made_by_the_migrations(world: World, target:
     with target.app_context():
         db.create_all()  # the tables, empty, but no Alembic revision: not ours to migrate
         names = sorted(inspect(db.engine).get_table_names())
-    with pytest.raises(backup.TargetNotEmptyError, match="no Alembic revision"):
+    with pytest.raises(TargetNotEmptyError, match="no Alembic revision"):
         restore(target, world.archive)
     assert sorted(table_names(target)) == names
 
@@ -444,7 +455,7 @@ def test_the_commands_back_up_and_restore_with_documented_exit_codes(
     with target.app_context():
         count = db.session.scalar(select(func.count()).select_from(IssuedCredential))
         db.session.remove()
-    with pytest.raises(backup.TargetNotEmptyError, match="not empty"):
+    with pytest.raises(TargetNotEmptyError, match="not empty"):
         restore(target, archive)
     refused = target.test_cli_runner().invoke(args=["restore", "--quiet", str(archive)])
     assert refused.exit_code == 4, refused.output
@@ -478,7 +489,7 @@ def test_progress_goes_through_tables_rows_and_blobs_of_an_xz_archive(
         )
         db.session.remove()
     assert summary.path.read_bytes()[:6] == b"\xfd7zXZ\x00"
-    assert backup.verify_archive(summary.path).data == summary.manifest
+    assert verify_archive(summary.path).data == summary.manifest
     final = {phase: (done, total) for phase, done, total in calls}
     tables = len(summary.manifest["tables"])
     assert summary.rows >= sum(world.counts.values()) and summary.blobs == world.counts["blobs"]
@@ -629,7 +640,7 @@ def test_a_tampered_archive_is_refused_and_nothing_is_written(
     world: World, target: Flask, tmp_path: Path, tamper: Callable[..., None]
 ) -> None:
     archive = _rewrite(world.archive, tmp_path / f"{tamper.__name__}.tar", tamper)
-    with pytest.raises(backup.ArchiveError, match=TAMPERED[tamper]):
+    with pytest.raises(ArchiveError, match=TAMPERED[tamper]):
         restore(target, archive)
     assert_untouched(target)
     result = target.test_cli_runner().invoke(args=["restore", "-q", str(archive)])
@@ -655,11 +666,11 @@ def test_rows_that_refer_to_missing_rows_are_rolled_back(
         _set_manifest(members, manifest)
 
     archive = _rewrite(world.archive, tmp_path / "dangling.tar", drop_an_issuer)
-    backup.verify_archive(archive)  # consistent as far as the hashes go
-    with pytest.raises(backup.BackupError, match=r"refer to rows|refused the restored rows"):
+    verify_archive(archive)  # consistent as far as the hashes go
+    with pytest.raises(BackupError, match=r"refer to rows|refused the restored rows"):
         restore(target, archive)
     with target.app_context():
-        assert backup.non_empty_tables(db.engine) == []
+        assert restoring.non_empty_tables(db.engine) == []
         db.engine.dispose()
 
 
@@ -675,7 +686,7 @@ def test_an_evidence_store_that_cannot_be_written_rolls_the_restore_back(
         assert result.exit_code == 1, result.output
         assert "cannot write blob" in result.output and "rolled back" in result.output
         with app.app_context():
-            assert backup.non_empty_tables(db.engine) == []
+            assert restoring.non_empty_tables(db.engine) == []
             db.engine.dispose()
     finally:
         wipe(app)
@@ -686,7 +697,7 @@ def test_a_truncated_archive_is_refused(world: World, target: Flask, tmp_path: P
     for cut in (len(data) // 2, len(data) - 30):
         archive = tmp_path / f"cut-{cut}.tar.gz"
         archive.write_bytes(data[:cut])
-        with pytest.raises(backup.ArchiveError, match=r"damaged or truncated|incomplete"):
+        with pytest.raises(ArchiveError, match=r"damaged or truncated|incomplete"):
             restore(target, archive)
         assert_untouched(target)
 
@@ -694,12 +705,12 @@ def test_a_truncated_archive_is_refused(world: World, target: Flask, tmp_path: P
 def test_a_file_that_is_not_a_backup_is_refused(target: Flask, tmp_path: Path) -> None:
     junk = tmp_path / "notes.txt"
     junk.write_text("not an archive")
-    with pytest.raises(backup.ArchiveError, match="not a Credfolio backup"):
+    with pytest.raises(ArchiveError, match="not a Credfolio backup"):
         restore(target, junk)
     other = tmp_path / "other.tar"
     with tarfile.open(other, "w") as tar:
         tar.addfile(tarfile.TarInfo("README"), io.BytesIO(b""))
-    with pytest.raises(backup.ArchiveError, match=r"manifest\.json is not its first member"):
+    with pytest.raises(ArchiveError, match=r"manifest\.json is not its first member"):
         restore(target, other)
     assert_untouched(target)
 
@@ -716,7 +727,7 @@ def test_an_archive_from_a_newer_credfolio_is_refused(
     cases = ((newer_format, "format version 2"), (unknown_revision, "does not know"))
     for change, message in cases:
         archive = _rewrite(world.archive, tmp_path / f"{change.__name__}.tar", change)
-        with pytest.raises(backup.IncompatibleArchiveError, match=message):
+        with pytest.raises(IncompatibleArchiveError, match=message):
             restore(target, archive)
         result = target.test_cli_runner().invoke(args=["restore", "-q", str(archive)])
         assert result.exit_code == 5, result.output
@@ -729,7 +740,7 @@ def test_a_restore_with_another_key_encryption_secret_is_refused(
     other = make_app(tmp_path / "other-kek", target_url, kek="0123456789abcdef" * 4)
     wipe(other)
     try:
-        with pytest.raises(backup.IncompatibleArchiveError, match="key-encryption secret"):
+        with pytest.raises(IncompatibleArchiveError, match="key-encryption secret"):
             restore(other, world.archive)
         assert_untouched(other)
     finally:
@@ -743,7 +754,7 @@ def test_a_restore_as_another_issuer_is_refused(
     other = make_app(tmp_path / "other-host", target_url, CREDFOLIO_PUBLIC_URL="https://other.test")
     wipe(other)
     try:
-        with pytest.raises(backup.IncompatibleArchiveError, match=r"did:web:other\.test"):
+        with pytest.raises(IncompatibleArchiveError, match=r"did:web:other\.test"):
             restore(other, world.archive)
         result = other.test_cli_runner().invoke(args=["restore", "-q", str(world.archive)])
         assert result.exit_code == 5 and "CREDFOLIO_PUBLIC_URL" in result.output
@@ -766,11 +777,11 @@ def test_blob_members_must_match_the_blobs_table(
         _set_manifest(members, manifest)
 
     archive = _rewrite(world.archive, tmp_path / "one-blob-less.tar", drop_a_blob_entirely)
-    backup.verify_archive(archive)
-    with pytest.raises(backup.ArchiveError, match="blobs table and the blob members differ"):
+    verify_archive(archive)
+    with pytest.raises(ArchiveError, match="blobs table and the blob members differ"):
         restore(target, archive)
     with target.app_context():
-        assert backup.non_empty_tables(db.engine) == []
+        assert restoring.non_empty_tables(db.engine) == []
         db.engine.dispose()
 
 
@@ -904,20 +915,42 @@ def test_an_instance_on_an_object_store_restores_and_backs_up_the_same_blobs(
     ],
 )
 def test_values_round_trip_with_their_types(value: Any, json_column: bool) -> None:
-    encoded = json.loads(json.dumps(backup.encode_value(value, json_column=json_column)))
-    decoded = backup.decode_value(encoded, timezone=False)
+    encoded = json.loads(json.dumps(encode_value(value, json_column=json_column)))
+    decoded = decode_value(encoded, timezone=False)
     if isinstance(value, datetime) and value.tzinfo is not None:
         assert decoded == value.replace(tzinfo=None)  # naive UTC for a column without zones
-        assert backup.decode_value(encoded, timezone=True) == value
+        assert decode_value(encoded, timezone=True) == value
     else:
         assert decoded == value and type(decoded) is type(value)
 
 
 def test_a_naive_datetime_is_utc_in_a_column_with_time_zones() -> None:
-    encoded = backup.encode_value(datetime(2025, 1, 31, 12, 30))
-    assert backup.decode_value(encoded, timezone=True) == datetime(2025, 1, 31, 12, 30, tzinfo=UTC)
+    encoded = encode_value(datetime(2025, 1, 31, 12, 30))
+    assert decode_value(encoded, timezone=True) == datetime(2025, 1, 31, 12, 30, tzinfo=UTC)
 
 
 def test_an_unknown_tag_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown value tag"):
-        backup.decode_value({"$pickle": "..."})
+        decode_value({"$pickle": "..."})
+
+
+def test_every_backup_error_is_a_service_error_of_its_kind_with_its_exit_code() -> None:
+    from portfolio.core.errors import ConflictError, CredfolioError, InvalidInputError, status_for
+    from portfolio.operations.archive import OutputExistsError
+
+    kinds = {
+        BackupError: (CredfolioError, 1),
+        OutputExistsError: (ConflictError, 4),
+        ArchiveError: (InvalidInputError, 3),
+        TargetNotEmptyError: (ConflictError, 4),
+        IncompatibleArchiveError: (InvalidInputError, 5),
+    }
+    for error, (kind, exit_code) in kinds.items():
+        refused = error("the message")
+        assert isinstance(refused, BackupError) and isinstance(refused, kind)
+        assert (refused.exit_code, refused.message, str(refused)) == (
+            exit_code,
+            "the message",
+            "the message",
+        )
+        assert status_for(refused) in (400, 409, 422)

@@ -1,36 +1,43 @@
-"""``credfolio users``: create, list and disable accounts (issuer administrators first), and
-change a role; every change records an audit event (actor ``cli``) in its own transaction."""
+"""The accounts commands: ``credfolio users`` (create, list and disable accounts, change a role;
+every change recorded with actor ``cli``, in its own transaction) and ``credfolio roster import``
+(a class roster, with the same per-row report as the administration page)."""
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from portfolio.accounts.auth import (
-    end_all_sessions,
-    hash_password,
-    is_valid_email,
-    password_problem,
-)
+from portfolio.accounts import service
+from portfolio.accounts.auth import is_valid_email, password_problem
 from portfolio.accounts.issuers import default_issuer
-from portfolio.accounts.models import USER_ROLES, Issuer, User
-from portfolio.core import audit
-from portfolio.core.db import db
+from portfolio.accounts.models import Issuer, Role, User
+from portfolio.accounts.roster import RosterFileError
+from portfolio.core.errors import ConflictError
+
+#: ``--role`` and ``ROLE``: the roles' values (``admin``, ``assessor``, ``student``).
+ROLE_CHOICE = click.Choice([role.value for role in Role])
+
+
+def _issuer(issuer_did: str | None) -> Issuer:
+    """The issuer named by ``--issuer-did``, else the service's own."""
+    if not issuer_did:
+        return default_issuer()
+    issuer = service.find_issuer(issuer_did)
+    if issuer is None:
+        raise click.BadParameter(f"no issuer {issuer_did!r}", param_hint="--issuer-did")
+    return issuer
+
+
+# -- credfolio users -------------------------------------------------------------------------
 
 
 @click.group("users")
 def users_group() -> None:
     """Accounts: issuer administrators, assessors, students."""
-
-
-def _find(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == User.normalize_email(email)))
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -42,7 +49,7 @@ def _read_password(from_stdin: bool) -> str:
 
 @users_group.command("create")
 @click.option("--email", required=True, help="Sign-in address (stored lower-cased).")
-@click.option("--role", type=click.Choice(USER_ROLES), required=True, help="admin = issuer admin.")
+@click.option("--role", type=ROLE_CHOICE, required=True, help="admin = issuer admin.")
 @click.option("--name", "display_name", help="Display name (default: the email's local part).")
 @click.option("--issuer-did", help="The user's issuer (default: the service's own issuer).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
@@ -53,41 +60,23 @@ def create_command(
     """Create an account; the password is asked twice (hidden) unless --password-stdin."""
     if not is_valid_email(email):
         raise click.BadParameter(f"{email!r} is not an email address", param_hint="--email")
-    if _find(email) is not None:
+    if service.find_account(email) is not None:
         raise click.ClickException(f"an account for {User.normalize_email(email)} already exists")
-    if issuer_did:
-        issuer = db.session.scalar(select(Issuer).where(Issuer.did == issuer_did))
-        if issuer is None:
-            raise click.BadParameter(f"no issuer {issuer_did!r}", param_hint="--issuer-did")
-    else:
-        issuer = default_issuer()
+    issuer = _issuer(issuer_did)
     password = _read_password(password_stdin)
     problem = password_problem(password, email=email)
     if problem:
         raise click.ClickException(problem)
-    user = User(
-        email=email,
-        password_hash=hash_password(password),
-        display_name=(display_name or email.split("@", 1)[0]).strip(),
-        role=role,
-        issuer=issuer,
-    )
-    db.session.add(user)
     try:
-        db.session.flush()
-        audit.record(
-            "account_created",
-            actor_label="cli",
-            issuer_id=issuer.id,
-            target=f"user:{user.id}",
-            detail={"role": role},
+        user = service.create_account(
+            email=email,
+            role=Role(role),
+            password=password,
+            display_name=display_name,
+            issuer=issuer,
         )
-        db.session.commit()
-    except IntegrityError:  # created concurrently since the check above
-        db.session.rollback()
-        raise click.ClickException(
-            f"an account for {User.normalize_email(email)} already exists"
-        ) from None
+    except ConflictError as refused:
+        raise click.ClickException(refused.message) from None
     click.echo(f"Created {user.role} {user.email} (issuer {issuer.did}).")
 
 
@@ -96,7 +85,7 @@ def create_command(
 @with_appcontext
 def list_command(as_json: bool) -> None:
     """Every account, oldest first."""
-    for user in db.session.scalars(select(User).order_by(User.created_at, User.id)):
+    for user in service.accounts_oldest_first():
         item = {
             "email": user.email,
             "name": user.display_name,
@@ -119,42 +108,59 @@ def list_command(as_json: bool) -> None:
 @with_appcontext
 def disable_command(email: str) -> None:
     """Disable the account EMAIL: it can no longer sign in, and every session of it ends."""
-    user = _find(email)
+    user = service.find_account(email)
     if user is None:
         raise click.ClickException(f"no account {User.normalize_email(email)}")
-    if not user.is_active:
+    if not service.disable_account(user):
         click.echo(f"{user.email} is already disabled.")
         return
-    user.disabled_at = datetime.now(UTC)
-    end_all_sessions(user)
-    audit.record(
-        "account_disabled", actor_label="cli", issuer_id=user.issuer_id, target=f"user:{user.id}"
-    )
-    db.session.commit()
     click.echo(f"Disabled {user.email}; every session of it is signed out.")
 
 
 @users_group.command("set-role")
 @click.argument("email")
-@click.argument("role", type=click.Choice(USER_ROLES))
+@click.argument("role", type=ROLE_CHOICE)
 @with_appcontext
 def set_role_command(email: str, role: str) -> None:
     """Give the account EMAIL the role ROLE; every session of it ends (it signs in again with
     its new rights)."""
-    user = _find(email)
+    user = service.find_account(email)
     if user is None or user.deleted_at is not None:
         raise click.ClickException(f"no account {User.normalize_email(email)}")
-    if user.role == role:
+    previous = service.set_role(user, Role(role))
+    if previous is None:
         click.echo(f"{user.email} is already {role}.")
         return
-    previous, user.role = user.role, role
-    end_all_sessions(user)
-    audit.record(
-        "role_changed",
-        actor_label="cli",
-        issuer_id=user.issuer_id,
-        target=f"user:{user.id}",
-        detail={"from": previous, "to": role},
-    )
-    db.session.commit()
     click.echo(f"{user.email} is now {role} (was {previous}); every session of it is signed out.")
+
+
+# -- credfolio roster ------------------------------------------------------------------------
+
+
+@click.group("roster")
+def roster_group() -> None:
+    """Class rosters (CSV: name,email,role and optionally cohort)."""
+
+
+@roster_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--issuer-did", help="The issuer inviting them (default: the service's own).")
+@with_appcontext
+def import_command(file: Path, issuer_did: str | None) -> None:
+    """Invite everyone on FILE's valid rows and print a line per row.
+
+    Exits 0 when the file was read (even with rejected rows: they are listed), 1 when it
+    cannot be read as a roster at all.
+    """
+    issuer = _issuer(issuer_did)
+    try:
+        report = service.import_roster(file.read_bytes(), issuer=issuer, invited_by=None)
+    except RosterFileError as error:
+        raise click.ClickException(f"{file.name} cannot be imported: {error}") from None
+    for row in report.rows:
+        click.echo(f"line {row.line}: {row.email or '-'} ({row.name or '-'}) {row.verdict}")
+    for email in report.unsent:
+        click.echo(f"the mail to {email} could not be sent (the invitation exists)", err=True)
+    count = len(report.updated)
+    updated = f", {count} cohort{'' if count == 1 else 's'} set" if count else ""
+    click.echo(f"{len(report.created)} invited{updated}, {len(report.rejected)} rejected.")

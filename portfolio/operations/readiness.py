@@ -1,12 +1,7 @@
-"""Probes for orchestrators and load balancers: ``GET /healthz`` (the process answers; touches
-nothing) and ``GET /readyz`` (the database answers within a short timeout and its migrations
-are at head, the evidence store is writable or reachable, and the key-encryption secret decrypts
-the service issuer's active key).
-
-``/readyz`` answers 200 when every check is ``ok``, else 503, with
-``{"status": "ready" | "not-ready", "checks": [{"name", "status", "detail"}]}``.  Details are
-safe to show anyone: no paths, URLs, secrets or driver messages (those go to the log).
-"""
+"""What ``/readyz`` checks: the database answers within a short timeout and its migrations are
+at head, the evidence store is writable or reachable, and the key-encryption secret decrypts the
+service issuer's active key.  Each check's detail is safe to show anyone: no paths, URLs, secrets
+or driver messages (those go to the log)."""
 
 from __future__ import annotations
 
@@ -14,17 +9,16 @@ import contextlib
 import logging
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
-from flask import Blueprint, Flask, Response, current_app
+from flask import Flask, current_app
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from issuer_keys.errors import KeyEncryptionError, KeyNotFoundError
 from portfolio.core.db import db
-from portfolio.core.errors import json_response
 from portfolio.files.storage import LocalStorage, S3Storage, storage
 
 _log = logging.getLogger(__name__)
@@ -34,38 +28,12 @@ _log = logging.getLogger(__name__)
 STATEMENT_TIMEOUT_MS = 2000
 _HEADS = "credfolio.migration_heads"
 
-bp = Blueprint("health", __name__)
-
 
 @dataclass(frozen=True)
 class Check:
     name: str
     status: str  # "ok" or "failed"
     detail: str
-
-
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.get("/healthz")
-def healthz() -> Response:
-    """The process is up and answering.  Checks nothing else, so a database outage does not
-    make an orchestrator restart healthy workers."""
-    return _no_store(json_response({"status": "ok"}))
-
-
-@bp.get("/readyz")
-def readyz() -> Response:
-    """200 when the service can do its work, 503 with the failing checks otherwise."""
-    checks = [check_database(), check_storage(), check_keys()]
-    ready = all(check.status == "ok" for check in checks)
-    body = {
-        "status": "ready" if ready else "not-ready",
-        "checks": [asdict(check) for check in checks],
-    }
-    return _no_store(json_response(body, 200 if ready else 503))
 
 
 def migration_heads(app: Flask) -> frozenset[str]:
@@ -160,11 +128,3 @@ def check_keys() -> Check:
         with contextlib.suppress(SQLAlchemyError):
             db.session.rollback()  # the probe leaves no transaction open
     return Check("keys", "ok", f"the key-encryption secret decrypts the active key {key.key_id}")
-
-
-def init_app(app: Flask) -> None:
-    """Register the probes, outside rate limits and CSRF protection."""
-    app.register_blueprint(bp)
-    csrf = app.extensions.get("csrf")
-    if csrf is not None:
-        csrf.exempt(bp)
