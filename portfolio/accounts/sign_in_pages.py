@@ -67,7 +67,7 @@ def sign_in_page() -> ResponseReturnValue:
             return redirect(target or _landing_page(user), 303)
         error = WRONG_CREDENTIALS
     status = 422 if form.is_submitted() else 200
-    return render_template("auth/sign_in.html", form=form, error=error), status
+    return render_template("accounts/sign_in.html", form=form, error=error), status
 
 
 def _locked_page(form: SignInForm, until: datetime) -> ResponseReturnValue:
@@ -76,7 +76,7 @@ def _locked_page(form: SignInForm, until: datetime) -> ResponseReturnValue:
     seconds = max(1, math.ceil((until - utcnow()).total_seconds()))
     minutes = math.ceil(seconds / 60)
     wait = f"about {minutes} minutes" if minutes > 1 else "about a minute"
-    page = render_template("auth/sign_in.html", form=form, locked_until=until, wait=wait)
+    page = render_template("accounts/sign_in.html", form=form, locked_until=until, wait=wait)
     return page, 429, {"Retry-After": str(seconds)}
 
 
@@ -110,5 +110,5 @@ def sign_out_everywhere_page() -> ResponseReturnValue:
             return redirect(url_for(".sign_in_page"), 303)
         # The box unticked (or, with CSRF checks on, a form that expired): the first error.
         error = [*form.confirm.errors, *form.errors.get("csrf_token", [])][0]
-    page = render_template("auth/sign_out_everywhere.html", error=error)
+    page = render_template("accounts/sign_out_everywhere.html", error=error)
     return page, 422 if error else 200

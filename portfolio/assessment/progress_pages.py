@@ -78,7 +78,7 @@ def student_map() -> ResponseReturnValue:
     # Only paths inside the service become links (a stored link is never trusted as a URL).
     notifications = [(note, safe_next(note.link)) for note in view.notifications]
     return render_template(
-        "progress/map.html",
+        "assessment/progress/map.html",
         view=view,
         labels=progress.STATE_LABELS,
         submission_labels=SUBMISSION_STATE_LABELS,
@@ -130,7 +130,7 @@ def cohort() -> ResponseReturnValue:
         filters, weeks, page = form.parsed(catalogue)
     except progress.CohortFilterError as error:
         body = render_template(
-            "progress/cohort.html", error=str(error), error_field=error.field, **context
+            "assessment/progress/cohort.html", error=str(error), error_field=error.field, **context
         )
         return body, 400
     now = utcnow()
@@ -144,7 +144,7 @@ def cohort() -> ResponseReturnValue:
         issuer_id, filters, weeks=weeks, now=now, limit=STALLED_LIMIT
     )
     return render_template(
-        "progress/cohort.html",
+        "assessment/progress/cohort.html",
         error=None,
         error_field=None,
         filters=filters,

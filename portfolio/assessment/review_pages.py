@@ -104,7 +104,7 @@ def index() -> ResponseReturnValue:
     ]
     flagged = [item for item in items if item["submission"].flagged_at is not None]
     page = render_template(
-        "review/index.html",
+        "assessment/review/index.html",
         items=items,
         flagged=flagged if user.is_admin else [],
         competencies=competencies,
@@ -139,7 +139,7 @@ def _page(
     version = current_version(submission.competency)
     mine = [a for a in round_assessments(submission) if a.assessor_id == user.id]
     page = render_template(
-        "review/show.html",
+        "assessment/review/show.html",
         submission=submission,
         rubric=version,
         rule=describe_rule(version) if version is not None else None,
@@ -259,6 +259,6 @@ def endorse() -> ResponseReturnValue:
                 flash(f"Your endorsement of “{chosen.name}” is issued.")
                 return redirect(url_for("public.credential_page", public_id=row.public_id), 303)
     page = render_template(
-        "review/endorse.html", competencies=competencies, values=values, error=error
+        "assessment/review/endorse.html", competencies=competencies, values=values, error=error
     )
     return page, 422 if error else 200

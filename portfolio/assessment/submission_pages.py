@@ -76,7 +76,7 @@ def index() -> ResponseReturnValue:
         .where(Submission.student_id == signed_in_user().id)
         .order_by(Submission.updated_at.desc(), Submission.id.desc())
     ).all()
-    return render_template("submissions/index.html", submissions=rows)
+    return render_template("assessment/submissions/index.html", submissions=rows)
 
 
 @bp.route("/submissions/new", methods=["GET", "POST"])
@@ -117,7 +117,7 @@ def create() -> ResponseReturnValue:
                 )
                 return redirect(url_for(".show", public_id=submission.public_id), 303)
     page = render_template(
-        "submissions/new.html",
+        "assessment/submissions/new.html",
         choices=_competency_choices(student),
         evidence=_my_evidence(student),
         values=values,
@@ -175,7 +175,7 @@ def _show(
     version = current_version(submission.competency)
     chosen = {item.evidence_id for item in submission.items}
     page = render_template(
-        "submissions/show.html",
+        "assessment/submissions/show.html",
         submission=submission,
         labels=STATE_LABELS,
         decisions=DECISION_LABELS,

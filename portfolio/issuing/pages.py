@@ -120,7 +120,7 @@ def credentials() -> ResponseReturnValue:
         )
     statement = statement.order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
     return render_template(
-        "admin/credentials.html",
+        "issuing/credentials.html",
         pagination=paginate(statement, page=search.page_number, per_page=PER_PAGE),
         query=query,
         issuer=user.issuer,
@@ -136,7 +136,7 @@ def _detail(
     unsuspend_form: UnsuspendForm | None = None,
 ) -> ResponseReturnValue:
     page = render_template(
-        "admin/credential.html",
+        "issuing/credential.html",
         row=row,
         history=history(row),
         error=error,
@@ -221,4 +221,4 @@ def revoke(public_id: str) -> ResponseReturnValue:
             return _back_to(row, "The credential is revoked. Verifiers now report it as revoked.")
     status = (refusal.status if refusal else 422) if form.is_submitted() else 200
     error = refusal.message if refusal else None
-    return render_template("admin/revoke.html", row=row, form=form, error=error), status
+    return render_template("issuing/revoke.html", row=row, form=form, error=error), status

@@ -76,5 +76,5 @@ def delete_page() -> ResponseReturnValue:
         form.password.errors = ["This is not your password."]
     status = 422 if form.is_submitted() else 200
     credentials = len(owned_credentials(user))
-    page = render_template("accounts/delete.html", form=form, user=user, credentials=credentials)
+    page = render_template("learner/delete.html", form=form, user=user, credentials=credentials)
     return page, status
