@@ -73,6 +73,17 @@ def check_rubric(
         raise RubricError(f"a rubric needs between 2 and {MAX_LEVELS} levels")
     if not 1 <= len(criteria) <= MAX_CRITERIA:
         raise RubricError(f"a rubric needs between 1 and {MAX_CRITERIA} criteria")
+    clean_levels = _check_levels(levels)
+    clean_criteria = [
+        _check_criterion(criterion, index, len(clean_levels))
+        for index, criterion in enumerate(criteria, 1)
+    ]
+    return clean_levels, clean_criteria, _check_rule(rule, clean_levels, len(clean_criteria))
+
+
+def _check_levels(levels: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The levels, lowest first: named (distinct names), described, with points that never
+    decrease."""
     clean_levels: list[dict[str, Any]] = []
     for index, level in enumerate(levels, 1):
         clean_levels.append(
@@ -93,35 +104,31 @@ def check_rubric(
     points = [level["points"] for level in clean_levels]
     if points != sorted(points):
         raise RubricError("levels go from lowest to highest: points may not decrease")
-    clean_criteria = []
-    for index, criterion in enumerate(criteria, 1):
-        cells = list(criterion.get("levels") or [])
-        if len(cells) > len(clean_levels):
-            raise RubricError(f"criterion {index} describes more levels than the rubric has")
-        cells += [""] * (len(clean_levels) - len(cells))
-        clean_criteria.append(
-            {
-                "name": _text(
-                    criterion.get("name"),
-                    f"criterion {index} name",
-                    required=True,
-                    limit=MAX_NAME,
-                ),
-                "description": _text(
-                    criterion.get("description"),
-                    f"criterion {index} description",
-                    required=False,
-                    limit=MAX_TEXT,
-                ),
-                "levels": [
-                    _text(
-                        cell, f"criterion {index}, level {j} text", required=False, limit=MAX_TEXT
-                    )
-                    for j, cell in enumerate(cells, 1)
-                ],
-            }
-        )
-    return clean_levels, clean_criteria, _check_rule(rule, clean_levels, len(clean_criteria))
+    return clean_levels
+
+
+def _check_criterion(criterion: Mapping[str, Any], index: int, level_count: int) -> dict[str, Any]:
+    """One criterion (``index`` counts from 1): its name, description and a text per level
+    (missing cells are empty)."""
+    cells = list(criterion.get("levels") or [])
+    if len(cells) > level_count:
+        raise RubricError(f"criterion {index} describes more levels than the rubric has")
+    cells += [""] * (level_count - len(cells))
+    return {
+        "name": _text(
+            criterion.get("name"), f"criterion {index} name", required=True, limit=MAX_NAME
+        ),
+        "description": _text(
+            criterion.get("description"),
+            f"criterion {index} description",
+            required=False,
+            limit=MAX_TEXT,
+        ),
+        "levels": [
+            _text(cell, f"criterion {index}, level {j} text", required=False, limit=MAX_TEXT)
+            for j, cell in enumerate(cells, 1)
+        ],
+    }
 
 
 def _check_rule(
