@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from portfolio.accounts.models import User
 from portfolio.assessment import service as assessment
-from portfolio.assessment.models import Submission
+from portfolio.assessment.models import Decision, Submission
 from portfolio.catalogue.models import Competency
 from portfolio.core.db import db
 from portfolio.evidence.models import Evidence
@@ -24,7 +24,7 @@ class Assess:
     """An assessor's decision (levels are rubric level indexes, one per criterion)."""
 
     assessor: str
-    decision: str
+    decision: Decision
     levels: tuple[int, ...]
     feedback: str = ""
     criterion_feedback: tuple[str, ...] = ()
@@ -73,7 +73,7 @@ SCENARIOS = (
         (
             Assess(
                 "amara",
-                "revise",
+                Decision.REVISE,
                 (2, 1, 1),
                 feedback="A lovely melody, Maya. The chorus tells us what we can already see: "
                 "what do the harbour lights mean to you? And try moving the bridge.",
@@ -89,7 +89,7 @@ SCENARIOS = (
             ),
             Assess(
                 "amara",
-                "endorse",
+                Decision.ENDORSE,
                 (3, 2, 2),
                 feedback="The new chorus lands — “every window on the water” is the heart of "
                 "the song. Mastery, with a melody people will hum.",
@@ -106,7 +106,7 @@ SCENARIOS = (
         (
             Assess(
                 "amara",
-                "endorse",
+                Decision.ENDORSE,
                 (3, 3, 2),
                 feedback="The three sugars at the end say everything. 11 of 12 points.",
             ),
@@ -128,7 +128,7 @@ SCENARIOS = (
         (
             Assess(
                 "amara",
-                "revise",
+                Decision.REVISE,
                 (1, 2, 0),
                 feedback="There is a real hook here, Leo, but the song needs somewhere to go. "
                 "Write a verse that tells us what happened on the Tuesday, and a bridge.",
@@ -149,7 +149,7 @@ SCENARIOS = (
         (
             Assess(
                 "amara",
-                "endorse",
+                Decision.ENDORSE,
                 (2, 2, 2),
                 feedback="A neat, fair-play mystery and a very good cat. 9 of 12 points.",
             ),
@@ -176,7 +176,7 @@ SCENARIOS = (
         (
             Assess(
                 "amara",
-                "endorse",
+                Decision.ENDORSE,
                 (3, 2, 2),
                 feedback="Warm and funny; the goat on the car is perfect. 10 of 12 points.",
             ),
@@ -196,13 +196,13 @@ SCENARIOS = (
         (
             Assess(
                 "daniel",
-                "endorse",
+                Decision.ENDORSE,
                 (3, 2, 3, 2),
                 feedback="A real problem, measured and solved. 14 of 16 points.",
             ),
             Assess(
                 "amara",
-                "revise",
+                Decision.REVISE,
                 (2, 1, 2, 1),
                 feedback="Impressive making, but I cannot see the design process: where are "
                 "the three layouts you sketched and why did you choose this one?",
@@ -224,13 +224,13 @@ SCENARIOS = (
         (
             Assess(
                 "daniel",
-                "endorse",
+                Decision.ENDORSE,
                 (3, 3, 2, 3),
                 feedback="Three honest iterations, each driven by a test. 15 of 16 points.",
             ),
             Assess(
                 "amara",
-                "endorse",
+                Decision.ENDORSE,
                 (3, 2, 2, 3),
                 feedback="Clear enough for the club to build a second one. 14 of 16 points.",
             ),
@@ -245,7 +245,7 @@ SCENARIOS = (
         (
             Assess(
                 "daniel",
-                "not_yet",
+                Decision.NOT_YET,
                 (1, 0),
                 feedback="You describe what happened well. Next: why did it happen, and what "
                 "will you do differently? Start a new submission when you have four more "

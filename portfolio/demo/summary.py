@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from portfolio.accounts.models import Role
 from portfolio.assessment import service as assessment
+from portfolio.assessment.models import SubmissionState
 from portfolio.demo.people import PEOPLE
 from portfolio.demo.school import DemoSchool
 
@@ -76,7 +77,7 @@ def summary_lines(school: DemoSchool, public_url: str) -> list[str]:
         page("Flagged for moderation (as the admin)", assessment.review_path(flagged))
     page("Progress map (as a student, e.g. Maya)", "/progress")
     revision = school.submissions.get("leo-song")
-    if revision is not None and revision.state == "revision_requested":
+    if revision is not None and revision.state == SubmissionState.REVISION_REQUESTED:
         page("Revision requested (as Leo)", assessment.submission_path(revision))
     page("Cohort view (as an assessor or the admin)", "/cohort")
     page("Catalogue (as the admin)", "/admin/catalogue")
