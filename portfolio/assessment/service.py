@@ -67,6 +67,7 @@ from portfolio.assessment.states import (
 )
 from portfolio.catalogue.models import Competency, RubricVersion
 from portfolio.catalogue.rubrics import current_version
+from portfolio.catalogue.service import workable_competencies
 from portfolio.core.db import db, unit_of_work
 from portfolio.evidence.models import Evidence
 from portfolio.issuing.models import IssuedCredential
@@ -111,17 +112,7 @@ def open_submission(student: User, competency: Competency) -> Submission | None:
 
 def submittable_competencies(student: User) -> list[Competency]:
     """Competencies the student may submit evidence for (prerequisites are checked on submit)."""
-    return list(
-        db.session.scalars(
-            select(Competency)
-            .where(
-                Competency.issuer_id == student.issuer_id,
-                Competency.archived_at.is_(None),
-                Competency.is_stack.is_(False),
-            )
-            .order_by(Competency.position, Competency.name)
-        )
-    )
+    return workable_competencies(student.issuer_id) if student.issuer_id is not None else []
 
 
 def submission_path(submission: Submission) -> str:

@@ -42,8 +42,8 @@ from portfolio.bulk.forms import CohortEndorseForm, PageForm
 from portfolio.bulk.kinds import KIND_LABELS, start_cohort_endorsement
 from portfolio.bulk.models import BulkJob, BulkJobItem, ItemState
 from portfolio.bulk.states import ACTIVE, ITEM_STATE_LABELS, JOB_STATE_LABELS
-from portfolio.catalogue.models import Competency
 from portfolio.catalogue.rubrics import current_version, describe_rule
+from portfolio.catalogue.service import workable_competencies
 from portfolio.core.csv_cells import csv_safe
 from portfolio.core.db import db
 from portfolio.core.errors import status_for
@@ -82,20 +82,6 @@ def _job(public_id: str) -> BulkJob:
     return job
 
 
-def _competencies(user: User) -> list[Competency]:
-    return list(
-        db.session.scalars(
-            select(Competency)
-            .where(
-                Competency.issuer_id == user.issuer_id,
-                Competency.archived_at.is_(None),
-                Competency.is_stack.is_(False),
-            )
-            .order_by(Competency.position, Competency.name)
-        )
-    )
-
-
 @bp.route("/review/cohort-endorse", methods=["GET", "POST"])
 @login_required(role=STAFF)
 def cohort_endorse() -> ResponseReturnValue:
@@ -104,7 +90,7 @@ def cohort_endorse() -> ResponseReturnValue:
     user = signed_in_user()
     if user.issuer_id is None:
         abort(404)
-    competencies = _competencies(user)
+    competencies = workable_competencies(user.issuer_id) if user.issuer_id is not None else []
     # The competency comes first (a GET form); the judgement's fields depend on its rubric.
     formdata = request.form if request.method == "POST" else request.args
     chosen_id = CohortEndorseForm(formdata=formdata).competency.data or ""

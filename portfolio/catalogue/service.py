@@ -92,6 +92,23 @@ def competencies_by_identifier(issuer_id: int) -> dict[str, Competency]:
     return {row.identifier: row for row in rows}
 
 
+def workable_competencies(issuer_id: int) -> list[Competency]:
+    """What students of the issuer can work toward and be assessed on: its competencies that are
+    neither archived nor stacks (a stack is earned through its components), in catalogue
+    order (position, then name)."""
+    return list(
+        db.session.scalars(
+            select(Competency)
+            .where(
+                Competency.issuer_id == issuer_id,
+                Competency.archived_at.is_(None),
+                Competency.is_stack.is_(False),
+            )
+            .order_by(Competency.position, Competency.name)
+        )
+    )
+
+
 def issuer_competencies(issuer_id: int, *, include_archived: bool = True) -> list[Competency]:
     """The issuer's competencies by framework (frameworkless last), position, then name."""
     query = (

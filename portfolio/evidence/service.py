@@ -13,6 +13,7 @@ from werkzeug.datastructures import FileStorage
 from portfolio.accounts.models import User
 from portfolio.catalogue.achievements import achievement_url
 from portfolio.catalogue.models import Competency
+from portfolio.catalogue.service import workable_competencies
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.models import utcnow
 from portfolio.evidence.artefacts import add_file_artefact, add_link_artefact
@@ -27,15 +28,7 @@ MAX_GENRE = 128
 
 def catalogue_choices(student: User) -> list[tuple[str, str]]:
     """(Achievement id, name) of the competencies of the student's school, for the form."""
-    rows = db.session.scalars(
-        select(Competency)
-        .where(
-            Competency.issuer_id == student.issuer_id,
-            Competency.archived_at.is_(None),
-            Competency.is_stack.is_(False),
-        )
-        .order_by(Competency.position, Competency.name)
-    )
+    rows = workable_competencies(student.issuer_id) if student.issuer_id is not None else []
     return [(achievement_url(row), row.name) for row in rows]
 
 
