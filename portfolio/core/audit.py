@@ -48,7 +48,7 @@ ACTIONS = frozenset(
         "cohort_exported",
         "credential_reissued",
         "key_compromised",
-        # Backups of the whole instance (portfolio/operations/backup_cli.py).
+        # Backups of the whole instance (portfolio/operations/cli.py).
         "backup_created",
         "backup_restored",
         # Bulk jobs (portfolio/bulk/kinds.py).

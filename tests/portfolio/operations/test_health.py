@@ -1,8 +1,7 @@
-"""/healthz and /readyz (portfolio/operations/health.py): each readiness check really fails when
-its part
-does — a database that cannot be reached or is behind its migrations, an evidence store that
-cannot be written or reached, a key-encryption secret that does not decrypt the active key —
-and no answer carries a secret, a path or a driver message."""
+"""/healthz and /readyz (portfolio/operations/api.py, readiness.py): each readiness check really
+fails when its part does — a database that cannot be reached or is behind its migrations, an
+evidence store that cannot be written or reached, a key-encryption secret that does not decrypt
+the active key — and no answer carries a secret, a path or a driver message."""
 
 from __future__ import annotations
 
