@@ -1,5 +1,7 @@
-"""Safe uploads and serving of evidence files: limits, type checks, content-addressed blobs,
-thumbnails and durations, link artefacts, and ``send_blob`` (security headers, HTTP ranges).
+"""Safe uploads and serving of stored files: size limits, type checks from the bytes,
+content-addressed blobs, the storage quota (features register what counts towards it), and
+``send_blob`` (security headers, HTTP ranges).  Evidence artefacts are made in
+:mod:`portfolio.evidence.artefacts`.
 """
 
 from __future__ import annotations
