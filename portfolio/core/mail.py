@@ -19,6 +19,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from portfolio.core.errors import UnavailableError
 from portfolio.core.settings import Settings
 from portfolio.core.settings import settings as app_settings
 
@@ -29,8 +30,10 @@ SMTP_TIMEOUT = 10.0
 DEFAULT_SENDER = "Credfolio <no-reply@credfolio.invalid>"
 
 
-class MailError(Exception):
+class MailError(UnavailableError):
     """The message could not be handed to the SMTP server (message safe to show an admin)."""
+
+    code = "MAIL_UNAVAILABLE"
 
 
 @dataclass(frozen=True)
