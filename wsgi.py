@@ -116,7 +116,10 @@ class Feature:
 def feature_list() -> tuple[Feature, ...]:
     """Every feature package, lowest layer first (docs/architecture.md): the one list from
     which the app registers blueprints and CLI commands.  Importing the packages also puts
-    every table on the metadata."""
+    every table on the metadata.
+
+    Longer than our 60-line rule on purpose: it is a table, one entry per package, and reads
+    best whole (a new blueprint or command is one line in its package's entry)."""
     from portfolio.accounts import cli as accounts_cli
     from portfolio.accounts import pages as accounts_pages
     from portfolio.accounts import sign_in_pages
