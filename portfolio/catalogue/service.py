@@ -280,27 +280,25 @@ def find_path(graph: Mapping[N, Iterable[N]], start: N, goal: N) -> list[N] | No
 
 def prerequisite_graph(issuer_id: int) -> dict[int, set[int]]:
     """competency id → the ids of its prerequisites, for the issuer's whole catalogue."""
-    rows = db.session.execute(
-        select(Prerequisite.competency_id, Prerequisite.prerequisite_id)
-        .join(Competency, Competency.id == Prerequisite.competency_id)
-        .where(Competency.issuer_id == issuer_id)
-    )
-    graph: dict[int, set[int]] = {}
-    for competency_id, prerequisite_id in rows:
-        graph.setdefault(competency_id, set()).add(prerequisite_id)
-    return graph
+    return _link_graph(Prerequisite.competency_id, Prerequisite.prerequisite_id, issuer_id)
 
 
 def component_graph(issuer_id: int) -> dict[int, set[int]]:
     """stack id → the ids of its components, for the issuer's whole catalogue."""
+    return _link_graph(StackComponent.stack_id, StackComponent.component_id, issuer_id)
+
+
+def _link_graph(owner: Any, other: Any, issuer_id: int) -> dict[int, set[int]]:
+    """owner id → the ids it links to, from one link table (``owner`` and ``other`` are its
+    two competency columns), for the issuer's competencies."""
     rows = db.session.execute(
-        select(StackComponent.stack_id, StackComponent.component_id)
-        .join(Competency, Competency.id == StackComponent.stack_id)
+        select(owner, other)
+        .join(Competency, Competency.id == owner)
         .where(Competency.issuer_id == issuer_id)
     )
     graph: dict[int, set[int]] = {}
-    for stack_id, component_id in rows:
-        graph.setdefault(stack_id, set()).add(component_id)
+    for owner_id, other_id in rows:
+        graph.setdefault(owner_id, set()).add(other_id)
     return graph
 
 
