@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from portfolio.accounts.models import Notification, User
 from portfolio.core import mail
 from portfolio.core.db import db, unit_of_work
+from portfolio.core.links import public_link
 
 #: How many unread notices a page lists at most.
 UNREAD_SHOWN = 20
@@ -26,15 +27,6 @@ class Mail:
     to: str
     subject: str
     body: str
-
-
-def public_link(path: str) -> str:
-    """``path`` (a path inside the service) as an absolute URL for a mail.
-
-    Built from the configured public URL, never from a request's Host header: mail is also
-    written outside any request (bulk jobs, the CLI), and a forged Host must not end up in it.
-    """
-    return str(current_app.config["CREDFOLIO_PUBLIC_URL"]).rstrip("/") + path
 
 
 def notify(user: User, message: str, link: str, outbox: list[Mail] | None = None) -> None:

@@ -12,8 +12,6 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-from urllib.parse import urlsplit
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -27,8 +25,8 @@ from portfolio.accounts.roster import ROSTER_ROLES, RowResult, parse_roster, rej
 from portfolio.core import audit, mail
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, InvalidInputError, NotFoundError
+from portfolio.core.links import public_url_for
 from portfolio.core.models import utcnow
-from portfolio.core.settings import settings
 from portfolio.files import uploads
 from portfolio.files.models import Blob
 
@@ -43,18 +41,6 @@ PHOTO_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
 PROFILE_FIELDS = ("credential_name", "pronouns", "did", "bio", "learning_goals", "interests")
 RESET_MAX_AGE = 3600  # seconds: a reset link works for one hour
 RESET_SALT = "credfolio.password-reset"
-
-
-def public_url_for(endpoint: str, **values: Any) -> str:
-    """An absolute link to ``endpoint`` on the configured public URL.
-
-    Built from ``CREDFOLIO_PUBLIC_URL``, never from the request's Host header, so that a forged
-    Host cannot make us mail a link to someone else's server (and it works in the CLI)."""
-    parts = urlsplit(settings().public_url)
-    adapter = current_app.url_map.bind(
-        parts.netloc, script_name=parts.path.rstrip("/") or "/", url_scheme=parts.scheme
-    )
-    return adapter.build(endpoint, values, force_external=True)
 
 
 def token_sha256(token: str) -> str:

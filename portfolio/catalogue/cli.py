@@ -11,9 +11,10 @@ from flask.cli import with_appcontext
 from portfolio.accounts.issuers import default_issuer
 from portfolio.catalogue import case
 from portfolio.catalogue import csv_io as catalogue_csv
-from portfolio.catalogue.service import find_framework, public_url
+from portfolio.catalogue.service import find_framework
 from portfolio.core import audit
 from portfolio.core.db import unit_of_work
+from portfolio.core.links import public_url
 
 
 @click.group("catalogue")

@@ -12,7 +12,6 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from flask import current_app
 from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
@@ -38,6 +37,7 @@ from portfolio.catalogue.models import (
 )
 from portfolio.core.db import Model, begin_write, db, unit_of_work
 from portfolio.core.errors import ConflictError
+from portfolio.core.links import public_url
 from portfolio.core.models import utcnow
 from portfolio.files import media, uploads
 from portfolio.files.models import Blob
@@ -471,11 +471,6 @@ def remove_competency(competency: Competency) -> None:
 
 
 # -- images ----------------------------------------------------------------------------------
-
-
-def public_url() -> str:
-    """``CREDFOLIO_PUBLIC_URL`` without a trailing slash."""
-    return str(current_app.config["CREDFOLIO_PUBLIC_URL"]).rstrip("/")
 
 
 def uploaded_image_url(competency: Competency, sha256: str) -> str:

@@ -17,9 +17,9 @@ from portfolio.catalogue.pages import (
     current_admin,
     own_framework,
 )
-from portfolio.catalogue.service import public_url
 from portfolio.core import audit
 from portfolio.core.db import unit_of_work
+from portfolio.core.links import public_url
 
 
 def _upload(limit: int) -> bytes | None:

@@ -37,6 +37,7 @@ from portfolio.accounts.models import Issuer, User
 from portfolio.core import metrics
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, InvalidInputError
+from portfolio.core.links import public_url
 from portfolio.core.models import new_public_id
 from portfolio.issuing.models import (
     AchievementRow,
@@ -81,7 +82,7 @@ class ServiceConfig:
         return cls(
             loader=components.loader,
             key_store=components.key_store,
-            public_url=current_app.config["CREDFOLIO_PUBLIC_URL"].rstrip("/"),
+            public_url=public_url(),
             purposes=tuple(current_app.config.get("CREDFOLIO_STATUS_PURPOSES", PURPOSES)),
         )
 

@@ -13,7 +13,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -26,6 +25,7 @@ from portfolio.accounts.auth import current_user, login_required
 from portfolio.accounts.models import Role, User
 from portfolio.core import audit
 from portfolio.core.db import unit_of_work
+from portfolio.core.links import public_url
 from portfolio.core.markdown import render_markdown
 from portfolio.evidence.forms import MoveForm
 from portfolio.evidence.models import Artefact
@@ -363,7 +363,7 @@ def portfolio_pdf_html(portfolio: Portfolio) -> str:
         cover_html=render_markdown(portfolio.cover_text),
         render_markdown=render_markdown,
         credentials=service.earned_credentials(portfolio.owner),
-        public_url=_public_url(),
+        public_url=public_url(),
         image_uris=image_data_uris(portfolio),
     )
 
@@ -388,10 +388,6 @@ def _audit_export(portfolio: Portfolio, kind: str) -> None:
         )
 
 
-def _public_url() -> str:
-    return str(current_app.config["CREDFOLIO_PUBLIC_URL"]).rstrip("/")
-
-
 def _download(body: bytes | Iterable[bytes], media_type: str, filename: str) -> Response:
     response = Response(body, mimetype=media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -405,7 +401,7 @@ def _download(body: bytes | Iterable[bytes], media_type: str, filename: str) -> 
 def export_zip(public_id: str) -> ResponseReturnValue:
     """The portfolio's artefact files and ``manifest.json`` as one ZIP (owner only)."""
     portfolio = own_portfolio(public_id)
-    archive = write_zip(portfolio, public_url=_public_url())
+    archive = write_zip(portfolio, public_url=public_url())
     _audit_export(portfolio, "zip")
     size = archive.seek(0, os.SEEK_END)
     archive.seek(0)

@@ -20,6 +20,7 @@ from portfolio.catalogue.models import Competency
 from portfolio.catalogue.rubrics import current_version
 from portfolio.core.db import db
 from portfolio.core.errors import APIError, json_response, register_api_errors
+from portfolio.core.links import public_url
 from portfolio.issuing import service as services
 from portfolio.issuing.models import AchievementRow, StatusListRow
 from portfolio.public.openapi import openapi_document
@@ -77,7 +78,7 @@ def path_did_document(path: str) -> Response:
 
 
 def _public_host() -> str:
-    return str(urlsplit(current_app.config["CREDFOLIO_PUBLIC_URL"]).netloc).lower()
+    return urlsplit(public_url()).netloc.lower()
 
 
 @bp.get("/issuers/<slug>")

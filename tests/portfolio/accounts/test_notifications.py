@@ -4,6 +4,7 @@ commit), and the unread ones are counted, listed and marked read."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from portfolio.accounts import notifications
 from portfolio.accounts.models import Notification
 from portfolio.core import mail
 from portfolio.core.db import db
+from portfolio.core.settings import EXTENSION, settings
 from tests.portfolio.school import person
 
 
@@ -29,7 +31,7 @@ def outbox_of(app: Any) -> list[Any]:
 def test_a_notice_is_added_in_the_callers_transaction_and_its_mail_waits(
     app: Any, student: Any
 ) -> None:
-    app.config["CREDFOLIO_PUBLIC_URL"] = "https://school.test/"
+    app.extensions[EXTENSION] = replace(settings(app), public_url="https://school.test/")
     outbox: list[notifications.Mail] = []
     notifications.notify(student, "Feedback arrived", "/submissions/abc", outbox)
     db.session.rollback()  # not committed: the notice goes with the transaction

@@ -69,7 +69,7 @@ def test_the_link_is_on_the_public_url_whatever_host_the_request_names(app, clie
 def test_mail_links_keep_the_public_url_s_path(app, sam):
     from dataclasses import replace
 
-    from portfolio.accounts.service import public_url_for
+    from portfolio.core.links import public_url_for
     from portfolio.core.settings import EXTENSION, settings
 
     app.extensions[EXTENSION] = replace(
