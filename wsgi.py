@@ -244,6 +244,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     CSRFProtect(app)
     Migrate(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    from portfolio.issuing import trust
+
+    # Trust registry files (issuer-trust): read once; one that cannot be read stops the start.
+    app.extensions[trust.EXTENSION] = trust.load_registries(config.trust_registries)
     _wire(app, features)
     return app
 

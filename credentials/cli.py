@@ -20,7 +20,16 @@ from issuer_keys.errors import IssuerKeyError, KeyNotFoundError
 from . import baking
 from .errors import CredentialError, MalformedInputError
 from .proof import Eddsa2022Suite, parse_datetime
-from .verify import FAILED, NOT_APPLICABLE, PASSED, VerificationResult, issuer_id
+from .verify import (
+    FAILED,
+    NOT_APPLICABLE,
+    PASSED,
+    VERDICT_ISSUER_NOT_CONFIRMED,
+    VERDICT_NOT_VERIFIED,
+    VERDICT_VERIFIED,
+    VerificationResult,
+    issuer_id,
+)
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_MALFORMED = 0, 1, 2
 MAX_INPUT_BYTES = 10 * 1024 * 1024
@@ -185,13 +194,22 @@ def verify_command(
     sys.exit(EXIT_VERIFIED if result.verified else EXIT_NOT_VERIFIED)
 
 
+_VERDICT_WORDS = {
+    VERDICT_VERIFIED: "VERIFIED",
+    VERDICT_ISSUER_NOT_CONFIRMED: "GENUINE SIGNATURE, ISSUER NOT CONFIRMED",
+    VERDICT_NOT_VERIFIED: "NOT VERIFIED",
+}
+
+
 def _report(result: VerificationResult) -> None:
     for check in result.checks:
         symbol = _SYMBOLS.get(check.status, "?")
         click.echo(f"{symbol} {check.name:<13} {check.status:<15} {check.detail}")
     for warning in result.warnings:
         click.echo(f"! warning: {warning}")
-    click.echo("VERIFIED" if result.verified else "NOT VERIFIED")
+    # Exit status 0 means genuine and in force; the last line also says whether anyone the
+    # verifier trusts vouches for the issuer (issuer-trust, docs/verification.md).
+    click.echo(_VERDICT_WORDS[result.verdict])
 
 
 def _report_malformed(exc: MalformedInputError, *, as_json: bool) -> None:

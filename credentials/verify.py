@@ -35,6 +35,8 @@ from .errors import (
     MalformedInputError,
     VerificationFailure,
 )
+from .issuer_trust import CHECK_NAME as ISSUER_TRUST
+from .issuer_trust import IssuerTrustPolicy, TrustedIssuer, claimed_name, trust_detail
 from .jsonld import DocumentLoader, canonicalize, check_contexts, check_structure
 from .proof import LEGACY_FIRST_CONTEXTS, Eddsa2022Suite, parse_datetime, proofs_of
 
@@ -47,6 +49,14 @@ OB_CREDENTIAL_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential"}
 ENDORSEMENT_TYPE = "EndorsementCredential"
 MAX_PROOFS = 8
 MAX_NESTING = 2  # status list credentials and embedded endorsements are verified one level down
+#: Checks that inform but do not decide ``verified``: who vouches for the issuer is a question
+#: apart from whether the credential is genuine and in force (docs/verification.md, "Issuer
+#: trust").
+ADVISORY_CHECKS = frozenset({ISSUER_TRUST})
+#: ``VerificationResult.verdict`` values.
+VERDICT_VERIFIED = "verified"
+VERDICT_ISSUER_NOT_CONFIRMED = "genuine-issuer-not-confirmed"
+VERDICT_NOT_VERIFIED = "not-verified"
 
 
 @dataclass(frozen=True)
@@ -68,15 +78,38 @@ class VerificationResult:
     checks: list[Check] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     credential: dict[str, Any] | None = None
+    #: Who vouches for the issuer (the ``issuer-trust`` check), when someone does.
+    trusted_issuer: TrustedIssuer | None = None
 
     @property
     def verified(self) -> bool:
-        proofs_passed = any(c.name.startswith("proof") and c.status == PASSED for c in self.checks)
-        return proofs_passed and all(c.status in (PASSED, NOT_APPLICABLE) for c in self.checks)
+        """Genuine and in force: every deciding check passed or does not apply (the advisory
+        ``issuer-trust`` check is not one of them; see :attr:`verdict`)."""
+        deciding = [c for c in self.checks if c.name not in ADVISORY_CHECKS]
+        proofs_passed = any(c.name.startswith("proof") and c.status == PASSED for c in deciding)
+        return proofs_passed and all(c.status in (PASSED, NOT_APPLICABLE) for c in deciding)
+
+    @property
+    def issuer_confirmed(self) -> bool:
+        """``issuer-trust`` passed: a source the verifier trusts vouches for the issuer's id."""
+        found = self.check(ISSUER_TRUST)
+        return found is not None and found.status == PASSED
+
+    @property
+    def verdict(self) -> str:
+        """``verified`` (genuine, in force, issuer confirmed), ``genuine-issuer-not-confirmed``
+        (a good signature by an issuer no trusted source vouches for) or ``not-verified``."""
+        if not self.verified:
+            return VERDICT_NOT_VERIFIED
+        return VERDICT_VERIFIED if self.issuer_confirmed else VERDICT_ISSUER_NOT_CONFIRMED
 
     @property
     def errors(self) -> list[str]:
-        return [f"{c.name}: {c.detail}" for c in self.checks if c.status in (FAILED, UNKNOWN)]
+        return [
+            f"{c.name}: {c.detail}"
+            for c in self.checks
+            if c.status in (FAILED, UNKNOWN) and c.name not in ADVISORY_CHECKS
+        ]
 
     def check(self, name: str) -> Check | None:
         """The check with that name, if it ran."""
@@ -87,12 +120,34 @@ class VerificationResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The object the verify API and ``credfolio verify --json`` return."""
-        return {
+        body: dict[str, Any] = {
             "verified": self.verified,
             "checks": [c.to_dict() for c in self.checks],
             "warnings": list(self.warnings),
             "errors": self.errors,
         }
+        if self.check(ISSUER_TRUST) is not None:
+            body["verdict"] = self.verdict
+            body["issuer"] = self._issuer_dict()
+        return body
+
+    def _issuer_dict(self) -> dict[str, Any]:
+        """Who issued it, said as truthfully as the checks allow: a confirmed name comes from
+        the source that vouches for the issuer, never from the credential itself."""
+        document = self.credential or {}
+        trusted = self.trusted_issuer
+        try:
+            identifier: str | None = issuer_id(document)
+        except MalformedInputError:
+            identifier = None
+        if trusted is not None and self.issuer_confirmed:
+            return {
+                "id": identifier,
+                "confirmed": True,
+                "name": trusted.name,
+                "source": trusted.source,
+            }
+        return {"id": identifier, "confirmed": False, "claimedName": claimed_name(document)}
 
 
 @dataclass(frozen=True)
@@ -272,11 +327,14 @@ class Verifier:
         resolve_status_list: StatusListResolver | None = None,
         now: Callable[[], datetime] = _utcnow,
         limits: rdfc.CanonLimits | None = None,
+        trust: IssuerTrustPolicy | None = None,
     ) -> None:
         self.loader = loader
         self.resolve_key = resolve_key
         self.resolve_status_list = resolve_status_list
         self.now = now
+        #: Who vouches for issuers (``issuer-trust``); None: no one, the check is ``unknown``.
+        self.trust = trust
         self.suite = Eddsa2022Suite(loader=loader, limits=limits)
 
     @classmethod
@@ -318,6 +376,8 @@ class Verifier:
             self._check_validity(document, result)
             self._check_status(document, result, depth=depth)
             self._check_endorsements(document, result, depth=depth)
+            if depth == 0:
+                self._check_issuer_trust(document, result)
         except MalformedInputError as exc:
             exc.result = result
             raise
@@ -492,6 +552,14 @@ class Verifier:
                 "the key has been rotated out; it still verifies what it signed before",
             )
         return Check("key-status", PASSED, "the key is current")
+
+    def _check_issuer_trust(self, document: Mapping[str, Any], result: VerificationResult) -> None:
+        # Advisory (ADVISORY_CHECKS): passed when a trusted source lists the issuer's id,
+        # unknown otherwise; the name a credential gives its issuer is only a claim.
+        trusted = self.trust(issuer_id(document)) if self.trust is not None else None
+        result.trusted_issuer = trusted
+        detail = trust_detail(trusted, claimed=claimed_name(document))
+        result.add(ISSUER_TRUST, PASSED if trusted is not None else UNKNOWN, detail)
 
     def _check_validity(self, document: Mapping[str, Any], result: VerificationResult) -> None:
         # OB 3.0 Verification step 4 / VC DM 2.0 §4.9; VC 1.1 uses issuanceDate/expirationDate.

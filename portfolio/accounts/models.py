@@ -22,10 +22,21 @@ if TYPE_CHECKING:
     from portfolio.issuing.models import IssuerKeyRow
 
 
+class RecipientIdentity(StrEnum):
+    """How a school's credentials name the student (OB 3.0 §B.1 AchievementSubject): a salted
+    hash of their email, their own DID (the hashed email when they gave none), or their name
+    only.  See docs/security.md, "What the recipient identity reveals"."""
+
+    EMAIL = "email"
+    DID = "did"
+    NAME = "name"
+
+
 class Issuer(Model):
     """An issuer: its Open Badges Profile and its DID (``did:web`` of the service by default)."""
 
     __tablename__ = "issuers"
+    __table_args__ = (one_of("recipient_identity", RecipientIdentity, name="recipient_identity"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
@@ -36,6 +47,8 @@ class Issuer(Model):
     image: Mapped[str | None] = mapped_column(String(2048))
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The school's choice of :class:`RecipientIdentity`; None: ``CREDFOLIO_RECIPIENT_IDENTITY``.
+    recipient_identity: Mapped[str | None] = mapped_column(String(16))
 
     keys: Mapped[list[IssuerKeyRow]] = relationship(back_populates="issuer")
 

@@ -53,6 +53,10 @@ ACTIONS = frozenset(
         "backup_restored",
         # Bulk jobs (portfolio/bulk/kinds.py).
         "bulk_job_started",
+        # Issuer trust and recipient identity (portfolio/issuing/trust.py, school_settings.py).
+        "trusted_issuer_added",
+        "trusted_issuer_removed",
+        "recipient_identity_changed",
     }
 )
 

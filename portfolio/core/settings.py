@@ -144,6 +144,21 @@ def _purposes(name: str, raw: object) -> tuple[str, ...]:
     return purposes
 
 
+def _trust_registries(name: str, raw: object) -> tuple[tuple[str, str], ...]:
+    # "Name=/path/registry.json,/other.json": a registry without a name is named by its file.
+    items = raw.split(",") if isinstance(raw, str) else list(cast(Any, raw))
+    registries = []
+    for item in (str(item).strip() for item in items):
+        if not item:
+            continue
+        label, _, path = item.rpartition("=")
+        path = path.strip()
+        if not path:
+            raise SettingError(f"{name}: {item!r} names no file (NAME=PATH or PATH)")
+        registries.append((label.strip() or path.rsplit("/", 1)[-1], path))
+    return tuple(registries)
+
+
 Parser = Callable[[str, object], Any]
 
 
@@ -164,6 +179,8 @@ class Settings:
     issuer_name: str = "Credfolio Demo School"
     status_purposes: tuple[str, ...] = STATUS_PURPOSES
     recipient_identity: str = "email"
+    #: DCC issuer-registry files whose issuers verification confirms (issuer-trust), in order.
+    trust_registries: tuple[tuple[str, str], ...] = ()
     allow_fetch: bool = False
     storage: Literal["local", "s3"] = "local"
     storage_path: str | None = None
@@ -252,6 +269,7 @@ def _source(field_name: str) -> tuple[str, Parser]:
 _PARSERS: dict[str, Parser] = {
     "status_purposes": _purposes,
     "recipient_identity": _recipient_identity,
+    "trust_registries": _trust_registries,
     "allow_fetch": _flag,
     "storage": _storage,
     "max_upload_bytes": _positive,

@@ -24,6 +24,7 @@ from issuer_keys.store import KeyRecord, KeyStatus, KeyStore, decrypt_record
 from portfolio.accounts.models import Issuer
 from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
+from portfolio.issuing import verdict_generation
 from portfolio.issuing.models import IssuerKeyRow
 
 _MAX_REASON = 500
@@ -63,6 +64,8 @@ def _audit(action: str, row: IssuerKeyRow, **detail: str) -> None:
         issuer_id = row.issuer_id or db.session.scalar(
             select(Issuer.id).where(Issuer.did == row.controller)
         )
+    # Every key change can change a verdict (key-status, issuer): cached verdicts are stale.
+    verdict_generation.bump()
     if issuer_id is None and user is not None:
         issuer_id = user.issuer_id
     label = None if user is not None else ("service" if has_request_context() else "cli")

@@ -229,3 +229,36 @@ class Endorser(Model):
     issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), unique=True)
 
     issuer: Mapped[Issuer] = relationship()
+
+
+class TrustedIssuerRow(Model):
+    """An issuer that administrators vouch for by hand: the service's local trust list.
+
+    Verification reports ``issuer-trust`` passed for its DID (credentials/issuer_trust.py),
+    naming it as entered here, "listed by the administrators of this service".  Any
+    administrator sees the list; only the school that added an entry removes it.
+    """
+
+    __tablename__ = "trusted_issuers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    did: Mapped[str] = mapped_column(String(512), unique=True)
+    name: Mapped[str] = mapped_column(String(256))
+    url: Mapped[str | None] = mapped_column(String(1024))
+    added_by_issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    added_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class VerdictGeneration(Model):
+    """One row whose ``token`` changes, in the same transaction, with everything that can change
+    a verification verdict of our credentials: revocation, suspension, unsuspension, key
+    creation, rotation and revocation, and the trust list.  Every worker reads it on each
+    credential page view, so a cached verdict is never shown once it may be stale
+    (portfolio/issuing/verdict_generation.py)."""
+
+    __tablename__ = "verdict_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -39,6 +39,7 @@ from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, InvalidInputError
 from portfolio.core.links import public_url
 from portfolio.core.models import new_public_id
+from portfolio.issuing import verdict_generation
 from portfolio.issuing.models import (
     AchievementRow,
     CredentialEvent,
@@ -46,6 +47,7 @@ from portfolio.issuing.models import (
     IssuedCredential,
     StatusListRow,
 )
+from portfolio.issuing.trust import service_trust_policy
 
 STATUS_LIST_SIZE = 131_072  # Bitstring Status List §6.1: at least 16 KB for group privacy
 PURPOSES = ("revocation", "suspension")  # the revocation entry first: many verifiers read one
@@ -530,6 +532,7 @@ def set_status_in_transaction(
         )
     )
     _audit(f"credential_{done}", row, actor, reason)
+    verdict_generation.bump()  # cached verdicts of every worker are stale from this commit on
     return row
 
 
@@ -660,13 +663,18 @@ def service_verifier(
     resolve_status_list = ServiceStatusLists(
         config=config, fetch=fetch_status_list, extra_lists=status_lists
     )
+    trust = service_trust_policy()
     if now is None:
         return Verifier(
-            loader=config.loader, resolve_key=resolve_key, resolve_status_list=resolve_status_list
+            loader=config.loader,
+            resolve_key=resolve_key,
+            resolve_status_list=resolve_status_list,
+            trust=trust,
         )
     return Verifier(
         loader=config.loader,
         resolve_key=resolve_key,
         resolve_status_list=resolve_status_list,
         now=now,
+        trust=trust,
     )

@@ -132,6 +132,15 @@ EXPLANATIONS: dict[str, tuple[str, dict[str, str]]] = {
             NOT_APPLICABLE: "The credential carries no endorsements.",
         },
     ),
+    "issuer-trust": (
+        "Who the issuer is",
+        {
+            PASSED: "A source this service trusts confirms who the issuer is: this service "
+            "itself, or a trust list its administrators chose.",
+            UNKNOWN: "No source this service trusts confirms who the issuer is. Anyone can "
+            "sign a credential under any name, so the issuer's name is only its own claim.",
+        },
+    ),
 }
 
 _GENERIC = {

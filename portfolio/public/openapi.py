@@ -56,6 +56,24 @@ _SCHEMAS: dict[str, Any] = {
             "checks": {"type": "array", "items": _ref("Check")},
             "warnings": {"type": "array", "items": {"type": "string"}},
             "errors": {"type": "array", "items": {"type": "string"}},
+            "verdict": {
+                "description": "verified: genuine, in force and the issuer confirmed; "
+                "genuine-issuer-not-confirmed: `verified` is true but no source this service "
+                "trusts vouches for the issuer (the issuer-trust check); not-verified.",
+                "enum": ["verified", "genuine-issuer-not-confirmed", "not-verified"],
+            },
+            "issuer": {
+                "description": "Who issued it, as far as confirmed: a confirmed issuer's name "
+                "comes from the source that vouches for it, never from the credential.",
+                "type": "object",
+                "properties": {
+                    "id": {"type": ["string", "null"]},
+                    "confirmed": {"type": "boolean"},
+                    "name": {"type": "string"},
+                    "source": {"type": "string"},
+                    "claimedName": {"type": "string"},
+                },
+            },
         },
     },
     "MalformedVerification": {

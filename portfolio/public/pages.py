@@ -16,7 +16,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from credentials import baking
 from credentials.errors import MalformedInputError
-from credentials.verify import parse_credential
+from credentials.issuer_trust import claimed_name
+from credentials.verify import VerificationResult, parse_credential
 from portfolio.core import request_limits
 from portfolio.core.db import db
 from portfolio.core.pdf import RestrictedFetcher, render_pdf
@@ -31,6 +32,8 @@ from portfolio.public.credential_view import (
     meta_description,
 )
 from portfolio.public.forms import VerifyForm
+from portfolio.public.issuer_statement import issuer_statement
+from portfolio.public.verdict_cache import cached_verdict
 from portfolio.public.verification import (
     count_verification,
     load_submission,
@@ -70,17 +73,29 @@ def _page_url(public_id: str, download: str | None = None) -> str:
     return f"{page}/{download}" if download else page
 
 
+def _verdict(
+    row: IssuedCredential, document: dict[str, Any]
+) -> tuple[VerificationResult | None, MalformedInputError | None]:
+    """The credential's live verification, reused while nothing it depends on has changed
+    (portfolio/public/verdict_cache.py: never stale, in any worker)."""
+    return cached_verdict(
+        row.public_id, document, lambda: verify(row.document), now=datetime.now(UTC)
+    )
+
+
 @bp.get("/c/<public_id>")
 def credential_page(public_id: str) -> str:
     """The credential's public page: what it says, its status and a live verification."""
     row = _credential(public_id)
-    view = describe(document_of(row), recipient_name=row.recipient_name)
-    result, error = verify(row.document)
+    document = document_of(row)
+    view = describe(document, recipient_name=row.recipient_name)
+    result, error = _verdict(row, document)
     page_url = _page_url(public_id)
     return render_template(
         "public/credential.html",
         row=row,
         view=view,
+        issuer=issuer_statement(result, claimed=claimed_name(document)),
         report=report(result, error),
         notices=notices(row, result, now=datetime.now(UTC)),
         page_url=page_url,
@@ -142,9 +157,10 @@ def _data_uri(media_type: str, data: bytes) -> str:
 def certificate_pdf(public_id: str) -> Response:
     """A printable PDF certificate with a QR code of the public page."""
     row = _credential(public_id)
-    view = describe(document_of(row), recipient_name=row.recipient_name)
+    document = document_of(row)
+    view = describe(document, recipient_name=row.recipient_name)
     page_url = _page_url(public_id)
-    result, _error = verify(row.document)
+    result, _error = _verdict(row, document)
     html = render_template(
         "pdf/certificate.html",
         row=row,
@@ -203,6 +219,7 @@ def verify_page() -> tuple[str, int]:
         )
         return rendered, 400
     view = None
+    issuer = None
     error: MalformedInputError | None
     try:
         credential = parse_credential(load_submission(_submitted_bytes(form)))
@@ -210,12 +227,13 @@ def verify_page() -> tuple[str, int]:
         result, error = verify(credential)
         if result is not None:
             view = describe(result.credential or {})
+            issuer = issuer_statement(result, claimed=claimed_name(result.credential or {}))
     except MalformedInputError as exc:
         result, error = None, exc
     count_verification(result, error)
     status = 400 if error is not None else 200
     rendered = render_template(
-        "public/verify.html", form=form, report=report(result, error), view=view
+        "public/verify.html", form=form, report=report(result, error), view=view, issuer=issuer
     )
     return rendered, status
 

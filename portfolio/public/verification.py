@@ -10,7 +10,7 @@ from typing import Any
 
 from credentials import baking
 from credentials.errors import BakingError, MalformedInputError
-from credentials.verify import VerificationResult
+from credentials.verify import VERDICT_NOT_VERIFIED, VERDICT_VERIFIED, VerificationResult
 from portfolio.core import metrics
 from portfolio.issuing import service as services
 from portfolio.issuing.models import IssuedCredential
@@ -87,12 +87,17 @@ def notices(
 
 @dataclass
 class Report:
-    """The verification panel's content: one row per check, or an error, or both."""
+    """The verification panel's content: one row per check, or an error, or both.
+
+    ``verified`` only for the verdict ``verified`` (genuine, in force, issuer confirmed);
+    ``verdict`` also tells a good signature by an unconfirmed issuer apart (docs/verification.md,
+    "Issuer trust")."""
 
     verified: bool
     checks: list[dict[str, str]]
     warnings: list[str]
     error: str | None = None
+    verdict: str = VERDICT_NOT_VERIFIED
 
 
 def report(result: VerificationResult | None, error: MalformedInputError | None = None) -> Report:
@@ -111,11 +116,13 @@ def report(result: VerificationResult | None, error: MalformedInputError | None 
         }
         for check in (result.checks if result else [])
     ]
+    verdict = result.verdict if result is not None and error is None else VERDICT_NOT_VERIFIED
     return Report(
-        verified=bool(result and result.verified and error is None),
+        verified=verdict == VERDICT_VERIFIED,
         checks=rows,
         warnings=list(result.warnings) if result else [],
         error=error.message if error is not None else None,
+        verdict=verdict,
     )
 
 

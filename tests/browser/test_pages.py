@@ -154,8 +154,8 @@ def test_a_credential_page_shows_the_credential_and_that_it_verifies(
     expect(page).to_have_title(f"Teamwork — {ISSUER_NAME} — Credfolio")
     expect(page.get_by_role("heading", level=1)).to_have_text("Teamwork")
     expect(fact(page, "Awarded to")).to_have_text(RECIPIENT)
-    expect(fact(page, "Issued by")).to_contain_text(ISSUER_NAME)
-    expect(fact(page, "Issued by")).to_contain_text(live_issuer)
+    expect(fact(page, "Issuer")).to_contain_text(ISSUER_NAME)
+    expect(fact(page, "Issuer")).to_contain_text(live_issuer)
     expect(page.get_by_text("This badge recognizes the development")).to_be_visible()
     expect(page.locator(".notice")).to_have_count(0)  # no revoked/expired/... banner
 
@@ -300,4 +300,4 @@ def test_uploading_the_baked_badge_verifies_it(
     panel = page.get_by_role("region", name="Result")
     expect(panel.locator(".verdict")).to_have_text(re.compile("Verified: every check"))
     expect(fact(page, "Achievement")).to_have_text("Teamwork")
-    expect(fact(page, "Issued by")).to_contain_text(live_issuer)
+    expect(fact(page, "Issuer")).to_contain_text(live_issuer)

@@ -1,0 +1,47 @@
+"""How the public pages name a credential's issuer: as a fact only when a source this service
+trusts vouches for it (the ``issuer-trust`` check), else as a claim.
+
+Pure: a verification result and the name the credential gives its issuer in, words out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from credentials.issuer_trust import THIS_SERVICE
+from credentials.verify import VerificationResult
+
+
+@dataclass(frozen=True)
+class IssuerStatement:
+    """``text`` is what the page says after "Issued by" (confirmed) or on its own (a claim);
+    ``name`` the issuer's name as far as it may be repeated (in a title, a caption)."""
+
+    confirmed: bool
+    text: str
+    name: str
+
+
+def issuer_statement(result: VerificationResult | None, *, claimed: str) -> IssuerStatement:
+    """ "Issued by X (an issuer of this service)", "Issued by X (listed in REGISTRY)", or "The
+    issuer calls itself 'X'; this name is not confirmed".
+
+    Confirmed only when the credential verified *and* ``issuer-trust`` passed; the name is then
+    the trusted source's, never the credential's own.  A credential that did not verify has no
+    proven issuer at all, whoever its issuer object names.
+    """
+    trusted = result.trusted_issuer if result is not None else None
+    if result is not None and result.verified and result.issuer_confirmed and trusted:
+        where = (
+            "an issuer of this service"
+            if trusted.source == THIS_SERVICE
+            else (f"listed in {trusted.source}")
+        )
+        return IssuerStatement(True, f"Issued by {trusted.name} ({where})", trusted.name)
+    if claimed:
+        return IssuerStatement(
+            False,
+            f"The issuer calls itself '{claimed}'; this name is not confirmed",
+            f"'{claimed}' (not confirmed)",
+        )
+    return IssuerStatement(False, "The issuer gives no name; it is not confirmed", "Unknown issuer")
