@@ -136,6 +136,7 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.issuing import api as vcapi
     from portfolio.issuing import cli as issuing_cli
     from portfolio.issuing import pages as issuing_pages
+    from portfolio.issuing import trust_pages
     from portfolio.learner import pages as learner_pages
     from portfolio.learner import privacy_pages
     from portfolio.operations import cli as operations_cli
@@ -153,7 +154,7 @@ def feature_list() -> tuple[Feature, ...]:
         Feature("audit", blueprints=(audit_pages.bp,), commands=((audit_cli.audit_group, None),)),
         Feature(
             "issuing",
-            blueprints=(vcapi.oauth_bp, vcapi.bp, issuing_pages.bp),
+            blueprints=(vcapi.oauth_bp, vcapi.bp, issuing_pages.bp, trust_pages.bp),
             commands=(
                 (issuing_cli.credentials_group, None),
                 (issuing_cli.clients_group, None),

@@ -9,8 +9,8 @@
 
 Assessors sign endorsements with their own ``did:key`` (:func:`endorser_issuer`), kept encrypted
 by the service like every issuer key, so any verifier checks them offline.  The recipient is
-identified by a salted hash of their email (or their DID when ``CREDFOLIO_RECIPIENT_IDENTITY``
-is ``did`` and they gave one), plus their name as printed on credentials.
+identified as their school chose (a salted hash of their email, their DID, or their name only;
+the default is ``CREDFOLIO_RECIPIENT_IDENTITY``), plus their name as printed on credentials.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from sqlalchemy.exc import IntegrityError
 
 from credentials import build
 from credentials.proof import Eddsa2022Suite
-from portfolio.accounts.models import Issuer, LearnerProfile, Role, User
+from portfolio.accounts import recipient_identity
+from portfolio.accounts.models import Issuer, LearnerProfile, RecipientIdentity, Role, User
 from portfolio.assessment.mastery import mastered
 from portfolio.assessment.models import Assessment, Submission
 from portfolio.catalogue.achievements import achievement_for, achievement_url, results
@@ -117,14 +118,16 @@ def _endorsement(
 
 
 def recipient(student: User) -> Recipient:
-    """Identify the student as configured: their DID, or a salted hash of their email; and
-    the name they want on credentials (their display name by default)."""
+    """Identify the student as their school chose (portfolio/accounts/recipient_identity.py):
+    a salted hash of their email, their DID, or their name only; always with the name they
+    want on credentials (their display name by default)."""
     profile = db.session.get(LearnerProfile, student.id)
     name = (profile.credential_name if profile else None) or student.display_name
     identifiers = []
-    use_did = current_app.config.get("CREDFOLIO_RECIPIENT_IDENTITY", "email") == "did"
+    identity = recipient_identity.of_issuer(student.issuer)
+    use_did = identity == RecipientIdentity.DID
     subject_id = profile.did if (use_did and profile is not None and profile.did) else None
-    if subject_id is None:
+    if subject_id is None and identity != RecipientIdentity.NAME:
         identifiers.append(build.IdentityObject.hashed_email(student.email, secrets.token_hex(16)))
     identifiers.append(build.IdentityObject(identity_hash=name, identity_type="name", hashed=False))
     return Recipient(id=subject_id, identifier=tuple(identifiers), name=name)

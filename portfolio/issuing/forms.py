@@ -1,13 +1,24 @@
-"""The forms of the administrators' credential pages: searching the list, and suspending,
-unsuspending and revoking a credential."""
+"""The forms of the administrators' pages: searching the credentials list; suspending,
+unsuspending and revoking a credential; the trust list and the school's recipient identity."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Form, IntegerField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    Form,
+    IntegerField,
+    RadioField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
+
+from portfolio.accounts import recipient_identity
 
 MAX_REASON_LENGTH = 500  # what the service keeps of a reason
 MAX_QUERY_LENGTH = 200
@@ -53,4 +64,32 @@ class RevokeForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
     confirm = BooleanField(
         "I understand that revocation is final: this credential can never be valid again.",
         validators=[DataRequired("Tick the box to confirm the revocation.")],
+    )
+
+
+class TrustedIssuerForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
+    """An issuer to add to the local trust list (issuer-trust)."""
+
+    did = StringField(
+        "Issuer identifier (DID or https URL)",
+        validators=[DataRequired("Give the issuer's DID."), Length(max=512)],
+    )
+    name = StringField(
+        "Name to show for it",
+        validators=[DataRequired("Give the name to show."), Length(max=256)],
+    )
+    url = URLField("Its web site (optional)", validators=[Optional(), Length(max=1024)])
+
+
+class RemoveTrustedIssuerForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
+    """Removing an entry: only the CSRF token."""
+
+
+class RecipientIdentityForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
+    recipient_identity = RadioField(
+        "How new credentials name the student",
+        choices=[
+            SelectChoice(value.value, label) for value, label, _ in recipient_identity.CHOICES
+        ],
+        validators=[DataRequired("Choose one.")],
     )

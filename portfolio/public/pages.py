@@ -18,6 +18,7 @@ from credentials import baking
 from credentials.errors import MalformedInputError
 from credentials.issuer_trust import claimed_name
 from credentials.verify import VerificationResult, parse_credential
+from portfolio.accounts.auth import current_user
 from portfolio.core import request_limits
 from portfolio.core.db import db
 from portfolio.core.pdf import RestrictedFetcher, render_pdf
@@ -33,6 +34,7 @@ from portfolio.public.credential_view import (
 )
 from portfolio.public.forms import VerifyForm
 from portfolio.public.issuer_statement import issuer_statement
+from portfolio.public.outsider_view import Disclosure, what_outsiders_learn
 from portfolio.public.verdict_cache import cached_verdict
 from portfolio.public.verification import (
     count_verification,
@@ -73,6 +75,14 @@ def _page_url(public_id: str, download: str | None = None) -> str:
     return f"{page}/{download}" if download else page
 
 
+def _for_the_recipient(row: IssuedCredential, document: dict[str, Any]) -> list[Disclosure]:
+    """What an outsider learns from the credential, for its own recipient only (signed in)."""
+    user = current_user()
+    if user is None or row.recipient_user_id is None or row.recipient_user_id != user.id:
+        return []
+    return what_outsiders_learn(document)
+
+
 def _verdict(
     row: IssuedCredential, document: dict[str, Any]
 ) -> tuple[VerificationResult | None, MalformedInputError | None]:
@@ -96,6 +106,7 @@ def credential_page(public_id: str) -> str:
         row=row,
         view=view,
         issuer=issuer_statement(result, claimed=claimed_name(document)),
+        outsiders_learn=_for_the_recipient(row, document),
         report=report(result, error),
         notices=notices(row, result, now=datetime.now(UTC)),
         page_url=page_url,

@@ -46,6 +46,7 @@ from portfolio.core.db import db
 from portfolio.evidence.artefacts import add_file_artefact
 from portfolio.evidence.models import Evidence
 from portfolio.files import uploads
+from portfolio.issuing.models import TrustedIssuerRow
 from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection
 from portfolio.portfolios.service import new_share_slug
 from tests.conftest import unsigned_badge
@@ -226,6 +227,8 @@ def build_world(app: Flask) -> World:
             invitation_token=token,
             reset_token=accounts.reset_token(school.other_student),
         )
+        # An entry of the trust list, added by the school's administrators.
+        ids.update(trusted_issuer=_trusted_issuer(issuer.id, "did:web:partner.example"))
     _bulk_job(world)  # made before any snapshot: the matrix's rows may run in any order
     world.cookies = {role: session_cookie(app, email) for role, email in world.emails.items()}
     return world
@@ -288,6 +291,19 @@ def scratch_invitation(world: World) -> dict[str, str]:
         )
         db.session.commit()
         return {"invitation_id": str(invitation.id)}
+
+
+def _trusted_issuer(issuer_id: int, did: str) -> str:
+    entry = TrustedIssuerRow(did=did, name="Partner College", added_by_issuer_id=issuer_id)
+    db.session.add(entry)
+    db.session.commit()
+    return str(entry.id)
+
+
+def scratch_trusted_issuer(world: World) -> dict[str, str]:
+    with world.app.app_context():
+        did = f"did:web:scratch-{datetime.now(UTC).timestamp()}.example"
+        return {"entry_id": _trusted_issuer(default_issuer().id, did)}
 
 
 # -- the matrix ------------------------------------------------------------------------------
@@ -471,6 +487,26 @@ MATRIX: dict[str, Row] = {
     ),
     "POST /admin/credentials/<public_id>/unsuspend": Row(
         of(public_id="credential"), (401, 403, 403, 403, 404, 409), allowed=("admin",)
+    ),
+    # -- trust and privacy (the trust list is the service's; each school removes its own) ----
+    "GET /admin/trust": Row(none, (302, 403, 403, 403, 200, 200)),
+    "POST /admin/trust/issuers": Row(
+        none,
+        (401, 403, 403, 403, 422, 422),
+        allowed=ADMINS,
+        attack=form(did="did:web:planted.example", name="Planted"),
+    ),
+    "POST /admin/trust/issuers/<int:entry_id>/remove": Row(
+        of(entry_id="trusted_issuer"),
+        (401, 403, 403, 403, 404, 303),
+        allowed=("admin",),
+        scratch=scratch_trusted_issuer,
+    ),
+    "POST /admin/trust/recipient-identity": Row(
+        none,
+        (401, 403, 403, 403, 422, 422),
+        allowed=ADMINS,
+        attack=form(recipient_identity="name"),
     ),
     # -- the audit log (each administrator reads their own issuer's) --------------------------
     "GET /admin/audit": Row(none, (302, 403, 403, 403, 200, 200)),
