@@ -123,6 +123,9 @@ def add(*, did: str, name: str, url: str | None, actor: User) -> TrustedIssuerRo
         raise TrustListError("The identifier must be a DID (did:…) or an https URL.")
     if not name:
         raise TrustListError("Give the name the issuer is to be shown under.")
+    url = (url or "").strip() or None
+    if url is not None and (not url.startswith("https://") or any(c.isspace() for c in url)):
+        raise TrustListError("The web site must be an https:// address.")
     if actor.issuer_id is None:
         raise TrustListNotFoundError("Only a school's administrators keep the trust list.")
     with unit_of_work(write=True):
@@ -133,7 +136,7 @@ def add(*, did: str, name: str, url: str | None, actor: User) -> TrustedIssuerRo
         row = TrustedIssuerRow(
             did=did,
             name=name,
-            url=url or None,
+            url=url,
             added_by_issuer_id=actor.issuer_id,
             added_by_user_id=actor.id,
         )

@@ -78,16 +78,18 @@ def test_an_issuer_added_to_the_trust_list_is_confirmed_until_it_is_removed(
 
 
 @pytest.mark.parametrize(
-    ("did", "status", "message"),
+    ("did", "url", "status", "message"),
     [
-        ("did:web:credfolio.test", 409, "already an issuer of this service"),
-        ("not a did", 422, "must be a DID"),
+        ("did:web:credfolio.test", "", 409, "already an issuer of this service"),
+        ("not a did", "", 422, "must be a DID"),
+        ("did:web:partner.example", "javascript:alert(1)", 422, "must be an https:// address"),
     ],
 )
 def test_an_entry_the_list_cannot_take_is_refused_with_a_reason(
-    admin_client: Any, did: str, status: int, message: str
+    admin_client: Any, did: str, url: str, status: int, message: str
 ) -> None:
-    response = admin_client.post("/admin/trust/issuers", data={"did": did, "name": "X"})
+    data = {"did": did, "name": "X", "url": url}
+    response = admin_client.post("/admin/trust/issuers", data=data)
     assert response.status_code == status
     assert message in text_of(response.text)
 
