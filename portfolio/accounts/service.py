@@ -400,28 +400,27 @@ def user_for_reset_token(token: str, *, max_age: int = RESET_MAX_AGE) -> User | 
 
 
 def send_reset_link(email: str) -> None:
-    """Mail a reset link when an active account uses ``email``; do nothing otherwise."""
+    """Mail a reset link, after the response, when an active account uses ``email``; do
+    nothing otherwise."""
     if not auth.is_valid_email(email):
         return
     user = db.session.scalar(select(User).where(User.email == User.normalize_email(email)))
     if user is None or not user.is_active:
         return
     link = public_url_for("accounts.reset_password", token=reset_token(user))
-    try:
-        mail.send(
-            to=user.email,
-            subject="Choose a new Credfolio password",
-            body=(
-                f"Hello {user.display_name},\n\n"
-                "Someone (we hope you) asked to choose a new password for your Credfolio "
-                "account. The link below works once, for one hour:\n\n"
-                f"{link}\n\n"
-                "If it was not you, ignore this message: your password stays as it is.\n"
-            ),
-        )
-    except mail.MailError:
-        # The page answers the same either way (no enumeration); the failure is logged.
-        log.warning("the password reset mail to user %s was not sent", user.id)
+    # After the response: the mail server's timing must not tell whether the account exists.
+    mail.send_after_response(
+        to=user.email,
+        subject="Choose a new Credfolio password",
+        body=(
+            f"Hello {user.display_name},\n\n"
+            "Someone (we hope you) asked to choose a new password for your Credfolio "
+            "account. The link below works once, for one hour:\n\n"
+            f"{link}\n\n"
+            "If it was not you, ignore this message: your password stays as it is.\n"
+        ),
+        what=f"the password reset mail to user {user.id}",
+    )
 
 
 def set_new_password(user: User, password: str) -> None:
