@@ -39,6 +39,7 @@ from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, InvalidInputError
 from portfolio.core.links import public_url
 from portfolio.core.models import new_public_id
+from portfolio.core.numbers import MAX_ID, whole_number
 from portfolio.issuing.models import (
     AchievementRow,
     CredentialEvent,
@@ -455,8 +456,9 @@ def find_credential(identifier: str) -> IssuedCredential | None:
         (IssuedCredential.public_id == identifier) | (IssuedCredential.credential_id == identifier)
     )
     row = db.session.scalar(query)
-    if row is None and identifier.isdigit():
-        row = db.session.get(IssuedCredential, int(identifier))
+    row_id = whole_number(identifier, at_most=MAX_ID) if row is None else None
+    if row_id is not None:
+        row = db.session.get(IssuedCredential, row_id)
     return row
 
 
