@@ -29,6 +29,7 @@ from issuer_keys.errors import IssuerKeyError
 from issuer_keys.multikey import decode_public_key
 
 from . import rdfc, schema, status
+from .data_model import VC_1_1, VC_2_0, data_model_of, vc11_validity
 from .errors import (
     CannotDecideError,
     CredentialError,
@@ -36,6 +37,7 @@ from .errors import (
     VerificationFailure,
 )
 from .jsonld import DocumentLoader, canonicalize, check_contexts, check_structure
+from .legacy_proofs import legacy_label, suite_for
 from .proof import LEGACY_FIRST_CONTEXTS, Eddsa2022Suite, parse_datetime, proofs_of
 
 PASSED = "passed"
@@ -68,6 +70,10 @@ class VerificationResult:
     checks: list[Check] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     credential: dict[str, Any] | None = None
+    #: "VC 2.0" or "VC 1.1" (credentials/data_model.py), known once the contexts are checked.
+    data_model: str = VC_2_0
+    #: Proofs of a kind that predates Data Integrity 1.0, by name (credentials/legacy_proofs.py).
+    legacy_proofs: list[str] = field(default_factory=list)
 
     @property
     def verified(self) -> bool:
@@ -92,6 +98,8 @@ class VerificationResult:
             "checks": [c.to_dict() for c in self.checks],
             "warnings": list(self.warnings),
             "errors": self.errors,
+            "dataModel": self.data_model,
+            "legacyProofs": list(self.legacy_proofs),
         }
 
 
@@ -349,8 +357,8 @@ class Verifier:
         except MalformedInputError as exc:
             result.add("contexts", FAILED, exc.message)
             raise
-        first = document["@context"][0] if isinstance(document["@context"], list) else None
-        if first != LEGACY_FIRST_CONTEXTS[0]:
+        result.data_model = data_model_of(document)
+        if result.data_model == VC_1_1:
             result.warnings.append("VC Data Model 1.1 credential (legacy context)")
         result.add("contexts", PASSED, "every JSON-LD context is one of the bundled contexts")
 
@@ -377,7 +385,7 @@ class Verifier:
         if kind is None:
             result.add("schema", NOT_APPLICABLE, "not an Open Badges credential")
             return
-        if "validFrom" not in document and "issuanceDate" in document:
+        if data_model_of(document) == VC_1_1:
             result.add(
                 "schema",
                 NOT_APPLICABLE,
@@ -415,7 +423,11 @@ class Verifier:
         issuer_checks: list[Check] = []
         for index, proof in enumerate(proofs):
             name = "proof" if index == 0 else f"proof[{index}]"
-            self.suite.check_proof_shape(proof)
+            suite = suite_for(proof, current=self.suite)
+            suite.check_proof_shape(proof)
+            label = legacy_label(proof)
+            if label is not None and label not in result.legacy_proofs:
+                result.legacy_proofs.append(label)
             vm_id = proof["verificationMethod"]
             try:
                 method = self.resolve_key(vm_id)
@@ -429,7 +441,7 @@ class Verifier:
                 key_checks.append(Check("key-status", FAILED, exc.message))
                 issuer_checks.append(Check("issuer", FAILED, exc.message))
                 continue
-            outcome = self.suite.verify_proof(
+            outcome = suite.verify_proof(
                 document, proof, public_key=method.public_key, canonical_document=canonical
             )
             status_ = PASSED if outcome.verified else FAILED
@@ -496,6 +508,12 @@ class Verifier:
     def _check_validity(self, document: Mapping[str, Any], result: VerificationResult) -> None:
         # OB 3.0 Verification step 4 / VC DM 2.0 §4.9; VC 1.1 uses issuanceDate/expirationDate.
         now = self.now()
+        if result.data_model == VC_1_1:
+            checks, warnings = vc11_validity(document, now=now)
+            result.warnings.extend(warnings)
+            for name, outcome, detail in checks:
+                result.add(name, outcome, detail)
+            return
         start_field = "validFrom" if "validFrom" in document else "issuanceDate"
         end_field = "validUntil" if "validUntil" in document else "expirationDate"
         if start_field in document:

@@ -57,7 +57,7 @@ def test_verify_json_prints_the_api_object(keyed_runner, tmp_path):
     body = json.loads(result.output)
     assert result.exit_code == 0
     assert body["verified"] is True
-    assert set(body) == {"verified", "checks", "warnings", "errors"}
+    assert set(body) == {"verified", "checks", "warnings", "errors", "dataModel", "legacyProofs"}
 
 
 def test_a_tampered_credential_exits_1_and_names_the_check(keyed_runner, tmp_path):
