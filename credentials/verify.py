@@ -36,6 +36,7 @@ from .errors import (
     MalformedInputError,
     VerificationFailure,
 )
+from .foreign_formats import foreign_format_error
 from .jsonld import DocumentLoader, canonicalize, check_contexts, check_structure
 from .legacy_proofs import legacy_label, suite_for
 from .proof import LEGACY_FIRST_CONTEXTS, Eddsa2022Suite, parse_datetime, proofs_of
@@ -227,12 +228,14 @@ def parse_credential(data: Any) -> dict[str, Any]:
         try:
             data = bytes(data).decode("utf-8")
         except UnicodeDecodeError:
-            raise MalformedInputError("the credential is not UTF-8 text", code="NOT_JSON") from None
+            raise foreign_format_error(data) or MalformedInputError(
+                "the credential is not UTF-8 text", code="NOT_JSON"
+            ) from None
     if isinstance(data, str):
         try:
             data = json.loads(data)
         except json.JSONDecodeError as exc:
-            raise MalformedInputError(
+            raise foreign_format_error(data) or MalformedInputError(
                 f"the credential is not valid JSON: {exc}", code="NOT_JSON"
             ) from None
         except RecursionError:
