@@ -240,3 +240,36 @@ def test_the_controller_document_fixture_lists_the_samples_key():
     vm = load_json("legacy/clr-sample-achievement-ed25519-2020.json")["proof"]["verificationMethod"]
     assert [m["id"] for m in document["verificationMethod"]] == [vm]
     assert document["verificationMethod"][0]["publicKeyMultibase"] == vm.split("#", 1)[1]
+
+
+# --- credentials signed by other implementations -----------------------------------------------
+
+
+def test_a_digital_bazaar_eddsa_2022_credential_verifies():
+    # Made by the reference JavaScript stack under the draft cryptosuite name.
+    result = Verifier.offline(now=lambda: NOW).verify(
+        load_json("legacy/digitalbazaar-vc11-eddsa-2022.json")
+    )
+    assert result.verified, result.errors
+    assert result.data_model == VC_1_1
+    assert result.legacy_proofs == [EDDSA_2022]
+
+
+def test_a_dcc_credential_with_both_proof_kinds_verifies_each_proof():
+    result = Verifier.offline(now=lambda: NOW).verify(
+        load_json("legacy/dcc-vc11-ob303-eddsa-rdfc-and-ed25519-2020.json")
+    )
+    assert result.verified, result.errors
+    assert statuses(result)["proof"] == PASSED  # eddsa-rdfc-2022
+    assert statuses(result)["proof[1]"] == PASSED  # Ed25519Signature2020
+    assert result.legacy_proofs == [ED25519_2020]
+
+
+def test_a_dcc_ed25519_signature_2020_credential_without_a_subject_id_fails_only_that():
+    # The signature and the issuer's key are right; OB 3.0 verification step 1 is not met.
+    result = Verifier.offline(now=lambda: NOW).verify(
+        load_json("legacy/dcc-vc11-ob303-ed25519-2020.json")
+    )
+    failed = {name for name, status in statuses(result).items() if status == FAILED}
+    assert failed == {"subject"}
+    assert statuses(result)["proof"] == PASSED and statuses(result)["issuer"] == PASSED
