@@ -273,3 +273,28 @@ def test_a_dcc_ed25519_signature_2020_credential_without_a_subject_id_fails_only
     failed = {name for name, status in statuses(result).items() if status == FAILED}
     assert failed == {"subject"}
     assert statuses(result)["proof"] == PASSED and statuses(result)["issuer"] == PASSED
+
+
+# --- presentations of the VC 1.1 era ------------------------------------------------------------
+
+
+def test_a_vc_1_1_presentation_signed_with_ed25519_signature_2020_verifies():
+    from credentials.presentation import verify_presentation
+
+    presentation = load_json("legacy/vc11-presentation-ed25519-2020.json")
+    result = verify_presentation(
+        presentation, verifier=Verifier.offline(now=lambda: NOW), challenge="legacy-wallet-1"
+    )
+    assert result.verified, result.to_dict()["errors"]
+    assert result.credential_results[0]["legacyProofs"] == [ED25519_2020]
+    assert result.credential_results[0]["dataModel"] == VC_1_1
+
+
+def test_a_changed_vc_1_1_presentation_fails_its_holder_proof():
+    from credentials.presentation import verify_presentation
+
+    presentation = load_json("legacy/vc11-presentation-ed25519-2020.json")
+    presentation["proof"]["challenge"] = "another-verifier"
+    result = verify_presentation(presentation, verifier=Verifier.offline(now=lambda: NOW))
+    assert not result.verified
+    assert {c.name: c.status for c in result.checks}["presentation-proof"] == FAILED

@@ -43,12 +43,14 @@ DI_V1 = "https://w3id.org/security/data-integrity/v1"
 suite = Eddsa2022Suite(loader=DocumentLoader.bundled())
 
 
-def sign_legacy(document: dict[str, Any], proof_options: dict[str, Any]) -> dict[str, Any]:
+def sign_legacy(
+    document: dict[str, Any], proof_options: dict[str, Any], *, purpose: str = "assertionMethod"
+) -> dict[str, Any]:
     """Sign as Ed25519Signature2020 / eddsa-2022 do: the eddsa-rdfc-2022 hashing with other
     proof options (the service itself never signs this way)."""
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     options = {**proof_options, "created": CREATED, "verificationMethod": VM}
-    options["proofPurpose"] = "assertionMethod"
+    options["proofPurpose"] = purpose
     canonical_config, canonical_document = suite.canonical_forms(unsecured, options)
     hash_data = (
         hashlib.sha256(canonical_config.encode()).digest()
@@ -107,6 +109,20 @@ def main() -> None:
     eddsa2022 = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-2022"}
     write("vc11-ob301-ed25519-2020.json", sign_legacy(badge(ob301, ED25519_2020), ed2020))
     write("vc11-ob302-eddsa-2022.json", sign_legacy(badge(ob302, DI_V1), eddsa2022))
+    # A VC 1.1 presentation of that credential, signed by its holder (the demo key's did:key)
+    # with Ed25519Signature2020 for a challenge, as wallets of the time did.
+    presentation = {
+        "@context": [VC_V1, ED25519_2020],
+        "type": ["VerifiablePresentation"],
+        "holder": ISSUER,
+        "verifiableCredential": [sign_legacy(badge(ob301, ED25519_2020), ed2020)],
+    }
+    write(
+        "vc11-presentation-ed25519-2020.json",
+        sign_legacy(
+            presentation, {**ed2020, "challenge": "legacy-wallet-1"}, purpose="authentication"
+        ),
+    )
     # Non-conformant: each breaks one rule and is signed, so only that rule can fail.
     write(
         "vc11-without-issuance-date.json",
