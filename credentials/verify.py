@@ -28,7 +28,7 @@ from issuer_keys import did as dids
 from issuer_keys.errors import IssuerKeyError
 from issuer_keys.multikey import decode_public_key
 
-from . import rdfc, schema, status
+from . import rdfc, schema, status, status_list_2021
 from .data_model import VC_1_1, VC_2_0, data_model_of, vc11_validity
 from .errors import (
     CannotDecideError,
@@ -562,16 +562,39 @@ class Verifier:
                     )
                 )
                 continue
+            if status_list_2021.is_entry(entry):
+                continue  # VC 1.1 era: read below, each list once (status_list_2021.py)
             parsed = status.parse_status_entry(entry)
             if parsed.purpose not in found:
                 result.warnings.append(f"status purpose {parsed.purpose!r} is not checked")
                 continue
             found[parsed.purpose].append(self._read_status(document, parsed, depth=depth))
+        for ruling in self._status_list_2021(document, entries, depth=depth):
+            found[ruling.purpose].append(Check(ruling.purpose, ruling.outcome, ruling.detail))
         for purpose, checks in found.items():
             if checks:
                 result.checks.append(_worst(purpose, checks))
             else:
                 result.add(purpose, NOT_APPLICABLE, f"the credential has no {purpose} status")
+
+    def _status_list_2021(
+        self, document: Mapping[str, Any], entries: list[Any], *, depth: int
+    ) -> list[status_list_2021.Ruling]:
+        legacy = [entry for entry in entries if status_list_2021.is_entry(entry)]
+        if not legacy:
+            return []
+        checkable = self.resolve_status_list is not None and depth < MAX_NESTING
+
+        def verify_list(list_credential: dict[str, Any]) -> str | None:
+            inner = self._verify(list_credential, depth=depth + 1)
+            return None if inner.verified else "; ".join(inner.errors)
+
+        return status_list_2021.check_entries(
+            legacy,
+            issuer=issuer_id(document),
+            resolve=self.resolve_status_list if checkable else None,
+            verify_list=verify_list if checkable else None,
+        )
 
     def _read_status(
         self, document: Mapping[str, Any], entry: status.StatusEntry, *, depth: int

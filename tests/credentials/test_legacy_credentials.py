@@ -298,3 +298,87 @@ def test_a_changed_vc_1_1_presentation_fails_its_holder_proof():
     result = verify_presentation(presentation, verifier=Verifier.offline(now=lambda: NOW))
     assert not result.verified
     assert {c.name: c.status for c in result.checks}["presentation-proof"] == FAILED
+
+
+# --- Status List 2021 (the status lists of the VC 1.1 era) ------------------------------------
+
+STATUS_2021_URL = "https://example.edu/status-2021/1"
+
+
+def status_2021_verifier(**lists: Any) -> Verifier:
+    return Verifier.offline(now=lambda: NOW, status_lists=lists or None)
+
+
+def with_list() -> Verifier:
+    return status_2021_verifier(
+        **{STATUS_2021_URL: load_json("legacy/status-list-2021-revocation.json")}
+    )
+
+
+def test_a_status_list_2021_entry_whose_bit_is_clear_passes_revocation():
+    result = with_list().verify(load_json("legacy/vc11-status-list-2021-not-revoked.json"))
+    assert result.verified, result.errors
+    assert statuses(result)["revocation"] == PASSED
+    assert "StatusList2021" in result.check("revocation").detail
+
+
+def test_a_status_list_2021_entry_whose_bit_is_set_is_revoked():
+    result = with_list().verify(load_json("legacy/vc11-status-list-2021-revoked.json"))
+    assert not result.verified
+    assert statuses(result)["revocation"] == FAILED
+    assert "revoked" in result.check("revocation").detail
+
+
+def test_a_status_list_2021_that_cannot_be_read_is_unknown_never_passed():
+    result = Verifier.offline(now=lambda: NOW).verify(
+        load_json("legacy/vc11-status-list-2021-not-revoked.json")
+    )
+    assert statuses(result)["revocation"] == "unknown"
+    assert not result.verified
+
+
+def test_a_status_list_2021_changed_after_signing_is_not_trusted():
+    changed = load_json("legacy/status-list-2021-revocation.json")
+    changed["credentialSubject"]["statusPurpose"] = "suspension"
+    verifier = Verifier.offline(now=lambda: NOW, status_lists={STATUS_2021_URL: changed})
+    result = verifier.verify(load_json("legacy/vc11-status-list-2021-revoked.json"))
+    assert statuses(result)["revocation"] == "unknown"
+    assert "does not verify" in result.check("revocation").detail
+
+
+def test_many_entries_naming_one_status_list_2021_read_and_verify_it_once():
+    reads: list[str] = []
+    lists = {STATUS_2021_URL: load_json("legacy/status-list-2021-revocation.json")}
+
+    def resolve(url: str) -> dict[str, Any]:
+        reads.append(url)
+        return lists[url]
+
+    document = load_json("legacy/vc11-status-list-2021-not-revoked.json")
+    document["credentialStatus"] = [document["credentialStatus"]] * 12  # unsigned: proof fails
+    verifier = Verifier(
+        loader=DocumentLoader.bundled(),
+        resolve_key=Verifier.offline().resolve_key,
+        resolve_status_list=resolve,
+        now=lambda: NOW,
+    )
+    result = verifier.verify(document)
+    assert reads == [STATUS_2021_URL]
+    assert statuses(result)["revocation"] == PASSED
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"statusListIndex": "-1"}, "statusListIndex"),
+        ({"statusPurpose": "refresh"}, "statusPurpose"),
+        ({"statusListCredential": "not a url"}, "statusListCredential"),
+    ],
+)
+def test_a_malformed_status_list_2021_entry_is_malformed_input(change, message):
+    from credentials.errors import MalformedInputError
+
+    document = load_json("legacy/vc11-status-list-2021-not-revoked.json")
+    document["credentialStatus"] = {**document["credentialStatus"], **change}
+    with pytest.raises(MalformedInputError, match=message):
+        with_list().verify(document)

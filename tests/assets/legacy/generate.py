@@ -25,6 +25,7 @@ from typing import Any
 
 from credentials.jsonld import DocumentLoader
 from credentials.proof import Eddsa2022Suite
+from credentials.status import StatusList
 from issuer_keys.multikey import decode_secret_key, encode_public_key, multibase_encode
 
 HERE = Path(__file__).parent
@@ -39,6 +40,9 @@ CREATED = "2023-03-01T12:00:00Z"
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
 ED25519_2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
 DI_V1 = "https://w3id.org/security/data-integrity/v1"
+STATUS_2021 = "https://w3id.org/vc/status-list/2021/v1"
+STATUS_2021_URL = "https://example.edu/status-2021/1"
+REVOKED_INDEX, GOOD_INDEX = 7, 3
 
 suite = Eddsa2022Suite(loader=DocumentLoader.bundled())
 
@@ -123,6 +127,36 @@ def main() -> None:
             presentation, {**ed2020, "challenge": "legacy-wallet-1"}, purpose="authentication"
         ),
     )
+    # Status List 2021, as VC 1.1 badges carried it: a revocation list with one bit set, and
+    # a credential pointing at a clear bit and one pointing at the set bit.
+    bits = StatusList.new()
+    bits.set(REVOKED_INDEX, True)
+    status_list = {
+        "@context": [VC_V1, STATUS_2021, ED25519_2020],
+        "id": STATUS_2021_URL,
+        "type": ["VerifiableCredential", "StatusList2021Credential"],
+        "issuer": ISSUER,
+        "issuanceDate": "2023-03-01T00:00:00Z",
+        "credentialSubject": {
+            "id": f"{STATUS_2021_URL}#list",
+            "type": "StatusList2021",
+            "statusPurpose": "revocation",
+            "encodedList": bits.encode().removeprefix("u"),  # no multibase prefix in 2021
+        },
+    }
+    write("status-list-2021-revocation.json", sign_legacy(status_list, ed2020))
+    for name, index in (("not-revoked", GOOD_INDEX), ("revoked", REVOKED_INDEX)):
+        entry = {
+            "id": f"{STATUS_2021_URL}#{index}",
+            "type": "StatusList2021Entry",
+            "statusPurpose": "revocation",
+            "statusListIndex": str(index),
+            "statusListCredential": STATUS_2021_URL,
+        }
+        document = badge(ob301, ED25519_2020, credentialStatus=entry)
+        document["@context"] = [*document["@context"], STATUS_2021]
+        write(f"vc11-status-list-2021-{name}.json", sign_legacy(document, ed2020))
+
     # Non-conformant: each breaks one rule and is signed, so only that rule can fail.
     write(
         "vc11-without-issuance-date.json",
