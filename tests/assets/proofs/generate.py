@@ -15,11 +15,51 @@ import copy
 import json
 import os
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
+
+from credentials.jsonld import DocumentLoader
+from credentials.proof import Eddsa2022Suite
+from issuer_keys.keys import IssuerKey
+from issuer_keys.multikey import decode_secret_key
 
 HERE = Path(__file__).parent
 SEED_HEX = bytes(range(32)).hex()
 CREATED = "2024-01-01T00:00:00Z"
+ISSUER_KEY = IssuerKey.from_seed(bytes(range(32)))
+ISSUER = f"did:key:{ISSUER_KEY.public_key_multibase}"
+#: Another party's key (an assessor, a witness): the public demo key.
+OTHER_KEY = decode_secret_key(
+    json.loads((HERE.parent / "ob3/signed-examples/DEMO-KEY.json").read_text())[
+        "secretKeyMultibase"
+    ]
+)
+OTHER_PUBLIC = IssuerKey.from_seed(OTHER_KEY.private_bytes_raw()).public_key_multibase
+OTHER = f"did:key:{OTHER_PUBLIC}"
+suite = Eddsa2022Suite(loader=DocumentLoader.bundled())
+
+
+def credential() -> dict:
+    document = json.loads((HERE.parent / "ob3/examples/basicOpenBadgeCredential.json").read_text())
+    document.pop("proof", None)
+    document["issuer"] = {**document["issuer"], "id": ISSUER}
+    document["validFrom"] = CREATED
+    return dict(document)
+
+
+def add_proof(document: dict, *, by: str, proof_id: str, previous: object = None) -> dict:
+    """Credfolio adds a proof: to the set, or chained to ``previous`` (Data Integrity §4.5)."""
+    key = ISSUER_KEY if by == ISSUER else IssuerKey.from_seed(OTHER_KEY.private_bytes_raw())
+    options: dict[str, object] = {"id": proof_id}
+    if previous is not None:
+        options["previousProof"] = previous
+    return suite.create_proof(
+        document,
+        key=key,
+        verification_method=f"{by}#{by.removeprefix('did:key:')}",
+        created=datetime(2024, 1, 1 + len(document.get("proof", [])), tzinfo=UTC),
+        extra_options=options,
+    )
 
 
 def write(name: str, document: dict) -> None:
@@ -38,7 +78,31 @@ def peer_sign(unsigned: Path) -> dict:
     return dict(json.loads(run.stdout))
 
 
+def chains() -> None:
+    """Proof chains and sets in which another party's key signs beside the issuer's."""
+    first, second = "urn:uuid:0a6f5d4e-0001-4000-8000-000000000001", "urn:uuid:0a6f5d4e-0002-4000-8000-000000000002"
+    other_then_issuer = add_proof(
+        add_proof(credential(), by=OTHER, proof_id=first), by=ISSUER, proof_id=second, previous=first
+    )
+    write("chain-other-key-then-issuer.json", other_then_issuer)
+    issuer_then_other = add_proof(
+        add_proof(credential(), by=ISSUER, proof_id=first), by=OTHER, proof_id=second, previous=[first]
+    )
+    write("chain-issuer-then-other-key-list.json", issuer_then_other)
+    no_issuer = add_proof(
+        add_proof(credential(), by=OTHER, proof_id=first), by=OTHER, proof_id=second, previous=first
+    )
+    write("chain-without-an-issuer-proof.json", no_issuer)
+    removed = copy.deepcopy(other_then_issuer)
+    removed["proof"] = removed["proof"][1:]
+    write("chain-earlier-proof-removed.json", removed)
+    changed = copy.deepcopy(other_then_issuer)
+    changed["proof"][0]["created"] = "2024-01-05T00:00:00Z"
+    write("chain-earlier-proof-changed.json", changed)
+
+
 def main() -> None:
+    chains()
     signed = peer_sign(HERE / "direction-unsigned.json")
     write("direction-signed-by-digital-bazaar.json", signed)
     switched = copy.deepcopy(signed)
