@@ -28,7 +28,7 @@ from issuer_keys import did as dids
 from issuer_keys.errors import IssuerKeyError
 from issuer_keys.multikey import decode_public_key
 
-from . import rdfc, schema, status
+from . import rdfc, schema, status, verification_methods
 from .errors import (
     CannotDecideError,
     CredentialError,
@@ -119,7 +119,8 @@ class StatusListResolver(Protocol):
 
 
 class OfflineKeyResolver:
-    """Resolves ``did:key`` for any Ed25519 key offline, and DIDs whose documents it was given.
+    """Resolves ``did:key`` for any Ed25519 key offline (a bare ``did:key`` too), and DIDs and
+    HTTP(S) verification methods whose DID or controller documents it was given (keyed by id).
 
     ``key_status`` optionally reports the status of a verification method the service itself
     manages (``active``/``retired``/``revoked``), e.g. from the key store.
@@ -135,10 +136,16 @@ class OfflineKeyResolver:
         self._key_status = key_status
 
     def __call__(self, verification_method: str) -> ResolvedMethod:
+        # No scheme or an unknown one: a malformed proof (VerificationFailure), not "unknown".
+        kind = verification_methods.kind_of(verification_method)
         did = verification_method.split("#", 1)[0]
         try:
             if did.startswith("did:key:"):
-                controller, public_key, authorized = _did_key_method(verification_method)
+                controller, public_key, authorized = _did_key_method(
+                    verification_methods.did_key_url(verification_method)
+                )
+            elif kind == verification_methods.HTTP:
+                controller, public_key, authorized = self._http_method(verification_method)
             elif did in self._documents:
                 controller, public_key, authorized = _method_in(
                     dict(self._documents[did]), verification_method
@@ -148,10 +155,7 @@ class OfflineKeyResolver:
                     f"the DID document of {did} is not available offline (fetching is disabled)"
                 )
             else:
-                raise CannotDecideError(
-                    f"verification method {verification_method!r} is not a DID URL; "
-                    "fetching HTTP(S) keys is disabled"
-                )
+                raise CannotDecideError(f"verification method {verification_method!r} is not a DID")
         except IssuerKeyError as exc:
             raise VerificationFailure(exc.message, code=exc.code) from None
         except (KeyError, TypeError):
@@ -170,6 +174,17 @@ class OfflineKeyResolver:
             assertion_method=authorized,
             status=key_status,
             retired_at=retired_at,
+        )
+
+    def _http_method(self, verification_method: str) -> tuple[str, Ed25519PublicKey, bool]:
+        url = verification_methods.document_url(verification_method)
+        if url not in self._documents:
+            raise CannotDecideError(
+                f"the controller document {url} of the verification method is not at hand "
+                "(give it to the verifier, or enable fetching)"
+            )
+        return verification_methods.method_in_controller_document(
+            self._documents[url], verification_method
         )
 
 

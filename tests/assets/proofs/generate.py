@@ -101,8 +101,71 @@ def chains() -> None:
     write("chain-earlier-proof-changed.json", changed)
 
 
+HTTPS_ISSUER = "https://issuer.example/issuers/1"
+HTTPS_VM = f"{HTTPS_ISSUER}#key-1"
+
+
+def controller_document(**changes: object) -> dict:
+    """A controller document (W3C Controlled Identifiers 1.0 §2) for the issuer's key."""
+    document: dict[str, object] = {
+        "@context": "https://www.w3.org/ns/cid/v1",
+        "id": HTTPS_ISSUER,
+        "verificationMethod": [
+            {
+                "id": HTTPS_VM,
+                "type": "Multikey",
+                "controller": HTTPS_ISSUER,
+                "publicKeyMultibase": ISSUER_KEY.public_key_multibase,
+            }
+        ],
+        "assertionMethod": ["#key-1"],
+    }
+    document.update(changes)
+    return document
+
+
+def signed_by(issuer: str, verification_method: str) -> dict:
+    document = credential()
+    document["issuer"]["id"] = issuer
+    return suite.create_proof(
+        document,
+        key=ISSUER_KEY,
+        verification_method=verification_method,
+        created=datetime(2024, 1, 1, tzinfo=UTC),
+    )
+
+
+def verification_methods() -> None:
+    """Verification methods named by HTTPS URLs, bare did:key, no scheme and unknown schemes."""
+    write("https-verification-method.json", signed_by(HTTPS_ISSUER, HTTPS_VM))
+    write("https-controller-document.json", controller_document())
+    write(
+        "https-controller-document-not-for-assertion.json",
+        controller_document(assertionMethod=[], authentication=["#key-1"]),
+    )
+    elsewhere = controller_document()
+    elsewhere["verificationMethod"][0]["controller"] = "https://attacker.example/keys"  # type: ignore[index]
+    write("https-controller-document-method-controlled-elsewhere.json", elsewhere)
+    write(
+        "https-verification-method-issuer-is-someone-else.json",
+        signed_by("https://other.example/issuers/2", HTTPS_VM),
+    )
+    write("bare-did-key-verification-method.json", signed_by(ISSUER, ISSUER))
+    # A relative reference cannot even be signed (it is not an IRI: DATA_LOSS_DETECTION_ERROR),
+    # so these name it in place of the key that signed.
+    for name, relative in (("without-scheme", "key-1"), ("relative-fragment", "#key-1")):
+        document = signed_by(ISSUER, f"{ISSUER}#{ISSUER_KEY.public_key_multibase}")
+        document["proof"][0]["verificationMethod"] = relative
+        write(f"verification-method-{name}.json", document)
+    write(
+        "verification-method-unknown-scheme.json",
+        signed_by(ISSUER, "ftp://issuer.example/keys#key-1"),
+    )
+
+
 def main() -> None:
     chains()
+    verification_methods()
     signed = peer_sign(HERE / "direction-unsigned.json")
     write("direction-signed-by-digital-bazaar.json", signed)
     switched = copy.deepcopy(signed)
