@@ -3,8 +3,9 @@
     CREDFOLIO_PEER_DIR=$(scripts/peer) .venv/bin/python tests/assets/proofs/generate.py
 
 Files named ``*-by-digital-bazaar*`` are signed by the peer harness (the Digital Bazaar stack,
-``../shared/peer``) with the seed 00 01 02 … 1f; the others by Credfolio with the same key.  Every
-key here is a PUBLIC test key.  Signing is deterministic (Ed25519, fixed ``created``), so running
+``../shared/peer``) with the seed 00 01 02 … 1f; the others by Credfolio, the issuer with the same
+key and "another party" with the demo key of ../ob3/signed-examples/DEMO-KEY.json.  Every key
+here is a PUBLIC test key.  Signing is deterministic (Ed25519, fixed ``created``), so running
 this again reproduces the same bytes.  A file named for what is wrong with it changes exactly one
 thing after signing (see README.md).
 """
@@ -29,13 +30,9 @@ CREATED = "2024-01-01T00:00:00Z"
 ISSUER_KEY = IssuerKey.from_seed(bytes(range(32)))
 ISSUER = f"did:key:{ISSUER_KEY.public_key_multibase}"
 #: Another party's key (an assessor, a witness): the public demo key.
-OTHER_KEY = decode_secret_key(
-    json.loads((HERE.parent / "ob3/signed-examples/DEMO-KEY.json").read_text())[
-        "secretKeyMultibase"
-    ]
-)
-OTHER_PUBLIC = IssuerKey.from_seed(OTHER_KEY.private_bytes_raw()).public_key_multibase
-OTHER = f"did:key:{OTHER_PUBLIC}"
+_DEMO = json.loads((HERE.parent / "ob3/signed-examples/DEMO-KEY.json").read_text())
+OTHER_KEY = IssuerKey.from_seed(decode_secret_key(_DEMO["secretKeyMultibase"]).private_bytes_raw())
+OTHER = f"did:key:{OTHER_KEY.public_key_multibase}"
 suite = Eddsa2022Suite(loader=DocumentLoader.bundled())
 
 
@@ -49,7 +46,7 @@ def credential() -> dict:
 
 def add_proof(document: dict, *, by: str, proof_id: str, previous: object = None) -> dict:
     """Credfolio adds a proof: to the set, or chained to ``previous`` (Data Integrity §4.5)."""
-    key = ISSUER_KEY if by == ISSUER else IssuerKey.from_seed(OTHER_KEY.private_bytes_raw())
+    key = ISSUER_KEY if by == ISSUER else OTHER_KEY
     options: dict[str, object] = {"id": proof_id}
     if previous is not None:
         options["previousProof"] = previous
@@ -80,7 +77,8 @@ def peer_sign(unsigned: Path) -> dict:
 
 def chains() -> None:
     """Proof chains and sets in which another party's key signs beside the issuer's."""
-    first, second = "urn:uuid:0a6f5d4e-0001-4000-8000-000000000001", "urn:uuid:0a6f5d4e-0002-4000-8000-000000000002"
+    first = "urn:uuid:0a6f5d4e-0001-4000-8000-000000000001"
+    second = "urn:uuid:0a6f5d4e-0002-4000-8000-000000000002"
     other_then_issuer = add_proof(
         add_proof(credential(), by=OTHER, proof_id=first), by=ISSUER, proof_id=second, previous=first
     )
@@ -143,8 +141,8 @@ def verification_methods() -> None:
         "https-controller-document-not-for-assertion.json",
         controller_document(assertionMethod=[], authentication=["#key-1"]),
     )
-    elsewhere = controller_document()
-    elsewhere["verificationMethod"][0]["controller"] = "https://attacker.example/keys"  # type: ignore[index]
+    elsewhere: dict = controller_document()
+    elsewhere["verificationMethod"][0]["controller"] = "https://attacker.example/keys"
     write("https-controller-document-method-controlled-elsewhere.json", elsewhere)
     write(
         "https-verification-method-issuer-is-someone-else.json",
