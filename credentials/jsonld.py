@@ -545,6 +545,22 @@ _RDF_NIL = rdfc.IRI(jsonld.RDF_NIL)
 Term = rdfc.IRI | rdfc.BlankNode | rdfc.Literal
 
 
+# RDF 1.1 N-Quads LANGTAG (BCP 47's syntax).  A tag outside it is not RDF: written into the
+# canonical N-Quads as it is, it could add statements of its own ('en .\n<s> <p> "o"@en'), so
+# that two different documents share one canonical form, and one signature.
+_LANGTAG = re.compile(r"[a-zA-Z]+(?:-[a-zA-Z0-9]+)*")
+
+
+def _language_tag(tag: Any) -> str:
+    if not isinstance(tag, str) or _LANGTAG.fullmatch(tag) is None:
+        raise DataLossError(
+            "a language tag is not a well-formed BCP 47 / RDF language tag, so it cannot be "
+            "signed unambiguously",
+            term="@language",
+        )
+    return tag
+
+
 class QuadBuilder:
     """Quads of one document; converts each distinct term once (as ``from_pyld_dataset`` does)."""
 
@@ -653,11 +669,11 @@ class QuadBuilder:
             elif self.i18n_datatype and "@direction" in item:
                 # JSON-LD 1.1 API §8.1.2 step 13.2 (rdfDirection "i18n-datatype"): the datatype
                 # is i18n# + the lower-cased language (or nothing) + "_" + the direction.
-                tag = str(item.get("@language", "")).lower()
+                tag = _language_tag(item["@language"]).lower() if "@language" in item else ""
                 datatype = f"{I18N_BASE}{tag}_{item['@direction']}"
             elif "@language" in item:
                 datatype = datatype or jsonld.RDF_LANGSTRING
-                language = item["@language"]
+                language = _language_tag(item["@language"])
             else:
                 datatype = datatype or jsonld.XSD_STRING
             return self._term("literal", value, datatype, language, "object")
