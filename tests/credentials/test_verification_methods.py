@@ -5,7 +5,7 @@ in a controller document (W3C Controlled Identifiers 1.0 §3.3 "Retrieve Verific
   CLI's ``--did-document``/``--controller-document``, the API's ``options.controllerDocuments``);
   without one it cannot be decided.  The issuer binding is the same as for DIDs: the method's
   controller is the issuer, and the document lists the method under ``assertionMethod``.
-* A bare ``did:key:z6Mk…`` resolves to its key.
+* A bare ``did:key:z6Mk…`` resolves to its key (a credential's proof or a holder's).
 * A method with no scheme or a scheme that names no kind of verification method is a failed
   proof (malformed: Data Integrity 1.0 §2.1 requires a URL), not "could not check".
 
@@ -18,7 +18,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from credentials.jsonld import DocumentLoader
+from credentials.presentation import verify_presentation
+from credentials.proof import Eddsa2022Suite
 from credentials.verify import FAILED, PASSED, UNKNOWN, Verifier
+from issuer_keys.keys import IssuerKey
 from tests.conftest import load_json
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
@@ -101,3 +105,22 @@ def test_a_method_with_no_scheme_or_an_unknown_scheme_is_a_malformed_proof(fixtu
     assert result.check("issuer").status == FAILED
     assert result.check("key-status").status == FAILED
     assert not result.verified
+
+
+def test_a_presentation_signed_with_a_bare_did_key_verifies():
+    holder = IssuerKey.from_seed(bytes(range(64, 96)))
+    did = f"did:key:{holder.public_key_multibase}"
+    presentation = Eddsa2022Suite(loader=DocumentLoader.bundled()).create_proof(
+        {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiablePresentation"],
+            "holder": did,
+            "verifiableCredential": [load_json("proofs/bare-did-key-verification-method.json")],
+        },
+        key=holder,
+        verification_method=did,
+        proof_purpose="authentication",
+        extra_options={"challenge": "abc"},
+    )
+    result = verify_presentation(presentation, verifier=verifier_with(), challenge="abc")
+    assert result.verified, result.errors
