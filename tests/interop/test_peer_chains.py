@@ -1,6 +1,6 @@
 """Proof chains across the two stacks: a chain the Digital Bazaar stack makes verifies in
 Credfolio, and a chain Credfolio makes verifies there, proof by proof (tests/interop/
-peer-chain.mjs drives the library's DataIntegrityProof with Data Integrity 1.0 §4.5).  In each,
+peer-proofs.mjs drives the library's DataIntegrityProof with Data Integrity 1.0 §4.5).  In each,
 another party's key signs first and the issuer's proof is chained to it (the policy of
 docs/verification.md, "Proof sets and chains")."""
 
@@ -18,7 +18,7 @@ from issuer_keys.keys import IssuerKey
 from tests.conftest import load_json
 from tests.interop.test_peer import SEED, SEED_HEX, node, pytestmark  # noqa: F401
 
-SCRIPT = str(Path(__file__).with_name("peer-chain.mjs"))
+SCRIPT = str(Path(__file__).with_name("peer-proofs.mjs"))
 OTHER_SEED = bytes(range(100, 132))
 FIRST = "urn:uuid:0a6f5d4e-0001-4000-8000-000000000001"
 SECOND = "urn:uuid:0a6f5d4e-0002-4000-8000-000000000002"
