@@ -130,7 +130,7 @@ async function verifyHttps([file, ...documents]) {
 const [command, ...rest] = process.argv.slice(2);
 const commands = {add, check, 'verify-https': verifyHttps};
 if(!commands[command]) {
-  console.error('usage: peer-proofs.mjs add|check ...');
+  console.error('usage: peer-proofs.mjs add|check|verify-https ...');
   process.exit(2);
 }
 process.stdout.write(JSON.stringify(await commands[command](rest), null, 2) + '\n');
