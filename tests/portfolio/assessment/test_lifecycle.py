@@ -210,3 +210,36 @@ def test_a_suspended_component_leaves_the_stack_badge_to_an_administrator(school
     db.session.refresh(badge.credential)
     assert badge.credential.state == "active"
     assert map_cell(school.student, "Song writing").state == "suspended"
+
+
+# -- through the administrators' page and the CLI --------------------------------------------
+
+
+def test_revoking_on_the_admin_page_reaches_the_student_and_the_stack(app: Any, school: Any):
+    songwriter = stack(school.issuer, "Songwriter", [school.competency])
+    song = endorsed(school)
+    badge = mastered(school.student, songwriter)
+    assert badge is not None
+    app.config["WTF_CSRF_ENABLED"] = False
+    admin = app.test_client()
+    assert sign_in(admin, school.admin.email, PASSWORD).status_code == 303
+    page = admin.get(f"/admin/credentials/{song.public_id}/revoke").get_data(as_text=True)
+    assert "The student is told" in page and "stack badge" in page
+    response = admin.post(
+        f"/admin/credentials/{song.public_id}/revoke",
+        data={"reason": "Plagiarised lyrics", "confirm": "y"},
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert badge.credential.state == "revoked"
+    assert any("Plagiarised lyrics" in n for n in notices_of(school.student))
+
+
+def test_suspending_from_the_cli_tells_the_student(app: Any, school: Any):
+    song = endorsed(school)
+    result = app.test_cli_runner().invoke(
+        args=["credentials", "suspend", song.public_id, "--reason", "Checking the recording"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Checking the recording" in notices_of(school.student)[-1]
+    assert map_cell(school.student, "Song writing").state == "suspended"
