@@ -343,7 +343,12 @@ def parse_status_entry(entry: Mapping[str, Any]) -> StatusEntry:
     return StatusEntry(url=url, index=index, purpose=purpose)
 
 
-def read_status(entry: StatusEntry, list_credential: Mapping[str, Any]) -> bool:
+def read_status(
+    entry: StatusEntry,
+    list_credential: Mapping[str, Any],
+    *,
+    bitstring: StatusList | None = None,
+) -> bool:
     """§3.3 Validate Algorithm, the steps after retrieval and proof checking: return whether
     ``entry``'s bit is set in ``list_credential``.
 
@@ -352,7 +357,8 @@ def read_status(entry: StatusEntry, list_credential: Mapping[str, Any]) -> bool:
     ``BitstringStatusListCredential`` for the entry's purpose or its ``id`` is not the entry's
     ``statusListCredential``, RANGE_ERROR when the index is
     outside the list, and MALFORMED_VALUE_ERROR / STATUS_LIST_LENGTH_ERROR when the list
-    cannot be decoded (§3.2).
+    cannot be decoded (§3.2).  ``bitstring`` is the list's already expanded ``encodedList``
+    (a request expands each list once: ``credentials/status_check.py``).
     """
     if not isinstance(list_credential, Mapping):
         raise StatusListError("status list credential must be an object", code=_MALFORMED)
@@ -391,7 +397,7 @@ def read_status(entry: StatusEntry, list_credential: Mapping[str, Any]) -> bool:
     encoded = subject.get("encodedList")
     if not isinstance(encoded, str):
         raise StatusListError("encodedList must be a string", code=_MALFORMED)
-    status_list = StatusList.decode(encoded)
+    status_list = bitstring if bitstring is not None else StatusList.decode(encoded)
     # §3.3 step 12: index × statusSize (always 1 here) must fall inside the bitstring.
     if entry.index >= len(status_list):
         raise StatusListError(

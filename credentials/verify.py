@@ -28,7 +28,8 @@ from issuer_keys import did as dids
 from issuer_keys.errors import IssuerKeyError
 from issuer_keys.multikey import decode_public_key
 
-from . import rdfc, schema, status
+from . import rdfc, schema, status, status_check
+from .budget import WorkBudget, WorkBudgetExceeded
 from .errors import (
     CannotDecideError,
     CredentialError,
@@ -47,6 +48,9 @@ OB_CREDENTIAL_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential"}
 ENDORSEMENT_TYPE = "EndorsementCredential"
 MAX_PROOFS = 8
 MAX_NESTING = 2  # status list credentials and embedded endorsements are verified one level down
+#: Work units (credentials/budget.py) of the checks every credential costs whatever its size:
+#: contexts, the JSON Schema, dates (a few milliseconds).
+UNITS_PER_CREDENTIAL = 2_000
 
 
 @dataclass(frozen=True)
@@ -272,8 +276,12 @@ class Verifier:
         resolve_status_list: StatusListResolver | None = None,
         now: Callable[[], datetime] = _utcnow,
         limits: rdfc.CanonLimits | None = None,
+        budget: WorkBudget | None = None,
     ) -> None:
         self.loader = loader
+        #: The request's work budget, when this verifier serves one request (the service makes
+        #: one verifier per request); otherwise each :meth:`verify` call gets a fresh one.
+        self.budget = budget
         self.resolve_key = resolve_key
         self.resolve_status_list = resolve_status_list
         self.now = now
@@ -287,6 +295,7 @@ class Verifier:
         did_documents: Mapping[str, Mapping[str, Any]] | None = None,
         status_lists: Mapping[str, Mapping[str, Any]] | None = None,
         now: Callable[[], datetime] = _utcnow,
+        budget: WorkBudget | None = None,
     ) -> Verifier:
         """A verifier that never touches the network: did:key, given DID documents and lists."""
         return cls(
@@ -294,30 +303,41 @@ class Verifier:
             resolve_key=OfflineKeyResolver(did_documents=did_documents),
             resolve_status_list=StatusListMap(status_lists),
             now=now,
+            budget=budget,
         )
 
     def verify(self, credential: Any) -> VerificationResult:
         """Verify a credential (dict, JSON text or bytes).
 
         Returns a :class:`VerificationResult`; raises :class:`MalformedInputError` when the input
-        cannot be judged (its ``result`` holds the checks run before that).
+        cannot be judged (its ``result`` holds the checks run before that), including
+        :class:`~credentials.budget.WorkBudgetExceeded` when checking it would need more work
+        than one request may use (credentials/budget.py).
         """
-        return self._verify(parse_credential(credential), depth=0)
+        return self._verify(parse_credential(credential), depth=0, budget=self.request_budget())
+
+    def request_budget(self) -> WorkBudget:
+        """The budget to draw on: the request's, or a fresh one for a verifier not made for one."""
+        return self.budget if self.budget is not None else WorkBudget()
 
     # -- the checks, in the order of OB 3.0 §Verification --------------------------------------
 
-    def _verify(self, document: dict[str, Any], *, depth: int) -> VerificationResult:
+    def _verify(
+        self, document: dict[str, Any], *, depth: int, budget: WorkBudget
+    ) -> VerificationResult:
         result = VerificationResult(credential=document)
         try:
+            budget.charge(UNITS_PER_CREDENTIAL, "credential checks")
             self._check_shape(document)
             self._check_contexts(document, result)
-            canonical = self._check_terms(document, result)
+            canonical = self._check_terms(document, result, budget)
             self._check_schema(document, result)
+            budget.check_clock("the JSON Schema check")
             self._check_subject(document, result)
-            self._check_proofs(document, result, canonical)
+            self._check_proofs(document, result, canonical, budget)
             self._check_validity(document, result)
-            self._check_status(document, result, depth=depth)
-            self._check_endorsements(document, result, depth=depth)
+            self._check_status(document, result, depth=depth, budget=budget)
+            self._check_endorsements(document, result, depth=depth, budget=budget)
         except MalformedInputError as exc:
             exc.result = result
             raise
@@ -354,13 +374,21 @@ class Verifier:
             result.warnings.append("VC Data Model 1.1 credential (legacy context)")
         result.add("contexts", PASSED, "every JSON-LD context is one of the bundled contexts")
 
-    def _check_terms(self, document: Mapping[str, Any], result: VerificationResult) -> str:
+    def _check_terms(
+        self, document: Mapping[str, Any], result: VerificationResult, budget: WorkBudget
+    ) -> str:
         unsecured = {k: v for k, v in document.items() if k != "proof"}
         try:
             # _check_shape ran check_structure on the whole document just before.
             canonical = canonicalize(
-                unsecured, loader=self.loader, limits=self.suite.limits, structure_checked=True
+                unsecured,
+                loader=self.loader,
+                limits=self.suite.limits,
+                structure_checked=True,
+                budget=budget,
             )
+        except WorkBudgetExceeded:
+            raise  # not a verdict on the terms: the request as a whole is refused
         except MalformedInputError as exc:
             result.add("terms", FAILED, exc.message)
             raise
@@ -404,7 +432,11 @@ class Verifier:
             result.add("subject", FAILED, "credentialSubject has neither an id nor an identifier")
 
     def _check_proofs(
-        self, document: Mapping[str, Any], result: VerificationResult, canonical: str
+        self,
+        document: Mapping[str, Any],
+        result: VerificationResult,
+        canonical: str,
+        budget: WorkBudget,
     ) -> None:
         proofs = proofs_of(document)
         if not proofs:
@@ -430,7 +462,11 @@ class Verifier:
                 issuer_checks.append(Check("issuer", FAILED, exc.message))
                 continue
             outcome = self.suite.verify_proof(
-                document, proof, public_key=method.public_key, canonical_document=canonical
+                document,
+                proof,
+                public_key=method.public_key,
+                canonical_document=canonical,
+                budget=budget,
             )
             status_ = PASSED if outcome.verified else FAILED
             detail = outcome.detail
@@ -524,7 +560,12 @@ class Verifier:
             result.add("valid-until", NOT_APPLICABLE, "no expiry date")
 
     def _check_status(
-        self, document: Mapping[str, Any], result: VerificationResult, *, depth: int
+        self,
+        document: Mapping[str, Any],
+        result: VerificationResult,
+        *,
+        depth: int,
+        budget: WorkBudget,
     ) -> None:
         raw = document.get("credentialStatus")
         entries = raw if isinstance(raw, list) else [raw] if raw is not None else []
@@ -545,7 +586,9 @@ class Verifier:
             if parsed.purpose not in found:
                 result.warnings.append(f"status purpose {parsed.purpose!r} is not checked")
                 continue
-            found[parsed.purpose].append(self._read_status(document, parsed, depth=depth))
+            found[parsed.purpose].append(
+                self._read_status(document, parsed, depth=depth, budget=budget)
+            )
         for purpose, checks in found.items():
             if checks:
                 result.checks.append(_worst(purpose, checks))
@@ -553,39 +596,63 @@ class Verifier:
                 result.add(purpose, NOT_APPLICABLE, f"the credential has no {purpose} status")
 
     def _read_status(
-        self, document: Mapping[str, Any], entry: status.StatusEntry, *, depth: int
+        self,
+        document: Mapping[str, Any],
+        entry: status.StatusEntry,
+        *,
+        depth: int,
+        budget: WorkBudget,
     ) -> Check:
         name = entry.purpose
         if self.resolve_status_list is None or depth >= MAX_NESTING:
             return Check(name, UNKNOWN, "status lists are not checked by this verifier")
-        try:
-            list_credential = dict(self.resolve_status_list(entry.url))
-        except CannotDecideError as exc:
-            return Check(name, UNKNOWN, exc.message)
-        try:
-            list_result = self._verify(list_credential, depth=depth + 1)
-        except MalformedInputError as exc:
-            return Check(name, UNKNOWN, f"the status list {entry.url} is malformed: {exc.message}")
-        if not list_result.verified:
-            return Check(
-                name,
-                UNKNOWN,
-                f"the status list {entry.url} does not verify: {'; '.join(list_result.errors)}",
-            )
-        if issuer_id(list_credential) != issuer_id(document):
+        # Each list is dereferenced, verified and expanded once per request (status_check.py).
+        verdict = status_check.list_verdict(
+            entry.url,
+            budget=budget,
+            verify_list=lambda url: self._verify_status_list(url, depth=depth, budget=budget),
+        )
+        listed = verdict.credential
+        if verdict.problem is None and listed and issuer_id(listed) != issuer_id(document):
             return Check(name, UNKNOWN, f"the status list {entry.url} has another issuer")
-        try:
-            is_set = status.read_status(entry, list_credential)
-        except CredentialError as exc:
-            return Check(name, UNKNOWN, exc.message)
+        is_set, why = status_check.entry_outcome(entry, verdict, budget=budget)
+        if is_set is None:
+            return Check(name, UNKNOWN, why)
         if is_set:
             word = "revoked" if name == "revocation" else "suspended"
             return Check(name, FAILED, f"the issuer has {word} this credential")
         word = "not revoked" if name == "revocation" else "not suspended"
         return Check(name, PASSED, f"{word} (status list {entry.url})")
 
+    def _verify_status_list(
+        self, url: str, *, depth: int, budget: WorkBudget
+    ) -> status_check.ListVerdict:
+        try:
+            list_credential = dict(self.resolve_status_list(url))  # type: ignore[misc]
+        except CannotDecideError as exc:
+            return status_check.ListVerdict(url, problem=exc.message)
+        try:
+            list_result = self._verify(list_credential, depth=depth + 1, budget=budget)
+        except WorkBudgetExceeded:
+            raise
+        except MalformedInputError as exc:
+            return status_check.ListVerdict(
+                url, problem=f"the status list {url} is malformed: {exc.message}"
+            )
+        if not list_result.verified:
+            return status_check.ListVerdict(
+                url,
+                problem=f"the status list {url} does not verify: {'; '.join(list_result.errors)}",
+            )
+        return status_check.ListVerdict(url, list_credential)
+
     def _check_endorsements(
-        self, document: Mapping[str, Any], result: VerificationResult, *, depth: int
+        self,
+        document: Mapping[str, Any],
+        result: VerificationResult,
+        *,
+        depth: int,
+        budget: WorkBudget,
     ) -> None:
         # OB 3.0 Verification step 6: verify every embedded EndorsementCredential.
         endorsements = document.get("endorsement") or []
@@ -603,7 +670,9 @@ class Verifier:
                 failures.append(f"endorsement {index + 1} is not an EndorsementCredential")
                 continue
             try:
-                inner = self._verify(endorsement, depth=depth + 1)
+                inner = self._verify(endorsement, depth=depth + 1, budget=budget)
+            except WorkBudgetExceeded:
+                raise  # the request as a whole is refused, not this endorsement
             except MalformedInputError as exc:
                 failures.append(f"endorsement {index + 1} is malformed: {exc.message}")
                 continue

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from credentials import schema
+from credentials.budget import WorkBudget
 from credentials.errors import CannotDecideError, CredentialError, MalformedInputError
 from credentials.jsonld import VC_V2_CONTEXT, DocumentLoader
 from credentials.proof import Eddsa2022Suite, parse_datetime, xsd_datetime
@@ -641,10 +642,15 @@ def service_verifier(
     did_documents: Mapping[str, Mapping[str, Any]] | None = None,
     status_lists: Mapping[str, Mapping[str, Any]] | None = None,
     now: Callable[[], datetime] | None = None,
+    budget: WorkBudget | None = None,
 ) -> Verifier:
     """The verifier the service uses for the API, the pages and the CLI.
 
     ``did_documents`` and ``status_lists`` are documents at hand (files given to the CLI).
+    A request handler passes the request's work ``budget``: every verification through this
+    verifier then draws on it (all the credentials of a presentation share it) and each status
+    list is verified once per request (docs/security.md, "One work budget per request").
+    Without one, each ``verify`` call gets a fresh budget of its own.
     """
     config = config or ServiceConfig.current()
     if current_app.config.get("CREDFOLIO_ALLOW_FETCH"):
@@ -662,11 +668,15 @@ def service_verifier(
     )
     if now is None:
         return Verifier(
-            loader=config.loader, resolve_key=resolve_key, resolve_status_list=resolve_status_list
+            loader=config.loader,
+            resolve_key=resolve_key,
+            resolve_status_list=resolve_status_list,
+            budget=budget,
         )
     return Verifier(
         loader=config.loader,
         resolve_key=resolve_key,
         resolve_status_list=resolve_status_list,
         now=now,
+        budget=budget,
     )

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from credentials import baking
+from credentials.budget import WorkBudget
 from credentials.errors import BakingError, MalformedInputError
 from credentials.verify import VerificationResult
 from portfolio.core import metrics
@@ -121,9 +122,9 @@ def report(result: VerificationResult | None, error: MalformedInputError | None 
 
 def verify(credential: Any) -> tuple[VerificationResult | None, MalformedInputError | None]:
     """The service verifier's result for ``credential``, or the refusal of malformed input
-    (which carries the checks run before it)."""
+    (which carries the checks run before it), within one request's work budget."""
     try:
-        return services.service_verifier().verify(credential), None
+        return services.service_verifier(budget=WorkBudget()).verify(credential), None
     except MalformedInputError as exc:
         return None, exc
 
