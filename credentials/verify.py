@@ -612,17 +612,21 @@ class Verifier:
             budget=budget,
             verify_list=lambda url: self._verify_status_list(url, depth=depth, budget=budget),
         )
-        listed = verdict.credential
-        if verdict.problem is None and listed and issuer_id(listed) != issuer_id(document):
-            return Check(name, UNKNOWN, f"the status list {entry.url} has another issuer")
         is_set, why = status_check.entry_outcome(entry, verdict, budget=budget)
         if is_set is None:
             return Check(name, UNKNOWN, why)
+        # Bitstring Status List §3.2 never compares the list's issuer with the credential's
+        # (a status service may sign lists for issuers): said, not required.
+        signer = issuer_id(verdict.credential) if verdict.credential else None
+        notes = [why] if why else []
+        if signer is not None and signer != issuer_id(document):
+            notes.insert(0, f"the list is signed by {signer}, not by the credential's issuer")
+        said = f"; {'; '.join(notes)}" if notes else ""
         if is_set:
             word = "revoked" if name == "revocation" else "suspended"
-            return Check(name, FAILED, f"the issuer has {word} this credential")
+            return Check(name, FAILED, f"{word} (status list {entry.url}){said}")
         word = "not revoked" if name == "revocation" else "not suspended"
-        return Check(name, PASSED, f"{word} (status list {entry.url})")
+        return Check(name, PASSED, f"{word} (status list {entry.url}){said}")
 
     def _verify_status_list(
         self, url: str, *, depth: int, budget: WorkBudget
@@ -639,12 +643,24 @@ class Verifier:
             return status_check.ListVerdict(
                 url, problem=f"the status list {url} is malformed: {exc.message}"
             )
-        if not list_result.verified:
+        # §3.2 step 4: "ensure that all proofs verify successfully" (each proof, by a key its
+        # issuer controls and has not revoked) -- else STATUS_VERIFICATION_ERROR.  The list's
+        # other checks (dates, schema, its own status) are not asked for: said, not required.
+        proofs = [
+            c for c in list_result.checks if c.name in _LIST_PROOF_CHECKS or c.name[:6] == "proof["
+        ]
+        failing = [c for c in proofs if c.status != PASSED]
+        if failing or not any(c.name == "proof" for c in proofs):
+            details = "; ".join(f"{c.name}: {c.detail}" for c in failing) or "it has no proof"
             return status_check.ListVerdict(
-                url,
-                problem=f"the status list {url} does not verify: {'; '.join(list_result.errors)}",
+                url, problem=f"the status list {url} does not verify: {details}"
             )
-        return status_check.ListVerdict(url, list_credential)
+        others = [
+            f"the list's own {c.name} check: {c.detail}"
+            for c in list_result.checks
+            if c not in proofs and c.status in (FAILED, UNKNOWN)
+        ]
+        return status_check.ListVerdict(url, list_credential, note="; ".join(others))
 
     def _check_endorsements(
         self,
@@ -685,6 +701,9 @@ class Verifier:
 
 
 _SEVERITY = {FAILED: 3, UNKNOWN: 2, PASSED: 1, NOT_APPLICABLE: 0}
+#: The checks of a status list credential that make up "all proofs verify successfully"
+#: (Bitstring Status List §3.2 step 4), besides ``proof[1]``, ``proof[2]``...
+_LIST_PROOF_CHECKS = frozenset({"proof", "issuer", "key-status"})
 
 
 def _worst(name: str, checks: list[Check]) -> Check:
