@@ -175,6 +175,26 @@ def test_without_a_request_budget_each_verification_asks_again():
     assert lists.asked[LIST_URL] == 2
 
 
+def test_a_status_list_is_verified_once_for_all_the_credentials_of_a_presentation():
+    lists = CountingStatusLists(STATUS_LISTS)
+    request_verifier = Verifier(
+        loader=DocumentLoader.bundled(),
+        resolve_key=verifier().resolve_key,
+        resolve_status_list=lists,
+        now=lambda: NOW,
+        budget=WorkBudget(),
+    )
+    credential = load_json("tampered/not-revoked.json")
+    presentation = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": [credential, credential, credential],
+    }
+    result = verify_presentation(presentation, verifier=request_verifier)
+    assert [r["verified"] for r in result.credential_results] == [True, True, True]
+    assert lists.asked == {LIST_URL: 1, "https://example.edu/status/2": 1}
+
+
 # -- one budget across the request ------------------------------------------------------------
 
 

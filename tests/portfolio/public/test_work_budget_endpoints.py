@@ -12,6 +12,9 @@ import pytest
 
 from portfolio.core.request_limits import check_json
 from tests.conftest import ASSETS
+from tests.portfolio.issuing.test_oauth import api_client, bearer, token
+
+__all__ = ["api_client", "token"]  # fixtures shared with test_oauth
 
 HOSTILE = [
     "subjects-16x256-shared-id.json",
@@ -78,3 +81,15 @@ def test_the_same_shape_at_an_ordinary_size_is_judged_on_its_merits(client):
         "status": "passed",
         "detail": "every JSON-LD context is one of the bundled contexts",
     }
+
+
+def test_issuing_a_hostile_shape_is_refused_with_the_budget_code(client, token):
+    # Signing canonicalizes within a fresh budget per canonicalization: the same refusal.
+    credential = json.loads(fixture_text("subjects-16x256-shared-id.json"))
+    for signed_part in ("proof", "issuer", "id"):
+        credential.pop(signed_part)
+    response = client.post(
+        "/credentials/issue", json={"credential": credential}, headers=bearer(token)
+    )
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert response.json["error"] == "WORK_BUDGET_EXCEEDED"
