@@ -96,7 +96,7 @@ class WorkBudget:
         self.spent[activity] += units
         if self.used > self.limits.max_units:
             raise WorkBudgetExceeded(
-                f"refused: checking this document needs more work than one request may use "
+                f"Refused: checking this document needs more work than one request may use "
                 f"({activity} took the total past {self.limits.max_units:,} work units)"
             )
         self.check_clock(activity)
@@ -105,7 +105,7 @@ class WorkBudget:
         """Raise :class:`WorkBudgetExceeded` when the CPU time is used up."""
         if self.cpu_seconds > self.limits.max_cpu_seconds:
             raise WorkBudgetExceeded(
-                f"refused: checking this document took more than "
+                f"Refused: checking this document took more than "
                 f"{self.limits.max_cpu_seconds:g} s of CPU time, the limit for one request "
                 f"(reached during {activity})"
             )
