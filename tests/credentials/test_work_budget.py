@@ -195,6 +195,31 @@ def test_a_status_list_is_verified_once_for_all_the_credentials_of_a_presentatio
     assert lists.asked == {LIST_URL: 1, "https://example.edu/status/2": 1}
 
 
+def test_a_status_list_2021_is_verified_once_for_all_the_credentials_of_a_presentation():
+    url = "https://example.edu/status-2021/1"
+    lists = CountingStatusLists({url: load_json("legacy/status-list-2021-revocation.json")})
+    request_verifier = Verifier(
+        loader=DocumentLoader.bundled(),
+        resolve_key=verifier().resolve_key,
+        resolve_status_list=lists,
+        now=lambda: NOW,
+        budget=WorkBudget(),
+    )
+    credential = load_json("legacy/vc11-status-list-2021-not-revoked.json")
+    presentation = {
+        "@context": ["https://www.w3.org/2018/credentials/v1"],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": [credential, credential, credential],
+    }
+    result = verify_presentation(presentation, verifier=request_verifier)
+    revocations = [
+        next(c for c in r["checks"] if c["name"] == "revocation")["status"]
+        for r in result.credential_results
+    ]
+    assert revocations == [PASSED, PASSED, PASSED]
+    assert lists.asked == {url: 1}
+
+
 # -- one budget across the request ------------------------------------------------------------
 
 
