@@ -14,8 +14,6 @@ Pure: no Flask, no pyld.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +25,8 @@ UNITS_PER_COMPARISON = 1
 
 # Keys of a node object that are not properties with values to merge.
 _NOT_MERGED = frozenset({"@id", "@index", "@context"})
+# Keys whose value holds further objects, walked but not merged into this node's properties.
+_CONTAINERS = frozenset({"@list", "@set", "@graph", "@reverse", "@included"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,32 +47,44 @@ def conversion_cost(expanded: Any) -> ConversionCost:
     """Count the values of ``expanded`` (pyld's expanded form) and the comparisons merging them
     into a node map will make.  Over-counts rather than under-counts: values of nodes with the
     same ``@id`` in different graphs are counted as if merged."""
-    per_property: Counter[tuple[Hashable, str]] = Counter()
+    # Values per (node @id, property) for nodes that merge with others of their @id; a node
+    # without @id stands alone, so its properties' comparisons are known at once.
+    per_property: dict[tuple[str, str], int] = {}
+    comparisons = 0
     values = 0
     stack: list[Any] = [expanded]
+    push, extend = stack.append, stack.extend
     while stack:
         item = stack.pop()
         values += 1
-        if isinstance(item, list):
-            stack.extend(item)
+        kind = type(item)
+        if kind is list:
+            extend(item)
             continue
-        if not isinstance(item, dict):
+        if kind is not dict:
             continue
         if "@value" in item:
             values += len(item)
             continue
-        # A node object (or a list / set object, whose items are walked the same way).  Nodes
-        # with an @id merge with every other node of that @id; others stand alone.
+        # A node object (or a list / set object, whose items are walked the same way).
         node_id = item.get("@id")
-        node: Hashable = node_id if isinstance(node_id, str) else ("object", id(item))
+        merged = type(node_id) is str
         for key, value in item.items():
             if key in _NOT_MERGED:
                 continue
-            if key in ("@list", "@set", "@graph", "@reverse", "@included"):
-                stack.append(value)
+            if key in _CONTAINERS:
+                push(value)
                 continue
-            items = value if isinstance(value, list) else [value]
-            per_property[(node, key)] += len(items)
-            stack.extend(items)
-    comparisons = sum(n * (n - 1) // 2 for n in per_property.values())
+            if type(value) is list:
+                count = len(value)
+                extend(value)
+            else:
+                count = 1
+                push(value)
+            if merged:
+                slot = (node_id, key)
+                per_property[slot] = per_property.get(slot, 0) + count
+            else:
+                comparisons += count * (count - 1) // 2
+    comparisons += sum(n * (n - 1) // 2 for n in per_property.values())
     return ConversionCost(values=values, comparisons=comparisons)

@@ -298,3 +298,13 @@ def test_once_computes_each_key_once_per_budget():
     assert calls == ["a", "b"]
     assert WorkBudget().once("a", lambda: compute("a")) == "A"
     assert calls == ["a", "b", "a"]
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def test_the_cli_refuses_a_hostile_shape_as_malformed_input(runner):
+    path = ASSETS / "budget" / "subjects-16x256-shared-id.json"
+    result = runner.invoke(args=["verify", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "MALFORMED (WORK_BUDGET_EXCEEDED)" in result.output
