@@ -362,6 +362,15 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         super().__init__(**kwargs)
         self._loader = loader
         self._budget = budget_or_default(budget)
+        self._expansions = 0
+
+    def _expand(self, *args: Any, **kwargs: Any) -> Any:
+        # Expansion is charged once it is done (to_quads); meanwhile the request's CPU clock is
+        # read every few hundred elements, so no expansion runs far past the budget.
+        self._expansions += 1
+        if self._expansions % _CLOCK_EVERY_ELEMENTS == 0:
+            self._budget.check_clock("JSON-LD expansion")
+        return super()._expand(*args, **kwargs)
 
     def _process_context(
         self,
@@ -491,6 +500,7 @@ jsonld._is_absolute_iri = _is_absolute_iri
 _FROZEN = jsonld.frozendict
 _PLAIN_BASE_TYPES = frozenset({str, bool, type(None)})
 _IRI_CACHE_SIZE = 16384
+_CLOCK_EVERY_ELEMENTS = 256
 _PROCESSED_CACHE_SIZE = 4096
 
 

@@ -284,6 +284,18 @@ def test_the_cpu_clock_ends_work_that_is_not_counted():
         budget.check_clock("the schema")
 
 
+def test_a_long_expansion_reads_the_clock_before_it_is_charged():
+    # pyld's expansion is charged once done; meanwhile it reads the request's CPU clock, so a
+    # request whose time is already spent stops inside it, before anything is charged.
+    moments = iter([0.0, *[100.0] * 100])
+    budget = WorkBudget(clock=lambda: next(moments))
+    document = budget_fixture("subjects-16x256-shared-id.json")
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    with pytest.raises(WorkBudgetExceeded, match="during JSON-LD expansion"):
+        canonicalize(unsecured, loader=DocumentLoader.bundled(), budget=budget)
+    assert budget.spent == {}
+
+
 def test_once_computes_each_key_once_per_budget():
     calls: list[str] = []
     budget = WorkBudget()
