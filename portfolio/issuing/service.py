@@ -36,6 +36,7 @@ from issuer_keys.did import did_web_document
 from issuer_keys.store import KeyRecord, KeyStore
 from portfolio.accounts.actors import record_as
 from portfolio.accounts.models import Issuer, User
+from portfolio.accounts.notifications import Mail, send_mail
 from portfolio.core import metrics
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, InvalidInputError, UnavailableError
@@ -49,6 +50,7 @@ from portfolio.issuing.models import (
     IssuedCredential,
     StatusListRow,
 )
+from portfolio.issuing.status_changes import change_status_in_transaction
 
 log = logging.getLogger(__name__)
 
@@ -505,8 +507,14 @@ def set_status(
     without a reason (revoking, suspending).
     """
     config = config or ServiceConfig.current()
+    outbox: list[Mail] = []
     with unit_of_work(write=True):
-        set_status_in_transaction(row, action, reason=reason, actor=actor, config=config)
+        # The recipient is told and the features that follow a credential's status follow it
+        # (a stack badge is revoked with its component): portfolio/issuing/status_changes.py.
+        change_status_in_transaction(
+            row, action, reason=reason, actor=actor, config=config, outbox=outbox
+        )
+    send_mail(outbox)  # after the commit: a mail failure never undoes the change
     return row
 
 
