@@ -357,7 +357,8 @@ def _verify_paths() -> dict[str, Any]:
         "200": {"description": "Verified.", **_json(_ref("VerificationResult"))},
         "400": {
             "description": "Malformed: not JSON, not an object, a missing member, an unknown "
-            "option, a context outside the allow-list, an undefined term...",
+            "option, a context outside the allow-list, an undefined term..., or more work than "
+            "one request may use (`WORK_BUDGET_EXCEEDED`).",
             **_json(_ref("MalformedVerification")),
         },
         "422": {
@@ -388,7 +389,10 @@ def _verify_paths() -> dict[str, Any]:
                         "description": "Verified.",
                         **_json(_ref("PresentationVerificationResult")),
                     },
-                    "400": _error("Malformed presentation or body."),
+                    "400": _error(
+                        "Malformed presentation or body, or more work than one request may use "
+                        "(`WORK_BUDGET_EXCEEDED`, for the presentation as a whole)."
+                    ),
                     "422": {
                         "description": "Not verified.",
                         **_json(_ref("PresentationVerificationResult")),
