@@ -19,6 +19,7 @@ from portfolio.core.models import utcnow
 from portfolio.evidence.artefacts import add_file_artefact, add_link_artefact
 from portfolio.evidence.models import Artefact, Evidence
 from portfolio.evidence.ordering import move, next_position
+from portfolio.evidence.snapshots import release_evidence
 
 MAX_TITLE = 256
 MAX_NARRATIVE = 50_000
@@ -81,8 +82,10 @@ def update_evidence(evidence: Evidence, values: Mapping[str, Any]) -> None:
 
 
 def delete_evidence(evidence: Evidence) -> None:
-    """Delete the evidence with its artefacts and its places in portfolios."""
+    """Delete the evidence with its artefacts and its places in portfolios.  The snapshots
+    credentials keep of it stay as they are (:mod:`portfolio.evidence.snapshots`)."""
     with unit_of_work():
+        release_evidence([evidence.id])
         db.session.delete(evidence)
 
 

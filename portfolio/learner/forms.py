@@ -31,3 +31,14 @@ class DeleteAccountForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untype
         ],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class WithdrawalForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped: FlaskForm is Any
+    """Withdraw a credential's frozen evidence from public view (``withdrawn`` is ``1``) or
+    show it again."""
+
+    withdrawn = StringField()
+
+    @property
+    def withdraw(self) -> bool:
+        return bool(self.withdrawn.data == "1")

@@ -6,7 +6,9 @@ learner profile, notifications and every stored file nobody else uses, and scrub
 row (no email, no name, no usable password).  It keeps what others rely on: issued credentials
 and their status lists stay exactly as they are, so every credential keeps verifying (the
 recipient is a salted hash in them, never the address), and the audit log keeps its events with
-the account's id (the email address is removed from them).
+the account's id (the email address is removed from them).  The evidence frozen in credentials
+follows its own rule (:func:`portfolio.evidence.snapshots.settle_for_account_deletion`): kept,
+withdrawn from public view, while the credential stands; deleted with a revoked one.
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import NotFoundError
 from portfolio.core.models import AuditEvent
 from portfolio.evidence.models import Artefact, Evidence
+from portfolio.evidence.snapshots import (
+    blob_is_frozen,
+    release_evidence,
+    settle_for_account_deletion,
+)
 from portfolio.files.models import Blob
 from portfolio.files.storage import BlobNotFoundError, storage
 from portfolio.issuing.models import IssuedCredential
@@ -357,7 +364,8 @@ class DeletionReport:
 
 def _blob_in_use(sha256: str) -> bool:
     """Whether anything still points at the blob: an artefact or its thumbnail, a profile
-    photo, or a competency image (whose URL carries the SHA-256)."""
+    photo, a competency image (whose URL carries the SHA-256), or evidence frozen in a
+    credential."""
     checks = (
         select(Artefact.id).where(
             or_(Artefact.blob_sha256 == sha256, Artefact.thumbnail_sha256 == sha256)
@@ -365,7 +373,8 @@ def _blob_in_use(sha256: str) -> bool:
         select(LearnerProfile.user_id).where(LearnerProfile.photo_sha256 == sha256),
         select(Competency.id).where(Competency.image_url.contains(sha256)),
     )
-    return any(db.session.scalar(check.limit(1)) is not None for check in checks)
+    in_use = any(db.session.scalar(check.limit(1)) is not None for check in checks)
+    return in_use or blob_is_frozen(sha256)
 
 
 def _scrub(value: Any, pattern: re.Pattern[str], replacement: str) -> Any:
@@ -431,6 +440,9 @@ def _delete_personal_data(report: DeletionReport) -> None:
     scrubbed = deleted_email(user_id)
     evidence_ids = select(Evidence.id).where(Evidence.owner_id == user_id)
     candidates = _stored_files_of(user_id, evidence_ids)
+    # Evidence frozen in credentials: kept (withdrawn) while they stand, else deleted.
+    candidates |= settle_for_account_deletion(user_id)
+    release_evidence(evidence_ids)
     report.evidence = len(db.session.scalars(evidence_ids).all())
     portfolio_ids = select(Portfolio.id).where(Portfolio.owner_id == user_id)
     report.portfolios = len(db.session.scalars(portfolio_ids).all())
