@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper
 
 from portfolio.accounts.models import User
+from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, NotFoundError
 from portfolio.core.models import new_public_id
@@ -196,6 +197,12 @@ def set_withdrawn(owner: User, credential_public_id: str, *, withdrawn: bool) ->
                 row.withdrawn_at = now
             elif not withdrawn:
                 row.withdrawn_at = None
+        audit.record(
+            "evidence_withdrawn" if withdrawn else "evidence_republished",
+            actor=owner,
+            issuer_id=credential.issuer_id,
+            target=f"credential:{credential.public_id}",
+        )
     return credential
 
 

@@ -4,7 +4,7 @@ the deletion of the account with the password."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portfolio.accounts.auth import MAX_PASSWORD_LENGTH
@@ -42,3 +42,9 @@ class WithdrawalForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped: 
     @property
     def withdraw(self) -> bool:
         return bool(self.withdrawn.data == "1")
+
+
+class RevocationRequestForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped: FlaskForm is Any
+    """Why the learner asks for their credential to be revoked (checked by the service)."""
+
+    reason = TextAreaField()

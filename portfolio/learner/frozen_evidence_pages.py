@@ -1,7 +1,8 @@
 """The evidence frozen in my credentials (bp ``frozen_evidence``): for each credential issued
 to me, the copies of my evidence it shows (taken at issuance, see
 :mod:`portfolio.evidence.snapshots`), whether they are public, and withdrawing them from public
-view or showing them again.  The credential itself is not touched: it still verifies.
+view or showing them again (the credential itself is not touched: it still verifies), and
+asking the school to revoke a credential.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from flask.typing import ResponseReturnValue
 
 from portfolio.accounts.auth import login_required, signed_in_user
 from portfolio.accounts.models import Role
-from portfolio.core.errors import NotFoundError
+from portfolio.core.errors import CredfolioError, NotFoundError, status_for
 from portfolio.evidence.snapshots import set_withdrawn, snapshots_of
-from portfolio.learner import service
-from portfolio.learner.forms import WithdrawalForm
+from portfolio.learner import revocation_requests, service
+from portfolio.learner.forms import RevocationRequestForm, WithdrawalForm
 
 bp = Blueprint("frozen_evidence", __name__)
 
@@ -23,13 +24,44 @@ bp = Blueprint("frozen_evidence", __name__)
 @login_required(role=Role.STUDENT)
 def show_all() -> ResponseReturnValue:
     """My credentials with the evidence frozen in them, and whether it is public."""
+    return _page()
+
+
+def _page(
+    errors: dict[str, str] | None = None, sent: dict[str, str] | None = None, status: int = 200
+) -> ResponseReturnValue:
+    """The page; ``errors`` and ``sent`` (the reasons typed) by credential public id."""
     rows = [
         (credential, snapshots_of(credential))
         for credential in service.my_credentials(signed_in_user())
     ]
-    return render_template(
-        "learner/frozen_evidence.html", credentials=[row for row in rows if row[1]]
+    page = render_template(
+        "learner/frozen_evidence.html",
+        credentials=[row for row in rows if row[1]],
+        errors=errors or {},
+        sent=sent or {},
     )
+    return page, status
+
+
+@bp.post("/my/credentials/<public_id>/revocation-request")
+@login_required(role=Role.STUDENT)
+def ask_for_revocation(public_id: str) -> ResponseReturnValue:
+    """Ask the school to revoke one of my credentials (the way to have its frozen evidence
+    removed); the administrators decide."""
+    reason = RevocationRequestForm().reason.data or ""
+    try:
+        credential = revocation_requests.ask_for_revocation(signed_in_user(), public_id, reason)
+    except NotFoundError:
+        abort(404)
+    except CredfolioError as error:
+        key = f"reason-{public_id}"
+        return _page({key: error.message}, {key: reason[:5000]}, status_for(error))
+    flash(
+        f"Your request to revoke “{credential.achievement_name or 'the credential'}” was sent "
+        "to your school's administrators."
+    )
+    return redirect(url_for(".show_all"), 303)
 
 
 @bp.post("/my/credentials/<public_id>/evidence/visibility")

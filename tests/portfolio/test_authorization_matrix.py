@@ -834,6 +834,13 @@ MATRIX: dict[str, Row] = {
         attack=form(withdrawn="1"),
         safe=form(withdrawn="0"),
     ),
+    "POST /my/credentials/<public_id>/revocation-request": Row(
+        of(public_id="credential"),
+        (401, 422, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(reason="Planted"),
+        safe=form(reason=""),
+    ),
     "GET /progress": Row(none, (302, 200, 200, 403, 403, 403)),
     "GET /progress/chart.svg": Row(none, (302, 200, 200, 403, 403, 403)),
     "GET /cohort": Row(none, (302, 403, 403, 200, 200, 200)),

@@ -329,3 +329,39 @@ def test_an_old_database_gets_snapshots_at_the_urls_its_credentials_carry(app, i
     (frozen,) = db.session.scalars(select(EvidenceSnapshot)).all()
     assert frozen.evidence_id == issued.song.id
     assert [a.kind for a in frozen.artefacts] == ["file", "link"]
+
+
+# -- asking for revocation --------------------------------------------------------------------
+
+
+def test_the_learner_asks_for_revocation_and_every_administrator_is_told_why(app, issued):
+    from portfolio.accounts.models import Notification
+    from portfolio.core.models import AuditEvent
+
+    student = signed_in(app, issued.school.student)
+    cred = issued.credential.public_id
+    empty = student.post(f"/my/credentials/{cred}/revocation-request", data={"reason": "  "})
+    assert empty.status_code == 422
+    assert "Say why you want the credential revoked." in empty.get_data(as_text=True)
+
+    sent = student.post(
+        f"/my/credentials/{cred}/revocation-request", data={"reason": "I no longer want it"}
+    )
+    assert sent.status_code == 303
+    (notice,) = db.session.scalars(
+        select(Notification).where(Notification.user_id == issued.school.admin.id)
+    ).all()
+    assert "I no longer want it" in notice.message and notice.link.endswith(cred)
+    (event,) = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "revocation_requested")
+    ).all()
+    assert event.actor_id == issued.school.student.id and event.target == f"credential:{cred}"
+    db.session.expire_all()
+    assert db.session.get(IssuedCredential, issued.credential.id).revoked_at is None
+
+    other = signed_in(app, issued.school.other_student)
+    theirs = other.post(f"/my/credentials/{cred}/revocation-request", data={"reason": "x"})
+    assert theirs.status_code == 404
+    set_status(issued.credential, "revoke", reason="asked by the learner")
+    again = student.post(f"/my/credentials/{cred}/revocation-request", data={"reason": "again"})
+    assert again.status_code == 409
