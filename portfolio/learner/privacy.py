@@ -38,11 +38,12 @@ from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import NotFoundError
 from portfolio.core.models import AuditEvent
-from portfolio.evidence.models import Artefact, Evidence
+from portfolio.evidence.models import Artefact, Evidence, EvidenceSnapshot
 from portfolio.evidence.snapshots import (
     blob_is_frozen,
     release_evidence,
     settle_for_account_deletion,
+    snapshots_of,
 )
 from portfolio.files.models import Blob
 from portfolio.files.storage import BlobNotFoundError, storage
@@ -167,6 +168,32 @@ def _credential(row: IssuedCredential, config: ServiceConfig) -> dict[str, Any]:
         "suspensionReason": row.suspension_reason,
         "hiddenFromPortfolios": row.hidden_by_recipient,
         "file": f"credentials/{row.public_id}.json",
+        "frozenEvidence": [_frozen(snapshot) for snapshot in snapshots_of(row)],
+    }
+
+
+def _frozen(snapshot: EvidenceSnapshot) -> dict[str, Any]:
+    """Evidence as it was frozen into a credential (its files under ``files/`` too)."""
+    return {
+        "id": snapshot.public_id,
+        "title": snapshot.title,
+        "narrative": snapshot.narrative,
+        "genre": snapshot.genre,
+        "takenAt": _iso(snapshot.taken_at),
+        "withdrawnAt": _iso(snapshot.withdrawn_at),
+        "artefacts": [
+            {
+                "id": artefact.public_id,
+                "kind": artefact.kind,
+                "title": artefact.title,
+                "url": artefact.url,
+                "originalFilename": artefact.original_filename,
+                "mediaType": artefact.media_type,
+                "size": artefact.size,
+                "sha256": artefact.blob_sha256,
+            }
+            for artefact in snapshot.artefacts
+        ],
     }
 
 
@@ -289,7 +316,8 @@ Exported {exported_at} for {name}.
 data.json        Everything the service holds about you: your account, your learner
                  profile, your evidence (with each artefact's details), your portfolios,
                  your submissions with their history and every assessment's feedback,
-                 your notifications, and a list of your credentials.
+                 your notifications, and a list of your credentials with the evidence
+                 frozen in each when it was issued.
 credentials/     Each credential issued to you, exactly as it was signed (Open Badges 3.0,
                  W3C Verifiable Credentials). Any conformant verifier can check them, for
                  example at {source}/verify.
@@ -314,6 +342,9 @@ def write_export(user: User, *, read: BlobReader | None = None) -> IO[bytes]:
     for item in data["evidence"]:
         for artefact in item["artefacts"]:
             wanted += [sha for sha in (artefact["sha256"], artefact["thumbnailSha256"]) if sha]
+    for credential in data["credentials"]:
+        for frozen in credential["frozenEvidence"]:
+            wanted += [a["sha256"] for a in frozen["artefacts"] if a["sha256"]]
     if data["profile"] and data["profile"]["photo"]:
         wanted.append(data["profile"]["photo"].removeprefix("files/"))
     credentials = owned_credentials(user)

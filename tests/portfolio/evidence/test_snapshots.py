@@ -27,6 +27,7 @@ from werkzeug.datastructures import FileStorage
 from portfolio.accounts import auth
 from portfolio.accounts.models import User
 from portfolio.assessment import service as assessment
+from portfolio.assessment.models import Submission, SubmissionEvidence
 from portfolio.core.db import db
 from portfolio.evidence import service as evidence_service
 from portfolio.evidence.models import Evidence, EvidenceSnapshot, SnapshotArtefact
@@ -180,6 +181,13 @@ def test_deleting_the_evidence_asks_first_naming_the_credential_and_keeps_the_sn
     assert confirmed.status_code == 303
     db.session.expire_all()
     assert db.session.get(Evidence, issued.song.id) is None
+    # The submission no longer lists it (no dangling row: PostgreSQL would refuse the delete).
+    links = select(SubmissionEvidence).where(SubmissionEvidence.evidence_id == issued.song.id)
+    assert db.session.scalars(links).all() == []
+    submission = db.session.scalar(
+        select(Submission).where(Submission.credential_id == issued.credential.id)
+    )
+    assert student.get(f"/submissions/{submission.public_id}").status_code == 200
 
     visitor = app.test_client()
     (page,) = issued.pages()

@@ -227,6 +227,27 @@ def test_the_deletion_form_needs_its_csrf_token(app, world):
     assert db.session.get(User, world.school.student.id).deleted_at is None
 
 
+def test_the_export_holds_the_evidence_frozen_in_each_credential_and_its_files(app, world):
+    frozen_file = file_sha(world.song)
+    world.song.narrative = "Rewritten after the credential"
+    db.session.commit()
+    student = signed_in(app, world.school.student)
+    deleted = student.post(f"/evidence/{world.song.public_id}/delete", data={"confirm": "yes"})
+    assert deleted.status_code == 303
+
+    exported = student.get("/profile/export")
+    assert exported.status_code == 200, exported.get_data(as_text=True)[:2000]
+    archive = zipfile.ZipFile(io.BytesIO(exported.get_data()))
+    data = json.loads(archive.read("data.json"))
+    (credential,) = data["credentials"]
+    frozen = {item["title"]: item for item in credential["frozenEvidence"]}
+    assert set(frozen) == {"My song", "A story"}
+    assert frozen["My song"]["narrative"] == "How I made *My song*."
+    shas = [a["sha256"] for a in frozen["My song"]["artefacts"] if a["sha256"]]
+    assert shas == [frozen_file]
+    assert hashlib.sha256(archive.read(f"files/{frozen_file}")).hexdigest() == frozen_file
+
+
 def test_deleting_the_account_removes_the_evidence_and_personal_data(app, world):
     student_id = world.school.student.id
     email = world.school.student.email
