@@ -187,6 +187,7 @@ def _show_page(
         competency_names=service.competency_names(_student()),
         narrative_html=render_markdown(evidence.narrative),
         artefact_url=owner_artefact_url,
+        frozen_in=standing_credentials_using(evidence),
         errors=errors or {},
         form=form or {},
     )

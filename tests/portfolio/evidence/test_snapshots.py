@@ -123,6 +123,13 @@ def test_the_credential_names_a_snapshot_never_the_live_evidence(app, issued):
         assert sri(served.get_data()) == digest
 
 
+def test_the_learner_is_told_that_their_evidence_is_frozen_in_a_credential(app, issued):
+    page = signed_in(app, issued.school.student).get(f"/evidence/{issued.song.public_id}")
+    text = " ".join(page.get_data(as_text=True).split())
+    assert "Frozen in 1 credential" in text and "Song writing" in text
+    assert "Your changes here make a new version that it never shows" in text
+
+
 def test_later_edits_make_a_new_version_the_credential_never_shows(app, issued):
     visitor = app.test_client()
     (page,) = issued.pages()
