@@ -57,6 +57,7 @@ ACTIONS = frozenset(
         # for their credential to be revoked (portfolio/learner/revocation_requests.py).
         "evidence_withdrawn",
         "evidence_republished",
+        "frozen_evidence_deleted",
         "revocation_requested",
     }
 )

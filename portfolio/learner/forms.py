@@ -48,3 +48,13 @@ class RevocationRequestForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is un
     """Why the learner asks for their credential to be revoked (checked by the service)."""
 
     reason = TextAreaField()
+
+
+class DeleteFrozenForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped: FlaskForm is Any
+    """The box the learner ticks to confirm deleting a revoked credential's evidence."""
+
+    confirm = StringField()
+
+    @property
+    def confirmed(self) -> bool:
+        return bool(self.confirm.data == "yes")

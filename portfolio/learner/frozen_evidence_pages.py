@@ -1,8 +1,8 @@
 """The evidence frozen in my credentials (bp ``frozen_evidence``): for each credential issued
 to me, the copies of my evidence it shows (taken at issuance, see
 :mod:`portfolio.evidence.snapshots`), whether they are public, and withdrawing them from public
-view or showing them again (the credential itself is not touched: it still verifies), and
-asking the school to revoke a credential.
+view or showing them again (the credential itself is not touched: it still verifies), asking
+the school to revoke a credential, and deleting the evidence of a revoked one.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from portfolio.accounts.models import Role
 from portfolio.core.errors import CredfolioError, NotFoundError, status_for
 from portfolio.evidence.snapshots import set_withdrawn, snapshots_of
 from portfolio.learner import revocation_requests, service
-from portfolio.learner.forms import RevocationRequestForm, WithdrawalForm
+from portfolio.learner.forms import DeleteFrozenForm, RevocationRequestForm, WithdrawalForm
+from portfolio.learner.frozen_evidence import delete_frozen_evidence
 
 bp = Blueprint("frozen_evidence", __name__)
 
@@ -42,6 +43,24 @@ def _page(
         sent=sent or {},
     )
     return page, status
+
+
+@bp.post("/my/credentials/<public_id>/evidence/delete")
+@login_required(role=Role.STUDENT)
+def delete_frozen(public_id: str) -> ResponseReturnValue:
+    """Delete the evidence frozen in one of my revoked credentials, once confirmed (the box
+    ticked); unconfirmed or refused, the page again saying why."""
+    key = f"delete-{public_id}"
+    if not DeleteFrozenForm().confirmed:
+        return _page({key: "Nothing was deleted: tick the box to confirm."}, status=422)
+    try:
+        credential = delete_frozen_evidence(signed_in_user(), public_id)
+    except NotFoundError:
+        abort(404)
+    except CredfolioError as error:
+        return _page({key: error.message}, status=status_for(error))
+    flash(f"The evidence of “{credential.achievement_name or 'the credential'}” is deleted.")
+    return redirect(url_for(".show_all"), 303)
 
 
 @bp.post("/my/credentials/<public_id>/revocation-request")

@@ -393,6 +393,11 @@ class DeletionReport:
     blobs: list[str] = field(default_factory=list)
 
 
+def blob_in_use(sha256: str) -> bool:
+    """Whether anything still needs the stored file ``sha256`` (see :func:`_blob_in_use`)."""
+    return _blob_in_use(sha256)
+
+
 def _blob_in_use(sha256: str) -> bool:
     """Whether anything still points at the blob: an artefact or its thumbnail, a profile
     photo, a competency image (whose URL carries the SHA-256), or evidence frozen in a

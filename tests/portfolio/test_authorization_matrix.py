@@ -834,6 +834,13 @@ MATRIX: dict[str, Row] = {
         attack=form(withdrawn="1"),
         safe=form(withdrawn="0"),
     ),
+    "POST /my/credentials/<public_id>/evidence/delete": Row(
+        of(public_id="credential"),
+        (401, 422, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(confirm="yes"),
+        safe=form(),
+    ),
     "POST /my/credentials/<public_id>/revocation-request": Row(
         of(public_id="credential"),
         (401, 422, 404, 403, 403, 403),

@@ -380,3 +380,30 @@ def test_the_learner_asks_for_revocation_and_every_administrator_is_told_why(app
     set_status(issued.credential, "revoke", reason="asked by the learner")
     again = student.post(f"/my/credentials/{cred}/revocation-request", data={"reason": "again"})
     assert again.status_code == 409
+
+
+def test_once_revoked_the_learner_may_delete_the_frozen_evidence_and_its_files(app, issued):
+    from portfolio.files.models import Blob
+
+    student = signed_in(app, issued.school.student)
+    cred = issued.credential.public_id
+    frozen = {sha for sha in db.session.scalars(select(SnapshotArtefact.blob_sha256)) if sha}
+    standing = student.post(f"/my/credentials/{cred}/evidence/delete", data={"confirm": "yes"})
+    assert standing.status_code == 409
+    assert "While the credential stands" in standing.get_data(as_text=True)
+
+    set_status(issued.credential, "revoke", reason="asked by the learner")
+    unconfirmed = student.post(f"/my/credentials/{cred}/evidence/delete")
+    assert unconfirmed.status_code == 422
+    assert db.session.scalars(select(EvidenceSnapshot)).all() != []
+    # The live evidence still uses the file: it stays; remove it there first.
+    for artefact in list(issued.song.artefacts):
+        evidence_service.remove_artefact(issued.song, artefact)
+    deleted = student.post(f"/my/credentials/{cred}/evidence/delete", data={"confirm": "yes"})
+    assert deleted.status_code == 303
+    db.session.expire_all()
+    assert db.session.scalars(select(EvidenceSnapshot)).all() == []
+    for sha in frozen:
+        assert db.session.get(Blob, sha) is None and not uploads.storage().exists(sha)
+    (page,) = issued.pages()
+    assert app.test_client().get(page).status_code == 404
