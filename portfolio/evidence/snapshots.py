@@ -144,12 +144,14 @@ def standing_credentials_using(evidence: Evidence) -> list[IssuedCredential]:
     return list(
         db.session.scalars(
             select(IssuedCredential)
-            .join(EvidenceSnapshot, EvidenceSnapshot.credential_id == IssuedCredential.id)
             .where(
-                EvidenceSnapshot.evidence_id == evidence.id,
+                IssuedCredential.id.in_(
+                    select(EvidenceSnapshot.credential_id).where(
+                        EvidenceSnapshot.evidence_id == evidence.id
+                    )
+                ),
                 IssuedCredential.revoked_at.is_(None),
             )
-            .distinct()
             .order_by(IssuedCredential.issued_at, IssuedCredential.id)
         )
     )
