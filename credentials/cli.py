@@ -43,9 +43,14 @@ def _read_input(path: str) -> bytes:
 
 
 def load_credential_file(path: str) -> Any:
-    """A credential from a JSON file or a baked PNG/SVG (extracted first)."""
+    """A credential from a JSON file or a baked PNG/SVG (extracted first).
+
+    A file that starts with "<" is meant as an SVG: it is unbaked directly, so that a refused
+    (hostile) SVG is reported as such, not as "not valid JSON"."""
     data = _read_input(path)
-    if baking.sniff_image_type(data) is not None:
+    if baking.sniff_image_type(data) is not None or data.removeprefix(
+        b"\xef\xbb\xbf"
+    ).lstrip().startswith(b"<"):
         return baking.unbake(data)
     return data
 
@@ -191,6 +196,9 @@ def _report(result: VerificationResult) -> None:
         click.echo(f"{symbol} {check.name:<13} {check.status:<15} {check.detail}")
     for warning in result.warnings:
         click.echo(f"! warning: {warning}")
+    click.echo(f"data model: {result.data_model}")
+    for label in result.legacy_proofs:
+        click.echo(f"legacy proof: {label}")
     click.echo("VERIFIED" if result.verified else "NOT VERIFIED")
 
 

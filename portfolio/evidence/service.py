@@ -16,10 +16,11 @@ from portfolio.catalogue.models import Competency
 from portfolio.catalogue.service import workable_competencies
 from portfolio.core.db import Model, db, unit_of_work
 from portfolio.core.models import utcnow
-from portfolio.evidence.artefacts import add_file_artefact, add_link_artefact
+from portfolio.evidence.artefacts import add_file_artefact, add_link_artefact, stored_files
 from portfolio.evidence.models import Artefact, Evidence
 from portfolio.evidence.ordering import move, next_position
 from portfolio.evidence.snapshots import release_evidence
+from portfolio.files import usage
 
 MAX_TITLE = 256
 MAX_NARRATIVE = 50_000
@@ -82,8 +83,10 @@ def update_evidence(evidence: Evidence, values: Mapping[str, Any]) -> None:
 
 
 def delete_evidence(evidence: Evidence) -> None:
-    """Delete the evidence with its artefacts and its places in portfolios.  The snapshots
-    credentials keep of it stay as they are (:mod:`portfolio.evidence.snapshots`)."""
+    """Delete the evidence with its artefacts and its places in portfolios, and the stored
+    files nothing else uses.  The snapshots credentials keep of it stay as they are, with
+    their files (:mod:`portfolio.evidence.snapshots`)."""
+    files = stored_files(list(evidence.artefacts))
     with unit_of_work():
         release_evidence([evidence.id])
         for model in _going_with_deleted_evidence():
@@ -93,6 +96,8 @@ def delete_evidence(evidence: Evidence) -> None:
                 .execution_options(synchronize_session=False)
             )
         db.session.delete(evidence)
+        released = usage.release(files)
+    usage.delete_released_bytes(released)
 
 
 def _going_with_deleted_evidence() -> list[Any]:
@@ -143,10 +148,14 @@ def _place_last(evidence: Evidence, artefact: Artefact) -> None:
 
 
 def remove_artefact(evidence: Evidence, artefact: Artefact) -> None:
-    """Remove an artefact (its stored content stays: blobs are shared by SHA-256)."""
+    """Remove an artefact, and its stored file and thumbnail unless something else uses them
+    (blobs are shared by SHA-256)."""
+    files = stored_files([artefact])
     with unit_of_work():
         evidence.artefacts.remove(artefact)
         evidence.updated_at = utcnow()
+        released = usage.release(files)
+    usage.delete_released_bytes(released)
 
 
 def move_artefact(evidence: Evidence, artefact: Artefact, direction: str) -> bool:

@@ -40,6 +40,7 @@ from portfolio.evidence.models import (
     SnapshotArtefact,
 )
 from portfolio.files.uploads import counts_towards_quota
+from portfolio.files.usage import keeps_blob
 from portfolio.issuing.models import IssuedCredential
 
 
@@ -167,14 +168,11 @@ def snapshot_blobs(owner: User) -> Select[Any]:
     )
 
 
-def blob_is_frozen(sha256: str) -> bool:
-    """Whether a snapshot references the blob (then it must stay stored)."""
-    return (
-        db.session.scalar(
-            select(SnapshotArtefact.id).where(SnapshotArtefact.blob_sha256 == sha256).limit(1)
-        )
-        is not None
-    )
+@keeps_blob
+def frozen_blob(sha256: str) -> Select[Any]:
+    """The snapshots' artefacts that hold the blob: while one exists, the file stays stored
+    (removing the live artefact, deleting the evidence or the account never frees it)."""
+    return select(SnapshotArtefact.id).where(SnapshotArtefact.blob_sha256 == sha256)
 
 
 # -- the learner's choices -------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from credentials.errors import CannotDecideError, MalformedInputError
+from credentials.foreign_formats import describe_token
 from credentials.presentation import credential_result, verify_presentation
 from issuer_keys.did import resolve_did_key
 from portfolio.core import metrics, request_limits
@@ -119,6 +120,14 @@ def _required(body: Mapping[str, Any], name: str) -> dict[str, Any]:
     if name not in body:
         raise APIError(400, "MISSING_" + _snake(name).upper(), f"the body has no {name!r}")
     value = body[name]
+    what = describe_token(value) if isinstance(value, str) else None
+    if what is not None:  # e.g. a VC-JWT: say what it is, not only that it is no object
+        raise APIError(
+            400,
+            "UNSUPPORTED_FORMAT",
+            f"{name} holds {what}; this service takes credentials with embedded Data "
+            "Integrity proofs (JSON objects)",
+        )
     if not isinstance(value, dict):
         raise APIError(400, "NOT_AN_OBJECT", f"{name} must be a JSON object, not {_kind(value)}")
     return value

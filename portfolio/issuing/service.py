@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -36,9 +37,10 @@ from portfolio.accounts.actors import record_as
 from portfolio.accounts.models import Issuer, User
 from portfolio.core import metrics
 from portfolio.core.db import db, unit_of_work
-from portfolio.core.errors import ConflictError, InvalidInputError
+from portfolio.core.errors import ConflictError, InvalidInputError, UnavailableError
 from portfolio.core.links import public_url
 from portfolio.core.models import new_public_id
+from portfolio.core.numbers import MAX_ID, whole_number
 from portfolio.issuing.models import (
     AchievementRow,
     CredentialEvent,
@@ -46,6 +48,8 @@ from portfolio.issuing.models import (
     IssuedCredential,
     StatusListRow,
 )
+
+log = logging.getLogger(__name__)
 
 STATUS_LIST_SIZE = 131_072  # Bitstring Status List §6.1: at least 16 KB for group privacy
 PURPOSES = ("revocation", "suspension")  # the revocation entry first: many verifiers read one
@@ -60,6 +64,13 @@ class IssueError(CredentialError, InvalidInputError):
     """
 
     code = "CANNOT_ISSUE"
+
+
+class DuplicateCredentialId(ConflictError):
+    """A credential with the ``id`` the request names was issued already (409: ids are
+    unique, and retrying cannot help)."""
+
+    code = "DUPLICATE_CREDENTIAL_ID"
 
 
 class StatusConflictError(IssueError, ConflictError):
@@ -276,13 +287,14 @@ def issue(
 
     Adds ``id`` (the public page URL) when missing, ``validFrom`` (now) when missing, and one
     BitstringStatusListEntry per configured purpose (revocation first).  Retries on a
-    concurrent allocation conflict.  Raises :class:`MalformedInputError` or :class:`IssueError`;
-    nothing is stored when it raises.
+    concurrent allocation conflict.  Raises :class:`MalformedInputError` or :class:`IssueError`,
+    :class:`DuplicateCredentialId` (409) when the ``id`` was issued already, and
+    ``UnavailableError`` when conflicts go on; nothing is stored when it raises.
     """
     config = config or ServiceConfig.current()
     request = check_request(credential, issuer)
-    last_error: Exception | None = None
-    for _ in range(MAX_ISSUE_ATTEMPTS):
+    _refuse_issued_id(request)
+    for attempt in range(1, MAX_ISSUE_ATTEMPTS + 1):
         try:
             with unit_of_work(write=True):
                 row = _issue_once(
@@ -292,8 +304,23 @@ def issue(
                     before_commit(row)
             return row
         except IntegrityError as exc:  # a position or id taken concurrently: start again
-            last_error = exc
-    raise IssueError(f"could not allocate a status position: {last_error}")
+            _refuse_issued_id(request)  # unless it was the id: that cannot change
+            # The database's own message (SQL, values) goes to the log, never to the client.
+            log.warning("issuing: conflict on attempt %d: %s", attempt, exc.orig)
+    raise UnavailableError(
+        "the service is issuing many credentials at once and could not allocate a status "
+        "position; try again in a moment",
+        code="ISSUING_BUSY",
+    )
+
+
+def _refuse_issued_id(request: Mapping[str, Any]) -> None:
+    """Raise :class:`DuplicateCredentialId` when the request's ``id`` was issued already."""
+    wanted = request.get("id")
+    if isinstance(wanted, str) and db.session.scalar(
+        select(IssuedCredential.id).where(IssuedCredential.credential_id == wanted)
+    ):
+        raise DuplicateCredentialId(f"a credential with the id {wanted} was issued already")
 
 
 def issue_in_transaction(
@@ -455,8 +482,9 @@ def find_credential(identifier: str) -> IssuedCredential | None:
         (IssuedCredential.public_id == identifier) | (IssuedCredential.credential_id == identifier)
     )
     row = db.session.scalar(query)
-    if row is None and identifier.isdigit():
-        row = db.session.get(IssuedCredential, int(identifier))
+    row_id = whole_number(identifier, at_most=MAX_ID) if row is None else None
+    if row_id is not None:
+        row = db.session.get(IssuedCredential, row_id)
     return row
 
 

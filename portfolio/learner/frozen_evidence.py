@@ -1,23 +1,21 @@
 """Deleting the evidence frozen in a learner's revoked credential.
 
 While a credential stands its snapshots stay (:mod:`portfolio.evidence.snapshots`); once the
-issuer revoked it, the learner may delete them, with the files nobody else uses — the same
-files account deletion would remove (:func:`portfolio.learner.privacy.blob_in_use`).
+issuer revoked it, the learner may delete them, with the files nobody else uses
+(:mod:`portfolio.files.usage`).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from portfolio.accounts.models import User
 from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, NotFoundError
 from portfolio.evidence.snapshots import snapshots_of
-from portfolio.files.models import Blob
-from portfolio.files.storage import storage
+from portfolio.files import usage
 from portfolio.issuing.models import IssuedCredential
-from portfolio.learner.privacy import blob_in_use
 
 
 def delete_frozen_evidence(owner: User, credential_public_id: str) -> IssuedCredential:
@@ -27,7 +25,6 @@ def delete_frozen_evidence(owner: User, credential_public_id: str) -> IssuedCred
     Raises :class:`NotFoundError` (not theirs, or nothing frozen in it) and
     :class:`ConflictError` while the credential stands.
     """
-    removed: list[str] = []
     with unit_of_work(write=True):
         credential: IssuedCredential | None = db.session.scalar(
             select(IssuedCredential).where(IssuedCredential.public_id == credential_public_id)
@@ -46,11 +43,7 @@ def delete_frozen_evidence(owner: User, credential_public_id: str) -> IssuedCred
         files = {a.blob_sha256 for row in rows for a in row.artefacts if a.blob_sha256}
         for row in rows:
             db.session.delete(row)
-        db.session.flush()
-        for sha256 in sorted(files):
-            if not blob_in_use(sha256):
-                db.session.execute(delete(Blob).where(Blob.sha256 == sha256))
-                removed.append(sha256)
+        removed = usage.release(files)
         audit.record(
             "frozen_evidence_deleted",
             actor=owner,
@@ -58,9 +51,5 @@ def delete_frozen_evidence(owner: User, credential_public_id: str) -> IssuedCred
             target=f"credential:{credential.public_id}",
             detail={"pieces": len(rows), "files_removed": len(removed)},
         )
-    db.session.expire_all()
-    backend = storage()
-    for sha256 in removed:
-        if db.session.get(Blob, sha256) is None:  # not uploaded again in the meantime
-            backend.delete(sha256)
+    usage.delete_released_bytes(removed)
     return credential

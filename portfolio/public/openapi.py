@@ -56,6 +56,16 @@ _SCHEMAS: dict[str, Any] = {
             "checks": {"type": "array", "items": _ref("Check")},
             "warnings": {"type": "array", "items": {"type": "string"}},
             "errors": {"type": "array", "items": {"type": "string"}},
+            "dataModel": {
+                "enum": ["VC 2.0", "VC 1.1"],
+                "description": "The VC data model, named by the first @context.",
+            },
+            "legacyProofs": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Proofs of a kind older than Data Integrity 1.0 "
+                "(Ed25519Signature2020, the eddsa-2022 cryptosuite name).",
+            },
         },
     },
     "MalformedVerification": {

@@ -1,7 +1,7 @@
 """Evidence frozen at issuance: snapshots of what each credential was awarded for
 
 Revision ID: a1f3c9e2d7b4
-Revises: d682eab6459b
+Revises: holes_a1
 Create Date: 2026-12-06 03:40:00.000000
 
 Existing credentials get snapshots of what they point at now (best effort, docs/security.md
@@ -25,7 +25,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "a1f3c9e2d7b4"
-down_revision = "d682eab6459b"
+down_revision = "holes_a1"
 branch_labels = None
 depends_on = None
 
