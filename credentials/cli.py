@@ -146,10 +146,12 @@ def _bind_issuer(document: dict[str, Any], issuer_did: str, *, set_issuer: bool)
 @click.argument("file")
 @click.option("--json", "as_json", is_flag=True, help="Print the verify API's JSON object.")
 @click.option(
+    "--controller-document",
     "--did-document",
     "did_documents",
     multiple=True,
-    help="A DID document (JSON file) to resolve keys from, e.g. another issuer's did:web.",
+    help="A DID document or an HTTPS controller document (JSON file) to resolve keys from, "
+    "e.g. another issuer's did:web or the document an https://…#key-1 method is in.",
 )
 @click.option(
     "--status-list",

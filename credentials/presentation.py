@@ -14,6 +14,7 @@ from issuer_keys import did as dids
 from issuer_keys.errors import IssuerKeyError
 from issuer_keys.multikey import decode_public_key
 
+from . import verification_methods
 from .errors import CannotDecideError, MalformedInputError
 from .jsonld import check_contexts
 from .legacy_proofs import suite_for
@@ -251,6 +252,8 @@ def _one_proof(
     suite.check_proof_shape(proof)
     checks = [_challenge(proof, challenge), _domain(proof, domain)]
     vm_id = proof["verificationMethod"]
+    if vm_id.startswith("did:key:"):
+        vm_id = verification_methods.did_key_url(vm_id)  # a bare did:key names its only key
     # Data Integrity §4.3 step 4 (proof purpose): a holder authenticates; a proof made for
     # assertionMethod (an issuer's) must not be replayed as the holder's login.
     if proof["proofPurpose"] != AUTHENTICATION:

@@ -36,7 +36,9 @@ register_api_errors(oauth_bp, prefixes=("/oauth/",))
 ISSUE_OPTIONS = frozenset({"credentialStatus"})
 #: VC-API VerifyOptions we accept.  ``checks`` is accepted for compatibility: every check
 #: always runs, and every one is reported.
-VERIFY_OPTIONS = frozenset({"checks"})
+VERIFY_OPTIONS = frozenset({"checks", "controllerDocuments"})
+#: At most this many documents in ``options.controllerDocuments`` (as many as proofs).
+MAX_CONTROLLER_DOCUMENTS = 8
 PRESENTATION_OPTIONS = frozenset({"challenge", "domain", "checks"})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY = 255
@@ -111,6 +113,26 @@ def _options(body: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]
     ):
         raise APIError(400, "INVALID_OPTIONS", "options.checks must be an array of strings")
     return options
+
+
+def _controller_documents(options: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """``options.controllerDocuments``: DID documents or HTTPS controller documents, by ``id``,
+    for verification methods the service cannot resolve itself (never for its own issuers)."""
+    documents = options.get("controllerDocuments", [])
+    if not isinstance(documents, list) or len(documents) > MAX_CONTROLLER_DOCUMENTS:
+        raise APIError(
+            400,
+            "INVALID_OPTIONS",
+            f"options.controllerDocuments must be an array of at most "
+            f"{MAX_CONTROLLER_DOCUMENTS} documents",
+        )
+    if not all(isinstance(d, dict) and isinstance(d.get("id"), str) for d in documents):
+        raise APIError(
+            400,
+            "INVALID_OPTIONS",
+            "each of options.controllerDocuments must be a JSON object with a string id",
+        )
+    return {d["id"]: d for d in documents}
 
 
 def _required(body: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -280,8 +302,9 @@ def verify_credential() -> Response:
     """
     body = read_json_object()
     credential = _required(body, "verifiableCredential")
-    _options(body, VERIFY_OPTIONS)
-    result = credential_result(services.service_verifier(), credential)
+    options = _options(body, VERIFY_OPTIONS)
+    verifier = services.service_verifier(did_documents=_controller_documents(options))
+    result = credential_result(verifier, credential)
     metrics.count_verification(
         verified=bool(result.get("verified")),
         checks=result.get("checks", []),

@@ -35,6 +35,7 @@ from issuer_keys.did import did_web_document
 from issuer_keys.store import KeyRecord, KeyStore
 from portfolio.accounts.actors import record_as
 from portfolio.accounts.models import Issuer, User
+from portfolio.accounts.notifications import Mail, send_mail
 from portfolio.core import metrics
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, InvalidInputError, UnavailableError
@@ -48,6 +49,7 @@ from portfolio.issuing.models import (
     IssuedCredential,
     StatusListRow,
 )
+from portfolio.issuing.status_changes import change_status_in_transaction
 
 log = logging.getLogger(__name__)
 
@@ -504,8 +506,14 @@ def set_status(
     without a reason (revoking, suspending).
     """
     config = config or ServiceConfig.current()
+    outbox: list[Mail] = []
     with unit_of_work(write=True):
-        set_status_in_transaction(row, action, reason=reason, actor=actor, config=config)
+        # The recipient is told and the features that follow a credential's status follow it
+        # (a stack badge is revoked with its component): portfolio/issuing/status_changes.py.
+        change_status_in_transaction(
+            row, action, reason=reason, actor=actor, config=config, outbox=outbox
+        )
+    send_mail(outbox)  # after the commit: a mail failure never undoes the change
     return row
 
 
@@ -580,7 +588,9 @@ def _flip(
 
 
 class ServiceKeyResolver:
-    """Keys of our own issuers from the database; did:key offline; others via ``fetch``.
+    """Keys of our own issuers from the database (documents at hand never replace them);
+    did:key offline; documents at hand; others via ``fetch`` (did:web) and
+    ``fetch_controller_document`` (HTTP(S) verification methods).
 
     One resolver serves one verification — :func:`service_verifier` makes one per request —
     so each DID's keys are read once within it: a credential and its two status lists (three
@@ -594,9 +604,11 @@ class ServiceKeyResolver:
         key_store: KeyStore,
         fetch_did_document: Callable[[str], Mapping[str, Any]] | None = None,
         extra_documents: Mapping[str, Mapping[str, Any]] | None = None,
+        fetch_controller_document: Callable[[str], Mapping[str, Any]] | None = None,
     ) -> None:
         self._key_store = key_store
         self._fetch = fetch_did_document
+        self._fetch_controller = fetch_controller_document
         self._extra = dict(extra_documents or {})
         self._keys_of: dict[str, list[KeyRecord]] = {}
 
@@ -604,12 +616,14 @@ class ServiceKeyResolver:
         did = verification_method.split("#", 1)[0]
         documents: dict[str, Mapping[str, Any]] = {}
         own_keys = self._keys(did) if did.startswith("did:web:") else []
-        if did in self._extra:
-            documents[did] = self._extra[did]
-        elif own_keys:
+        if own_keys:
             documents[did] = did_web_document(did, own_keys)
+        elif did in self._extra:
+            documents[did] = self._extra[did]
         elif did.startswith("did:web:") and self._fetch is not None:
             documents[did] = self._fetch(did)
+        elif did.startswith(("https://", "http://")) and self._fetch_controller is not None:
+            documents[did] = self._fetch_controller(did)  # refuses http:// (https only)
         return OfflineKeyResolver(did_documents=documents, key_status=self._status)(
             verification_method
         )
@@ -669,10 +683,12 @@ def service_verifier(
     did_documents: Mapping[str, Mapping[str, Any]] | None = None,
     status_lists: Mapping[str, Mapping[str, Any]] | None = None,
     now: Callable[[], datetime] | None = None,
+    fetch_controller_document: Callable[[str], Mapping[str, Any]] | None = None,
 ) -> Verifier:
     """The verifier the service uses for the API, the pages and the CLI.
 
-    ``did_documents`` and ``status_lists`` are documents at hand (files given to the CLI).
+    ``did_documents`` (DID and controller documents, by id) and ``status_lists`` are documents
+    at hand (files given to the CLI, documents sent to the verify API).
     """
     config = config or ServiceConfig.current()
     if current_app.config.get("CREDFOLIO_ALLOW_FETCH"):
@@ -680,10 +696,14 @@ def service_verifier(
 
         fetch_did_document = fetch_did_document or remote.did_web_fetcher()
         fetch_status_list = fetch_status_list or remote.status_list_fetcher()
+        fetch_controller_document = (
+            fetch_controller_document or remote.controller_document_fetcher()
+        )
     resolve_key = ServiceKeyResolver(
         key_store=config.key_store,
         fetch_did_document=fetch_did_document,
         extra_documents=did_documents,
+        fetch_controller_document=fetch_controller_document,
     )
     resolve_status_list = ServiceStatusLists(
         config=config, fetch=fetch_status_list, extra_lists=status_lists

@@ -133,7 +133,21 @@ _SCHEMAS: dict[str, Any] = {
             "options": {
                 "type": "object",
                 "additionalProperties": False,
-                "properties": {"checks": {"type": "array", "items": {"type": "string"}}},
+                "properties": {
+                    "checks": {"type": "array", "items": {"type": "string"}},
+                    "controllerDocuments": {
+                        "description": "DID documents or HTTPS controller documents (W3C "
+                        "Controlled Identifiers 1.0), by id, for verification methods the "
+                        "service cannot resolve itself; never used for its own issuers.",
+                        "type": "array",
+                        "maxItems": 8,
+                        "items": {
+                            "type": "object",
+                            "required": ["id"],
+                            "properties": {"id": {"type": "string"}},
+                        },
+                    },
+                },
             },
         },
     },
