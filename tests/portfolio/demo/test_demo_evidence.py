@@ -31,7 +31,7 @@ def _evidence_urls(document: dict[str, Any], public_id: str) -> tuple[list[str],
     pages: list[str] = []
     files: dict[str, str] = {}
     for entry in document.get("evidence", []):
-        path = urlsplit(entry["id"]).path
+        path = urlsplit(entry.get("id", "")).path  # a cohort endorsement's entry has no id
         if not path.startswith(f"/c/{public_id}/evidence/"):
             continue  # a link elsewhere, or another credential (a stack's components)
         if "/artefacts/" in path:
