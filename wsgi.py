@@ -143,8 +143,8 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.issuing import api as vcapi
     from portfolio.issuing import cli as issuing_cli
     from portfolio.issuing import pages as issuing_pages
+    from portfolio.learner import frozen_evidence_pages, privacy_pages
     from portfolio.learner import pages as learner_pages
-    from portfolio.learner import privacy_pages
     from portfolio.operations import cli as operations_cli
     from portfolio.portfolios import pages as portfolio_pages
     from portfolio.public import api as public_api
@@ -183,7 +183,10 @@ def feature_list() -> tuple[Feature, ...]:
             "public",
             blueprints=(public_api.bp, credential_evidence_pages.bp, public_pages.bp),
         ),
-        Feature("learner", blueprints=(learner_pages.bp, privacy_pages.bp)),
+        Feature(
+            "learner",
+            blueprints=(learner_pages.bp, privacy_pages.bp, frozen_evidence_pages.bp),
+        ),
         Feature(
             "bulk",
             blueprints=(bulk_pages.bp,),
