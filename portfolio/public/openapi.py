@@ -44,7 +44,7 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["name", "status", "detail"],
         "properties": {
             "name": {"type": "string", "examples": ["proof", "revocation", "valid-until"]},
-            "status": {"enum": ["passed", "failed", "not-applicable", "unknown"]},
+            "status": {"enum": ["passed", "failed", "not-applicable", "unknown", "warning"]},
             "detail": {"type": "string"},
         },
     },
