@@ -24,12 +24,15 @@ from typing import Any
 
 from . import schema
 
-__all__ = ["SchemaVerdict", "judge", "permitted_forms"]
+__all__ = ["STATUS_LIST", "SchemaVerdict", "judge", "permitted_forms"]
 
 #: How many of the validator's errors a one-line summary names.
 SHOWN_ERRORS = 3
 
 _COMPACTED = ("type", "proof", "credentialSchema", "termsOfUse")
+
+#: The permitted form of a credential with several status entries (see :func:`permitted_forms`).
+STATUS_LIST = "credentialStatus is a list (VC Data Model 2.0 §4.10 allows several status entries)"
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,7 @@ def permitted_forms(document: Mapping[str, Any]) -> tuple[str, ...]:
     """The permitted departures from the published schema's shape that ``document`` uses."""
     forms: list[str] = []
     if isinstance(document.get("credentialStatus"), list):
-        forms.append(
-            "credentialStatus is a list (VC Data Model 2.0 §4.10 allows several status entries)"
-        )
+        forms.append(STATUS_LIST)
     single = [
         name for name in _COMPACTED if name in document and not isinstance(document[name], list)
     ]

@@ -53,6 +53,8 @@ ACTIONS = frozenset(
         "backup_restored",
         # Bulk jobs (portfolio/bulk/kinds.py).
         "bulk_job_started",
+        # An issuer's status options (portfolio/issuing/status_options.py).
+        "issuer_suspension_changed",
     }
 )
 
