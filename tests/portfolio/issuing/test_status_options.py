@@ -105,3 +105,25 @@ def test_switching_suspension_is_audited_and_switching_to_the_same_changes_nothi
         ("cli", "on"),
         ("cli", "off"),
     ]
+
+
+def test_the_public_page_shows_the_status_list_as_a_warning_not_a_pass(new_issuer, client):
+    set_suspension(new_issuer, True, actor="cli")
+    row, _ = issued(new_issuer)
+    page = client.get(f"/c/{row.public_id}").get_data(as_text=True)
+    assert "Passed with a warning" in page
+    assert "official Open Badges 3.0 format checker rejects" in page
+
+
+def test_the_admin_page_of_a_credential_without_suspension_says_it_can_only_be_revoked(
+    app, new_issuer, client
+):
+    from tests.portfolio.accounts.test_auth import make_user, sign_in
+
+    row, _ = issued(new_issuer)
+    app.config["WTF_CSRF_ENABLED"] = False
+    make_user(app, "alice@school.example")
+    assert sign_in(client, "alice@school.example").status_code == 303
+    page = client.get(f"/admin/credentials/{row.public_id}").get_data(as_text=True)
+    assert "issued without a suspension status entry" in page
+    assert "/suspend" not in page and "/revoke" in page
