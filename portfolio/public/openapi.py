@@ -290,7 +290,8 @@ def _issue_paths() -> dict[str, Any]:
                 "operationId": "issueCredential",
                 "summary": "Issue (sign and store) a credential as the client's issuer.",
                 "description": "W3C VC-API Issue Credential.  Adds `id`, `validFrom` and "
-                "Bitstring status entries (revocation, suspension), signs with "
+                "a Bitstring status entry (revocation; a second, suspension, when the issuer "
+                "offers suspension), signs with "
                 "eddsa-rdfc-2022.  With `Idempotency-Key`, a retry with the same body returns "
                 "the same credential (200, `Idempotent-Replayed: true`).",
                 "security": _BEARER,
