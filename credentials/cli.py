@@ -43,9 +43,14 @@ def _read_input(path: str) -> bytes:
 
 
 def load_credential_file(path: str) -> Any:
-    """A credential from a JSON file or a baked PNG/SVG (extracted first)."""
+    """A credential from a JSON file or a baked PNG/SVG (extracted first).
+
+    A file that starts with "<" is meant as an SVG: it is unbaked directly, so that a refused
+    (hostile) SVG is reported as such, not as "not valid JSON"."""
     data = _read_input(path)
-    if baking.sniff_image_type(data) is not None:
+    if baking.sniff_image_type(data) is not None or data.removeprefix(
+        b"\xef\xbb\xbf"
+    ).lstrip().startswith(b"<"):
         return baking.unbake(data)
     return data
 
@@ -141,10 +146,12 @@ def _bind_issuer(document: dict[str, Any], issuer_did: str, *, set_issuer: bool)
 @click.argument("file")
 @click.option("--json", "as_json", is_flag=True, help="Print the verify API's JSON object.")
 @click.option(
+    "--controller-document",
     "--did-document",
     "did_documents",
     multiple=True,
-    help="A DID document (JSON file) to resolve keys from, e.g. another issuer's did:web.",
+    help="A DID document or an HTTPS controller document (JSON file) to resolve keys from, "
+    "e.g. another issuer's did:web or the document an https://…#key-1 method is in.",
 )
 @click.option(
     "--status-list",
@@ -191,6 +198,9 @@ def _report(result: VerificationResult) -> None:
         click.echo(f"{symbol} {check.name:<13} {check.status:<15} {check.detail}")
     for warning in result.warnings:
         click.echo(f"! warning: {warning}")
+    click.echo(f"data model: {result.data_model}")
+    for label in result.legacy_proofs:
+        click.echo(f"legacy proof: {label}")
     click.echo("VERIFIED" if result.verified else "NOT VERIFIED")
 
 

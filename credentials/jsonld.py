@@ -270,6 +270,9 @@ def to_quads(
         "contextResolver": ContextResolver(loader.resolved_cache, loader),
         "base": _RELATIVE_BASE,
         "produceGeneralizedRdf": False,
+        # Base direction is signed as the reference implementation signs it (Digital Bazaar's
+        # eddsa-rdfc-2022 canonize): JSON-LD 1.1 API §8.1.2 with rdfDirection "i18n-datatype".
+        "rdfDirection": RDF_DIRECTION,
     }
     try:
         quads = processor.to_quads(dict(document), options)
@@ -529,8 +532,11 @@ def _translate(exc: jsonld.JsonLdError) -> MalformedInputError:
 # skipped triples, the same checks as from_pyld_dataset) and reusing pyld's own value
 # conversions.  Tests compare the quads with from_pyld_dataset(pyld to_rdf) exactly, list for
 # list, on every vector and example.  Options Credfolio never uses are refused rather than
-# imitated: generalized RDF and rdfDirection.
+# imitated: generalized RDF and the "compound-literal" rdfDirection.
 
+#: JSON-LD 1.1 API ``rdfDirection``: how a base direction (``@direction``) enters RDF.
+RDF_DIRECTION = "i18n-datatype"
+I18N_BASE = "https://www.w3.org/ns/i18n#"
 _RDF_TYPE = jsonld.RDF_TYPE
 _RDF_FIRST = rdfc.IRI(jsonld.RDF_FIRST)
 _RDF_REST = rdfc.IRI(jsonld.RDF_REST)
@@ -539,12 +545,32 @@ _RDF_NIL = rdfc.IRI(jsonld.RDF_NIL)
 Term = rdfc.IRI | rdfc.BlankNode | rdfc.Literal
 
 
+# RDF 1.1 N-Quads LANGTAG (BCP 47's syntax).  A tag outside it is not RDF: written into the
+# canonical N-Quads as it is, it could add statements of its own ('en .\n<s> <p> "o"@en'), so
+# that two different documents share one canonical form, and one signature.
+_LANGTAG = re.compile(r"[a-zA-Z]+(?:-[a-zA-Z0-9]+)*")
+
+
+def _language_tag(tag: Any) -> str:
+    if not isinstance(tag, str) or _LANGTAG.fullmatch(tag) is None:
+        raise DataLossError(
+            "a language tag is not a well-formed BCP 47 / RDF language tag, so it cannot be "
+            "signed unambiguously",
+            term="@language",
+        )
+    return tag
+
+
 class QuadBuilder:
     """Quads of one document; converts each distinct term once (as ``from_pyld_dataset`` does)."""
 
     def __init__(self, issuer: Any, options: Mapping[str, Any]) -> None:
-        if options.get("produceGeneralizedRdf") or options.get("rdfDirection") is not None:
-            raise ValueError("generalized RDF and rdfDirection are not supported")
+        if options.get("produceGeneralizedRdf") or options.get("rdfDirection") not in (
+            None,
+            RDF_DIRECTION,
+        ):
+            raise ValueError('generalized RDF and rdfDirection "compound-literal" are refused')
+        self.i18n_datatype = options.get("rdfDirection") == RDF_DIRECTION
         self.issuer = issuer
         self.json_ld_11 = options["processingMode"] == "json-ld-1.1"
         self.quads: list[rdfc.Quad] = []
@@ -640,9 +666,14 @@ class QuadBuilder:
             elif jsonld._is_integer(value):
                 value = str(int(value))
                 datatype = datatype or jsonld.XSD_INTEGER
+            elif self.i18n_datatype and "@direction" in item:
+                # JSON-LD 1.1 API §8.1.2 step 13.2 (rdfDirection "i18n-datatype"): the datatype
+                # is i18n# + the lower-cased language (or nothing) + "_" + the direction.
+                tag = _language_tag(item["@language"]).lower() if "@language" in item else ""
+                datatype = f"{I18N_BASE}{tag}_{item['@direction']}"
             elif "@language" in item:
                 datatype = datatype or jsonld.RDF_LANGSTRING
-                language = item["@language"]
+                language = _language_tag(item["@language"])
             else:
                 datatype = datatype or jsonld.XSD_STRING
             return self._term("literal", value, datatype, language, "object")

@@ -14,8 +14,10 @@ from issuer_keys import did as dids
 from issuer_keys.errors import IssuerKeyError
 from issuer_keys.multikey import decode_public_key
 
+from . import verification_methods
 from .errors import CannotDecideError, MalformedInputError
 from .jsonld import check_contexts
+from .legacy_proofs import suite_for
 from .proof import LEGACY_FIRST_CONTEXTS, parse_datetime, proofs_of
 from .verify import (
     FAILED,
@@ -245,9 +247,13 @@ def _one_proof(
     challenge: str | None,
     domain: str | None,
 ) -> list[Check]:
-    verifier.suite.check_proof_shape(proof)
+    # Holders of the VC 1.1 era signed with Ed25519Signature2020 or eddsa-2022 (legacy_proofs).
+    suite = suite_for(proof, current=verifier.suite)
+    suite.check_proof_shape(proof)
     checks = [_challenge(proof, challenge), _domain(proof, domain)]
     vm_id = proof["verificationMethod"]
+    if vm_id.startswith("did:key:"):
+        vm_id = verification_methods.did_key_url(vm_id)  # a bare did:key names its only key
     # Data Integrity §4.3 step 4 (proof purpose): a holder authenticates; a proof made for
     # assertionMethod (an issuer's) must not be replayed as the holder's login.
     if proof["proofPurpose"] != AUTHENTICATION:
@@ -279,7 +285,7 @@ def _one_proof(
             Check("holder", FAILED, detail),
             *checks,
         ]
-    outcome = verifier.suite.verify_proof(presentation, proof, public_key=public_key)
+    outcome = suite.verify_proof(presentation, proof, public_key=public_key)
     proof_check = Check(
         "presentation-proof", PASSED if outcome.verified else FAILED, outcome.detail
     )

@@ -23,6 +23,7 @@ from issuer_keys.multikey import multibase_decode, multibase_encode
 from . import rdfc
 from .errors import MalformedInputError, UnsupportedProofError
 from .jsonld import VC_V1_CONTEXT, VC_V2_CONTEXT, DocumentLoader, canonicalize, check_contexts
+from .proof_chains import chained_document
 
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-rdfc-2022"
@@ -124,9 +125,10 @@ class Eddsa2022Suite:
     ) -> dict[str, Any]:
         """Sign ``document`` and return a copy with the new proof appended to ``proof`` (array).
 
-        Existing proofs are kept (a proof set): the new proof signs the document without them
-        (Data Integrity §4.2, "add proof set/chain").  Raises :class:`MalformedInputError` for
-        anything that cannot be signed exactly (unknown contexts, undefined terms, relative IRIs).
+        Existing proofs are kept (a proof set): the new proof signs the document without them,
+        or with those its ``previousProof`` option names (a chain; Data Integrity §4.5).
+        Raises :class:`MalformedInputError` for anything that cannot be signed exactly (unknown
+        contexts, undefined terms, relative IRIs, a ``previousProof`` the document lacks).
         """
         check_contexts(document, loader=self.loader)
         existing = proofs_of(document)
@@ -143,8 +145,9 @@ class Eddsa2022Suite:
             if name not in _PROOF_OPTION_KEYS:
                 raise MalformedInputError(f"unsupported proof option {name!r}")
             options[name] = value
-        # 3-4. Hash the canonical proof configuration and the canonical document.
-        hash_data = self._hash_data(unsecured, options)
+        # 3-4. Hash the canonical proof configuration and the canonical document (for a chained
+        # proof, the document with the proofs previousProof names: Data Integrity §4.5).
+        hash_data = self._hash_data(chained_document(unsecured, existing, options), options)
         # 5. proofBytes = Ed25519 signature over hashData; 6. proofValue = base58btc multibase.
         signature = key.sign(hash_data)
         proof = {**options, "proofValue": multibase_encode(signature)}

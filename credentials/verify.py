@@ -28,15 +28,19 @@ from issuer_keys import did as dids
 from issuer_keys.errors import IssuerKeyError
 from issuer_keys.multikey import decode_public_key
 
-from . import rdfc, schema, schema_conformance, status
+from . import rdfc, schema, schema_conformance, status, status_list_2021, verification_methods
+from .data_model import VC_1_1, VC_2_0, data_model_of, vc11_validity
 from .errors import (
     CannotDecideError,
     CredentialError,
     MalformedInputError,
     VerificationFailure,
 )
+from .foreign_formats import foreign_format_error
 from .jsonld import DocumentLoader, canonicalize, check_contexts, check_structure
+from .legacy_proofs import legacy_label, suite_for
 from .proof import LEGACY_FIRST_CONTEXTS, Eddsa2022Suite, parse_datetime, proofs_of
+from .proof_policy import issuer_of_proofs
 
 PASSED = "passed"
 FAILED = "failed"
@@ -72,6 +76,10 @@ class VerificationResult:
     checks: list[Check] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     credential: dict[str, Any] | None = None
+    #: "VC 2.0" or "VC 1.1" (credentials/data_model.py), known once the contexts are checked.
+    data_model: str = VC_2_0
+    #: Proofs of a kind that predates Data Integrity 1.0, by name (credentials/legacy_proofs.py).
+    legacy_proofs: list[str] = field(default_factory=list)
 
     @property
     def verified(self) -> bool:
@@ -98,6 +106,8 @@ class VerificationResult:
             "checks": [c.to_dict() for c in self.checks],
             "warnings": list(self.warnings),
             "errors": self.errors,
+            "dataModel": self.data_model,
+            "legacyProofs": list(self.legacy_proofs),
         }
 
 
@@ -124,7 +134,8 @@ class StatusListResolver(Protocol):
 
 
 class OfflineKeyResolver:
-    """Resolves ``did:key`` for any Ed25519 key offline, and DIDs whose documents it was given.
+    """Resolves ``did:key`` for any Ed25519 key offline (a bare ``did:key`` too), and DIDs and
+    HTTP(S) verification methods whose DID or controller documents it was given (keyed by id).
 
     ``key_status`` optionally reports the status of a verification method the service itself
     manages (``active``/``retired``/``revoked``), e.g. from the key store.
@@ -140,10 +151,16 @@ class OfflineKeyResolver:
         self._key_status = key_status
 
     def __call__(self, verification_method: str) -> ResolvedMethod:
+        # No scheme or an unknown one: a malformed proof (VerificationFailure), not "unknown".
+        kind = verification_methods.kind_of(verification_method)
         did = verification_method.split("#", 1)[0]
         try:
             if did.startswith("did:key:"):
-                controller, public_key, authorized = _did_key_method(verification_method)
+                controller, public_key, authorized = _did_key_method(
+                    verification_methods.did_key_url(verification_method)
+                )
+            elif kind == verification_methods.HTTP:
+                controller, public_key, authorized = self._http_method(verification_method)
             elif did in self._documents:
                 controller, public_key, authorized = _method_in(
                     dict(self._documents[did]), verification_method
@@ -153,10 +170,7 @@ class OfflineKeyResolver:
                     f"the DID document of {did} is not available offline (fetching is disabled)"
                 )
             else:
-                raise CannotDecideError(
-                    f"verification method {verification_method!r} is not a DID URL; "
-                    "fetching HTTP(S) keys is disabled"
-                )
+                raise CannotDecideError(f"verification method {verification_method!r} is not a DID")
         except IssuerKeyError as exc:
             raise VerificationFailure(exc.message, code=exc.code) from None
         except (KeyError, TypeError):
@@ -175,6 +189,17 @@ class OfflineKeyResolver:
             assertion_method=authorized,
             status=key_status,
             retired_at=retired_at,
+        )
+
+    def _http_method(self, verification_method: str) -> tuple[str, Ed25519PublicKey, bool]:
+        url = verification_methods.document_url(verification_method)
+        if url not in self._documents:
+            raise CannotDecideError(
+                f"the controller document {url} of the verification method is not at hand "
+                "(give it to the verifier, or enable fetching)"
+            )
+        return verification_methods.method_in_controller_document(
+            self._documents[url], verification_method
         )
 
 
@@ -225,12 +250,14 @@ def parse_credential(data: Any) -> dict[str, Any]:
         try:
             data = bytes(data).decode("utf-8")
         except UnicodeDecodeError:
-            raise MalformedInputError("the credential is not UTF-8 text", code="NOT_JSON") from None
+            raise foreign_format_error(data) or MalformedInputError(
+                "the credential is not UTF-8 text", code="NOT_JSON"
+            ) from None
     if isinstance(data, str):
         try:
             data = json.loads(data)
         except json.JSONDecodeError as exc:
-            raise MalformedInputError(
+            raise foreign_format_error(data) or MalformedInputError(
                 f"the credential is not valid JSON: {exc}", code="NOT_JSON"
             ) from None
         except RecursionError:
@@ -355,8 +382,8 @@ class Verifier:
         except MalformedInputError as exc:
             result.add("contexts", FAILED, exc.message)
             raise
-        first = document["@context"][0] if isinstance(document["@context"], list) else None
-        if first != LEGACY_FIRST_CONTEXTS[0]:
+        result.data_model = data_model_of(document)
+        if result.data_model == VC_1_1:
             result.warnings.append("VC Data Model 1.1 credential (legacy context)")
         result.add("contexts", PASSED, "every JSON-LD context is one of the bundled contexts")
 
@@ -383,7 +410,7 @@ class Verifier:
         if kind is None:
             result.add("schema", NOT_APPLICABLE, "not an Open Badges credential")
             return
-        if "validFrom" not in document and "issuanceDate" in document:
+        if data_model_of(document) == VC_1_1:
             result.add(
                 "schema",
                 NOT_APPLICABLE,
@@ -428,24 +455,28 @@ class Verifier:
             return
         issuer = issuer_id(document)
         key_checks: list[Check] = []
-        issuer_checks: list[Check] = []
+        issuer_bindings: list[tuple[str, str, str]] = []
         for index, proof in enumerate(proofs):
             name = "proof" if index == 0 else f"proof[{index}]"
-            self.suite.check_proof_shape(proof)
+            suite = suite_for(proof, current=self.suite)
+            suite.check_proof_shape(proof)
+            label = legacy_label(proof)
+            if label is not None and label not in result.legacy_proofs:
+                result.legacy_proofs.append(label)
             vm_id = proof["verificationMethod"]
             try:
                 method = self.resolve_key(vm_id)
             except CannotDecideError as exc:
                 result.add(name, UNKNOWN, exc.message)
                 key_checks.append(Check("key-status", UNKNOWN, exc.message))
-                issuer_checks.append(Check("issuer", UNKNOWN, exc.message))
+                issuer_bindings.append((name, UNKNOWN, exc.message))
                 continue
             except VerificationFailure as exc:
                 result.add(name, FAILED, f"the verification method cannot be used: {exc.message}")
                 key_checks.append(Check("key-status", FAILED, exc.message))
-                issuer_checks.append(Check("issuer", FAILED, exc.message))
+                issuer_bindings.append((name, FAILED, exc.message))
                 continue
-            outcome = self.suite.verify_proof(
+            outcome = suite.verify_proof(
                 document, proof, public_key=method.public_key, canonical_document=canonical
             )
             status_ = PASSED if outcome.verified else FAILED
@@ -453,9 +484,11 @@ class Verifier:
             if outcome.verified:
                 detail, status_ = self._proof_policy(proof, detail)
             result.add(name, status_, detail)
-            issuer_checks.append(self._issuer_binding(issuer, method, proof))
+            binding = self._issuer_binding(issuer, method, proof)
+            issuer_bindings.append((name, binding.status, binding.detail))
             key_checks.append(self._key_status(method, proof))
-        result.checks.append(_worst("issuer", issuer_checks))
+        # Proof sets and chains: at least one proof is the issuer's (credentials/proof_policy.py).
+        result.add("issuer", *issuer_of_proofs(issuer_bindings))
         result.checks.append(_worst("key-status", key_checks))
 
     def _proof_policy(self, proof: Mapping[str, Any], detail: str) -> tuple[str, str]:
@@ -512,6 +545,12 @@ class Verifier:
     def _check_validity(self, document: Mapping[str, Any], result: VerificationResult) -> None:
         # OB 3.0 Verification step 4 / VC DM 2.0 §4.9; VC 1.1 uses issuanceDate/expirationDate.
         now = self.now()
+        if result.data_model == VC_1_1:
+            checks, warnings = vc11_validity(document, now=now)
+            result.warnings.extend(warnings)
+            for name, outcome, detail in checks:
+                result.add(name, outcome, detail)
+            return
         start_field = "validFrom" if "validFrom" in document else "issuanceDate"
         end_field = "validUntil" if "validUntil" in document else "expirationDate"
         if start_field in document:
@@ -557,16 +596,39 @@ class Verifier:
                     )
                 )
                 continue
+            if status_list_2021.is_entry(entry):
+                continue  # VC 1.1 era: read below, each list once (status_list_2021.py)
             parsed = status.parse_status_entry(entry)
             if parsed.purpose not in found:
                 result.warnings.append(f"status purpose {parsed.purpose!r} is not checked")
                 continue
             found[parsed.purpose].append(self._read_status(document, parsed, depth=depth))
+        for ruling in self._status_list_2021(document, entries, depth=depth):
+            found[ruling.purpose].append(Check(ruling.purpose, ruling.outcome, ruling.detail))
         for purpose, checks in found.items():
             if checks:
                 result.checks.append(_worst(purpose, checks))
             else:
                 result.add(purpose, NOT_APPLICABLE, f"the credential has no {purpose} status")
+
+    def _status_list_2021(
+        self, document: Mapping[str, Any], entries: list[Any], *, depth: int
+    ) -> list[status_list_2021.Ruling]:
+        legacy = [entry for entry in entries if status_list_2021.is_entry(entry)]
+        if not legacy:
+            return []
+        checkable = self.resolve_status_list is not None and depth < MAX_NESTING
+
+        def verify_list(list_credential: dict[str, Any]) -> str | None:
+            inner = self._verify(list_credential, depth=depth + 1)
+            return None if inner.verified else "; ".join(inner.errors)
+
+        return status_list_2021.check_entries(
+            legacy,
+            issuer=issuer_id(document),
+            resolve=self.resolve_status_list if checkable else None,
+            verify_list=verify_list if checkable else None,
+        )
 
     def _read_status(
         self, document: Mapping[str, Any], entry: status.StatusEntry, *, depth: int

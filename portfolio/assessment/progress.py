@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from portfolio.assessment.models import SubmissionState
 from portfolio.assessment.states import AWAITING_ASSESSMENT, EDITABLE
 from portfolio.core.errors import InvalidInputError
+from portfolio.core.numbers import whole_number
 
 if TYPE_CHECKING:
     from portfolio.accounts.notifications import Notice
@@ -99,23 +100,23 @@ def parse_weeks(raw: str | None) -> int:
     """The "no progress in N weeks" parameter: a whole number from 1 to 52 (3 when absent)."""
     if raw is None or not raw.strip():
         return DEFAULT_WEEKS
-    text = raw.strip()
-    if not text.isascii() or not text.isdigit() or not MIN_WEEKS <= int(text) <= MAX_WEEKS:
+    weeks = whole_number(raw, at_least=MIN_WEEKS, at_most=MAX_WEEKS)
+    if weeks is None:
         raise CohortFilterError(
             f"The number of weeks must be a whole number from {MIN_WEEKS} to {MAX_WEEKS}.",
             field="weeks",
         )
-    return int(text)
+    return weeks
 
 
 def parse_page(raw: str | None) -> int:
     """A page number: a whole number of 1 or more (1 when absent)."""
     if raw is None or not raw.strip():
         return 1
-    text = raw.strip()
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+    page = whole_number(raw, at_least=1, at_most=MAX_PAGE)
+    if page is None:
         raise CohortFilterError("The page must be a whole number of 1 or more.", field="page")
-    return int(text)
+    return page
 
 
 def parse_cohort(raw: str | None) -> str | None:

@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 
 from portfolio.assessment.forms import JudgementForm
+from portfolio.core.numbers import whole_number
+from portfolio.core.paging import MAX_PAGE
 
 
 class CohortEndorseForm(JudgementForm):
@@ -29,10 +31,9 @@ class PageForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped: FlaskF
         """The page number.  Raises ``ValueError`` (with the message to show) for a page that
         is not a whole number of 1 or more."""
         raw = "1" if self.page.data is None else self.page.data
-        try:
-            page = int(raw)
-        except ValueError:
-            raise ValueError("page must be a number") from None
+        page = whole_number(raw, at_most=MAX_PAGE)
+        if page is None:
+            raise ValueError(f"page must be a whole number from 1 to {MAX_PAGE}")
         if page < 1:
             raise ValueError("page must be 1 or more")
         return page

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -36,9 +37,10 @@ from portfolio.accounts.actors import record_as
 from portfolio.accounts.models import Issuer, User
 from portfolio.core import metrics
 from portfolio.core.db import db, unit_of_work
-from portfolio.core.errors import ConflictError, InvalidInputError
+from portfolio.core.errors import ConflictError, InvalidInputError, UnavailableError
 from portfolio.core.links import public_url
 from portfolio.core.models import new_public_id
+from portfolio.core.numbers import MAX_ID, whole_number
 from portfolio.issuing import status_options
 from portfolio.issuing.models import (
     AchievementRow,
@@ -47,6 +49,8 @@ from portfolio.issuing.models import (
     IssuedCredential,
     StatusListRow,
 )
+
+log = logging.getLogger(__name__)
 
 STATUS_LIST_SIZE = 131_072  # Bitstring Status List §6.1: at least 16 KB for group privacy
 MAX_ISSUE_ATTEMPTS = 5
@@ -60,6 +64,13 @@ class IssueError(CredentialError, InvalidInputError):
     """
 
     code = "CANNOT_ISSUE"
+
+
+class DuplicateCredentialId(ConflictError):
+    """A credential with the ``id`` the request names was issued already (409: ids are
+    unique, and retrying cannot help)."""
+
+    code = "DUPLICATE_CREDENTIAL_ID"
 
 
 class StatusConflictError(IssueError, ConflictError):
@@ -275,13 +286,14 @@ def issue(
     Adds ``id`` (the public page URL) when missing, ``validFrom`` (now) when missing, and a
     revocation BitstringStatusListEntry (one object: what the 1EdTech schema allows), followed
     by a suspension entry when the issuer offers suspension (``status_options``).  Retries on a
-    concurrent allocation conflict.  Raises :class:`MalformedInputError` or :class:`IssueError`;
-    nothing is stored when it raises.
+    concurrent allocation conflict.  Raises :class:`MalformedInputError` or :class:`IssueError`,
+    :class:`DuplicateCredentialId` (409) when the ``id`` was issued already, and
+    ``UnavailableError`` when conflicts go on; nothing is stored when it raises.
     """
     config = config or ServiceConfig.current()
     request = check_request(credential, issuer)
-    last_error: Exception | None = None
-    for _ in range(MAX_ISSUE_ATTEMPTS):
+    _refuse_issued_id(request)
+    for attempt in range(1, MAX_ISSUE_ATTEMPTS + 1):
         try:
             with unit_of_work(write=True):
                 row = _issue_once(
@@ -291,8 +303,23 @@ def issue(
                     before_commit(row)
             return row
         except IntegrityError as exc:  # a position or id taken concurrently: start again
-            last_error = exc
-    raise IssueError(f"could not allocate a status position: {last_error}")
+            _refuse_issued_id(request)  # unless it was the id: that cannot change
+            # The database's own message (SQL, values) goes to the log, never to the client.
+            log.warning("issuing: conflict on attempt %d: %s", attempt, exc.orig)
+    raise UnavailableError(
+        "the service is issuing many credentials at once and could not allocate a status "
+        "position; try again in a moment",
+        code="ISSUING_BUSY",
+    )
+
+
+def _refuse_issued_id(request: Mapping[str, Any]) -> None:
+    """Raise :class:`DuplicateCredentialId` when the request's ``id`` was issued already."""
+    wanted = request.get("id")
+    if isinstance(wanted, str) and db.session.scalar(
+        select(IssuedCredential.id).where(IssuedCredential.credential_id == wanted)
+    ):
+        raise DuplicateCredentialId(f"a credential with the id {wanted} was issued already")
 
 
 def issue_in_transaction(
@@ -463,8 +490,9 @@ def find_credential(identifier: str) -> IssuedCredential | None:
         (IssuedCredential.public_id == identifier) | (IssuedCredential.credential_id == identifier)
     )
     row = db.session.scalar(query)
-    if row is None and identifier.isdigit():
-        row = db.session.get(IssuedCredential, int(identifier))
+    row_id = whole_number(identifier, at_most=MAX_ID) if row is None else None
+    if row_id is not None:
+        row = db.session.get(IssuedCredential, row_id)
     return row
 
 
@@ -560,7 +588,9 @@ def _flip(
 
 
 class ServiceKeyResolver:
-    """Keys of our own issuers from the database; did:key offline; others via ``fetch``.
+    """Keys of our own issuers from the database (documents at hand never replace them);
+    did:key offline; documents at hand; others via ``fetch`` (did:web) and
+    ``fetch_controller_document`` (HTTP(S) verification methods).
 
     One resolver serves one verification — :func:`service_verifier` makes one per request —
     so each DID's keys are read once within it: a credential and its two status lists (three
@@ -574,9 +604,11 @@ class ServiceKeyResolver:
         key_store: KeyStore,
         fetch_did_document: Callable[[str], Mapping[str, Any]] | None = None,
         extra_documents: Mapping[str, Mapping[str, Any]] | None = None,
+        fetch_controller_document: Callable[[str], Mapping[str, Any]] | None = None,
     ) -> None:
         self._key_store = key_store
         self._fetch = fetch_did_document
+        self._fetch_controller = fetch_controller_document
         self._extra = dict(extra_documents or {})
         self._keys_of: dict[str, list[KeyRecord]] = {}
 
@@ -584,12 +616,14 @@ class ServiceKeyResolver:
         did = verification_method.split("#", 1)[0]
         documents: dict[str, Mapping[str, Any]] = {}
         own_keys = self._keys(did) if did.startswith("did:web:") else []
-        if did in self._extra:
-            documents[did] = self._extra[did]
-        elif own_keys:
+        if own_keys:
             documents[did] = did_web_document(did, own_keys)
+        elif did in self._extra:
+            documents[did] = self._extra[did]
         elif did.startswith("did:web:") and self._fetch is not None:
             documents[did] = self._fetch(did)
+        elif did.startswith(("https://", "http://")) and self._fetch_controller is not None:
+            documents[did] = self._fetch_controller(did)  # refuses http:// (https only)
         return OfflineKeyResolver(did_documents=documents, key_status=self._status)(
             verification_method
         )
@@ -649,10 +683,12 @@ def service_verifier(
     did_documents: Mapping[str, Mapping[str, Any]] | None = None,
     status_lists: Mapping[str, Mapping[str, Any]] | None = None,
     now: Callable[[], datetime] | None = None,
+    fetch_controller_document: Callable[[str], Mapping[str, Any]] | None = None,
 ) -> Verifier:
     """The verifier the service uses for the API, the pages and the CLI.
 
-    ``did_documents`` and ``status_lists`` are documents at hand (files given to the CLI).
+    ``did_documents`` (DID and controller documents, by id) and ``status_lists`` are documents
+    at hand (files given to the CLI, documents sent to the verify API).
     """
     config = config or ServiceConfig.current()
     if current_app.config.get("CREDFOLIO_ALLOW_FETCH"):
@@ -660,10 +696,14 @@ def service_verifier(
 
         fetch_did_document = fetch_did_document or remote.did_web_fetcher()
         fetch_status_list = fetch_status_list or remote.status_list_fetcher()
+        fetch_controller_document = (
+            fetch_controller_document or remote.controller_document_fetcher()
+        )
     resolve_key = ServiceKeyResolver(
         key_store=config.key_store,
         fetch_did_document=fetch_did_document,
         extra_documents=did_documents,
+        fetch_controller_document=fetch_controller_document,
     )
     resolve_status_list = ServiceStatusLists(
         config=config, fetch=fetch_status_list, extra_lists=status_lists

@@ -56,6 +56,16 @@ _SCHEMAS: dict[str, Any] = {
             "checks": {"type": "array", "items": _ref("Check")},
             "warnings": {"type": "array", "items": {"type": "string"}},
             "errors": {"type": "array", "items": {"type": "string"}},
+            "dataModel": {
+                "enum": ["VC 2.0", "VC 1.1"],
+                "description": "The VC data model, named by the first @context.",
+            },
+            "legacyProofs": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Proofs of a kind older than Data Integrity 1.0 "
+                "(Ed25519Signature2020, the eddsa-2022 cryptosuite name).",
+            },
         },
     },
     "MalformedVerification": {
@@ -123,7 +133,21 @@ _SCHEMAS: dict[str, Any] = {
             "options": {
                 "type": "object",
                 "additionalProperties": False,
-                "properties": {"checks": {"type": "array", "items": {"type": "string"}}},
+                "properties": {
+                    "checks": {"type": "array", "items": {"type": "string"}},
+                    "controllerDocuments": {
+                        "description": "DID documents or HTTPS controller documents (W3C "
+                        "Controlled Identifiers 1.0), by id, for verification methods the "
+                        "service cannot resolve itself; never used for its own issuers.",
+                        "type": "array",
+                        "maxItems": 8,
+                        "items": {
+                            "type": "object",
+                            "required": ["id"],
+                            "properties": {"id": {"type": "string"}},
+                        },
+                    },
+                },
             },
         },
     },

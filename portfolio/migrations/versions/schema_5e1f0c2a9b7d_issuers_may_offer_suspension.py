@@ -6,7 +6,7 @@ reject the list.  Existing issuers start with it off; credentials they already i
 entries and can still be suspended.
 
 Revision ID: 5e1f0c2a9b7d
-Revises: d682eab6459b
+Revises: holes_a1
 Create Date: 2026-12-06 03:15:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "5e1f0c2a9b7d"
-down_revision = "d682eab6459b"
+down_revision = "holes_a1"  # re-chained onto main's head when main was merged in (first: d682eab6459b)
 branch_labels = None
 depends_on = None
 
