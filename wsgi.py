@@ -142,6 +142,7 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.home import pages as home_pages
     from portfolio.issuing import api as vcapi
     from portfolio.issuing import cli as issuing_cli
+    from portfolio.issuing import issuer_cli, issuer_pages
     from portfolio.issuing import pages as issuing_pages
     from portfolio.learner import frozen_evidence_pages, privacy_pages
     from portfolio.learner import pages as learner_pages
@@ -160,11 +161,13 @@ def feature_list() -> tuple[Feature, ...]:
         Feature("audit", blueprints=(audit_pages.bp,), commands=((audit_cli.audit_group, None),)),
         Feature(
             "issuing",
-            blueprints=(vcapi.oauth_bp, vcapi.bp, issuing_pages.bp),
+            blueprints=(vcapi.oauth_bp, vcapi.bp, issuing_pages.bp, issuer_pages.bp),
             commands=(
                 (issuing_cli.credentials_group, None),
                 (issuing_cli.clients_group, None),
                 (issuing_cli.compromised_command, "keys"),
+                (issuer_cli.create_did_key_command, "keys"),
+                (issuer_cli.issuer_group, None),
             ),
         ),
         Feature(

@@ -59,6 +59,8 @@ ACTIONS = frozenset(
         "evidence_republished",
         "frozen_evidence_deleted",
         "revocation_requested",
+        # An issuer's status options (portfolio/issuing/status_options.py).
+        "issuer_suspension_changed",
     }
 )
 

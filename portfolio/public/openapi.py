@@ -44,7 +44,7 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["name", "status", "detail"],
         "properties": {
             "name": {"type": "string", "examples": ["proof", "revocation", "valid-until"]},
-            "status": {"enum": ["passed", "failed", "not-applicable", "unknown"]},
+            "status": {"enum": ["passed", "failed", "not-applicable", "unknown", "warning"]},
             "detail": {"type": "string"},
         },
     },
@@ -314,7 +314,8 @@ def _issue_paths() -> dict[str, Any]:
                 "operationId": "issueCredential",
                 "summary": "Issue (sign and store) a credential as the client's issuer.",
                 "description": "W3C VC-API Issue Credential.  Adds `id`, `validFrom` and "
-                "Bitstring status entries (revocation, suspension), signs with "
+                "a Bitstring status entry (revocation; a second, suspension, when the issuer "
+                "offers suspension), signs with "
                 "eddsa-rdfc-2022.  With `Idempotency-Key`, a retry with the same body returns "
                 "the same credential (200, `Idempotent-Replayed: true`).",
                 "security": _BEARER,

@@ -488,6 +488,14 @@ MATRIX: dict[str, Row] = {
     "POST /admin/credentials/<public_id>/unsuspend": Row(
         of(public_id="credential"), (401, 403, 403, 403, 404, 409), allowed=("admin",)
     ),
+    # -- the issuer page: each administrator sees and changes only their own issuer ----------
+    "GET /admin/issuer": Row(none, (302, 403, 403, 403, 200, 200)),
+    "POST /admin/issuer/status": Row(
+        none,
+        (401, 403, 403, 403, 303, 303),
+        allowed=ADMINS,
+        attack=form(offers_suspension="y"),
+    ),
     # -- the audit log (each administrator reads their own issuer's) --------------------------
     "GET /admin/audit": Row(none, (302, 403, 403, 403, 200, 200)),
     "GET /admin/audit.csv": Row(none, (302, 403, 403, 403, 200, 200)),
