@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from flask import current_app
@@ -27,6 +28,7 @@ from .verify import (
     VERDICT_ISSUER_NOT_CONFIRMED,
     VERDICT_NOT_VERIFIED,
     VERDICT_VERIFIED,
+    WARNING,
     VerificationResult,
     issuer_id,
 )
@@ -34,7 +36,7 @@ from .verify import (
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_MALFORMED = 0, 1, 2
 MAX_INPUT_BYTES = 10 * 1024 * 1024
 
-_SYMBOLS = {PASSED: "✔", FAILED: "✘", NOT_APPLICABLE: "–"}
+_SYMBOLS = {PASSED: "✔", FAILED: "✘", NOT_APPLICABLE: "–", WARNING: "!"}
 
 
 def _read_input(path: str) -> bytes:
@@ -75,6 +77,33 @@ def _load_json_files(paths: tuple[str, ...], *, what: str) -> dict[str, Any]:
             raise click.ClickException(f"{what} {path} has no id")
         documents[document["id"]] = document
     return documents
+
+
+def _load_status_lists(options: tuple[str, ...]) -> dict[str, Any]:
+    """``--status-list FILE`` (the list stands for the URL that is its ``id``) or
+    ``--status-list URL=FILE`` (it stands for URL, whatever its ``id``: Bitstring Status List
+    §3.2 asks only that what is dereferenced at the entry's URL verifies)."""
+    lists: dict[str, Any] = {}
+    for option in options:
+        url, _, path = option.rpartition("=")
+        parts = urlsplit(url)
+        if not (url and parts.scheme and (parts.netloc or parts.scheme in {"did", "urn"})):
+            url, path = "", option
+        try:
+            document = json.loads(_read_input(path))
+        except json.JSONDecodeError as exc:
+            raise click.ClickException(f"status list {path} is not JSON: {exc}") from None
+        if not isinstance(document, dict):
+            raise click.ClickException(f"status list {path} is not a JSON object")
+        if not url:
+            if not isinstance(document.get("id"), str):
+                raise click.ClickException(
+                    f"status list {path} has no id: give the URL it stands for as "
+                    f"--status-list URL=FILE"
+                )
+            url = document["id"]
+        lists[url] = document
+    return lists
 
 
 def _write_output(data: bytes, out: str | None) -> None:
@@ -166,7 +195,8 @@ def _bind_issuer(document: dict[str, Any], issuer_did: str, *, set_issuer: bool)
     "--status-list",
     "status_lists",
     multiple=True,
-    help="A BitstringStatusListCredential (JSON file) the credential refers to.",
+    help="A BitstringStatusListCredential (JSON file) the credential refers to, for the URL "
+    "that is its id; URL=FILE makes the file stand for URL.",
 )
 @click.option("--now", help="Check validity dates against this time instead of now (ISO 8601).")
 @with_appcontext
@@ -184,7 +214,7 @@ def verify_command(
     components = _components()
     verifier = components.verifier(
         did_documents=_load_json_files(did_documents, what="DID document"),
-        status_lists=_load_json_files(status_lists, what="status list"),
+        status_lists=_load_status_lists(status_lists),
     )
     if now:
         moment = parse_datetime(now, field="--now")

@@ -24,7 +24,11 @@ from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
 
 from . import rdfc
+from .budget import WorkBudget, budget_or_default
 from .errors import ContextNotAllowedError, DataLossError, MalformedInputError
+from .expansion_cost import UNITS_PER_COMPARISON as _UNITS_PER_COMPARISON
+from .expansion_cost import UNITS_PER_VALUE as _UNITS_PER_VALUE
+from .expansion_cost import conversion_cost
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 VC_V1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
@@ -250,7 +254,11 @@ def _check_unicode(text: str, what: str) -> None:
 
 
 def to_quads(
-    document: Mapping[str, Any], *, loader: DocumentLoader, structure_checked: bool = False
+    document: Mapping[str, Any],
+    *,
+    loader: DocumentLoader,
+    structure_checked: bool = False,
+    budget: WorkBudget | None = None,
 ) -> list[rdfc.Quad]:
     """Convert a JSON-LD document to RDF quads, refusing any data loss.
 
@@ -260,11 +268,15 @@ def to_quads(
     :func:`check_structure` refuses and for a number beyond the range of a double.
     ``structure_checked`` says the caller has just run :func:`check_structure` on a document
     holding every value of this one (the verifier does, first thing), so it is not run twice.
+    The work is charged to ``budget`` (the request's; a fresh one if none is given), node
+    merging before it is done: :class:`~credentials.budget.WorkBudgetExceeded` when it runs out.
     """
     if not structure_checked:
         check_structure(document)
     dropped: list[str | None] = []
-    processor = _CachingProcessor(loader, on_property_dropped=dropped.append)
+    processor = _CachingProcessor(
+        loader, on_property_dropped=dropped.append, budget=budget_or_default(budget)
+    )
     options = {
         "documentLoader": loader,
         "contextResolver": ContextResolver(loader.resolved_cache, loader),
@@ -347,9 +359,21 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
     Tests compare the output with plain pyld on every vector and example.
     """
 
-    def __init__(self, loader: DocumentLoader, **kwargs: Any) -> None:
+    def __init__(
+        self, loader: DocumentLoader, *, budget: WorkBudget | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._loader = loader
+        self._budget = budget_or_default(budget)
+        self._expansions = 0
+
+    def _expand(self, *args: Any, **kwargs: Any) -> Any:
+        # Expansion is charged once it is done (to_quads); meanwhile the request's CPU clock is
+        # read every few hundred elements, so no expansion runs far past the budget.
+        self._expansions += 1
+        if self._expansions % _CLOCK_EVERY_ELEMENTS == 0:
+            self._budget.check_clock("JSON-LD expansion")
+        return super()._expand(*args, **kwargs)
 
     def _process_context(
         self,
@@ -404,6 +428,11 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
             raise jsonld.JsonLdError(
                 "Could not expand input before serialization to RDF.", "jsonld.RdfError"
             ) from cause
+        # Node merging compares every value of a merged node's property with every other:
+        # charge that work to the request's budget before pyld does it (expansion_cost.py).
+        cost = conversion_cost(expanded)
+        self._budget.charge(cost.values * _UNITS_PER_VALUE, "JSON-LD expansion")
+        self._budget.charge(cost.comparisons * _UNITS_PER_COMPARISON, "JSON-LD node merging")
         issuer = options["identifierIssuer"]
         node_map: dict[str, Any] = {"@default": {}}
         self._create_node_map(expanded, node_map, "@default", issuer)
@@ -474,6 +503,7 @@ jsonld._is_absolute_iri = _is_absolute_iri
 _FROZEN = jsonld.frozendict
 _PLAIN_BASE_TYPES = frozenset({str, bool, type(None)})
 _IRI_CACHE_SIZE = 16384
+_CLOCK_EVERY_ELEMENTS = 256
 _PROCESSED_CACHE_SIZE = 4096
 
 
@@ -483,10 +513,15 @@ def canonicalize(
     loader: DocumentLoader,
     limits: rdfc.CanonLimits | None = None,
     structure_checked: bool = False,
+    budget: WorkBudget | None = None,
 ) -> str:
-    """RDFC-1.0 canonical N-Quads of a JSON-LD document (after the data-loss checks)."""
-    quads = to_quads(document, loader=loader, structure_checked=structure_checked)
-    return rdfc.canonicalize(quads, limits=limits)
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document (after the data-loss checks).
+
+    Both steps draw on ``budget``, the request's work budget (a fresh one if none is given).
+    """
+    budget = budget_or_default(budget)
+    quads = to_quads(document, loader=loader, structure_checked=structure_checked, budget=budget)
+    return rdfc.canonicalize(quads, limits=limits, budget=budget)
 
 
 def _refuse_relative_iris(quads: Iterable[rdfc.Quad]) -> None:

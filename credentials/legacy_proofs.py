@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from .budget import WorkBudget
 from .errors import UnsupportedProofError
 from .jsonld import VC_V2_CONTEXT, context_urls
 from .proof import CRYPTOSUITE, PROOF_TYPE, Eddsa2022Suite, ProofVerification
@@ -68,6 +69,7 @@ class _LegacySuite(Eddsa2022Suite):
         *,
         public_key: Ed25519PublicKey,
         canonical_document: str | None = None,
+        budget: WorkBudget | None = None,
     ) -> ProofVerification:
         self.check_proof_shape(proof)
         contexts = context_urls(document)
@@ -80,7 +82,11 @@ class _LegacySuite(Eddsa2022Suite):
                 "the proof's terms; without it the proof cannot be checked",
             )
         return super().verify_proof(
-            document, proof, public_key=public_key, canonical_document=canonical_document
+            document,
+            proof,
+            public_key=public_key,
+            canonical_document=canonical_document,
+            budget=budget,
         )
 
 

@@ -15,6 +15,7 @@ from issuer_keys.errors import IssuerKeyError
 from issuer_keys.multikey import decode_public_key
 
 from . import verification_methods
+from .budget import WorkBudgetExceeded
 from .errors import CannotDecideError, MalformedInputError
 from .jsonld import check_contexts
 from .legacy_proofs import suite_for
@@ -139,15 +140,24 @@ class PresentationResult:
 
 
 def credential_result(verifier: Verifier, credential: Any) -> dict[str, Any]:
-    """One credential's verification as a dict: the result, or for malformed input the partial
-    checks plus ``{"error", "detail"}`` with ``verified: false``."""
+    """One credential's verification as a dict: the result, or for malformed input
+    :func:`refusal_body`.  Raises :class:`~credentials.budget.WorkBudgetExceeded`: the request's
+    work budget is spent, so the whole request is refused, not this credential alone."""
     try:
         return verifier.verify(credential).to_dict()
+    except WorkBudgetExceeded:
+        raise
     except MalformedInputError as exc:
-        partial = exc.result if isinstance(exc.result, VerificationResult) else None
-        body = partial.to_dict() if partial else {"checks": [], "warnings": []}
-        body.update(verified=False, errors=[exc.message], **exc.to_dict())
-        return body
+        return refusal_body(exc)
+
+
+def refusal_body(exc: MalformedInputError) -> dict[str, Any]:
+    """The partial checks of a refused credential plus ``{"error", "detail"}``, with
+    ``verified: false``."""
+    partial = exc.result if isinstance(exc.result, VerificationResult) else None
+    body = partial.to_dict() if partial else {"checks": [], "warnings": []}
+    body.update(verified=False, errors=[exc.message], **exc.to_dict())
+    return body
 
 
 def verify_presentation(
@@ -285,7 +295,9 @@ def _one_proof(
             Check("holder", FAILED, detail),
             *checks,
         ]
-    outcome = suite.verify_proof(presentation, proof, public_key=public_key)
+    outcome = suite.verify_proof(
+        presentation, proof, public_key=public_key, budget=verifier.request_budget()
+    )
     proof_check = Check(
         "presentation-proof", PASSED if outcome.verified else FAILED, outcome.detail
     )

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .budget import WorkBudgetExceeded
 from .errors import CannotDecideError, CredentialError, MalformedInputError
 from .status import StatusList
 
@@ -108,14 +109,19 @@ def check_entries(
     issuer: str,
     resolve: Callable[[str], Mapping[str, Any]] | None,
     verify_list: ListVerifier | None,
+    lists: dict[str, Any] | None = None,
 ) -> list[Ruling]:
     """One ruling per ``StatusList2021Entry``; each list is fetched and verified once.
 
     ``resolve`` / ``verify_list`` ``None`` means status lists are not checked here (every
-    ruling is unknown).  A malformed entry raises ``MalformedInputError``.
+    ruling is unknown).  ``lists`` remembers, by URL, what was obtained for ``issuer`` (the
+    verifier passes one per request and issuer, so a list is verified once per request).  A
+    malformed entry raises ``MalformedInputError``.
     """
     parsed = [_parse(entry) for entry in entries]
-    lists: dict[str, Mapping[str, Any] | str] = {}  # URL -> list credential, or why not
+    # URL -> list credential, or why not
+    lists = {} if lists is None else lists
+    expanded: dict[tuple[str, str], StatusList] = {}  # each bitstring expanded once
     rulings: list[Ruling] = []
     for purpose, index, url in parsed:
         if resolve is None or verify_list is None:
@@ -128,7 +134,9 @@ def check_entries(
             rulings.append(Ruling(purpose, "unknown", obtained))
             continue
         try:
-            is_set = _bits(obtained, purpose, url).get(index)
+            if (url, purpose) not in expanded:
+                expanded[url, purpose] = _bits(obtained, purpose, url)
+            is_set = expanded[url, purpose].get(index)
         except CredentialError as exc:
             rulings.append(Ruling(purpose, "unknown", exc.message))
             continue
@@ -155,6 +163,8 @@ def _obtain(
         return exc.message
     try:
         problem = verify_list(list_credential)
+    except WorkBudgetExceeded:
+        raise  # the request as a whole is refused (credentials/budget.py)
     except MalformedInputError as exc:
         return f"the status list {url} is malformed: {exc.message}"
     if problem is not None:

@@ -13,9 +13,10 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from credentials.budget import WorkBudget, WorkBudgetExceeded
 from credentials.errors import CannotDecideError, MalformedInputError
 from credentials.foreign_formats import describe_token
-from credentials.presentation import credential_result, verify_presentation
+from credentials.presentation import credential_result, refusal_body, verify_presentation
 from issuer_keys.did import resolve_did_key
 from portfolio.core import metrics, request_limits
 from portfolio.core.db import db
@@ -303,8 +304,14 @@ def verify_credential() -> Response:
     body = read_json_object()
     credential = _required(body, "verifiableCredential")
     options = _options(body, VERIFY_OPTIONS)
-    verifier = services.service_verifier(did_documents=_controller_documents(options))
-    result = credential_result(verifier, credential)
+    # One work budget for the whole request (credentials/budget.py): a 400 when it runs out.
+    verifier = services.service_verifier(
+        did_documents=_controller_documents(options), budget=WorkBudget()
+    )
+    try:
+        result = credential_result(verifier, credential)
+    except WorkBudgetExceeded as exc:
+        result = refusal_body(exc)
     metrics.count_verification(
         verified=bool(result.get("verified")),
         checks=result.get("checks", []),
@@ -347,7 +354,7 @@ def verify_presentation_endpoint() -> Response:
     try:
         result = verify_presentation(
             presentation,
-            verifier=services.service_verifier(),
+            verifier=services.service_verifier(budget=WorkBudget()),  # one per request
             resolve_did_document=holder_did_document,
             challenge=options.get("challenge"),
             domain=options.get("domain"),

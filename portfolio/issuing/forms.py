@@ -1,5 +1,6 @@
 """The forms of the administrators' pages: searching the credentials list; suspending,
-unsuspending and revoking a credential; the trust list and the school's recipient identity."""
+unsuspending and revoking a credential; the issuer page's status option; the trust list and the
+school's recipient identity."""
 
 from __future__ import annotations
 
@@ -92,4 +93,12 @@ class RecipientIdentityForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: unty
             SelectChoice(value.value, label) for value, label, _ in recipient_identity.CHOICES
         ],
         validators=[DataRequired("Choose one.")],
+    )
+
+
+class IssuerStatusForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
+    """The issuer page's status option: whether new credentials carry a suspension entry."""
+
+    offers_suspension = BooleanField(
+        "Offer suspension: new credentials also carry a suspension status entry"
     )

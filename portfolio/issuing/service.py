@@ -18,7 +18,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from credentials import schema
+from credentials import schema, schema_conformance
+from credentials.budget import WorkBudget
 from credentials.errors import CannotDecideError, CredentialError, MalformedInputError
 from credentials.jsonld import VC_V2_CONTEXT, DocumentLoader
 from credentials.proof import Eddsa2022Suite, parse_datetime, xsd_datetime
@@ -42,7 +43,7 @@ from portfolio.core.errors import ConflictError, InvalidInputError, UnavailableE
 from portfolio.core.links import public_url
 from portfolio.core.models import new_public_id
 from portfolio.core.numbers import MAX_ID, whole_number
-from portfolio.issuing import verdict_generation
+from portfolio.issuing import status_options, verdict_generation
 from portfolio.issuing.models import (
     AchievementRow,
     CredentialEvent,
@@ -56,7 +57,6 @@ from portfolio.issuing.trust import service_trust_policy
 log = logging.getLogger(__name__)
 
 STATUS_LIST_SIZE = 131_072  # Bitstring Status List §6.1: at least 16 KB for group privacy
-PURPOSES = ("revocation", "suspension")  # the revocation entry first: many verifiers read one
 MAX_ISSUE_ATTEMPTS = 5
 
 
@@ -89,7 +89,6 @@ class ServiceConfig:
     loader: DocumentLoader
     key_store: KeyStore
     public_url: str
-    purposes: tuple[str, ...] = PURPOSES
 
     @classmethod
     def current(cls) -> ServiceConfig:
@@ -98,7 +97,6 @@ class ServiceConfig:
             loader=components.loader,
             key_store=components.key_store,
             public_url=public_url(),
-            purposes=tuple(current_app.config.get("CREDFOLIO_STATUS_PURPOSES", PURPOSES)),
         )
 
     def public_link(self, path: str) -> str:
@@ -289,8 +287,9 @@ def issue(
     caller can store its own records with it (the API's idempotency key) — if it raises,
     nothing is stored.
 
-    Adds ``id`` (the public page URL) when missing, ``validFrom`` (now) when missing, and one
-    BitstringStatusListEntry per configured purpose (revocation first).  Retries on a
+    Adds ``id`` (the public page URL) when missing, ``validFrom`` (now) when missing, and a
+    revocation BitstringStatusListEntry (one object: what the 1EdTech schema allows), followed
+    by a suspension entry when the issuer offers suspension (``status_options``).  Retries on a
     concurrent allocation conflict.  Raises :class:`MalformedInputError` or :class:`IssueError`,
     :class:`DuplicateCredentialId` (409) when the ``id`` was issued already, and
     ``UnavailableError`` when conflicts go on; nothing is stored when it raises.
@@ -380,7 +379,7 @@ def _issue_once(
         recipient_user_id=recipient_user_id,
     )
     entries = []
-    for purpose in config.purposes:
+    for purpose in status_options.purposes_for(issuer):
         status_list, index = _allocate(config, issuer, purpose)
         entries.append(status_entry(config.status_list_url(status_list.public_id), index, purpose))
         if purpose == "revocation":
@@ -389,13 +388,7 @@ def _issue_once(
             row.suspension_list, row.suspension_index = status_list, index
     if entries:
         document["credentialStatus"] = entries if len(entries) > 1 else entries[0]
-    if schema.schema_for(document) is not None:
-        problems = schema.errors_for(document, allow_compacted=True)
-        if problems:
-            raise IssueError(
-                f"not a valid Open Badges credential: {'; '.join(problems[:3])}",
-                code="SCHEMA_VALIDATION_ERROR",
-            )
+    _check_schema(document, issuer)
     signed = sign_as(issuer.did, document, config=config)
     row.document = json.dumps(signed, ensure_ascii=False)
     row.credential_id = signed["id"]
@@ -408,6 +401,21 @@ def _issue_once(
     _audit("credential_issued", row, actor)
     metrics.credential_issued()  # counted when the transaction commits
     return row
+
+
+def _check_schema(document: Mapping[str, Any], issuer: Issuer) -> None:
+    """An OB 3.0 credential we sign matches the 1EdTech schema exactly as published; the one
+    departure allowed is the status list of an issuer that offers suspension (its choice)."""
+    kind = schema.schema_for(document)
+    if kind is None:
+        return
+    verdict = schema_conformance.judge(document, kind)
+    chosen = issuer.offers_suspension and verdict.permitted_by == (schema_conformance.STATUS_LIST,)
+    if not verdict.matches and not chosen:
+        raise IssueError(
+            f"not a valid Open Badges credential: {verdict.summary()}",
+            code="SCHEMA_VALIDATION_ERROR",
+        )
 
 
 def _audit(action: str, row: IssuedCredential, actor: str, reason: str | None = None) -> None:
@@ -687,11 +695,16 @@ def service_verifier(
     status_lists: Mapping[str, Mapping[str, Any]] | None = None,
     now: Callable[[], datetime] | None = None,
     fetch_controller_document: Callable[[str], Mapping[str, Any]] | None = None,
+    budget: WorkBudget | None = None,
 ) -> Verifier:
     """The verifier the service uses for the API, the pages and the CLI.
 
     ``did_documents`` (DID and controller documents, by id) and ``status_lists`` are documents
     at hand (files given to the CLI, documents sent to the verify API).
+    A request handler passes the request's work ``budget``: every verification through this
+    verifier then draws on it (all the credentials of a presentation share it) and each status
+    list is verified once per request (docs/security.md, "One work budget per request").
+    Without one, each ``verify`` call gets a fresh budget of its own.
     """
     config = config or ServiceConfig.current()
     if current_app.config.get("CREDFOLIO_ALLOW_FETCH"):
@@ -718,6 +731,7 @@ def service_verifier(
             resolve_key=resolve_key,
             resolve_status_list=resolve_status_list,
             trust=trust,
+            budget=budget,
         )
     return Verifier(
         loader=config.loader,
@@ -725,4 +739,5 @@ def service_verifier(
         resolve_status_list=resolve_status_list,
         now=now,
         trust=trust,
+        budget=budget,
     )

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from credentials import baking
+from credentials.budget import WorkBudget
 from credentials.errors import BakingError, MalformedInputError
 from credentials.foreign_formats import describe_token
 from credentials.verify import PASSED, VERDICT_NOT_VERIFIED, VERDICT_VERIFIED, VerificationResult
@@ -141,9 +142,9 @@ def _data_model(result: VerificationResult | None) -> str | None:
 
 def verify(credential: Any) -> tuple[VerificationResult | None, MalformedInputError | None]:
     """The service verifier's result for ``credential``, or the refusal of malformed input
-    (which carries the checks run before it)."""
+    (which carries the checks run before it), within one request's work budget."""
     try:
-        return services.service_verifier().verify(credential), None
+        return services.service_verifier(budget=WorkBudget()).verify(credential), None
     except MalformedInputError as exc:
         return None, exc
 

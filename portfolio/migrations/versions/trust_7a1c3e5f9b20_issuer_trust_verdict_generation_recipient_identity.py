@@ -1,7 +1,7 @@
 """Issuer trust list, the verdict generation, and each school's recipient identity
 
 Revision ID: 7a1c3e5f9b20
-Revises: holes_a1
+Revises: 5e1f0c2a9b7d
 Create Date: 2026-12-06 03:40:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "7a1c3e5f9b20"
-down_revision = "holes_a1"
+down_revision = "5e1f0c2a9b7d"  # after the schema branch's (merged first)
 branch_labels = None
 depends_on = None
 
