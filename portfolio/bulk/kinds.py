@@ -32,7 +32,8 @@ from typing import Any
 from sqlalchemy import insert, or_, select
 
 from credentials import build
-from portfolio.accounts.models import Issuer, Role, User
+from portfolio.accounts import recipient_identity
+from portfolio.accounts.models import Issuer, RecipientIdentity, Role, User
 from portfolio.accounts.notifications import Mail, send_mail
 from portfolio.assessment import credentials as issuing
 from portfolio.assessment.endorsement import (
@@ -562,7 +563,7 @@ def issue_item(job: BulkJob, item: BulkJobItem) -> ItemResult:
             return ItemResult(ItemState.SKIPPED, "already mastered", held.credential_id)
     config = ServiceConfig.current()
     public_id = new_public_id()
-    recipient = _csv_recipient(student, data)
+    recipient = _csv_recipient(issuer, student, data)
     unsigned = _csv_credential(config, public_id, issuer, competency, recipient)
     credential = issue_in_transaction(
         unsigned,
@@ -622,18 +623,22 @@ def _csv_student(issuer_id: int, email: str) -> User | None:
     return student
 
 
-def _csv_recipient(student: User | None, data: Mapping[str, Any]) -> issuing.Recipient:
-    """Who the credential names: the student as configured, or the row's person (a salted
-    hash of the email and the plain name)."""
+def _csv_recipient(
+    issuer: Issuer, student: User | None, data: Mapping[str, Any]
+) -> issuing.Recipient:
+    """Who the credential names: the student as their school chose, or the row's person (the
+    plain name, after a salted hash of the email unless the school names people by name only;
+    without an account there is no DID to use)."""
     if student is not None:
         return issuing.recipient(student)
+    name = build.IdentityObject(identity_hash=str(data["name"]), identity_type="name", hashed=False)
+    if recipient_identity.of_issuer(issuer) == RecipientIdentity.NAME:
+        return issuing.Recipient(id=None, identifier=(name,), name=str(data["name"]))
     return issuing.Recipient(
         id=None,
         identifier=(
             build.IdentityObject.hashed_email(str(data["email"]), secrets.token_hex(16)),
-            build.IdentityObject(
-                identity_hash=str(data["name"]), identity_type="name", hashed=False
-            ),
+            name,
         ),
         name=str(data["name"]),
     )

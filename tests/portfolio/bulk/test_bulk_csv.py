@@ -153,6 +153,21 @@ def test_issue_csv_issues_each_good_row_and_reports_every_row(
         assert linked is not None and linked.recipient_user_id == school.student.id
 
 
+def test_a_school_naming_people_by_name_only_issues_csv_rows_without_an_email_hash(
+    app: Flask, school: Any, runner: Any, tmp_path: Path
+) -> None:
+    school.issuer.recipient_identity = "name"
+    db.session.commit()
+    source = write(tmp_path, "term.csv", "name,email,competency\nAna Lima,ana@example.org,MUS-1\n")
+    result = runner.invoke(args=["issue-csv", str(source)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        credential = db.session.scalars(select(IssuedCredential)).one()
+        subject = json.loads(credential.document)["credentialSubject"]
+        assert [i["identityType"] for i in subject["identifier"]] == ["name"]
+        assert "id" not in subject
+
+
 def test_running_the_same_file_again_issues_nothing_twice(
     app: Flask, school: Any, runner: Any, tmp_path: Path
 ) -> None:
