@@ -23,7 +23,7 @@ from pyld import jsonld
 from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
 
-from . import rdfc
+from . import iri, rdfc
 from .errors import ContextNotAllowedError, DataLossError, MalformedInputError
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -58,8 +58,12 @@ class DocumentLoader:
     returns a new loader with more documents (tests add the vectors' extra contexts this way).
     """
 
-    def __init__(self, documents: Mapping[str, Any]) -> None:
+    def __init__(
+        self, documents: Mapping[str, Any], *, raw: Mapping[str, bytes] | None = None
+    ) -> None:
         self._documents = dict(documents)
+        # The files exactly as published (hash-checked), for relatedResource digests.
+        self._raw = dict(raw or {})
         # pyld's cache of resolved contexts, per loader (pyld's default is process-wide and keyed
         # by URL alone: a context cached through one loader would then bypass another loader's
         # allow-list).
@@ -84,6 +88,7 @@ class DocumentLoader:
         """
         index = json.loads(index_path.read_text(encoding="utf-8"))
         documents: dict[str, Any] = {}
+        raw: dict[str, bytes] = {}
         for entry in index["contexts"]:
             path = index_path.parent / entry["file"]
             try:
@@ -97,7 +102,8 @@ class DocumentLoader:
                     f"but {index_path} expects {entry['sha256']}; refusing to use it"
                 )
             documents[entry["url"]] = json.loads(data)
-        return cls(documents)
+            raw[entry["url"]] = data
+        return cls(documents, raw=raw)
 
     @classmethod
     def bundled(cls, contexts_dir: Path | None = None) -> DocumentLoader:
@@ -109,7 +115,14 @@ class DocumentLoader:
 
     def extend(self, other: DocumentLoader) -> DocumentLoader:
         """A new loader serving the documents of both loaders."""
-        return DocumentLoader({**self._documents, **other._documents})
+        return DocumentLoader(
+            {**self._documents, **other._documents}, raw={**self._raw, **other._raw}
+        )
+
+    def published_bytes(self, url: str) -> bytes | None:
+        """The bundled file of ``url`` byte for byte (its sha256 was checked), if we have it:
+        what a ``relatedResource`` digest of that context is computed over."""
+        return self._raw.get(url)
 
     @property
     def urls(self) -> frozenset[str]:
@@ -265,6 +278,7 @@ def to_quads(
         check_structure(document)
     dropped: list[str | None] = []
     processor = _CachingProcessor(loader, on_property_dropped=dropped.append)
+    lost = processor.lost_iris
     options = {
         "documentLoader": loader,
         "contextResolver": ContextResolver(loader.resolved_cache, loader),
@@ -283,6 +297,18 @@ def to_quads(
         ) from None
     except RecursionError:  # a backstop: check_structure refuses such nesting first
         raise MalformedInputError("the JSON is nested too deeply", code="JSON_TOO_DEEP") from None
+    except MalformedInputError:
+        if lost:  # a list item the conversion could not keep: say which, by name
+            raise _lost_iri_error(lost[0]) from None
+        raise
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        # pyld trips over some documents it should refuse (``{"@vocab": null}`` with no
+        # vocabulary in effect is a KeyError): malformed JSON-LD is a 400, never a 500.
+        raise MalformedInputError(
+            f"invalid JSON-LD: the JSON-LD processor cannot process this document "
+            f"({type(exc).__name__} in {_where(exc)})",
+            code="INVALID_JSON_LD",
+        ) from None
     if dropped:
         term = dropped[0]
         raise DataLossError(
@@ -292,6 +318,8 @@ def to_quads(
             "so it would not be signed",
             term=term,
         )
+    if lost:
+        raise _lost_iri_error(lost[0])
     _refuse_relative_iris(quads)
     return quads
 
@@ -347,6 +375,8 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
     def __init__(self, loader: DocumentLoader, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._loader = loader
+        #: What the last ``to_quads`` left out as not an absolute IRI (see QuadBuilder.lost).
+        self.lost_iris: list[str] = []
 
     def _process_context(
         self,
@@ -404,10 +434,12 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         issuer = options["identifierIssuer"]
         node_map: dict[str, Any] = {"@default": {}}
         self._create_node_map(expanded, node_map, "@default", issuer)
-        builder = QuadBuilder(issuer, options)
+        builder = QuadBuilder(issuer, options, lost=self.lost_iris)
         for graph_name, graph in sorted(node_map.items()):
             if graph_name == "@default" or jsonld._is_absolute_iri(graph_name):
                 builder.add_graph(graph_name, graph)
+            else:
+                builder.lost.append(graph_name)
         return builder.quads
 
     def _expand_iri(
@@ -498,6 +530,31 @@ def _refuse_relative_iris(quads: Iterable[rdfc.Quad]) -> None:
                 )
 
 
+def _lost_iri_error(value: str) -> DataLossError:
+    if value.startswith(_LANGUAGE_MARK):
+        tag = value[len(_LANGUAGE_MARK) :]
+        return DataLossError(
+            f"{tag!r} is not a well-formed language tag (BCP 47); N-Quads cannot carry it",
+            term=tag,
+        )
+    shown = value[len(_RELATIVE_BASE) :] if value.startswith(_RELATIVE_BASE) else value
+    return DataLossError(
+        f"{shown!r} is not a valid IRI (RFC 3987); the statements that use it would be dropped "
+        "or changed by the conversion to RDF, so they would not be signed",
+        term=shown,
+    )
+
+
+def _where(exc: BaseException) -> str:
+    """The pyld function an unexpected exception came from (no values: they may be hostile)."""
+    traceback = exc.__traceback__
+    name = "pyld"
+    while traceback is not None:
+        name = traceback.tb_frame.f_code.co_name
+        traceback = traceback.tb_next
+    return name
+
+
 def _translate(exc: jsonld.JsonLdError) -> MalformedInputError:
     """Find our own error inside pyld's wrapping, or describe pyld's error safely."""
     cause: BaseException | None = exc
@@ -537,15 +594,25 @@ _RDF_REST = rdfc.IRI(jsonld.RDF_REST)
 _RDF_NIL = rdfc.IRI(jsonld.RDF_NIL)
 
 Term = rdfc.IRI | rdfc.BlankNode | rdfc.Literal
+# Marks a language tag among QuadBuilder.lost (an IRI never starts with "@").
+_LANGUAGE_MARK = "@language "
 
 
 class QuadBuilder:
     """Quads of one document; converts each distinct term once (as ``from_pyld_dataset`` does)."""
 
-    def __init__(self, issuer: Any, options: Mapping[str, Any]) -> None:
+    def __init__(
+        self, issuer: Any, options: Mapping[str, Any], *, lost: list[str] | None = None
+    ) -> None:
         if options.get("produceGeneralizedRdf") or options.get("rdfDirection") is not None:
             raise ValueError("generalized RDF and rdfDirection are not supported")
         self.issuer = issuer
+        #: What pyld's conversion skips without a word: subjects, predicates, objects and graph
+        #: names that are not absolute IRIs, and blank-node predicates (generalized RDF); and
+        #: what it would emit changed or unparseable: IRIs that are not RFC 3987 IRIs, language
+        #: tags that are not BCP 47 (marked with _LANGUAGE_MARK).  The quads stay exactly
+        #: pyld's; ``to_quads`` refuses the document when this is not empty.
+        self.lost: list[str] = [] if lost is None else lost
         self.json_ld_11 = options["processingMode"] == "json-ld-1.1"
         self.quads: list[rdfc.Quad] = []
         self._terms: dict[tuple[Any, ...], Term] = {}
@@ -565,8 +632,11 @@ class QuadBuilder:
         if not value.isascii() and rdfc._SURROGATE.search(value):
             raise MalformedInputError(f"RDF dataset: {where} contains a lone surrogate code point")
         term: Term
+        # Each distinct term is made (and so checked) once per document.
         if kind == "IRI":
             term = rdfc.IRI(value)
+            if not iri.is_absolute_iri(value):
+                self.lost.append(value)
         elif kind == "blank node":
             term = rdfc.BlankNode(value[2:])
         else:
@@ -574,6 +644,10 @@ class QuadBuilder:
             if not isinstance(resolved, str) or not (language is None or isinstance(language, str)):
                 raise MalformedInputError(f"RDF dataset: {where} has a malformed datatype/language")
             term = rdfc.Literal(value, resolved, language or None)
+            if not iri.is_absolute_iri(resolved):
+                self.lost.append(resolved)
+            if language and not iri.is_language_tag(language):
+                self.lost.append(_LANGUAGE_MARK + language)
         self._terms[key] = term
         return term
 
@@ -591,6 +665,8 @@ class QuadBuilder:
             graph_term = rdfc.BlankNode(name[2:])
         else:
             graph_term = rdfc.IRI(name)
+            if not iri.is_absolute_iri(name):
+                self.lost.append(name)
         is_absolute: Callable[[Any], bool] = jsonld._is_absolute_iri
         for id_, node in sorted(graph.items()):
             for property_, items in sorted(node.items()):
@@ -602,8 +678,10 @@ class QuadBuilder:
                     # skip relative IRI subjects and predicates; blank-node predicates are
                     # generalized RDF
                     if not (is_absolute(id_) and is_absolute(property_)):
+                        self.lost.append(property_ if is_absolute(id_) else id_)
                         continue
                     if property_.startswith("_:"):
+                        self.lost.append(property_)
                         continue
                     subject = self._node(id_, "subject")
                     predicate = self._term("IRI", property_, None, None, "predicate")
@@ -650,6 +728,7 @@ class QuadBuilder:
             return self._list(item["@list"], graph)
         id_ = item["@id"] if jsonld._is_object(item) else item
         if not id_.startswith("_:") and not jsonld._is_absolute_iri(id_):
+            self.lost.append(id_)
             return None  # skip relative IRIs
         return self._node(id_, "object")
 

@@ -1,0 +1,148 @@
+"""DATA_LOSS_DETECTION_ERROR for every IRI the RDF conversion would drop or change (Data
+Integrity 1.0 §4.1), and a 400-class error for every malformed JSON-LD — never a crash.
+
+The attack this closes: ``"id": "https ://not-a-url/1"`` is not an IRI, so JSON-LD to RDF drops
+every statement about the credential (its type, issuer, dates, subject link).  A signer that
+does not notice signs a canonical form without them, and those fields can then be changed at
+will while the signature still verifies (``tests/assets/vc-rules/id-not-a-url.*``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyld import jsonld as pyld
+
+from credentials.errors import DataLossError, MalformedInputError
+from credentials.jsonld import DocumentLoader, to_quads
+from credentials.proof import Eddsa2022Suite
+from credentials.verify import FAILED, Verifier
+from issuer_keys.multikey import decode_secret_key, encode_public_key
+from tests.conftest import load_json
+
+RULES = Path(__file__).resolve().parents[1] / "assets" / "vc-rules"
+DEMO = load_json("ob3/signed-examples/DEMO-KEY.json")
+KEY = decode_secret_key(DEMO["secretKeyMultibase"])
+VM = f"did:key:{encode_public_key(KEY.public_key())}#{encode_public_key(KEY.public_key())}"
+
+
+@pytest.fixture(scope="module")
+def loader() -> DocumentLoader:
+    return DocumentLoader.bundled()
+
+
+@pytest.fixture(scope="module")
+def suite(loader: DocumentLoader) -> Eddsa2022Suite:
+    return Eddsa2022Suite(loader=loader)
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return dict(json.loads((RULES / name).read_text(encoding="utf-8")))
+
+
+def test_the_attack_a_lenient_signer_signs_a_form_without_the_credential_statements(loader):
+    # The premise, shown with plain pyld: both files have one canonical form, so one signature.
+    signed = fixture("id-not-a-url.signed.json")
+    changed = fixture("id-not-a-url.changed-after-signing.json")
+    assert signed["validUntil"] != changed["validUntil"]
+
+    def lenient(document: dict[str, Any]) -> str:
+        unsecured = {k: v for k, v in document.items() if k != "proof"}
+        options = {"algorithm": "URDNA2015", "format": "application/n-quads"}
+        return str(pyld.normalize(unsecured, {**options, "documentLoader": loader}))
+
+    assert lenient(signed) == lenient(changed)
+    assert "validUntil" not in lenient(signed)
+
+
+@pytest.mark.parametrize(
+    "name", ["id-not-a-url.signed.json", "id-not-a-url.changed-after-signing.json"]
+)
+def test_a_credential_whose_id_is_not_an_iri_is_refused_by_the_verifier(name):
+    verifier = Verifier.offline()
+    with pytest.raises(DataLossError, match="https ://not-a-url/1") as caught:
+        verifier.verify(fixture(name))
+    assert caught.value.code == "DATA_LOSS_DETECTION_ERROR"
+    terms = caught.value.result.check("terms")
+    assert terms.status == FAILED
+    assert "not a valid IRI" in terms.detail
+
+
+@pytest.mark.parametrize(
+    ("name", "culprit"),
+    [
+        ("id-not-a-url.signed.json", "https ://not-a-url/1"),
+        ("iri-with-angle-brackets.json", "urn:uuid:<not-an-iri>"),
+        ("iri-with-space-in-subject-id.json", "did:example:ebfeb1f712 ebc6f1c276e12ec21"),
+        ("language-tag-malformed.json", "en us"),
+    ],
+)
+def test_nothing_that_the_conversion_would_drop_or_change_is_signed(suite, name, culprit):
+    document = fixture(name)
+    document.pop("proof", None)
+    with pytest.raises(DataLossError) as caught:
+        suite.create_proof(document, key=KEY, verification_method=VM)
+    assert caught.value.term == culprit
+    assert repr(culprit) in caught.value.message
+
+
+def _inline(**members: Any) -> dict[str, Any]:
+    return {
+        "@context": {"@vocab": "https://example.com/vocab#", "link": {"@type": "@id"}},
+        "@id": "https://example.com/thing",
+        **members,
+    }
+
+
+@pytest.mark.parametrize(
+    ("document", "culprit"),
+    [
+        # a property that expands to a blank node: generalized RDF, dropped by JSON-LD to RDF
+        (
+            _inline(**{"@context": {"@vocab": "https://example.com/vocab#", "p": "_:p"}, "p": 1}),
+            "_:",
+        ),
+        # an object IRI with a space: pyld resolves it and then skips the statement
+        (_inline(link="https://example.com/a b"), "https://example.com/a b"),
+        # a node whose id is not an IRI: every statement about it is skipped
+        ({**_inline(), "@id": "https ://x", "name": "dropped"}, "https ://x"),
+        # a named graph whose name is not an IRI: the whole graph is skipped
+        (
+            {
+                "@context": {"@vocab": "https://example.com/vocab#"},
+                "@id": "https ://graph",
+                "@graph": [{"@id": "https://example.com/in", "name": "x"}],
+            },
+            "https ://graph",
+        ),
+        # an IRI pyld keeps but N-Quads cannot carry unchanged
+        (_inline(link="https://example.com/{x}"), "https://example.com/{x}"),
+    ],
+    ids=["blank-node-predicate", "object-iri", "subject-iri", "graph-name", "braces"],
+)
+def test_every_statement_the_conversion_would_skip_is_data_loss(loader, document, culprit):
+    with pytest.raises(DataLossError) as caught:
+        to_quads(copy.deepcopy(document), loader=loader)
+    assert caught.value.term is not None
+    assert caught.value.term.startswith(culprit)  # a blank node is relabelled (_:b1)
+
+
+def test_vocab_null_is_malformed_json_ld_not_a_crash(loader):
+    # pyld raises KeyError('@vocab') for {"@vocab": null} when no vocabulary is in effect.
+    with pytest.raises(MalformedInputError) as caught:
+        to_quads(fixture("vocab-null.json"), loader=loader)
+    assert caught.value.code == "INVALID_JSON_LD"
+    assert "KeyError" in caught.value.message
+
+
+def test_valid_iris_and_language_tags_still_convert(loader):
+    document = fixture("language-tag-malformed.json")
+    document["credentialSubject"]["name"]["@language"] = "en-US"
+    document["id"] = "https://münchen.example/c/1?x=%C3%A9#top"
+    quads = to_quads(document, loader=loader)
+    assert any(getattr(q.object, "language", None) == "en-us" for q in quads)  # pyld lowercases
+    assert any(q.subject.value == document["id"] for q in quads if hasattr(q.subject, "value"))
