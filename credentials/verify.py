@@ -28,7 +28,7 @@ from issuer_keys import did as dids
 from issuer_keys.errors import IssuerKeyError
 from issuer_keys.multikey import decode_public_key
 
-from . import rdfc, schema, status
+from . import rdfc, schema, status, vc_rules
 from .errors import (
     CannotDecideError,
     CredentialError,
@@ -272,8 +272,13 @@ class Verifier:
         resolve_status_list: StatusListResolver | None = None,
         now: Callable[[], datetime] = _utcnow,
         limits: rdfc.CanonLimits | None = None,
+        resolve_related_resource: vc_rules.ResourceLookup | None = None,
     ) -> None:
         self.loader = loader
+        # relatedResource digests are compared with bundled contexts, then with what this gives.
+        self.related_resource = vc_rules.first_at_hand(
+            loader.published_bytes, resolve_related_resource
+        )
         self.resolve_key = resolve_key
         self.resolve_status_list = resolve_status_list
         self.now = now
@@ -312,6 +317,7 @@ class Verifier:
             self._check_shape(document)
             self._check_contexts(document, result)
             canonical = self._check_terms(document, result)
+            self._check_vc_rules(document, result)
             self._check_schema(document, result)
             self._check_subject(document, result)
             self._check_proofs(document, result, canonical)
@@ -366,6 +372,14 @@ class Verifier:
             raise
         result.add("terms", PASSED, "every property is defined, so every property is signed")
         return canonical
+
+    def _check_vc_rules(self, document: Mapping[str, Any], result: VerificationResult) -> None:
+        # VC Data Model 2.0 MUSTs (credentials/vc_rules.py; the list is in docs/verification.md).
+        found = vc_rules.violations(document, resource=self.related_resource)
+        if found:
+            result.add("vc-data-model", FAILED, "; ".join(v.message for v in found[:3]))
+        else:
+            result.add("vc-data-model", PASSED, "follows the VC Data Model 2.0 rules")
 
     @staticmethod
     def _check_schema(document: Mapping[str, Any], result: VerificationResult) -> None:

@@ -126,7 +126,7 @@ def main() -> None:
     write("credential-schema-without-type.json", base(credentialSchema=[{"id": schema}]))
     write(
         "credential-schema-without-id.json",
-        base(credentialSchema=[{"type": "1EdTechJsonSchemaValidator2019"}]),
+        base(credentialSchema=[{"type": "JsonSchema"}]),
     )
     sri, multibase = digests(VC_V2_CONTEXT)
     ob_context = base()["@context"][1]
