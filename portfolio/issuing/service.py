@@ -672,11 +672,13 @@ def service_verifier(
     ``did_documents`` and ``status_lists`` are documents at hand (files given to the CLI).
     """
     config = config or ServiceConfig.current()
+    fetch_related_resource = None
     if current_app.config.get("CREDFOLIO_ALLOW_FETCH"):
         from portfolio.issuing import remote
 
         fetch_did_document = fetch_did_document or remote.did_web_fetcher()
         fetch_status_list = fetch_status_list or remote.status_list_fetcher()
+        fetch_related_resource = remote.related_resource_fetcher()
     resolve_key = ServiceKeyResolver(
         key_store=config.key_store,
         fetch_did_document=fetch_did_document,
@@ -687,11 +689,15 @@ def service_verifier(
     )
     if now is None:
         return Verifier(
-            loader=config.loader, resolve_key=resolve_key, resolve_status_list=resolve_status_list
+            loader=config.loader,
+            resolve_key=resolve_key,
+            resolve_status_list=resolve_status_list,
+            resolve_related_resource=fetch_related_resource,
         )
     return Verifier(
         loader=config.loader,
         resolve_key=resolve_key,
         resolve_status_list=resolve_status_list,
         now=now,
+        resolve_related_resource=fetch_related_resource,
     )
