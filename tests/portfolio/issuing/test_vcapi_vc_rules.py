@@ -227,3 +227,34 @@ def test_what_a_vc_1_1_credential_cannot_be_is_400(client, token, app, credentia
     assert response.status_code == 400, response.get_data(as_text=True)
     assert response.json["error"] == code
     assert stored(app) == 0
+
+
+# -- the same fixtures at /credentials/verify -------------------------------------------------
+
+
+def test_verifying_each_fixture_is_a_400_or_a_422_naming_the_check_never_a_500(client):
+    paths = sorted(RULES.glob("*.json"))
+    assert len(paths) >= len(REFUSED)
+    for path in paths:
+        response = client.post(
+            "/credentials/verify",
+            data=b'{"verifiableCredential": ' + path.read_bytes() + b"}",
+            content_type="application/json",
+        )
+        assert response.status_code in (400, 422), (path.name, response.get_data(as_text=True))
+        assert response.mimetype == "application/json"
+
+
+@pytest.mark.parametrize(
+    "name", ["id-not-a-url.signed.json", "id-not-a-url.changed-after-signing.json"]
+)
+def test_the_signed_credential_whose_id_is_not_a_url_is_refused_at_the_api(client, name):
+    response = client.post(
+        "/credentials/verify",
+        data=b'{"verifiableCredential": ' + (RULES / name).read_bytes() + b"}",
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json["error"] == "DATA_LOSS_DETECTION_ERROR"
+    assert response.json["verified"] is False
+    assert {c["name"]: c["status"] for c in response.json["checks"]}["terms"] == "failed"
