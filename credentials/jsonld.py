@@ -413,6 +413,12 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
             cache[key] = processed
         return processed
 
+    def _clone_active_context(self, active_ctx: Any) -> Any:
+        # JSON-LD 1.1 API §4.1.2 steps 5.7-5.9: "@vocab", "@language" or "@direction": null
+        # removes that mapping from the result -- a no-op when there is none (jsonld.js
+        # `delete`s).  pyld `del`s, a KeyError (500) for {"@vocab": null} on the VC context.
+        return _ActiveContext(super()._clone_active_context(active_ctx))
+
     def to_quads(self, input_: Any, options: Mapping[str, Any]) -> list[rdfc.Quad]:
         """pyld 3.3.0's ``to_rdf``, producing our quads directly (see QuadBuilder below).
 
@@ -478,6 +484,14 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         return super()._expand_iri(
             active_ctx, value, base=base, vocab=vocab, local_ctx=local_ctx, defined=defined
         )
+
+
+class _ActiveContext(dict):  # type: ignore[type-arg]
+    """An active context being built: removing a mapping that is not there is a no-op."""
+
+    def __delitem__(self, key: Any) -> None:
+        if key in self:
+            super().__delitem__(key)
 
 
 # pyld tests "is this an absolute IRI?" with `re.match(<pattern text>, value)` about 1,300 times

@@ -34,7 +34,7 @@ def without_proof(name: str, tmp_path: Path) -> Path:
         ("evidence-without-type.json", "MISSING_TYPE"),
         ("related-resource-wrong-digest.json", "DIGEST_MISMATCH"),
         ("language-tag-malformed.json", "DATA_LOSS_DETECTION_ERROR"),
-        ("vocab-null.json", "INVALID_JSON_LD"),
+        ("type-map-pyld-cannot-process.json", "INVALID_JSON_LD"),
     ],
 )
 def test_sign_refuses_a_credential_the_service_would_refuse(keyed_runner, tmp_path, name, code):

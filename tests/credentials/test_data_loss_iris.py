@@ -131,12 +131,21 @@ def test_every_statement_the_conversion_would_skip_is_data_loss(loader, document
     assert caught.value.term.startswith(culprit)  # a blank node is relabelled (_:b1)
 
 
-def test_vocab_null_is_malformed_json_ld_not_a_crash(loader):
-    # pyld raises KeyError('@vocab') for {"@vocab": null} when no vocabulary is in effect.
+@pytest.mark.parametrize("name", ["vocab-null.json", "null-context-mappings.json"])
+def test_null_vocab_language_and_direction_remove_nothing_when_none_is_set(loader, name):
+    # JSON-LD 1.1 API §4.1.2 steps 5.7-5.9: null removes the mapping, if any (as jsonld.js
+    # does).  pyld raised KeyError('@vocab') here: a 500.
+    document = fixture(name)
+    without = {**document, "@context": document["@context"][:-1]}
+    assert to_quads(document, loader=loader) == to_quads(without, loader=loader)
+
+
+def test_json_ld_the_processor_cannot_take_is_malformed_never_a_crash(loader):
+    # A type map whose value is a number: pyld fails with AttributeError in its node map.
     with pytest.raises(MalformedInputError) as caught:
-        to_quads(fixture("vocab-null.json"), loader=loader)
+        to_quads(fixture("type-map-pyld-cannot-process.json"), loader=loader)
     assert caught.value.code == "INVALID_JSON_LD"
-    assert "KeyError" in caught.value.message
+    assert "AttributeError" in caught.value.message
 
 
 def test_valid_iris_and_language_tags_still_convert(loader):

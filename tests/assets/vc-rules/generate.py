@@ -96,6 +96,16 @@ def main() -> None:
         "vocab-null.json",
         base(**{"@context": [*base()["@context"], {"@vocab": None}]}),
     )
+    write(
+        "null-context-mappings.json",
+        base(**{"@context": [*base()["@context"], {"@language": None, "@direction": None}]}),
+    )
+    type_map = _subject(values={"Essay": 1})
+    type_map["@context"] = [
+        *base()["@context"],
+        {"values": {"@id": "https://example.edu/vocab#values", "@container": "@type"}},
+    ]
+    write("type-map-pyld-cannot-process.json", type_map)
     write("subject-empty-object.json", base(credentialSubject={}))
     write("subject-empty-list.json", base(credentialSubject=[]))
     write(
