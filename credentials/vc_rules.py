@@ -22,6 +22,9 @@ from issuer_keys.multikey import multibase_decode
 from .errors import CannotDecideError, MalformedInputError
 from .iri import is_absolute_iri
 
+#: At most this many broken rules are reported (a hostile list would otherwise give thousands).
+MAX_VIOLATIONS = 10
+
 #: Returns the bytes of a related resource, or ``None`` when they are not at hand.
 ResourceLookup = Callable[[str], bytes | None]
 
@@ -73,7 +76,8 @@ def check(document: Mapping[str, Any], *, resource: ResourceLookup | None = None
 def violations(
     document: Mapping[str, Any], *, resource: ResourceLookup | None = None
 ) -> list[Violation]:
-    """Every VC Data Model 2.0 rule ``document`` breaks, in document order."""
+    """The VC Data Model 2.0 rules ``document`` breaks, in document order (the first
+    :data:`MAX_VIOLATIONS`)."""
     found: list[Violation] = []
     _check_id(document.get("id"), "the credential's id", found, present="id" in document)
     _check_issuer(document, found)
@@ -85,7 +89,7 @@ def violations(
         _check_schema_ids(document["credentialSchema"], found)
     if "relatedResource" in document:
         _check_related_resources(document["relatedResource"], resource, found)
-    return found
+    return found[:MAX_VIOLATIONS]
 
 
 # -- §4.4 Identifiers, §4.7 Issuer, §4.8 Credential Subject --------------------------------------

@@ -154,3 +154,10 @@ def test_the_verifier_fails_its_vc_data_model_check_on_a_signed_credential_break
 def test_the_verifier_passes_the_check_on_a_conformant_credential(verifier: Verifier) -> None:
     result = verifier.verify(signed("related-resource-context-digests.json"))
     assert result.check("vc-data-model").status == PASSED
+
+
+def test_a_hostile_list_reports_a_bounded_number_of_broken_rules() -> None:
+    document = load_json("hostile/json-10000-array-items.json")
+    found = vc_rules.violations(document)
+    assert len(found) == vc_rules.MAX_VIOLATIONS
+    assert found[0].message == "evidence[0] has no type (VC Data Model 2.0)"
