@@ -263,3 +263,27 @@ def test_the_signed_credential_whose_id_is_not_a_url_is_refused_at_the_api(clien
     assert response.json["error"] == "DATA_LOSS_DETECTION_ERROR"
     assert response.json["verified"] is False
     assert {c["name"]: c["status"] for c in response.json["checks"]}["terms"] == "failed"
+
+
+# -- what these credentials are afterwards ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "credential",
+    [vc11_credential(), plain_credential(credentialStatus=CLIENT_STATUS)],
+    ids=["vc-1.1", "client-status"],
+)
+def test_a_credential_without_our_status_has_its_pages_and_cannot_be_revoked_here(
+    client, token, app, credential
+):
+    response = issue(client, token, credential)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    url = response.json["verifiableCredential"]["id"]
+    path = url.removeprefix("https://credfolio.test")
+    for suffix in ("", "/credential.json", "/badge.png", "/certificate.pdf"):
+        assert client.get(path + suffix).status_code == 200, suffix
+    with (
+        app.app_context(),
+        pytest.raises(services.StatusConflictError, match="without a revocation"),
+    ):
+        services.set_status(services.find_credential(url), "revoke", reason="test")
