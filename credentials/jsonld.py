@@ -545,6 +545,13 @@ def _refuse_relative_iris(quads: Iterable[rdfc.Quad]) -> None:
 
 
 def _lost_iri_error(value: str) -> DataLossError:
+    if value.startswith(_NUMBER_MARK):
+        number = value[len(_NUMBER_MARK) :]
+        return DataLossError(
+            f"the integer {number} is too large to be signed exactly: JSON-LD turns integers "
+            "from 10^21 up into doubles, so nearby integers would have the same signature",
+            term=number,
+        )
     if value.startswith(_LANGUAGE_MARK):
         tag = value[len(_LANGUAGE_MARK) :]
         return DataLossError(
@@ -608,8 +615,9 @@ _RDF_REST = rdfc.IRI(jsonld.RDF_REST)
 _RDF_NIL = rdfc.IRI(jsonld.RDF_NIL)
 
 Term = rdfc.IRI | rdfc.BlankNode | rdfc.Literal
-# Marks a language tag among QuadBuilder.lost (an IRI never starts with "@").
+# Mark a language tag and a rounded integer among QuadBuilder.lost (no IRI starts with "@").
 _LANGUAGE_MARK = "@language "
+_NUMBER_MARK = "@number "
 
 
 class QuadBuilder:
@@ -624,7 +632,8 @@ class QuadBuilder:
         #: What pyld's conversion skips without a word: subjects, predicates, objects and graph
         #: names that are not absolute IRIs, and blank-node predicates (generalized RDF); and
         #: what it would emit changed or unparseable: IRIs that are not RFC 3987 IRIs, language
-        #: tags that are not BCP 47 (marked with _LANGUAGE_MARK).  The quads stay exactly
+        #: tags that are not BCP 47 (marked with _LANGUAGE_MARK), integers a double rounds
+        #: (JSON-LD 1.1 API §8.6 step 9, marked with _NUMBER_MARK).  The quads stay exactly
         #: pyld's; ``to_quads`` refuses the document when this is not empty.
         self.lost: list[str] = [] if lost is None else lost
         self.json_ld_11 = options["processingMode"] == "json-ld-1.1"
@@ -727,6 +736,8 @@ class QuadBuilder:
                 else:
                     value = jsonld._canonicalize_double(float_value)
             elif self.json_ld_11 and jsonld._is_integer(value) and abs(value) >= 1e21:
+                if int(float(value)) != value:  # rounded: other integers would sign the same
+                    self.lost.append(_NUMBER_MARK + str(value)[:40])
                 value = jsonld._canonicalize_double(value)
                 datatype = datatype or jsonld.XSD_DOUBLE
             elif jsonld._is_integer(value):

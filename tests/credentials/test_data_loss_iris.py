@@ -121,8 +121,11 @@ def _inline(**members: Any) -> dict[str, Any]:
         ),
         # an IRI pyld keeps but N-Quads cannot carry unchanged
         (_inline(link="https://example.com/{x}"), "https://example.com/{x}"),
+        # an integer from 1e21 up becomes a double (JSON-LD 1.1 API §8.6): 10^30 + 1 would
+        # sign the same as 10^30
+        (_inline(count=10**30), str(10**30)),
     ],
-    ids=["blank-node-predicate", "object-iri", "subject-iri", "graph-name", "braces"],
+    ids=["blank-node-predicate", "object-iri", "subject-iri", "graph-name", "braces", "integer"],
 )
 def test_every_statement_the_conversion_would_skip_is_data_loss(loader, document, culprit):
     with pytest.raises(DataLossError) as caught:
@@ -155,3 +158,8 @@ def test_valid_iris_and_language_tags_still_convert(loader):
     quads = to_quads(document, loader=loader)
     assert any(getattr(q.object, "language", None) == "en-us" for q in quads)  # pyld lowercases
     assert any(q.subject.value == document["id"] for q in quads if hasattr(q.subject, "value"))
+
+
+def test_large_integers_a_double_holds_exactly_are_kept(loader):
+    quads = to_quads(_inline(count=2**80), loader=loader)
+    assert [q.object.value for q in quads] == ["1.208925819614629E24"]
