@@ -246,10 +246,46 @@ def check_structure(document: Any, *, max_depth: int = MAX_DEPTH) -> None:
         if isinstance(node, list):
             stack.extend((item, depth + 1) for item in node)
             continue
+        if "@index" in node or "@container" in node:
+            _refuse_unsigned_index(node)
         for key, value in node.items():
             if isinstance(key, str):
                 _check_unicode(key, "a member name")
+            if key == "@context":
+                _refuse_base_and_import(value)
             stack.append((value, depth + 1))
+
+
+def _refuse_unsigned_index(node: Mapping[str, Any]) -> None:
+    """JSON-LD to RDF keeps no ``@index`` (JSON-LD 1.1 §4.6.1 "Data Indexing"): an index on a
+    node or value, or the keys of an index map, would be unsigned and could be changed after
+    signing (Data Integrity §4.1).  A property-valued index map (``"@index": "prop"`` in the
+    term definition) keeps its keys as values of that property, so it is allowed."""
+    container = node.get("@container")
+    containers = container if isinstance(container, list) else [container]
+    if "@container" not in node:
+        raise DataLossError(
+            "an @index is not part of the RDF data, so it would not be signed", term="@index"
+        )
+    if "@index" in containers and "@index" not in node:
+        raise DataLossError(
+            "an @index container's keys are not part of the RDF data, so they would not be "
+            "signed (a property-valued index, with \"@index\": \"<property>\", is)",
+            term="@index",
+        )
+
+
+def _refuse_base_and_import(context: Any) -> None:
+    # check_contexts refuses these in the top-level contexts; this finds them in contexts
+    # embedded anywhere in the document (a node's own @context, a scoped term definition).
+    for item in context if isinstance(context, list) else [context]:
+        if isinstance(item, dict):
+            for keyword in _FORBIDDEN_INLINE_KEYWORDS:
+                if keyword in item:
+                    raise MalformedInputError(
+                        f"an embedded @context uses {keyword}, which Credfolio does not accept",
+                        code="INVALID_CONTEXT",
+                    )
 
 
 def _check_unicode(text: str, what: str) -> None:

@@ -163,3 +163,28 @@ def test_valid_iris_and_language_tags_still_convert(loader):
 def test_large_integers_a_double_holds_exactly_are_kept(loader):
     quads = to_quads(_inline(count=2**80), loader=loader)
     assert [q.object.value for q in quads] == ["1.208925819614629E24"]
+
+
+@pytest.mark.parametrize(
+    ("name", "error", "words"),
+    [
+        ("index-on-a-node.json", DataLossError, "an @index is not part of the RDF data"),
+        ("index-map-keys.json", DataLossError, "an @index container's keys"),
+        ("embedded-context-with-base.json", MalformedInputError, "embedded @context uses @base"),
+    ],
+)
+def test_what_json_ld_keeps_out_of_rdf_or_resolves_elsewhere_is_refused(suite, name, error, words):
+    # @index values and index-map keys are not in the RDF (JSON-LD 1.1 §4.6.1), so they could
+    # be changed after signing; an embedded @base would escape the relative-IRI refusal.
+    with pytest.raises(error, match=words):
+        suite.create_proof(fixture(name), key=KEY, verification_method=VM)
+
+
+def test_a_property_valued_index_keeps_its_keys_and_is_signed(loader):
+    document = fixture("index-map-keys.json")
+    document["@context"][-1]["notes"]["@index"] = "https://example.edu/vocab#noteKey"
+    document["@context"][-1]["noteKey"] = "https://example.edu/vocab#noteKey"
+    # the values of a property-valued index map are nodes: each gets its key as noteKey
+    document["credentialSubject"]["notes"] = {"key-not-signed": {"id": "https://example.edu/n/1"}}
+    quads = to_quads(document, loader=loader)
+    assert any(getattr(q.object, "value", None) == "key-not-signed" for q in quads)

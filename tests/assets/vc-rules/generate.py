@@ -106,6 +106,17 @@ def main() -> None:
         {"values": {"@id": "https://example.edu/vocab#values", "@container": "@type"}},
     ]
     write("type-map-pyld-cannot-process.json", type_map)
+    write("index-on-a-node.json", _subject(**{"@index": "not signed"}))
+    index_map = _subject(notes={"key-not-signed": "a note"})
+    index_map["@context"] = [
+        *base()["@context"],
+        {"notes": {"@id": "https://example.edu/vocab#notes", "@container": "@index"}},
+    ]
+    write("index-map-keys.json", index_map)
+    write(
+        "embedded-context-with-base.json",
+        _subject(**{"@context": {"@base": "https://evil.example/"}, "id": "relative"}),
+    )
     write("subject-empty-object.json", base(credentialSubject={}))
     write("subject-empty-list.json", base(credentialSubject=[]))
     write(

@@ -29,6 +29,9 @@ REFUSED = {
     "iri-with-space-in-subject-id.json": "INVALID_ID",
     "language-tag-malformed.json": "DATA_LOSS_DETECTION_ERROR",
     "type-map-pyld-cannot-process.json": "INVALID_JSON_LD",
+    "index-on-a-node.json": "DATA_LOSS_DETECTION_ERROR",
+    "index-map-keys.json": "DATA_LOSS_DETECTION_ERROR",
+    "embedded-context-with-base.json": "INVALID_ID",  # the subject id "relative" first
     "subject-empty-object.json": "MISSING_SUBJECT",
     "subject-empty-list.json": "MISSING_SUBJECT",
     "subject-list-with-empty-object.json": "EMPTY_SUBJECT",
