@@ -270,7 +270,7 @@ def _refuse_unsigned_index(node: Mapping[str, Any]) -> None:
     if "@index" in containers and "@index" not in node:
         raise DataLossError(
             "an @index container's keys are not part of the RDF data, so they would not be "
-            "signed (a property-valued index, with \"@index\": \"<property>\", is)",
+            'signed (a property-valued index, with "@index": "<property>", is)',
             term="@index",
         )
 
