@@ -1,9 +1,9 @@
-"""Is this string an absolute IRI (RFC 3987), and is that one a well-formed language tag (BCP 47)?
+"""Is this string an absolute IRI (RFC 3987)?
 
 Pure functions, no pyld.  The JSON-LD to RDF conversion keeps only absolute IRIs and silently
 drops statements whose subject, predicate or object is anything else (JSON-LD 1.1 API §8.1
 "Deserialize JSON-LD to RDF", steps 1.3.1 and 1.3.2.1), so ``credentials.jsonld`` asks these
-questions of every IRI the conversion emits or skips, and refuses the document when the answer
+question of every IRI the conversion emits or skips, and refuses the document when the answer
 is no (``DATA_LOSS_DETECTION_ERROR``, Data Integrity 1.0 §4.1).
 """
 
@@ -46,10 +46,6 @@ _IQUERY = f"(?:{_IPCHAR}|[{_IPRIVATE}/?])*"
 _IFRAGMENT = f"(?:{_IPCHAR}|[/?])*"
 _IRI = re.compile(f"{_SCHEME}:(?:{_IHIER_PART})(?:\\?{_IQUERY})?(?:#{_IFRAGMENT})?")
 
-# BCP 47 §2.1 (RFC 5646) "well-formed", simplified to its shape: a primary language subtag of 2-8
-# letters (or the grandfathered/private "i"/"x" forms) and subtags of 1-8 letters and digits.
-_LANGUAGE_TAG = re.compile(r"(?:[A-Za-z]{2,8}|[iIxX])(?:-[A-Za-z0-9]{1,8})*")
-
 
 @functools.lru_cache(maxsize=65536)
 def is_absolute_iri(value: str) -> bool:
@@ -68,12 +64,3 @@ def is_absolute_iri(value: str) -> bool:
         except ValueError:
             return False
     return True
-
-
-@functools.lru_cache(maxsize=1024)
-def is_language_tag(value: str) -> bool:
-    """Whether ``value`` is shaped like a BCP 47 language tag (``en``, ``de-CH``, ``zh-Hant-TW``).
-
-    N-Quads (RDF 1.1 N-Quads §2.4, ``LANGTAG``) can carry nothing else after ``@``.
-    """
-    return _LANGUAGE_TAG.fullmatch(value) is not None

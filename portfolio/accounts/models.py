@@ -170,3 +170,17 @@ class Notification(Model):
     link: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SignInFailures(Model):
+    """Failed sign-ins of an address that has no account, counted in the database like an
+    account's own (``User.failed_sign_ins``, ``locked_until``): every worker and every server
+    sees the same count, so an address locks after the same failures whether or not an account
+    exists, and the lock reveals nothing.  The address is kept only as its SHA-256 digest."""
+
+    __tablename__ = "sign_in_failures"
+
+    address_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -12,10 +12,11 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
@@ -27,7 +28,7 @@ from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, InvalidInputError, NotFoundError
 from portfolio.core.links import public_url_for
 from portfolio.core.models import utcnow
-from portfolio.files import uploads
+from portfolio.files import uploads, usage
 from portfolio.files.models import Blob
 
 log = logging.getLogger(__name__)
@@ -400,28 +401,27 @@ def user_for_reset_token(token: str, *, max_age: int = RESET_MAX_AGE) -> User | 
 
 
 def send_reset_link(email: str) -> None:
-    """Mail a reset link when an active account uses ``email``; do nothing otherwise."""
+    """Mail a reset link, after the response, when an active account uses ``email``; do
+    nothing otherwise."""
     if not auth.is_valid_email(email):
         return
     user = db.session.scalar(select(User).where(User.email == User.normalize_email(email)))
     if user is None or not user.is_active:
         return
     link = public_url_for("accounts.reset_password", token=reset_token(user))
-    try:
-        mail.send(
-            to=user.email,
-            subject="Choose a new Credfolio password",
-            body=(
-                f"Hello {user.display_name},\n\n"
-                "Someone (we hope you) asked to choose a new password for your Credfolio "
-                "account. The link below works once, for one hour:\n\n"
-                f"{link}\n\n"
-                "If it was not you, ignore this message: your password stays as it is.\n"
-            ),
-        )
-    except mail.MailError:
-        # The page answers the same either way (no enumeration); the failure is logged.
-        log.warning("the password reset mail to user %s was not sent", user.id)
+    # After the response: the mail server's timing must not tell whether the account exists.
+    mail.send_after_response(
+        to=user.email,
+        subject="Choose a new Credfolio password",
+        body=(
+            f"Hello {user.display_name},\n\n"
+            "Someone (we hope you) asked to choose a new password for your Credfolio "
+            "account. The link below works once, for one hour:\n\n"
+            f"{link}\n\n"
+            "If it was not you, ignore this message: your password stays as it is.\n"
+        ),
+        what=f"the password reset mail to user {user.id}",
+    )
 
 
 def set_new_password(user: User, password: str) -> None:
@@ -432,6 +432,19 @@ def set_new_password(user: User, password: str) -> None:
 
 
 # -- the learner profile ---------------------------------------------------------------------
+
+
+@uploads.counts_towards_quota
+def photo_blobs(owner: User) -> Select[Any]:
+    """The owner's profile photo: it counts towards their storage quota."""
+    return select(LearnerProfile.photo_sha256).where(
+        LearnerProfile.user_id == owner.id, LearnerProfile.photo_sha256.is_not(None)
+    )
+
+
+@usage.keeps_blob
+def photo_uses(sha256: str) -> Select[Any]:
+    return select(LearnerProfile.user_id).where(LearnerProfile.photo_sha256 == sha256)
 
 
 def profile_of(user: User) -> LearnerProfile:
@@ -451,8 +464,11 @@ def save_profile(
     """Save the profile (committed): the display name, the :data:`PROFILE_FIELDS` (blank means
     none) and the photo (a new upload, else removed when asked).
 
+    A replaced or removed photo's stored file is deleted unless something else uses it.
+
     Raises ``uploads.UploadError`` for a photo that is refused; nothing is saved then.
     """
+    previous = row.photo_sha256
     if photo is not None and photo.filename:
         # Types are judged from the content's magic bytes, not the file name.
         row.photo_sha256 = uploads.store_blob(photo, owner=user, allowed=PHOTO_TYPES).sha256
@@ -464,6 +480,8 @@ def save_profile(
             setattr(row, name, (values.get(name) or "").strip() or None)
         row.updated_at = utcnow()
         db.session.add(row)
+        released = usage.release([previous] if previous != row.photo_sha256 else [])
+    usage.delete_released_bytes(released)
 
 
 def profile_photo(user: User) -> Blob:

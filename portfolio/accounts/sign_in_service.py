@@ -4,18 +4,20 @@ no request or session here (the pages are :mod:`portfolio.accounts.sign_in_pages
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portfolio.accounts import auth
-from portfolio.accounts.models import User
+from portfolio.accounts.models import SignInFailures, User
 from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import NotAllowedError
 from portfolio.core.hashing import dummy_hash, password_hasher
-from portfolio.core.limits import failure_counter
 from portfolio.core.models import utcnow
 
 #: Account lockout (issue #7): after this many failed sign-ins in a row, an address is refused
@@ -23,8 +25,8 @@ from portfolio.core.models import utcnow
 LOCKOUT_AFTER = 5
 LOCKOUT_FIRST = timedelta(minutes=1)
 LOCKOUT_LONGEST = timedelta(hours=1)
-#: An account's failures count until it signs in; those of an address without an account (kept
-#: outside the database, see ``limits.FailureCounter``) are forgotten this long after the first.
+#: An account's failures count until it signs in; those of an address without an account
+#: (``SignInFailures``) are forgotten this long after the first.
 UNKNOWN_ADDRESS_MEMORY = timedelta(days=7)
 
 
@@ -72,7 +74,7 @@ def authenticate(email: str, password: str) -> User | None:
     if user is not None:
         locked_until = user.locked_until
     else:
-        locked_until = failure_counter().locked_until(address)
+        locked_until = _unknown_address_row(address).locked_until
     if locked_until is not None and locked_until > now:
         raise _locked_attempt(address, password, issuer_id, target, locked_until)
     if user is None:
@@ -108,15 +110,49 @@ def _locked_attempt(
     return SignInLocked(locked_until)
 
 
-def _unknown_address_failed(address: str, password: str, locked_until: datetime | None) -> None:
-    """Count a failure for an address without an account, outside the database."""
-    auth.verify_password(dummy_hash(), password)
-    failures = failure_counter().add_failure(
-        address, remember_seconds=int(UNKNOWN_ADDRESS_MEMORY.total_seconds())
+def _digest(address: str) -> str:
+    return hashlib.sha256(address.encode("utf-8")).hexdigest()
+
+
+def _unknown_address_row(address: str) -> SignInFailures:
+    """The failure count of an address without an account (an unsaved empty one if none)."""
+    row = db.session.get(SignInFailures, _digest(address))
+    return row if row is not None else SignInFailures(failures=0, locked_until=None)
+
+
+def _insert_if_missing(digest: str, now: datetime) -> None:
+    """Create the address's row unless it exists (two first failures at once make one row)."""
+    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(SignInFailures)
+        .values(address_digest=digest, failures=0, first_failed_at=now)
+        .on_conflict_do_nothing(index_elements=["address_digest"])
     )
-    duration = lockout_duration(failures)
-    if duration is not None:
-        locked_until = failure_counter().lock(address, int(duration.total_seconds()))
+
+
+def _unknown_address_failed(address: str, password: str, locked_until: datetime | None) -> None:
+    """Count a failure for an address without an account, in the database as for an account
+    (issue 15 §5: a per-worker count told which addresses exist)."""
+    auth.verify_password(dummy_hash(), password)
+    digest = _digest(address)
+    now = utcnow()
+    with unit_of_work(write=True):
+        # Under the write lock (SQLite) / row lock (PostgreSQL): parallel guesses cannot
+        # overwrite each other's count.
+        _insert_if_missing(digest, now)
+        row = db.session.execute(
+            select(SignInFailures)
+            .where(SignInFailures.address_digest == digest)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+        if row.first_failed_at < now - UNKNOWN_ADDRESS_MEMORY:
+            row.failures, row.first_failed_at, row.locked_until = 0, now, None
+        row.failures += 1
+        failures = row.failures
+        duration = lockout_duration(failures)
+        if duration is not None:
+            locked_until = row.locked_until = now + duration
     _refused(address, None, "unknown_address", failures, locked_until)
 
 

@@ -29,6 +29,12 @@ from sqlalchemy.exc import IntegrityError
 from credentials import build
 from credentials.proof import Eddsa2022Suite
 from portfolio.accounts.models import Issuer, LearnerProfile, Role, User
+from portfolio.assessment.endorsement_text import (
+    HowAssessed,
+    cohort_evidence_narrative,
+    endorsement_comment,
+    rubric_label,
+)
 from portfolio.assessment.mastery import mastered
 from portfolio.assessment.models import Assessment, Submission
 from portfolio.catalogue.achievements import achievement_for, achievement_url, results
@@ -177,8 +183,11 @@ def evidence_entries(submission: Submission, credential_public_id: str) -> list[
     return entries
 
 
-def issue_mastery(submission: Submission, endorsing: Sequence[Assessment]) -> IssuedCredential:
-    """Build, sign and store the AchievementCredential for an endorsed submission.
+def issue_mastery(
+    submission: Submission, endorsing: Sequence[Assessment], *, cohort: str | None = None
+) -> IssuedCredential:
+    """Build, sign and store the AchievementCredential for an endorsed submission (``cohort``:
+    endorsed with that whole cohort; the texts say so, see :mod:`.endorsement_text`).
 
     Runs inside the caller's write transaction (see :func:`assess`).
     """
@@ -198,22 +207,30 @@ def issue_mastery(submission: Submission, endorsing: Sequence[Assessment]) -> Is
         result=tuple(results(base, version, chosen)) if version is not None else (),
         credits_earned=competency.credits,
     )
+    rubric = rubric_label(version.title, version.version) if version else None
+    titles = [item.evidence.title for item in submission.items]
+    facts = [
+        HowAssessed(a.assessor.display_name, competency.name, rubric, titles, cohort)
+        for a in endorsing
+    ]
     endorsements = [
         _endorsement(
             a.assessor,
             credential_url,
-            f"{a.assessor.display_name} assessed the evidence"
-            + (
-                f" against the rubric “{version.title}” (version {version.version})"
-                if version
-                else ""
-            )
-            + f" and endorses mastery of “{competency.name}”.",
+            endorsement_comment(how),
             f"Endorsement of mastery: {competency.name}",
             config,
         )
-        for a in endorsing
+        for a, how in zip(endorsing, facts, strict=True)
     ]
+    evidence = evidence_entries(submission, public_id)
+    if cohort is not None and facts:
+        # What was assessed: the cohort's judgement (the levels are the credential's result).
+        day = datetime.now(UTC).strftime("%-d %B %Y")
+        narrative = cohort_evidence_narrative(facts[-1], day)
+        evidence.append(
+            build.Evidence(name="Cohort endorsement", narrative=narrative, genre="Assessment")
+        )
     unsigned = build.build_achievement_credential(
         id=credential_url,
         issuer=issuer_profile(issuer),
@@ -221,7 +238,7 @@ def issue_mastery(submission: Submission, endorsing: Sequence[Assessment]) -> Is
         valid_from=datetime.now(UTC),
         name=competency.name,
         description=f"{subject_fields.name} demonstrated mastery of “{competency.name}”.",
-        evidence=evidence_entries(submission, public_id),
+        evidence=evidence,
         endorsement=endorsements,
         awarded_date=datetime.now(UTC),
     )

@@ -21,6 +21,7 @@ from portfolio.assessment.progress import (
     parse_page,
     parse_weeks,
 )
+from portfolio.core.numbers import whole_number
 
 #: "Waiting at least" in the queue: a number of days up to about ten years.
 MAX_AGE_DAYS = 3650
@@ -88,11 +89,7 @@ class QueueFilterForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped:
     def validate_age(self, field: Field) -> None:
         if not field.data:
             return
-        try:
-            days = int(field.data)
-        except ValueError:
-            days = -1
-        if not 0 <= days <= MAX_AGE_DAYS:
+        if whole_number(field.data, at_most=MAX_AGE_DAYS) is None:
             raise ValidationError(
                 f"“Waiting at least” is a number of days from 0 to {MAX_AGE_DAYS}."
             )

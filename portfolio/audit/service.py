@@ -15,6 +15,7 @@ from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import NotFoundError
 from portfolio.core.models import AuditEvent
+from portfolio.core.numbers import MAX_ID, whole_number
 from portfolio.core.settings import settings
 
 #: Rows read from the database at a time while an export streams.
@@ -71,8 +72,9 @@ def _actor_matches(actor: str) -> ColumnElement[bool]:
         )
     )
     by_id: ColumnElement[bool] = AuditEvent.actor_id.in_(users)
-    if actor.isdigit():  # a user id, as the CSV shows them
-        by_id = or_(by_id, AuditEvent.actor_id == int(actor))
+    user_id = whole_number(actor, at_most=MAX_ID)
+    if user_id is not None:  # a user id, as the CSV shows them
+        by_id = or_(by_id, AuditEvent.actor_id == user_id)
     return or_(AuditEvent.actor_label.ilike(pattern, escape="\\"), by_id)
 
 

@@ -33,6 +33,7 @@ from portfolio.bulk.models import BulkJob, BulkJobItem, ItemState, JobState
 from portfolio.bulk.states import ACTIVE, JOB_STATE_LABELS
 from portfolio.core.csv_cells import csv_safe
 from portfolio.core.db import db
+from portfolio.core.numbers import MAX_ID, whole_number
 
 
 def _console() -> Console:
@@ -44,7 +45,7 @@ def _job(identifier: str) -> BulkJob:
     job: BulkJob | None = db.session.scalar(
         select(BulkJob).where(
             (BulkJob.public_id == identifier)
-            | (BulkJob.id == (int(identifier) if identifier.isdigit() else -1))
+            | (BulkJob.id == (whole_number(identifier, at_most=MAX_ID) or -1))
         )
     )
     if job is None:

@@ -14,6 +14,7 @@ from portfolio.accounts.models import User
 from portfolio.catalogue.models import Competency, RubricVersion
 from portfolio.core.db import db
 from portfolio.core.errors import InvalidInputError
+from portfolio.core.numbers import whole_number
 
 MAX_LEVELS = 8
 MAX_CRITERIA = 20
@@ -209,8 +210,9 @@ def check_levels(version: RubricVersion, chosen: Sequence[Any]) -> list[int]:
     result = []
     for index, value in enumerate(chosen):
         name = version.criteria[index]["name"]
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value)
+        if isinstance(value, str):
+            # Any other text (other digits, 5,000 of them, a sign) is no level.
+            value = whole_number(value, at_most=len(version.levels)) if value.strip() else None
         if isinstance(value, bool) or not isinstance(value, int):
             raise RubricError(f"choose a level for “{name}”")
         if not 0 <= value < len(version.levels):

@@ -12,7 +12,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import Select, delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
@@ -39,7 +39,7 @@ from portfolio.core.db import Model, begin_write, db, unit_of_work
 from portfolio.core.errors import ConflictError
 from portfolio.core.links import public_url
 from portfolio.core.models import utcnow
-from portfolio.files import media, uploads
+from portfolio.files import media, uploads, usage
 from portfolio.files.models import Blob
 
 #: Badge images: the same content checks as evidence images, and at most this many bytes.
@@ -471,6 +471,12 @@ def remove_competency(competency: Competency) -> None:
 
 
 # -- images ----------------------------------------------------------------------------------
+
+
+@usage.keeps_blob
+def image_uses(sha256: str) -> Select[Any]:
+    """Competencies whose image is the blob (its SHA-256 is in their image URL)."""
+    return select(Competency.id).where(Competency.image_url.contains(sha256))
 
 
 def uploaded_image_url(competency: Competency, sha256: str) -> str:

@@ -1,6 +1,7 @@
 """Rate limits (issue #7): Flask-Limiter on the endpoints that do costly or sensitive work for
-anyone who asks — public verification, the OAuth token endpoint, sign-in and password reset — and
-the failure counters that make a sign-in address without an account lock like an account does.
+anyone who asks — public verification, the OAuth token endpoint, sign-in and password reset.
+(Sign-in lockout is not a rate limit: it counts in the database, see
+``portfolio.accounts.sign_in_service``.)
 
 Counters live in Redis when ``CREDFOLIO_RATELIMIT_STORAGE_URL`` names one (shared by every
 worker; needed as soon as there is more than one), else in this process's memory; when Redis
@@ -10,26 +11,21 @@ client address (``request.remote_addr``: behind a proxy, make sure it is the cli
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, cast
 
 from flask import Flask, current_app, render_template
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
-from limits.errors import StorageError
-from limits.storage import MemoryStorage, Storage, storage_from_string
 
 from portfolio.core.settings import Settings, settings
 
 _log = logging.getLogger(__name__)
 
 EXTENSION = "credfolio.limiter"
-FAILURES_EXTENSION = "credfolio.failure_counter"
 
 #: The settings (README, "Configuration"; defaults in :class:`~portfolio.core.settings.Settings`)
 #: give limits in Flask-Limiter's notation (``"10 per minute; 50 per hour"``).
@@ -60,13 +56,19 @@ LIMITED = (
 )
 
 
+def shares_counters(url: str) -> bool:
+    """Whether rate-limit counters kept at ``url`` are shared between processes (``memory://``
+    gives each worker its own: with several workers each limit is multiplied by their number)."""
+    return not url.startswith("memory://")
+
+
 def _storage_options(url: str) -> dict[str, float | str | bool]:
     return dict(REDIS_OPTIONS) if url.startswith(("redis://", "rediss://", "redis+")) else {}
 
 
 def init_app(app: Flask) -> Limiter:
     """Rate-limit the views of :data:`LIMITED` on ``app`` (call it once every blueprint is
-    registered) and set up the sign-in failure counters.  Returns the app's ``Limiter``.
+    registered).  Returns the app's ``Limiter``.
 
     Raises ``KeyError`` when a limited endpoint is not registered (a renamed view must not
     silently lose its limit).
@@ -76,8 +78,6 @@ def init_app(app: Flask) -> Limiter:
     app.config.setdefault("CREDFOLIO_RATELIMIT_ENABLED", enabled)  # as before: config mirrors it
     url = config.ratelimit_storage_url
     prefix = config.ratelimit_key_prefix
-    storage = cast(Storage, storage_from_string(url, wrap_exceptions=True, **_storage_options(url)))
-    app.extensions[FAILURES_EXTENSION] = FailureCounter(storage, prefix=prefix)
     # One Limiter per app (not one per module): each app keeps its own storage and settings.
     limiter = Limiter(
         get_remote_address,
@@ -136,64 +136,3 @@ def too_many_requests_page(error: RateLimitExceeded) -> tuple[str, int, dict[str
     )
     page = render_template("errors/generic.html", title="Too many requests", message=message)
     return page, 429, {"Retry-After": str(seconds)}
-
-
-# -- sign-in failures of addresses without an account ------------------------------------------
-
-
-class FailureCounter:
-    """Failed sign-ins and lock deadlines per email address, kept in the rate-limit storage.
-
-    Accounts keep theirs in the database (``User.failed_sign_ins``, ``locked_until``); this
-    keeps the same for addresses that have no account, so that both lock after the same number
-    of failures for the same time and the lock does not reveal which addresses exist.  Addresses
-    are stored as SHA-256 digests, never in clear.  When the storage fails (Redis down), this
-    process's memory takes over, and Redis is tried again after :attr:`RETRY_SECONDS`.
-    """
-
-    RETRY_SECONDS = 30.0
-
-    def __init__(self, storage: Storage, *, prefix: str) -> None:
-        self._storage = storage
-        self._fallback: Storage = MemoryStorage()
-        self._prefix = prefix
-        self._storage_down_until = 0.0
-
-    def _key(self, email: str, kind: str) -> str:
-        digest = hashlib.sha256(email.encode("utf-8")).hexdigest()
-        return f"{self._prefix}:sign-in:{kind}:{digest}"
-
-    def _call(self, method: str, *args: Any) -> Any:
-        if time.monotonic() >= self._storage_down_until:
-            try:
-                return getattr(self._storage, method)(*args)
-            except StorageError:
-                # Not on every request: a Redis that times out would hold each sign-in.
-                self._storage_down_until = time.monotonic() + self.RETRY_SECONDS
-                _log.warning("rate-limit storage unreachable; sign-in failures counted in memory")
-        return getattr(self._fallback, method)(*args)
-
-    def locked_until(self, email: str) -> datetime | None:
-        """When the lock on ``email`` ends, or None when it is not locked."""
-        key = self._key(email, "locked")
-        if int(self._call("get", key)) <= 0:
-            return None
-        return datetime.fromtimestamp(float(self._call("get_expiry", key)), UTC)
-
-    def add_failure(self, email: str, *, remember_seconds: int) -> int:
-        """Count one more failure for ``email``; return the count.  Counts are forgotten
-        ``remember_seconds`` after the first one."""
-        return int(self._call("incr", self._key(email, "failures"), remember_seconds))
-
-    def lock(self, email: str, seconds: int) -> datetime:
-        """Refuse ``email`` for ``seconds``; return when the lock ends."""
-        key = self._key(email, "locked")
-        self._call("clear", key)
-        self._call("incr", key, seconds)
-        return datetime.fromtimestamp(float(self._call("get_expiry", key)), UTC)
-
-
-def failure_counter() -> FailureCounter:
-    """The current app's :class:`FailureCounter` (set up by :func:`init_app`)."""
-    counter: FailureCounter = current_app.extensions[FAILURES_EXTENSION]
-    return counter

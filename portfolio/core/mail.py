@@ -17,7 +17,7 @@ from email.parser import BytesParser
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from flask import current_app
+from flask import Response, after_this_request, current_app, has_request_context
 
 from portfolio.core.errors import UnavailableError
 from portfolio.core.settings import Settings
@@ -131,6 +131,38 @@ def send(*, to: str, subject: str, body: str) -> Path | None:
     """
     config = settings()
     return deliver(build_message(sender=config.sender, to=to, subject=subject, body=body), config)
+
+
+def send_after_response(*, to: str, subject: str, body: str, what: str) -> None:
+    """Deliver a message once the current response has gone out (queued on the response's
+    close, which the WSGI server calls after the last byte is sent), so that how long the mail
+    server takes can never show in the response time.  Outside a request it is sent at once.
+
+    For mail whose timing would tell something, such as whether an account exists (issue 15
+    §5: password reset).  Failures are logged, naming ``what`` (the message may hold a secret
+    link, so neither the body nor the link are logged); nothing is raised, because nobody is
+    waiting any more.  A worker killed between the response and the delivery loses the message:
+    the reader asks again.  Raises ``ValueError`` at once for a line break in a header.
+    """
+    config = settings()
+    message = build_message(sender=config.sender, to=to, subject=subject, body=body)
+
+    def deliver_quietly() -> None:
+        try:
+            deliver(message, config)
+        except MailError:
+            log.warning("%s was not sent", what)
+        except Exception:  # a worker must survive whatever the mail library raises
+            log.exception("%s was not sent", what)
+
+    if not has_request_context():
+        deliver_quietly()
+        return
+
+    @after_this_request
+    def queue(response: Response) -> Response:
+        response.call_on_close(deliver_quietly)
+        return response
 
 
 def read_outbox(outbox: Path) -> list[EmailMessage]:

@@ -8,7 +8,7 @@ import hashlib
 from typing import IO, Any
 
 from flask import current_app
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from werkzeug.datastructures import FileStorage
 
 from portfolio.accounts.models import User
@@ -24,6 +24,7 @@ from portfolio.files.uploads import (
     ensure_blob,
     store_content,
 )
+from portfolio.files.usage import keeps_blob
 
 _MAX_TITLE = 256
 _MAX_TEXT = 200_000  # alt text, captions, transcript
@@ -37,6 +38,19 @@ def artefact_blobs(owner: User) -> Select[Any]:
         .join(Evidence, Artefact.evidence_id == Evidence.id)
         .where(Evidence.owner_id == owner.id, Artefact.blob_sha256.is_not(None))
     )
+
+
+@keeps_blob
+def artefact_uses(sha256: str) -> Select[Any]:
+    """Artefacts whose file or thumbnail is the blob."""
+    return select(Artefact.id).where(
+        or_(Artefact.blob_sha256 == sha256, Artefact.thumbnail_sha256 == sha256)
+    )
+
+
+def stored_files(artefacts: list[Artefact]) -> list[str | None]:
+    """The blobs the artefacts point at: their files and thumbnails."""
+    return [sha for a in artefacts for sha in (a.blob_sha256, a.thumbnail_sha256)]
 
 
 def _text(value: str | None, field: str) -> str | None:

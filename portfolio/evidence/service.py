@@ -16,9 +16,10 @@ from portfolio.catalogue.models import Competency
 from portfolio.catalogue.service import workable_competencies
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.models import utcnow
-from portfolio.evidence.artefacts import add_file_artefact, add_link_artefact
+from portfolio.evidence.artefacts import add_file_artefact, add_link_artefact, stored_files
 from portfolio.evidence.models import Artefact, Evidence
 from portfolio.evidence.ordering import move, next_position
+from portfolio.files import usage
 
 MAX_TITLE = 256
 MAX_NARRATIVE = 50_000
@@ -81,9 +82,13 @@ def update_evidence(evidence: Evidence, values: Mapping[str, Any]) -> None:
 
 
 def delete_evidence(evidence: Evidence) -> None:
-    """Delete the evidence with its artefacts and its places in portfolios."""
+    """Delete the evidence with its artefacts and its places in portfolios, and the stored
+    files nothing else uses."""
+    files = stored_files(list(evidence.artefacts))
     with unit_of_work():
         db.session.delete(evidence)
+        released = usage.release(files)
+    usage.delete_released_bytes(released)
 
 
 def add_file(
@@ -126,10 +131,14 @@ def _place_last(evidence: Evidence, artefact: Artefact) -> None:
 
 
 def remove_artefact(evidence: Evidence, artefact: Artefact) -> None:
-    """Remove an artefact (its stored content stays: blobs are shared by SHA-256)."""
+    """Remove an artefact, and its stored file and thumbnail unless something else uses them
+    (blobs are shared by SHA-256)."""
+    files = stored_files([artefact])
     with unit_of_work():
         evidence.artefacts.remove(artefact)
         evidence.updated_at = utcnow()
+        released = usage.release(files)
+    usage.delete_released_bytes(released)
 
 
 def move_artefact(evidence: Evidence, artefact: Artefact, direction: str) -> bool:

@@ -21,6 +21,7 @@ from werkzeug.datastructures import FileStorage
 from credentials.iri import is_absolute_iri
 from portfolio.core.db import db
 from portfolio.core.errors import InvalidInputError, status_for
+from portfolio.core.numbers import whole_number
 from portfolio.files import media
 from portfolio.files.models import Blob
 from portfolio.files.storage import storage
@@ -280,19 +281,32 @@ def _disposition(kind: str, filename: str | None) -> str:
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
+#: Byte positions beyond any stored file: longer numbers in a Range header mean "past the end"
+#: (a 5,000-digit one is more than ``int()`` will convert).
+_FAR_PAST_THE_END = 10**18
+
+
+def _position(digits: str) -> int:
+    """A byte position or length from a Range header's ASCII digits, capped far past any file."""
+    return whole_number(digits, at_most=_FAR_PAST_THE_END) or (
+        0 if not digits.strip("0") else _FAR_PAST_THE_END
+    )
+
+
 def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
     """A single ``bytes`` range as ``(first, last)`` (RFC 9110 §14.1.2); ``None`` when the header
     is to be ignored (another unit, several ranges, bad syntax); ``"unsatisfiable"``."""
-    match = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", header)
+    # DIGIT is ASCII (RFC 9110 §14.1.1); \d alone would take any Unicode digit.
+    match = re.fullmatch(r"\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*", header, re.ASCII)
     if not match or (not match[1] and not match[2]):
         return None
     if not match[1]:  # suffix range: the last N bytes
-        length = int(match[2])
+        length = _position(match[2])
         if length == 0 or size == 0:
             return "unsatisfiable"
         return max(size - length, 0), size - 1
-    first = int(match[1])
-    last = int(match[2]) if match[2] else size - 1
+    first = _position(match[1])
+    last = _position(match[2]) if match[2] else size - 1
     if match[2] and last < first:
         return None  # invalid: RFC 9110 says ignore the header
     if first >= size:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from credentials import schema, vc_rules
+from credentials.budget import WorkBudget
 from credentials.errors import CannotDecideError, CredentialError, MalformedInputError
 from credentials.jsonld import DocumentLoader
 from credentials.proof import Eddsa2022Suite, parse_datetime, xsd_datetime
@@ -34,11 +36,13 @@ from issuer_keys.did import did_web_document
 from issuer_keys.store import KeyRecord, KeyStore
 from portfolio.accounts.actors import record_as
 from portfolio.accounts.models import Issuer, User
+from portfolio.accounts.notifications import Mail, send_mail
 from portfolio.core import metrics
 from portfolio.core.db import db, unit_of_work
-from portfolio.core.errors import ConflictError, InvalidInputError
+from portfolio.core.errors import ConflictError, InvalidInputError, UnavailableError
 from portfolio.core.links import public_url
 from portfolio.core.models import new_public_id
+from portfolio.core.numbers import MAX_ID, whole_number
 from portfolio.issuing import data_models
 from portfolio.issuing.models import (
     AchievementRow,
@@ -47,6 +51,9 @@ from portfolio.issuing.models import (
     IssuedCredential,
     StatusListRow,
 )
+from portfolio.issuing.status_changes import change_status_in_transaction
+
+log = logging.getLogger(__name__)
 
 STATUS_LIST_SIZE = 131_072  # Bitstring Status List §6.1: at least 16 KB for group privacy
 PURPOSES = ("revocation", "suspension")  # the revocation entry first: many verifiers read one
@@ -61,6 +68,13 @@ class IssueError(CredentialError, InvalidInputError):
     """
 
     code = "CANNOT_ISSUE"
+
+
+class DuplicateCredentialId(ConflictError):
+    """A credential with the ``id`` the request names was issued already (409: ids are
+    unique, and retrying cannot help)."""
+
+    code = "DUPLICATE_CREDENTIAL_ID"
 
 
 class StatusConflictError(IssueError, ConflictError):
@@ -283,7 +297,9 @@ def issue(
     first) — unless the credential brings its own ``credentialStatus`` (then ours are added
     after it only with ``add_status``) or is a VC 1.1 credential (whose context cannot say
     BitstringStatusListEntry).  Retries on a concurrent allocation conflict.  Raises
-    :class:`MalformedInputError` or :class:`IssueError`; nothing is stored when it raises.
+    :class:`MalformedInputError` or :class:`IssueError`, :class:`DuplicateCredentialId` (409)
+    when the ``id`` was issued already, and ``UnavailableError`` when conflicts go on; nothing
+    is stored when it raises.
     """
     config = config or ServiceConfig.current()
     request = check_request(credential, issuer, config=config)
@@ -293,8 +309,8 @@ def issue(
             "not define it): leave out options.credentialStatus",
             code="UNSUPPORTED_OPTION",
         )
-    last_error: Exception | None = None
-    for _ in range(MAX_ISSUE_ATTEMPTS):
+    _refuse_issued_id(request)
+    for attempt in range(1, MAX_ISSUE_ATTEMPTS + 1):
         try:
             with unit_of_work(write=True):
                 row = _issue_once(
@@ -309,8 +325,23 @@ def issue(
                     before_commit(row)
             return row
         except IntegrityError as exc:  # a position or id taken concurrently: start again
-            last_error = exc
-    raise IssueError(f"could not allocate a status position: {last_error}")
+            _refuse_issued_id(request)  # unless it was the id: that cannot change
+            # The database's own message (SQL, values) goes to the log, never to the client.
+            log.warning("issuing: conflict on attempt %d: %s", attempt, exc.orig)
+    raise UnavailableError(
+        "the service is issuing many credentials at once and could not allocate a status "
+        "position; try again in a moment",
+        code="ISSUING_BUSY",
+    )
+
+
+def _refuse_issued_id(request: Mapping[str, Any]) -> None:
+    """Raise :class:`DuplicateCredentialId` when the request's ``id`` was issued already."""
+    wanted = request.get("id")
+    if isinstance(wanted, str) and db.session.scalar(
+        select(IssuedCredential.id).where(IssuedCredential.credential_id == wanted)
+    ):
+        raise DuplicateCredentialId(f"a credential with the id {wanted} was issued already")
 
 
 def issue_in_transaction(
@@ -480,8 +511,9 @@ def find_credential(identifier: str) -> IssuedCredential | None:
         (IssuedCredential.public_id == identifier) | (IssuedCredential.credential_id == identifier)
     )
     row = db.session.scalar(query)
-    if row is None and identifier.isdigit():
-        row = db.session.get(IssuedCredential, int(identifier))
+    row_id = whole_number(identifier, at_most=MAX_ID) if row is None else None
+    if row_id is not None:
+        row = db.session.get(IssuedCredential, row_id)
     return row
 
 
@@ -501,8 +533,14 @@ def set_status(
     without a reason (revoking, suspending).
     """
     config = config or ServiceConfig.current()
+    outbox: list[Mail] = []
     with unit_of_work(write=True):
-        set_status_in_transaction(row, action, reason=reason, actor=actor, config=config)
+        # The recipient is told and the features that follow a credential's status follow it
+        # (a stack badge is revoked with its component): portfolio/issuing/status_changes.py.
+        change_status_in_transaction(
+            row, action, reason=reason, actor=actor, config=config, outbox=outbox
+        )
+    send_mail(outbox)  # after the commit: a mail failure never undoes the change
     return row
 
 
@@ -577,7 +615,9 @@ def _flip(
 
 
 class ServiceKeyResolver:
-    """Keys of our own issuers from the database; did:key offline; others via ``fetch``.
+    """Keys of our own issuers from the database (documents at hand never replace them);
+    did:key offline; documents at hand; others via ``fetch`` (did:web) and
+    ``fetch_controller_document`` (HTTP(S) verification methods).
 
     One resolver serves one verification — :func:`service_verifier` makes one per request —
     so each DID's keys are read once within it: a credential and its two status lists (three
@@ -591,9 +631,11 @@ class ServiceKeyResolver:
         key_store: KeyStore,
         fetch_did_document: Callable[[str], Mapping[str, Any]] | None = None,
         extra_documents: Mapping[str, Mapping[str, Any]] | None = None,
+        fetch_controller_document: Callable[[str], Mapping[str, Any]] | None = None,
     ) -> None:
         self._key_store = key_store
         self._fetch = fetch_did_document
+        self._fetch_controller = fetch_controller_document
         self._extra = dict(extra_documents or {})
         self._keys_of: dict[str, list[KeyRecord]] = {}
 
@@ -601,12 +643,14 @@ class ServiceKeyResolver:
         did = verification_method.split("#", 1)[0]
         documents: dict[str, Mapping[str, Any]] = {}
         own_keys = self._keys(did) if did.startswith("did:web:") else []
-        if did in self._extra:
-            documents[did] = self._extra[did]
-        elif own_keys:
+        if own_keys:
             documents[did] = did_web_document(did, own_keys)
+        elif did in self._extra:
+            documents[did] = self._extra[did]
         elif did.startswith("did:web:") and self._fetch is not None:
             documents[did] = self._fetch(did)
+        elif did.startswith(("https://", "http://")) and self._fetch_controller is not None:
+            documents[did] = self._fetch_controller(did)  # refuses http:// (https only)
         return OfflineKeyResolver(did_documents=documents, key_status=self._status)(
             verification_method
         )
@@ -666,10 +710,17 @@ def service_verifier(
     did_documents: Mapping[str, Mapping[str, Any]] | None = None,
     status_lists: Mapping[str, Mapping[str, Any]] | None = None,
     now: Callable[[], datetime] | None = None,
+    fetch_controller_document: Callable[[str], Mapping[str, Any]] | None = None,
+    budget: WorkBudget | None = None,
 ) -> Verifier:
     """The verifier the service uses for the API, the pages and the CLI.
 
-    ``did_documents`` and ``status_lists`` are documents at hand (files given to the CLI).
+    ``did_documents`` (DID and controller documents, by id) and ``status_lists`` are documents
+    at hand (files given to the CLI, documents sent to the verify API).
+    A request handler passes the request's work ``budget``: every verification through this
+    verifier then draws on it (all the credentials of a presentation share it) and each status
+    list is verified once per request (docs/security.md, "One work budget per request").
+    Without one, each ``verify`` call gets a fresh budget of its own.
     """
     config = config or ServiceConfig.current()
     fetch_related_resource = None
@@ -678,11 +729,15 @@ def service_verifier(
 
         fetch_did_document = fetch_did_document or remote.did_web_fetcher()
         fetch_status_list = fetch_status_list or remote.status_list_fetcher()
+        fetch_controller_document = (
+            fetch_controller_document or remote.controller_document_fetcher()
+        )
         fetch_related_resource = remote.related_resource_fetcher()
     resolve_key = ServiceKeyResolver(
         key_store=config.key_store,
         fetch_did_document=fetch_did_document,
         extra_documents=did_documents,
+        fetch_controller_document=fetch_controller_document,
     )
     resolve_status_list = ServiceStatusLists(
         config=config, fetch=fetch_status_list, extra_lists=status_lists
@@ -692,6 +747,7 @@ def service_verifier(
             loader=config.loader,
             resolve_key=resolve_key,
             resolve_status_list=resolve_status_list,
+            budget=budget,
             resolve_related_resource=fetch_related_resource,
         )
     return Verifier(
@@ -699,5 +755,6 @@ def service_verifier(
         resolve_key=resolve_key,
         resolve_status_list=resolve_status_list,
         now=now,
+        budget=budget,
         resolve_related_resource=fetch_related_resource,
     )

@@ -31,13 +31,12 @@ from portfolio.assessment.events import trail
 from portfolio.assessment.models import Submission, SubmissionEvidence
 from portfolio.assessment.states import DECISION_LABELS, STATE_LABELS
 from portfolio.catalogue.achievements import achievement_url
-from portfolio.catalogue.models import Competency
 from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import NotFoundError
 from portfolio.core.models import AuditEvent
 from portfolio.evidence.models import Artefact, Evidence
-from portfolio.files.models import Blob
+from portfolio.files import usage
 from portfolio.files.storage import BlobNotFoundError, storage
 from portfolio.issuing.models import IssuedCredential
 from portfolio.issuing.service import ServiceConfig
@@ -355,19 +354,6 @@ class DeletionReport:
     blobs: list[str] = field(default_factory=list)
 
 
-def _blob_in_use(sha256: str) -> bool:
-    """Whether anything still points at the blob: an artefact or its thumbnail, a profile
-    photo, or a competency image (whose URL carries the SHA-256)."""
-    checks = (
-        select(Artefact.id).where(
-            or_(Artefact.blob_sha256 == sha256, Artefact.thumbnail_sha256 == sha256)
-        ),
-        select(LearnerProfile.user_id).where(LearnerProfile.photo_sha256 == sha256),
-        select(Competency.id).where(Competency.image_url.contains(sha256)),
-    )
-    return any(db.session.scalar(check.limit(1)) is not None for check in checks)
-
-
 def _scrub(value: Any, pattern: re.Pattern[str], replacement: str) -> Any:
     if isinstance(value, str):
         return pattern.sub(replacement, value)
@@ -412,11 +398,7 @@ def delete_account(user: User) -> DeletionReport:
         _delete_personal_data(report)
     # Only now that the deletion is committed: bytes removed before a rollback could not be
     # brought back.  A file uploaded again in the meantime has a Blob row again, and stays.
-    db.session.expire_all()
-    backend = storage()
-    for sha256 in report.blobs:
-        if db.session.get(Blob, sha256) is None:
-            backend.delete(sha256)
+    usage.delete_released_bytes(report.blobs)
     return report
 
 
@@ -454,11 +436,7 @@ def _delete_personal_data(report: DeletionReport) -> None:
             "notifications": report.notifications,
         },
     )
-    db.session.flush()
-    for sha256 in sorted(candidates):
-        if not _blob_in_use(sha256):
-            db.session.execute(delete(Blob).where(Blob.sha256 == sha256))
-            report.blobs.append(sha256)
+    report.blobs.extend(usage.release(candidates))
 
 
 def _stored_files_of(user_id: int, evidence_ids: Any) -> set[str]:

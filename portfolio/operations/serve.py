@@ -30,8 +30,9 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 from issuer_keys.errors import IssuerKeyError
+from portfolio.core.limits import shares_counters
 from portfolio.core.request_log import JsonFormatter
-from portfolio.core.settings import MULTIPROC_ENV
+from portfolio.core.settings import MULTIPROC_ENV, settings
 
 _HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):(?P<port>\d{1,5})")
 
@@ -104,9 +105,10 @@ class CredfolioServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no
         return self.factory()
 
 
-def _prepare(factory: Callable[[], Flask], *, migrate: bool) -> None:
-    """Build the app once in the master (fail fast), migrate if asked, then close its pool so
-    that no database connection is shared with the forked workers."""
+def _prepare(factory: Callable[[], Flask], *, migrate: bool, workers: int = 1) -> None:
+    """Build the app once in the master (fail fast), migrate if asked, warn about rate limits
+    that several workers would each count on their own, then close its pool so that no database
+    connection is shared with the forked workers."""
     from flask_migrate import upgrade
 
     from portfolio.core.db import db
@@ -122,6 +124,17 @@ def _prepare(factory: Callable[[], Flask], *, migrate: bool) -> None:
             with _logging_kept():
                 upgrade()
             app.logger.info("migrations applied")
+        storage = settings(app).ratelimit_storage_url
+        if workers > 1 and not shares_counters(storage):
+            app.logger.warning(
+                "%d workers count rate limits each in their own memory (%s), so every limit is "
+                "%d times what it says; set CREDFOLIO_RATELIMIT_STORAGE_URL to a Redis every "
+                "worker shares (docs/deploy.md).  Sign-in lockout is unaffected: it counts in "
+                "the database.",
+                workers,
+                storage,
+                workers,
+            )
         db.engine.dispose()
 
 
@@ -166,7 +179,7 @@ def make_serve_command(factory: Callable[[], Flask]) -> click.Command:
         os.environ[MULTIPROC_ENV] = metrics_dir
         master = os.getpid()
         try:
-            _prepare(factory, migrate=migrate)
+            _prepare(factory, migrate=migrate, workers=workers)
             # As the environment says (set above unless the operator chose): gunicorn's own
             # logger is set up here, in the master, outside any app.
             json_logs = os.environ["CREDFOLIO_LOG_FORMAT"].strip().lower() == "json"

@@ -361,7 +361,14 @@ def _assess_form(_world: World) -> Form:
 
 
 def _cohort_endorsement(world: World) -> Form:
-    return {"competency": world.competency2, "cohort": "7B", "level-0": "2", "level-1": "2"}
+    return {
+        "competency": world.competency2,
+        "cohort": "7B",
+        "level-0": "2",
+        "level-1": "2",
+        "action": "confirm",
+        "confirm_count": "1",
+    }
 
 
 def _bulk_job(world: World) -> dict[str, str]:

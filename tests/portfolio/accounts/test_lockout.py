@@ -5,7 +5,6 @@ sign-in (session fixation) and signing out everywhere."""
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,13 +16,17 @@ from sqlalchemy import select
 
 from portfolio.accounts import auth
 from portfolio.accounts.auth import end_all_sessions
-from portfolio.accounts.models import User
+from portfolio.accounts.models import SignInFailures, User
 from portfolio.accounts.sign_in_pages import WRONG_CREDENTIALS
-from portfolio.accounts.sign_in_service import LOCKOUT_AFTER, lockout_duration
+from portfolio.accounts.sign_in_service import (
+    LOCKOUT_AFTER,
+    UNKNOWN_ADDRESS_MEMORY,
+    lockout_duration,
+)
 from portfolio.core.db import db
 from portfolio.core.models import AuditEvent
 from tests.conftest import TEST_KEK
-from tests.portfolio.core.test_rate_limits import make_app, redis_url, remove_redis_keys  # noqa: F401  (fixtures)
+from tests.portfolio.core.test_rate_limits import make_app  # noqa: F401  (fixture)
 from wsgi import create_app
 
 from .test_auth import PASSWORD, make_user, sign_in, user_row
@@ -294,13 +297,13 @@ def test_signing_out_everywhere_makes_a_copied_session_cookie_useless(app, clien
     assert client.get("/admin/credentials").status_code == 302
 
 
-# -- the counters of unknown addresses in Redis ----------------------------------------------
+# -- the counts of unknown addresses are shared by every worker -------------------------------
 
 
 @pytest.fixture
-def redis_apps(tmp_path: Path, database_url: str, redis_url: str) -> Iterator[list[Flask]]:  # noqa: F811
-    """Two apps (two workers) sharing one database and one Redis, under a fresh key prefix."""
-    prefix = f"credfolio-test-{uuid.uuid4().hex}"
+def workers(tmp_path: Path, database_url: str) -> Iterator[list[Flask]]:
+    """Two apps (two workers) sharing one database, each with rate limits in its own memory
+    (``credfolio serve`` without Redis)."""
     apps = [
         create_app(
             {
@@ -310,28 +313,57 @@ def redis_apps(tmp_path: Path, database_url: str, redis_url: str) -> Iterator[li
                 "SQLALCHEMY_DATABASE_URI": database_url,
                 "CREDFOLIO_KEY_ENCRYPTION_SECRET": TEST_KEK,
                 "CREDFOLIO_PUBLIC_URL": "https://credfolio.test",
-                "CREDFOLIO_RATELIMIT_STORAGE_URL": redis_url,
-                "CREDFOLIO_RATELIMIT_KEY_PREFIX": prefix,
+                "CREDFOLIO_RATELIMIT_STORAGE_URL": "memory://",
             }
         )
         for n in range(2)
     ]
     # The conftest app made the tables already (same database).
     yield apps
-    remove_redis_keys(redis_url, prefix)
     for worker in apps:
         with worker.app_context():
             db.session.remove()
             db.engine.dispose()
 
 
-def test_unknown_addresses_lock_across_workers_through_redis(app, redis_apps):
-    first, second = (worker.test_client() for worker in redis_apps)
+def _alternate(clients: list[Any], email: str, times: int) -> list[int]:
+    """Fail ``times`` sign-ins with ``email``, alternating between the workers; the statuses."""
+    return [fail(clients[n % len(clients)], email).status_code for n in range(times)]
+
+
+def test_unknown_addresses_lock_across_workers_without_redis(app, workers):
+    first, second = (worker.test_client() for worker in workers)
     assert fail(first, NOBODY, LOCKOUT_AFTER - 1).status_code == 422
     response = fail(second, NOBODY)
     assert response.status_code == 429
     assert LOCKED_TEXT in response.text
     assert fail(first, NOBODY).status_code == 429
+
+
+def test_wrong_passwords_answer_the_same_whether_or_not_the_account_exists(app, alice, workers):
+    """Issue 15 §5: five wrong passwords spread over two workers gave 422×4, 429 for an
+    account and 422×5 for an unknown address, telling which addresses exist."""
+    clients = [worker.test_client() for worker in workers]
+    known = _alternate(clients, ALICE, LOCKOUT_AFTER + 1)
+    unknown = _alternate(clients, NOBODY, LOCKOUT_AFTER + 1)
+    assert known == unknown == [422] * (LOCKOUT_AFTER - 1) + [429, 429]
+
+
+def test_unknown_addresses_are_kept_only_as_digests(app, client):
+    fail(client, NOBODY, 2)
+    with app.app_context():
+        rows = db.session.scalars(select(SignInFailures)).all()
+    assert [row.failures for row in rows] == [2]
+    assert NOBODY not in rows[0].address_digest and len(rows[0].address_digest) == 64
+
+
+def test_an_unknown_address_is_forgotten_a_week_after_its_first_failure(app, client):
+    fail(client, NOBODY, LOCKOUT_AFTER - 1)
+    with app.app_context():
+        row = db.session.scalars(select(SignInFailures)).one()
+        row.first_failed_at = datetime.now(UTC) - UNKNOWN_ADDRESS_MEMORY - timedelta(minutes=1)
+        db.session.commit()
+    assert fail(client, NOBODY).status_code == 422  # counting again from one
 
 
 def test_unknown_addresses_still_lock_when_redis_is_unreachable(app, make_app):  # noqa: F811

@@ -36,8 +36,12 @@ def outbox(app) -> list[Any]:
     return read_outbox(Path(app.instance_path) / "outbox")
 
 
-def ask_for_link(client: Any, email: str = "sam@school.example") -> Any:
-    return client.post("/password/forgot", data={"email": email})
+def ask_for_link(client: Any, email: str = "sam@school.example", **options: Any) -> Any:
+    """Ask for a link, and close the response as a WSGI server does once it has sent it (the
+    mail goes after that)."""
+    response = client.post("/password/forgot", data={"email": email}, **options)
+    response.close()
+    return response
 
 
 def reset_path(app) -> str:
@@ -55,11 +59,7 @@ def reset(client: Any, path: str, password: str = NEW_PASSWORD, confirm: str | N
 
 
 def test_the_link_is_on_the_public_url_whatever_host_the_request_names(app, client, sam):
-    response = client.post(
-        "/password/forgot",
-        data={"email": "sam@school.example"},
-        headers={"Host": "attacker.example"},
-    )
+    response = ask_for_link(client, headers={"Host": "attacker.example"})
     assert response.status_code == 200
     [message] = outbox(app)
     assert "attacker.example" not in message.get_content()
@@ -108,6 +108,30 @@ def test_the_answer_is_the_same_whether_or_not_the_address_has_an_account(app, c
     assert unknown.status_code == known.status_code == 200
     assert unknown.get_data() == known.get_data()
     assert [m["To"] for m in outbox(app)] == ["sam@school.example"]
+
+
+def test_the_mail_goes_only_after_the_response_has_been_sent(app, client, sam):
+    """Issue 15 §5: a mail server's delay inside the request told whether the account exists."""
+    response = client.post("/password/forgot", data={"email": "sam@school.example"})
+    assert response.status_code == 200
+    assert outbox(app) == []  # the whole answer is out, and nothing was sent yet
+    response.close()  # the WSGI server is done with the response
+    assert [m["To"] for m in outbox(app)] == ["sam@school.example"]
+
+
+def test_a_mail_server_that_refuses_after_the_response_is_logged_not_raised(
+    app, client, sam, caplog
+):
+    from dataclasses import replace
+
+    from portfolio.core.settings import EXTENSION, settings
+
+    # Port 1 on loopback: nothing listens, the connection is refused at once.
+    app.extensions[EXTENSION] = replace(settings(app), smtp_host="127.0.0.1", smtp_port=1)
+    response = ask_for_link(client)
+    assert response.status_code == 200
+    assert "the password reset mail to user" in caplog.text and "was not sent" in caplog.text
+    assert outbox(app) == []
 
 
 # -- using the link --------------------------------------------------------------------------
@@ -235,7 +259,9 @@ def test_the_reset_forms_need_their_csrf_tokens(app, client, sam):
     assert ask_for_link(client).status_code == 400
     token = _csrf_token(client.get("/password/forgot").get_data(as_text=True))
     data = {"email": "sam@school.example", "csrf_token": token}
-    assert client.post("/password/forgot", data=data).status_code == 200
+    asked = client.post("/password/forgot", data=data)
+    asked.close()
+    assert asked.status_code == 200
     path = reset_path(app)
     assert reset(client, path).status_code == 400
     form_token = _csrf_token(client.get(path).get_data(as_text=True))

@@ -40,7 +40,7 @@ def test_refusals_have_the_status_of_their_kind() -> None:
     [
         ({}, 1),
         ({"page": "3"}, 3),
-        ({"page": ""}, "page must be a number"),
+        ({"page": ""}, "page must be a whole number from 1 to"),
         ({"page": "0"}, "page must be 1 or more"),
     ],
 )

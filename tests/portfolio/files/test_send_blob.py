@@ -194,3 +194,22 @@ def test_missing_bytes_are_not_found(served: Any) -> None:
     with served.application.app_context():
         storage().delete(hashlib.sha256(PNG).hexdigest())
     assert served.get(url(PNG)).status_code == 404
+
+
+def test_ranges_with_thousands_of_digits_are_answered_not_crashed(served: Any) -> None:
+    """Issue 15 §5: a 5,000-digit position (more than Python's int() converts) was a 500."""
+    huge = "9" * 5000
+    response = served.get(url(WAV), headers={"Range": f"bytes={huge}-"})
+    assert response.status_code == 416
+    response = served.get(url(WAV), headers={"Range": f"bytes=0-{huge}"})
+    assert (response.status_code, response.data) == (206, WAV)
+    response = served.get(url(WAV), headers={"Range": f"bytes=-{huge}"})
+    assert (response.status_code, response.data) == (206, WAV)
+    response = served.get(url(WAV), headers={"Range": f"bytes={'0' * 5000}9-{'0' * 5000}10"})
+    assert (response.status_code, response.data) == (206, WAV[9:11])
+
+
+@pytest.mark.parametrize("header", ["bytes=٣-", "bytes=0-٣", "bytes=-٣", "bytes=²-"])
+def test_ranges_in_digits_of_other_scripts_are_ignored(served: Any, header: str) -> None:
+    response = served.get(url(WAV), headers={"Range": header.encode().decode("latin-1")})
+    assert (response.status_code, response.data) == (200, WAV)

@@ -292,6 +292,23 @@ def test_malformed_issue_requests_get_a_clear_json_error(
         assert db.session.scalar(select(func.count()).select_from(IssuedCredential)) == 0
 
 
+def test_a_duplicate_credential_id_is_a_clean_409_at_once(client, token, app, caplog):
+    """Issue 15 §5: the second request with one ``id`` answered raw SQL after five retries."""
+    wanted = "urn:uuid:6b1f3f5e-3a53-4a0e-9d55-0c1f2f5b8d11"
+    first = post_issue(client, token, unsigned_badge(id=wanted))
+    assert first.status_code == 201
+    caplog.clear()
+    again = post_issue(client, token, unsigned_badge(id=wanted))
+    assert again.status_code == 409
+    assert again.json["error"] == "DUPLICATE_CREDENTIAL_ID"
+    assert wanted in again.json["detail"]
+    text = again.get_data(as_text=True).lower()
+    assert "insert" not in text and "unique" not in text and "sql" not in text
+    assert "conflict on attempt" not in caplog.text  # refused before any attempt
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(IssuedCredential)) == 1
+
+
 def test_a_body_that_is_not_declared_json_is_415(client, token):
     response = client.post(
         "/credentials/issue",

@@ -26,7 +26,7 @@ from portfolio.assessment.models import Submission, SubmissionEvidence
 from portfolio.core.db import db
 from portfolio.core.models import AuditEvent
 from portfolio.evidence.models import Artefact, Evidence
-from portfolio.files import uploads
+from portfolio.files import uploads, usage
 from portfolio.files.models import Blob
 from portfolio.files.storage import storage
 from portfolio.issuing.models import IssuedCredential, StatusListRow
@@ -352,7 +352,7 @@ def test_a_failure_during_deletion_changes_nothing(app, world, monkeypatch):
     def broken(_sha: str) -> bool:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(privacy, "_blob_in_use", broken)
+    monkeypatch.setattr(usage, "in_use", broken)
     with pytest.raises(RuntimeError):
         privacy.delete_account(world.school.student)
     db.session.expire_all()

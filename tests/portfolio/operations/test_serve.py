@@ -59,6 +59,9 @@ def test_two_workers_serve_and_metrics_sum_both(tmp_path):
     assert access[0]["path"] == "/" and access[0]["status"] == 200
     assert access[0]["logger"] == "credfolio.request"
     assert any(line.get("logger") == "gunicorn.error" for line in lines)  # gunicorn's too
+    # Two workers with rate limits in memory (no Redis configured): said once, at start-up.
+    warnings = [line for line in lines if "in their own memory" in str(line.get("message"))]
+    assert len(warnings) == 1 and warnings[0]["level"] == "WARNING"
     assert not metrics_dir.exists()  # removed by the master on exit
 
 
