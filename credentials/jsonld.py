@@ -354,8 +354,8 @@ def to_quads(
             raise _lost_iri_error(lost[0]) from None
         raise
     except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
-        # pyld trips over some documents it should refuse (``{"@vocab": null}`` with no
-        # vocabulary in effect is a KeyError): malformed JSON-LD is a 400, never a 500.
+        # pyld trips over some documents it should refuse (an @type map whose value is a
+        # number is an AttributeError): malformed JSON-LD is a 400, never a 500.
         raise MalformedInputError(
             f"invalid JSON-LD: the JSON-LD processor cannot process this document "
             f"({type(exc).__name__} in {_where(exc)})",
