@@ -142,9 +142,10 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.home import pages as home_pages
     from portfolio.issuing import api as vcapi
     from portfolio.issuing import cli as issuing_cli
+    from portfolio.issuing import issuer_cli, issuer_pages
     from portfolio.issuing import pages as issuing_pages
+    from portfolio.learner import frozen_evidence_pages, privacy_pages
     from portfolio.learner import pages as learner_pages
-    from portfolio.learner import privacy_pages
     from portfolio.operations import cli as operations_cli
     from portfolio.portfolios import pages as portfolio_pages
     from portfolio.public import api as public_api
@@ -160,11 +161,13 @@ def feature_list() -> tuple[Feature, ...]:
         Feature("audit", blueprints=(audit_pages.bp,), commands=((audit_cli.audit_group, None),)),
         Feature(
             "issuing",
-            blueprints=(vcapi.oauth_bp, vcapi.bp, issuing_pages.bp),
+            blueprints=(vcapi.oauth_bp, vcapi.bp, issuing_pages.bp, issuer_pages.bp),
             commands=(
                 (issuing_cli.credentials_group, None),
                 (issuing_cli.clients_group, None),
                 (issuing_cli.compromised_command, "keys"),
+                (issuer_cli.create_did_key_command, "keys"),
+                (issuer_cli.issuer_group, None),
             ),
         ),
         Feature(
@@ -183,7 +186,10 @@ def feature_list() -> tuple[Feature, ...]:
             "public",
             blueprints=(public_api.bp, credential_evidence_pages.bp, public_pages.bp),
         ),
-        Feature("learner", blueprints=(learner_pages.bp, privacy_pages.bp)),
+        Feature(
+            "learner",
+            blueprints=(learner_pages.bp, privacy_pages.bp, frozen_evidence_pages.bp),
+        ),
         Feature(
             "bulk",
             blueprints=(bulk_pages.bp,),

@@ -21,12 +21,12 @@ from issuer_keys.errors import IssuerKeyError, KeyNotFoundError
 from . import baking, vc_rules
 from .errors import CredentialError, MalformedInputError
 from .proof import Eddsa2022Suite, parse_datetime
-from .verify import FAILED, NOT_APPLICABLE, PASSED, VerificationResult, issuer_id
+from .verify import FAILED, NOT_APPLICABLE, PASSED, WARNING, VerificationResult, issuer_id
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_MALFORMED = 0, 1, 2
 MAX_INPUT_BYTES = 10 * 1024 * 1024
 
-_SYMBOLS = {PASSED: "✔", FAILED: "✘", NOT_APPLICABLE: "–"}
+_SYMBOLS = {PASSED: "✔", FAILED: "✘", NOT_APPLICABLE: "–", WARNING: "!"}
 
 
 def _read_input(path: str) -> bytes:

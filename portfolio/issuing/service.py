@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from credentials import schema, vc_rules
+from credentials import schema, schema_conformance, vc_rules
 from credentials.budget import WorkBudget
 from credentials.errors import CannotDecideError, CredentialError, MalformedInputError
 from credentials.jsonld import DocumentLoader
@@ -43,7 +43,7 @@ from portfolio.core.errors import ConflictError, InvalidInputError, UnavailableE
 from portfolio.core.links import public_url
 from portfolio.core.models import new_public_id
 from portfolio.core.numbers import MAX_ID, whole_number
-from portfolio.issuing import data_models
+from portfolio.issuing import data_models, status_options
 from portfolio.issuing.models import (
     AchievementRow,
     CredentialEvent,
@@ -56,7 +56,6 @@ from portfolio.issuing.status_changes import change_status_in_transaction
 log = logging.getLogger(__name__)
 
 STATUS_LIST_SIZE = 131_072  # Bitstring Status List §6.1: at least 16 KB for group privacy
-PURPOSES = ("revocation", "suspension")  # the revocation entry first: many verifiers read one
 MAX_ISSUE_ATTEMPTS = 5
 
 
@@ -89,7 +88,6 @@ class ServiceConfig:
     loader: DocumentLoader
     key_store: KeyStore
     public_url: str
-    purposes: tuple[str, ...] = PURPOSES
 
     @classmethod
     def current(cls) -> ServiceConfig:
@@ -98,7 +96,6 @@ class ServiceConfig:
             loader=components.loader,
             key_store=components.key_store,
             public_url=public_url(),
-            purposes=tuple(current_app.config.get("CREDFOLIO_STATUS_PURPOSES", PURPOSES)),
         )
 
     def public_link(self, path: str) -> str:
@@ -293,10 +290,11 @@ def issue(
     nothing is stored.
 
     Adds ``id`` (the public page URL) when missing, ``validFrom`` (VC 1.1: ``issuanceDate``;
-    now) when missing, and one BitstringStatusListEntry per configured purpose (revocation
-    first) — unless the credential brings its own ``credentialStatus`` (then ours are added
-    after it only with ``add_status``) or is a VC 1.1 credential (whose context cannot say
-    BitstringStatusListEntry).  Retries on a concurrent allocation conflict.  Raises
+    now) when missing, and a revocation BitstringStatusListEntry (one object: what the 1EdTech
+    schema allows), followed by a suspension entry when the issuer offers suspension
+    (``status_options``) — unless the credential brings its own ``credentialStatus`` (then
+    ours are added after it only with ``add_status``) or is a VC 1.1 credential (whose context
+    cannot say BitstringStatusListEntry).  Retries on a concurrent allocation conflict.  Raises
     :class:`MalformedInputError` or :class:`IssueError`, :class:`DuplicateCredentialId` (409)
     when the ``id`` was issued already, and ``UnavailableError`` when conflicts go on; nothing
     is stored when it raises.
@@ -401,7 +399,7 @@ def _issue_once(
         recipient_user_id=recipient_user_id,
     )
     entries = []
-    for purpose in config.purposes if ours else ():
+    for purpose in status_options.purposes_for(issuer) if ours else ():
         status_list, index = _allocate(config, issuer, purpose)
         entries.append(status_entry(config.status_list_url(status_list.public_id), index, purpose))
         if purpose == "revocation":
@@ -413,13 +411,7 @@ def _issue_once(
         document["credentialStatus"] = [*given, *entries]
     elif entries:
         document["credentialStatus"] = entries if len(entries) > 1 else entries[0]
-    if schema.schema_for(document) is not None:
-        problems = schema.errors_for(document, allow_compacted=True)
-        if problems:
-            raise IssueError(
-                f"not a valid Open Badges credential: {'; '.join(problems[:3])}",
-                code="SCHEMA_VALIDATION_ERROR",
-            )
+    _check_schema(document, issuer)
     signed = sign_as(issuer.did, document, config=config)
     row.document = json.dumps(signed, ensure_ascii=False)
     row.credential_id = signed["id"]
@@ -432,6 +424,21 @@ def _issue_once(
     _audit("credential_issued", row, actor)
     metrics.credential_issued()  # counted when the transaction commits
     return row
+
+
+def _check_schema(document: Mapping[str, Any], issuer: Issuer) -> None:
+    """An OB 3.0 credential we sign matches the 1EdTech schema exactly as published; the one
+    departure allowed is the status list of an issuer that offers suspension (its choice)."""
+    kind = schema.schema_for(document)
+    if kind is None:
+        return
+    verdict = schema_conformance.judge(document, kind)
+    chosen = issuer.offers_suspension and verdict.permitted_by == (schema_conformance.STATUS_LIST,)
+    if not verdict.matches and not chosen:
+        raise IssueError(
+            f"not a valid Open Badges credential: {verdict.summary()}",
+            code="SCHEMA_VALIDATION_ERROR",
+        )
 
 
 def _audit(action: str, row: IssuedCredential, actor: str, reason: str | None = None) -> None:

@@ -44,7 +44,7 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["name", "status", "detail"],
         "properties": {
             "name": {"type": "string", "examples": ["proof", "revocation", "valid-until"]},
-            "status": {"enum": ["passed", "failed", "not-applicable", "unknown"]},
+            "status": {"enum": ["passed", "failed", "not-applicable", "unknown", "warning"]},
             "detail": {"type": "string"},
         },
     },
@@ -314,12 +314,12 @@ def _issue_paths() -> dict[str, Any]:
                 "operationId": "issueCredential",
                 "summary": "Issue (sign and store) a credential as the client's issuer.",
                 "description": "W3C VC-API Issue Credential.  Adds `id`, `validFrom` (VC 1.1: "
-                "`issuanceDate`) and Bitstring status entries (revocation, suspension) -- "
-                "unless the credential brings its own `credentialStatus`, kept as given (ours "
-                "are added after it only with `options.credentialStatus`) -- and signs with "
-                "eddsa-rdfc-2022.  A generic VC 1.1 credential is signed as given.  With "
-                "`Idempotency-Key`, a retry with the same body returns the same credential "
-                "(200, `Idempotent-Replayed: true`).",
+                "`issuanceDate`) and a Bitstring status entry (revocation; a second, suspension, "
+                "when the issuer offers suspension) -- unless the credential brings its own "
+                "`credentialStatus`, kept as given (ours are added after it only with "
+                "`options.credentialStatus`) -- and signs with eddsa-rdfc-2022.  A generic VC "
+                "1.1 credential is signed as given.  With `Idempotency-Key`, a retry with the "
+                "same body returns the same credential (200, `Idempotent-Replayed: true`).",
                 "security": _BEARER,
                 "parameters": [
                     {
