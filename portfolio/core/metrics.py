@@ -52,6 +52,7 @@ KNOWN_CHECKS = frozenset(
     {
         "contexts",
         "terms",
+        "vc-data-model",
         "schema",
         "subject",
         "proof",
