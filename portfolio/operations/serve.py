@@ -28,6 +28,7 @@ import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
+from sqlalchemy.exc import SQLAlchemyError
 
 from issuer_keys.errors import IssuerKeyError
 from portfolio.core.limits import shares_counters
@@ -121,8 +122,15 @@ def _prepare(factory: Callable[[], Flask], *, migrate: bool, workers: int = 1) -
         raise click.ClickException(f"cannot start: {exc.message}") from None
     with app.app_context():
         if migrate:
-            with _logging_kept():
-                upgrade()
+            try:
+                with _logging_kept():
+                    upgrade()  # under the migration lock (core/migration_lock.py)
+            except SQLAlchemyError as exc:
+                # One line, never a traceback: the database's own first line says what failed.
+                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                raise click.ClickException(
+                    f"cannot start: the migrations failed: {reason}"
+                ) from None
             app.logger.info("migrations applied")
         storage = settings(app).ratelimit_storage_url
         if workers > 1 and not shares_counters(storage):
