@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import CREDFOLIO, running_server, server_environment
+from tests.serving import CREDFOLIO, create_signing_key, running_server, server_environment
 
 HEALTHZ_COUNT = re.compile(
     r'^flask_http_request_duration_seconds_count\{method="GET",rule="/healthz",status="200"\} '
@@ -30,7 +30,14 @@ def worker_pids_that_served(tmp_path: Path) -> set[str]:
 
 def test_two_workers_serve_and_metrics_sum_both(tmp_path):
     with running_server(tmp_path, "--workers", "2", "--migrate") as server:
-        assert server.get("/readyz").status == 200  # --migrate ran before the workers started
+        # --migrate ran before the workers started; without a signing key, not ready to issue.
+        unready = server.get("/readyz")
+        assert unready.status == 503
+        checks = {check["name"]: check for check in unready.json()["checks"]}
+        assert checks["database"]["status"] == "ok"
+        assert checks["keys"]["status"] == "failed" and "cannot sign" in checks["keys"]["detail"]
+        create_signing_key(server_environment(tmp_path), tmp_path)
+        assert server.get("/readyz").status == 200
         sent = 0
         with ThreadPoolExecutor(max_workers=6) as pool:
             # Concurrent requests spread over both workers; keep going until both have served
