@@ -34,6 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
 from portfolio.files.storage import storage
+from portfolio.operations import shared_secrets
 from portfolio.operations.archive import COMPRESSIONS, BackupError, verify_archive
 from portfolio.operations.archive import Progress as ProgressCallback
 from portfolio.operations.backup import check_file_sha256, create_backup
@@ -46,6 +47,22 @@ def init_db() -> None:
     """Create or upgrade the database schema (the same as `credfolio db upgrade`)."""
     upgrade()
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.group("secrets")
+def secrets_group() -> None:
+    """The secrets every server of a deployment shares (checked at start by `serve`)."""
+
+
+@secrets_group.command("changed")
+@with_appcontext
+def secrets_changed() -> None:
+    """Record this server's secrets as the deployment's, after changing them on every server."""
+    shared_secrets.record_changed(shared_secrets.app_fingerprints())
+    click.echo(
+        "Recorded: every server must now use this server's CREDFOLIO_SECRET_KEY and "
+        "key-encryption secret."
+    )
 
 
 # -- credfolio backup and credfolio restore ---------------------------------------------------

@@ -34,6 +34,7 @@ from issuer_keys.errors import IssuerKeyError
 from portfolio.core.limits import shares_counters
 from portfolio.core.request_log import JsonFormatter
 from portfolio.core.settings import MULTIPROC_ENV, settings
+from portfolio.operations import shared_secrets
 
 _HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):(?P<port>\d{1,5})")
 
@@ -132,6 +133,10 @@ def _prepare(factory: Callable[[], Flask], *, migrate: bool, workers: int = 1) -
                     f"cannot start: the migrations failed: {reason}"
                 ) from None
             app.logger.info("migrations applied")
+        try:
+            shared_secrets.check_and_record(shared_secrets.app_fingerprints())
+        except shared_secrets.SecretsDiffer as exc:
+            raise click.ClickException(f"cannot start: {exc.message}") from None
         storage = settings(app).ratelimit_storage_url
         if workers > 1 and not shares_counters(storage):
             app.logger.warning(

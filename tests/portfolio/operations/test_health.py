@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask_migrate import stamp
 from sqlalchemy import text
 
 from portfolio.core.db import db
@@ -31,17 +30,6 @@ def make_app(tmp_path: Path, name: str, **config: Any) -> Any:
         **config,
     }
     return create_app(settings)
-
-
-@pytest.fixture
-def migrated(app: Any) -> Iterator[Any]:
-    """The app's tables, stamped at the migrations' head (as ``credfolio db upgrade`` leaves
-    them, without running every migration)."""
-    with app.app_context():
-        stamp()
-    yield app
-    with app.app_context(), db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
 def readiness(app: Any) -> tuple[int, dict[str, dict[str, str]], str]:
