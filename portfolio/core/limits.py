@@ -62,6 +62,14 @@ def shares_counters(url: str) -> bool:
     return not url.startswith("memory://")
 
 
+def on_loopback(url: str) -> bool:
+    """Whether a store's URL names this machine (``127.0.0.1``, ``::1``, ``localhost``)."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower()
+    return host in {"localhost", "::1"} or host.startswith("127.")
+
+
 def _storage_options(url: str) -> dict[str, float | str | bool]:
     return dict(REDIS_OPTIONS) if url.startswith(("redis://", "rediss://", "redis+")) else {}
 

@@ -31,7 +31,7 @@ from gunicorn.glogging import Logger
 from sqlalchemy.exc import SQLAlchemyError
 
 from issuer_keys.errors import IssuerKeyError
-from portfolio.core.limits import shares_counters
+from portfolio.core.limits import on_loopback, shares_counters
 from portfolio.core.request_log import JsonFormatter
 from portfolio.core.settings import MULTIPROC_ENV, settings
 from portfolio.operations import shared_secrets
@@ -147,6 +147,14 @@ def _prepare(factory: Callable[[], Flask], *, migrate: bool, workers: int = 1) -
                 workers,
                 storage,
                 workers,
+            )
+        public_url = settings(app).public_url
+        if shares_counters(storage) and on_loopback(storage) and not on_loopback(public_url):
+            app.logger.warning(
+                "the rate-limit store (CREDFOLIO_RATELIMIT_STORAGE_URL) is on this machine while "
+                "the service is public at %s: with several servers, each counts on its own; "
+                "point every server at one shared Redis (docs/deploy.md)",
+                public_url,
             )
         db.engine.dispose()
 

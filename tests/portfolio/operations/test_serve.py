@@ -140,3 +140,21 @@ def test_production_without_its_secrets_does_not_start(tmp_path):
     assert "cannot start:" in result.stderr
     assert "CREDFOLIO_SECRET_KEY must be set in production" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_loopback_rate_limit_store_behind_a_public_url_is_warned_about(tmp_path):
+    """Issue 18 §4: a Redis on each machine silently gives each server its own counters."""
+    env = server_environment(
+        tmp_path,
+        CREDFOLIO_RATELIMIT_STORAGE_URL="redis://127.0.0.1:6379/0",
+        CREDFOLIO_PUBLIC_URL="https://credfolio.school.example",
+    )
+    with running_server(tmp_path, "--workers", "1", "--migrate", env=env) as server:
+        assert server.get("/healthz").status == 200
+    warnings = [
+        line
+        for line in server.json_log_lines()
+        if "rate-limit store (CREDFOLIO_RATELIMIT_STORAGE_URL) is on this machine"
+        in str(line.get("message"))
+    ]
+    assert len(warnings) == 1 and "https://credfolio.school.example" in warnings[0]["message"]
