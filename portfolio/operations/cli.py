@@ -33,6 +33,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
+from portfolio.core.settings import settings
+from portfolio.files import bucket
 from portfolio.files.storage import storage
 from portfolio.operations import shared_secrets
 from portfolio.operations.archive import COMPRESSIONS, BackupError, verify_archive
@@ -63,6 +65,25 @@ def secrets_changed() -> None:
         "Recorded: every server must now use this server's CREDFOLIO_SECRET_KEY and "
         "key-encryption secret."
     )
+
+
+@click.group("storage")
+def storage_group() -> None:
+    """The evidence store (the local folder or the S3 bucket)."""
+
+
+@storage_group.command("init")
+@with_appcontext
+def storage_init() -> None:
+    """Create the evidence store if it is missing (the S3 bucket, the local folder) and check
+    that this server may write, read and delete in it.  Safe to run again."""
+    try:
+        steps = bucket.prepare(storage(), region=settings().s3_region)
+    except bucket.StoreNotReady as exc:
+        raise click.ClickException(exc.message) from None
+    for step in steps:
+        click.echo(f"{step.what}: {step.outcome}")
+    click.echo("The evidence store is ready.")
 
 
 # -- credfolio backup and credfolio restore ---------------------------------------------------
