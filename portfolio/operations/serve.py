@@ -194,6 +194,8 @@ def make_serve_command(factory: Callable[[], Flask]) -> click.Command:
         # The one place that writes the environment: it runs before any app exists and sets
         # up what the master's and the workers' apps then read (through their Settings).
         os.environ.setdefault("CREDFOLIO_LOG_FORMAT", "json")
+        # Every worker's app knows how many share this machine's limits (core/limits.py).
+        os.environ["CREDFOLIO_WORKERS"] = str(workers)
         # A fresh directory for this server's metrics, set before prometheus_client is first
         # imported (it picks its storage at import time) and removed when the master exits.
         metrics_dir = tempfile.mkdtemp(prefix="credfolio-metrics-")
