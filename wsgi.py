@@ -187,6 +187,7 @@ def feature_list() -> tuple[Feature, ...]:
                 (operations_cli.init_db, None),
                 (operations_cli.secrets_group, None),
                 (operations_cli.storage_group, None),
+                (operations_cli.doctor_command, None),
                 (operations_cli.backup_command, None),
                 (operations_cli.restore_command, None),
             ),

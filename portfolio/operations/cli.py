@@ -36,7 +36,7 @@ from portfolio.core.db import db, unit_of_work
 from portfolio.core.settings import settings
 from portfolio.files import bucket
 from portfolio.files.storage import storage
-from portfolio.operations import shared_secrets
+from portfolio.operations import doctor, shared_secrets
 from portfolio.operations.archive import COMPRESSIONS, BackupError, verify_archive
 from portfolio.operations.archive import Progress as ProgressCallback
 from portfolio.operations.backup import check_file_sha256, create_backup
@@ -65,6 +65,21 @@ def secrets_changed() -> None:
         "Recorded: every server must now use this server's CREDFOLIO_SECRET_KEY and "
         "key-encryption secret."
     )
+
+
+_MARKS = {"ok": "ok     ", "warning": "WARNING", "failed": "FAILED "}
+
+
+@click.command("doctor")
+@with_appcontext
+def doctor_command() -> None:
+    """Check this deployment from this server: one line per check with what to fix.  Exit 1
+    when a check failed (warnings alone exit 0)."""
+    findings = doctor.examine()
+    for finding in findings:
+        click.echo(f"{_MARKS[finding.status]}  {finding.name}: {finding.detail}")
+    if any(finding.status == "failed" for finding in findings):
+        raise SystemExit(1)
 
 
 @click.group("storage")
