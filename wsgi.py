@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
@@ -31,6 +31,9 @@ from issuer_keys.encryption import (
 from issuer_keys.store import KeyStore
 from portfolio.core.settings import EXTENSION as SETTINGS
 from portfolio.core.settings import Settings
+
+if TYPE_CHECKING:
+    from portfolio.issuing.status_changes import Follower
 
 ROOT = Path(__file__).resolve().parent
 MIGRATIONS = ROOT / "portfolio" / "migrations"
@@ -111,6 +114,9 @@ class Feature:
     name: str
     blueprints: tuple[Blueprint, ...] = ()
     commands: tuple[tuple[click.Command, str | None], ...] = ()
+    #: What follows a credential's revocation or suspension in this feature's own records
+    #: (issuing cannot import the features above it): portfolio/issuing/status_changes.py.
+    status_followers: tuple[Follower, ...] = ()
 
 
 def feature_list() -> tuple[Feature, ...]:
@@ -124,6 +130,7 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.accounts import pages as accounts_pages
     from portfolio.accounts import sign_in_pages
     from portfolio.assessment import progress_pages, review_pages, submission_pages
+    from portfolio.assessment.stack_revocation import revoke_stacks_with_component
     from portfolio.audit import cli as audit_cli
     from portfolio.audit import pages as audit_pages
     from portfolio.bulk import cli as bulk_cli
@@ -135,9 +142,10 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.home import pages as home_pages
     from portfolio.issuing import api as vcapi
     from portfolio.issuing import cli as issuing_cli
+    from portfolio.issuing import issuer_cli, issuer_pages
     from portfolio.issuing import pages as issuing_pages
+    from portfolio.learner import frozen_evidence_pages, privacy_pages
     from portfolio.learner import pages as learner_pages
-    from portfolio.learner import privacy_pages
     from portfolio.operations import cli as operations_cli
     from portfolio.portfolios import pages as portfolio_pages
     from portfolio.public import api as public_api
@@ -153,11 +161,13 @@ def feature_list() -> tuple[Feature, ...]:
         Feature("audit", blueprints=(audit_pages.bp,), commands=((audit_cli.audit_group, None),)),
         Feature(
             "issuing",
-            blueprints=(vcapi.oauth_bp, vcapi.bp, issuing_pages.bp),
+            blueprints=(vcapi.oauth_bp, vcapi.bp, issuing_pages.bp, issuer_pages.bp),
             commands=(
                 (issuing_cli.credentials_group, None),
                 (issuing_cli.clients_group, None),
                 (issuing_cli.compromised_command, "keys"),
+                (issuer_cli.create_did_key_command, "keys"),
+                (issuer_cli.issuer_group, None),
             ),
         ),
         Feature(
@@ -170,12 +180,16 @@ def feature_list() -> tuple[Feature, ...]:
         Feature(
             "assessment",
             blueprints=(submission_pages.bp, review_pages.bp, progress_pages.bp),
+            status_followers=(revoke_stacks_with_component,),
         ),
         Feature(
             "public",
             blueprints=(public_api.bp, credential_evidence_pages.bp, public_pages.bp),
         ),
-        Feature("learner", blueprints=(learner_pages.bp, privacy_pages.bp)),
+        Feature(
+            "learner",
+            blueprints=(learner_pages.bp, privacy_pages.bp, frozen_evidence_pages.bp),
+        ),
         Feature(
             "bulk",
             blueprints=(bulk_pages.bp,),
@@ -294,12 +308,14 @@ def _wire(app: Flask, features: tuple[Feature, ...]) -> None:
     """Error pages, storage, every blueprint and command, then the app-wide parts."""
     from portfolio.core import assets, error_pages, limits, paging, security_headers
     from portfolio.files.storage import init_storage
+    from portfolio.issuing.status_changes import register_followers
 
     error_pages.register_error_pages(app)
     init_storage(app)
     for feature in features:
         for blueprint in feature.blueprints:
             app.register_blueprint(blueprint)
+        register_followers(app, feature.status_followers)
     # Security headers on every response; rate limits on the views registered above.
     security_headers.init_app(app)
     limits.init_app(app)

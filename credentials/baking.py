@@ -17,6 +17,7 @@ import defusedxml
 import defusedxml.ElementTree as safe_et
 
 from credentials.errors import BakingError
+from credentials.svg_doctype import check_doctype
 
 __all__ = [
     "MAX_CREDENTIAL_BYTES",
@@ -272,13 +273,14 @@ def _svg_bytes(svg: bytes | str) -> bytes:
 def _parse_svg(svg: bytes) -> Element:
     """Parse ``svg`` safely and return its root.
 
-    Raises ``BakingError`` for any DTD (so no entity declarations: billion laughs), external
-    entity or DTD reference (XXE), for XML that is not well formed, and for a root that is not
-    ``<svg>``.
+    Raises ``BakingError`` for a DTD other than the standard SVG DOCTYPE line (so no entity
+    declarations: billion laughs; no external DTD: XXE — see ``svg_doctype``), any entity or
+    external reference, for XML that is not well formed, and for a root that is not ``<svg>``.
     """
+    check_doctype(svg)
     try:
         root: Element = safe_et.fromstring(
-            svg, forbid_dtd=True, forbid_entities=True, forbid_external=True
+            svg, forbid_dtd=False, forbid_entities=True, forbid_external=True
         )
     except defusedxml.DTDForbidden as exc:
         raise BakingError("refusing hostile SVG: it has a DTD (DOCTYPE declaration)") from exc
@@ -296,7 +298,7 @@ def _parse_svg(svg: bytes) -> Element:
 
 
 def _refuse(*_: object) -> None:
-    raise BakingError("refusing hostile SVG: DTDs and entities are not allowed")
+    raise BakingError("refusing hostile SVG: entities are not allowed")
 
 
 def _tag_end(data: bytes, start: int) -> int:
@@ -331,9 +333,10 @@ def _svg_layout(svg: bytes) -> _SvgLayout:
     """Return where the root start tag and the ``openbadges:credential`` elements are."""
     layout = _SvgLayout()
     parser = expat.ParserCreate(namespace_separator=" ")
-    # Defence in depth: _parse_svg has already refused DTDs and entities, but this parser must
-    # never expand or fetch anything either.
-    parser.StartDoctypeDeclHandler = _refuse
+    # Defence in depth: _parse_svg has already refused every DTD but the standard SVG DOCTYPE
+    # line (svg_doctype), and every entity; this parser must never expand or fetch anything
+    # either.
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.EntityDeclHandler = _refuse
     parser.UnparsedEntityDeclHandler = _refuse
     parser.ExternalEntityRefHandler = _refuse  # type: ignore[assignment]

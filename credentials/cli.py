@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from flask import current_app
@@ -20,12 +21,12 @@ from issuer_keys.errors import IssuerKeyError, KeyNotFoundError
 from . import baking
 from .errors import CredentialError, MalformedInputError
 from .proof import Eddsa2022Suite, parse_datetime
-from .verify import FAILED, NOT_APPLICABLE, PASSED, VerificationResult, issuer_id
+from .verify import FAILED, NOT_APPLICABLE, PASSED, WARNING, VerificationResult, issuer_id
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_MALFORMED = 0, 1, 2
 MAX_INPUT_BYTES = 10 * 1024 * 1024
 
-_SYMBOLS = {PASSED: "✔", FAILED: "✘", NOT_APPLICABLE: "–"}
+_SYMBOLS = {PASSED: "✔", FAILED: "✘", NOT_APPLICABLE: "–", WARNING: "!"}
 
 
 def _read_input(path: str) -> bytes:
@@ -43,9 +44,14 @@ def _read_input(path: str) -> bytes:
 
 
 def load_credential_file(path: str) -> Any:
-    """A credential from a JSON file or a baked PNG/SVG (extracted first)."""
+    """A credential from a JSON file or a baked PNG/SVG (extracted first).
+
+    A file that starts with "<" is meant as an SVG: it is unbaked directly, so that a refused
+    (hostile) SVG is reported as such, not as "not valid JSON"."""
     data = _read_input(path)
-    if baking.sniff_image_type(data) is not None:
+    if baking.sniff_image_type(data) is not None or data.removeprefix(
+        b"\xef\xbb\xbf"
+    ).lstrip().startswith(b"<"):
         return baking.unbake(data)
     return data
 
@@ -61,6 +67,33 @@ def _load_json_files(paths: tuple[str, ...], *, what: str) -> dict[str, Any]:
             raise click.ClickException(f"{what} {path} has no id")
         documents[document["id"]] = document
     return documents
+
+
+def _load_status_lists(options: tuple[str, ...]) -> dict[str, Any]:
+    """``--status-list FILE`` (the list stands for the URL that is its ``id``) or
+    ``--status-list URL=FILE`` (it stands for URL, whatever its ``id``: Bitstring Status List
+    §3.2 asks only that what is dereferenced at the entry's URL verifies)."""
+    lists: dict[str, Any] = {}
+    for option in options:
+        url, _, path = option.rpartition("=")
+        parts = urlsplit(url)
+        if not (url and parts.scheme and (parts.netloc or parts.scheme in {"did", "urn"})):
+            url, path = "", option
+        try:
+            document = json.loads(_read_input(path))
+        except json.JSONDecodeError as exc:
+            raise click.ClickException(f"status list {path} is not JSON: {exc}") from None
+        if not isinstance(document, dict):
+            raise click.ClickException(f"status list {path} is not a JSON object")
+        if not url:
+            if not isinstance(document.get("id"), str):
+                raise click.ClickException(
+                    f"status list {path} has no id: give the URL it stands for as "
+                    f"--status-list URL=FILE"
+                )
+            url = document["id"]
+        lists[url] = document
+    return lists
 
 
 def _write_output(data: bytes, out: str | None) -> None:
@@ -141,16 +174,19 @@ def _bind_issuer(document: dict[str, Any], issuer_did: str, *, set_issuer: bool)
 @click.argument("file")
 @click.option("--json", "as_json", is_flag=True, help="Print the verify API's JSON object.")
 @click.option(
+    "--controller-document",
     "--did-document",
     "did_documents",
     multiple=True,
-    help="A DID document (JSON file) to resolve keys from, e.g. another issuer's did:web.",
+    help="A DID document or an HTTPS controller document (JSON file) to resolve keys from, "
+    "e.g. another issuer's did:web or the document an https://…#key-1 method is in.",
 )
 @click.option(
     "--status-list",
     "status_lists",
     multiple=True,
-    help="A BitstringStatusListCredential (JSON file) the credential refers to.",
+    help="A BitstringStatusListCredential (JSON file) the credential refers to, for the URL "
+    "that is its id; URL=FILE makes the file stand for URL.",
 )
 @click.option("--now", help="Check validity dates against this time instead of now (ISO 8601).")
 @with_appcontext
@@ -168,7 +204,7 @@ def verify_command(
     components = _components()
     verifier = components.verifier(
         did_documents=_load_json_files(did_documents, what="DID document"),
-        status_lists=_load_json_files(status_lists, what="status list"),
+        status_lists=_load_status_lists(status_lists),
     )
     if now:
         moment = parse_datetime(now, field="--now")
@@ -191,6 +227,9 @@ def _report(result: VerificationResult) -> None:
         click.echo(f"{symbol} {check.name:<13} {check.status:<15} {check.detail}")
     for warning in result.warnings:
         click.echo(f"! warning: {warning}")
+    click.echo(f"data model: {result.data_model}")
+    for label in result.legacy_proofs:
+        click.echo(f"legacy proof: {label}")
     click.echo("VERIFIED" if result.verified else "NOT VERIFIED")
 
 

@@ -24,7 +24,11 @@ from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
 
 from . import rdfc
+from .budget import WorkBudget, budget_or_default
 from .errors import ContextNotAllowedError, DataLossError, MalformedInputError
+from .expansion_cost import UNITS_PER_COMPARISON as _UNITS_PER_COMPARISON
+from .expansion_cost import UNITS_PER_VALUE as _UNITS_PER_VALUE
+from .expansion_cost import conversion_cost
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 VC_V1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
@@ -250,7 +254,11 @@ def _check_unicode(text: str, what: str) -> None:
 
 
 def to_quads(
-    document: Mapping[str, Any], *, loader: DocumentLoader, structure_checked: bool = False
+    document: Mapping[str, Any],
+    *,
+    loader: DocumentLoader,
+    structure_checked: bool = False,
+    budget: WorkBudget | None = None,
 ) -> list[rdfc.Quad]:
     """Convert a JSON-LD document to RDF quads, refusing any data loss.
 
@@ -260,16 +268,23 @@ def to_quads(
     :func:`check_structure` refuses and for a number beyond the range of a double.
     ``structure_checked`` says the caller has just run :func:`check_structure` on a document
     holding every value of this one (the verifier does, first thing), so it is not run twice.
+    The work is charged to ``budget`` (the request's; a fresh one if none is given), node
+    merging before it is done: :class:`~credentials.budget.WorkBudgetExceeded` when it runs out.
     """
     if not structure_checked:
         check_structure(document)
     dropped: list[str | None] = []
-    processor = _CachingProcessor(loader, on_property_dropped=dropped.append)
+    processor = _CachingProcessor(
+        loader, on_property_dropped=dropped.append, budget=budget_or_default(budget)
+    )
     options = {
         "documentLoader": loader,
         "contextResolver": ContextResolver(loader.resolved_cache, loader),
         "base": _RELATIVE_BASE,
         "produceGeneralizedRdf": False,
+        # Base direction is signed as the reference implementation signs it (Digital Bazaar's
+        # eddsa-rdfc-2022 canonize): JSON-LD 1.1 API §8.1.2 with rdfDirection "i18n-datatype".
+        "rdfDirection": RDF_DIRECTION,
     }
     try:
         quads = processor.to_quads(dict(document), options)
@@ -344,9 +359,21 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
     Tests compare the output with plain pyld on every vector and example.
     """
 
-    def __init__(self, loader: DocumentLoader, **kwargs: Any) -> None:
+    def __init__(
+        self, loader: DocumentLoader, *, budget: WorkBudget | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._loader = loader
+        self._budget = budget_or_default(budget)
+        self._expansions = 0
+
+    def _expand(self, *args: Any, **kwargs: Any) -> Any:
+        # Expansion is charged once it is done (to_quads); meanwhile the request's CPU clock is
+        # read every few hundred elements, so no expansion runs far past the budget.
+        self._expansions += 1
+        if self._expansions % _CLOCK_EVERY_ELEMENTS == 0:
+            self._budget.check_clock("JSON-LD expansion")
+        return super()._expand(*args, **kwargs)
 
     def _process_context(
         self,
@@ -401,6 +428,11 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
             raise jsonld.JsonLdError(
                 "Could not expand input before serialization to RDF.", "jsonld.RdfError"
             ) from cause
+        # Node merging compares every value of a merged node's property with every other:
+        # charge that work to the request's budget before pyld does it (expansion_cost.py).
+        cost = conversion_cost(expanded)
+        self._budget.charge(cost.values * _UNITS_PER_VALUE, "JSON-LD expansion")
+        self._budget.charge(cost.comparisons * _UNITS_PER_COMPARISON, "JSON-LD node merging")
         issuer = options["identifierIssuer"]
         node_map: dict[str, Any] = {"@default": {}}
         self._create_node_map(expanded, node_map, "@default", issuer)
@@ -471,6 +503,7 @@ jsonld._is_absolute_iri = _is_absolute_iri
 _FROZEN = jsonld.frozendict
 _PLAIN_BASE_TYPES = frozenset({str, bool, type(None)})
 _IRI_CACHE_SIZE = 16384
+_CLOCK_EVERY_ELEMENTS = 256
 _PROCESSED_CACHE_SIZE = 4096
 
 
@@ -480,10 +513,15 @@ def canonicalize(
     loader: DocumentLoader,
     limits: rdfc.CanonLimits | None = None,
     structure_checked: bool = False,
+    budget: WorkBudget | None = None,
 ) -> str:
-    """RDFC-1.0 canonical N-Quads of a JSON-LD document (after the data-loss checks)."""
-    quads = to_quads(document, loader=loader, structure_checked=structure_checked)
-    return rdfc.canonicalize(quads, limits=limits)
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document (after the data-loss checks).
+
+    Both steps draw on ``budget``, the request's work budget (a fresh one if none is given).
+    """
+    budget = budget_or_default(budget)
+    quads = to_quads(document, loader=loader, structure_checked=structure_checked, budget=budget)
+    return rdfc.canonicalize(quads, limits=limits, budget=budget)
 
 
 def _refuse_relative_iris(quads: Iterable[rdfc.Quad]) -> None:
@@ -529,8 +567,11 @@ def _translate(exc: jsonld.JsonLdError) -> MalformedInputError:
 # skipped triples, the same checks as from_pyld_dataset) and reusing pyld's own value
 # conversions.  Tests compare the quads with from_pyld_dataset(pyld to_rdf) exactly, list for
 # list, on every vector and example.  Options Credfolio never uses are refused rather than
-# imitated: generalized RDF and rdfDirection.
+# imitated: generalized RDF and the "compound-literal" rdfDirection.
 
+#: JSON-LD 1.1 API ``rdfDirection``: how a base direction (``@direction``) enters RDF.
+RDF_DIRECTION = "i18n-datatype"
+I18N_BASE = "https://www.w3.org/ns/i18n#"
 _RDF_TYPE = jsonld.RDF_TYPE
 _RDF_FIRST = rdfc.IRI(jsonld.RDF_FIRST)
 _RDF_REST = rdfc.IRI(jsonld.RDF_REST)
@@ -539,12 +580,32 @@ _RDF_NIL = rdfc.IRI(jsonld.RDF_NIL)
 Term = rdfc.IRI | rdfc.BlankNode | rdfc.Literal
 
 
+# RDF 1.1 N-Quads LANGTAG (BCP 47's syntax).  A tag outside it is not RDF: written into the
+# canonical N-Quads as it is, it could add statements of its own ('en .\n<s> <p> "o"@en'), so
+# that two different documents share one canonical form, and one signature.
+_LANGTAG = re.compile(r"[a-zA-Z]+(?:-[a-zA-Z0-9]+)*")
+
+
+def _language_tag(tag: Any) -> str:
+    if not isinstance(tag, str) or _LANGTAG.fullmatch(tag) is None:
+        raise DataLossError(
+            "a language tag is not a well-formed BCP 47 / RDF language tag, so it cannot be "
+            "signed unambiguously",
+            term="@language",
+        )
+    return tag
+
+
 class QuadBuilder:
     """Quads of one document; converts each distinct term once (as ``from_pyld_dataset`` does)."""
 
     def __init__(self, issuer: Any, options: Mapping[str, Any]) -> None:
-        if options.get("produceGeneralizedRdf") or options.get("rdfDirection") is not None:
-            raise ValueError("generalized RDF and rdfDirection are not supported")
+        if options.get("produceGeneralizedRdf") or options.get("rdfDirection") not in (
+            None,
+            RDF_DIRECTION,
+        ):
+            raise ValueError('generalized RDF and rdfDirection "compound-literal" are refused')
+        self.i18n_datatype = options.get("rdfDirection") == RDF_DIRECTION
         self.issuer = issuer
         self.json_ld_11 = options["processingMode"] == "json-ld-1.1"
         self.quads: list[rdfc.Quad] = []
@@ -640,9 +701,14 @@ class QuadBuilder:
             elif jsonld._is_integer(value):
                 value = str(int(value))
                 datatype = datatype or jsonld.XSD_INTEGER
+            elif self.i18n_datatype and "@direction" in item:
+                # JSON-LD 1.1 API §8.1.2 step 13.2 (rdfDirection "i18n-datatype"): the datatype
+                # is i18n# + the lower-cased language (or nothing) + "_" + the direction.
+                tag = _language_tag(item["@language"]).lower() if "@language" in item else ""
+                datatype = f"{I18N_BASE}{tag}_{item['@direction']}"
             elif "@language" in item:
                 datatype = datatype or jsonld.RDF_LANGSTRING
-                language = item["@language"]
+                language = _language_tag(item["@language"])
             else:
                 datatype = datatype or jsonld.XSD_STRING
             return self._term("literal", value, datatype, language, "object")

@@ -14,8 +14,11 @@ from issuer_keys import did as dids
 from issuer_keys.errors import IssuerKeyError
 from issuer_keys.multikey import decode_public_key
 
+from . import verification_methods
+from .budget import WorkBudgetExceeded
 from .errors import CannotDecideError, MalformedInputError
 from .jsonld import check_contexts
+from .legacy_proofs import suite_for
 from .proof import LEGACY_FIRST_CONTEXTS, parse_datetime, proofs_of
 from .verify import (
     FAILED,
@@ -137,15 +140,24 @@ class PresentationResult:
 
 
 def credential_result(verifier: Verifier, credential: Any) -> dict[str, Any]:
-    """One credential's verification as a dict: the result, or for malformed input the partial
-    checks plus ``{"error", "detail"}`` with ``verified: false``."""
+    """One credential's verification as a dict: the result, or for malformed input
+    :func:`refusal_body`.  Raises :class:`~credentials.budget.WorkBudgetExceeded`: the request's
+    work budget is spent, so the whole request is refused, not this credential alone."""
     try:
         return verifier.verify(credential).to_dict()
+    except WorkBudgetExceeded:
+        raise
     except MalformedInputError as exc:
-        partial = exc.result if isinstance(exc.result, VerificationResult) else None
-        body = partial.to_dict() if partial else {"checks": [], "warnings": []}
-        body.update(verified=False, errors=[exc.message], **exc.to_dict())
-        return body
+        return refusal_body(exc)
+
+
+def refusal_body(exc: MalformedInputError) -> dict[str, Any]:
+    """The partial checks of a refused credential plus ``{"error", "detail"}``, with
+    ``verified: false``."""
+    partial = exc.result if isinstance(exc.result, VerificationResult) else None
+    body = partial.to_dict() if partial else {"checks": [], "warnings": []}
+    body.update(verified=False, errors=[exc.message], **exc.to_dict())
+    return body
 
 
 def verify_presentation(
@@ -245,9 +257,13 @@ def _one_proof(
     challenge: str | None,
     domain: str | None,
 ) -> list[Check]:
-    verifier.suite.check_proof_shape(proof)
+    # Holders of the VC 1.1 era signed with Ed25519Signature2020 or eddsa-2022 (legacy_proofs).
+    suite = suite_for(proof, current=verifier.suite)
+    suite.check_proof_shape(proof)
     checks = [_challenge(proof, challenge), _domain(proof, domain)]
     vm_id = proof["verificationMethod"]
+    if vm_id.startswith("did:key:"):
+        vm_id = verification_methods.did_key_url(vm_id)  # a bare did:key names its only key
     # Data Integrity §4.3 step 4 (proof purpose): a holder authenticates; a proof made for
     # assertionMethod (an issuer's) must not be replayed as the holder's login.
     if proof["proofPurpose"] != AUTHENTICATION:
@@ -279,7 +295,9 @@ def _one_proof(
             Check("holder", FAILED, detail),
             *checks,
         ]
-    outcome = verifier.suite.verify_proof(presentation, proof, public_key=public_key)
+    outcome = suite.verify_proof(
+        presentation, proof, public_key=public_key, budget=verifier.request_budget()
+    )
     proof_check = Check(
         "presentation-proof", PASSED if outcome.verified else FAILED, outcome.detail
     )

@@ -21,13 +21,18 @@ from issuer_keys.errors import InvalidKeyError
 from issuer_keys.multikey import multibase_decode, multibase_encode
 
 from . import rdfc
+from .budget import WorkBudget
 from .errors import MalformedInputError, UnsupportedProofError
 from .jsonld import VC_V1_CONTEXT, VC_V2_CONTEXT, DocumentLoader, canonicalize, check_contexts
+from .proof_chains import chained_document
 
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-rdfc-2022"
 #: VC 1.1 documents may carry a Data Integrity proof only with the Data Integrity context.
 LEGACY_FIRST_CONTEXTS = (VC_V2_CONTEXT, VC_V1_CONTEXT)
+
+#: Work units (credentials/budget.py) of one Ed25519 signature check (about 0.1 ms).
+_UNITS_PER_SIGNATURE = 100
 
 _PROOF_OPTION_KEYS = (
     "id",
@@ -121,12 +126,14 @@ class Eddsa2022Suite:
         created: datetime | None = None,
         proof_purpose: str = "assertionMethod",
         extra_options: Mapping[str, Any] | None = None,
+        budget: WorkBudget | None = None,
     ) -> dict[str, Any]:
         """Sign ``document`` and return a copy with the new proof appended to ``proof`` (array).
 
-        Existing proofs are kept (a proof set): the new proof signs the document without them
-        (Data Integrity §4.2, "add proof set/chain").  Raises :class:`MalformedInputError` for
-        anything that cannot be signed exactly (unknown contexts, undefined terms, relative IRIs).
+        Existing proofs are kept (a proof set): the new proof signs the document without them,
+        or with those its ``previousProof`` option names (a chain; Data Integrity §4.5).
+        Raises :class:`MalformedInputError` for anything that cannot be signed exactly (unknown
+        contexts, undefined terms, relative IRIs, a ``previousProof`` the document lacks).
         """
         check_contexts(document, loader=self.loader)
         existing = proofs_of(document)
@@ -143,8 +150,11 @@ class Eddsa2022Suite:
             if name not in _PROOF_OPTION_KEYS:
                 raise MalformedInputError(f"unsupported proof option {name!r}")
             options[name] = value
-        # 3-4. Hash the canonical proof configuration and the canonical document.
-        hash_data = self._hash_data(unsecured, options)
+        # 3-4. Hash the canonical proof configuration and the canonical document (for a chained
+        # proof, the document with the proofs previousProof names: Data Integrity §4.5).
+        hash_data = self._hash_data(
+            chained_document(unsecured, existing, options), options, budget=budget
+        )
         # 5. proofBytes = Ed25519 signature over hashData; 6. proofValue = base58btc multibase.
         signature = key.sign(hash_data)
         proof = {**options, "proofValue": multibase_encode(signature)}
@@ -161,13 +171,15 @@ class Eddsa2022Suite:
         *,
         public_key: Ed25519PublicKey,
         canonical_document: str | None = None,
+        budget: WorkBudget | None = None,
     ) -> ProofVerification:
         """Check one proof's signature over ``document``.
 
         Raises :class:`UnsupportedProofError` (malformed) for a proof that is not a complete
         ``eddsa-rdfc-2022`` proof, and :class:`MalformedInputError` when the document cannot be
         canonicalized exactly.  A signature that does not match is *not* an exception: the
-        result says ``verified=False``.
+        result says ``verified=False``.  The work is charged to ``budget``, the request's
+        (a fresh one per canonicalization if none is given).
         """
         self.check_proof_shape(proof)
         # 1. unsecuredDocument: the document without `proof` (for a chain, with the proofs
@@ -205,7 +217,9 @@ class Eddsa2022Suite:
                 dict(proof), False, "proofValue is not a 64-byte Ed25519 signature"
             )
         # 4-6. Same transformation and hashing as when signing, then verify the signature.
-        hash_data = self._hash_data(unsecured, options, canonical_document)
+        hash_data = self._hash_data(unsecured, options, canonical_document, budget=budget)
+        if budget is not None:
+            budget.charge(_UNITS_PER_SIGNATURE, "signature verification")
         try:
             public_key.verify(signature, hash_data)
         except InvalidSignature:
@@ -245,7 +259,11 @@ class Eddsa2022Suite:
             parse_datetime(proof["expires"], field="proof.expires")
 
     def canonical_forms(
-        self, unsecured: Mapping[str, Any], options: Mapping[str, Any]
+        self,
+        unsecured: Mapping[str, Any],
+        options: Mapping[str, Any],
+        *,
+        budget: WorkBudget | None = None,
     ) -> tuple[str, str]:
         """The canonical N-Quads of the proof configuration and of the unsecured document.
 
@@ -253,8 +271,12 @@ class Eddsa2022Suite:
         §3.2.3 Transformation: RDFC-1.0 of the document without its proof.
         """
         proof_config = {**options, "@context": unsecured.get("@context")}
-        canonical_config = canonicalize(proof_config, loader=self.loader, limits=self.limits)
-        canonical_document = canonicalize(unsecured, loader=self.loader, limits=self.limits)
+        canonical_config = canonicalize(
+            proof_config, loader=self.loader, limits=self.limits, budget=budget
+        )
+        canonical_document = canonicalize(
+            unsecured, loader=self.loader, limits=self.limits, budget=budget
+        )
         return canonical_config, canonical_document
 
     def _hash_data(
@@ -262,12 +284,18 @@ class Eddsa2022Suite:
         unsecured: Mapping[str, Any],
         options: Mapping[str, Any],
         canonical_document: str | None = None,
+        *,
+        budget: WorkBudget | None = None,
     ) -> bytes:
         if canonical_document is None:
-            canonical_config, canonical_document = self.canonical_forms(unsecured, options)
+            canonical_config, canonical_document = self.canonical_forms(
+                unsecured, options, budget=budget
+            )
         else:
             proof_config = {**options, "@context": unsecured.get("@context")}
-            canonical_config = canonicalize(proof_config, loader=self.loader, limits=self.limits)
+            canonical_config = canonicalize(
+                proof_config, loader=self.loader, limits=self.limits, budget=budget
+            )
         # §3.2.6 Hashing: hashData = SHA-256(proofConfig) ‖ SHA-256(document), proof hash first.
         return (
             hashlib.sha256(canonical_config.encode("utf-8")).digest()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import Any, NamedTuple
 
+from credentials.budget import WorkBudget, budget_or_default
 from credentials.errors import CanonicalizationLimitError, MalformedInputError
 
 __all__ = [
@@ -337,6 +338,14 @@ class CanonLimits:
 _DEFAULT_LIMITS = CanonLimits()
 _TIME_CHECK_EVERY = 512  # permutations between two clock readings
 
+# Work units charged to the request's budget (credentials/budget.py; about 1 µs each): per
+# quad of the input (building, preparing and serializing it), per related blank node hashed in
+# a Hash N-Degree Quads call, and per blank node of each permutation tried (§4.8 step 5.4).
+_UNITS_PER_QUAD = 20
+_UNITS_PER_RELATED = 2
+_UNITS_PER_PERMUTED_NODE = 1
+_ACTIVITY = "RDF canonicalization"
+
 _HASHES: dict[str, Callable[..., Any]] = {"sha256": hashlib.sha256, "sha384": hashlib.sha384}
 
 
@@ -408,9 +417,16 @@ def _lexicographic_permutations(items: list[str]) -> Iterator[list[str]]:
 class _Canonicalizer:
     """One run of RDFC-1.0 §4.4 over a deduplicated dataset."""
 
-    def __init__(self, quads: Iterable[Quad], hash_algorithm: str, limits: CanonLimits) -> None:
+    def __init__(
+        self,
+        quads: Iterable[Quad],
+        hash_algorithm: str,
+        limits: CanonLimits,
+        budget: WorkBudget,
+    ) -> None:
         self._new_hash = _hash_function(hash_algorithm)
         self._limits = limits
+        self._budget = budget
         self._deadline = perf_counter() + limits.max_seconds
         self._ground: list[str] = []  # serialized quads without blank nodes
         self._entries: list[_Entry] = []  # quads with at least one blank node
@@ -422,7 +438,9 @@ class _Canonicalizer:
         self._calls: dict[str, int] = {}
         self.canonical = _Issuer("_:c14n")
         # A dataset is a set: duplicate quads must not count twice (suite tests 076, 077).
-        for quad in dict.fromkeys(quads):
+        unique = dict.fromkeys(quads)
+        budget.charge(len(unique) * _UNITS_PER_QUAD, _ACTIVITY)
+        for quad in unique:
             self._add(quad)
         if len(self._quads_of) > limits.max_blank_nodes:
             raise CanonicalizationLimitError(
@@ -537,10 +555,12 @@ class _Canonicalizer:
             )
         self._check_clock()
         canonical = self.canonical.issued
+        related_nodes = self._related_of(identifier)
+        self._budget.charge(len(related_nodes) * _UNITS_PER_RELATED, _ACTIVITY)
 
         # Steps 1-3: the hash to related blank nodes map.
         hash_to_related: dict[str, list[str]] = {}
-        for related, position_predicate in self._related_of(identifier):
+        for related, position_predicate in related_nodes:
             digest = self._hash_related(related, position_predicate, issuer)
             hash_to_related.setdefault(digest, []).append(related)
 
@@ -559,6 +579,9 @@ class _Canonicalizer:
                 checked += 1
                 if checked % _TIME_CHECK_EVERY == 0:
                     self._check_clock()
+                    self._budget.charge(
+                        _TIME_CHECK_EVERY * len(blank_nodes) * _UNITS_PER_PERMUTED_NODE, _ACTIVITY
+                    )
                 # Steps 5.4.1-5.4.3: issuer copy, path, recursion list.
                 issuer_copy = issuer.copy()
                 path = ""
@@ -603,6 +626,11 @@ class _Canonicalizer:
                 if not chosen_path or path < chosen_path:
                     chosen_path = path
                     chosen_issuer = issuer_copy
+            self._budget.charge(
+                (checked % _TIME_CHECK_EVERY) * len(blank_nodes) * _UNITS_PER_PERMUTED_NODE,
+                _ACTIVITY,
+            )
+            checked = 0
             # Step 5.5: append the chosen path; 5.6: continue with the chosen issuer.
             data_to_hash.update(chosen_path.encode("utf-8"))
             assert chosen_issuer is not None  # noqa: S101 - at least one permutation is kept
@@ -658,9 +686,14 @@ class _Canonicalizer:
 
 
 def _canonicalizer(
-    quads: Iterable[Quad], hash_algorithm: str, limits: CanonLimits | None
+    quads: Iterable[Quad],
+    hash_algorithm: str,
+    limits: CanonLimits | None,
+    budget: WorkBudget | None = None,
 ) -> _Canonicalizer:
-    canonicalizer = _Canonicalizer(quads, hash_algorithm, limits or _DEFAULT_LIMITS)
+    canonicalizer = _Canonicalizer(
+        quads, hash_algorithm, limits or _DEFAULT_LIMITS, budget_or_default(budget)
+    )
     canonicalizer.run()
     return canonicalizer
 
@@ -670,14 +703,17 @@ def canonicalize(
     *,
     hash_algorithm: str = "sha256",
     limits: CanonLimits | None = None,
+    budget: WorkBudget | None = None,
 ) -> str:
     """Return the RDFC-1.0 canonical N-Quads document for ``quads``.
 
     Lines are sorted in code point order, duplicates removed, each ends with ``"\\n"``.
     Raises :class:`CanonicalizationLimitError` when ``limits`` (default :class:`CanonLimits`)
-    are exceeded, and ``ValueError`` for a hash algorithm other than sha256/sha384.
+    are exceeded, :class:`~credentials.budget.WorkBudgetExceeded` when the request's ``budget``
+    (a fresh one if none is given) runs out, and ``ValueError`` for a hash algorithm other than
+    sha256/sha384.
     """
-    return _canonicalizer(quads, hash_algorithm, limits).nquads()
+    return _canonicalizer(quads, hash_algorithm, limits, budget).nquads()
 
 
 def canonicalize_nquads(

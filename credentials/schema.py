@@ -349,6 +349,10 @@ def compacted_views(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     form") also permits single values for ``type``, ``proof``, ``credentialSchema`` and
     ``termsOfUse``, and VC DM 2.0 §4.10 allows several ``credentialStatus`` entries where the
     schema allows one object.  Each status entry is judged in a view of its own.
+
+    A document that passes only through these views does *not* match the schema as published:
+    :mod:`credentials.schema_conformance` uses them to tell a permitted departure from a real
+    problem, never to report a match.
     """
     view = dict(document)
     for name in ("type", "proof", "credentialSchema", "termsOfUse"):

@@ -343,16 +343,21 @@ def parse_status_entry(entry: Mapping[str, Any]) -> StatusEntry:
     return StatusEntry(url=url, index=index, purpose=purpose)
 
 
-def read_status(entry: StatusEntry, list_credential: Mapping[str, Any]) -> bool:
+def read_status(
+    entry: StatusEntry,
+    list_credential: Mapping[str, Any],
+    *,
+    bitstring: StatusList | None = None,
+) -> bool:
     """§3.3 Validate Algorithm, the steps after retrieval and proof checking: return whether
     ``entry``'s bit is set in ``list_credential``.
 
     The caller must already have verified the list credential's proof (§3.3 step 8).
     Raises ``StatusListError`` with code STATUS_VERIFICATION_ERROR when the credential is not a
-    ``BitstringStatusListCredential`` for the entry's purpose or its ``id`` is not the entry's
-    ``statusListCredential``, RANGE_ERROR when the index is
+    ``BitstringStatusListCredential`` for the entry's purpose, RANGE_ERROR when the index is
     outside the list, and MALFORMED_VALUE_ERROR / STATUS_LIST_LENGTH_ERROR when the list
-    cannot be decoded (§3.2).
+    cannot be decoded (§3.2).  ``bitstring`` is the list's already expanded ``encodedList``
+    (a request expands each list once: ``credentials/status_check.py``).
     """
     if not isinstance(list_credential, Mapping):
         raise StatusListError("status list credential must be an object", code=_MALFORMED)
@@ -361,14 +366,8 @@ def read_status(entry: StatusEntry, list_credential: Mapping[str, Any]) -> bool:
             f"status list credential type does not include {LIST_CREDENTIAL_TYPE}",
             code=_VERIFICATION,
         )
-    # Not a numbered step of §3.3, but a list served at one URL that names itself another
-    # list could be a substituted (validly signed) list of the same issuer: refuse it.
-    if list_credential.get("id") not in (None, entry.url):
-        raise StatusListError(
-            f"status list credential id {list_credential.get('id')!r} does not match the "
-            f"entry's statusListCredential {entry.url!r}",
-            code=_VERIFICATION,
-        )
+    # §3.2 does not compare the list's `id` with the entry's URL (VC DM 2.0 §4.4: `id` is
+    # optional): what was dereferenced at that URL, or given for it, stands for it.
     subject = list_credential.get("credentialSubject")
     if not isinstance(subject, Mapping):
         raise StatusListError(
@@ -391,7 +390,7 @@ def read_status(entry: StatusEntry, list_credential: Mapping[str, Any]) -> bool:
     encoded = subject.get("encodedList")
     if not isinstance(encoded, str):
         raise StatusListError("encodedList must be a string", code=_MALFORMED)
-    status_list = StatusList.decode(encoded)
+    status_list = bitstring if bitstring is not None else StatusList.decode(encoded)
     # §3.3 step 12: index × statusSize (always 1 here) must fall inside the bitstring.
     if entry.index >= len(status_list):
         raise StatusListError(

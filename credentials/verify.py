@@ -28,30 +28,50 @@ from issuer_keys import did as dids
 from issuer_keys.errors import IssuerKeyError
 from issuer_keys.multikey import decode_public_key
 
-from . import rdfc, schema, status
+from . import (
+    rdfc,
+    schema,
+    schema_conformance,
+    status,
+    status_check,
+    status_list_2021,
+    verification_methods,
+)
+from .budget import WorkBudget, WorkBudgetExceeded
+from .data_model import VC_1_1, VC_2_0, data_model_of, vc11_validity
 from .errors import (
     CannotDecideError,
     CredentialError,
     MalformedInputError,
     VerificationFailure,
 )
+from .foreign_formats import foreign_format_error
 from .jsonld import DocumentLoader, canonicalize, check_contexts, check_structure
+from .legacy_proofs import legacy_label, suite_for
 from .proof import LEGACY_FIRST_CONTEXTS, Eddsa2022Suite, parse_datetime, proofs_of
+from .proof_policy import issuer_of_proofs
 
 PASSED = "passed"
 FAILED = "failed"
 NOT_APPLICABLE = "not-applicable"
 UNKNOWN = "unknown"
+#: A departure the specifications permit but a strict validator reports (the ``schema`` check of
+#: a credential whose ``credentialStatus`` is a list): shown, never counted as passed, and it does
+#: not make the credential unverified.
+WARNING = "warning"
 
 OB_CREDENTIAL_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential"})
 ENDORSEMENT_TYPE = "EndorsementCredential"
 MAX_PROOFS = 8
 MAX_NESTING = 2  # status list credentials and embedded endorsements are verified one level down
+#: Work units (credentials/budget.py) of the checks every credential costs whatever its size:
+#: contexts, the JSON Schema, dates (a few milliseconds).
+UNITS_PER_CREDENTIAL = 2_000
 
 
 @dataclass(frozen=True)
 class Check:
-    """One named check: ``passed``, ``failed``, ``not-applicable`` or ``unknown``."""
+    """One named check: ``passed``, ``failed``, ``not-applicable``, ``unknown`` or ``warning``."""
 
     name: str
     status: str
@@ -68,11 +88,17 @@ class VerificationResult:
     checks: list[Check] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     credential: dict[str, Any] | None = None
+    #: "VC 2.0" or "VC 1.1" (credentials/data_model.py), known once the contexts are checked.
+    data_model: str = VC_2_0
+    #: Proofs of a kind that predates Data Integrity 1.0, by name (credentials/legacy_proofs.py).
+    legacy_proofs: list[str] = field(default_factory=list)
 
     @property
     def verified(self) -> bool:
         proofs_passed = any(c.name.startswith("proof") and c.status == PASSED for c in self.checks)
-        return proofs_passed and all(c.status in (PASSED, NOT_APPLICABLE) for c in self.checks)
+        return proofs_passed and all(
+            c.status in (PASSED, NOT_APPLICABLE, WARNING) for c in self.checks
+        )
 
     @property
     def errors(self) -> list[str]:
@@ -92,6 +118,8 @@ class VerificationResult:
             "checks": [c.to_dict() for c in self.checks],
             "warnings": list(self.warnings),
             "errors": self.errors,
+            "dataModel": self.data_model,
+            "legacyProofs": list(self.legacy_proofs),
         }
 
 
@@ -118,7 +146,8 @@ class StatusListResolver(Protocol):
 
 
 class OfflineKeyResolver:
-    """Resolves ``did:key`` for any Ed25519 key offline, and DIDs whose documents it was given.
+    """Resolves ``did:key`` for any Ed25519 key offline (a bare ``did:key`` too), and DIDs and
+    HTTP(S) verification methods whose DID or controller documents it was given (keyed by id).
 
     ``key_status`` optionally reports the status of a verification method the service itself
     manages (``active``/``retired``/``revoked``), e.g. from the key store.
@@ -134,10 +163,16 @@ class OfflineKeyResolver:
         self._key_status = key_status
 
     def __call__(self, verification_method: str) -> ResolvedMethod:
+        # No scheme or an unknown one: a malformed proof (VerificationFailure), not "unknown".
+        kind = verification_methods.kind_of(verification_method)
         did = verification_method.split("#", 1)[0]
         try:
             if did.startswith("did:key:"):
-                controller, public_key, authorized = _did_key_method(verification_method)
+                controller, public_key, authorized = _did_key_method(
+                    verification_methods.did_key_url(verification_method)
+                )
+            elif kind == verification_methods.HTTP:
+                controller, public_key, authorized = self._http_method(verification_method)
             elif did in self._documents:
                 controller, public_key, authorized = _method_in(
                     dict(self._documents[did]), verification_method
@@ -147,10 +182,7 @@ class OfflineKeyResolver:
                     f"the DID document of {did} is not available offline (fetching is disabled)"
                 )
             else:
-                raise CannotDecideError(
-                    f"verification method {verification_method!r} is not a DID URL; "
-                    "fetching HTTP(S) keys is disabled"
-                )
+                raise CannotDecideError(f"verification method {verification_method!r} is not a DID")
         except IssuerKeyError as exc:
             raise VerificationFailure(exc.message, code=exc.code) from None
         except (KeyError, TypeError):
@@ -169,6 +201,17 @@ class OfflineKeyResolver:
             assertion_method=authorized,
             status=key_status,
             retired_at=retired_at,
+        )
+
+    def _http_method(self, verification_method: str) -> tuple[str, Ed25519PublicKey, bool]:
+        url = verification_methods.document_url(verification_method)
+        if url not in self._documents:
+            raise CannotDecideError(
+                f"the controller document {url} of the verification method is not at hand "
+                "(give it to the verifier, or enable fetching)"
+            )
+        return verification_methods.method_in_controller_document(
+            self._documents[url], verification_method
         )
 
 
@@ -219,12 +262,14 @@ def parse_credential(data: Any) -> dict[str, Any]:
         try:
             data = bytes(data).decode("utf-8")
         except UnicodeDecodeError:
-            raise MalformedInputError("the credential is not UTF-8 text", code="NOT_JSON") from None
+            raise foreign_format_error(data) or MalformedInputError(
+                "the credential is not UTF-8 text", code="NOT_JSON"
+            ) from None
     if isinstance(data, str):
         try:
             data = json.loads(data)
         except json.JSONDecodeError as exc:
-            raise MalformedInputError(
+            raise foreign_format_error(data) or MalformedInputError(
                 f"the credential is not valid JSON: {exc}", code="NOT_JSON"
             ) from None
         except RecursionError:
@@ -272,8 +317,12 @@ class Verifier:
         resolve_status_list: StatusListResolver | None = None,
         now: Callable[[], datetime] = _utcnow,
         limits: rdfc.CanonLimits | None = None,
+        budget: WorkBudget | None = None,
     ) -> None:
         self.loader = loader
+        #: The request's work budget, when this verifier serves one request (the service makes
+        #: one verifier per request); otherwise each :meth:`verify` call gets a fresh one.
+        self.budget = budget
         self.resolve_key = resolve_key
         self.resolve_status_list = resolve_status_list
         self.now = now
@@ -287,6 +336,7 @@ class Verifier:
         did_documents: Mapping[str, Mapping[str, Any]] | None = None,
         status_lists: Mapping[str, Mapping[str, Any]] | None = None,
         now: Callable[[], datetime] = _utcnow,
+        budget: WorkBudget | None = None,
     ) -> Verifier:
         """A verifier that never touches the network: did:key, given DID documents and lists."""
         return cls(
@@ -294,30 +344,41 @@ class Verifier:
             resolve_key=OfflineKeyResolver(did_documents=did_documents),
             resolve_status_list=StatusListMap(status_lists),
             now=now,
+            budget=budget,
         )
 
     def verify(self, credential: Any) -> VerificationResult:
         """Verify a credential (dict, JSON text or bytes).
 
         Returns a :class:`VerificationResult`; raises :class:`MalformedInputError` when the input
-        cannot be judged (its ``result`` holds the checks run before that).
+        cannot be judged (its ``result`` holds the checks run before that), including
+        :class:`~credentials.budget.WorkBudgetExceeded` when checking it would need more work
+        than one request may use (credentials/budget.py).
         """
-        return self._verify(parse_credential(credential), depth=0)
+        return self._verify(parse_credential(credential), depth=0, budget=self.request_budget())
+
+    def request_budget(self) -> WorkBudget:
+        """The budget to draw on: the request's, or a fresh one for a verifier not made for one."""
+        return self.budget if self.budget is not None else WorkBudget()
 
     # -- the checks, in the order of OB 3.0 §Verification --------------------------------------
 
-    def _verify(self, document: dict[str, Any], *, depth: int) -> VerificationResult:
+    def _verify(
+        self, document: dict[str, Any], *, depth: int, budget: WorkBudget
+    ) -> VerificationResult:
         result = VerificationResult(credential=document)
         try:
+            budget.charge(UNITS_PER_CREDENTIAL, "credential checks")
             self._check_shape(document)
             self._check_contexts(document, result)
-            canonical = self._check_terms(document, result)
+            canonical = self._check_terms(document, result, budget)
             self._check_schema(document, result)
+            budget.check_clock("the JSON Schema check")
             self._check_subject(document, result)
-            self._check_proofs(document, result, canonical)
+            self._check_proofs(document, result, canonical, budget)
             self._check_validity(document, result)
-            self._check_status(document, result, depth=depth)
-            self._check_endorsements(document, result, depth=depth)
+            self._check_status(document, result, depth=depth, budget=budget)
+            self._check_endorsements(document, result, depth=depth, budget=budget)
         except MalformedInputError as exc:
             exc.result = result
             raise
@@ -349,18 +410,26 @@ class Verifier:
         except MalformedInputError as exc:
             result.add("contexts", FAILED, exc.message)
             raise
-        first = document["@context"][0] if isinstance(document["@context"], list) else None
-        if first != LEGACY_FIRST_CONTEXTS[0]:
+        result.data_model = data_model_of(document)
+        if result.data_model == VC_1_1:
             result.warnings.append("VC Data Model 1.1 credential (legacy context)")
         result.add("contexts", PASSED, "every JSON-LD context is one of the bundled contexts")
 
-    def _check_terms(self, document: Mapping[str, Any], result: VerificationResult) -> str:
+    def _check_terms(
+        self, document: Mapping[str, Any], result: VerificationResult, budget: WorkBudget
+    ) -> str:
         unsecured = {k: v for k, v in document.items() if k != "proof"}
         try:
             # _check_shape ran check_structure on the whole document just before.
             canonical = canonicalize(
-                unsecured, loader=self.loader, limits=self.suite.limits, structure_checked=True
+                unsecured,
+                loader=self.loader,
+                limits=self.suite.limits,
+                structure_checked=True,
+                budget=budget,
             )
+        except WorkBudgetExceeded:
+            raise  # not a verdict on the terms: the request as a whole is refused
         except MalformedInputError as exc:
             result.add("terms", FAILED, exc.message)
             raise
@@ -377,18 +446,28 @@ class Verifier:
         if kind is None:
             result.add("schema", NOT_APPLICABLE, "not an Open Badges credential")
             return
-        if "validFrom" not in document and "issuanceDate" in document:
+        if data_model_of(document) == VC_1_1:
             result.add(
                 "schema",
                 NOT_APPLICABLE,
                 "the 1EdTech JSON Schema describes VC Data Model 2.0 credentials only",
             )
             return
-        problems = schema.errors_for(document, kind, allow_compacted=True)
-        if problems:
-            result.add("schema", FAILED, f"does not match the {kind} schema: {problems[0]}")
+        # OB 3.0 Verification step 1: the document exactly as published against the schema as
+        # published; the validator's own errors are reported (schema_conformance.py).
+        verdict = schema_conformance.judge(document, kind)
+        if verdict.matches:
+            result.add("schema", PASSED, f"matches the 1EdTech {kind} JSON Schema as published")
+        elif verdict.permitted:
+            result.add(
+                "schema",
+                WARNING,
+                f"does not match the 1EdTech {kind} JSON Schema as published: "
+                f"{verdict.summary()}. Permitted: {'; '.join(verdict.permitted_by)}; "
+                "strict OB 3.0 validators report it as invalid",
+            )
         else:
-            result.add("schema", PASSED, f"matches the 1EdTech {kind} JSON Schema")
+            result.add("schema", FAILED, f"does not match the {kind} schema: {verdict.summary()}")
 
     @staticmethod
     def _check_subject(document: Mapping[str, Any], result: VerificationResult) -> None:
@@ -404,7 +483,11 @@ class Verifier:
             result.add("subject", FAILED, "credentialSubject has neither an id nor an identifier")
 
     def _check_proofs(
-        self, document: Mapping[str, Any], result: VerificationResult, canonical: str
+        self,
+        document: Mapping[str, Any],
+        result: VerificationResult,
+        canonical: str,
+        budget: WorkBudget,
     ) -> None:
         proofs = proofs_of(document)
         if not proofs:
@@ -412,34 +495,44 @@ class Verifier:
             return
         issuer = issuer_id(document)
         key_checks: list[Check] = []
-        issuer_checks: list[Check] = []
+        issuer_bindings: list[tuple[str, str, str]] = []
         for index, proof in enumerate(proofs):
             name = "proof" if index == 0 else f"proof[{index}]"
-            self.suite.check_proof_shape(proof)
+            suite = suite_for(proof, current=self.suite)
+            suite.check_proof_shape(proof)
+            label = legacy_label(proof)
+            if label is not None and label not in result.legacy_proofs:
+                result.legacy_proofs.append(label)
             vm_id = proof["verificationMethod"]
             try:
                 method = self.resolve_key(vm_id)
             except CannotDecideError as exc:
                 result.add(name, UNKNOWN, exc.message)
                 key_checks.append(Check("key-status", UNKNOWN, exc.message))
-                issuer_checks.append(Check("issuer", UNKNOWN, exc.message))
+                issuer_bindings.append((name, UNKNOWN, exc.message))
                 continue
             except VerificationFailure as exc:
                 result.add(name, FAILED, f"the verification method cannot be used: {exc.message}")
                 key_checks.append(Check("key-status", FAILED, exc.message))
-                issuer_checks.append(Check("issuer", FAILED, exc.message))
+                issuer_bindings.append((name, FAILED, exc.message))
                 continue
-            outcome = self.suite.verify_proof(
-                document, proof, public_key=method.public_key, canonical_document=canonical
+            outcome = suite.verify_proof(
+                document,
+                proof,
+                public_key=method.public_key,
+                canonical_document=canonical,
+                budget=budget,
             )
             status_ = PASSED if outcome.verified else FAILED
             detail = outcome.detail
             if outcome.verified:
                 detail, status_ = self._proof_policy(proof, detail)
             result.add(name, status_, detail)
-            issuer_checks.append(self._issuer_binding(issuer, method, proof))
+            binding = self._issuer_binding(issuer, method, proof)
+            issuer_bindings.append((name, binding.status, binding.detail))
             key_checks.append(self._key_status(method, proof))
-        result.checks.append(_worst("issuer", issuer_checks))
+        # Proof sets and chains: at least one proof is the issuer's (credentials/proof_policy.py).
+        result.add("issuer", *issuer_of_proofs(issuer_bindings))
         result.checks.append(_worst("key-status", key_checks))
 
     def _proof_policy(self, proof: Mapping[str, Any], detail: str) -> tuple[str, str]:
@@ -496,6 +589,12 @@ class Verifier:
     def _check_validity(self, document: Mapping[str, Any], result: VerificationResult) -> None:
         # OB 3.0 Verification step 4 / VC DM 2.0 §4.9; VC 1.1 uses issuanceDate/expirationDate.
         now = self.now()
+        if result.data_model == VC_1_1:
+            checks, warnings = vc11_validity(document, now=now)
+            result.warnings.extend(warnings)
+            for name, outcome, detail in checks:
+                result.add(name, outcome, detail)
+            return
         start_field = "validFrom" if "validFrom" in document else "issuanceDate"
         end_field = "validUntil" if "validUntil" in document else "expirationDate"
         if start_field in document:
@@ -524,7 +623,12 @@ class Verifier:
             result.add("valid-until", NOT_APPLICABLE, "no expiry date")
 
     def _check_status(
-        self, document: Mapping[str, Any], result: VerificationResult, *, depth: int
+        self,
+        document: Mapping[str, Any],
+        result: VerificationResult,
+        *,
+        depth: int,
+        budget: WorkBudget,
     ) -> None:
         raw = document.get("credentialStatus")
         entries = raw if isinstance(raw, list) else [raw] if raw is not None else []
@@ -541,51 +645,125 @@ class Verifier:
                     )
                 )
                 continue
+            if status_list_2021.is_entry(entry):
+                continue  # VC 1.1 era: read below, each list once (status_list_2021.py)
             parsed = status.parse_status_entry(entry)
             if parsed.purpose not in found:
                 result.warnings.append(f"status purpose {parsed.purpose!r} is not checked")
                 continue
-            found[parsed.purpose].append(self._read_status(document, parsed, depth=depth))
+            found[parsed.purpose].append(
+                self._read_status(document, parsed, depth=depth, budget=budget)
+            )
+        for ruling in self._status_list_2021(document, entries, depth=depth, budget=budget):
+            found[ruling.purpose].append(Check(ruling.purpose, ruling.outcome, ruling.detail))
         for purpose, checks in found.items():
             if checks:
                 result.checks.append(_worst(purpose, checks))
             else:
                 result.add(purpose, NOT_APPLICABLE, f"the credential has no {purpose} status")
 
+    def _status_list_2021(
+        self,
+        document: Mapping[str, Any],
+        entries: list[Any],
+        *,
+        depth: int,
+        budget: WorkBudget,
+    ) -> list[status_list_2021.Ruling]:
+        legacy = [entry for entry in entries if status_list_2021.is_entry(entry)]
+        if not legacy:
+            return []
+        checkable = self.resolve_status_list is not None and depth < MAX_NESTING
+        budget.charge(len(legacy) * status_check.UNITS_PER_ENTRY, "status entries")
+        issuer = issuer_id(document)
+
+        def verify_list(list_credential: dict[str, Any]) -> str | None:
+            inner = self._verify(list_credential, depth=depth + 1, budget=budget)
+            return None if inner.verified else "; ".join(inner.errors)
+
+        return status_list_2021.check_entries(
+            legacy,
+            issuer=issuer,
+            resolve=self.resolve_status_list if checkable else None,
+            verify_list=verify_list if checkable else None,
+            # Each list fetched and verified once per request, not only per credential.
+            lists=budget.once(("status-list-2021", issuer), dict),
+        )
+
     def _read_status(
-        self, document: Mapping[str, Any], entry: status.StatusEntry, *, depth: int
+        self,
+        document: Mapping[str, Any],
+        entry: status.StatusEntry,
+        *,
+        depth: int,
+        budget: WorkBudget,
     ) -> Check:
         name = entry.purpose
         if self.resolve_status_list is None or depth >= MAX_NESTING:
             return Check(name, UNKNOWN, "status lists are not checked by this verifier")
-        try:
-            list_credential = dict(self.resolve_status_list(entry.url))
-        except CannotDecideError as exc:
-            return Check(name, UNKNOWN, exc.message)
-        try:
-            list_result = self._verify(list_credential, depth=depth + 1)
-        except MalformedInputError as exc:
-            return Check(name, UNKNOWN, f"the status list {entry.url} is malformed: {exc.message}")
-        if not list_result.verified:
-            return Check(
-                name,
-                UNKNOWN,
-                f"the status list {entry.url} does not verify: {'; '.join(list_result.errors)}",
-            )
-        if issuer_id(list_credential) != issuer_id(document):
-            return Check(name, UNKNOWN, f"the status list {entry.url} has another issuer")
-        try:
-            is_set = status.read_status(entry, list_credential)
-        except CredentialError as exc:
-            return Check(name, UNKNOWN, exc.message)
+        # Each list is dereferenced, verified and expanded once per request (status_check.py).
+        verdict = status_check.list_verdict(
+            entry.url,
+            budget=budget,
+            verify_list=lambda url: self._verify_status_list(url, depth=depth, budget=budget),
+        )
+        is_set, why = status_check.entry_outcome(entry, verdict, budget=budget)
+        if is_set is None:
+            return Check(name, UNKNOWN, why)
+        # Bitstring Status List §3.2 never compares the list's issuer with the credential's
+        # (a status service may sign lists for issuers): said, not required.
+        signer = issuer_id(verdict.credential) if verdict.credential else None
+        notes = [why] if why else []
+        if signer is not None and signer != issuer_id(document):
+            notes.insert(0, f"the list is signed by {signer}, not by the credential's issuer")
+        said = f"; {'; '.join(notes)}" if notes else ""
         if is_set:
             word = "revoked" if name == "revocation" else "suspended"
-            return Check(name, FAILED, f"the issuer has {word} this credential")
+            return Check(name, FAILED, f"{word} (status list {entry.url}){said}")
         word = "not revoked" if name == "revocation" else "not suspended"
-        return Check(name, PASSED, f"{word} (status list {entry.url})")
+        return Check(name, PASSED, f"{word} (status list {entry.url}){said}")
+
+    def _verify_status_list(
+        self, url: str, *, depth: int, budget: WorkBudget
+    ) -> status_check.ListVerdict:
+        try:
+            list_credential = dict(self.resolve_status_list(url))  # type: ignore[misc]
+        except CannotDecideError as exc:
+            return status_check.ListVerdict(url, problem=exc.message)
+        try:
+            list_result = self._verify(list_credential, depth=depth + 1, budget=budget)
+        except WorkBudgetExceeded:
+            raise
+        except MalformedInputError as exc:
+            return status_check.ListVerdict(
+                url, problem=f"the status list {url} is malformed: {exc.message}"
+            )
+        # §3.2 step 4: "ensure that all proofs verify successfully" (each proof, by a key its
+        # issuer controls and has not revoked) -- else STATUS_VERIFICATION_ERROR.  The list's
+        # other checks (dates, schema, its own status) are not asked for: said, not required.
+        proofs = [
+            c for c in list_result.checks if c.name in _LIST_PROOF_CHECKS or c.name[:6] == "proof["
+        ]
+        failing = [c for c in proofs if c.status != PASSED]
+        if failing or not any(c.name == "proof" for c in proofs):
+            details = "; ".join(f"{c.name}: {c.detail}" for c in failing) or "it has no proof"
+            return status_check.ListVerdict(
+                url, problem=f"the status list {url} does not verify: {details}"
+            )
+        others = [
+            f"the list's own {c.name} check: {c.detail}"
+            for c in list_result.checks
+            if c not in proofs and c.status in (FAILED, UNKNOWN)
+        ]
+        return status_check.ListVerdict(url, list_credential, note="; ".join(others))
 
     def _check_endorsements(
-        self, document: Mapping[str, Any], result: VerificationResult, *, depth: int
+        self,
+        document: Mapping[str, Any],
+        result: VerificationResult,
+        *,
+        depth: int,
+        budget: WorkBudget,
     ) -> None:
         # OB 3.0 Verification step 6: verify every embedded EndorsementCredential.
         endorsements = document.get("endorsement") or []
@@ -603,7 +781,9 @@ class Verifier:
                 failures.append(f"endorsement {index + 1} is not an EndorsementCredential")
                 continue
             try:
-                inner = self._verify(endorsement, depth=depth + 1)
+                inner = self._verify(endorsement, depth=depth + 1, budget=budget)
+            except WorkBudgetExceeded:
+                raise  # the request as a whole is refused, not this endorsement
             except MalformedInputError as exc:
                 failures.append(f"endorsement {index + 1} is malformed: {exc.message}")
                 continue
@@ -615,7 +795,10 @@ class Verifier:
             result.add("endorsements", PASSED, f"{len(endorsements)} endorsement(s) verified")
 
 
-_SEVERITY = {FAILED: 3, UNKNOWN: 2, PASSED: 1, NOT_APPLICABLE: 0}
+_SEVERITY = {FAILED: 4, UNKNOWN: 3, WARNING: 2, PASSED: 1, NOT_APPLICABLE: 0}
+#: The checks of a status list credential that make up "all proofs verify successfully"
+#: (Bitstring Status List §3.2 step 4), besides ``proof[1]``, ``proof[2]``...
+_LIST_PROOF_CHECKS = frozenset({"proof", "issuer", "key-status"})
 
 
 def _worst(name: str, checks: list[Check]) -> Check:

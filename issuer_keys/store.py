@@ -146,6 +146,27 @@ def decrypt_record(record: KeyRecord, *, secret: KeyEncryptionSecret) -> IssuerK
     return key
 
 
+def check_new_key_controller(controller: str) -> None:
+    """Refuse to generate a key for ``controller`` when a generated key could not be its key.
+
+    A ``did:key`` *is* its public key (did:key Method §3): a key generated for it would be
+    another key, so everything it signed would fail verification (issue 14 §6).  Such an issuer
+    is made whole, key and DID together (``credfolio keys create-did-key``), and never rotates.
+
+    Raises:
+        InvalidDidError: ``controller`` is not a DID.
+        IssuerKeyError: ``controller`` is a did:key (code ``DID_KEY_NAMES_ITS_KEY``).
+    """
+    verification_method_id(controller, "z")  # raises InvalidDidError for a non-DID
+    if controller.startswith("did:key:"):
+        raise IssuerKeyError(
+            f"{controller} is a did:key: it names exactly one key, and a new key would be "
+            "another DID. Make a did:key issuer with `credfolio keys create-did-key` and set "
+            "CREDFOLIO_ISSUER_DID to the DID it prints",
+            code="DID_KEY_NAMES_ITS_KEY",
+        )
+
+
 class KeyStore(abc.ABC):
     """Issuer keys per controller DID.  At most one key per controller is active."""
 
@@ -320,7 +341,7 @@ class FileKeyStore(KeyStore):
 
     @staticmethod
     def _check_controller(controller: str) -> None:
-        verification_method_id(controller, "z")  # raises InvalidDidError for a non-DID
+        check_new_key_controller(controller)
 
     def create(self, controller: str) -> KeyRecord:
         self._check_controller(controller)

@@ -232,13 +232,27 @@ def runner(app: Any) -> Any:
 
 @pytest.fixture
 def issuer(app: Any) -> Iterator[Any]:
-    """The service's default issuer with an active signing key (inside an app context)."""
+    """The service's default issuer with an active signing key (inside an app context), offering
+    suspension: its credentials carry both status entries, so tests can suspend them.  (New
+    issuers do not offer it: tests/portfolio/issuing/test_status_options.py.)"""
     from portfolio.accounts.issuers import default_issuer
 
     with app.app_context():
         issuer = default_issuer()
+        offer_suspension(issuer)
         app.extensions["credfolio"].key_store.create(issuer.did)
         yield issuer
+
+
+def offer_suspension(issuer: Any) -> Any:
+    """Switch suspension on for ``issuer``, for tests that suspend.  Written directly (no audit
+    event, so tests that count events see only their own); the audited way is
+    ``portfolio.issuing.status_options.set_suspension``."""
+    from portfolio.core.db import unit_of_work
+
+    with unit_of_work():
+        issuer.offers_suspension = True
+    return issuer
 
 
 UNSIGNED_BADGE = "ob3/examples/basicOpenBadgeCredential.json"

@@ -8,10 +8,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    Boolean,
     ForeignKey,
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -36,6 +38,12 @@ class Issuer(Model):
     image: Mapped[str | None] = mapped_column(String(2048))
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: New credentials carry a suspension status entry besides the revocation one.  Off by
+    #: default: the 1EdTech OB 3.0 schema allows one ``credentialStatus`` object, so strict
+    #: validators reject the list two entries make (docs/verification.md, "Status entries").
+    offers_suspension: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
 
     keys: Mapped[list[IssuerKeyRow]] = relationship(back_populates="issuer")
 

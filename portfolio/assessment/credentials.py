@@ -2,7 +2,8 @@
 
 * :func:`issue_mastery` — the AchievementCredential of an endorsed submission: the competency's
   Achievement with its rubric (``resultDescription``), the achieved level per criterion
-  (``result``), the evidence pages and a SHA-256 digest of every uploaded file (``evidence``), and
+  (``result``), the pages of the evidence frozen at issuance and a SHA-256 digest of every
+  uploaded file (``evidence``), and
   each endorsing assessor's EndorsementCredential (``endorsement``);
 * :func:`issue_stack` — the badge of a stack whose components are all mastered;
 * :func:`endorse_achievement` — an assessor's standalone EndorsementCredential of an Achievement.
@@ -29,6 +30,12 @@ from sqlalchemy.exc import IntegrityError
 from credentials import build
 from credentials.proof import Eddsa2022Suite
 from portfolio.accounts.models import Issuer, LearnerProfile, Role, User
+from portfolio.assessment.endorsement_text import (
+    HowAssessed,
+    cohort_evidence_narrative,
+    endorsement_comment,
+    rubric_label,
+)
 from portfolio.assessment.mastery import mastered
 from portfolio.assessment.models import Assessment, Submission
 from portfolio.catalogue.achievements import achievement_for, achievement_url, results
@@ -36,6 +43,8 @@ from portfolio.catalogue.models import Competency, RubricVersion
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, InvalidInputError, NotFoundError
 from portfolio.core.models import new_public_id
+from portfolio.evidence.models import EvidenceSnapshot
+from portfolio.evidence.snapshots import attach, freeze
 from portfolio.issuing.models import Endorser, IssuedCredential
 from portfolio.issuing.service import ServiceConfig, issue, issue_in_transaction
 
@@ -139,29 +148,31 @@ def _genre(media_type: str | None) -> str:
     return {"audio": "Audio recording", "video": "Video", "image": "Image"}.get(kind, "Document")
 
 
-def evidence_entries(submission: Submission, credential_public_id: str) -> list[build.Evidence]:
-    """OB 3.0 Evidence: each piece's public page, and each uploaded file with its SHA-256."""
+def evidence_entries(
+    snapshots: Sequence[EvidenceSnapshot], credential_public_id: str
+) -> list[build.Evidence]:
+    """OB 3.0 Evidence: the page of each piece's snapshot (frozen at issuance, see
+    :mod:`portfolio.evidence.snapshots`), each link, and each file with its SHA-256."""
     base = f"{ServiceConfig.current().public_url}/c/{credential_public_id}/evidence"
     entries = []
-    for item in submission.items:
-        evidence = item.evidence
-        page = f"{base}/{evidence.public_id}"
+    for snapshot in snapshots:
+        page = f"{base}/{snapshot.public_id}"
         entries.append(
             build.Evidence(
                 id=page,
-                name=evidence.title,
-                narrative=evidence.narrative or None,
-                genre=evidence.genre or None,
+                name=snapshot.title,
+                narrative=snapshot.narrative or None,
+                genre=snapshot.genre or None,
             )
         )
-        for artefact in evidence.artefacts:
+        for artefact in snapshot.artefacts:
             if artefact.kind == "link" and artefact.url:
                 entries.append(
                     build.Evidence(
                         id=artefact.url,
                         name=artefact.title,
                         genre="Link",
-                        description=f"Part of “{evidence.title}”",
+                        description=f"Part of “{snapshot.title}”",
                     )
                 )
             elif artefact.blob_sha256:
@@ -170,15 +181,18 @@ def evidence_entries(submission: Submission, credential_public_id: str) -> list[
                         id=f"{page}/artefacts/{artefact.public_id}",
                         name=artefact.title,
                         genre=_genre(artefact.media_type),
-                        description=f"Part of “{evidence.title}” ({artefact.media_type})",
+                        description=f"Part of “{snapshot.title}” ({artefact.media_type})",
                         digest_sri=_sri_sha256(artefact.blob_sha256),
                     )
                 )
     return entries
 
 
-def issue_mastery(submission: Submission, endorsing: Sequence[Assessment]) -> IssuedCredential:
-    """Build, sign and store the AchievementCredential for an endorsed submission.
+def issue_mastery(
+    submission: Submission, endorsing: Sequence[Assessment], *, cohort: str | None = None
+) -> IssuedCredential:
+    """Build, sign and store the AchievementCredential for an endorsed submission (``cohort``:
+    endorsed with that whole cohort; the texts say so, see :mod:`.endorsement_text`).
 
     Runs inside the caller's write transaction (see :func:`assess`).
     """
@@ -189,6 +203,8 @@ def issue_mastery(submission: Submission, endorsing: Sequence[Assessment]) -> Is
     credential_url = config.credential_url(public_id)
     version = endorsing[-1].rubric_version if endorsing else None
     subject_fields = recipient(submission.student)
+    # What was assessed, frozen now: the credential's evidence URLs name these copies.
+    snapshots = freeze([item.evidence for item in submission.items])
     chosen = _agreed_levels(endorsing, version)
     base = achievement_url(competency, public_url=config.public_url)
     subject = build.AchievementSubject(
@@ -198,22 +214,30 @@ def issue_mastery(submission: Submission, endorsing: Sequence[Assessment]) -> Is
         result=tuple(results(base, version, chosen)) if version is not None else (),
         credits_earned=competency.credits,
     )
+    rubric = rubric_label(version.title, version.version) if version else None
+    titles = [snapshot.title for snapshot in snapshots]
+    facts = [
+        HowAssessed(a.assessor.display_name, competency.name, rubric, titles, cohort)
+        for a in endorsing
+    ]
     endorsements = [
         _endorsement(
             a.assessor,
             credential_url,
-            f"{a.assessor.display_name} assessed the evidence"
-            + (
-                f" against the rubric “{version.title}” (version {version.version})"
-                if version
-                else ""
-            )
-            + f" and endorses mastery of “{competency.name}”.",
+            endorsement_comment(how),
             f"Endorsement of mastery: {competency.name}",
             config,
         )
-        for a in endorsing
+        for a, how in zip(endorsing, facts, strict=True)
     ]
+    evidence = evidence_entries(snapshots, public_id)
+    if cohort is not None and facts:
+        # What was assessed: the cohort's judgement (the levels are the credential's result).
+        day = datetime.now(UTC).strftime("%-d %B %Y")
+        narrative = cohort_evidence_narrative(facts[-1], day)
+        evidence.append(
+            build.Evidence(name="Cohort endorsement", narrative=narrative, genre="Assessment")
+        )
     unsigned = build.build_achievement_credential(
         id=credential_url,
         issuer=issuer_profile(issuer),
@@ -221,11 +245,11 @@ def issue_mastery(submission: Submission, endorsing: Sequence[Assessment]) -> Is
         valid_from=datetime.now(UTC),
         name=competency.name,
         description=f"{subject_fields.name} demonstrated mastery of “{competency.name}”.",
-        evidence=evidence_entries(submission, public_id),
+        evidence=evidence,
         endorsement=endorsements,
         awarded_date=datetime.now(UTC),
     )
-    return issue_in_transaction(
+    credential = issue_in_transaction(
         unsigned,
         issuer=issuer,
         public_id=public_id,
@@ -234,6 +258,8 @@ def issue_mastery(submission: Submission, endorsing: Sequence[Assessment]) -> Is
         actor=f"user:{endorsing[-1].assessor_id}" if endorsing else "service",
         config=config,
     )
+    attach(snapshots, credential)
+    return credential
 
 
 def _agreed_levels(endorsing: Sequence[Assessment], version: RubricVersion | None) -> list[int]:

@@ -66,10 +66,13 @@ class Endorsed:
     stacks: list[IssuedCredential] = field(default_factory=list)
 
 
-def endorse(submission: Submission, decider: User, outbox: list[Mail]) -> Endorsed:
+def endorse(
+    submission: Submission, decider: User, outbox: list[Mail], *, cohort: str | None = None
+) -> Endorsed:
     """Endorse the submission on its round's endorsements: issue the credential (carrying each
     endorsing assessor's endorsement), mark it endorsed, record the mastery, tell the student
-    and issue the stack badges it completes.  ``decider`` is who made the last decision.
+    and issue the stack badges it completes.  ``decider`` is who made the last decision;
+    ``cohort`` names the cohort when it was endorsed with a whole cohort.
 
     Raises :class:`~portfolio.assessment.errors.AssessmentConflictError` (``MASTERED``) when
     the student already holds the mastery.
@@ -81,7 +84,7 @@ def endorse(submission: Submission, decider: User, outbox: list[Mail]) -> Endors
             "the student has already mastered this competency", code="MASTERED"
         )
     endorsements = endorsing(submission)
-    credential = issuing.issue_mastery(submission, endorsements)
+    credential = issuing.issue_mastery(submission, endorsements, cohort=cohort)
     transition(
         submission,
         SubmissionState.ENDORSED,

@@ -100,6 +100,10 @@ class Submission(Model):
 class SubmissionEvidence(Model):
     """An evidence item attached to a submission."""
 
+    #: Deleting the evidence deletes its rows here (the submission no longer lists it; what a
+    #: credential was awarded for is frozen in its snapshots).
+    goes_with_deleted_evidence = True
+
     __tablename__ = "submission_evidence"
     __table_args__ = (UniqueConstraint("submission_id", "evidence_id"),)
 

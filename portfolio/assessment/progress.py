@@ -27,23 +27,34 @@ class Progress(StrEnum):
     """The state of a (student, competency) pair, most advanced first."""
 
     MASTERED = "mastered"
+    #: The credential is suspended: held (nothing is submitted for it again) but, until the
+    #: suspension is lifted, not shown as mastered.
+    SUSPENDED = "suspended"
     IN_REVIEW = "in_review"
     IN_PROGRESS = "in_progress"
+    #: The credential was revoked and no work has started again since.
+    REVOKED = "revoked"
     NOT_STARTED = "not_started"
 
 
 MASTERED = Progress.MASTERED
+SUSPENDED = Progress.SUSPENDED
 IN_REVIEW = Progress.IN_REVIEW
 IN_PROGRESS = Progress.IN_PROGRESS
+REVOKED = Progress.REVOKED
 NOT_STARTED = Progress.NOT_STARTED
 #: The states of a (student, competency) pair, most advanced first.
 PROGRESS_STATES = tuple(Progress)
 STATE_LABELS: dict[str, str] = {
     MASTERED: "Mastered",
+    SUSPENDED: "Suspended",
     IN_REVIEW: "In review",
     IN_PROGRESS: "In progress",
+    REVOKED: "Revoked",
     NOT_STARTED: "Not started",
 }
+#: The states in which the student holds the credential (prerequisites are met by it).
+HELD_STATES = frozenset({MASTERED, SUSPENDED})
 #: Submission states that put a competency "in review" (an assessor has the next move) ...
 REVIEW_SUBMISSION_STATES = frozenset(AWAITING_ASSESSMENT)
 #: ... and "in progress" (the student has the next move).
@@ -58,31 +69,41 @@ MAX_PAGE = 100_000
 # -- the rules --------------------------------------------------------------------------------
 
 
-def derive_state(*, mastered: bool, latest_submission_state: str | None) -> str:
-    """The state of a (student, competency) pair.
+def derive_state(*, credential_state: str | None, latest_submission_state: str | None) -> str:
+    """The state of a (student, competency) pair, read from the status of the credential of
+    the student's :class:`Mastery` (``active``, ``suspended``, ``revoked``; None without one)
+    at the time of reading — so every view follows a revocation or suspension at once.
 
-    ``mastered`` means a :class:`Mastery` whose credential is not revoked; otherwise the
+    An active credential is ``mastered``, a suspended one ``suspended``.  Otherwise the
     student's latest submission decides: waiting for an assessor is ``in_review``, a draft or
-    work sent back is ``in_progress``; no submission (or an endorsed one whose credential was
-    revoked) is ``not_started``.
+    work sent back is ``in_progress``; with neither, a revoked credential is ``revoked``, and
+    nothing at all ``not_started``.
     """
-    if mastered:
+    if credential_state == "active":
         return MASTERED
+    if credential_state == "suspended":
+        return SUSPENDED
     if latest_submission_state in REVIEW_SUBMISSION_STATES:
         return IN_REVIEW
     if latest_submission_state in WORKING_SUBMISSION_STATES:
         return IN_PROGRESS
+    if credential_state == "revoked":
+        return REVOKED
     return NOT_STARTED
 
 
-def stack_state(*, mastered: bool, component_states: Iterable[str]) -> str:
-    """The state of a stack badge: ``mastered`` once its own Mastery exists; before that, nobody
-    submits for a stack, so it is ``in_progress`` as soon as any component is under way."""
-    if mastered:
-        return MASTERED
-    if any(state != NOT_STARTED for state in component_states):
-        return IN_PROGRESS
-    return NOT_STARTED
+def stack_state(*, own_state: str, component_states: Iterable[str]) -> str:
+    """The state of a stack badge: its own credential's (``mastered``, ``suspended``) while the
+    student holds it.  Nobody submits for a stack: without a badge it is ``in_progress`` as
+    soon as any component is under way.  A revoked badge (revoked with a component, see
+    :mod:`portfolio.assessment.stack_revocation`) stays ``revoked`` until a component is being
+    worked on or reviewed again."""
+    if own_state in HELD_STATES:
+        return own_state
+    states = set(component_states)
+    if own_state == REVOKED:
+        return IN_PROGRESS if states & {IN_PROGRESS, IN_REVIEW} else REVOKED
+    return IN_PROGRESS if states - {NOT_STARTED} else NOT_STARTED
 
 
 class CohortFilterError(InvalidInputError):
@@ -179,6 +200,9 @@ class Cell:
     credential_public_id: str | None = None
     #: The state of the latest submission, when there is one.
     submission_state: str | None = None
+    #: When and why the credential was suspended or revoked (when it was).
+    status_at: datetime | None = None
+    status_reason: str | None = None
 
     @property
     def label(self) -> str:
@@ -187,10 +211,14 @@ class Cell:
 
 @dataclass(frozen=True)
 class MasteryFact:
-    """A student's mastery of a competency whose credential is not revoked."""
+    """A student's mastery of a competency and its credential's status as it is now
+    (``active``, ``suspended`` or ``revoked``; when and why for the last two)."""
 
     at: datetime
     credential_public_id: str
+    credential_state: str = "active"
+    status_at: datetime | None = None
+    status_reason: str | None = None
 
 
 def derive_cells(
@@ -199,23 +227,28 @@ def derive_cells(
     masteries: Mapping[int, MasteryFact],
     latest: Mapping[int, str],
 ) -> dict[int, Cell]:
-    """Every competency's :class:`Cell` for one student, from their non-revoked masteries and
-    the state of their latest submission, both by competency id."""
+    """Every competency's :class:`Cell` for one student, from their masteries (with their
+    credentials' status) and the state of their latest submission, both by competency id."""
     cells: dict[int, Cell] = {}
     for competency in catalogue.competencies:
         fact = masteries.get(competency.id)
         submitted = None if competency.is_stack else latest.get(competency.id)
         cells[competency.id] = Cell(
-            state=derive_state(mastered=fact is not None, latest_submission_state=submitted),
+            state=derive_state(
+                credential_state=fact.credential_state if fact else None,
+                latest_submission_state=submitted,
+            ),
             mastered_at=fact.at if fact else None,
             credential_public_id=fact.credential_public_id if fact else None,
             submission_state=submitted,
+            status_at=fact.status_at if fact else None,
+            status_reason=fact.status_reason if fact else None,
         )
     # Stacks second, once their components' states are known.
     for stack in (c for c in catalogue.competencies if c.is_stack):
         cell = cells[stack.id]
         components = [cells[i].state for i in stack.component_ids if i in cells]
-        state = stack_state(mastered=cell.state == MASTERED, component_states=components)
+        state = stack_state(own_state=cell.state, component_states=components)
         cells[stack.id] = replace(cell, state=state)
     return cells
 
@@ -247,7 +280,7 @@ def map_entries(catalogue: Catalogue, cells: Mapping[int, Cell]) -> list[MapEntr
     entries = []
     for competency in catalogue.competencies:
         prerequisites = tuple(
-            (prerequisite, cells[prerequisite.id].state == MASTERED)
+            (prerequisite, cells[prerequisite.id].state in HELD_STATES)
             for prerequisite in map(catalogue.get, competency.prerequisite_ids)
             if prerequisite is not None
         )
@@ -260,20 +293,22 @@ def map_entries(catalogue: Catalogue, cells: Mapping[int, Cell]) -> list[MapEntr
     return entries
 
 
-#: What-is-next order: work the student has started, then new work, then work an assessor has.
-_NEXT_ORDER: dict[str, int] = {IN_PROGRESS: 0, NOT_STARTED: 1, IN_REVIEW: 2}
+#: What-is-next order: work the student has started, then new work (a revoked credential can be
+#: earned again), then work an assessor has.
+_NEXT_ORDER: dict[str, int] = {IN_PROGRESS: 0, NOT_STARTED: 1, REVOKED: 1, IN_REVIEW: 2}
 
 
 def what_is_next(entries: Sequence[MapEntry]) -> list[MapEntry]:
-    """The competencies the student can work on now: not mastered, every prerequisite mastered;
-    in progress first, then not started, then in review (catalogue order within each).
+    """The competencies the student can work on now: not held (mastered or suspended), every
+    prerequisite held; in progress first, then not started or revoked, then in review
+    (catalogue order within each).
 
     Stack badges are left out: nobody submits for them, they come with their components.
     """
     candidates = [
         (index, entry)
         for index, entry in enumerate(entries)
-        if entry.cell.state != MASTERED
+        if entry.cell.state not in HELD_STATES
         and not entry.competency.is_stack
         and entry.prerequisites_met
     ]

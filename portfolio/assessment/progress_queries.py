@@ -101,7 +101,8 @@ def _pairs(query: AnySelect, ids: Collection[int]) -> dict[int, list[int]]:
 
 
 def load_cells(student_ids: Collection[int], catalogue: Catalogue) -> dict[int, dict[int, Cell]]:
-    """``{student id: {competency id: Cell}}`` for these students (two queries in all)."""
+    """``{student id: {competency id: Cell}}`` for these students (two queries in all), each
+    mastery read with its credential's status now: revoked and suspended credentials show."""
     if not student_ids or not catalogue.competencies:
         return {student_id: {} for student_id in student_ids}
     ids = sorted(student_ids)
@@ -112,11 +113,15 @@ def load_cells(student_ids: Collection[int], catalogue: Catalogue) -> dict[int, 
             Mastery.competency_id,
             Mastery.at,
             IssuedCredential.public_id,
+            IssuedCredential.revoked_at,
+            IssuedCredential.revocation_reason,
+            IssuedCredential.suspended_at,
+            IssuedCredential.suspension_reason,
         )
         .join(IssuedCredential, IssuedCredential.id == Mastery.credential_id)
-        .where(Mastery.student_id.in_(ids), IssuedCredential.revoked_at.is_(None))
+        .where(Mastery.student_id.in_(ids))
     ):
-        masteries[row.student_id][row.competency_id] = MasteryFact(row.at, row.public_id)
+        masteries[row.student_id][row.competency_id] = mastery_fact(row)
     latest: dict[int, dict[int, str]] = {student_id: {} for student_id in ids}
     newest = _latest_submissions(Submission.student_id.in_(ids))
     for student_id, competency_id, state in db.session.execute(
@@ -129,6 +134,17 @@ def load_cells(student_ids: Collection[int], catalogue: Catalogue) -> dict[int, 
         )
         for student_id in ids
     }
+
+
+def mastery_fact(row: Any) -> MasteryFact:
+    """A mastery with its credential's status as it is now (revocation wins: it is final)."""
+    if row.revoked_at is not None:
+        return MasteryFact(row.at, row.public_id, "revoked", row.revoked_at, row.revocation_reason)
+    if row.suspended_at is not None:
+        return MasteryFact(
+            row.at, row.public_id, "suspended", row.suspended_at, row.suspension_reason
+        )
+    return MasteryFact(row.at, row.public_id)
 
 
 def _latest_submissions(*conditions: Any) -> Any:

@@ -4,7 +4,7 @@ the cohort and the judgement) and the page of a job's results."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import SelectMultipleField, StringField
 
 from portfolio.assessment.forms import JudgementForm
 from portfolio.core.numbers import whole_number
@@ -12,11 +12,24 @@ from portfolio.core.paging import MAX_PAGE
 
 
 class CohortEndorseForm(JudgementForm):
-    """The competency to endorse (its public id), the cohort, and the judgement recorded for
-    every student (a level and feedback per criterion, the overall feedback)."""
+    """The competency to endorse (its public id), the cohort, the students ticked (their ids;
+    ``choosing`` says the boxes were shown, so that none ticked is not "the default"), the
+    judgement recorded for every student (a level and feedback per criterion, the overall
+    feedback), and the step: ``review`` (the confirm step), ``edit`` (back to the form) or
+    ``confirm`` with the number of students the assessor confirmed."""
 
     competency = StringField()
     cohort = StringField()
+    students = SelectMultipleField(validate_choice=False)
+    choosing = StringField()
+    action = StringField()
+    confirm_count = StringField()
+
+    def chosen_ids(self) -> list[str] | None:
+        """The ids ticked, or None when the choice was not shown (the default choice)."""
+        if not self.choosing.data:
+            return None
+        return [str(value) for value in self.students.data or []]
 
 
 class PageForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped: FlaskForm is Any

@@ -9,7 +9,9 @@
   submission awaiting assessment is the one endorsed (its evidence goes into the credential);
   otherwise a submission is recorded for the cohort endorsement.  A student who already holds
   the mastery is skipped — the unique (student, competency) key of masteries makes issuing
-  twice impossible.
+  twice impossible.  The job issues only to the students chosen on its page
+  (:mod:`portfolio.bulk.cohort_selection`): a student whose credential for the competency was
+  revoked is left out unless ticked, and a revocation made while the job runs is respected.
 * ``csv_issue`` — one credential per row of a CSV file (:mod:`portfolio.bulk.csv_file`): the
   competency's Achievement, to the person the row names.  When the email is a student account
   of the issuer, the credential is linked to it and the mastery recorded.  Each row's
@@ -22,7 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,8 +45,20 @@ from portfolio.assessment.errors import AssessmentError
 from portfolio.assessment.events import transition
 from portfolio.assessment.judgement import Judgement, check_judgement
 from portfolio.assessment.mastery import mastered, missing_prerequisites
-from portfolio.assessment.models import Decision, Submission, SubmissionEvent, SubmissionState
+from portfolio.assessment.models import (
+    Decision,
+    Mastery,
+    Submission,
+    SubmissionEvent,
+    SubmissionState,
+)
 from portfolio.assessment.states import AWAITING_ASSESSMENT
+from portfolio.bulk.cohort_selection import (
+    Candidate,
+    chosen_students,
+    cohort_candidates,
+    revoked_note,
+)
 from portfolio.bulk.csv_file import file_digest, parse_issue_csv
 from portfolio.bulk.errors import BulkError, BulkNotFoundError, ItemProblem
 from portfolio.bulk.items import Handler, ItemResult
@@ -55,7 +70,7 @@ from portfolio.catalogue.rubrics import current_version
 from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.models import new_public_id
-from portfolio.issuing.models import IdempotencyRecord
+from portfolio.issuing.models import IdempotencyRecord, IssuedCredential
 from portfolio.issuing.service import ServiceConfig, issue_in_transaction
 
 ASSESSORS = (Role.ASSESSOR, Role.ADMIN)
@@ -120,7 +135,18 @@ def cohort_students(issuer_id: int, cohort: str) -> list[User]:
     )
 
 
-def start_cohort_endorsement(
+@dataclass(frozen=True)
+class CohortPlan:
+    """A checked cohort endorsement, before its job exists: what the confirm step shows."""
+
+    competency: Competency
+    cohort: str
+    version: RubricVersion | None
+    judgement: Judgement
+    chosen: list[Candidate]
+
+
+def plan_cohort_endorsement(
     starter: User,
     competency: Competency,
     cohort: str,
@@ -128,13 +154,17 @@ def start_cohort_endorsement(
     levels: Sequence[object] = (),
     criterion_feedback: Sequence[str] = (),
     feedback: str = "",
-) -> tuple[BulkJob, bool]:
-    """The job endorsing ``competency`` for every student of ``cohort`` (committed), and
-    whether it is new: the same request while its job is open returns that job.
+    students: Collection[str] | None = None,
+) -> CohortPlan:
+    """Check a cohort endorsement and the students it would issue to, without starting it.
+
+    ``students`` are the ids of the students ticked on the page; None takes the default
+    choice (everyone but those whose credential for it was revoked).
 
     Raises :class:`~portfolio.bulk.errors.BulkError`: not found for a competency the starter
-    may not endorse; invalid for an inconsistent judgement, an empty cohort, or a competency
-    needing several assessors when the starter is not an administrator.
+    may not endorse; invalid for an inconsistent judgement, an empty cohort or choice, a
+    student not in the cohort, or a competency needing several assessors when the starter is
+    not an administrator.
     """
     cohort = _check_cohort_request(starter, competency, cohort)
     version = current_version(competency)
@@ -144,33 +174,69 @@ def start_cohort_endorsement(
         )
     except AssessmentError as exc:
         raise BulkError(exc.message) from None
-    key = _request_key(COHORT_ENDORSEMENT, competency.issuer_id, competency.id, cohort, starter.id)
+    everyone = cohort_students(competency.issuer_id, cohort)
+    if not everyone:
+        raise BulkError(f"the cohort “{cohort}” has no students")
+    chosen = chosen_students(cohort_candidates(competency, everyone), students)
+    return CohortPlan(competency, cohort, version, judgement, chosen)
+
+
+def start_cohort_endorsement(
+    starter: User,
+    competency: Competency,
+    cohort: str,
+    *,
+    levels: Sequence[object] = (),
+    criterion_feedback: Sequence[str] = (),
+    feedback: str = "",
+    students: Collection[str] | None = None,
+) -> tuple[BulkJob, bool]:
+    """The job endorsing ``competency`` for the chosen students of ``cohort`` (committed), and
+    whether it is new: the same request while its job is open returns that job.  Checked and
+    refused as :func:`plan_cohort_endorsement` says."""
+    plan = plan_cohort_endorsement(
+        starter,
+        competency,
+        cohort,
+        levels=levels,
+        criterion_feedback=criterion_feedback,
+        feedback=feedback,
+        students=students,
+    )
+    ids = sorted(c.student.id for c in plan.chosen)
+    key = _request_key(
+        COHORT_ENDORSEMENT, competency.issuer_id, competency.id, plan.cohort, starter.id, ids
+    )
     existing = _open_job(key)
     if existing is not None:
         return existing, False
-    students = cohort_students(competency.issuer_id, cohort)
-    if not students:
-        raise BulkError(f"the cohort “{cohort}” has no students")
     # The assessor's signing identity is made (and committed) before any item's transaction.
     issuing.endorser_issuer(starter)
+    version, judgement = plan.version, plan.judgement
     with unit_of_work(write=True):
         job = _add_cohort_job(
             starter,
             competency,
-            cohort,
+            plan.cohort,
             key,
-            students,
+            [c.student for c in plan.chosen],
             {
                 "competency_id": competency.id,
-                "cohort": cohort,
+                "cohort": plan.cohort,
                 "assessor_id": starter.id,
                 "rubric_version_id": version.id if version is not None else None,
                 "levels": judgement.levels,
                 "criterion_feedback": judgement.criterion_feedback,
                 "feedback": judgement.feedback,
+                # Ticked although their credential for it was revoked: issued again.
+                "include_revoked": _revoked_ids(plan.chosen),
             },
         )
     return job, True
+
+
+def _revoked_ids(chosen: Sequence[Candidate]) -> list[int]:
+    return [c.student.id for c in chosen if c.revoked]
 
 
 def _check_cohort_request(starter: User, competency: Competency, cohort: str) -> str:
@@ -255,6 +321,10 @@ def endorse_item(job: BulkJob, item: BulkJobItem) -> ItemResult:
     held = mastered(student, competency)
     if held is not None:
         return ItemResult(ItemState.SKIPPED, "already mastered", held.credential_id)
+    revoked = _revoked_credential(student, competency)
+    if revoked is not None and student.id not in (params.get("include_revoked") or []):
+        # Revoked after the job was started, or before it without being ticked.
+        return ItemResult(ItemState.SKIPPED, revoked_note(revoked), revoked.id)
     missing = missing_prerequisites(student, competency)
     if missing:
         names = ", ".join(f"“{c.name}”" for c in missing)
@@ -270,13 +340,27 @@ def endorse_item(job: BulkJob, item: BulkJobItem) -> ItemResult:
     record_assessment(submission, assessor, version, Decision.ENDORSE, judgement)
     outbox: list[Mail] = []
     try:
-        endorsed = endorse(submission, assessor, outbox)
+        endorsed = endorse(submission, assessor, outbox, cohort=str(params["cohort"]))
     except (AssessmentError, issuing.IssuingError) as exc:
         raise ItemProblem(exc.message) from None
     message = "endorsed: credential issued"
     if endorsed.stacks:
         message += f", and {len(endorsed.stacks)} stack badge(s)"
     return ItemResult(ItemState.DONE, message, endorsed.credential.id, _send(outbox))
+
+
+def _revoked_credential(student: User, competency: Competency) -> IssuedCredential | None:
+    """The student's revoked credential for ``competency``, when their mastery's is."""
+    credential: IssuedCredential | None = db.session.scalar(
+        select(IssuedCredential)
+        .join(Mastery, Mastery.credential_id == IssuedCredential.id)
+        .where(
+            Mastery.student_id == student.id,
+            Mastery.competency_id == competency.id,
+            IssuedCredential.revoked_at.is_not(None),
+        )
+    )
+    return credential
 
 
 def _endorsement_parties(

@@ -1,4 +1,5 @@
-"""Pages of bulk work: endorsing a whole cohort (``/review/cohort-endorse``), the jobs
+"""Pages of bulk work: endorsing a whole cohort (``/review/cohort-endorse``: competency,
+cohort, the students ticked one by one, the judgement, then a confirm step), the jobs
 (``/jobs``), a job's progress (``/jobs/<id>``) and its per-row results as CSV.
 
 The progress page needs no JavaScript (the CSP forbids it anyway): while the job runs it
@@ -15,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -37,11 +39,19 @@ from portfolio.accounts.models import Role, User
 from portfolio.assessment.forms import echo, sentence
 from portfolio.assessment.progress_queries import cohorts
 from portfolio.bulk import jobs as bulk
+from portfolio.bulk.cohort_selection import Candidate, cohort_candidates
 from portfolio.bulk.errors import BulkError
 from portfolio.bulk.forms import CohortEndorseForm, PageForm
-from portfolio.bulk.kinds import KIND_LABELS, start_cohort_endorsement
+from portfolio.bulk.kinds import (
+    KIND_LABELS,
+    CohortPlan,
+    cohort_students,
+    plan_cohort_endorsement,
+    start_cohort_endorsement,
+)
 from portfolio.bulk.models import BulkJob, BulkJobItem, ItemState
 from portfolio.bulk.states import ACTIVE, ITEM_STATE_LABELS, JOB_STATE_LABELS
+from portfolio.catalogue.models import Competency
 from portfolio.catalogue.rubrics import current_version, describe_rule
 from portfolio.catalogue.service import workable_competencies
 from portfolio.core.csv_cells import csv_safe
@@ -85,20 +95,23 @@ def _job(public_id: str) -> BulkJob:
 @bp.route("/review/cohort-endorse", methods=["GET", "POST"])
 @login_required(role=STAFF)
 def cohort_endorse() -> ResponseReturnValue:
-    """Choose a competency (first step, a GET form), then a cohort, the rubric levels and the
-    feedback; posting starts the job and shows its progress page."""
+    """Choose a competency and a cohort (GET forms), then the students — each with a checkbox,
+    those whose credential for it was revoked left out by default with the reason — and the
+    judgement; posting shows a confirm step naming the count, and confirming starts the job
+    and shows its progress page."""
     user = signed_in_user()
     if user.issuer_id is None:
         abort(404)
     competencies = workable_competencies(user.issuer_id) if user.issuer_id is not None else []
-    # The competency comes first (a GET form); the judgement's fields depend on its rubric.
+    # The competency and the cohort come first (GET forms); the rest depends on them.
     formdata = request.form if request.method == "POST" else request.args
     chosen_id = CohortEndorseForm(formdata=formdata).competency.data or ""
     chosen = next((c for c in competencies if c.public_id == chosen_id), None)
     version = current_version(chosen) if chosen is not None else None
     count = len(version.criteria) if version is not None else 0
     form = CohortEndorseForm.for_criteria(count)(formdata=formdata)
-    error, status = None, 200
+    cohort = (form.cohort.data or "").strip()
+    error, status, plan = None, 200, None
     if chosen_id and chosen is None:
         error, status = "Choose one of the competencies listed.", 422
     elif form.validate_on_submit():
@@ -106,20 +119,22 @@ def cohort_endorse() -> ResponseReturnValue:
             error, status = "Choose the competency to endorse.", 422
         else:
             try:
-                job, _created = start_cohort_endorsement(
-                    user,
-                    chosen,
-                    form.cohort.data or "",
-                    levels=form.levels(),
-                    criterion_feedback=form.criterion_feedback(),
-                    feedback=form.overall_feedback(),
-                )
+                plan = _plan(user, chosen, cohort, form)
             except BulkError as exc:
                 error, status = sentence(exc.message), status_for(exc)
             else:
-                # The job is committed: its thread starts now (or a worker picks it up).
-                bulk.start_in_background(_app(), job.id)
-                return redirect(url_for(".show", public_id=job.public_id), 303)
+                if form.action.data == "confirm":
+                    if form.confirm_count.data == str(len(plan.chosen)):
+                        return _start(user, chosen, cohort, form)
+                    error, status = (
+                        "The students changed since you checked them: "
+                        f"{len(plan.chosen)} would be endorsed now. Check and confirm again.",
+                        409,
+                    )
+                elif form.action.data == "edit":
+                    plan = None
+    choice = _candidates(user.issuer_id, chosen, cohort)
+    ticked = form.chosen_ids()
     page = render_template(
         "bulk/cohort_endorse.html",
         competencies=competencies,
@@ -127,10 +142,48 @@ def cohort_endorse() -> ResponseReturnValue:
         rubric=version,
         rule=describe_rule(version) if version is not None else None,
         cohorts=cohorts(user.issuer_id),
+        cohort=cohort,
+        candidates=choice,
+        ticked=(
+            {str(c.student.id) for c in choice if c.chosen_by_default}
+            if ticked is None
+            else set(ticked)
+        ),
+        plan=plan,
         form=echo(form),
         error=error,
     )
     return page, status
+
+
+def _candidates(issuer_id: int, competency: Competency | None, cohort: str) -> list[Candidate]:
+    """The cohort's students with the job's default choice (none before both are chosen)."""
+    if competency is None or not cohort:
+        return []
+    return cohort_candidates(competency, cohort_students(issuer_id, cohort))
+
+
+def _judgement(form: CohortEndorseForm) -> dict[str, Any]:
+    return {
+        "levels": form.levels(),
+        "criterion_feedback": form.criterion_feedback(),
+        "feedback": form.overall_feedback(),
+        "students": form.chosen_ids(),
+    }
+
+
+def _plan(user: User, competency: Competency, cohort: str, form: CohortEndorseForm) -> CohortPlan:
+    return plan_cohort_endorsement(user, competency, cohort, **_judgement(form))
+
+
+def _start(
+    user: User, competency: Competency, cohort: str, form: CohortEndorseForm
+) -> ResponseReturnValue:
+    """Start the confirmed job and go to its progress page."""
+    job, _created = start_cohort_endorsement(user, competency, cohort, **_judgement(form))
+    # The job is committed: its thread starts now (or a worker picks it up).
+    bulk.start_in_background(_app(), job.id)
+    return redirect(url_for(".show", public_id=job.public_id), 303)
 
 
 @bp.get("/jobs")

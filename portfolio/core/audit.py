@@ -53,6 +53,14 @@ ACTIONS = frozenset(
         "backup_restored",
         # Bulk jobs (portfolio/bulk/kinds.py).
         "bulk_job_started",
+        # Evidence frozen in credentials (portfolio/evidence/snapshots.py) and a learner asking
+        # for their credential to be revoked (portfolio/learner/revocation_requests.py).
+        "evidence_withdrawn",
+        "evidence_republished",
+        "frozen_evidence_deleted",
+        "revocation_requested",
+        # An issuer's status options (portfolio/issuing/status_options.py).
+        "issuer_suspension_changed",
     }
 )
 

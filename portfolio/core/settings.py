@@ -7,9 +7,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from flask import Flask, current_app
+
+from issuer_keys.did import did_web_to_url, resolve_did_key
+from issuer_keys.errors import InvalidDidError
 
 #: Where :func:`wsgi.create_app` keeps the app's :class:`Settings`.
 EXTENSION = "credfolio.settings"
@@ -18,7 +21,14 @@ PREFIX = "CREDFOLIO_"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 #: More than this many proxies in front of one service is a misconfiguration, not a topology.
 MAX_TRUSTED_PROXIES = 5
-STATUS_PURPOSES = ("revocation", "suspension")
+#: Settings no longer read, and what replaced them: a start with one set is refused, so that a
+#: configuration never silently stops meaning what it said.
+RETIRED = {
+    "CREDFOLIO_STATUS_PURPOSES": "suspension is now an option of each issuer (off by default, so "
+    "credentials carry the one credentialStatus the 1EdTech schema allows): switch it on with "
+    "`credfolio issuer suspension on` or on the administrators' issuer page, and unset "
+    "CREDFOLIO_STATUS_PURPOSES",
+}
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -133,15 +143,23 @@ def _log_level(name: str, raw: object) -> int:
     return logging.getLevelNamesMapping()[value]
 
 
-def _purposes(name: str, raw: object) -> tuple[str, ...]:
-    # The environment gives "revocation,suspension"; the test mapping may give a sequence.
-    items = raw.split(",") if isinstance(raw, str) else list(cast(Any, raw))
-    purposes = tuple(str(item).strip() for item in items if str(item).strip())
-    if not purposes or len(set(purposes)) != len(purposes) or set(purposes) - set(STATUS_PURPOSES):
-        raise SettingError(
-            f"{name} must list 'revocation' and/or 'suspension' (comma-separated), not {raw!r}"
-        )
-    return purposes
+def _issuer_did(name: str, raw: object) -> str:
+    """A DID this service can sign as: its ``did:web`` (keys made by ``keys create``), or a
+    ``did:key`` (the one key it names, made by ``keys create-did-key``)."""
+    did = str(raw).strip()
+    try:
+        if did.startswith("did:web:"):
+            did_web_to_url(did)
+            return did
+        if did.startswith("did:key:") and "#" not in did:
+            resolve_did_key(did)
+            return did
+    except InvalidDidError as exc:
+        raise SettingError(f"{name} is not a valid DID ({exc.message}): {did!r}") from None
+    raise SettingError(
+        f"{name} must be a did:web (e.g. did:web:school.example) or a did:key made by "
+        f"`credfolio keys create-did-key`, not {did!r}"
+    )
 
 
 Parser = Callable[[str, object], Any]
@@ -162,7 +180,6 @@ class Settings:
     #: None: the ``did:web`` of the public URL's host (wsgi.default_issuer_did).
     issuer_did: str | None = None
     issuer_name: str = "Credfolio Demo School"
-    status_purposes: tuple[str, ...] = STATUS_PURPOSES
     recipient_identity: str = "email"
     allow_fetch: bool = False
     storage: Literal["local", "s3"] = "local"
@@ -221,6 +238,9 @@ class Settings:
         Raises :class:`SettingError` (a ``RuntimeError``) naming the first bad setting.
         """
         overrides = overrides or {}
+        for name, instead in RETIRED.items():
+            if overrides.get(name) or environ.get(name):
+                raise SettingError(f"{name} is no longer read: {instead}")
         values: dict[str, Any] = {}
         for attribute, (name, parse) in _SOURCES.items():
             raw = overrides.get(name)
@@ -253,7 +273,7 @@ def _source(field_name: str) -> tuple[str, Parser]:
 
 
 _PARSERS: dict[str, Parser] = {
-    "status_purposes": _purposes,
+    "issuer_did": _issuer_did,
     "recipient_identity": _recipient_identity,
     "allow_fetch": _flag,
     "storage": _storage,
@@ -285,7 +305,6 @@ _IN_APP_CONFIG = (
     "public_url",
     "issuer_did",
     "issuer_name",
-    "status_purposes",
     "recipient_identity",
     "allow_fetch",
     "max_upload_bytes",

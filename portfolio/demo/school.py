@@ -20,7 +20,9 @@ What it holds:
   queue, one flagged by a moderation disagreement, one endorsed by two assessors, a draft and a
   “not yet”; notices go out as the flow sends them (in the app, and by mail: to the outbox folder
   unless SMTP is configured);
-* one credential revoked and one suspended through :func:`portfolio.issuing.service.set_status`.
+* one credential revoked through :func:`portfolio.issuing.service.set_status`.  The school does
+  not offer suspension (the default), so every credential it issues carries one
+  ``credentialStatus`` object and matches the 1EdTech OB 3.0 schema as published.
 
 Seeding is idempotent: everything is looked up by a natural key first, so running it again
 adds nothing.  The catalogue is made in one transaction and only when the framework (its fixed

@@ -21,7 +21,8 @@ from portfolio.core.errors import status_for
 from portfolio.core.markdown import render_markdown
 from portfolio.evidence import service
 from portfolio.evidence.forms import EvidenceForm, FileArtefactForm, LinkArtefactForm, MoveForm
-from portfolio.evidence.models import Artefact, ArtefactKind, Evidence
+from portfolio.evidence.models import Artefact, ArtefactKind, Evidence, SnapshotArtefact
+from portfolio.evidence.snapshots import standing_credentials_using
 from portfolio.files import uploads
 from portfolio.files.models import Blob
 from portfolio.files.storage import BlobNotFoundError, storage
@@ -70,7 +71,7 @@ TEXT_PREVIEW_BYTES = 200_000
 
 
 @bp.app_template_global()
-def text_preview(artefact: Artefact) -> Markup | None:
+def text_preview(artefact: Artefact | SnapshotArtefact) -> Markup | None:
     """A text or Markdown artefact's content as safe HTML for reading in the page, else None.
 
     Markdown goes through the sanitizing renderer; plain text is escaped inside ``<pre>``.
@@ -93,7 +94,7 @@ def text_preview(artefact: Artefact) -> Markup | None:
     return Markup('<pre class="text-artefact">') + escape(text) + Markup("</pre>")
 
 
-def serve_artefact(artefact: Artefact, part: str) -> Response:
+def serve_artefact(artefact: Artefact | SnapshotArtefact, part: str) -> Response:
     """An artefact's file, thumbnail or captions; 404 when it has none.
 
     Files and thumbnails go through the uploads module (stored type, nosniff, CSP, ranges);
@@ -186,6 +187,7 @@ def _show_page(
         competency_names=service.competency_names(_student()),
         narrative_html=render_markdown(evidence.narrative),
         artefact_url=owner_artefact_url,
+        frozen_in=standing_credentials_using(evidence),
         errors=errors or {},
         form=form or {},
     )
@@ -213,11 +215,33 @@ def edit(public_id: str) -> ResponseReturnValue:
     return redirect(url_for(".show", public_id=evidence.public_id), 303)
 
 
+@bp.get("/evidence/<public_id>/delete")
+@login_required(role=Role.STUDENT)
+def confirm_removal(public_id: str) -> ResponseReturnValue:
+    """The confirmation step before deleting: what goes, and the credentials that keep a
+    frozen copy of this evidence (deleting does not remove those copies)."""
+    return _confirm_page(own_evidence(public_id))
+
+
+def _confirm_page(evidence: Evidence, status: int = 200) -> ResponseReturnValue:
+    page = render_template(
+        "evidence/delete.html",
+        evidence=evidence,
+        credentials=standing_credentials_using(evidence),
+        unconfirmed=status != 200,
+    )
+    return page, status
+
+
 @bp.post("/evidence/<public_id>/delete")
 @login_required(role=Role.STUDENT)
 def remove(public_id: str) -> ResponseReturnValue:
-    """Delete the evidence, its artefacts and its places in portfolios (one transaction)."""
-    service.delete_evidence(own_evidence(public_id))
+    """Delete the evidence, its artefacts and its places in portfolios (one transaction), once
+    confirmed on :func:`confirm_removal`'s page; unconfirmed, that page again (422)."""
+    evidence = own_evidence(public_id)
+    if request.form.get("confirm") != "yes":
+        return _confirm_page(evidence, status=422)
+    service.delete_evidence(evidence)
     flash("Evidence deleted.")
     return redirect(url_for(".index"), 303)
 

@@ -7,18 +7,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from werkzeug.datastructures import FileStorage
 
 from portfolio.accounts.models import User
 from portfolio.catalogue.achievements import achievement_url
 from portfolio.catalogue.models import Competency
 from portfolio.catalogue.service import workable_competencies
-from portfolio.core.db import db, unit_of_work
+from portfolio.core.db import Model, db, unit_of_work
 from portfolio.core.models import utcnow
 from portfolio.evidence.artefacts import add_file_artefact, add_link_artefact, stored_files
 from portfolio.evidence.models import Artefact, Evidence
 from portfolio.evidence.ordering import move, next_position
+from portfolio.evidence.snapshots import release_evidence
 from portfolio.files import usage
 
 MAX_TITLE = 256
@@ -83,12 +84,28 @@ def update_evidence(evidence: Evidence, values: Mapping[str, Any]) -> None:
 
 def delete_evidence(evidence: Evidence) -> None:
     """Delete the evidence with its artefacts and its places in portfolios, and the stored
-    files nothing else uses."""
+    files nothing else uses.  The snapshots credentials keep of it stay as they are, with
+    their files (:mod:`portfolio.evidence.snapshots`)."""
     files = stored_files(list(evidence.artefacts))
     with unit_of_work():
+        release_evidence([evidence.id])
+        for model in _going_with_deleted_evidence():
+            db.session.execute(
+                delete(model)
+                .where(model.evidence_id == evidence.id)
+                .execution_options(synchronize_session=False)
+            )
         db.session.delete(evidence)
         released = usage.release(files)
     usage.delete_released_bytes(released)
+
+
+def _going_with_deleted_evidence() -> list[Any]:
+    """The tables of higher features whose rows name a piece of evidence and go with it
+    (``goes_with_deleted_evidence``: a submission's list of evidence), in a stable order."""
+    classes = [mapper.class_ for mapper in Model.registry.mappers]
+    chosen = [cls for cls in classes if getattr(cls, "goes_with_deleted_evidence", False)]
+    return sorted(chosen, key=lambda cls: cls.__tablename__)
 
 
 def add_file(

@@ -13,8 +13,10 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from credentials.budget import WorkBudget, WorkBudgetExceeded
 from credentials.errors import CannotDecideError, MalformedInputError
-from credentials.presentation import credential_result, verify_presentation
+from credentials.foreign_formats import describe_token
+from credentials.presentation import credential_result, refusal_body, verify_presentation
 from issuer_keys.did import resolve_did_key
 from portfolio.core import metrics, request_limits
 from portfolio.core.db import db
@@ -35,7 +37,9 @@ register_api_errors(oauth_bp, prefixes=("/oauth/",))
 ISSUE_OPTIONS = frozenset({"credentialStatus"})
 #: VC-API VerifyOptions we accept.  ``checks`` is accepted for compatibility: every check
 #: always runs, and every one is reported.
-VERIFY_OPTIONS = frozenset({"checks"})
+VERIFY_OPTIONS = frozenset({"checks", "controllerDocuments"})
+#: At most this many documents in ``options.controllerDocuments`` (as many as proofs).
+MAX_CONTROLLER_DOCUMENTS = 8
 PRESENTATION_OPTIONS = frozenset({"challenge", "domain", "checks"})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY = 255
@@ -112,6 +116,26 @@ def _options(body: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]
     return options
 
 
+def _controller_documents(options: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """``options.controllerDocuments``: DID documents or HTTPS controller documents, by ``id``,
+    for verification methods the service cannot resolve itself (never for its own issuers)."""
+    documents = options.get("controllerDocuments", [])
+    if not isinstance(documents, list) or len(documents) > MAX_CONTROLLER_DOCUMENTS:
+        raise APIError(
+            400,
+            "INVALID_OPTIONS",
+            f"options.controllerDocuments must be an array of at most "
+            f"{MAX_CONTROLLER_DOCUMENTS} documents",
+        )
+    if not all(isinstance(d, dict) and isinstance(d.get("id"), str) for d in documents):
+        raise APIError(
+            400,
+            "INVALID_OPTIONS",
+            "each of options.controllerDocuments must be a JSON object with a string id",
+        )
+    return {d["id"]: d for d in documents}
+
+
 def _required(body: Mapping[str, Any], name: str) -> dict[str, Any]:
     unknown = sorted(set(body) - {name, "options"})
     if unknown:
@@ -119,6 +143,14 @@ def _required(body: Mapping[str, Any], name: str) -> dict[str, Any]:
     if name not in body:
         raise APIError(400, "MISSING_" + _snake(name).upper(), f"the body has no {name!r}")
     value = body[name]
+    what = describe_token(value) if isinstance(value, str) else None
+    if what is not None:  # e.g. a VC-JWT: say what it is, not only that it is no object
+        raise APIError(
+            400,
+            "UNSUPPORTED_FORMAT",
+            f"{name} holds {what}; this service takes credentials with embedded Data "
+            "Integrity proofs (JSON objects)",
+        )
     if not isinstance(value, dict):
         raise APIError(400, "NOT_AN_OBJECT", f"{name} must be a JSON object, not {_kind(value)}")
     return value
@@ -271,8 +303,15 @@ def verify_credential() -> Response:
     """
     body = read_json_object()
     credential = _required(body, "verifiableCredential")
-    _options(body, VERIFY_OPTIONS)
-    result = credential_result(services.service_verifier(), credential)
+    options = _options(body, VERIFY_OPTIONS)
+    # One work budget for the whole request (credentials/budget.py): a 400 when it runs out.
+    verifier = services.service_verifier(
+        did_documents=_controller_documents(options), budget=WorkBudget()
+    )
+    try:
+        result = credential_result(verifier, credential)
+    except WorkBudgetExceeded as exc:
+        result = refusal_body(exc)
     metrics.count_verification(
         verified=bool(result.get("verified")),
         checks=result.get("checks", []),
@@ -315,7 +354,7 @@ def verify_presentation_endpoint() -> Response:
     try:
         result = verify_presentation(
             presentation,
-            verifier=services.service_verifier(),
+            verifier=services.service_verifier(budget=WorkBudget()),  # one per request
             resolve_did_document=holder_did_document,
             challenge=options.get("challenge"),
             domain=options.get("domain"),

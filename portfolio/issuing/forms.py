@@ -1,5 +1,5 @@
 """The forms of the administrators' credential pages: searching the list, and suspending,
-unsuspending and revoking a credential."""
+unsuspending and revoking a credential, and the issuer page's status option."""
 
 from __future__ import annotations
 
@@ -53,4 +53,12 @@ class RevokeForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
     confirm = BooleanField(
         "I understand that revocation is final: this credential can never be valid again.",
         validators=[DataRequired("Tick the box to confirm the revocation.")],
+    )
+
+
+class IssuerStatusForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
+    """The issuer page's status option: whether new credentials carry a suspension entry."""
+
+    offers_suspension = BooleanField(
+        "Offer suspension: new credentials also carry a suspension status entry"
     )

@@ -19,8 +19,14 @@ from issuer_keys.encryption import (
     encrypt_secret,
 )
 from issuer_keys.errors import IssuerKeyError, KeyNotFoundError
-from issuer_keys.keys import IssuerKey, verification_method_id
-from issuer_keys.store import KeyRecord, KeyStatus, KeyStore, decrypt_record
+from issuer_keys.keys import IssuerKey
+from issuer_keys.store import (
+    KeyRecord,
+    KeyStatus,
+    KeyStore,
+    check_new_key_controller,
+    decrypt_record,
+)
 from portfolio.accounts.models import Issuer
 from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
@@ -120,9 +126,13 @@ class SqlKeyStore(KeyStore):
             )
         )
         if row is None:
-            raise KeyNotFoundError(
-                f"no active key for {controller}; create one with `credfolio keys create`"
+            how = (
+                "this service does not hold its secret key: make a did:key issuer with "
+                "`credfolio keys create-did-key`"
+                if controller.startswith("did:key:")
+                else "create one with `credfolio keys create`"
             )
+            raise KeyNotFoundError(f"no active key for {controller}; {how}")
         return _record(row)
 
     def find_by_verification_method(self, vm_id: str) -> KeyRecord | None:
@@ -151,7 +161,7 @@ class SqlKeyStore(KeyStore):
     # -- writing -------------------------------------------------------------------------------
 
     def _new_row(self, controller: str) -> IssuerKeyRow:
-        verification_method_id(controller, "z")  # raises InvalidDidError for a non-DID
+        check_new_key_controller(controller)  # a DID, and not a did:key (which is its key)
         key_id = str(uuid.uuid4())
         key = IssuerKey.generate(key_id=key_id)
         row = IssuerKeyRow(

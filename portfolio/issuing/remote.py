@@ -1,4 +1,5 @@
-"""Opt-in fetching of remote DID documents and status lists (``CREDFOLIO_ALLOW_FETCH``),
+"""Opt-in fetching of remote DID documents, controller documents and status lists
+(``CREDFOLIO_ALLOW_FETCH``),
 hardened against server-side request forgery: HTTPS only, public addresses only (checked after
 DNS and pinned), bounded in time and size, JSON only.  Pure: no Flask, no database."""
 
@@ -443,6 +444,41 @@ def did_web_fetcher(
         return document
 
     return fetch_did_document
+
+
+def controller_document_fetcher(
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    resolver: Resolver = socket.getaddrinfo,
+    ssl_context: ssl.SSLContext | None = None,
+    unsafe_allow_loopback: bool = False,
+) -> Callable[[str], Mapping[str, Any]]:
+    """A ``fetch_controller_document(url)`` for HTTPS verification methods
+    (:func:`portfolio.issuing.service.service_verifier`).
+
+    Fetches the URL (the method's URL without its fragment) with :func:`fetch_json` and returns
+    the document.  Raises :class:`CannotDecideError` when the fetch is refused or fails, or when
+    the document's ``id`` is not the URL that was asked for (W3C Controlled Identifiers 1.0
+    §3.3 step 5: otherwise one host, or a redirect, could vouch for another's keys).
+    """
+
+    def fetch_controller_document(url: str) -> Mapping[str, Any]:
+        document = fetch_json(
+            url,
+            timeout=timeout,
+            max_bytes=max_bytes,
+            resolver=resolver,
+            ssl_context=ssl_context,
+            unsafe_allow_loopback=unsafe_allow_loopback,
+        )
+        if document.get("id") != url:
+            raise FetchFailed(
+                f"the controller document at {url} is for {document.get('id')!r}, not {url}"
+            )
+        return document
+
+    return fetch_controller_document
 
 
 def status_list_fetcher(

@@ -18,7 +18,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from credentials import schema
+from credentials import schema, schema_conformance
+from credentials.budget import WorkBudget
 from credentials.errors import CannotDecideError, CredentialError, MalformedInputError
 from credentials.jsonld import VC_V2_CONTEXT, DocumentLoader
 from credentials.proof import Eddsa2022Suite, parse_datetime, xsd_datetime
@@ -35,12 +36,14 @@ from issuer_keys.did import did_web_document
 from issuer_keys.store import KeyRecord, KeyStore
 from portfolio.accounts.actors import record_as
 from portfolio.accounts.models import Issuer, User
+from portfolio.accounts.notifications import Mail, send_mail
 from portfolio.core import metrics
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, InvalidInputError, UnavailableError
 from portfolio.core.links import public_url
 from portfolio.core.models import new_public_id
 from portfolio.core.numbers import MAX_ID, whole_number
+from portfolio.issuing import status_options
 from portfolio.issuing.models import (
     AchievementRow,
     CredentialEvent,
@@ -48,11 +51,11 @@ from portfolio.issuing.models import (
     IssuedCredential,
     StatusListRow,
 )
+from portfolio.issuing.status_changes import change_status_in_transaction
 
 log = logging.getLogger(__name__)
 
 STATUS_LIST_SIZE = 131_072  # Bitstring Status List §6.1: at least 16 KB for group privacy
-PURPOSES = ("revocation", "suspension")  # the revocation entry first: many verifiers read one
 MAX_ISSUE_ATTEMPTS = 5
 
 
@@ -85,7 +88,6 @@ class ServiceConfig:
     loader: DocumentLoader
     key_store: KeyStore
     public_url: str
-    purposes: tuple[str, ...] = PURPOSES
 
     @classmethod
     def current(cls) -> ServiceConfig:
@@ -94,7 +96,6 @@ class ServiceConfig:
             loader=components.loader,
             key_store=components.key_store,
             public_url=public_url(),
-            purposes=tuple(current_app.config.get("CREDFOLIO_STATUS_PURPOSES", PURPOSES)),
         )
 
     def public_link(self, path: str) -> str:
@@ -285,8 +286,9 @@ def issue(
     caller can store its own records with it (the API's idempotency key) — if it raises,
     nothing is stored.
 
-    Adds ``id`` (the public page URL) when missing, ``validFrom`` (now) when missing, and one
-    BitstringStatusListEntry per configured purpose (revocation first).  Retries on a
+    Adds ``id`` (the public page URL) when missing, ``validFrom`` (now) when missing, and a
+    revocation BitstringStatusListEntry (one object: what the 1EdTech schema allows), followed
+    by a suspension entry when the issuer offers suspension (``status_options``).  Retries on a
     concurrent allocation conflict.  Raises :class:`MalformedInputError` or :class:`IssueError`,
     :class:`DuplicateCredentialId` (409) when the ``id`` was issued already, and
     ``UnavailableError`` when conflicts go on; nothing is stored when it raises.
@@ -376,7 +378,7 @@ def _issue_once(
         recipient_user_id=recipient_user_id,
     )
     entries = []
-    for purpose in config.purposes:
+    for purpose in status_options.purposes_for(issuer):
         status_list, index = _allocate(config, issuer, purpose)
         entries.append(status_entry(config.status_list_url(status_list.public_id), index, purpose))
         if purpose == "revocation":
@@ -385,13 +387,7 @@ def _issue_once(
             row.suspension_list, row.suspension_index = status_list, index
     if entries:
         document["credentialStatus"] = entries if len(entries) > 1 else entries[0]
-    if schema.schema_for(document) is not None:
-        problems = schema.errors_for(document, allow_compacted=True)
-        if problems:
-            raise IssueError(
-                f"not a valid Open Badges credential: {'; '.join(problems[:3])}",
-                code="SCHEMA_VALIDATION_ERROR",
-            )
+    _check_schema(document, issuer)
     signed = sign_as(issuer.did, document, config=config)
     row.document = json.dumps(signed, ensure_ascii=False)
     row.credential_id = signed["id"]
@@ -404,6 +400,21 @@ def _issue_once(
     _audit("credential_issued", row, actor)
     metrics.credential_issued()  # counted when the transaction commits
     return row
+
+
+def _check_schema(document: Mapping[str, Any], issuer: Issuer) -> None:
+    """An OB 3.0 credential we sign matches the 1EdTech schema exactly as published; the one
+    departure allowed is the status list of an issuer that offers suspension (its choice)."""
+    kind = schema.schema_for(document)
+    if kind is None:
+        return
+    verdict = schema_conformance.judge(document, kind)
+    chosen = issuer.offers_suspension and verdict.permitted_by == (schema_conformance.STATUS_LIST,)
+    if not verdict.matches and not chosen:
+        raise IssueError(
+            f"not a valid Open Badges credential: {verdict.summary()}",
+            code="SCHEMA_VALIDATION_ERROR",
+        )
 
 
 def _audit(action: str, row: IssuedCredential, actor: str, reason: str | None = None) -> None:
@@ -504,8 +515,14 @@ def set_status(
     without a reason (revoking, suspending).
     """
     config = config or ServiceConfig.current()
+    outbox: list[Mail] = []
     with unit_of_work(write=True):
-        set_status_in_transaction(row, action, reason=reason, actor=actor, config=config)
+        # The recipient is told and the features that follow a credential's status follow it
+        # (a stack badge is revoked with its component): portfolio/issuing/status_changes.py.
+        change_status_in_transaction(
+            row, action, reason=reason, actor=actor, config=config, outbox=outbox
+        )
+    send_mail(outbox)  # after the commit: a mail failure never undoes the change
     return row
 
 
@@ -580,7 +597,9 @@ def _flip(
 
 
 class ServiceKeyResolver:
-    """Keys of our own issuers from the database; did:key offline; others via ``fetch``.
+    """Keys of our own issuers from the database (documents at hand never replace them);
+    did:key offline; documents at hand; others via ``fetch`` (did:web) and
+    ``fetch_controller_document`` (HTTP(S) verification methods).
 
     One resolver serves one verification — :func:`service_verifier` makes one per request —
     so each DID's keys are read once within it: a credential and its two status lists (three
@@ -594,9 +613,11 @@ class ServiceKeyResolver:
         key_store: KeyStore,
         fetch_did_document: Callable[[str], Mapping[str, Any]] | None = None,
         extra_documents: Mapping[str, Mapping[str, Any]] | None = None,
+        fetch_controller_document: Callable[[str], Mapping[str, Any]] | None = None,
     ) -> None:
         self._key_store = key_store
         self._fetch = fetch_did_document
+        self._fetch_controller = fetch_controller_document
         self._extra = dict(extra_documents or {})
         self._keys_of: dict[str, list[KeyRecord]] = {}
 
@@ -604,12 +625,14 @@ class ServiceKeyResolver:
         did = verification_method.split("#", 1)[0]
         documents: dict[str, Mapping[str, Any]] = {}
         own_keys = self._keys(did) if did.startswith("did:web:") else []
-        if did in self._extra:
-            documents[did] = self._extra[did]
-        elif own_keys:
+        if own_keys:
             documents[did] = did_web_document(did, own_keys)
+        elif did in self._extra:
+            documents[did] = self._extra[did]
         elif did.startswith("did:web:") and self._fetch is not None:
             documents[did] = self._fetch(did)
+        elif did.startswith(("https://", "http://")) and self._fetch_controller is not None:
+            documents[did] = self._fetch_controller(did)  # refuses http:// (https only)
         return OfflineKeyResolver(did_documents=documents, key_status=self._status)(
             verification_method
         )
@@ -669,10 +692,17 @@ def service_verifier(
     did_documents: Mapping[str, Mapping[str, Any]] | None = None,
     status_lists: Mapping[str, Mapping[str, Any]] | None = None,
     now: Callable[[], datetime] | None = None,
+    fetch_controller_document: Callable[[str], Mapping[str, Any]] | None = None,
+    budget: WorkBudget | None = None,
 ) -> Verifier:
     """The verifier the service uses for the API, the pages and the CLI.
 
-    ``did_documents`` and ``status_lists`` are documents at hand (files given to the CLI).
+    ``did_documents`` (DID and controller documents, by id) and ``status_lists`` are documents
+    at hand (files given to the CLI, documents sent to the verify API).
+    A request handler passes the request's work ``budget``: every verification through this
+    verifier then draws on it (all the credentials of a presentation share it) and each status
+    list is verified once per request (docs/security.md, "One work budget per request").
+    Without one, each ``verify`` call gets a fresh budget of its own.
     """
     config = config or ServiceConfig.current()
     if current_app.config.get("CREDFOLIO_ALLOW_FETCH"):
@@ -680,21 +710,29 @@ def service_verifier(
 
         fetch_did_document = fetch_did_document or remote.did_web_fetcher()
         fetch_status_list = fetch_status_list or remote.status_list_fetcher()
+        fetch_controller_document = (
+            fetch_controller_document or remote.controller_document_fetcher()
+        )
     resolve_key = ServiceKeyResolver(
         key_store=config.key_store,
         fetch_did_document=fetch_did_document,
         extra_documents=did_documents,
+        fetch_controller_document=fetch_controller_document,
     )
     resolve_status_list = ServiceStatusLists(
         config=config, fetch=fetch_status_list, extra_lists=status_lists
     )
     if now is None:
         return Verifier(
-            loader=config.loader, resolve_key=resolve_key, resolve_status_list=resolve_status_list
+            loader=config.loader,
+            resolve_key=resolve_key,
+            resolve_status_list=resolve_status_list,
+            budget=budget,
         )
     return Verifier(
         loader=config.loader,
         resolve_key=resolve_key,
         resolve_status_list=resolve_status_list,
         now=now,
+        budget=budget,
     )

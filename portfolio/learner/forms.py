@@ -4,7 +4,7 @@ the deletion of the account with the password."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portfolio.accounts.auth import MAX_PASSWORD_LENGTH
@@ -31,3 +31,30 @@ class DeleteAccountForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untype
         ],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class WithdrawalForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped: FlaskForm is Any
+    """Withdraw a credential's frozen evidence from public view (``withdrawn`` is ``1``) or
+    show it again."""
+
+    withdrawn = StringField()
+
+    @property
+    def withdraw(self) -> bool:
+        return bool(self.withdrawn.data == "1")
+
+
+class RevocationRequestForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped: FlaskForm is Any
+    """Why the learner asks for their credential to be revoked (checked by the service)."""
+
+    reason = TextAreaField()
+
+
+class DeleteFrozenForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped: FlaskForm is Any
+    """The box the learner ticks to confirm deleting a revoked credential's evidence."""
+
+    confirm = StringField()
+
+    @property
+    def confirmed(self) -> bool:
+        return bool(self.confirm.data == "yes")

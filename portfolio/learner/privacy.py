@@ -6,7 +6,9 @@ learner profile, notifications and every stored file nobody else uses, and scrub
 row (no email, no name, no usable password).  It keeps what others rely on: issued credentials
 and their status lists stay exactly as they are, so every credential keeps verifying (the
 recipient is a salted hash in them, never the address), and the audit log keeps its events with
-the account's id (the email address is removed from them).
+the account's id (the email address is removed from them).  The evidence frozen in credentials
+follows its own rule (:func:`portfolio.evidence.snapshots.settle_for_account_deletion`): kept,
+withdrawn from public view, while the credential stands; deleted with a revoked one.
 """
 
 from __future__ import annotations
@@ -35,7 +37,12 @@ from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import NotFoundError
 from portfolio.core.models import AuditEvent
-from portfolio.evidence.models import Artefact, Evidence
+from portfolio.evidence.models import Artefact, Evidence, EvidenceSnapshot
+from portfolio.evidence.snapshots import (
+    release_evidence,
+    settle_for_account_deletion,
+    snapshots_of,
+)
 from portfolio.files import usage
 from portfolio.files.storage import BlobNotFoundError, storage
 from portfolio.issuing.models import IssuedCredential
@@ -159,6 +166,32 @@ def _credential(row: IssuedCredential, config: ServiceConfig) -> dict[str, Any]:
         "suspensionReason": row.suspension_reason,
         "hiddenFromPortfolios": row.hidden_by_recipient,
         "file": f"credentials/{row.public_id}.json",
+        "frozenEvidence": [_frozen(snapshot) for snapshot in snapshots_of(row)],
+    }
+
+
+def _frozen(snapshot: EvidenceSnapshot) -> dict[str, Any]:
+    """Evidence as it was frozen into a credential (its files under ``files/`` too)."""
+    return {
+        "id": snapshot.public_id,
+        "title": snapshot.title,
+        "narrative": snapshot.narrative,
+        "genre": snapshot.genre,
+        "takenAt": _iso(snapshot.taken_at),
+        "withdrawnAt": _iso(snapshot.withdrawn_at),
+        "artefacts": [
+            {
+                "id": artefact.public_id,
+                "kind": artefact.kind,
+                "title": artefact.title,
+                "url": artefact.url,
+                "originalFilename": artefact.original_filename,
+                "mediaType": artefact.media_type,
+                "size": artefact.size,
+                "sha256": artefact.blob_sha256,
+            }
+            for artefact in snapshot.artefacts
+        ],
     }
 
 
@@ -281,7 +314,8 @@ Exported {exported_at} for {name}.
 data.json        Everything the service holds about you: your account, your learner
                  profile, your evidence (with each artefact's details), your portfolios,
                  your submissions with their history and every assessment's feedback,
-                 your notifications, and a list of your credentials.
+                 your notifications, and a list of your credentials with the evidence
+                 frozen in each when it was issued.
 credentials/     Each credential issued to you, exactly as it was signed (Open Badges 3.0,
                  W3C Verifiable Credentials). Any conformant verifier can check them, for
                  example at {source}/verify.
@@ -306,6 +340,9 @@ def write_export(user: User, *, read: BlobReader | None = None) -> IO[bytes]:
     for item in data["evidence"]:
         for artefact in item["artefacts"]:
             wanted += [sha for sha in (artefact["sha256"], artefact["thumbnailSha256"]) if sha]
+    for credential in data["credentials"]:
+        for frozen in credential["frozenEvidence"]:
+            wanted += [a["sha256"] for a in frozen["artefacts"] if a["sha256"]]
     if data["profile"] and data["profile"]["photo"]:
         wanted.append(data["profile"]["photo"].removeprefix("files/"))
     credentials = owned_credentials(user)
@@ -413,6 +450,9 @@ def _delete_personal_data(report: DeletionReport) -> None:
     scrubbed = deleted_email(user_id)
     evidence_ids = select(Evidence.id).where(Evidence.owner_id == user_id)
     candidates = _stored_files_of(user_id, evidence_ids)
+    # Evidence frozen in credentials: kept (withdrawn) while they stand, else deleted.
+    candidates |= settle_for_account_deletion(user_id)
+    release_evidence(evidence_ids)
     report.evidence = len(db.session.scalars(evidence_ids).all())
     portfolio_ids = select(Portfolio.id).where(Portfolio.owner_id == user_id)
     report.portfolios = len(db.session.scalars(portfolio_ids).all())

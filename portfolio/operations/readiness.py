@@ -111,6 +111,14 @@ def check_keys() -> Check:
     try:
         key = components.key_store.signing_key(components.issuer_did)
     except KeyNotFoundError:
+        if components.issuer_did.startswith("did:key:"):
+            # A did:key is its key: without its secret nothing can ever be signed (issue 14 §6).
+            return Check(
+                "keys",
+                "failed",
+                "CREDFOLIO_ISSUER_DID is a did:key whose secret key this service does not hold: "
+                "make a did:key issuer with `credfolio keys create-did-key`",
+            )
         return Check(
             "keys",
             "failed",

@@ -49,9 +49,13 @@ def did_document() -> Response:
     """The service issuer's ``did:web`` document: active and rotated-out keys (assertionMethod).
 
     did:web method §"Read (Resolve)": ``did:web:<host>`` resolves to
-    ``https://<host>/.well-known/did.json``.
+    ``https://<host>/.well-known/did.json``.  404 when the service signs as a ``did:key``
+    (its document is derived from the key itself, never fetched from a host).
     """
-    return _did_response(current_app.extensions["credfolio"].did_document())
+    components = current_app.extensions["credfolio"]
+    if not components.issuer_did.startswith("did:web:"):
+        raise APIError(404, "NOT_FOUND", "this service's issuer is not a did:web")
+    return _did_response(components.did_document())
 
 
 @bp.get("/<path:path>/did.json")

@@ -1,54 +1,77 @@
 """The evidence behind a credential (bp ``credential_evidence``), public at the links the
-credential carries: ``/c/<credential>/evidence/<evidence>`` and each uploaded file under it."""
+credential carries: ``/c/<credential>/evidence/<snapshot>`` and each uploaded file under it.
+
+What is shown is the snapshot taken when the credential was issued
+(:mod:`portfolio.evidence.snapshots`), never the live evidence: a file added, changed or removed
+since is not reachable here, and every file served is one whose SHA-256 the credential carries.
+Evidence the learner withdrew from public view, and the evidence of a revoked credential, is
+not shown: its page says why (410 Gone) and its files are no longer served.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from flask import Blueprint, abort, render_template, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
-from portfolio.assessment.models import Submission, SubmissionEvidence
-from portfolio.core.db import db
 from portfolio.core.markdown import render_markdown
-from portfolio.evidence.models import Artefact, Evidence
+from portfolio.evidence.models import EvidenceSnapshot, SnapshotArtefact
 from portfolio.evidence.pages import ARTEFACT_PARTS, serve_artefact
+from portfolio.evidence.snapshots import snapshot_of, withdrawn_on
 from portfolio.issuing.models import IssuedCredential
+from portfolio.public.credential_view import format_date
 
 bp = Blueprint("credential_evidence", __name__)
 
 
-def credential_evidence(credential_public_id: str, evidence_public_id: str) -> Evidence:
-    """The evidence with that id if it was submitted for that credential; 404 otherwise.
+@bp.context_processor
+def _template_helpers() -> dict[str, Any]:
+    return {"format_date": format_date}
 
-    Only the evidence of the submission the credential was issued for is shown (its files with
-    their SHA-256 digests in the credential), and only through that credential's public id:
-    anyone holding the credential's link — the verifier the student showed it to — can see what
-    it was awarded for; nothing else of the student's evidence is reachable.
+
+#: The parts of a frozen artefact served publicly: its file (covered by a digest in the
+#: credential) and its captions (frozen text); never a thumbnail.
+PUBLIC_PARTS = tuple(part for part in ARTEFACT_PARTS if part != "thumbnail")
+
+
+def credential_evidence(credential_public_id: str, evidence_public_id: str) -> EvidenceSnapshot:
+    """The snapshot the credential's evidence URL names; 404 for anything else.
+
+    Only through that credential's public id: anyone holding the credential's link — the
+    verifier the student showed it to — can see what it was awarded for; nothing else of the
+    student's evidence is reachable.
     """
-    evidence: Evidence | None = db.session.scalar(
-        select(Evidence)
-        .join(SubmissionEvidence, SubmissionEvidence.evidence_id == Evidence.id)
-        .join(Submission, Submission.id == SubmissionEvidence.submission_id)
-        .join(IssuedCredential, IssuedCredential.id == Submission.credential_id)
-        .where(
-            IssuedCredential.public_id == credential_public_id,
-            Evidence.public_id == evidence_public_id,
-        )
-    )
-    if evidence is None:
+    snapshot = snapshot_of(credential_public_id, evidence_public_id)
+    if snapshot is None:
         abort(404)
-    return evidence
+    return snapshot
+
+
+def _hidden_because(snapshot: EvidenceSnapshot) -> str | None:
+    """Why the snapshot is not shown publicly (revoked, withdrawn), or None when it is."""
+    credential: IssuedCredential = snapshot.credential
+    if credential.revoked_at is not None:
+        return "revoked"
+    if snapshot.withdrawn_at is not None:
+        return "withdrawn"
+    return None
+
+
+@bp.app_template_global()
+def evidence_withdrawn_on(credential: IssuedCredential) -> datetime | None:
+    """For the credential page: when the learner withdrew its evidence from public view."""
+    return withdrawn_on(credential)
 
 
 @bp.get("/c/<public_id>/evidence/<evidence_id>")
 def show(public_id: str, evidence_id: str) -> ResponseReturnValue:
-    """A piece of evidence as a credential links to it: narrative and artefacts inline."""
-    evidence = credential_evidence(public_id, evidence_id)
-    credential = db.session.scalar(
-        select(IssuedCredential).where(IssuedCredential.public_id == public_id)
-    )
+    """A piece of evidence as the credential links to it: the snapshot's narrative and
+    artefacts inline; 410 with the reason when it is withdrawn or the credential revoked."""
+    snapshot = credential_evidence(public_id, evidence_id)
 
-    def artefact_url(artefact: Artefact, part: str = "file") -> str:
+    def artefact_url(artefact: SnapshotArtefact, part: str = "file") -> str:
         return url_for(
             ".artefact",
             public_id=public_id,
@@ -57,23 +80,29 @@ def show(public_id: str, evidence_id: str) -> ResponseReturnValue:
             part=part,
         )
 
-    return render_template(
+    hidden = _hidden_because(snapshot)
+    page = render_template(
         "public/evidence.html",
-        evidence=evidence,
-        credential=credential,
-        narrative_html=render_markdown(evidence.narrative),
+        evidence=snapshot,
+        credential=snapshot.credential,
+        hidden=hidden,
+        narrative_html=render_markdown(snapshot.narrative) if hidden is None else "",
         artefact_url=artefact_url,
     )
+    return page, 410 if hidden else 200
 
 
 @bp.get("/c/<public_id>/evidence/<evidence_id>/artefacts/<artefact_id>", defaults={"part": "file"})
 @bp.get("/c/<public_id>/evidence/<evidence_id>/artefacts/<artefact_id>/<part>")
 def artefact(public_id: str, evidence_id: str, artefact_id: str, part: str) -> ResponseReturnValue:
-    """An uploaded file of that evidence (the bytes whose SHA-256 the credential carries)."""
-    evidence = credential_evidence(public_id, evidence_id)
-    if part not in ARTEFACT_PARTS:
+    """A frozen file of that evidence (the bytes whose SHA-256 the credential carries) or its
+    captions; 410 once withdrawn or revoked."""
+    snapshot = credential_evidence(public_id, evidence_id)
+    if part not in PUBLIC_PARTS:
         abort(404)
-    for candidate in evidence.artefacts:
+    for candidate in snapshot.artefacts:
         if candidate.public_id == artefact_id:
+            if _hidden_because(snapshot) is not None:
+                abort(410)
             return serve_artefact(candidate, part)
     abort(404)

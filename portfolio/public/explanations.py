@@ -11,6 +11,7 @@ PASSED = "passed"
 FAILED = "failed"
 NOT_APPLICABLE = "not-applicable"
 UNKNOWN = "unknown"
+WARNING = "warning"
 
 #: How each status is said in words (the panel never relies on colour alone).
 STATUS_LABELS = {
@@ -18,6 +19,7 @@ STATUS_LABELS = {
     FAILED: "Failed",
     NOT_APPLICABLE: "Not applicable",
     UNKNOWN: "Could not be checked",
+    WARNING: "Passed with a warning",
 }
 
 #: check name -> (title, {status: sentence}).
@@ -47,6 +49,9 @@ EXPLANATIONS: dict[str, tuple[str, dict[str, str]]] = {
             "field is missing or has the wrong kind of value.",
             NOT_APPLICABLE: "This is not an Open Badges credential (or uses an older format), "
             "so the Open Badges format rules do not apply.",
+            WARNING: "The credential uses a form the standards allow (for example more than "
+            "one status entry) but the official Open Badges 3.0 format checker rejects, so "
+            "some other verifiers will report it as invalid.",
         },
     ),
     "subject": (
@@ -139,6 +144,8 @@ _GENERIC = {
     FAILED: "This check failed.",
     NOT_APPLICABLE: "This check does not apply to this credential.",
     UNKNOWN: "This check could not be completed, so it does not count as passed.",
+    WARNING: "This check found something other verifiers may object to; it does not make the "
+    "credential untrustworthy.",
 }
 
 _PROOF_INDEX = re.compile(r"proof\[(\d+)\]")

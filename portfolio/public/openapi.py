@@ -44,7 +44,7 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["name", "status", "detail"],
         "properties": {
             "name": {"type": "string", "examples": ["proof", "revocation", "valid-until"]},
-            "status": {"enum": ["passed", "failed", "not-applicable", "unknown"]},
+            "status": {"enum": ["passed", "failed", "not-applicable", "unknown", "warning"]},
             "detail": {"type": "string"},
         },
     },
@@ -56,6 +56,16 @@ _SCHEMAS: dict[str, Any] = {
             "checks": {"type": "array", "items": _ref("Check")},
             "warnings": {"type": "array", "items": {"type": "string"}},
             "errors": {"type": "array", "items": {"type": "string"}},
+            "dataModel": {
+                "enum": ["VC 2.0", "VC 1.1"],
+                "description": "The VC data model, named by the first @context.",
+            },
+            "legacyProofs": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Proofs of a kind older than Data Integrity 1.0 "
+                "(Ed25519Signature2020, the eddsa-2022 cryptosuite name).",
+            },
         },
     },
     "MalformedVerification": {
@@ -123,7 +133,21 @@ _SCHEMAS: dict[str, Any] = {
             "options": {
                 "type": "object",
                 "additionalProperties": False,
-                "properties": {"checks": {"type": "array", "items": {"type": "string"}}},
+                "properties": {
+                    "checks": {"type": "array", "items": {"type": "string"}},
+                    "controllerDocuments": {
+                        "description": "DID documents or HTTPS controller documents (W3C "
+                        "Controlled Identifiers 1.0), by id, for verification methods the "
+                        "service cannot resolve itself; never used for its own issuers.",
+                        "type": "array",
+                        "maxItems": 8,
+                        "items": {
+                            "type": "object",
+                            "required": ["id"],
+                            "properties": {"id": {"type": "string"}},
+                        },
+                    },
+                },
             },
         },
     },
@@ -290,7 +314,8 @@ def _issue_paths() -> dict[str, Any]:
                 "operationId": "issueCredential",
                 "summary": "Issue (sign and store) a credential as the client's issuer.",
                 "description": "W3C VC-API Issue Credential.  Adds `id`, `validFrom` and "
-                "Bitstring status entries (revocation, suspension), signs with "
+                "a Bitstring status entry (revocation; a second, suspension, when the issuer "
+                "offers suspension), signs with "
                 "eddsa-rdfc-2022.  With `Idempotency-Key`, a retry with the same body returns "
                 "the same credential (200, `Idempotent-Replayed: true`).",
                 "security": _BEARER,
@@ -333,7 +358,8 @@ def _verify_paths() -> dict[str, Any]:
         "200": {"description": "Verified.", **_json(_ref("VerificationResult"))},
         "400": {
             "description": "Malformed: not JSON, not an object, a missing member, an unknown "
-            "option, a context outside the allow-list, an undefined term...",
+            "option, a context outside the allow-list, an undefined term..., or more work than "
+            "one request may use (`WORK_BUDGET_EXCEEDED`).",
             **_json(_ref("MalformedVerification")),
         },
         "422": {
@@ -364,7 +390,10 @@ def _verify_paths() -> dict[str, Any]:
                         "description": "Verified.",
                         **_json(_ref("PresentationVerificationResult")),
                     },
-                    "400": _error("Malformed presentation or body."),
+                    "400": _error(
+                        "Malformed presentation or body, or more work than one request may use "
+                        "(`WORK_BUDGET_EXCEEDED`, for the presentation as a whole)."
+                    ),
                     "422": {
                         "description": "Not verified.",
                         **_json(_ref("PresentationVerificationResult")),

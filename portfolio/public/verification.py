@@ -4,13 +4,15 @@ a reader must see first, the check-by-check :func:`report`, and reading a submis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from credentials import baking
+from credentials.budget import WorkBudget
 from credentials.errors import BakingError, MalformedInputError
-from credentials.verify import VerificationResult
+from credentials.foreign_formats import describe_token
+from credentials.verify import PASSED, VerificationResult
 from portfolio.core import metrics
 from portfolio.issuing import service as services
 from portfolio.issuing.models import IssuedCredential
@@ -93,6 +95,10 @@ class Report:
     checks: list[dict[str, str]]
     warnings: list[str]
     error: str | None = None
+    #: "VC 2.0" or "VC 1.1" once the contexts were checked (credentials/data_model.py).
+    data_model: str | None = None
+    #: Proofs of a kind older than Data Integrity 1.0 (credentials/legacy_proofs.py).
+    legacy_proofs: list[str] = field(default_factory=list)
 
 
 def report(result: VerificationResult | None, error: MalformedInputError | None = None) -> Report:
@@ -116,14 +122,22 @@ def report(result: VerificationResult | None, error: MalformedInputError | None 
         checks=rows,
         warnings=list(result.warnings) if result else [],
         error=error.message if error is not None else None,
+        data_model=_data_model(result),
+        legacy_proofs=list(result.legacy_proofs) if result else [],
     )
+
+
+def _data_model(result: VerificationResult | None) -> str | None:
+    """The data model, once the contexts that name it passed (not a guess on a refusal)."""
+    contexts = result.check("contexts") if result else None
+    return result.data_model if result and contexts and contexts.status == PASSED else None
 
 
 def verify(credential: Any) -> tuple[VerificationResult | None, MalformedInputError | None]:
     """The service verifier's result for ``credential``, or the refusal of malformed input
-    (which carries the checks run before it)."""
+    (which carries the checks run before it), within one request's work budget."""
     try:
-        return services.service_verifier().verify(credential), None
+        return services.service_verifier(budget=WorkBudget()).verify(credential), None
     except MalformedInputError as exc:
         return None, exc
 
@@ -144,9 +158,10 @@ def load_submission(data: bytes) -> Any:
     if baking.sniff_image_type(data) == "png" or stripped.startswith(b"<"):
         credential = baking.unbake(data)
         if isinstance(credential, str):
+            what = describe_token(credential) or "a JWT-secured credential (VC-JWT)"
             raise BakingError(
-                "the badge holds a JWT-secured credential (VC-JWT); this service verifies "
-                "credentials with embedded Data Integrity proofs only"
+                f"the badge holds {what}; this service verifies credentials with embedded "
+                "Data Integrity proofs only"
             )
         return credential
     return data

@@ -1,5 +1,6 @@
-"""Issue #6's bulk work in a browser: an assessor endorses a whole cohort from the queue, lands
-on the job's progress page, and — without touching it, and with no JavaScript on the page —
+"""Issue #6's bulk work in a browser: an assessor endorses a whole cohort from the queue (the
+students ticked, then a confirm step naming the count — issue 15 §2), lands on the job's
+progress page, and — without touching it, and with no JavaScript on the page —
 watches it reload itself until the job is done and every student has a credential.
 
 The job is first left queued (``CREDFOLIO_BULK_BACKGROUND`` off, as when no runner is up);
@@ -57,12 +58,20 @@ def test_an_assessor_endorses_a_cohort_and_watches_the_job_finish(
     page.get_by_label("Competency").select_option(label=people["competency"])
     page.get_by_role("button", name="Choose").click()
     page.get_by_label("Cohort").select_option(COHORT)
+    page.get_by_role("button", name="Show the students").click()
+    students = page.get_by_role("group", name=f"Students of the cohort “{COHORT}” to endorse")
+    for name in people["pupils"]:
+        expect(students.get_by_label(name)).to_be_checked()
     for criterion in ("Melody", "Reflection"):
         group = page.get_by_role("group", name=criterion)
         group.get_by_label("Proficient").check()
     page.get_by_label("Overall feedback (Markdown, optional)").fill("Lovely songs, all of you.")
     assert_accessible(page)
-    page.get_by_role("button", name="Endorse every student of the cohort").click()
+    page.get_by_role("button", name="Check the endorsement before it is issued").click()
+    # The confirm step names the count; nothing is issued before it.
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"for {SIZE} students")
+    assert_accessible(page)
+    page.get_by_role("button", name=f"Endorse {SIZE} students").click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"cohort “{COHORT}”")
     status = page.locator("#job-state")

@@ -449,3 +449,42 @@ def test_sniff_image_type(png: bytes, svg: bytes) -> None:
 def test_errors_are_malformed_input() -> None:
     assert issubclass(BakingError, MalformedInputError)
     assert BakingError("x").code == "BAKING_ERROR"
+
+
+# --- the standard SVG DOCTYPE line is accepted; everything a DTD can declare is not ----------
+
+
+def test_an_svg_with_the_standard_svg_1_1_doctype_bakes_and_unbakes(
+    credential: dict[str, Any],
+) -> None:
+    image = (IMAGES / "badge-svg11-doctype.svg").read_bytes()
+    assert sniff_image_type(image) == "svg"
+    baked = bake_svg(image, credential)
+    assert unbake(baked) == credential
+    assert b'<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"' in baked  # kept byte for byte
+    baked_jws, media_type = bake(image, JWS)
+    assert media_type == "image/svg+xml" and unbake_svg(baked_jws) == JWS
+
+
+def test_a_doctype_without_external_id_or_subset_is_accepted(svg: bytes) -> None:
+    image = svg.replace(b"<svg ", b"<!DOCTYPE svg>\n<svg ", 1)
+    assert unbake_svg(bake_svg(image, JWS)) == JWS
+
+
+@pytest.mark.parametrize(
+    ("fixture", "reason"),
+    [
+        # An attribute default would put a credential into an element that has none.
+        ("svg-doctype-attlist-default-verify.svg", "internal subset"),
+        ("svg-doctype-empty-internal-subset.svg", "internal subset"),
+        ("svg-doctype-system-file.svg", "external document other than the W3C's SVG DTD"),
+        ("xxe-external-dtd.svg", "external document other than the W3C's SVG DTD"),
+        ("svg-doctype-not-svg.svg", "for 'html', not svg"),
+    ],
+)
+def test_a_doctype_that_declares_or_fetches_anything_is_refused(fixture: str, reason: str) -> None:
+    data = hostile(fixture)
+    for operation in (unbake, unbake_svg, lambda image: bake_svg(image, JWS)):
+        with pytest.raises(BakingError, match=f"refusing hostile SVG: it has a DTD .*{reason}"):
+            operation(data)
+    assert sniff_image_type(data) is None

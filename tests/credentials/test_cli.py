@@ -57,7 +57,7 @@ def test_verify_json_prints_the_api_object(keyed_runner, tmp_path):
     body = json.loads(result.output)
     assert result.exit_code == 0
     assert body["verified"] is True
-    assert set(body) == {"verified", "checks", "warnings", "errors"}
+    assert set(body) == {"verified", "checks", "warnings", "errors", "dataModel", "legacyProofs"}
 
 
 def test_a_tampered_credential_exits_1_and_names_the_check(keyed_runner, tmp_path):
@@ -167,3 +167,38 @@ def test_the_console_script_runs_without_flask_app(tmp_path):
     keys = json.loads(listed.stdout)
     assert len(keys) == 1 and keys[0]["status"] == "active"
     assert "secret" not in listed.stdout.lower().replace("encrypted", "")
+
+
+def test_verify_names_the_data_model_and_a_legacy_proof(keyed_runner):
+    path = ASSETS / "legacy" / "vc11-ob302-eddsa-2022.json"
+    result = keyed_runner.invoke(args=["verify", "--now", "2025-06-01T00:00:00Z", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "data model: VC 1.1" in result.output
+    assert "legacy proof: eddsa-2022" in result.output
+
+
+def test_verify_of_a_hostile_svg_says_why_it_is_refused_not_json(keyed_runner):
+    result = keyed_runner.invoke(args=["verify", str(ASSETS / "hostile" / "xxe-file.svg")])
+    assert result.exit_code == 2
+    assert "hostile SVG" in result.output and "NOT_JSON" not in result.output
+
+
+def test_verify_of_a_badge_with_the_standard_svg_doctype_reads_its_credential(
+    keyed_runner, tmp_path
+):
+    signed = sign(keyed_runner, tmp_path)
+    baked = tmp_path / "baked.svg"
+    image = ASSETS / "images" / "badge-svg11-doctype.svg"
+    result = keyed_runner.invoke(args=["bake", str(image), str(signed), "--out", str(baked)])
+    assert result.exit_code == 0, result.output
+    assert keyed_runner.invoke(args=["verify", str(baked)]).exit_code == 0
+
+
+def test_verify_of_a_vc_jwt_says_what_the_file_holds(keyed_runner, tmp_path):
+    path = tmp_path / "credential.jwt"
+    path.write_bytes((ASSETS / "foreign" / "vc-jwt-credential.jwt").read_bytes())
+    result = keyed_runner.invoke(args=["verify", "--json", str(path)])
+    assert result.exit_code == 2
+    body = json.loads(result.output)
+    assert body["error"] == "UNSUPPORTED_FORMAT"
+    assert "a JWT-secured credential (VC-JWT)" in body["detail"]

@@ -442,10 +442,13 @@ def test_read_status_needs_a_status_list_credential() -> None:
         read_status(StatusEntry(LIST_URL, 1, "revocation"), credential)
 
 
-def test_read_status_refuses_a_list_published_under_another_id() -> None:
-    credential = list_credential(StatusList.new())
-    with pytest.raises(StatusListError, match="does not match the entry's statusListCredential"):
-        read_status(StatusEntry("https://example.edu/status/2", 1, "revocation"), credential)
+def test_read_status_does_not_ask_the_list_id_to_be_the_entry_url() -> None:
+    # Bitstring Status List §3.2 reads what was dereferenced at (or given for) the entry's URL;
+    # it never compares the list's optional `id` with it (issue 14 §7).
+    status_list = StatusList.new()
+    status_list.set(1, True)
+    credential = list_credential(status_list)
+    assert read_status(StatusEntry("https://example.edu/status/2", 1, "revocation"), credential)
 
 
 @pytest.mark.parametrize(

@@ -60,7 +60,7 @@ def test_a_valid_credential_passes_every_applicable_check(verifier):
 
 def test_the_result_is_the_verify_api_object(verifier):
     body = verifier.verify(load_json("tampered/valid.json")).to_dict()
-    assert set(body) == {"verified", "checks", "warnings", "errors"}
+    assert set(body) == {"verified", "checks", "warnings", "errors", "dataModel", "legacyProofs"}
     assert all(set(c) == {"name", "status", "detail"} for c in body["checks"])
     assert {c["status"] for c in body["checks"]} <= {PASSED, FAILED, NOT_APPLICABLE, UNKNOWN}
 

@@ -266,6 +266,8 @@ class _VectorMessageSuite(Eddsa2022Suite):
         unsecured: Mapping[str, Any],
         options: Mapping[str, Any],
         canonical_document: str | None = None,
+        *,
+        budget: object = None,
     ) -> bytes:
         return self.message
 

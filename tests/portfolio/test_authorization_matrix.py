@@ -45,6 +45,7 @@ from portfolio.catalogue.service import new_framework, store_image
 from portfolio.core.db import db
 from portfolio.evidence.artefacts import add_file_artefact
 from portfolio.evidence.models import Evidence
+from portfolio.evidence.snapshots import snapshots_of
 from portfolio.files import uploads
 from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection
 from portfolio.portfolios.service import new_share_slug
@@ -189,6 +190,14 @@ def build_world(app: Flask) -> World:
             evidence_ids=[song.public_id, story.public_id],
             note="Please read it.",
             submit=True,
+        )
+        # The evidence frozen in the credential: its URLs name these copies.
+        (frozen_song,) = snapshots_of(credential)
+        frozen = {artefact.title: artefact.public_id for artefact in frozen_song.artefacts}
+        ids.update(
+            frozen_song=frozen_song.public_id,
+            frozen_lyrics=frozen[lyrics.title],
+            frozen_image=frozen[image.title],
         )
         ids.update(
             submission_done=done.public_id,
@@ -361,7 +370,14 @@ def _assess_form(_world: World) -> Form:
 
 
 def _cohort_endorsement(world: World) -> Form:
-    return {"competency": world.competency2, "cohort": "7B", "level-0": "2", "level-1": "2"}
+    return {
+        "competency": world.competency2,
+        "cohort": "7B",
+        "level-0": "2",
+        "level-1": "2",
+        "action": "confirm",
+        "confirm_count": "1",
+    }
 
 
 def _bulk_job(world: World) -> dict[str, str]:
@@ -471,6 +487,14 @@ MATRIX: dict[str, Row] = {
     ),
     "POST /admin/credentials/<public_id>/unsuspend": Row(
         of(public_id="credential"), (401, 403, 403, 403, 404, 409), allowed=("admin",)
+    ),
+    # -- the issuer page: each administrator sees and changes only their own issuer ----------
+    "GET /admin/issuer": Row(none, (302, 403, 403, 403, 200, 200)),
+    "POST /admin/issuer/status": Row(
+        none,
+        (401, 403, 403, 403, 303, 303),
+        allowed=ADMINS,
+        attack=form(offers_suspension="y"),
     ),
     # -- the audit log (each administrator reads their own issuer's) --------------------------
     "GET /admin/audit": Row(none, (302, 403, 403, 403, 200, 200)),
@@ -595,10 +619,15 @@ MATRIX: dict[str, Row] = {
         allowed=("student",),
         attack=form(title="Planted", narrative="Planted"),
     ),
+    "GET /evidence/<public_id>/delete": Row(
+        of(public_id="evidence"), (302, 200, 404, 403, 403, 403)
+    ),
     "POST /evidence/<public_id>/delete": Row(
         of(public_id="evidence"),
         (401, 303, 404, 403, 403, 403),
         allowed=("student",),
+        attack=form(confirm="yes"),
+        safe=form(confirm="yes"),
         scratch=scratch_evidence,
     ),
     "POST /evidence/<public_id>/artefacts/file": Row(
@@ -812,6 +841,28 @@ MATRIX: dict[str, Row] = {
         attack=form(hidden="1"),
         safe=form(hidden="0"),
     ),
+    "GET /my/credentials/evidence": Row(none, (302, 200, 200, 403, 403, 403)),
+    "POST /my/credentials/<public_id>/evidence/visibility": Row(
+        of(public_id="credential"),
+        (401, 303, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(withdrawn="1"),
+        safe=form(withdrawn="0"),
+    ),
+    "POST /my/credentials/<public_id>/evidence/delete": Row(
+        of(public_id="credential"),
+        (401, 422, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(confirm="yes"),
+        safe=form(),
+    ),
+    "POST /my/credentials/<public_id>/revocation-request": Row(
+        of(public_id="credential"),
+        (401, 422, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(reason="Planted"),
+        safe=form(reason=""),
+    ),
     "GET /progress": Row(none, (302, 200, 200, 403, 403, 403)),
     "GET /progress/chart.svg": Row(none, (302, 200, 200, 403, 403, 403)),
     "GET /cohort": Row(none, (302, 403, 403, 200, 200, 200)),
@@ -827,18 +878,18 @@ MATRIX: dict[str, Row] = {
         of(public_id="credential"), (200, 200, 200, 200, 200, 200)
     ),
     "GET /c/<public_id>/evidence/<evidence_id>": Row(
-        of(public_id="credential", evidence_id="evidence"), (200, 200, 200, 200, 200, 200)
+        of(public_id="credential", evidence_id="frozen_song"), (200, 200, 200, 200, 200, 200)
     ),
     "GET /c/<public_id>/evidence/<evidence_id>/artefacts/<artefact_id>": Row(
-        of(public_id="credential", evidence_id="evidence", artefact_id="lyrics"),
+        of(public_id="credential", evidence_id="frozen_song", artefact_id="frozen_lyrics"),
         (200, 200, 200, 200, 200, 200),
     ),
     "GET /c/<public_id>/evidence/<evidence_id>/artefacts/<artefact_id>/<part>": Row(
         lambda world: {
             "public_id": world.credential,
-            "evidence_id": world.evidence,
-            "artefact_id": world.image,
-            "part": "thumbnail",
+            "evidence_id": world.frozen_song,
+            "artefact_id": world.frozen_lyrics,
+            "part": "captions",
         },
         (200, 200, 200, 200, 200, 200),
     ),
@@ -1015,9 +1066,26 @@ MISMATCHES: dict[str, tuple[str, Callable[[World], str], Callable[[World], Form]
         lambda w: f"/c/{w.credential}/evidence/{w.evidence2}",
         None,
     ),
+    "the live evidence behind the credential (it shows the frozen copy)": (
+        "anonymous",
+        lambda w: f"/c/{w.credential}/evidence/{w.evidence}",
+        None,
+    ),
     "an artefact of other evidence under the credential's evidence": (
         "anonymous",
-        lambda w: f"/c/{w.credential}/evidence/{w.evidence}/artefacts/{w.story_lyrics}",
+        lambda w: f"/c/{w.credential}/evidence/{w.frozen_song}/artefacts/{w.story_lyrics}",
+        None,
+    ),
+    "a live artefact under the credential's frozen evidence": (
+        "anonymous",
+        lambda w: f"/c/{w.credential}/evidence/{w.frozen_song}/artefacts/{w.lyrics}",
+        None,
+    ),
+    "the thumbnail of a frozen image (only digest-covered files are public)": (
+        "anonymous",
+        lambda w: (
+            f"/c/{w.credential}/evidence/{w.frozen_song}/artefacts/{w.frozen_image}/thumbnail"
+        ),
         None,
     ),
     "an artefact outside the shared portfolio": (

@@ -42,7 +42,7 @@ from portfolio.core.db import db
 from portfolio.evidence.models import Artefact, Evidence
 from portfolio.issuing.models import IssuedCredential
 from portfolio.portfolios.models import Portfolio
-from tests.conftest import unsigned_badge
+from tests.conftest import offer_suspension, unsigned_badge
 from tests.portfolio.school import make_school
 from tests.portfolio.security_world import client_with, module_app, png, session_cookie
 
@@ -499,7 +499,7 @@ def plant_assessment(school: School) -> None:
 def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
     with module_app(tmp_path_factory.mktemp("xss")) as app:
         with app.app_context():
-            issuer = default_issuer()
+            issuer = offer_suspension(default_issuer())  # the suspension reason is shown too
             app.extensions["credfolio"].key_store.create(issuer.did)
             people = make_school(issuer)
             emails = {

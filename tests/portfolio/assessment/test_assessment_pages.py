@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -158,8 +159,15 @@ def test_evidence_of_a_credential_is_only_reachable_through_that_credential(
     anonymous = app.test_client()
     cred = outcome.credential.public_id
     assert anonymous.get(f"/c/{cred}/evidence/{unrelated.public_id}").status_code == 404
-    shown = submission.items[0].evidence.public_id
-    assert anonymous.get(f"/c/{cred}/evidence/{shown}").status_code == 200
+    page, *_ = [
+        entry["id"]
+        for entry in json.loads(outcome.credential.document)["evidence"]
+        if f"/c/{cred}/evidence/" in entry["id"] and "/artefacts/" not in entry["id"]
+    ]
+    assert anonymous.get(urlsplit(page).path).status_code == 200
+    # The credential names the evidence frozen at issuance, never the live evidence.
+    live = submission.items[0].evidence.public_id
+    assert anonymous.get(f"/c/{cred}/evidence/{live}").status_code == 404
 
 
 def test_the_queue_filters_by_competency_cohort_and_age(app: Flask, school: Any) -> None:

@@ -26,6 +26,8 @@ from portfolio.assessment.progress import (
     IN_REVIEW,
     MASTERED,
     NOT_STARTED,
+    REVOKED,
+    SUSPENDED,
     CohortFilter,
     CohortFilterError,
 )
@@ -186,37 +188,45 @@ def counting_queries() -> Iterator[list[str]]:
 
 
 @pytest.mark.parametrize(
-    ("mastered", "latest", "state"),
+    ("credential", "latest", "state"),
     [
-        (True, None, MASTERED),
-        (True, "draft", MASTERED),
-        (False, "submitted", IN_REVIEW),
-        (False, "in_review", IN_REVIEW),
-        (False, "resubmitted", IN_REVIEW),
-        (False, "draft", IN_PROGRESS),
-        (False, "revision_requested", IN_PROGRESS),
-        (False, "not_yet", IN_PROGRESS),
-        (False, None, NOT_STARTED),
-        # Endorsed but not mastered: the credential was revoked.
-        (False, "endorsed", NOT_STARTED),
+        ("active", None, MASTERED),
+        ("active", "draft", MASTERED),
+        ("suspended", "endorsed", SUSPENDED),
+        (None, "submitted", IN_REVIEW),
+        (None, "in_review", IN_REVIEW),
+        (None, "resubmitted", IN_REVIEW),
+        (None, "draft", IN_PROGRESS),
+        (None, "revision_requested", IN_PROGRESS),
+        (None, "not_yet", IN_PROGRESS),
+        (None, None, NOT_STARTED),
+        # The credential was revoked: it says so until work starts again.
+        ("revoked", "endorsed", REVOKED),
+        ("revoked", "draft", IN_PROGRESS),
+        ("revoked", "submitted", IN_REVIEW),
     ],
 )
-def test_a_state_comes_from_the_mastery_then_the_latest_submission(mastered, latest, state):
-    assert progress.derive_state(mastered=mastered, latest_submission_state=latest) == state
+def test_a_state_comes_from_the_credential_then_the_latest_submission(credential, latest, state):
+    assert (
+        progress.derive_state(credential_state=credential, latest_submission_state=latest) == state
+    )
 
 
 @pytest.mark.parametrize(
-    ("mastered", "components", "state"),
+    ("own", "components", "state"),
     [
-        (True, [NOT_STARTED], MASTERED),
-        (False, [MASTERED, MASTERED], IN_PROGRESS),
-        (False, [NOT_STARTED, IN_REVIEW], IN_PROGRESS),
-        (False, [NOT_STARTED, NOT_STARTED], NOT_STARTED),
-        (False, [], NOT_STARTED),
+        (MASTERED, [NOT_STARTED], MASTERED),
+        (SUSPENDED, [MASTERED], SUSPENDED),
+        (NOT_STARTED, [MASTERED, MASTERED], IN_PROGRESS),
+        (NOT_STARTED, [NOT_STARTED, IN_REVIEW], IN_PROGRESS),
+        (NOT_STARTED, [NOT_STARTED, NOT_STARTED], NOT_STARTED),
+        (NOT_STARTED, [], NOT_STARTED),
+        (REVOKED, [REVOKED, MASTERED], REVOKED),
+        (REVOKED, [IN_PROGRESS, MASTERED], IN_PROGRESS),
     ],
 )
-def test_a_stack_is_mastered_only_by_its_own_mastery(mastered, components, state):
-    assert progress.stack_state(mastered=mastered, component_states=components) == state
+def test_a_stack_is_held_only_by_its_own_credential(own, components, state):
+    assert progress.stack_state(own_state=own, component_states=components) == state
 
 
 @pytest.mark.parametrize(
@@ -288,7 +298,7 @@ def test_each_state_is_derived_from_masteries_and_the_latest_submission(issuer):
     assert film  # (never touched: not started)
 
 
-def test_a_mastery_whose_credential_was_revoked_does_not_count(issuer):
+def test_a_mastery_whose_credential_was_revoked_shows_revoked_until_work_starts_again(issuer):
     melody = add_competency(issuer, "Melody")
     ada = add_student(issuer, "ada@school.example")
     add_submission(ada, melody, "endorsed", created=ago(days=5))
@@ -296,17 +306,19 @@ def test_a_mastery_whose_credential_was_revoked_does_not_count(issuer):
     add_mastery(ada, melody, credential)
     assert states_of(ada) == {"Melody": MASTERED}
     services.set_status(credential, "revoke", reason="Issued in error")
-    assert states_of(ada) == {"Melody": NOT_STARTED}
+    assert states_of(ada) == {"Melody": REVOKED}
     add_submission(ada, melody, "draft")
     assert states_of(ada) == {"Melody": IN_PROGRESS}
 
 
-def test_a_suspended_credential_still_counts_only_revocation_undoes_a_mastery(issuer):
+def test_a_suspended_credential_shows_suspended_until_the_suspension_is_lifted(issuer):
     melody = add_competency(issuer, "Melody")
     ada = add_student(issuer, "ada@school.example")
     credential = issue_credential(issuer)
     add_mastery(ada, melody, credential)
     services.set_status(credential, "suspend", reason="Under review")
+    assert states_of(ada) == {"Melody": SUSPENDED}
+    services.set_status(credential, "unsuspend", reason="")
     assert states_of(ada) == {"Melody": MASTERED}
 
 

@@ -50,6 +50,9 @@ def endorse_form(school: Any, **changes: str) -> dict[str, str]:
         "level-0": "2",
         "level-1": "3",
         "feedback": "A fine term's work.",
+        # The confirm step's button, with the count it named (the default choice: all three).
+        "action": "confirm",
+        "confirm_count": "3",
     }
     form.update(changes)
     return form
@@ -75,7 +78,16 @@ def test_the_form_offers_the_competencies_then_the_rubric_and_the_cohorts(
     page = second.get_data(as_text=True)
     assert second.status_code == 200
     assert f'<option value="{COHORT}">{COHORT}</option>' in page
+    assert "<legend>Melody</legend>" not in page  # the students and rubric come with a cohort
+    third = assessor.get(
+        "/review/cohort-endorse",
+        query_string={"competency": school.competency.public_id, "cohort": COHORT},
+    )
+    page = third.get_data(as_text=True)
+    assert third.status_code == 200
     assert "<legend>Melody</legend>" in page and 'name="level-1"' in page
+    for pupil in school.pupils:
+        assert f'id="student-{pupil.id}" name="students" value="{pupil.id}" checked' in page
 
 
 def test_starting_a_job_shows_its_progress_page_that_reloads_until_done(

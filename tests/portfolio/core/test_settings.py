@@ -55,7 +55,6 @@ def test_the_defaults_are_the_documented_ones():
         "http://127.0.0.1:5000",
         "Credfolio Demo School",
     )
-    assert config.status_purposes == ("revocation", "suspension")
     assert (config.recipient_identity, config.allow_fetch, config.storage) == (
         "email",
         False,
@@ -86,7 +85,6 @@ def test_values_are_parsed_into_their_types():
             "CREDFOLIO_TRUSTED_PROXIES": "2",
             "CREDFOLIO_LOG_FORMAT": " JSON",
             "CREDFOLIO_LOG_LEVEL": "warning",
-            "CREDFOLIO_STATUS_PURPOSES": "revocation",
             "CREDFOLIO_DB_POOL_SIZE": "3",
             "CREDFOLIO_DB_MAX_OVERFLOW": "0",
             "PROMETHEUS_MULTIPROC_DIR": "/run/metrics",
@@ -99,7 +97,6 @@ def test_values_are_parsed_into_their_types():
     )
     assert (config.smtp_port, config.trusted_proxies) == (2525, 2)
     assert (config.log_format, config.log_level) == ("json", logging.WARNING)
-    assert config.status_purposes == ("revocation",)
     assert (config.db_pool_size, config.db_max_overflow) == (3, 0)
     assert config.prometheus_multiproc_dir == "/run/metrics"
 
@@ -123,7 +120,11 @@ def test_values_are_parsed_into_their_types():
         ("CREDFOLIO_RATELIMIT_ENABLED", "sometimes"),
         ("CREDFOLIO_RECIPIENT_IDENTITY", "name"),
         ("CREDFOLIO_STORAGE", "ftp"),
-        ("CREDFOLIO_STATUS_PURPOSES", "revocation,expiry"),
+        ("CREDFOLIO_ISSUER_DID", "did:example:123"),
+        ("CREDFOLIO_ISSUER_DID", "https://school.example"),
+        ("CREDFOLIO_ISSUER_DID", "did:key:z6MkNotAKey"),
+        ("CREDFOLIO_ISSUER_DID", "did:key:z6Mkmeb2FCMkAaPnV6WLKH3UJUz6iJ3PLNatSaycqkCQzPjE#key-1"),
+        ("CREDFOLIO_ISSUER_DID", "did:web:School.Example"),
     ],
 )
 def test_a_bad_value_is_refused_with_the_setting_s_name(name, value):
@@ -187,7 +188,6 @@ def test_app_config_keeps_its_keys_and_the_test_mapping_still_overrides_them(tmp
     app = make_app(tmp_path, CREDFOLIO_LIST_COUNT_LIMIT="250", CREDFOLIO_ALLOW_FETCH=True)
     assert app.config["CREDFOLIO_ENV"] == "development"
     assert app.config["CREDFOLIO_ISSUER_NAME"] == "Credfolio Demo School"
-    assert app.config["CREDFOLIO_STATUS_PURPOSES"] == ("revocation", "suspension")
     assert app.config["CREDFOLIO_BULK_LEASE_SECONDS"] == 30.0
     assert app.config["CREDFOLIO_LIST_COUNT_LIMIT"] == 250
     assert app.config["CREDFOLIO_MAX_UPLOAD_BYTES"] == 4096
@@ -209,3 +209,18 @@ def test_secrets_stay_out_of_the_settings_repr():
     shown = repr(config)
     assert "secret-0123456789" not in shown and TEST_KEK not in shown
     assert config.secret_key == "session-secret-0123456789"
+
+
+def test_the_retired_status_purposes_setting_stops_the_start_and_says_what_replaced_it():
+    # Suspension is chosen per issuer now; a setting that silently stopped working would leave
+    # an operator believing every credential can still be suspended.
+    for value in ("revocation,suspension", "revocation"):
+        with pytest.raises(SettingError, match="CREDFOLIO_STATUS_PURPOSES is no longer read"):
+            Settings.from_sources({"CREDFOLIO_STATUS_PURPOSES": value})
+    with pytest.raises(SettingError, match="credfolio issuer suspension on"):
+        Settings.from_sources({}, {"CREDFOLIO_STATUS_PURPOSES": "revocation"})
+
+
+def test_a_did_key_issuer_is_accepted_as_the_did_it_is():
+    did = "did:key:z6Mkmeb2FCMkAaPnV6WLKH3UJUz6iJ3PLNatSaycqkCQzPjE"
+    assert Settings.from_sources({"CREDFOLIO_ISSUER_DID": did}).issuer_did == did

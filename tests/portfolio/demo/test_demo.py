@@ -205,21 +205,19 @@ def _check_school(app: Any, passwords: dict[str, str]) -> None:
     )
     assert resubmitted.round == 2  # endorsed after a revision round
 
-    # Credentials: five masteries and one stack badge; all verify, except the one revoked and
-    # the one suspended, which fail on exactly that check.
+    # Credentials: five masteries and one stack badge; all verify, except the one revoked,
+    # which fails on exactly that check.  The school does not offer suspension.
     credentials = db.session.scalars(select(IssuedCredential)).all()
     assert len(credentials) == 6
-    assert Counter(c.state for c in credentials) == {"active": 4, "revoked": 1, "suspended": 1}
+    assert Counter(c.state for c in credentials) == {"active": 5, "revoked": 1}
     verifier = app.extensions["credfolio"].verifier()
     for row in credentials:
         result = verifier.verify(json.loads(row.document))
         failed = {c.name for c in result.checks if c.status not in ("passed", "not-applicable")}
         if row.state == "active":
             assert result.verified, result.errors
-        elif row.state == "revoked":
-            assert failed == {"revocation"} and row.revocation_reason
         else:
-            assert failed == {"suspension"} and row.suspension_reason
+            assert failed == {"revocation"} and row.revocation_reason
     maya = db.session.scalar(select(User).where(User.email == "maya.okafor@demo.credfolio.test"))
     badge = db.session.scalar(
         select(Mastery).where(Mastery.student_id == maya.id, Mastery.competency_id == creator.id)

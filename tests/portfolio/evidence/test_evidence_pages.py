@@ -157,10 +157,23 @@ def test_deleting_evidence_removes_its_artefacts(pages: Flask) -> None:
     client = student_client(pages, "ada@school.example")
     evidence_id = create_evidence(client)
     assert add_link(client, evidence_id, "https://example.org/a").status_code == 303
-    assert client.post(f"/evidence/{evidence_id}/delete").status_code == 303
+    confirm = client.get(f"/evidence/{evidence_id}/delete").get_data(as_text=True)
+    assert "No credential links to this evidence." in confirm
+    assert (
+        client.post(f"/evidence/{evidence_id}/delete", data={"confirm": "yes"}).status_code == 303
+    )
     assert count(pages, Evidence) == 0
     assert count(pages, Artefact) == 0
     assert client.get(f"/evidence/{evidence_id}").status_code == 404
+
+
+def test_deleting_evidence_takes_a_confirmation_step(pages: Flask) -> None:
+    client = student_client(pages, "ada@school.example")
+    evidence_id = create_evidence(client)
+    unconfirmed = client.post(f"/evidence/{evidence_id}/delete")
+    assert unconfirmed.status_code == 422
+    assert "Your evidence was not deleted" in unconfirmed.get_data(as_text=True)
+    assert count(pages, Evidence) == 1
 
 
 # -- artefacts -------------------------------------------------------------------------------

@@ -11,8 +11,8 @@
 - PDFs are opened and drawn in a child process with memory and time limits: a PDF bomb (a
   content stream or an object stream inflating to hundreds of megabytes) is a 422, and the
   web worker never inflates it.
-- Every XML parser in the code is defusedxml (or refuses DTDs itself); hostile SVGs at the
-  public verify page are refused.
+- Every XML parser in the code is defusedxml (or refuses DTDs and entities itself); hostile
+  SVGs at the public verify page are refused.
 - Hostile file names are display names only (storage is content-addressed) and reach
   ``Content-Disposition`` only in RFC 6266 form.
 
@@ -667,6 +667,10 @@ ALLOWED_XML = {
     # The offset-reporting second pass over an SVG that defusedxml has already accepted; its
     # handlers refuse any DOCTYPE, entity declaration or external entity reference.
     ("credentials/baking.py", "xml.parsers.expat"),
+    # The prolog-only pass that vets a DOCTYPE before defusedxml parses: parameter entities
+    # off, it refuses any internal subset and any external id but the W3C SVG DTDs, and stops
+    # at the first element.
+    ("credentials/svg_doctype.py", "xml.parsers.expat"),
 }
 
 
@@ -704,7 +708,9 @@ def test_every_xml_parser_in_the_code_is_defusedxml() -> None:
     assert found <= ALLOWED_XML, sorted(found - ALLOWED_XML)
     assert found == ALLOWED_XML  # the reviewed exception is still there, and still found
     baking = (ROOT / "credentials" / "baking.py").read_text(encoding="utf-8")
-    assert "forbid_dtd=True" in baking and "forbid_external=True" in baking
+    assert "forbid_entities=True" in baking and "forbid_external=True" in baking
+    # defusedxml accepts a DOCTYPE only after svg_doctype has vetted it.
+    assert baking.index("check_doctype(svg)") < baking.index("safe_et.fromstring(")
 
 
 def test_the_xml_scan_finds_unsafe_parsers(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from flask import Flask
 
 from portfolio.accounts.issuers import default_issuer, ensure_issuer
 from portfolio.issuing import service as services
-from tests.conftest import unsigned_badge
+from tests.conftest import offer_suspension, unsigned_badge
 from tests.portfolio.accounts.test_auth import OTHER_ISSUER_DID, make_user, sign_in
 
 ADMIN = "alice@school.example"
@@ -27,11 +27,13 @@ def _csrf_off(app):
 
 @pytest.fixture
 def schools(app) -> None:
-    """Two issuers with signing keys (the service's own, and another school), one admin each."""
+    """Two issuers with signing keys (the service's own, and another school), one admin each;
+    both offer suspension (their credentials carry both status entries)."""
     with app.app_context():
         store = app.extensions["credfolio"].key_store
-        store.create(default_issuer().did)
+        store.create(offer_suspension(default_issuer()).did)
         other = ensure_issuer(did=OTHER_ISSUER_DID, name="Other School", slug="other")
+        offer_suspension(other)
         store.create(other.did)
     make_user(app, ADMIN)
     make_user(app, OTHER_ADMIN, issuer_did=OTHER_ISSUER_DID)

@@ -286,22 +286,6 @@ def test_credentials_are_found_by_public_id_or_credential_id(issuer):
     assert services.find_credential("no-such-credential") is None
 
 
-def test_only_revocation_can_be_configured(app):
-    app.config["CREDFOLIO_STATUS_PURPOSES"] = ("revocation",)
-    with app.app_context():
-        issuer = default_issuer()
-        app.extensions["credfolio"].key_store.create(issuer.did)
-        row = services.issue(unsigned_badge(), issuer=issuer)
-        document = json.loads(row.document)
-        # One entry is emitted as an object: strictly valid against the 1EdTech schema.
-        assert document["credentialStatus"]["statusPurpose"] == "revocation"
-        from credentials import schema
-
-        assert schema.errors_for({k: v for k, v in document.items() if k != "proof"}) == []
-        with pytest.raises(services.IssueError, match="without a suspension"):
-            services.set_status(row, "suspend", reason="x")
-
-
 def _foreign_did_web_credential() -> dict:
     from credentials.jsonld import DocumentLoader
     from credentials.proof import Eddsa2022Suite

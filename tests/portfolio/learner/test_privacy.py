@@ -11,6 +11,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import flask
 import pytest
@@ -25,11 +26,12 @@ from portfolio.assessment import service as assessment
 from portfolio.assessment.models import Submission, SubmissionEvidence
 from portfolio.core.db import db
 from portfolio.core.models import AuditEvent
-from portfolio.evidence.models import Artefact, Evidence
+from portfolio.evidence.models import Artefact, Evidence, EvidenceSnapshot, SnapshotArtefact
 from portfolio.files import uploads, usage
 from portfolio.files.models import Blob
 from portfolio.files.storage import storage
 from portfolio.issuing.models import IssuedCredential, StatusListRow
+from portfolio.issuing.service import set_status
 from portfolio.learner import privacy
 from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection
 from tests.conftest import ASSETS
@@ -225,10 +227,33 @@ def test_the_deletion_form_needs_its_csrf_token(app, world):
     assert db.session.get(User, world.school.student.id).deleted_at is None
 
 
+def test_the_export_holds_the_evidence_frozen_in_each_credential_and_its_files(app, world):
+    frozen_file = file_sha(world.song)
+    world.song.narrative = "Rewritten after the credential"
+    db.session.commit()
+    student = signed_in(app, world.school.student)
+    deleted = student.post(f"/evidence/{world.song.public_id}/delete", data={"confirm": "yes"})
+    assert deleted.status_code == 303
+
+    exported = student.get("/profile/export")
+    assert exported.status_code == 200, exported.get_data(as_text=True)[:2000]
+    archive = zipfile.ZipFile(io.BytesIO(exported.get_data()))
+    data = json.loads(archive.read("data.json"))
+    (credential,) = data["credentials"]
+    frozen = {item["title"]: item for item in credential["frozenEvidence"]}
+    assert set(frozen) == {"My song", "A story"}
+    assert frozen["My song"]["narrative"] == "How I made *My song*."
+    shas = [a["sha256"] for a in frozen["My song"]["artefacts"] if a["sha256"]]
+    assert shas == [frozen_file]
+    assert hashlib.sha256(archive.read(f"files/{frozen_file}")).hexdigest() == frozen_file
+
+
 def test_deleting_the_account_removes_the_evidence_and_personal_data(app, world):
     student_id = world.school.student.id
     email = world.school.student.email
-    own_file, shared_file = file_sha(world.song), file_sha(world.shared)
+    frozen_file, shared_file = file_sha(world.song), file_sha(world.shared)
+    never_submitted = evidence(world.school.student, "Draft", text=b"a draft nobody assessed")
+    own_file = file_sha(never_submitted)
     version = world.school.student.session_version
     # The address also sits in the invitation Sam joined with and in an audit event.
     db.session.add_all(
@@ -268,10 +293,12 @@ def test_deleting_the_account_removes_the_evidence_and_personal_data(app, world)
     assert db.session.scalars(select(SubmissionEvidence)).all() == []
     [submission] = db.session.scalars(select(Submission)).all()
     assert submission.student_id == student_id and submission.note == ""
-    # Files: Sam's own are gone from the database and the storage; Oli's copy stays.
+    # Files: Sam's own are gone from the database and the storage; Oli's copy stays, and so
+    # does the file frozen in Sam's credential, which still stands.
     for sha in (own_file, world.photo):
         assert db.session.get(Blob, sha) is None and not storage().exists(sha)
-    assert db.session.get(Blob, shared_file) is not None and storage().exists(shared_file)
+    for sha in (shared_file, frozen_file):
+        assert db.session.get(Blob, sha) is not None and storage().exists(sha)
     assert db.session.get(Evidence, world.theirs.id) is not None
     # The audit log keeps the account's events by id; the address is nowhere any more.
     actions = db.session.scalars(
@@ -315,12 +342,21 @@ def test_credentials_of_a_deleted_student_still_verify_and_their_status_lists_ar
     assert after == lists
 
 
-def test_evidence_pages_of_a_credential_are_gone_while_the_credential_still_verifies(app, world):
+def _frozen_pages(credential: IssuedCredential) -> tuple[str, str]:
+    """The credential's first evidence page and first file, as paths."""
+    document = json.loads(credential.document)
+    pages = [e["id"] for e in document["evidence"] if "/evidence/" in e["id"]]
+    page = next(p for p in pages if "/artefacts/" not in p)
+    file = next(p for p in pages if "/artefacts/" in p)
+    return urlsplit(page).path, urlsplit(file).path
+
+
+def test_evidence_frozen_in_a_standing_credential_is_withdrawn_not_deleted_with_the_account(
+    app, world
+):
     visitor = app.test_client()
-    page = f"/c/{world.credential.public_id}/evidence/{world.song.public_id}"
+    page, file_page = _frozen_pages(world.credential)
     assert visitor.get(page).status_code == 200
-    [artefact] = [a for a in world.song.artefacts if a.kind == "file"]
-    file_page = f"{page}/artefacts/{artefact.public_id}"
     assert visitor.get(file_page).status_code == 200
     document = json.loads(world.credential.document)
     digests = [e["digestSRI"] for e in document["evidence"] if "digestSRI" in e]
@@ -328,14 +364,31 @@ def test_evidence_pages_of_a_credential_are_gone_while_the_credential_still_veri
     privacy.delete_account(world.school.student)
     db.session.expire_all()
 
-    assert visitor.get(page).status_code == 404
-    assert visitor.get(file_page).status_code == 404
+    shown = visitor.get(page)
+    assert shown.status_code == 410
+    assert "Evidence withdrawn by the learner" in shown.get_data(as_text=True)
+    assert visitor.get(file_page).status_code == 410
+    assert len(db.session.scalars(select(EvidenceSnapshot)).all()) == 2
     row = db.session.get(IssuedCredential, world.credential.id)
     assert [e["digestSRI"] for e in json.loads(row.document)["evidence"] if "digestSRI" in e] == (
         digests
     )
     assert verify(app, row).verified
-    assert visitor.get(f"/c/{world.credential.public_id}").status_code == 200
+    credential_page = visitor.get(f"/c/{world.credential.public_id}")
+    assert credential_page.status_code == 200
+    assert "Evidence withdrawn by the learner on" in credential_page.get_data(as_text=True)
+
+
+def test_evidence_frozen_in_a_revoked_credential_is_deleted_with_the_account(app, world):
+    frozen_file = file_sha(world.song)
+    set_status(world.credential, "revoke", reason="awarded in error")
+
+    privacy.delete_account(world.school.student)
+    db.session.expire_all()
+
+    assert db.session.scalars(select(EvidenceSnapshot)).all() == []
+    assert db.session.scalars(select(SnapshotArtefact)).all() == []
+    assert db.session.get(Blob, frozen_file) is None and not storage().exists(frozen_file)
 
 
 def test_an_issued_credential_names_the_student_by_a_salted_hash_never_their_address(app, world):

@@ -55,7 +55,7 @@ from portfolio.operations.archive import (
     reflect,
     verify_archive,
 )
-from tests.conftest import TEST_KEK, unsigned_badge
+from tests.conftest import TEST_KEK, offer_suspension, unsigned_badge
 from tests.portfolio.school import evidence, make_school
 
 BASE_URL = os.environ.get("CREDFOLIO_DATABASE_URL") or ""
@@ -180,7 +180,7 @@ def build_world(folder: Path, database_url: str) -> World:
     with app.app_context():
         upgrade()
         key_store = app.extensions["credfolio"].key_store
-        issuer = default_issuer()
+        issuer = offer_suspension(default_issuer())  # one credential is suspended below
         key_store.create(issuer.did)
         school = make_school(issuer)
         services.issue(unsigned_badge(), issuer=issuer, recipient_name="First")

@@ -1,0 +1,99 @@
+"""``credfolio issuer`` (show an issuer; switch its suspension option) and ``credfolio keys
+create-did-key`` (a did:key issuer, key and DID made together)."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from issuer_keys.errors import IssuerKeyError
+from portfolio.accounts.issuers import default_issuer
+from portfolio.accounts.models import Issuer
+from portfolio.core.db import db
+from portfolio.issuing import status_options
+from portfolio.issuing.keystore import SqlKeyStore
+
+_ISSUER_OPTION = click.option(
+    "--issuer-did", default=None, help="The issuer's DID (default: the service's own issuer)."
+)
+
+
+def _issuer(issuer_did: str | None) -> Issuer:
+    if not issuer_did:
+        return default_issuer()
+    found = db.session.scalar(select(Issuer).where(Issuer.did == issuer_did))
+    if found is None:
+        raise click.BadParameter(f"no issuer {issuer_did!r}", param_hint="--issuer-did")
+    return found
+
+
+def _store() -> SqlKeyStore:
+    store: SqlKeyStore = current_app.extensions["credfolio"].key_store
+    return store
+
+
+@click.group("issuer")
+def issuer_group() -> None:
+    """Show an issuer and choose the status entries of its new credentials."""
+
+
+@issuer_group.command("show")
+@_ISSUER_OPTION
+@with_appcontext
+def show_command(issuer_did: str | None) -> None:
+    """Name, DID, signing key and the status entries new credentials carry."""
+    issuer = _issuer(issuer_did)
+    try:
+        method = _store().active(issuer.did).verification_method
+    except IssuerKeyError as exc:
+        method = f"none ({exc.message})"
+    click.echo(f"Issuer:          {issuer.name}")
+    click.echo(f"DID:             {issuer.did}")
+    click.echo(f"Signing key:     {method}")
+    click.echo(f"Status entries:  {', '.join(status_options.purposes_for(issuer))}")
+    if issuer.offers_suspension:
+        click.echo(f"Warning: {status_options.STRICT_VALIDATORS_WARNING}")
+
+
+@issuer_group.command("suspension")
+@click.argument("state", type=click.Choice(["on", "off"]))
+@_ISSUER_OPTION
+@with_appcontext
+def suspension_command(state: str, issuer_did: str | None) -> None:
+    """Switch suspension on or off for the issuer's new credentials (off by default).
+
+    On adds a second credentialStatus entry, which strict OB 3.0 validators reject.  Credentials
+    already issued keep their entries either way.
+    """
+    issuer = _issuer(issuer_did)
+    changed = status_options.set_suspension(issuer, state == "on", actor="cli")
+    verb = "is now" if changed else "was already"
+    click.echo(f"Suspension {verb} {state} for new credentials of {issuer.did}.")
+    if state == "on":
+        click.echo(f"Warning: {status_options.STRICT_VALIDATORS_WARNING}")
+    else:
+        click.echo(
+            "New credentials carry one revocation status entry (1EdTech schema-valid); those "
+            "issued with a suspension entry can still be suspended."
+        )
+
+
+@click.command("create-did-key")
+@with_appcontext
+def create_did_key_command() -> None:
+    """Make a did:key issuer: a new key and the DID it is, kept encrypted like every key.
+
+    A did:key names exactly one key, so `keys create` cannot make one for a configured did:key:
+    make it here, then set CREDFOLIO_ISSUER_DID to the DID printed (and restart).
+    """
+    record = _store().create_did_key()
+    click.echo(f"Created key {record.key_id} and its DID {record.controller}")
+    click.echo(f"verification method: {record.verification_method}")
+    configured = current_app.extensions["credfolio"].issuer_did
+    if configured != record.controller:
+        click.echo(
+            f"To issue as this DID, set CREDFOLIO_ISSUER_DID={record.controller} and restart "
+            f"(this service now signs as {configured})."
+        )

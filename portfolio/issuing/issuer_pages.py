@@ -1,0 +1,73 @@
+"""The administrators' issuer page (bp ``issuer_admin``): their school as an issuer — its name,
+DID and signing key — and its status option, suspension (:mod:`portfolio.issuing.status_options`).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from issuer_keys.errors import IssuerKeyError
+from portfolio.accounts.auth import current_user, login_required
+from portfolio.accounts.models import Issuer, Role
+from portfolio.issuing import status_options
+from portfolio.issuing.forms import IssuerStatusForm
+from portfolio.issuing.keystore import SqlKeyStore
+
+bp = Blueprint("issuer_admin", __name__, url_prefix="/admin")
+
+
+def _own_issuer() -> tuple[Issuer, int]:
+    """The signed-in administrator's issuer and the administrator's id (404 without one)."""
+    user = current_user()
+    if user is None or user.issuer is None:
+        abort(404)
+    return user.issuer, user.id
+
+
+def _page(issuer: Issuer, form: IssuerStatusForm, status: int = 200) -> ResponseReturnValue:
+    from flask import current_app
+
+    store: SqlKeyStore = current_app.extensions["credfolio"].key_store
+    try:
+        method: str | None = store.active(issuer.did).verification_method
+    except IssuerKeyError:
+        method = None
+    page = render_template(
+        "issuing/issuer.html",
+        issuer=issuer,
+        form=form,
+        verification_method=method,
+        purposes=status_options.purposes_for(issuer),
+        warning=status_options.STRICT_VALIDATORS_WARNING,
+    )
+    return page, status
+
+
+@bp.get("/issuer")
+@login_required(role=Role.ADMIN)
+def issuer() -> ResponseReturnValue:
+    """The issuer: name, DID, signing key, and which status entries new credentials carry."""
+    own, _ = _own_issuer()
+    return _page(own, IssuerStatusForm(formdata=None, offers_suspension=own.offers_suspension))
+
+
+@bp.post("/issuer/status")
+@login_required(role=Role.ADMIN)
+def status() -> ResponseReturnValue:
+    """Switch suspension on or off for new credentials; 303 back with what it means."""
+    own, admin_id = _own_issuer()
+    form = IssuerStatusForm()
+    if not form.validate_on_submit():
+        return _page(own, form, 422)
+    on = bool(form.offers_suspension.data)
+    status_options.set_suspension(own, on, actor=f"user:{admin_id}")
+    if on:
+        flash("Suspension is on for new credentials. " + status_options.STRICT_VALIDATORS_WARNING)
+    else:
+        flash(
+            "Suspension is off: new credentials carry one revocation status entry, as the "
+            "1EdTech Open Badges 3.0 schema requires. Credentials issued with a suspension "
+            "entry can still be suspended."
+        )
+    return redirect(url_for(".issuer"), 303)
