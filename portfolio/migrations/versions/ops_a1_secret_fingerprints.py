@@ -1,7 +1,7 @@
 """Fingerprints of the secrets every server shares
 
 Revision ID: ops_a1
-Revises: holes_a1
+Revises: 5e1f0c2a9b7d
 Create Date: 2026-12-06 04:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "ops_a1"
-down_revision = "holes_a1"
+down_revision = "5e1f0c2a9b7d"
 branch_labels = None
 depends_on = None
 
