@@ -465,6 +465,15 @@ def test_the_commands_back_up_and_restore_with_documented_exit_codes(
         db.session.remove()
 
 
+def test_a_missing_folder_for_the_archive_is_made_private(world: World, tmp_path: Path) -> None:
+    """Issue 18 §8: ``--out`` into a folder that does not exist yet."""
+    archive = tmp_path / "backups" / "2026" / "nightly.tar"
+    result = world.app.test_cli_runner().invoke(args=["backup", "-q", "--out", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert archive.is_file()
+    assert oct(archive.parent.stat().st_mode & 0o777) == "0o700"
+
+
 def test_backup_refuses_a_database_not_made_by_the_migrations(tmp_path: Path) -> None:
     app = make_app(tmp_path, f"sqlite:///{tmp_path / 'bare.sqlite3'}")
     with app.app_context():
