@@ -22,6 +22,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -177,6 +178,36 @@ def _logging_kept() -> Iterator[None]:
                 item.disabled = id(item) in disabled
 
 
+METRICS_PREFIX = "credfolio-metrics-"
+MASTER_PID_FILE = "master.pid"
+
+
+def remove_abandoned_metrics_dirs(temp: Path) -> list[Path]:
+    """Remove the metrics folders of masters that are gone (a SIGKILLed master never removes
+    its own, issue 18 §8); those of running servers, or without a readable pid, stay.  Returns
+    what was removed."""
+    removed = []
+    for folder in temp.glob(f"{METRICS_PREFIX}*"):
+        try:
+            pid = int((folder / MASTER_PID_FILE).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if pid > 0 and not _alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
 def make_serve_command(factory: Callable[[], Flask]) -> click.Command:
     """The ``serve`` command for the app built by ``factory`` (wsgi.create_app)."""
 
@@ -198,7 +229,9 @@ def make_serve_command(factory: Callable[[], Flask]) -> click.Command:
         os.environ["CREDFOLIO_WORKERS"] = str(workers)
         # A fresh directory for this server's metrics, set before prometheus_client is first
         # imported (it picks its storage at import time) and removed when the master exits.
-        metrics_dir = tempfile.mkdtemp(prefix="credfolio-metrics-")
+        remove_abandoned_metrics_dirs(Path(tempfile.gettempdir()))
+        metrics_dir = tempfile.mkdtemp(prefix=METRICS_PREFIX)
+        (Path(metrics_dir) / MASTER_PID_FILE).write_text(str(os.getpid()))
         os.environ[MULTIPROC_ENV] = metrics_dir
         master = os.getpid()
         try:

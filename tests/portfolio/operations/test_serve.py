@@ -6,6 +6,7 @@ message before any worker starts."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -158,3 +159,19 @@ def test_a_loopback_rate_limit_store_behind_a_public_url_is_warned_about(tmp_pat
         in str(line.get("message"))
     ]
     assert len(warnings) == 1 and "https://credfolio.school.example" in warnings[0]["message"]
+
+
+def test_a_killed_master_s_metrics_folder_is_removed_at_the_next_start(tmp_path):
+    """Issue 18 §8: a SIGKILLed master never removes its metrics folder."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid that has exited
+    abandoned = tmp_path / "credfolio-metrics-abandoned"
+    running = tmp_path / "credfolio-metrics-running"
+    for folder, pid in ((abandoned, gone.pid), (running, os.getpid())):
+        folder.mkdir()
+        (folder / "master.pid").write_text(str(pid))
+        (folder / "counter_1.db").write_bytes(b"old counts")
+    with running_server(tmp_path, "--workers", "1") as server:
+        assert server.get("/healthz").status == 200
+        assert not abandoned.exists()
+        assert running.is_dir()  # another server's (this test's own pid: alive)
