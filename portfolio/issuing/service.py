@@ -43,7 +43,10 @@ from portfolio.core.errors import ConflictError, InvalidInputError, UnavailableE
 from portfolio.core.links import public_url
 from portfolio.core.models import new_public_id
 from portfolio.core.numbers import MAX_ID, whole_number
-from portfolio.issuing import status_options
+from portfolio.issuing import (
+    gauges,  # noqa: F401  (registers the credentials-by-state gauge)
+    status_options,
+)
 from portfolio.issuing.models import (
     AchievementRow,
     CredentialEvent,
