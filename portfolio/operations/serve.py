@@ -29,9 +29,11 @@ import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
+from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from issuer_keys.errors import IssuerKeyError
+from portfolio.accounts.issuers import PublicUrlChanged, default_issuer
 from portfolio.core.limits import on_loopback, shares_counters
 from portfolio.core.request_log import JsonFormatter
 from portfolio.core.settings import MULTIPROC_ENV, settings
@@ -138,6 +140,11 @@ def _prepare(factory: Callable[[], Flask], *, migrate: bool, workers: int = 1) -
             shared_secrets.check_and_record(shared_secrets.app_fingerprints())
         except shared_secrets.SecretsDiffer as exc:
             raise click.ClickException(f"cannot start: {exc.message}") from None
+        if inspect(db.engine).has_table("issuers"):
+            try:
+                default_issuer()  # made now, or refused now: not at the first request
+            except PublicUrlChanged as exc:
+                raise click.ClickException(f"cannot start: {exc.message}") from None
         storage = settings(app).ratelimit_storage_url
         if workers > 1 and not shares_counters(storage):
             app.logger.warning(
