@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from credentials import schema
 from credentials.errors import MalformedInputError
+from credentials.iri import is_absolute_iri
 
 __all__ = [
     "OB_CONTEXT",
@@ -104,7 +105,12 @@ def _require(where: str, value: object) -> None:
 
 def _check_uri(where: str, value: object, *, schemes: Sequence[str] | None = None) -> None:
     """Raise unless ``value`` is an absolute URI (``urn:uuid:…``, ``https://…``, ``did:…``)."""
-    if not isinstance(value, str) or _ABSOLUTE_URI.fullmatch(value) is None:
+    # RFC 3987 too: anything else would be dropped from the RDF that is signed (jsonld.py).
+    if (
+        not isinstance(value, str)
+        or _ABSOLUTE_URI.fullmatch(value) is None
+        or not is_absolute_iri(value)
+    ):
         raise _fail(where, f"must be an absolute URI (urn:uuid:…, https://…, did:…), got {value!r}")
     scheme = value.split(":", 1)[0].lower()
     if schemes is not None and scheme not in schemes:

@@ -18,7 +18,7 @@ from flask.cli import with_appcontext
 
 from issuer_keys.errors import IssuerKeyError, KeyNotFoundError
 
-from . import baking
+from . import baking, vc_rules
 from .errors import CredentialError, MalformedInputError
 from .proof import Eddsa2022Suite, parse_datetime
 from .verify import FAILED, NOT_APPLICABLE, PASSED, WARNING, VerificationResult, issuer_id
@@ -126,6 +126,7 @@ def sign_command(file: str, out: str | None, set_issuer: bool, created: str | No
         if not isinstance(document, dict):
             raise MalformedInputError("a credential must be a JSON object")
         document = _bind_issuer(document, components.issuer_did, set_issuer=set_issuer)
+        vc_rules.check(document, resource=components.loader.published_bytes)  # as on issue
         record = components.key_store.active(components.issuer_did)
         key = components.key_store.signing_key(components.issuer_did)
         suite = Eddsa2022Suite(loader=components.loader)

@@ -23,7 +23,7 @@ from pyld import jsonld
 from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
 
-from . import rdfc
+from . import iri, rdfc
 from .budget import WorkBudget, budget_or_default
 from .errors import ContextNotAllowedError, DataLossError, MalformedInputError
 from .expansion_cost import UNITS_PER_COMPARISON as _UNITS_PER_COMPARISON
@@ -62,8 +62,12 @@ class DocumentLoader:
     returns a new loader with more documents (tests add the vectors' extra contexts this way).
     """
 
-    def __init__(self, documents: Mapping[str, Any]) -> None:
+    def __init__(
+        self, documents: Mapping[str, Any], *, raw: Mapping[str, bytes] | None = None
+    ) -> None:
         self._documents = dict(documents)
+        # The files exactly as published (hash-checked), for relatedResource digests.
+        self._raw = dict(raw or {})
         # pyld's cache of resolved contexts, per loader (pyld's default is process-wide and keyed
         # by URL alone: a context cached through one loader would then bypass another loader's
         # allow-list).
@@ -88,6 +92,7 @@ class DocumentLoader:
         """
         index = json.loads(index_path.read_text(encoding="utf-8"))
         documents: dict[str, Any] = {}
+        raw: dict[str, bytes] = {}
         for entry in index["contexts"]:
             path = index_path.parent / entry["file"]
             try:
@@ -101,7 +106,8 @@ class DocumentLoader:
                     f"but {index_path} expects {entry['sha256']}; refusing to use it"
                 )
             documents[entry["url"]] = json.loads(data)
-        return cls(documents)
+            raw[entry["url"]] = data
+        return cls(documents, raw=raw)
 
     @classmethod
     def bundled(cls, contexts_dir: Path | None = None) -> DocumentLoader:
@@ -113,7 +119,14 @@ class DocumentLoader:
 
     def extend(self, other: DocumentLoader) -> DocumentLoader:
         """A new loader serving the documents of both loaders."""
-        return DocumentLoader({**self._documents, **other._documents})
+        return DocumentLoader(
+            {**self._documents, **other._documents}, raw={**self._raw, **other._raw}
+        )
+
+    def published_bytes(self, url: str) -> bytes | None:
+        """The bundled file of ``url`` byte for byte (its sha256 was checked), if we have it:
+        what a ``relatedResource`` digest of that context is computed over."""
+        return self._raw.get(url)
 
     @property
     def urls(self) -> frozenset[str]:
@@ -237,10 +250,46 @@ def check_structure(document: Any, *, max_depth: int = MAX_DEPTH) -> None:
         if isinstance(node, list):
             stack.extend((item, depth + 1) for item in node)
             continue
+        if "@index" in node or "@container" in node:
+            _refuse_unsigned_index(node)
         for key, value in node.items():
             if isinstance(key, str):
                 _check_unicode(key, "a member name")
+            if key == "@context":
+                _refuse_base_and_import(value)
             stack.append((value, depth + 1))
+
+
+def _refuse_unsigned_index(node: Mapping[str, Any]) -> None:
+    """JSON-LD to RDF keeps no ``@index`` (JSON-LD 1.1 §4.6.1 "Data Indexing"): an index on a
+    node or value, or the keys of an index map, would be unsigned and could be changed after
+    signing (Data Integrity §4.1).  A property-valued index map (``"@index": "prop"`` in the
+    term definition) keeps its keys as values of that property, so it is allowed."""
+    container = node.get("@container")
+    containers = container if isinstance(container, list) else [container]
+    if "@container" not in node:
+        raise DataLossError(
+            "an @index is not part of the RDF data, so it would not be signed", term="@index"
+        )
+    if "@index" in containers and "@index" not in node:
+        raise DataLossError(
+            "an @index container's keys are not part of the RDF data, so they would not be "
+            'signed (a property-valued index, with "@index": "<property>", is)',
+            term="@index",
+        )
+
+
+def _refuse_base_and_import(context: Any) -> None:
+    # check_contexts refuses these in the top-level contexts; this finds them in contexts
+    # embedded anywhere in the document (a node's own @context, a scoped term definition).
+    for item in context if isinstance(context, list) else [context]:
+        if isinstance(item, dict):
+            for keyword in _FORBIDDEN_INLINE_KEYWORDS:
+                if keyword in item:
+                    raise MalformedInputError(
+                        f"an embedded @context uses {keyword}, which Credfolio does not accept",
+                        code="INVALID_CONTEXT",
+                    )
 
 
 def _check_unicode(text: str, what: str) -> None:
@@ -277,6 +326,7 @@ def to_quads(
     processor = _CachingProcessor(
         loader, on_property_dropped=dropped.append, budget=budget_or_default(budget)
     )
+    lost = processor.lost_iris
     options = {
         "documentLoader": loader,
         "contextResolver": ContextResolver(loader.resolved_cache, loader),
@@ -298,6 +348,19 @@ def to_quads(
         ) from None
     except RecursionError:  # a backstop: check_structure refuses such nesting first
         raise MalformedInputError("the JSON is nested too deeply", code="JSON_TOO_DEEP") from None
+    except MalformedInputError as exc:
+        # A list item the conversion could not keep ("object is not a term object"): say which.
+        if lost and type(exc) is MalformedInputError:
+            raise _lost_iri_error(lost[0]) from None
+        raise
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        # pyld trips over some documents it should refuse (an @type map whose value is a
+        # number is an AttributeError): malformed JSON-LD is a 400, never a 500.
+        raise MalformedInputError(
+            f"invalid JSON-LD: the JSON-LD processor cannot process this document "
+            f"({type(exc).__name__} in {_where(exc)})",
+            code="INVALID_JSON_LD",
+        ) from None
     if dropped:
         term = dropped[0]
         raise DataLossError(
@@ -307,6 +370,8 @@ def to_quads(
             "so it would not be signed",
             term=term,
         )
+    if lost:
+        raise _lost_iri_error(lost[0])
     _refuse_relative_iris(quads)
     return quads
 
@@ -364,6 +429,8 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
     ) -> None:
         super().__init__(**kwargs)
         self._loader = loader
+        #: What the last ``to_quads`` left out as not an absolute IRI (see QuadBuilder.lost).
+        self.lost_iris: list[str] = []
         self._budget = budget_or_default(budget)
         self._expansions = 0
 
@@ -410,6 +477,12 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
             cache[key] = processed
         return processed
 
+    def _clone_active_context(self, active_ctx: Any) -> Any:
+        # JSON-LD 1.1 API §4.1.2 steps 5.7-5.9: "@vocab", "@language" or "@direction": null
+        # removes that mapping from the result -- a no-op when there is none (jsonld.js
+        # `delete`s).  pyld `del`s, a KeyError (500) for {"@vocab": null} on the VC context.
+        return _ActiveContext(super()._clone_active_context(active_ctx))
+
     def to_quads(self, input_: Any, options: Mapping[str, Any]) -> list[rdfc.Quad]:
         """pyld 3.3.0's ``to_rdf``, producing our quads directly (see QuadBuilder below).
 
@@ -436,10 +509,12 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         issuer = options["identifierIssuer"]
         node_map: dict[str, Any] = {"@default": {}}
         self._create_node_map(expanded, node_map, "@default", issuer)
-        builder = QuadBuilder(issuer, options)
+        builder = QuadBuilder(issuer, options, lost=self.lost_iris)
         for graph_name, graph in sorted(node_map.items()):
             if graph_name == "@default" or jsonld._is_absolute_iri(graph_name):
                 builder.add_graph(graph_name, graph)
+            else:
+                builder.lost.append(graph_name)
         return builder.quads
 
     def _expand_iri(
@@ -478,6 +553,14 @@ class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         return super()._expand_iri(
             active_ctx, value, base=base, vocab=vocab, local_ctx=local_ctx, defined=defined
         )
+
+
+class _ActiveContext(dict):  # type: ignore[type-arg]
+    """An active context being built: removing a mapping that is not there is a no-op."""
+
+    def __delitem__(self, key: Any) -> None:
+        if key in self:
+            super().__delitem__(key)
 
 
 # pyld tests "is this an absolute IRI?" with `re.match(<pattern text>, value)` about 1,300 times
@@ -536,6 +619,32 @@ def _refuse_relative_iris(quads: Iterable[rdfc.Quad]) -> None:
                 )
 
 
+def _lost_iri_error(value: str) -> DataLossError:
+    if value.startswith(_NUMBER_MARK):
+        number = value[len(_NUMBER_MARK) :]
+        return DataLossError(
+            f"the integer {number} is too large to be signed exactly: JSON-LD turns integers "
+            "from 10^21 up into doubles, so nearby integers would have the same signature",
+            term=number,
+        )
+    shown = value[len(_RELATIVE_BASE) :] if value.startswith(_RELATIVE_BASE) else value
+    return DataLossError(
+        f"{shown!r} is not a valid IRI (RFC 3987); the statements that use it would be dropped "
+        "or changed by the conversion to RDF, so they would not be signed",
+        term=shown,
+    )
+
+
+def _where(exc: BaseException) -> str:
+    """The pyld function an unexpected exception came from (no values: they may be hostile)."""
+    traceback = exc.__traceback__
+    name = "pyld"
+    while traceback is not None:
+        name = traceback.tb_frame.f_code.co_name
+        traceback = traceback.tb_next
+    return name
+
+
 def _translate(exc: jsonld.JsonLdError) -> MalformedInputError:
     """Find our own error inside pyld's wrapping, or describe pyld's error safely."""
     cause: BaseException | None = exc
@@ -578,6 +687,8 @@ _RDF_REST = rdfc.IRI(jsonld.RDF_REST)
 _RDF_NIL = rdfc.IRI(jsonld.RDF_NIL)
 
 Term = rdfc.IRI | rdfc.BlankNode | rdfc.Literal
+# Marks a rounded integer among QuadBuilder.lost (no IRI starts with "@").
+_NUMBER_MARK = "@number "
 
 
 # RDF 1.1 N-Quads LANGTAG (BCP 47's syntax).  A tag outside it is not RDF: written into the
@@ -599,7 +710,9 @@ def _language_tag(tag: Any) -> str:
 class QuadBuilder:
     """Quads of one document; converts each distinct term once (as ``from_pyld_dataset`` does)."""
 
-    def __init__(self, issuer: Any, options: Mapping[str, Any]) -> None:
+    def __init__(
+        self, issuer: Any, options: Mapping[str, Any], *, lost: list[str] | None = None
+    ) -> None:
         if options.get("produceGeneralizedRdf") or options.get("rdfDirection") not in (
             None,
             RDF_DIRECTION,
@@ -607,6 +720,13 @@ class QuadBuilder:
             raise ValueError('generalized RDF and rdfDirection "compound-literal" are refused')
         self.i18n_datatype = options.get("rdfDirection") == RDF_DIRECTION
         self.issuer = issuer
+        #: What pyld's conversion skips without a word: subjects, predicates, objects and graph
+        #: names that are not absolute IRIs, and blank-node predicates (generalized RDF); and
+        #: what it would emit changed or unparseable: IRIs that are not RFC 3987 IRIs, integers
+        #: a double rounds (JSON-LD 1.1 API §8.6 step 9, marked with _NUMBER_MARK); language
+        #: tags are checked by _language_tag.  The quads stay exactly
+        #: pyld's; ``to_quads`` refuses the document when this is not empty.
+        self.lost: list[str] = [] if lost is None else lost
         self.json_ld_11 = options["processingMode"] == "json-ld-1.1"
         self.quads: list[rdfc.Quad] = []
         self._terms: dict[tuple[Any, ...], Term] = {}
@@ -626,8 +746,11 @@ class QuadBuilder:
         if not value.isascii() and rdfc._SURROGATE.search(value):
             raise MalformedInputError(f"RDF dataset: {where} contains a lone surrogate code point")
         term: Term
+        # Each distinct term is made (and so checked) once per document.
         if kind == "IRI":
             term = rdfc.IRI(value)
+            if not iri.is_absolute_iri(value):
+                self.lost.append(value)
         elif kind == "blank node":
             term = rdfc.BlankNode(value[2:])
         else:
@@ -635,6 +758,8 @@ class QuadBuilder:
             if not isinstance(resolved, str) or not (language is None or isinstance(language, str)):
                 raise MalformedInputError(f"RDF dataset: {where} has a malformed datatype/language")
             term = rdfc.Literal(value, resolved, language or None)
+            if not iri.is_absolute_iri(resolved):
+                self.lost.append(resolved)
         self._terms[key] = term
         return term
 
@@ -652,6 +777,8 @@ class QuadBuilder:
             graph_term = rdfc.BlankNode(name[2:])
         else:
             graph_term = rdfc.IRI(name)
+            if not iri.is_absolute_iri(name):
+                self.lost.append(name)
         is_absolute: Callable[[Any], bool] = jsonld._is_absolute_iri
         for id_, node in sorted(graph.items()):
             for property_, items in sorted(node.items()):
@@ -663,8 +790,10 @@ class QuadBuilder:
                     # skip relative IRI subjects and predicates; blank-node predicates are
                     # generalized RDF
                     if not (is_absolute(id_) and is_absolute(property_)):
+                        self.lost.append(property_ if is_absolute(id_) else id_)
                         continue
                     if property_.startswith("_:"):
+                        self.lost.append(property_)
                         continue
                     subject = self._node(id_, "subject")
                     predicate = self._term("IRI", property_, None, None, "predicate")
@@ -696,6 +825,8 @@ class QuadBuilder:
                 else:
                     value = jsonld._canonicalize_double(float_value)
             elif self.json_ld_11 and jsonld._is_integer(value) and abs(value) >= 1e21:
+                if int(float(value)) != value:  # rounded: other integers would sign the same
+                    self.lost.append(_NUMBER_MARK + str(value)[:40])
                 value = jsonld._canonicalize_double(value)
                 datatype = datatype or jsonld.XSD_DOUBLE
             elif jsonld._is_integer(value):
@@ -716,6 +847,7 @@ class QuadBuilder:
             return self._list(item["@list"], graph)
         id_ = item["@id"] if jsonld._is_object(item) else item
         if not id_.startswith("_:") and not jsonld._is_absolute_iri(id_):
+            self.lost.append(id_)
             return None  # skip relative IRIs
         return self._node(id_, "object")
 

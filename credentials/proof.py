@@ -135,7 +135,8 @@ class Eddsa2022Suite:
         Raises :class:`MalformedInputError` for anything that cannot be signed exactly (unknown
         contexts, undefined terms, relative IRIs, a ``previousProof`` the document lacks).
         """
-        check_contexts(document, loader=self.loader)
+        # eddsa-rdfc-2022 signs either data model (VC-DI-EdDSA §2.2); callers choose which.
+        check_contexts(document, loader=self.loader, first=LEGACY_FIRST_CONTEXTS)
         existing = proofs_of(document)
         unsecured = {k: v for k, v in document.items() if k != "proof"}
         # 1-2. proofConfig: the proof options; "created" is an XML dateTimeStamp.

@@ -35,6 +35,7 @@ from . import (
     status,
     status_check,
     status_list_2021,
+    vc_rules,
     verification_methods,
 )
 from .budget import WorkBudget, WorkBudgetExceeded
@@ -318,11 +319,16 @@ class Verifier:
         now: Callable[[], datetime] = _utcnow,
         limits: rdfc.CanonLimits | None = None,
         budget: WorkBudget | None = None,
+        resolve_related_resource: vc_rules.ResourceLookup | None = None,
     ) -> None:
         self.loader = loader
         #: The request's work budget, when this verifier serves one request (the service makes
         #: one verifier per request); otherwise each :meth:`verify` call gets a fresh one.
         self.budget = budget
+        # relatedResource digests are compared with bundled contexts, then with what this gives.
+        self.related_resource = vc_rules.first_at_hand(
+            loader.published_bytes, resolve_related_resource
+        )
         self.resolve_key = resolve_key
         self.resolve_status_list = resolve_status_list
         self.now = now
@@ -372,6 +378,7 @@ class Verifier:
             self._check_shape(document)
             self._check_contexts(document, result)
             canonical = self._check_terms(document, result, budget)
+            self._check_vc_rules(document, result)
             self._check_schema(document, result)
             budget.check_clock("the JSON Schema check")
             self._check_subject(document, result)
@@ -435,6 +442,14 @@ class Verifier:
             raise
         result.add("terms", PASSED, "every property is defined, so every property is signed")
         return canonical
+
+    def _check_vc_rules(self, document: Mapping[str, Any], result: VerificationResult) -> None:
+        # VC Data Model 2.0 MUSTs (credentials/vc_rules.py; the list is in docs/verification.md).
+        found = vc_rules.violations(document, resource=self.related_resource)
+        if found:
+            result.add("vc-data-model", FAILED, "; ".join(v.message for v in found[:3]))
+        else:
+            result.add("vc-data-model", PASSED, "follows the VC Data Model 2.0 rules")
 
     @staticmethod
     def _check_schema(document: Mapping[str, Any], result: VerificationResult) -> None:

@@ -55,6 +55,7 @@ KNOWN_CHECKS = frozenset(
     {
         "contexts",
         "terms",
+        "vc-data-model",
         "schema",
         "subject",
         "proof",

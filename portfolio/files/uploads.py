@@ -18,6 +18,7 @@ from sqlalchemy import Select, false, func, select, union
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
+from credentials.iri import is_absolute_iri
 from portfolio.core.db import db
 from portfolio.core.errors import InvalidInputError, status_for
 from portfolio.core.numbers import whole_number
@@ -259,6 +260,7 @@ def check_link(url: str) -> str:
         or parts.username is not None
         or len(url) > 2048
         or re.search(r"[\x00-\x20\x7f<>\"{}|\\^`]", url)
+        or not is_absolute_iri(url)  # RFC 3987 (a stray "%", "[" in a path): not signable
     ):
         raise UploadError("bad-url", "Enter a web address starting with https:// or http://.")
     return url

@@ -32,8 +32,9 @@ oauth_bp = Blueprint("oauth", __name__)
 oauth_bp.record_once(oauth.init_server)
 register_api_errors(oauth_bp, prefixes=("/oauth/",))
 
-#: VC-API IssueCredentialOptions we accept.  We always add a BitstringStatusListEntry, so a
-#: request for one is honoured; anything else we cannot do is refused rather than ignored.
+#: VC-API IssueCredentialOptions we accept.  ``credentialStatus`` asks for our
+#: BitstringStatusListEntry (added anyway unless the credential brings its own status); anything
+#: else we cannot do is refused rather than ignored.
 ISSUE_OPTIONS = frozenset({"credentialStatus"})
 #: VC-API VerifyOptions we accept.  ``checks`` is accepted for compatibility: every check
 #: always runs, and every one is reported.
@@ -186,10 +187,15 @@ def issue_credential() -> Response:
             "options.credentialStatus may only ask for {'type': 'BitstringStatusListEntry'}",
         )
     key = request.headers.get(IDEMPOTENCY_HEADER)
+    add_status = status is not None
     if key is None:
-        row = services.issue(credential, issuer=client.issuer, client_id=client.client_id)
+        row = services.issue(
+            credential, issuer=client.issuer, client_id=client.client_id, add_status=add_status
+        )
         return _credential_response(row, 201)
-    return _issue_idempotently(client, credential, _check_key(key), _body_sha256(body))
+    return _issue_idempotently(
+        client, credential, _check_key(key), _body_sha256(body), add_status=add_status
+    )
 
 
 def _check_key(key: str) -> str:
@@ -214,7 +220,12 @@ class _KeyTaken(ConflictError):
 
 
 def _issue_idempotently(
-    client: OAuthClient, credential: dict[str, Any], key: str, request_sha256: str
+    client: OAuthClient,
+    credential: dict[str, Any],
+    key: str,
+    request_sha256: str,
+    *,
+    add_status: bool = False,
 ) -> Response:
     """Issue at most one credential per (client, key) (draft-ietf-httpapi-idempotency-key).
 
@@ -232,6 +243,7 @@ def _issue_idempotently(
                 issuer=client.issuer,
                 client_id=client.client_id,
                 before_commit=_idempotency_record(client.client_id, key, request_sha256),
+                add_status=add_status,
             )
             return _credential_response(row, 201)
         except _KeyTaken:

@@ -210,6 +210,7 @@ def _get(
     deadline: float,
     timeout: float,
     max_bytes: int,
+    any_media_type: bool = False,
 ) -> _Response:
     """One GET to the first address that accepts a connection; the body only on 200."""
     last_error: Exception | None = None
@@ -239,9 +240,16 @@ def _get(
             except OSError as exc:
                 last_error = exc
                 continue  # try the host's next (already checked) address
-            _send_request(connection, target)
+            _send_request(connection, target, any_media_type=any_media_type)
             response = connection.getresponse()
-            return _read_response(url, response, expired, timeout=timeout, max_bytes=max_bytes)
+            return _read_response(
+                url,
+                response,
+                expired,
+                timeout=timeout,
+                max_bytes=max_bytes,
+                any_media_type=any_media_type,
+            )
         except (OSError, http.client.HTTPException) as exc:
             if expired.is_set() or time.monotonic() >= deadline:
                 raise FetchFailed(f"cannot fetch {url}: timed out after {timeout:g} s") from None
@@ -256,12 +264,17 @@ def _get(
     raise FetchFailed(f"cannot fetch {url}: cannot connect to {host} ({last_error})")
 
 
-def _send_request(connection: _PinnedHTTPSConnection, target: str) -> None:
-    """Send the GET for ``target``: JSON wanted, no compression, the connection closed after."""
+def _send_request(
+    connection: _PinnedHTTPSConnection, target: str, *, any_media_type: bool = False
+) -> None:
+    """Send the GET for ``target``: JSON wanted (or anything, for a related resource), no
+    compression, the connection closed after."""
     connection.putrequest("GET", target, skip_accept_encoding=True)
     connection.putheader(
         "Accept",
-        "application/did+json, application/vc+ld+json, application/ld+json;q=0.9, "
+        "*/*"
+        if any_media_type
+        else "application/did+json, application/vc+ld+json, application/ld+json;q=0.9, "
         "application/json;q=0.8",
     )
     # No compression: the size limit must apply to what we parse, not to the wire.
@@ -278,23 +291,28 @@ def _read_response(
     *,
     timeout: float,
     max_bytes: int,
+    any_media_type: bool = False,
 ) -> _Response:
     """A redirect as it is, or a 200's checked and bounded body; any other status fails."""
     if response.status in _REDIRECTS:
         return _Response(response.status, response.getheader("Location"), b"")
     if response.status != 200:
         raise FetchFailed(f"cannot fetch {url}: HTTP {response.status} {response.reason}")
-    _check_headers(url, response, max_bytes)
+    _check_headers(url, response, max_bytes, any_media_type=any_media_type)
     body = _read_limited(url, response, max_bytes)
     if expired.is_set():  # the body may be cut short: never parse a partial document
         raise FetchFailed(f"cannot fetch {url}: timed out after {timeout:g} s")
     return _Response(200, None, body)
 
 
-def _check_headers(url: str, response: http.client.HTTPResponse, max_bytes: int) -> None:
+def _check_headers(
+    url: str, response: http.client.HTTPResponse, max_bytes: int, *, any_media_type: bool = False
+) -> None:
     media_type = response.headers.get_content_type()
-    if media_type not in _JSON_MEDIA_TYPES and not (
-        media_type.startswith("application/") and media_type.endswith("+json")
+    if (
+        not any_media_type
+        and media_type not in _JSON_MEDIA_TYPES
+        and not (media_type.startswith("application/") and media_type.endswith("+json"))
     ):
         raise FetchRefused(f"refusing {url}: content type {media_type!r} is not JSON")
     encoding = (response.getheader("Content-Encoding") or "identity").strip().lower()
@@ -371,6 +389,54 @@ def fetch_json(
     Raises :class:`FetchRefused` or :class:`FetchFailed` (both :class:`CannotDecideError`)
     with a message that says why.
     """
+    final_url, body = _fetch(
+        url,
+        timeout=timeout,
+        max_bytes=max_bytes,
+        resolver=resolver,
+        ssl_context=ssl_context,
+        max_redirects=max_redirects,
+        unsafe_allow_loopback=unsafe_allow_loopback,
+    )
+    return _parse(final_url, body)
+
+
+def fetch_bytes(
+    url: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    resolver: Resolver = socket.getaddrinfo,
+    ssl_context: ssl.SSLContext | None = None,
+    max_redirects: int = MAX_REDIRECTS,
+    unsafe_allow_loopback: bool = False,
+) -> bytes:
+    """GET ``url`` and return its body exactly as served, whatever its media type: every rule
+    of :func:`fetch_json` but the JSON ones.  For a related resource's digest."""
+    return _fetch(
+        url,
+        timeout=timeout,
+        max_bytes=max_bytes,
+        resolver=resolver,
+        ssl_context=ssl_context,
+        max_redirects=max_redirects,
+        unsafe_allow_loopback=unsafe_allow_loopback,
+        any_media_type=True,
+    )[1]
+
+
+def _fetch(
+    url: str,
+    *,
+    timeout: float,
+    max_bytes: int,
+    resolver: Resolver,
+    ssl_context: ssl.SSLContext | None,
+    max_redirects: int,
+    unsafe_allow_loopback: bool,
+    any_media_type: bool = False,
+) -> tuple[str, bytes]:
+    """(the URL finally served, its 200 body) under the rules of :func:`fetch_json`."""
     deadline = time.monotonic() + timeout
     context = ssl_context or _default_context()
     current = url
@@ -390,9 +456,10 @@ def fetch_json(
             deadline=deadline,
             timeout=timeout,
             max_bytes=max_bytes,
+            any_media_type=any_media_type,
         )
         if response.status == 200:
-            return _parse(current, response.body)
+            return current, response.body
         if not response.location:
             raise FetchFailed(f"cannot fetch {current}: HTTP {response.status} without Location")
         current = urljoin(current, response.location)  # checked from scratch on the next turn
@@ -507,3 +574,44 @@ def status_list_fetcher(
         )
 
     return fetch_status_list
+
+
+#: At most this many related resources are fetched for one verification; the others are not
+#: at hand (only the form of their digests is checked).  Each fetch may take DEFAULT_TIMEOUT.
+MAX_RELATED_RESOURCES = 4
+
+
+def related_resource_fetcher(
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    resolver: Resolver = socket.getaddrinfo,
+    ssl_context: ssl.SSLContext | None = None,
+    unsafe_allow_loopback: bool = False,
+    max_fetches: int = MAX_RELATED_RESOURCES,
+) -> Callable[[str], bytes | None]:
+    """A ``resolve_related_resource(url)`` for one verification (VC DM 2.0 §5.3): the bytes of
+    an https ``relatedResource`` by :func:`fetch_bytes`, for its digests to be compared.
+
+    Other schemes are not at hand (``None``), nor anything past the first ``max_fetches``
+    URLs; a refused or failed fetch raises :class:`CannotDecideError` (the verifier then treats
+    the resource as not at hand).
+    """
+    fetched: list[str] = []
+
+    def fetch_related_resource(url: str) -> bytes | None:
+        if not url.startswith("https://"):
+            return None
+        if url not in fetched and len(fetched) >= max_fetches:
+            return None
+        fetched.append(url)
+        return fetch_bytes(
+            url,
+            timeout=timeout,
+            max_bytes=max_bytes,
+            resolver=resolver,
+            ssl_context=ssl_context,
+            unsafe_allow_loopback=unsafe_allow_loopback,
+        )
+
+    return fetch_related_resource

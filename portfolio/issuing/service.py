@@ -18,10 +18,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from credentials import schema, schema_conformance
+from credentials import schema, schema_conformance, vc_rules
 from credentials.budget import WorkBudget
 from credentials.errors import CannotDecideError, CredentialError, MalformedInputError
-from credentials.jsonld import VC_V2_CONTEXT, DocumentLoader
+from credentials.jsonld import DocumentLoader
 from credentials.proof import Eddsa2022Suite, parse_datetime, xsd_datetime
 from credentials.status import StatusList, build_status_list_credential, status_entry
 from credentials.verify import (
@@ -44,6 +44,7 @@ from portfolio.core.links import public_url
 from portfolio.core.models import new_public_id
 from portfolio.core.numbers import MAX_ID, whole_number
 from portfolio.issuing import (
+    data_models,
     gauges,  # noqa: F401  (registers the credentials-by-state gauge)
     status_options,
 )
@@ -229,48 +230,50 @@ def _random_free_index(allocated: bytearray, size: int) -> int:
 # -- issuing ---------------------------------------------------------------------------------
 
 
-def check_request(credential: Any, issuer: Issuer) -> dict[str, Any]:
+def check_request(
+    credential: Any, issuer: Issuer, *, config: ServiceConfig | None = None
+) -> dict[str, Any]:
     """Validate an unsigned credential sent for issuing; return a copy ready to complete.
 
     Raises :class:`MalformedInputError` naming the problem (missing context, type, subject,
-    bad dates) and :class:`IssueError` for an issuer that is not ours or fields we set ourselves.
+    bad dates, a VC Data Model 2.0 rule broken — ``credentials.vc_rules``) and
+    :class:`IssueError` for an issuer that is not ours or a proof sent along.  A VC 1.1
+    credential (first context ``https://www.w3.org/2018/credentials/v1``) is accepted as given,
+    except an Open Badge (see ``data_models``).
     """
+    config = config or ServiceConfig.current()
     document = copy.deepcopy(parse_credential(credential))
-    contexts = document.get("@context")
-    if not isinstance(contexts, list) or not contexts or contexts[0] != VC_V2_CONTEXT:
-        raise MalformedInputError(
-            f"@context must be a list starting with {VC_V2_CONTEXT}", code="INVALID_CONTEXT"
-        )
+    model = data_models.data_model_of(document)
     if "VerifiableCredential" not in types_of(document):
         raise MalformedInputError("type must include 'VerifiableCredential'", code="INVALID_TYPE")
     if not isinstance(document.get("credentialSubject"), dict | list) or not document.get(
         "credentialSubject"
     ):
         raise MalformedInputError("credentialSubject is required", code="MISSING_SUBJECT")
-    for field in ("proof", "credentialStatus"):
-        if field in document:
-            raise IssueError(f"{field} is added by the service; remove it from the request")
+    if "proof" in document:
+        raise IssueError("proof is added by the service; remove it from the request")
     issuer_value = document.get("issuer")
     if issuer_value is None:
-        document["issuer"] = issuer.profile()
+        document["issuer"] = data_models.issuer_value(document, model, issuer.profile())
     elif issuer_id(document) != issuer.did:
         raise IssueError(
             f"the issuer {issuer_id(document)!r} is not an issuer of this service "
             f"(expected {issuer.did})",
             code="WRONG_ISSUER",
         )
-    for field in ("validFrom", "validUntil"):
+    start, end = data_models.DATE_FIELDS[model]
+    for field in (start, end):
         if field in document:
             parse_datetime(document[field], field=field)
     if (
-        "validFrom" in document
-        and "validUntil" in document
-        and parse_datetime(document["validUntil"], field="validUntil")
-        <= parse_datetime(document["validFrom"], field="validFrom")
+        start in document
+        and end in document
+        and parse_datetime(document[end], field=end) <= parse_datetime(document[start], field=start)
     ):
-        raise MalformedInputError("validUntil must be after validFrom", code="INVALID_DATETIME")
-    if "id" in document and (not isinstance(document["id"], str) or ":" not in document["id"]):
-        raise MalformedInputError("id must be an absolute URI", code="INVALID_ID")
+        raise MalformedInputError(f"{end} must be after {start}", code="INVALID_DATETIME")
+    vc_rules.check(document, resource=config.loader.published_bytes)
+    data_models.check_client_status(document, config.status_list_url(""))
+    data_models.with_proof_context(document, model)
     return document
 
 
@@ -282,6 +285,7 @@ def issue(
     recipient_name: str | None = None,
     config: ServiceConfig | None = None,
     before_commit: Callable[[IssuedCredential], None] | None = None,
+    add_status: bool = False,
 ) -> IssuedCredential:
     """Complete, sign and store a credential in one transaction; return its record.
 
@@ -289,21 +293,35 @@ def issue(
     caller can store its own records with it (the API's idempotency key) — if it raises,
     nothing is stored.
 
-    Adds ``id`` (the public page URL) when missing, ``validFrom`` (now) when missing, and a
-    revocation BitstringStatusListEntry (one object: what the 1EdTech schema allows), followed
-    by a suspension entry when the issuer offers suspension (``status_options``).  Retries on a
-    concurrent allocation conflict.  Raises :class:`MalformedInputError` or :class:`IssueError`,
-    :class:`DuplicateCredentialId` (409) when the ``id`` was issued already, and
-    ``UnavailableError`` when conflicts go on; nothing is stored when it raises.
+    Adds ``id`` (the public page URL) when missing, ``validFrom`` (VC 1.1: ``issuanceDate``;
+    now) when missing, and a revocation BitstringStatusListEntry (one object: what the 1EdTech
+    schema allows), followed by a suspension entry when the issuer offers suspension
+    (``status_options``) — unless the credential brings its own ``credentialStatus`` (then
+    ours are added after it only with ``add_status``) or is a VC 1.1 credential (whose context
+    cannot say BitstringStatusListEntry).  Retries on a concurrent allocation conflict.  Raises
+    :class:`MalformedInputError` or :class:`IssueError`, :class:`DuplicateCredentialId` (409)
+    when the ``id`` was issued already, and ``UnavailableError`` when conflicts go on; nothing
+    is stored when it raises.
     """
     config = config or ServiceConfig.current()
-    request = check_request(credential, issuer)
+    request = check_request(credential, issuer, config=config)
+    if add_status and data_models.data_model_of(request) == data_models.VC_1_1:
+        raise MalformedInputError(
+            "a VC 1.1 credential cannot carry a BitstringStatusListEntry (the 2018 context does "
+            "not define it): leave out options.credentialStatus",
+            code="UNSUPPORTED_OPTION",
+        )
     _refuse_issued_id(request)
     for attempt in range(1, MAX_ISSUE_ATTEMPTS + 1):
         try:
             with unit_of_work(write=True):
                 row = _issue_once(
-                    config, request, issuer, client_id=client_id, recipient_name=recipient_name
+                    config,
+                    request,
+                    issuer,
+                    client_id=client_id,
+                    recipient_name=recipient_name,
+                    add_status=add_status,
                 )
                 if before_commit is not None:
                     before_commit(row)
@@ -347,7 +365,7 @@ def issue_in_transaction(
     rolls back and starts again.
     """
     config = config or ServiceConfig.current()
-    request = check_request(credential, issuer)
+    request = check_request(credential, issuer, config=config)
     return _issue_once(
         config,
         request,
@@ -369,11 +387,15 @@ def _issue_once(
     public_id: str | None = None,
     recipient_user_id: int | None = None,
     actor: str | None = None,
+    add_status: bool = False,
 ) -> IssuedCredential:
     document = copy.deepcopy(request)
     public_id = public_id or new_public_id()
+    model = data_models.data_model_of(document)
     document.setdefault("id", config.credential_url(public_id))
-    document.setdefault("validFrom", xsd_datetime(datetime.now(UTC)))
+    document.setdefault(data_models.DATE_FIELDS[model][0], xsd_datetime(datetime.now(UTC)))
+    client_status = document.get("credentialStatus")
+    ours = (client_status is None or add_status) and model == data_models.VC_2_0
     row = IssuedCredential(
         public_id=public_id,
         issuer=issuer,
@@ -381,14 +403,17 @@ def _issue_once(
         recipient_user_id=recipient_user_id,
     )
     entries = []
-    for purpose in status_options.purposes_for(issuer):
+    for purpose in status_options.purposes_for(issuer) if ours else ():
         status_list, index = _allocate(config, issuer, purpose)
         entries.append(status_entry(config.status_list_url(status_list.public_id), index, purpose))
         if purpose == "revocation":
             row.revocation_list, row.revocation_index = status_list, index
         else:
             row.suspension_list, row.suspension_index = status_list, index
-    if entries:
+    if client_status is not None and entries:  # the client's entries first, as given
+        given = client_status if isinstance(client_status, list) else [client_status]
+        document["credentialStatus"] = [*given, *entries]
+    elif entries:
         document["credentialStatus"] = entries if len(entries) > 1 else entries[0]
     _check_schema(document, issuer)
     signed = sign_as(issuer.did, document, config=config)
@@ -453,9 +478,10 @@ def _describe(row: IssuedCredential, signed: Mapping[str, Any], recipient_name: 
         if recipient_name is None and isinstance(name, str):
             recipient_name = name
     row.recipient_name = recipient_name
-    row.valid_from = parse_datetime(signed["validFrom"], field="validFrom")
-    if "validUntil" in signed:
-        row.valid_until = parse_datetime(signed["validUntil"], field="validUntil")
+    start, end = data_models.DATE_FIELDS[data_models.data_model_of(signed)]
+    row.valid_from = parse_datetime(signed[start], field=start)
+    if end in signed:
+        row.valid_until = parse_datetime(signed[end], field=end)
 
 
 def _publish_achievement(issuer: Issuer, signed: Mapping[str, Any]) -> None:
@@ -708,6 +734,7 @@ def service_verifier(
     Without one, each ``verify`` call gets a fresh budget of its own.
     """
     config = config or ServiceConfig.current()
+    fetch_related_resource = None
     if current_app.config.get("CREDFOLIO_ALLOW_FETCH"):
         from portfolio.issuing import remote
 
@@ -716,6 +743,7 @@ def service_verifier(
         fetch_controller_document = (
             fetch_controller_document or remote.controller_document_fetcher()
         )
+        fetch_related_resource = remote.related_resource_fetcher()
     resolve_key = ServiceKeyResolver(
         key_store=config.key_store,
         fetch_did_document=fetch_did_document,
@@ -731,6 +759,7 @@ def service_verifier(
             resolve_key=resolve_key,
             resolve_status_list=resolve_status_list,
             budget=budget,
+            resolve_related_resource=fetch_related_resource,
         )
     return Verifier(
         loader=config.loader,
@@ -738,4 +767,5 @@ def service_verifier(
         resolve_status_list=resolve_status_list,
         now=now,
         budget=budget,
+        resolve_related_resource=fetch_related_resource,
     )

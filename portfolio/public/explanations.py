@@ -41,6 +41,15 @@ EXPLANATIONS: dict[str, tuple[str, dict[str, str]]] = {
             "protected by the signature.",
         },
     ),
+    "vc-data-model": (
+        "Credential rules",
+        {
+            PASSED: "The credential follows the rules every W3C Verifiable Credential must follow.",
+            FAILED: "The credential breaks a rule every W3C Verifiable Credential must follow "
+            "(for example an identifier that is not a web address, an empty recipient, or a "
+            "linked file whose fingerprint does not match).",
+        },
+    ),
     "schema": (
         "Open Badges format",
         {

@@ -313,11 +313,13 @@ def _issue_paths() -> dict[str, Any]:
             "post": {
                 "operationId": "issueCredential",
                 "summary": "Issue (sign and store) a credential as the client's issuer.",
-                "description": "W3C VC-API Issue Credential.  Adds `id`, `validFrom` and "
-                "a Bitstring status entry (revocation; a second, suspension, when the issuer "
-                "offers suspension), signs with "
-                "eddsa-rdfc-2022.  With `Idempotency-Key`, a retry with the same body returns "
-                "the same credential (200, `Idempotent-Replayed: true`).",
+                "description": "W3C VC-API Issue Credential.  Adds `id`, `validFrom` (VC 1.1: "
+                "`issuanceDate`) and a Bitstring status entry (revocation; a second, suspension, "
+                "when the issuer offers suspension) -- unless the credential brings its own "
+                "`credentialStatus`, kept as given (ours are added after it only with "
+                "`options.credentialStatus`) -- and signs with eddsa-rdfc-2022.  A generic VC "
+                "1.1 credential is signed as given.  With `Idempotency-Key`, a retry with the "
+                "same body returns the same credential (200, `Idempotent-Replayed: true`).",
                 "security": _BEARER,
                 "parameters": [
                     {
@@ -335,7 +337,11 @@ def _issue_paths() -> dict[str, Any]:
                         "headers": {"Idempotent-Replayed": {"schema": {"const": "true"}}},
                         **_json(_ref("IssueResponse")),
                     },
-                    "400": _error("Malformed body or credential (the problem is named)."),
+                    "400": _error(
+                        "Malformed body or credential, or a broken VC Data Model 2.0 rule "
+                        "(the problem is named: e.g. `INVALID_ID`, `MISSING_TYPE`, "
+                        "`DIGEST_MISMATCH`, `DATA_LOSS_DETECTION_ERROR`)."
+                    ),
                     "401": _error(
                         "Missing, unknown, expired or revoked bearer token "
                         "(`WWW-Authenticate: Bearer`)."

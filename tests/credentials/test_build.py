@@ -441,6 +441,10 @@ def test_hashed_email_requires_a_salt() -> None:
             lambda: Alignment(target_name="Skill", target_url="skills/1"),
             "Alignment.target_url must be an absolute URI",
         ),
+        (  # not an RFC 3987 IRI: JSON-LD to RDF would drop the statement (jsonld.py)
+            lambda: Alignment(target_name="Skill", target_url="https://x.example/100%"),
+            "Alignment.target_url must be an absolute URI",
+        ),
         (
             lambda: Alignment(target_name="", target_url="https://x.example"),
             "Alignment.target_name is required",

@@ -28,6 +28,7 @@ STATUS_LISTS = {
 ALL_CHECKS = [
     "contexts",
     "terms",
+    "vc-data-model",
     "schema",
     "subject",
     "proof",

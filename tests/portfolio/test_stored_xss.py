@@ -959,7 +959,9 @@ def hostile_credential() -> dict[str, Any]:
     """Someone else's credential with markup in every field the verify page shows."""
     badge = unsigned_badge()
     badge["issuer"] = {
-        "id": "https://issuer.example/" + ATTRIBUTE.replace(" ", ""),
+        # A double quote is not allowed in an IRI (such a credential is refused as data loss
+        # before anything is shown); a single quote is, so it tries single-quoted attributes.
+        "id": hostile_url("foreign_issuer_id"),
         "type": ["Profile"],
         "name": hostile("foreign_issuer"),
     }

@@ -149,6 +149,8 @@ def test_links_and_accessibility_texts(evidence: Evidence) -> None:
         "https://",
         "https://user:secret@example.org/",
         "https://example.org/a b",
+        "https://example.org/100%",  # not RFC 3987: could not be signed into a credential
+        "https://example.org/a[1]",
         "example.org",
         "https://example.org/" + "a" * 2048,
     ],

@@ -195,10 +195,10 @@ def test_refusals_are_credential_errors_and_service_errors_of_their_kind(issuer)
         ),
         ({"issuer": "did:web:someone-else.example"}, services.IssueError, "not an issuer"),
         ({"proof": {"type": "DataIntegrityProof"}}, services.IssueError, "proof"),
-        (
+        (  # a client's own status is accepted only when well formed
             {"credentialStatus": {"id": "https://x.example/1", "type": "BitstringStatusListEntry"}},
-            services.IssueError,
-            "credentialStatus",
+            MalformedInputError,
+            "statusPurpose",
         ),
         ({"nickname": "Ace"}, DataLossError, "nickname"),
     ],

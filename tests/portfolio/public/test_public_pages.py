@@ -309,7 +309,9 @@ def hostile_badge() -> dict[str, Any]:
     achievement["image"] = {"id": JS_URL, "type": "Image", "caption": ATTRIBUTE}
     badge["evidence"] = [
         {"id": JS_URL, "type": ["Evidence"], "name": SCRIPT},
-        {"id": "https://ok.example/" + ATTRIBUTE, "type": ["Evidence"], "name": "quoted"},
+        # An id with a quote and spaces is not a URL: issuing refuses it (INVALID_ID), so the
+        # attribute-breaking text rides in the name.
+        {"id": "https://ok.example/quoted", "type": ["Evidence"], "name": ATTRIBUTE},
     ]
     return badge
 
