@@ -121,8 +121,10 @@ class ServiceConfig:
 
 
 def did_document_for(did: str, key_store: KeyStore) -> dict[str, Any]:
-    """The did:web document of one of our issuers: active and retired keys."""
-    return did_web_document(did, key_store.list(did))
+    """The did:web document of one of our issuers: active and retired keys, and the web site
+    of its profile."""
+    website = db.session.scalar(select(Issuer.url).where(Issuer.did == did))
+    return did_web_document(did, key_store.list(did), website=website)
 
 
 def sign_as(did: str, document: Mapping[str, Any], *, config: ServiceConfig) -> dict[str, Any]:
