@@ -205,6 +205,9 @@ def feature_list() -> tuple[Feature, ...]:
             "operations",
             commands=(
                 (operations_cli.init_db, None),
+                (operations_cli.secrets_group, None),
+                (operations_cli.storage_group, None),
+                (operations_cli.doctor_command, None),
                 (operations_cli.backup_command, None),
                 (operations_cli.restore_command, None),
             ),
@@ -231,8 +234,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask application.
 
     Order: defaults, ``CREDFOLIO_*`` environment variables, then ``test_config``.  Refuses to
-    start on a setting with a bad value, in production without the key-encryption secret and
-    the session secret, and when a bundled JSON-LD context does not match its recorded sha256.
+    start on a setting with a bad value, in production without the key-encryption secret, the
+    session secret or a mail server, and when a bundled JSON-LD context does not match its
+    recorded sha256.
     """
     app, config = _configured_app(dict(test_config or {}))
     from portfolio.issuing.keystore import SqlKeyStore
@@ -244,6 +248,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         issuer_did=config.issuer_did or "",
         issuer_name=config.issuer_name,
     )
+    _check_mail(config)
 
     from portfolio.core.db import db
     from portfolio.operations.setup import configure_engine
@@ -294,6 +299,19 @@ def _configured_app(test_config: dict[str, Any]) -> tuple[Flask, Settings]:
     app.config.update(test_config)
     app.config["SECRET_KEY"] = _secret_key(app, config)
     return app, config
+
+
+def _check_mail(config: Settings) -> None:
+    """In production, mail goes to one place for every server (issue 18 §4): an SMTP server,
+    or an outbox folder the operator names (one every server shares).  The default outbox is
+    inside each server's instance folder, which split messages across machines."""
+    if config.production and not config.smtp_host and not config.mail_outbox:
+        raise RuntimeError(
+            "CREDFOLIO_SMTP_HOST must be set in production: without it each server writes its "
+            "mail (invitations, password resets, notices) to its own instance folder, where "
+            "nobody reads it. (For a single server, CREDFOLIO_MAIL_OUTBOX may name a folder "
+            "instead; see docs/deploy.md.)"
+        )
 
 
 def _wire(app: Flask, features: tuple[Feature, ...]) -> None:

@@ -231,8 +231,13 @@ class KeyRecordLike(Protocol):
     def status(self) -> str: ...
 
 
-def did_web_document(did: str, keys: Iterable[KeyRecordLike]) -> dict[str, Any]:
+def did_web_document(
+    did: str, keys: Iterable[KeyRecordLike], *, website: str | None = None
+) -> dict[str, Any]:
     """Our did:web DID document, served at :func:`did_web_to_url`.
+
+    ``website`` (the issuer's web site, from its profile) becomes a ``LinkedDomains`` service
+    (DID Core §5.4; DIF Well Known DID Configuration) so that a verifier can find the school.
 
     Every key that is not revoked (active and retired) becomes a Multikey verification method
     and is listed under ``assertionMethod``, so credentials signed before a rotation still
@@ -267,13 +272,18 @@ def did_web_document(did: str, keys: Iterable[KeyRecordLike]) -> dict[str, Any]:
         raise IssuerKeyError("more than one active key", code="KEY_STORE_INCONSISTENT")
     # Active key first: some verifiers try methods in order.
     methods.sort(key=lambda m: m["id"] not in active)
-    return {
+    document: dict[str, Any] = {
         "@context": list(DID_CONTEXT),
         "id": did,
         "verificationMethod": methods,
         "authentication": active,
         "assertionMethod": [m["id"] for m in methods],
     }
+    if website:
+        document["service"] = [
+            {"id": f"{did}#website", "type": "LinkedDomains", "serviceEndpoint": website}
+        ]
+    return document
 
 
 # --------------------------------------------------------------------------- dereferencing

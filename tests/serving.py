@@ -90,6 +90,14 @@ def server_environment(tmp_path: Path, **settings: str) -> dict[str, str]:
     return env
 
 
+def create_signing_key(env: Mapping[str, str], cwd: Path) -> None:
+    """``credfolio keys create`` against a server's database (with the server's environment)."""
+    done = subprocess.run(
+        [CREDFOLIO, "keys", "create"], env=dict(env), cwd=cwd, capture_output=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 @contextlib.contextmanager
 def running_server(
     tmp_path: Path,

@@ -68,6 +68,20 @@ def test_production_refuses_to_start_without_a_session_secret(tmp_path):
         )
 
 
+def test_production_refuses_to_start_without_a_mail_server(tmp_path):
+    """Issue 18 §4: each server wrote its own outbox folder, splitting mail across machines."""
+    production = {
+        "INSTANCE_PATH": str(tmp_path),
+        "CREDFOLIO_ENV": "production",
+        "CREDFOLIO_SECRET_KEY": "x" * 40,
+        "CREDFOLIO_KEY_ENCRYPTION_SECRET": TEST_KEK,
+    }
+    with pytest.raises(RuntimeError, match="CREDFOLIO_SMTP_HOST must be set in production"):
+        create_app(production)
+    create_app({**production, "CREDFOLIO_SMTP_HOST": "smtp.school.example"})
+    create_app({**production, "CREDFOLIO_MAIL_OUTBOX": str(tmp_path / "shared-outbox")})
+
+
 def test_a_tampered_bundled_context_stops_start_up(tmp_path, monkeypatch):
     from credentials.jsonld import DEFAULT_CONTEXTS_DIR
 

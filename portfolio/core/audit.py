@@ -65,6 +65,8 @@ ACTIONS = frozenset(
         "revocation_requested",
         # An issuer's status options (portfolio/issuing/status_options.py).
         "issuer_suspension_changed",
+        # An issuer's profile (portfolio/issuing/issuer_profile.py).
+        "issuer_profile_changed",
     }
 )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -62,6 +63,14 @@ def shares_counters(url: str) -> bool:
     return not url.startswith("memory://")
 
 
+def on_loopback(url: str) -> bool:
+    """Whether a store's URL names this machine (``127.0.0.1``, ``::1``, ``localhost``)."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower()
+    return host in {"localhost", "::1"} or host.startswith("127.")
+
+
 def _storage_options(url: str) -> dict[str, float | str | bool]:
     return dict(REDIS_OPTIONS) if url.startswith(("redis://", "rediss://", "redis+")) else {}
 
@@ -94,19 +103,52 @@ def init_app(app: Flask) -> Limiter:
     if limiter.enabled:
         for item in LIMITED:
             view = app.view_functions[item.endpoint]
-            value = limit_of(config, item.setting)
+            current = _while_shared_store_is_away(
+                limiter, limit_of(config, item.setting), config.workers
+            )
             limit = limiter.shared_limit(
-                value,
+                current,
                 scope=item.setting.removeprefix("CREDFOLIO_RATELIMIT_").lower(),
                 methods=list(item.methods),
-                error_message=(
-                    f"too many requests from your address: at most {value}; "
-                    "try again after the number of seconds in the Retry-After header"
-                ),
+                error_message=_refusal(current),
             )
             app.view_functions[item.endpoint] = cast(Any, limit(view))
     app.register_error_handler(RateLimitExceeded, too_many_requests_page)
     return limiter
+
+
+def share_of(value: str, workers: int) -> str:
+    """Each of ``workers`` processes' share of a limit (``"30 per minute; 300 per hour"`` for
+    4 → ``"7 per minute; 75 per hour"``; never below 1)."""
+    shares = []
+    for part in value.split(";"):
+        amount, _, rest = part.strip().partition(" ")
+        shares.append(f"{max(1, int(amount) // max(1, workers))} {rest}")
+    return "; ".join(shares)
+
+
+def _while_shared_store_is_away(limiter: Limiter, value: str, workers: int) -> Callable[[], str]:
+    """The limit, evaluated per request: while Flask-Limiter counts in this process's memory
+    because the shared store (Redis) is away, each worker gets its share of it, so that the
+    service as a whole still allows what it says (issue 18 §5: the budgets multiplied by the
+    number of workers).  Flask-Limiter marks that state in ``_storage_dead`` (4.1, pinned in
+    pyproject.toml; tests/portfolio/core/test_rate_limits.py fails if that changes)."""
+    divided = share_of(value, workers)
+
+    def current() -> str:
+        return divided if getattr(limiter, "_storage_dead", False) else value
+
+    return current
+
+
+def _refusal(current: Callable[[], str]) -> Callable[[], str]:
+    def message() -> str:
+        return (
+            f"too many requests from your address: at most {current()}; "
+            "try again after the number of seconds in the Retry-After header"
+        )
+
+    return message
 
 
 def limit_of(config: Settings, setting: str) -> str:

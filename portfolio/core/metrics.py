@@ -14,15 +14,18 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, Request, Response, abort, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter
 from prometheus_client import generate_latest as _generate_latest
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_flask_exporter import PrometheusMetrics
 from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from portfolio.core.db import db
@@ -138,15 +141,64 @@ def multiprocess() -> bool:
     return bool(settings().prometheus_multiproc_dir)
 
 
+# -- gauges read from the database at each scrape ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatabaseGauge:
+    """A gauge whose values are counted in the database when ``/metrics`` is read, so that a
+    change made anywhere — another server, a ``credfolio`` command — shows at once (issue 18
+    §8: status changes made with the CLI never reached the counters of the serving processes).
+    ``count()`` returns value per label value."""
+
+    name: str
+    documentation: str
+    label: str
+    count: Callable[[], Mapping[str, int]]
+
+
+_DATABASE_GAUGES: list[DatabaseGauge] = []
+
+
+def database_gauge(gauge: DatabaseGauge) -> None:
+    """Register a gauge (a feature with tables of its own calls this at import)."""
+    if all(known.name != gauge.name for known in _DATABASE_GAUGES):
+        _DATABASE_GAUGES.append(gauge)
+
+
+class _DatabaseCollector:
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        for gauge in _DATABASE_GAUGES:
+            try:
+                values = gauge.count()
+            except SQLAlchemyError:  # the database away: /metrics still answers, without it
+                db.session.rollback()
+                continue
+            family = GaugeMetricFamily(gauge.name, gauge.documentation, labels=[gauge.label])
+            for label, value in sorted(values.items()):
+                family.add_metric([label], value)
+            yield family
+
+
+def _database_gauges() -> bytes:
+    registry = CollectorRegistry()
+    registry.register(_DatabaseCollector())
+    return bytes(_generate_latest(registry))
+
+
 def exposition() -> bytes:
     """The text exposition format of every metric: all workers' in multiprocess mode, else this
-    process's (the app's HTTP metrics and the service counters)."""
+    process's (the app's HTTP metrics and the service counters), and the database's gauges."""
     if multiprocess():
         registry = CollectorRegistry()
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped in prometheus_client
-        return bytes(_generate_latest(registry))
+        return bytes(_generate_latest(registry)) + _database_gauges()
     exporter: PrometheusMetrics = current_app.extensions[EXTENSION]
-    return bytes(_generate_latest(exporter.registry)) + bytes(_generate_latest(REGISTRY))
+    return (
+        bytes(_generate_latest(exporter.registry))
+        + bytes(_generate_latest(REGISTRY))
+        + _database_gauges()
+    )
 
 
 def _loopback(address: str | None) -> bool:

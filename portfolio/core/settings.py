@@ -232,6 +232,9 @@ class Settings:
     ratelimit_token: str = "30 per minute; 300 per hour"  # noqa: S105 (a rate, not a secret)
     ratelimit_sign_in: str = "10 per minute; 50 per hour"
     ratelimit_password_reset: str = "5 per minute; 20 per hour"  # noqa: S105 (a rate)
+    #: The number of workers serving this app on this machine (``credfolio serve`` sets it):
+    #: while Redis is away, each counts rate limits alone, so each gets this share of them.
+    workers: int = 1
     #: None: not set (``text``; apps made for tests then leave logging to pytest).
     log_format: str | None = None
     log_level: int = logging.INFO
@@ -309,6 +312,7 @@ _PARSERS: dict[str, Parser] = {
     "log_level": _log_level,
     "trusted_proxies": _trusted_proxies,
     "list_count_limit": _positive,
+    "workers": _positive,
     "db_pool_size": _pool,
     "db_max_overflow": _pool,
 }

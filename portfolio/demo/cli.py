@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from portfolio.accounts.issuers import default_issuer
+from portfolio.accounts.issuers import PublicUrlChanged, default_issuer
 from portfolio.core.settings import settings
 from portfolio.demo import school as demo_school
 from portfolio.demo.summary import summary_lines
@@ -22,7 +22,10 @@ def demo_setup() -> None:
     details.  Safe to run again: nothing is created twice."""
     upgrade()
     components = current_app.extensions["credfolio"]
-    issuer = default_issuer()
+    try:
+        issuer = default_issuer()
+    except PublicUrlChanged as exc:
+        raise click.ClickException(exc.message) from None
     store = components.key_store
     records = [r for r in store.list(issuer.did) if r.status == "active"]
     record = records[0] if records else store.create(issuer.did)

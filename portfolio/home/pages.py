@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
+from sqlalchemy import select
+
+from portfolio.accounts.models import Issuer
+from portfolio.core.db import db
 
 bp = Blueprint("home", __name__)
+
+
+def _issuer_name(configured: str) -> str:
+    """The issuer's name from its profile (the database); the configured default before the
+    database has an issuer."""
+    components = current_app.extensions["credfolio"]
+    name = db.session.scalar(select(Issuer.name).where(Issuer.did == components.issuer_did))
+    return name or configured
 
 
 @bp.get("/")
@@ -15,6 +27,6 @@ def index() -> str:
     return render_template(
         "home/index.html",
         issuer_did=components.issuer_did,
-        issuer_name=components.issuer_name,
+        issuer_name=_issuer_name(components.issuer_name),
         keys=keys,
     )

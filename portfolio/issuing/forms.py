@@ -102,3 +102,16 @@ class IssuerStatusForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
     offers_suspension = BooleanField(
         "Offer suspension: new credentials also carry a suspension status entry"
     )
+
+
+class IssuerProfileForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
+    """The issuer's profile, as new credentials will carry it."""
+
+    name = StringField("Name")
+    url = StringField("Web site")
+    email = StringField("Email address")
+    image = StringField("Logo (the address of an image)")
+    description = TextAreaField("Description")
+
+    def values(self) -> dict[str, str | None]:
+        return {name: self[name].data for name in ("name", "url", "email", "image", "description")}

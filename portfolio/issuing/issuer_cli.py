@@ -12,7 +12,7 @@ from issuer_keys.errors import IssuerKeyError
 from portfolio.accounts.issuers import default_issuer
 from portfolio.accounts.models import Issuer
 from portfolio.core.db import db
-from portfolio.issuing import status_options
+from portfolio.issuing import issuer_profile, status_options
 from portfolio.issuing.keystore import SqlKeyStore
 
 _ISSUER_OPTION = click.option(
@@ -36,7 +36,7 @@ def _store() -> SqlKeyStore:
 
 @click.group("issuer")
 def issuer_group() -> None:
-    """Show an issuer and choose the status entries of its new credentials."""
+    """Show an issuer, change its profile, choose the status entries of its new credentials."""
 
 
 @issuer_group.command("show")
@@ -50,11 +50,46 @@ def show_command(issuer_did: str | None) -> None:
     except IssuerKeyError as exc:
         method = f"none ({exc.message})"
     click.echo(f"Issuer:          {issuer.name}")
+    click.echo(f"Web site:        {issuer.url or '-'}")
+    click.echo(f"Email:           {issuer.email or '-'}")
+    click.echo(f"Logo:            {issuer.image or '-'}")
+    click.echo(f"Description:     {issuer.description or '-'}")
     click.echo(f"DID:             {issuer.did}")
     click.echo(f"Signing key:     {method}")
     click.echo(f"Status entries:  {', '.join(status_options.purposes_for(issuer))}")
     if issuer.offers_suspension:
         click.echo(f"Warning: {status_options.STRICT_VALIDATORS_WARNING}")
+
+
+@issuer_group.command("set")
+@click.option("--name", help="The school's name, as credentials will say it.")
+@click.option("--url", help="Its web site (https://…); an empty value removes it.")
+@click.option("--email", help="Where people can ask about a credential; empty removes it.")
+@click.option("--image", help="The address of its logo (https://…); empty removes it.")
+@click.option("--description", help="A sentence or two about it; empty removes it.")
+@_ISSUER_OPTION
+@with_appcontext
+def set_command(
+    name: str | None,
+    url: str | None,
+    email: str | None,
+    image: str | None,
+    description: str | None,
+    issuer_did: str | None,
+) -> None:
+    """Change the issuer's profile (what new credentials, the pages and the DID document say);
+    fields not given stay as they are."""
+    issuer = _issuer(issuer_did)
+    given = {"name": name, "url": url, "email": email, "image": image, "description": description}
+    values = {
+        field: given[field] if given[field] is not None else getattr(issuer, field)
+        for field in issuer_profile.FIELDS
+    }
+    try:
+        changed = issuer_profile.update(issuer, values, actor="cli")
+    except issuer_profile.ProfileError as exc:
+        raise click.BadParameter(exc.message, param_hint=f"--{exc.field}") from None
+    click.echo(f"Changed: {', '.join(changed)}." if changed else "Nothing changed.")
 
 
 @issuer_group.command("suspension")

@@ -1,5 +1,6 @@
-"""The administrators' issuer page (bp ``issuer_admin``): their school as an issuer — its name,
-DID and signing key — and its status option, suspension (:mod:`portfolio.issuing.status_options`).
+"""The administrators' issuer page (bp ``issuer_admin``): their school as an issuer — its profile
+(:mod:`portfolio.issuing.issuer_profile`), DID and signing key — and its status option,
+suspension (:mod:`portfolio.issuing.status_options`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from flask.typing import ResponseReturnValue
 from issuer_keys.errors import IssuerKeyError
 from portfolio.accounts.auth import current_user, login_required
 from portfolio.accounts.models import Issuer, Role
-from portfolio.issuing import status_options
-from portfolio.issuing.forms import IssuerStatusForm
+from portfolio.issuing import issuer_profile, status_options
+from portfolio.issuing.forms import IssuerProfileForm, IssuerStatusForm
 from portfolio.issuing.keystore import SqlKeyStore
 
 bp = Blueprint("issuer_admin", __name__, url_prefix="/admin")
@@ -25,7 +26,19 @@ def _own_issuer() -> tuple[Issuer, int]:
     return user.issuer, user.id
 
 
-def _page(issuer: Issuer, form: IssuerStatusForm, status: int = 200) -> ResponseReturnValue:
+def _profile_form(issuer: Issuer) -> IssuerProfileForm:
+    return IssuerProfileForm(
+        formdata=None, **{name: getattr(issuer, name) or "" for name in issuer_profile.FIELDS}
+    )
+
+
+def _page(
+    issuer: Issuer,
+    form: IssuerStatusForm,
+    status: int = 200,
+    *,
+    profile: IssuerProfileForm | None = None,
+) -> ResponseReturnValue:
     from flask import current_app
 
     store: SqlKeyStore = current_app.extensions["credfolio"].key_store
@@ -37,6 +50,7 @@ def _page(issuer: Issuer, form: IssuerStatusForm, status: int = 200) -> Response
         "issuing/issuer.html",
         issuer=issuer,
         form=form,
+        profile=profile or _profile_form(issuer),
         verification_method=method,
         purposes=status_options.purposes_for(issuer),
         warning=status_options.STRICT_VALIDATORS_WARNING,
@@ -50,6 +64,29 @@ def issuer() -> ResponseReturnValue:
     """The issuer: name, DID, signing key, and which status entries new credentials carry."""
     own, _ = _own_issuer()
     return _page(own, IssuerStatusForm(formdata=None, offers_suspension=own.offers_suspension))
+
+
+@bp.post("/issuer/profile")
+@login_required(role=Role.ADMIN)
+def profile() -> ResponseReturnValue:
+    """Save the issuer's profile (what new credentials say about the school); 303 back."""
+    own, admin_id = _own_issuer()
+    form = IssuerProfileForm()
+    status_form = IssuerStatusForm(formdata=None, offers_suspension=own.offers_suspension)
+    if not form.validate_on_submit():
+        return _page(own, status_form, 422, profile=form)
+    try:
+        changed = issuer_profile.update(own, form.values(), actor=f"user:{admin_id}")
+    except issuer_profile.ProfileError as error:
+        form[error.field].errors = [error.message]
+        return _page(own, status_form, 422, profile=form)
+    flash(
+        "Profile saved: new credentials carry it; those already issued keep the profile they "
+        "were signed with."
+        if changed
+        else "Nothing changed."
+    )
+    return redirect(url_for(".issuer"), 303)
 
 
 @bp.post("/issuer/status")

@@ -43,7 +43,12 @@ from portfolio.core.errors import ConflictError, InvalidInputError, UnavailableE
 from portfolio.core.links import public_url
 from portfolio.core.models import new_public_id
 from portfolio.core.numbers import MAX_ID, whole_number
-from portfolio.issuing import data_models, status_options, verdict_generation
+from portfolio.issuing import (
+    data_models,
+    gauges,  # noqa: F401  (registers the credentials-by-state gauge)
+    status_options,
+    verdict_generation,
+)
 from portfolio.issuing.models import (
     AchievementRow,
     CredentialEvent,
@@ -118,8 +123,10 @@ class ServiceConfig:
 
 
 def did_document_for(did: str, key_store: KeyStore) -> dict[str, Any]:
-    """The did:web document of one of our issuers: active and retired keys."""
-    return did_web_document(did, key_store.list(did))
+    """The did:web document of one of our issuers: active and retired keys, and the web site
+    of its profile."""
+    website = db.session.scalar(select(Issuer.url).where(Issuer.did == did))
+    return did_web_document(did, key_store.list(did), website=website)
 
 
 def sign_as(did: str, document: Mapping[str, Any], *, config: ServiceConfig) -> dict[str, Any]:

@@ -185,8 +185,11 @@ def _check_destination(destination: Path, compression: str, force: bool) -> Path
     if destination.is_dir():
         raise BackupError(f"{destination} is a directory")
     folder = destination.parent
-    if not folder.is_dir():
-        raise BackupError(f"the folder {folder} does not exist")
+    try:
+        # A new folder for the archives is made, private to the service's user, before any work.
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(f"cannot make the folder {folder}: {exc.strerror}") from None
     return destination
 
 

@@ -33,7 +33,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
+from portfolio.core.settings import settings
+from portfolio.files import bucket
 from portfolio.files.storage import storage
+from portfolio.operations import doctor, shared_secrets
 from portfolio.operations.archive import COMPRESSIONS, BackupError, verify_archive
 from portfolio.operations.archive import Progress as ProgressCallback
 from portfolio.operations.backup import check_file_sha256, create_backup
@@ -46,6 +49,56 @@ def init_db() -> None:
     """Create or upgrade the database schema (the same as `credfolio db upgrade`)."""
     upgrade()
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.group("secrets")
+def secrets_group() -> None:
+    """The secrets every server of a deployment shares (checked at start by `serve`)."""
+
+
+@secrets_group.command("changed")
+@with_appcontext
+def secrets_changed() -> None:
+    """Record this server's secrets as the deployment's, after changing them on every server."""
+    shared_secrets.record_changed(shared_secrets.app_fingerprints())
+    click.echo(
+        "Recorded: every server must now use this server's CREDFOLIO_SECRET_KEY and "
+        "key-encryption secret."
+    )
+
+
+_MARKS = {"ok": "ok     ", "warning": "WARNING", "failed": "FAILED "}
+
+
+@click.command("doctor")
+@with_appcontext
+def doctor_command() -> None:
+    """Check this deployment from this server: one line per check with what to fix.  Exit 1
+    when a check failed (warnings alone exit 0)."""
+    findings = doctor.examine()
+    for finding in findings:
+        click.echo(f"{_MARKS[finding.status]}  {finding.name}: {finding.detail}")
+    if any(finding.status == "failed" for finding in findings):
+        raise SystemExit(1)
+
+
+@click.group("storage")
+def storage_group() -> None:
+    """The evidence store (the local folder or the S3 bucket)."""
+
+
+@storage_group.command("init")
+@with_appcontext
+def storage_init() -> None:
+    """Create the evidence store if it is missing (the S3 bucket, the local folder) and check
+    that this server may write, read and delete in it.  Safe to run again."""
+    try:
+        steps = bucket.prepare(storage(), region=settings().s3_region)
+    except bucket.StoreNotReady as exc:
+        raise click.ClickException(exc.message) from None
+    for step in steps:
+        click.echo(f"{step.what}: {step.outcome}")
+    click.echo("The evidence store is ready.")
 
 
 # -- credfolio backup and credfolio restore ---------------------------------------------------

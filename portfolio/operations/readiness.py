@@ -105,8 +105,8 @@ def check_storage() -> Check:
 
 
 def check_keys() -> Check:
-    """The key-encryption secret decrypts the service issuer's active key (or there is none
-    yet, which is reported but does not make the service unready: it serves and verifies)."""
+    """The key-encryption secret decrypts the service issuer's active key.  No active key makes
+    the server not ready (issue 18 §2): it could verify, but not issue a single credential."""
     components = current_app.extensions["credfolio"]
     try:
         key = components.key_store.signing_key(components.issuer_did)
@@ -120,7 +120,10 @@ def check_keys() -> Check:
                 "make a did:key issuer with `credfolio keys create-did-key`",
             )
         return Check(
-            "keys", "ok", "the issuer has no active key yet (`credfolio keys create` makes one)"
+            "keys",
+            "failed",
+            "this server cannot sign: the issuer has no active signing key "
+            "(`credfolio keys create` makes one)",
         )
     except KeyEncryptionError:
         return Check(

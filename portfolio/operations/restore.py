@@ -468,9 +468,15 @@ def _store_blob(storage: BlobStorage, sha256: str, data: bytes) -> None:
     except ValueError:
         raise ArchiveError(f"blob {sha256} does not match its SHA-256") from None
     except Exception as exc:  # OSError, botocore's errors: the store cannot be written
+        missing_bucket = "NoSuchBucket" in str(getattr(exc, "response", {}).get("Error", {}))
+        advice = (
+            "; the bucket does not exist: run `credfolio storage init` first (docs/deploy.md)"
+            if missing_bucket
+            else "; `credfolio storage init` checks the store and names what it lacks"
+        )
         raise BackupError(
             f"cannot write blob {sha256} to the evidence store (the database was rolled "
-            f"back): {exc.__class__.__name__}: {exc}"
+            f"back): {exc.__class__.__name__}: {exc}{advice}"
         ) from None
 
 

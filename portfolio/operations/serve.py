@@ -22,17 +22,22 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
 
 from issuer_keys.errors import IssuerKeyError
-from portfolio.core.limits import shares_counters
+from portfolio.accounts.issuers import PublicUrlChanged, default_issuer
+from portfolio.core.limits import on_loopback, shares_counters
 from portfolio.core.request_log import JsonFormatter
 from portfolio.core.settings import MULTIPROC_ENV, settings
+from portfolio.operations import shared_secrets
 
 _HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):(?P<port>\d{1,5})")
 
@@ -121,9 +126,25 @@ def _prepare(factory: Callable[[], Flask], *, migrate: bool, workers: int = 1) -
         raise click.ClickException(f"cannot start: {exc.message}") from None
     with app.app_context():
         if migrate:
-            with _logging_kept():
-                upgrade()
+            try:
+                with _logging_kept():
+                    upgrade()  # under the migration lock (core/migration_lock.py)
+            except SQLAlchemyError as exc:
+                # One line, never a traceback: the database's own first line says what failed.
+                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                raise click.ClickException(
+                    f"cannot start: the migrations failed: {reason}"
+                ) from None
             app.logger.info("migrations applied")
+        try:
+            shared_secrets.check_and_record(shared_secrets.app_fingerprints())
+        except shared_secrets.SecretsDiffer as exc:
+            raise click.ClickException(f"cannot start: {exc.message}") from None
+        if inspect(db.engine).has_table("issuers"):
+            try:
+                default_issuer()  # made now, or refused now: not at the first request
+            except PublicUrlChanged as exc:
+                raise click.ClickException(f"cannot start: {exc.message}") from None
         storage = settings(app).ratelimit_storage_url
         if workers > 1 and not shares_counters(storage):
             app.logger.warning(
@@ -134,6 +155,14 @@ def _prepare(factory: Callable[[], Flask], *, migrate: bool, workers: int = 1) -
                 workers,
                 storage,
                 workers,
+            )
+        public_url = settings(app).public_url
+        if shares_counters(storage) and on_loopback(storage) and not on_loopback(public_url):
+            app.logger.warning(
+                "the rate-limit store (CREDFOLIO_RATELIMIT_STORAGE_URL) is on this machine while "
+                "the service is public at %s: with several servers, each counts on its own; "
+                "point every server at one shared Redis (docs/deploy.md)",
+                public_url,
             )
         db.engine.dispose()
 
@@ -156,6 +185,36 @@ def _logging_kept() -> Iterator[None]:
                 item.disabled = id(item) in disabled
 
 
+METRICS_PREFIX = "credfolio-metrics-"
+MASTER_PID_FILE = "master.pid"
+
+
+def remove_abandoned_metrics_dirs(temp: Path) -> list[Path]:
+    """Remove the metrics folders of masters that are gone (a SIGKILLed master never removes
+    its own, issue 18 §8); those of running servers, or without a readable pid, stay.  Returns
+    what was removed."""
+    removed = []
+    for folder in temp.glob(f"{METRICS_PREFIX}*"):
+        try:
+            pid = int((folder / MASTER_PID_FILE).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if pid > 0 and not _alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
 def make_serve_command(factory: Callable[[], Flask]) -> click.Command:
     """The ``serve`` command for the app built by ``factory`` (wsgi.create_app)."""
 
@@ -173,9 +232,13 @@ def make_serve_command(factory: Callable[[], Flask]) -> click.Command:
         # The one place that writes the environment: it runs before any app exists and sets
         # up what the master's and the workers' apps then read (through their Settings).
         os.environ.setdefault("CREDFOLIO_LOG_FORMAT", "json")
+        # Every worker's app knows how many share this machine's limits (core/limits.py).
+        os.environ["CREDFOLIO_WORKERS"] = str(workers)
         # A fresh directory for this server's metrics, set before prometheus_client is first
         # imported (it picks its storage at import time) and removed when the master exits.
-        metrics_dir = tempfile.mkdtemp(prefix="credfolio-metrics-")
+        remove_abandoned_metrics_dirs(Path(tempfile.gettempdir()))
+        metrics_dir = tempfile.mkdtemp(prefix=METRICS_PREFIX)
+        (Path(metrics_dir) / MASTER_PID_FILE).write_text(str(os.getpid()))
         os.environ[MULTIPROC_ENV] = metrics_dir
         master = os.getpid()
         try:

@@ -55,7 +55,7 @@ def did_document() -> Response:
     components = current_app.extensions["credfolio"]
     if not components.issuer_did.startswith("did:web:"):
         raise APIError(404, "NOT_FOUND", "this service's issuer is not a did:web")
-    return _did_response(components.did_document())
+    return _did_response(services.did_document_for(components.issuer_did, components.key_store))
 
 
 @bp.get("/<path:path>/did.json")

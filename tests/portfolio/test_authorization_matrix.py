@@ -526,6 +526,13 @@ MATRIX: dict[str, Row] = {
     ),
     # -- the issuer page: each administrator sees and changes only their own issuer ----------
     "GET /admin/issuer": Row(none, (302, 403, 403, 403, 200, 200)),
+    "POST /admin/issuer/profile": Row(
+        none,
+        (401, 403, 403, 403, 303, 303),
+        allowed=ADMINS,
+        attack=form(name="Planted School", url="https://planted.example/"),
+        safe=form(name="Matrix School"),
+    ),
     "POST /admin/issuer/status": Row(
         none,
         (401, 403, 403, 403, 303, 303),

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 
 from portfolio.core.db import db
 from tests.conftest import TEST_KEK
-from tests.serving import free_port, running_server, server_environment
+from tests.serving import create_signing_key, free_port, running_server, server_environment
 from wsgi import create_app
 
 DATABASE_URL = os.environ.get("CREDFOLIO_DATABASE_URL", "")
@@ -215,6 +215,7 @@ def test_the_server_answers_503_while_postgresql_is_away_and_recovers_alone(
         tmp_path, CREDFOLIO_DATABASE_URL=proxied.render_as_string(hide_password=False)
     )
     with running_server(tmp_path, "--workers", "1", "--migrate", env=env) as server:
+        create_signing_key(env, tmp_path)  # ready means able to sign too
         assert server.get("/readyz").status == 200
         assert server.get("/.well-known/did.json").status == 200
         assert server.get("/").status == 200

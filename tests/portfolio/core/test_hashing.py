@@ -45,7 +45,9 @@ def test_apps_made_for_tests_hash_cheaply_unless_told_otherwise(tmp_path: Path):
 
 
 def test_a_production_app_never_hashes_cheaply(tmp_path: Path):
-    app = _app(tmp_path, TESTING=True, CREDFOLIO_ENV="production")
+    app = _app(
+        tmp_path, TESTING=True, CREDFOLIO_ENV="production", CREDFOLIO_SMTP_HOST="smtp.example"
+    )
     with app.app_context():
         assert password_hasher() is PRODUCTION
 

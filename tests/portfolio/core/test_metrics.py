@@ -131,6 +131,23 @@ def test_metrics_page_has_the_counters_and_latency_by_url_rule(client, credentia
     assert credential.public_id not in text  # no raw paths: bounded label values
 
 
+def test_credentials_by_state_are_read_from_the_database_at_each_scrape(app, client, issuer):
+    """Issue 18 §8: a status change made by a `credfolio` command (another process, whose
+    counters the server never sees) did not show in the metrics."""
+    first = services.issue(unsigned_badge(), issuer=issuer)
+    services.issue(unsigned_badge(), issuer=issuer)
+    page = client.get("/metrics").get_data(as_text=True)
+    assert 'credfolio_credentials{state="active"} 2.0' in page
+    result = app.test_cli_runner().invoke(
+        args=["credentials", "revoke", first.public_id, "--reason", "issued in error"]
+    )
+    assert result.exit_code == 0, result.output
+    page = client.get("/metrics").get_data(as_text=True)
+    assert 'credfolio_credentials{state="active"} 1.0' in page
+    assert 'credfolio_credentials{state="revoked"} 1.0' in page
+    assert 'credfolio_credentials{state="suspended"} 0.0' in page
+
+
 def test_metrics_are_hidden_from_remote_clients_without_a_token(client):
     assert client.get("/metrics").status_code == 200  # the test client is a loopback client
     assert client.get("/metrics", environ_base=REMOTE).status_code == 404

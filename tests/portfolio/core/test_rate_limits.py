@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 
 from portfolio.core.db import db
-from portfolio.core.limits import EXTENSION, LIMITED
+from portfolio.core.limits import EXTENSION, LIMITED, share_of
 from tests.conftest import TEST_KEK
 from wsgi import create_app
 
@@ -247,6 +247,31 @@ def test_with_redis_every_worker_shares_one_budget(make_app, redis_url, redis_pr
         assert list(client.scan_iter(match=f"*{redis_prefix}*"))  # the counters are in Redis
     finally:
         client.close()
+
+
+def test_while_redis_is_away_each_worker_gets_its_share_of_a_limit(make_app):
+    """Issue 18 §5: counting in memory multiplied every budget by the number of workers."""
+    app = make_app(
+        CREDFOLIO_RATELIMIT_STORAGE_URL="redis://127.0.0.1:1/0",
+        CREDFOLIO_RATELIMIT_VERIFY="8 per minute",
+        CREDFOLIO_WORKERS="4",
+    )
+    client = app.test_client()
+    statuses = [verify(client).status_code for _ in range(4)]
+    assert statuses.count(400) == 2 and statuses[-1] == 429  # 8 / 4 workers = 2 each
+    assert_json_429(verify(client), "2 per minute")
+
+
+@pytest.mark.parametrize(
+    ("limit", "workers", "share"),
+    [
+        ("30 per minute; 300 per hour", 4, "7 per minute; 75 per hour"),
+        ("5 per minute", 8, "1 per minute"),
+        ("10 per minute", 1, "10 per minute"),
+    ],
+)
+def test_a_worker_s_share_of_a_limit(limit, workers, share):
+    assert share_of(limit, workers) == share
 
 
 def test_when_redis_is_unreachable_the_limits_go_on_in_memory(make_app):

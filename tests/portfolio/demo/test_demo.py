@@ -234,3 +234,23 @@ def _check_school(app: Any, passwords: dict[str, str]) -> None:
     page = client.get(f"/c/{resubmitted.credential.public_id}")
     assert page.status_code == 200 and "Song writing" in page.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Competency)) == 6
+
+
+def test_a_new_public_url_for_an_existing_demo_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    """Issue 18 §6: `PORT=8000 scripts/demo` after a first run on port 5000 died with an
+    IntegrityError on issuers.slug."""
+    first = _app(tmp_path)
+    assert first.test_cli_runner().invoke(args=["demo-setup"]).exit_code == 0
+    moved = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SQLALCHEMY_DATABASE_URI": first.config["SQLALCHEMY_DATABASE_URI"],
+            "CREDFOLIO_KEY_ENCRYPTION_SECRET": TEST_KEK,
+            "CREDFOLIO_PUBLIC_URL": "http://127.0.0.1:8000",
+        }
+    )
+    result = moved.test_cli_runner().invoke(args=["demo-setup"])
+    assert result.exit_code == 1
+    assert "this database's issuer is did:web:" in result.output
+    assert "CREDFOLIO_ISSUER_DID=" in result.output and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

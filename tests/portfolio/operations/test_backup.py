@@ -465,6 +465,15 @@ def test_the_commands_back_up_and_restore_with_documented_exit_codes(
         db.session.remove()
 
 
+def test_a_missing_folder_for_the_archive_is_made_private(world: World, tmp_path: Path) -> None:
+    """Issue 18 §8: ``--out`` into a folder that does not exist yet."""
+    archive = tmp_path / "backups" / "2026" / "nightly.tar"
+    result = world.app.test_cli_runner().invoke(args=["backup", "-q", "--out", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert archive.is_file()
+    assert oct(archive.parent.stat().st_mode & 0o777) == "0o700"
+
+
 def test_backup_refuses_a_database_not_made_by_the_migrations(tmp_path: Path) -> None:
     app = make_app(tmp_path, f"sqlite:///{tmp_path / 'bare.sqlite3'}")
     with app.app_context():
@@ -954,3 +963,35 @@ def test_every_backup_error_is_a_service_error_of_its_kind_with_its_exit_code() 
             "the message",
         )
         assert status_for(refused) in (400, 409, 422)
+
+
+def test_restoring_into_a_bucket_that_does_not_exist_says_to_create_it(
+    world: World, tmp_path: Path, target_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18 §2: restoring into a new bucket must say what to do."""
+    from tests.portfolio.files.test_storage import run_moto
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    moto = run_moto()
+    endpoint = next(moto)
+    app = make_app(
+        tmp_path / "s3-missing",
+        target_url,
+        CREDFOLIO_STORAGE="s3",
+        CREDFOLIO_S3_BUCKET="never-created",
+        CREDFOLIO_S3_ENDPOINT_URL=endpoint,
+        CREDFOLIO_S3_REGION="us-east-1",
+    )
+    wipe(app)
+    try:
+        result = app.test_cli_runner().invoke(args=["restore", "-q", str(world.archive)])
+        assert result.exit_code != 0
+        assert "run `credfolio storage init` first" in result.output
+        assert app.test_cli_runner().invoke(args=["storage", "init"]).exit_code == 0
+        assert (
+            app.test_cli_runner().invoke(args=["restore", "-q", str(world.archive)]).exit_code == 0
+        )
+    finally:
+        wipe(app)
+        moto.close()

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask_migrate import stamp
 from sqlalchemy import text
 
 from portfolio.core.db import db
@@ -31,17 +30,6 @@ def make_app(tmp_path: Path, name: str, **config: Any) -> Any:
         **config,
     }
     return create_app(settings)
-
-
-@pytest.fixture
-def migrated(app: Any) -> Iterator[Any]:
-    """The app's tables, stamped at the migrations' head (as ``credfolio db upgrade`` leaves
-    them, without running every migration)."""
-    with app.app_context():
-        stamp()
-    yield app
-    with app.app_context(), db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
 def readiness(app: Any) -> tuple[int, dict[str, dict[str, str]], str]:
@@ -79,10 +67,12 @@ def test_ready_when_every_check_passes(migrated, issuer):
     assert "decrypts the active key" in checks["keys"]["detail"]
 
 
-def test_no_active_key_yet_is_said_but_still_ready(migrated):
+def test_not_ready_while_the_issuer_has_no_signing_key(migrated):
+    """Issue 18 §2: /readyz said "ready" while this server could not sign anything."""
     status, checks, _ = readiness(migrated)
-    assert status == 200
-    assert "no active key" in checks["keys"]["detail"]
+    assert status == 503
+    assert checks["keys"]["status"] == "failed"
+    assert "cannot sign" in checks["keys"]["detail"] and "keys create" in checks["keys"]["detail"]
 
 
 def test_not_ready_before_the_migrations(app):
@@ -163,7 +153,7 @@ def s3_endpoint() -> Iterator[str]:
 
 @pytest.mark.parametrize("bucket_exists", [True, False])
 def test_s3_storage_is_ready_only_when_the_bucket_answers(
-    migrated, tmp_path, monkeypatch, s3_endpoint, bucket_exists
+    migrated, issuer, tmp_path, monkeypatch, s3_endpoint, bucket_exists
 ):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", CREDENTIALS["aws_access_key_id"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CREDENTIALS["aws_secret_access_key"])

@@ -6,6 +6,7 @@ message before any worker starts."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import CREDFOLIO, running_server, server_environment
+from tests.serving import CREDFOLIO, create_signing_key, running_server, server_environment
 
 HEALTHZ_COUNT = re.compile(
     r'^flask_http_request_duration_seconds_count\{method="GET",rule="/healthz",status="200"\} '
@@ -30,7 +31,14 @@ def worker_pids_that_served(tmp_path: Path) -> set[str]:
 
 def test_two_workers_serve_and_metrics_sum_both(tmp_path):
     with running_server(tmp_path, "--workers", "2", "--migrate") as server:
-        assert server.get("/readyz").status == 200  # --migrate ran before the workers started
+        # --migrate ran before the workers started; without a signing key, not ready to issue.
+        unready = server.get("/readyz")
+        assert unready.status == 503
+        checks = {check["name"]: check for check in unready.json()["checks"]}
+        assert checks["database"]["status"] == "ok"
+        assert checks["keys"]["status"] == "failed" and "cannot sign" in checks["keys"]["detail"]
+        create_signing_key(server_environment(tmp_path), tmp_path)
+        assert server.get("/readyz").status == 200
         sent = 0
         with ThreadPoolExecutor(max_workers=6) as pool:
             # Concurrent requests spread over both workers; keep going until both have served
@@ -133,3 +141,37 @@ def test_production_without_its_secrets_does_not_start(tmp_path):
     assert "cannot start:" in result.stderr
     assert "CREDFOLIO_SECRET_KEY must be set in production" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_loopback_rate_limit_store_behind_a_public_url_is_warned_about(tmp_path):
+    """Issue 18 §4: a Redis on each machine silently gives each server its own counters."""
+    env = server_environment(
+        tmp_path,
+        CREDFOLIO_RATELIMIT_STORAGE_URL="redis://127.0.0.1:6379/0",
+        CREDFOLIO_PUBLIC_URL="https://credfolio.school.example",
+    )
+    with running_server(tmp_path, "--workers", "1", "--migrate", env=env) as server:
+        assert server.get("/healthz").status == 200
+    warnings = [
+        line
+        for line in server.json_log_lines()
+        if "rate-limit store (CREDFOLIO_RATELIMIT_STORAGE_URL) is on this machine"
+        in str(line.get("message"))
+    ]
+    assert len(warnings) == 1 and "https://credfolio.school.example" in warnings[0]["message"]
+
+
+def test_a_killed_master_s_metrics_folder_is_removed_at_the_next_start(tmp_path):
+    """Issue 18 §8: a SIGKILLed master never removes its metrics folder."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid that has exited
+    abandoned = tmp_path / "credfolio-metrics-abandoned"
+    running = tmp_path / "credfolio-metrics-running"
+    for folder, pid in ((abandoned, gone.pid), (running, os.getpid())):
+        folder.mkdir()
+        (folder / "master.pid").write_text(str(pid))
+        (folder / "counter_1.db").write_bytes(b"old counts")
+    with running_server(tmp_path, "--workers", "1") as server:
+        assert server.get("/healthz").status == 200
+        assert not abandoned.exists()
+        assert running.is_dir()  # another server's (this test's own pid: alive)
