@@ -203,12 +203,17 @@ def set_up(instance: Instance) -> None:
     from flask_migrate import upgrade
 
     from portfolio.accounts.issuers import default_issuer
+    from portfolio.issuing import status_options
     from wsgi import MIGRATIONS
 
     app = instance.app
     with app.app_context():
         upgrade(directory=str(MIGRATIONS))
         issuer = default_issuer()
+        # The bulk rows stand for credentials issued with both status entries (revocation and
+        # suspension), as every credential was before suspension became an issuer's option:
+        # the real-signed ones carry both too, so every list holds one position per credential.
+        status_options.set_suspension(issuer, True, actor="bench")
         app.extensions["credfolio"].key_store.create(issuer.did)
         instance.issuer_id = issuer.id
     instance.admin_id = add_admin(instance)
