@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from credentials import schema, schema_conformance, vc_rules
 from credentials.budget import WorkBudget
 from credentials.errors import CannotDecideError, CredentialError, MalformedInputError
-from credentials.jsonld import DocumentLoader
+from credentials.jsonld import DocumentLoader, canonicalize
 from credentials.proof import Eddsa2022Suite, parse_datetime, xsd_datetime
 from credentials.status import StatusList, build_status_list_credential, status_entry
 from credentials.verify import (
@@ -290,6 +290,7 @@ def issue(
     config: ServiceConfig | None = None,
     before_commit: Callable[[IssuedCredential], None] | None = None,
     add_status: bool = False,
+    budget: WorkBudget | None = None,
 ) -> IssuedCredential:
     """Complete, sign and store a credential in one transaction; return its record.
 
@@ -316,6 +317,10 @@ def issue(
             code="UNSUPPORTED_OPTION",
         )
     _refuse_issued_id(request)
+    # The request's work budget (issue 14 §5): canonicalized once before the write transaction,
+    # a hostile document is refused (400 WORK_BUDGET_EXCEEDED) without ever holding the write
+    # lock; signing below then canonicalizes what it signs under a budget of its own.
+    canonicalize(request, loader=config.loader, budget=budget or WorkBudget())
     for attempt in range(1, MAX_ISSUE_ATTEMPTS + 1):
         try:
             with unit_of_work(write=True):

@@ -93,3 +93,30 @@ def test_issuing_a_hostile_shape_is_refused_with_the_budget_code(client, token):
     )
     assert response.status_code == 400, response.get_data(as_text=True)[:300]
     assert response.json["error"] == "WORK_BUDGET_EXCEEDED"
+
+
+def test_a_hostile_issue_request_is_refused_before_taking_the_write_lock(app, client, token):
+    """The request's budget is spent before the write transaction: while another writer holds
+    SQLite's write lock, the hostile request is still refused at once (it never waits for the
+    lock, and so never holds it while canonicalizing)."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite":
+        pytest.skip("SQLite's database-wide write lock")
+    credential = json.loads(fixture_text("subjects-16x256-shared-id.json"))
+    for signed_part in ("proof", "issuer", "id"):
+        credential.pop(signed_part)
+    writer = sqlite3.connect(str(url.database), timeout=0)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # another writer, mid-transaction
+        response = client.post(
+            "/credentials/issue", json={"credential": credential}, headers=bearer(token)
+        )
+    finally:
+        writer.rollback()
+        writer.close()
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert response.json["error"] == "WORK_BUDGET_EXCEEDED"
