@@ -476,6 +476,16 @@ def _parse(url: str, body: bytes) -> dict[str, Any]:
     return data
 
 
+def _document_about(url: str, subject: str, what: str, **options: Any) -> dict[str, Any]:
+    """:func:`fetch_json` of a document that must be about ``subject`` (its ``id``): otherwise
+    one host, or a redirect, could vouch for another's keys (did:web §3.2; Controlled
+    Identifiers 1.0 §3.3 step 5).  Raises :class:`FetchFailed` when it is about something else."""
+    document = fetch_json(url, **options)
+    if document.get("id") != subject:
+        raise FetchFailed(f"the {what} at {url} is for {document.get('id')!r}, not {subject}")
+    return document
+
+
 def did_web_fetcher(
     *,
     timeout: float = DEFAULT_TIMEOUT,
@@ -498,17 +508,16 @@ def did_web_fetcher(
             url = did_web_to_url(did)
         except IssuerKeyError as exc:
             raise FetchRefused(f"cannot resolve {did!r}: {exc.message}") from None
-        document = fetch_json(
+        return _document_about(
             url,
+            did,
+            "DID document",
             timeout=timeout,
             max_bytes=max_bytes,
             resolver=resolver,
             ssl_context=ssl_context,
             unsafe_allow_loopback=unsafe_allow_loopback,
         )
-        if document.get("id") != did:
-            raise FetchFailed(f"the DID document at {url} is for {document.get('id')!r}, not {did}")
-        return document
 
     return fetch_did_document
 
@@ -531,19 +540,16 @@ def controller_document_fetcher(
     """
 
     def fetch_controller_document(url: str) -> Mapping[str, Any]:
-        document = fetch_json(
+        return _document_about(
             url,
+            url,
+            "controller document",
             timeout=timeout,
             max_bytes=max_bytes,
             resolver=resolver,
             ssl_context=ssl_context,
             unsafe_allow_loopback=unsafe_allow_loopback,
         )
-        if document.get("id") != url:
-            raise FetchFailed(
-                f"the controller document at {url} is for {document.get('id')!r}, not {url}"
-            )
-        return document
 
     return fetch_controller_document
 
