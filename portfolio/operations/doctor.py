@@ -40,11 +40,14 @@ def _from_readiness(check: readiness.Check) -> Finding:
 
 def check_secrets() -> Finding:
     try:
-        found = shared_secrets.check_and_record(shared_secrets.app_fingerprints())
+        # Only compared: the first `credfolio serve` records them, never the doctor.
+        found = shared_secrets.check_and_record(shared_secrets.app_fingerprints(), record=False)
     except shared_secrets.SecretsDiffer as exc:
         return Finding("secrets", "failed", exc.message)
     if found.recorded:
-        return Finding("secrets", "ok", "recorded now: this server is the first")
+        return Finding(
+            "secrets", "ok", "none recorded yet: the first `credfolio serve` records these"
+        )
     return Finding("secrets", "ok", "the same as the other servers'")
 
 

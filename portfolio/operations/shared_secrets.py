@@ -49,9 +49,10 @@ class Comparison:
     matched: tuple[str, ...]
 
 
-def check_and_record(fingerprints: Mapping[str, str]) -> Comparison:
+def check_and_record(fingerprints: Mapping[str, str], *, record: bool = True) -> Comparison:
     """Compare ``fingerprints`` (name → fingerprint, names of :data:`SETTINGS`) with those
-    recorded, recording the missing ones.  Does nothing before the migrations made the table.
+    recorded, recording the missing ones (``record=False``: only compare, and list them as
+    they would be recorded).  Does nothing before the migrations made the table.
 
     Raises :class:`SecretsDiffer` naming every setting that differs; then nothing is recorded.
     """
@@ -78,7 +79,8 @@ def check_and_record(fingerprints: Mapping[str, str]) -> Comparison:
         recorded = []
         for name, value in fingerprints.items():
             if name not in known:
-                db.session.add(SecretFingerprint(name=name, fingerprint=value))
+                if record:
+                    db.session.add(SecretFingerprint(name=name, fingerprint=value))
                 recorded.append(name)
     return Comparison(tuple(recorded), tuple(name for name in fingerprints if name in known))
 

@@ -32,6 +32,9 @@ def test_a_working_single_server_passes_with_warnings_to_act_on(migrated, issuer
     assert result.exit_code == 0, result.output
     for name in ("database", "secrets", "storage", "keys"):
         assert lines[name].startswith("ok"), lines[name]
+    assert "none recorded yet" in lines["secrets"]
+    with migrated.app_context():  # the doctor compared, it recorded nothing
+        assert shared_secrets.check_and_record(shared_secrets.app_fingerprints()).recorded
     assert lines["rate limits"].startswith("WARNING") and "Redis" in lines["rate limits"]
     assert lines["mail"].startswith("WARNING") and "CREDFOLIO_SMTP_HOST" in lines["mail"]
     assert lines["public URL"].startswith("WARNING") and "not HTTPS" in lines["public URL"]
