@@ -74,6 +74,11 @@ UNITS_PER_CREDENTIAL = 2_000
 #: apart from whether the credential is genuine and in force (docs/verification.md, "Issuer
 #: trust").
 ADVISORY_CHECKS = frozenset({ISSUER_TRUST})
+#: The checks that establish who signed a credential and that nothing changed since it was
+#: signed (``proof[1]``... count too); validity dates, status and schema do not bear on that.
+SIGNATURE_CHECKS = frozenset(
+    {"contexts", "terms", "vc-data-model", "proof", "issuer", "key-status"}
+)
 #: ``VerificationResult.verdict`` values.
 VERDICT_VERIFIED = "verified"
 VERDICT_ISSUER_NOT_CONFIRMED = "genuine-issuer-not-confirmed"
@@ -114,6 +119,18 @@ class VerificationResult:
         proofs_passed = any(c.name.startswith("proof") and c.status == PASSED for c in deciding)
         return proofs_passed and all(
             c.status in (PASSED, NOT_APPLICABLE, WARNING) for c in deciding
+        )
+
+    @property
+    def genuine(self) -> bool:
+        """Signed by the issuer's key and unchanged since: every :data:`SIGNATURE_CHECKS` check
+        passed (a revoked or expired credential can be genuine, its issuer proven)."""
+        relevant = [
+            c for c in self.checks if c.name in SIGNATURE_CHECKS or c.name.startswith("proof[")
+        ]
+        proofs_passed = any(c.name.startswith("proof") and c.status == PASSED for c in relevant)
+        return proofs_passed and all(
+            c.status in (PASSED, NOT_APPLICABLE, WARNING) for c in relevant
         )
 
     @property

@@ -26,12 +26,13 @@ def issuer_statement(result: VerificationResult | None, *, claimed: str) -> Issu
     """ "Issued by X (an issuer of this service)", "Issued by X (listed in REGISTRY)", or "The
     issuer calls itself 'X'; this name is not confirmed".
 
-    Confirmed only when the credential verified *and* ``issuer-trust`` passed; the name is then
-    the trusted source's, never the credential's own.  A credential that did not verify has no
-    proven issuer at all, whoever its issuer object names.
+    Confirmed only when the signature is genuine (``VerificationResult.genuine``: signed by the
+    issuer's key, unchanged) *and* ``issuer-trust`` passed; the name is then the trusted
+    source's, never the credential's own.  A revoked or expired credential can have a proven
+    issuer; one whose signature does not hold has none, whoever its issuer object names.
     """
     trusted = result.trusted_issuer if result is not None else None
-    if result is not None and result.verified and result.issuer_confirmed and trusted:
+    if result is not None and result.genuine and result.issuer_confirmed and trusted:
         where = (
             "an issuer of this service"
             if trusted.source == THIS_SERVICE

@@ -63,6 +63,25 @@ def test_the_schools_own_credential_says_who_vouches_for_its_issuer(
         assert f"Issued by {DEMO_NAME} (an issuer of this service)" in seen
 
 
+def test_the_schools_own_revoked_credential_still_names_its_issuer_as_a_fact(
+    app: Any, issuer: Any, client: Any, no_csrf: None
+) -> None:
+    """Revocation says nothing against who signed: the page said "The issuer calls itself
+    'Credfolio Demo School'; this name is not confirmed" on the school's own revoked credential."""
+    from portfolio.issuing import service as services
+    from tests.portfolio.public.test_public_pages import issue
+
+    row = issue(issuer=issuer)
+    services.set_status(row, "revoke", reason="issued in error")
+    seen = text_of(client.get(f"/c/{row.public_id}").text)
+    assert "This credential has been revoked" in seen
+    assert f"Issued by {DEMO_NAME} (an issuer of this service)" in seen
+    assert "this name is not confirmed" not in seen
+    tampered = json.loads(row.document)
+    tampered["name"] = "Changed after signing"
+    assert "this name is not confirmed" in verify_page(client, tampered)  # no proven issuer
+
+
 def test_the_api_says_the_forgers_signature_is_genuine_but_its_issuer_unconfirmed(
     app: Any, issuer: Any, client: Any
 ) -> None:
