@@ -316,10 +316,11 @@ def _check_mail(config: Settings) -> None:
 
 def _wire(app: Flask, features: tuple[Feature, ...]) -> None:
     """Error pages, storage, every blueprint and command, then the app-wide parts."""
-    from portfolio.core import assets, error_pages, limits, paging, security_headers
+    from portfolio.core import assets, error_pages, i18n, limits, paging, security_headers
     from portfolio.files.storage import init_storage
     from portfolio.issuing.status_changes import register_followers
 
+    i18n.init_app(app)  # Flask-Babel: the reader's language, gettext in templates
     error_pages.register_error_pages(app)
     init_storage(app)
     for feature in features:
