@@ -17,8 +17,8 @@ from portfolio.accounts.models import Role, User
 from portfolio.audit import service
 from portfolio.audit.export import actor_name, csv_chunks, json_chunks
 from portfolio.audit.filters import AuditFilterError
-from portfolio.audit.labels import action_label
 from portfolio.audit.forms import AuditFilterForm
+from portfolio.audit.labels import action_label
 from portfolio.core import audit
 from portfolio.core.errors import NotFoundError
 from portfolio.core.models import utcnow
