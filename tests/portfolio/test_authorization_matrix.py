@@ -431,7 +431,7 @@ MATRIX: dict[str, Row] = {
     # -- home, sign-in, accounts -------------------------------------------------------------
     # Signed in, home sends each role to its own home (home.ROLE_HOMES): the assessor's queue;
     # a student's and an administrator's once the app has those pages (then 302 too).
-    "GET /": Row(none, (200, 200, 200, 302, 200, 200)),
+    "GET /": Row(none, (200, 200, 200, 302, 302, 302)),
     "GET /sign-in": Row(none, (200, 200, 200, 200, 200, 200)),
     "POST /sign-in": Row(none, (422, 422, 422, 422, 422, 422), allowed=ROLES),
     "POST /sign-out": Row(none, (303, 303, 303, 303, 303, 303), allowed=ROLES, own_session=True),

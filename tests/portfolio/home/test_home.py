@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask, flash, redirect
+from flask import Flask, flash, redirect, url_for
 from lxml import html
 from werkzeug.routing import Rule
 
@@ -57,8 +57,12 @@ def test_a_signed_in_person_goes_to_their_role_home_once_it_exists(
 ) -> None:
     make_user(app, f"{role}@school.example", role)
     sign_in(client, f"{role}@school.example")
-    assert client.get("/").status_code == 200  # no such page yet: the public home
-    _add_view(app, endpoint, path)
+    if endpoint in app.view_functions:  # the role's home exists already (admin.home does)
+        with app.test_request_context():
+            path = url_for(endpoint)
+    else:
+        assert client.get("/").status_code == 200  # no such page yet: the public home
+        _add_view(app, endpoint, path)
     response = client.get("/")
     assert response.status_code == 302 and response.headers["Location"].endswith(path)
 
