@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from portfolio.accounts import service
@@ -25,6 +26,35 @@ from portfolio.core.errors import ConflictError, NotFoundError
 from portfolio.files import uploads
 
 bp = Blueprint("accounts", __name__)
+
+
+def _invited(email: str, role: str) -> str:
+    """The flash after inviting ``email`` as ``role`` (one whole sentence per role, so that
+    every language can inflect it)."""
+    if role == Role.ADMIN:
+        return str(_("Invited %(email)s as an administrator.", email=email))
+    if role == Role.ASSESSOR:
+        return str(_("Invited %(email)s as an assessor.", email=email))
+    return str(_("Invited %(email)s as a student.", email=email))
+
+
+def _already(email: str, state: str) -> str:
+    """The flash when revoking an invitation that is no longer pending."""
+    if state == "accepted":
+        return str(_("The invitation for %(email)s is already accepted.", email=email))
+    if state == "revoked":
+        return str(_("The invitation for %(email)s is already revoked.", email=email))
+    return str(_("The invitation for %(email)s is already expired.", email=email))
+
+
+def _not_pending(state: str) -> str:
+    """Why an invitation in ``state`` (not pending) cannot be used (``service.NOT_PENDING``, in
+    the reader's language)."""
+    if state == "accepted":
+        return str(_("This invitation has already been used. Sign in with the password you chose."))
+    if state == "revoked":
+        return str(_("This invitation was withdrawn. Ask your school for a new one."))
+    return str(_("This invitation has expired. Ask your school for a new one."))
 
 
 def _gone(title: str, message: str) -> ResponseReturnValue:
@@ -60,11 +90,15 @@ def invitations() -> ResponseReturnValue:
             form.email.errors = [refused.message]
         else:
             if sent:
-                flash(f"Invited {invitation.email} as {service.with_article(invitation.role)}.")
+                flash(_invited(invitation.email, invitation.role), "success")
             else:
                 flash(
-                    f"Invited {invitation.email}, but the mail could not be sent: revoke and "
-                    "retry later."
+                    _(
+                        "Invited %(email)s, but the mail could not be sent: revoke and "
+                        "retry later.",
+                        email=invitation.email,
+                    ),
+                    "warning",
                 )
             return redirect(url_for(".invitations"), 303)
     status = 422 if form.is_submitted() else 200
@@ -84,10 +118,10 @@ def revoke_invitation(invitation_id: str) -> ResponseReturnValue:
     if not RevokeInvitationForm().validate_on_submit():
         abort(400)
     if service.revoke_invitation(invitation):
-        flash(f"The invitation for {invitation.email} is revoked.")
+        flash(_("The invitation for %(email)s is revoked.", email=invitation.email), "success")
     else:
         state = service.invitation_state(invitation)
-        flash(f"The invitation for {invitation.email} is already {state}.")
+        flash(_already(invitation.email, state), "warning")
     return redirect(url_for(".invitations"), 303)
 
 
@@ -118,7 +152,7 @@ def join(token: str) -> ResponseReturnValue:
         abort(404)
     state = service.invitation_state(invitation)
     if state != "pending":
-        return _gone("This invitation cannot be used", service.NOT_PENDING[state])
+        return _gone(_("This invitation cannot be used"), _not_pending(state))
     form = JoinForm(data={"name": invitation.display_name or ""})
     if form.validate_on_submit() and form.password_allowed(invitation.email):
         try:
@@ -126,9 +160,10 @@ def join(token: str) -> ResponseReturnValue:
                 invitation, name=form.name.data or "", password=form.password.data or ""
             )
         except ConflictError as refused:
-            return _gone("This invitation cannot be used", refused.message)
+            message = _not_pending("accepted") if refused.code == "INVITATION_USED" else None
+            return _gone(_("This invitation cannot be used"), message or refused.message)
         sign_in(user)
-        flash(f"Welcome, {user.display_name}. Your account is ready.")
+        flash(_("Welcome, %(name)s. Your account is ready.", name=user.display_name), "success")
         return redirect(url_for(".profile"), 303)
     status = 422 if form.is_submitted() else 200
     issuer = service.issuer_of(invitation)
@@ -156,14 +191,14 @@ def reset_password(token: str) -> ResponseReturnValue:
     user = service.user_for_reset_token(token)
     if user is None:
         return _gone(
-            "This link cannot be used",
-            "The link has expired or was already used. Ask for a new one.",
+            _("This link cannot be used"),
+            _("The link has expired or was already used. Ask for a new one."),
         )
     form = NewPasswordForm()
     if form.validate_on_submit() and form.password_allowed(user.email):
         service.set_new_password(user, form.password.data or "")
         sign_in(user)
-        flash("Your password is changed; you are signed out everywhere else.")
+        flash(_("Your password is changed; you are signed out everywhere else."), "success")
         return redirect(url_for("home.index"), 303)
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/reset.html", form=form), status
@@ -194,7 +229,7 @@ def profile() -> ResponseReturnValue:
         except uploads.UploadError as error:
             form.photo.errors = [*form.photo.errors, error.message]
         else:
-            flash("Your profile is saved.")
+            flash(_("Your profile is saved."), "success")
             return redirect(url_for(".profile"), 303)
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/profile.html", form=form, user=user, profile=row), status

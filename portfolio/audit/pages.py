@@ -18,6 +18,7 @@ from portfolio.audit import service
 from portfolio.audit.export import actor_name, csv_chunks, json_chunks
 from portfolio.audit.filters import AuditFilterError
 from portfolio.audit.forms import AuditFilterForm
+from portfolio.audit.labels import action_label
 from portfolio.core import audit
 from portfolio.core.errors import NotFoundError
 from portfolio.core.models import utcnow
@@ -32,6 +33,10 @@ def _as_stored(moment: datetime) -> datetime:
     # The page template's ``in_utc``: moments come from the database as aware UTC already
     # (UTCDateTime), so there is nothing left to convert.
     return moment
+
+
+def _by_text(option: tuple[str, str]) -> str:
+    return option[1].casefold()
 
 
 def _scope() -> tuple[User, int, bool]:
@@ -51,7 +56,11 @@ def index() -> ResponseReturnValue:
     with its error (400)."""
     _admin, issuer_id, service_wide = _scope()
     form = AuditFilterForm(formdata=request.args)
-    context: dict[str, Any] = {"actions": sorted(audit.ACTIONS), "values": form.values()}
+    context: dict[str, Any] = {
+        "actions": sorted(((name, action_label(name)) for name in audit.ACTIONS), key=_by_text),
+        "action_label": action_label,
+        "values": form.values(),
+    }
     try:
         filters = form.filters()
     except AuditFilterError as error:

@@ -32,12 +32,14 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portfolio.accounts.auth import login_required, signed_in_user
 from portfolio.accounts.models import Role, User
 from portfolio.assessment.forms import echo, sentence
 from portfolio.assessment.progress_queries import cohorts
+from portfolio.bulk import admin_counts  # noqa: F401  (the administrators' home counts)
 from portfolio.bulk import jobs as bulk
 from portfolio.bulk.cohort_selection import Candidate, cohort_candidates
 from portfolio.bulk.errors import BulkError
@@ -267,9 +269,9 @@ def cancel(public_id: str) -> ResponseReturnValue:
     """Stop the job after the row in flight (its pending rows stay pending)."""
     job = _job(public_id)
     if bulk.cancel(job):
-        flash("The job is cancelled: the rows not yet done stay pending.")
+        flash(_("The job is cancelled: the rows not yet done stay pending."), "success")
     else:
-        flash(f"The job is {JOB_STATE_LABELS[job.state].lower()}: nothing to cancel.")
+        flash(_("The job has ended: there is nothing to cancel."), "info")
     return redirect(url_for(".show", public_id=job.public_id), 303)
 
 

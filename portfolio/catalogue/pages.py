@@ -9,7 +9,8 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from flask_babel import gettext as _
+from sqlalchemy import func, select
 
 from portfolio.accounts.auth import current_user, login_required
 from portfolio.accounts.models import Issuer, Role, User
@@ -30,7 +31,12 @@ from portfolio.catalogue.forms import (
     competency_state,
     uploaded_file,
 )
-from portfolio.catalogue.models import ACHIEVEMENT_TYPES, Competency, CompetencyFramework
+from portfolio.catalogue.models import (
+    ACHIEVEMENT_TYPES,
+    Competency,
+    CompetencyFramework,
+    RubricVersion,
+)
 from portfolio.catalogue.service import (
     archive,
     check_competency,
@@ -132,6 +138,18 @@ def _groups(issuer_id: int) -> list[tuple[CompetencyFramework | None, list[Compe
     return result
 
 
+def _rubric_versions(issuer_id: int) -> dict[int, int]:
+    """The newest rubric version number of each of the issuer's competencies that has a
+    rubric, by competency id (one query)."""
+    rows = db.session.execute(
+        select(RubricVersion.competency_id, func.max(RubricVersion.version))
+        .join(Competency, Competency.id == RubricVersion.competency_id)
+        .where(Competency.issuer_id == issuer_id)
+        .group_by(RubricVersion.competency_id)
+    )
+    return {competency_id: version for competency_id, version in rows}
+
+
 @bp.get("/admin/catalogue")
 @login_required(role=Role.ADMIN)
 def index() -> ResponseReturnValue:
@@ -144,9 +162,11 @@ def _index_page(
     form: Mapping[str, Any] | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
+    issuer_id = admin_issuer_id()
     page = render_template(
         "catalogue/index.html",
-        groups=_groups(admin_issuer_id()),
+        groups=_groups(issuer_id),
+        rubric_versions=_rubric_versions(issuer_id),
         errors=errors or {},
         form=form if errors and form is not None else {},
     )
@@ -167,7 +187,7 @@ def create_framework_page() -> ResponseReturnValue:
     except CatalogueError as error:
         field = "framework_description" if error.field == "description" else "title"
         return _index_page({field: error.message}, form.data, status_for(error))
-    flash(f"Framework “{framework.title}” created.")
+    flash(_("Framework “%(title)s” created.", title=framework.title), "success")
     return redirect(url_for(".index", _anchor=f"framework-{framework.public_id}"), 303)
 
 
@@ -212,7 +232,7 @@ def create() -> ResponseReturnValue:
     if errors:
         return _form_page(None, state, errors, 422)
     competency = create_competency(issuer_id, values)
-    flash(f"Competency “{competency.name}” created.")
+    flash(_("Competency “%(name)s” created.", name=competency.name), "success")
     return redirect(url_for(".show", public_id=competency.public_id), 303)
 
 
@@ -231,7 +251,7 @@ def edit(public_id: str) -> ResponseReturnValue:
     if errors:
         return _form_page(competency, state, errors, 422)
     update_competency(competency, values)
-    flash(f"Competency “{competency.name}” saved.")
+    flash(_("Competency “%(name)s” saved.", name=competency.name), "success")
     return redirect(url_for(".show", public_id=competency.public_id), 303)
 
 
@@ -294,7 +314,7 @@ def image(public_id: str) -> ResponseReturnValue:
     except CatalogueError as error:
         errors = {error.field or "image": error.message}
         return _show_page(own_competency(public_id), errors, status_for(error), form.data)
-    flash("Image removed." if form.action.data == "remove" else "Image saved.")
+    flash(_("Image removed.") if form.action.data == "remove" else _("Image saved."), "success")
     return redirect(url_for(".show", public_id=public_id, _anchor="image"), 303)
 
 
@@ -306,7 +326,7 @@ def archive_competency(public_id: str) -> ResponseReturnValue:
     with unit_of_work():
         archived = archive(competency)
     if archived:
-        flash(f"“{competency.name}” is archived.")
+        flash(_("“%(name)s” is archived.", name=competency.name), "success")
     return redirect(url_for(".show", public_id=public_id), 303)
 
 
@@ -318,7 +338,7 @@ def unarchive_competency(public_id: str) -> ResponseReturnValue:
     with unit_of_work():
         restored = unarchive(competency)
     if restored:
-        flash(f"“{competency.name}” is active again.")
+        flash(_("“%(name)s” is active again.", name=competency.name), "success")
     return redirect(url_for(".show", public_id=public_id), 303)
 
 
@@ -332,7 +352,7 @@ def delete(public_id: str) -> ResponseReturnValue:
         remove_competency(competency)
     except CatalogueError as error:
         return _show_page(own_competency(public_id), {"delete": error.message}, status_for(error))
-    flash(f"“{name}” is deleted.")
+    flash(_("“%(name)s” is deleted.", name=name), "success")
     return redirect(url_for(".index"), 303)
 
 
@@ -380,7 +400,10 @@ def _edit_links(public_id: str, kind: str) -> ResponseReturnValue:
             error=error.message,
             status=status_for(error),
         )
-    flash("Prerequisites saved." if kind == "prerequisites" else "Stack components saved.")
+    flash(
+        _("Prerequisites saved.") if kind == "prerequisites" else _("Stack components saved."),
+        "success",
+    )
     return redirect(url_for(".show", public_id=public_id, _anchor=kind), 303)
 
 

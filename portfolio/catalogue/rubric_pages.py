@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portfolio.accounts.auth import login_required
@@ -65,7 +66,7 @@ def _save_rubric(competency: Competency, state: Mapping[str, Any]) -> dict[str, 
         return rubric_errors(error)
     except RubricConflictError as error:
         return {"rubric": error.message}
-    flash(f"Rubric version {version.version} saved.")
+    flash(_("Rubric version %(number)d saved.", number=version.version), "success")
     return {}
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from issuer_keys.errors import IssuerKeyError
 from portfolio.accounts.auth import current_user, login_required
@@ -16,6 +18,14 @@ from portfolio.issuing.forms import IssuerProfileForm, IssuerStatusForm
 from portfolio.issuing.keystore import SqlKeyStore
 
 bp = Blueprint("issuer_admin", __name__, url_prefix="/admin")
+
+#: :data:`status_options.STRICT_VALIDATORS_WARNING`, in the reader's language.
+SUSPENSION_WARNING = _l(
+    "With suspension on, each new credential carries two credentialStatus entries (revocation "
+    "and suspension). The VC Data Model 2.0 allows this, but the 1EdTech Open Badges 3.0 JSON "
+    "Schema allows only one, so strict OB 3.0 validators (Python jsonschema, ajv, the DCC "
+    "verifier) will report those credentials as invalid."
+)
 
 
 def _own_issuer() -> tuple[Issuer, int]:
@@ -53,7 +63,7 @@ def _page(
         profile=profile or _profile_form(issuer),
         verification_method=method,
         purposes=status_options.purposes_for(issuer),
-        warning=status_options.STRICT_VALIDATORS_WARNING,
+        warning=SUSPENSION_WARNING,
     )
     return page, status
 
@@ -80,12 +90,16 @@ def profile() -> ResponseReturnValue:
     except issuer_profile.ProfileError as error:
         form[error.field].errors = [error.message]
         return _page(own, status_form, 422, profile=form)
-    flash(
-        "Profile saved: new credentials carry it; those already issued keep the profile they "
-        "were signed with."
-        if changed
-        else "Nothing changed."
-    )
+    if changed:
+        flash(
+            _(
+                "Profile saved: new credentials carry it; those already issued keep the "
+                "profile they were signed with."
+            ),
+            "success",
+        )
+    else:
+        flash(_("Nothing changed."), "info")
     return redirect(url_for(".issuer"), 303)
 
 
@@ -100,11 +114,17 @@ def status() -> ResponseReturnValue:
     on = bool(form.offers_suspension.data)
     status_options.set_suspension(own, on, actor=f"user:{admin_id}")
     if on:
-        flash("Suspension is on for new credentials. " + status_options.STRICT_VALIDATORS_WARNING)
+        flash(
+            _("Suspension is on for new credentials. %(warning)s", warning=SUSPENSION_WARNING),
+            "warning",
+        )
     else:
         flash(
-            "Suspension is off: new credentials carry one revocation status entry, as the "
-            "1EdTech Open Badges 3.0 schema requires. Credentials issued with a suspension "
-            "entry can still be suspended."
+            _(
+                "Suspension is off: new credentials carry one revocation status entry, as the "
+                "1EdTech Open Badges 3.0 schema requires. Credentials issued with a suspension "
+                "entry can still be suspended."
+            ),
+            "success",
         )
     return redirect(url_for(".issuer"), 303)

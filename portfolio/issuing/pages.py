@@ -9,6 +9,8 @@ from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from portfolio.accounts.auth import current_user, login_required
@@ -16,6 +18,7 @@ from portfolio.accounts.models import Role, User
 from portfolio.core.db import db
 from portfolio.core.errors import status_for
 from portfolio.core.paging import paginate
+from portfolio.issuing import admin_home
 from portfolio.issuing import service as services
 from portfolio.issuing.forms import CredentialSearchForm, RevokeForm, SuspendForm, UnsuspendForm
 from portfolio.issuing.models import IssuedCredential
@@ -35,20 +38,20 @@ class Event:
 
 
 _WORDS = {
-    "issued": "Issued",
-    "revoked": "Revoked",
-    "suspended": "Suspended",
-    "unsuspended": "Suspension lifted",
+    "issued": _l("Issued"),
+    "revoked": _l("Revoked"),
+    "suspended": _l("Suspended"),
+    "unsuspended": _l("Suspension lifted"),
 }
 
 
 def history(row: IssuedCredential) -> list[Event]:
     """Every recorded change, oldest first, with its reason (see ``services.history``)."""
     events = [
-        Event(event.at, _WORDS.get(event.action, event.action), event.reason)
+        Event(event.at, str(_WORDS.get(event.action, event.action)), event.reason)
         for event in services.history(row)
     ]
-    return events or [Event(row.issued_at, "Issued", None)]
+    return events or [Event(row.issued_at, _("Issued"), None)]
 
 
 def _admin() -> User:
@@ -87,9 +90,16 @@ def _like_pattern(text: str) -> str:
 
 @bp.get("/")
 @login_required(role=Role.ADMIN)
-def index() -> ResponseReturnValue:
-    """The administration home: the credentials list."""
-    return redirect(url_for(".credentials"))
+def home() -> ResponseReturnValue:
+    """The administration home: the issuer's counts, its signing key, recent activity and
+    shortcuts (a fixed number of queries: :mod:`portfolio.issuing.admin_home`).  The
+    credentials list it used to redirect to is at ``/admin/credentials``."""
+    user = _admin()
+    if user.issuer_id is None:
+        abort(404)
+    return render_template(
+        "issuing/home.html", home=admin_home.home(user, user.issuer_id), issuer=user.issuer
+    )
 
 
 @bp.get("/credentials")
@@ -173,7 +183,7 @@ def _change(row: IssuedCredential, action: str, reason: str) -> Refusal | None:
 
 
 def _back_to(row: IssuedCredential, message: str) -> ResponseReturnValue:
-    flash(message)
+    flash(message, "success")
     return redirect(url_for(".credential", public_id=row.public_id), 303)
 
 
@@ -189,7 +199,7 @@ def suspend(public_id: str) -> ResponseReturnValue:
     refusal = _change(row, "suspend", form.reason.data or "")
     if refusal:
         return _detail(row, status=refusal.status, error=refusal.message)
-    return _back_to(row, "The credential is suspended. Verifiers now report it as suspended.")
+    return _back_to(row, _("The credential is suspended. Verifiers now report it as suspended."))
 
 
 @bp.post("/credentials/<public_id>/unsuspend")
@@ -203,7 +213,7 @@ def unsuspend(public_id: str) -> ResponseReturnValue:
     refusal = _change(row, "unsuspend", form.reason.data or "")
     if refusal:
         return _detail(row, status=refusal.status, error=refusal.message)
-    return _back_to(row, "The suspension is lifted. The credential verifies again.")
+    return _back_to(row, _("The suspension is lifted. The credential verifies again."))
 
 
 @bp.route("/credentials/<public_id>/revoke", methods=["GET", "POST"])
@@ -218,7 +228,9 @@ def revoke(public_id: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         refusal = _change(row, "revoke", form.reason.data or "")
         if refusal is None:
-            return _back_to(row, "The credential is revoked. Verifiers now report it as revoked.")
+            return _back_to(
+                row, _("The credential is revoked. Verifiers now report it as revoked.")
+            )
     status = (refusal.status if refusal else 422) if form.is_submitted() else 200
     error = refusal.message if refusal else None
     return render_template("issuing/revoke.html", row=row, form=form, error=error), status

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from portfolio.accounts import recipient_identity
 from portfolio.accounts.auth import current_user, login_required
@@ -77,7 +78,7 @@ def add_issuer() -> ResponseReturnValue:
         trust.add(did=form.did.data, name=form.name.data, url=form.url.data, actor=user)
     except CredfolioError as exc:
         return _page(add_form=form, error=exc.message, status=status_for(exc))
-    flash(f"{form.name.data} is now on the trust list.")
+    flash(_("%(name)s is now on the trust list.", name=form.name.data), "success")
     return redirect(url_for(".page"), 303)
 
 
@@ -88,14 +89,14 @@ def remove_issuer(entry_id: int) -> ResponseReturnValue:
     user, _issuer = _admin()
     form = RemoveTrustedIssuerForm()
     if not form.validate_on_submit():
-        return _page(error="The form could not be accepted; reload the page.", status=400)
+        return _page(error=_("The form could not be accepted; reload the page."), status=400)
     try:
         trust.remove(entry_id, actor=user)
     except CredfolioError as exc:
         if status_for(exc) == 404:
             abort(404)
         return _page(error=exc.message, status=status_for(exc))
-    flash("The issuer was removed from the trust list.")
+    flash(_("The issuer was removed from the trust list."), "success")
     return redirect(url_for(".page"), 303)
 
 
@@ -108,5 +109,8 @@ def choose_recipient_identity() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _page(identity_form=form, status=422)
     recipient_identity.choose(issuer, form.recipient_identity.data, actor=user)
-    flash("New credentials will name students as chosen; issued ones keep their identity.")
+    flash(
+        _("New credentials will name students as chosen; issued ones keep their identity."),
+        "success",
+    )
     return redirect(url_for(".page"), 303)

@@ -113,7 +113,7 @@ def test_an_administrator_invites_by_email_and_the_mail_holds_the_link(app, clie
     assert len(token) >= 43  # 32 random bytes, base64url
     page = client.get("/admin/invitations").get_data(as_text=True)
     assert "sam@school.example" in page
-    assert "pending" in page
+    assert '<span class="pill pill-info">Pending</span>' in page
 
 
 def test_the_invitation_expires_after_14_days(app, client, admin):
@@ -241,7 +241,9 @@ def test_a_revoked_invitation_can_no_longer_be_used(app, client, admin):
     response = client.post(f"/admin/invitations/{row.id}/revoke")
     assert response.status_code == 303
     assert invitation_row(app).revoked_at is not None
-    assert "revoked" in client.get("/admin/invitations").get_data(as_text=True)
+    assert '<span class="pill pill-bad">Revoked</span>' in client.get(
+        "/admin/invitations"
+    ).get_data(as_text=True)
     response = join(app.test_client(), path)
     assert response.status_code == 410
     assert "withdrawn" in response.get_data(as_text=True)
@@ -298,7 +300,9 @@ def test_after_an_invitation_expires_the_address_can_be_invited_again(app, clien
     with app.app_context():
         db.session.scalar(select(Invitation)).expires_at = datetime.now(UTC) - timedelta(hours=1)
         db.session.commit()
-    assert "expired" in client.get("/admin/invitations").get_data(as_text=True)
+    assert '<span class="pill pill-muted">Expired</span>' in client.get(
+        "/admin/invitations"
+    ).get_data(as_text=True)
     assert invite(client).status_code == 303
     assert len(outbox(app)) == 2
 

@@ -98,18 +98,19 @@ def test_starting_a_job_shows_its_progress_page_that_reloads_until_done(
     assert '<meta http-equiv="refresh" content="2">' in running
     assert '<progress id="job-progress" max="3" value="0"' in running
     assert 'aria-valuetext="0 of 3 rows"' in running
-    assert "<strong>Queued</strong>: 0 of 3 rows processed (0%)" in running
+    assert '<span class="pill pill-info">Queued</span> 0 of 3 rows processed (0%)' in running
     assert "<caption>Result of each row</caption>" in running
     job = db.session.scalars(select(BulkJob)).one()
     assert bulk.run_job(job.id).outcome == "done"
     done = assessor.get(location).get_data(as_text=True)
     assert "http-equiv" not in done
-    assert "<strong>Done</strong>: 3 of 3 rows processed (100%)" in done
-    assert '<td id="count-done">3</td>' in done
+    assert '<span class="pill pill-ok">Done</span> 3 of 3 rows processed (100%)' in done
+    assert '<dd id="count-done">3</dd>' in done
     for pupil in school.pupils:
         assert re.search(
-            rf"<th scope=\"row\">{pupil.display_name} &lt;{re.escape(pupil.email)}&gt;</th>\s*"
-            r"<td>Done</td>\s*<td>endorsed: credential issued</td>\s*<td><a href=\"/c/",
+            rf"<th scope=\"row\"[^>]*>{pupil.display_name} &lt;{re.escape(pupil.email)}&gt;</th>\s*"
+            r"<td [^>]*><span class=\"pill pill-ok\">Done</span></td>\s*"
+            r"<td [^>]*>endorsed: credential issued</td>\s*<td [^>]*><a href=\"/c/",
             done,
         ), done
     download = assessor.get(location + "/results.csv")
@@ -125,7 +126,7 @@ def test_the_web_process_runs_the_job_in_the_background(app: Flask, school: Any)
     assessor, location = start_job(app, school)
     bulk.wait_for_background(app)
     page = assessor.get(location).get_data(as_text=True)
-    assert "<strong>Done</strong>: 3 of 3" in page and "http-equiv" not in page
+    assert '<span class="pill pill-ok">Done</span> 3 of 3' in page and "http-equiv" not in page
 
 
 def test_opening_the_page_of_a_job_whose_runner_died_resumes_it(app: Flask, school: Any) -> None:
@@ -210,10 +211,13 @@ def test_the_form_needs_its_csrf_token(app: Flask, school: Any) -> None:
 def test_a_running_job_can_be_cancelled_from_its_page(app: Flask, school: Any) -> None:
     assessor, location = start_job(app, school)
     page = assessor.get(location).get_data(as_text=True)
-    assert '<button type="submit">Cancel the job</button>' in page
+    assert '<button type="submit" class="button danger">Cancel the job</button>' in page
     response = assessor.post(location + "/cancel")
     assert response.status_code == 303 and response.headers["Location"] == location
     after = assessor.get(location).get_data(as_text=True)
-    assert "The job is cancelled" in after and "<strong>Cancelled</strong>: 0 of 3" in after
+    assert (
+        "The job is cancelled" in after
+        and '<span class="pill pill-muted">Cancelled</span> 0 of 3' in after
+    )
     assert "http-equiv" not in after and "Cancel the job" not in after
     assert client_for(app, school.second_assessor).post(location + "/cancel").status_code == 404

@@ -354,8 +354,8 @@ def test_the_page_shows_a_per_row_report(app, admin):
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "2 created, 0 updated, 0 unchanged, 10 rejected." in page
-    assert "rejected: unknown prerequisite “GHOST”" in page
-    assert "rejected: 2 columns instead of 15" in page
+    assert "Rejected</span> unknown prerequisite “GHOST”" in page
+    assert "Rejected</span> 2 columns instead of 15" in page
 
 
 def test_the_page_refuses_an_unreadable_file_next_to_the_field(app, admin):
