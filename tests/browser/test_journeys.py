@@ -31,6 +31,7 @@ def nav_link(page: Page, name: str) -> None:
 def test_student_home_evidence_upload_and_share(
     demo: Demo, as_role: Callable[..., Page], inspect: Inspector
 ) -> None:
+    inspect.journey = "student"
     page = as_role("student")
     # Signing in lands on the student's home, not on the issuer's keys.
     assert page.url.endswith("/home"), page.url
@@ -66,6 +67,7 @@ def test_student_home_evidence_upload_and_share(
 def test_assessor_queue_review_rubric_grid_and_cohort(
     demo: Demo, as_role: Callable[..., Page], inspect: Inspector
 ) -> None:
+    inspect.journey = "assessor"
     page = as_role("assessor")
     page.goto(f"{demo.url}/review")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
@@ -80,13 +82,21 @@ def test_assessor_queue_review_rubric_grid_and_cohort(
         start.click()
     inspect(page, "review")
 
-    # The rubric grid: a table per criterion, levels as columns; choose the top cell of each.
+    # The rubric grid: criteria as rows, levels as columns, radio cells; choose the top level
+    # of each criterion by clicking its cell (its label), as an assessor would.
     form = page.locator("form", has=page.get_by_role("button", name="Record the assessment"))
-    grids = form.locator("table")
-    expect(grids.first).to_be_visible()
-    for index in range(grids.count()):
-        cell = grids.nth(index).get_by_role("radio").last
-        cell.check()
+    expect(form.locator("table").first).to_be_visible()
+    names: list[str] = form.locator("table input[type=radio]").evaluate_all(
+        "els => [...new Set(els.map(e => e.name))]"
+    )
+    assert names, "no radio cells in the rubric grid"
+    for name in names:
+        cell = form.locator(f"table input[type=radio][name='{name}']").last
+        label = form.locator(f"label[for='{cell.get_attribute('id')}']")
+        if cell.get_attribute("id") and label.count():
+            label.first.click()
+        else:
+            cell.check()
         expect(cell).to_be_checked()
     form.get_by_role("radio", name="Endorse").check()
     form.get_by_label(re.compile("Overall feedback")).fill("A **clear** and honest piece of work.")
@@ -111,6 +121,7 @@ def test_assessor_queue_review_rubric_grid_and_cohort(
 def test_employer_sees_the_verdict_above_the_fold_on_a_phone(
     demo: Demo, as_role: Callable[..., Page], inspect: Inspector
 ) -> None:
+    inspect.journey = "employer"
     page = as_role(None, viewport=PHONE)
     page.goto(f"{demo.url}/c/{demo.credentials['maya-song']}")
     verdict = page.locator(".verdict").first
@@ -133,6 +144,7 @@ def test_employer_sees_the_verdict_above_the_fold_on_a_phone(
 def test_verify_says_verified_altered_or_not_a_credential_first(
     demo: Demo, as_role: Callable[..., Page], inspect: Inspector, tmp_path: Path
 ) -> None:
+    inspect.journey = "verify"
     page = as_role(None)
     public_id = demo.credentials["maya-song"]
     good = page.request.get(f"{demo.url}/c/{public_id}/credential.json").json()
@@ -172,6 +184,7 @@ def test_verify_says_verified_altered_or_not_a_credential_first(
 def test_administrator_home_catalogue_rubric_editor_and_audit_log(
     demo: Demo, as_role: Callable[..., Page], inspect: Inspector
 ) -> None:
+    inspect.journey = "administrator"
     page = as_role("admin")
     page.goto(f"{demo.url}/admin/")
     stats = page.locator("dl.stats .stat")
@@ -197,6 +210,7 @@ def test_administrator_home_catalogue_rubric_editor_and_audit_log(
 def test_the_certificate_pdf_downloads(
     demo: Demo, as_role: Callable[..., Page], inspect: Inspector
 ) -> None:
+    inspect.journey = "certificate"
     page = as_role(None)
     page.goto(f"{demo.url}/c/{demo.credentials['maya-song']}")
     inspect(page, "credential")

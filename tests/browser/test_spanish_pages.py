@@ -18,6 +18,7 @@ pytestmark = pytest.mark.browser
 def test_pages_in_spanish_say_so_and_pass_the_inspection(
     demo: Demo, as_role: Callable[..., Page], inspect: Inspector, who: str | None
 ) -> None:
+    inspect.journey = f"spanish-{who or 'anonymous'}"
     # Signed in first (the sign-in form's labels are English here), then read in Spanish.
     page = as_role(who)
     page.set_extra_http_headers({"Accept-Language": "es"})
