@@ -24,7 +24,10 @@ PHONE = {"width": 390, "height": 844}
 
 def nav_link(page: Page, name: str) -> None:
     """Follow the header's link to one of the role's main places."""
-    page.get_by_role("navigation").get_by_role("link", name=re.compile(name, re.I)).first.click()
+    link = page.get_by_role("navigation").get_by_role("link", name=re.compile(name, re.I)).first
+    if not link.is_visible():
+        page.locator("details.menu > summary").click()  # folded on a narrow screen
+    link.click()
     page.wait_for_load_state("load")
 
 
