@@ -305,7 +305,7 @@ class Inspector:
     """
 
     journey: str
-    axe_source: str
+    axe_source: str = field(repr=False)
     screenshots: bool = True
     steps: int = 0
     failures: list[str] = field(default_factory=list)
@@ -354,20 +354,20 @@ def inspect(axe_source: str, request: pytest.FixtureRequest) -> Inspector:
 class Account:
     role: str
     email: str
-    password: str
-    name: str
+    password: str = field(repr=False)
+    name: str = ""
 
 
 @dataclass
 class Demo:
     """The demo school (portfolio/demo, as ``scripts/demo`` seeds it) on a live server."""
 
-    app: Flask
+    app: Flask = field(repr=False)
     url: str
     #: role → the account used for it: "student" (Maya), "assessor" (Amara), "admin".
-    accounts: dict[str, Account]
+    accounts: dict[str, Account] = field(repr=False)
     #: every demo person's key ("maya", "leo", "amara", ...) → their account.
-    people: dict[str, Account]
+    people: dict[str, Account] = field(repr=False)
     #: scenario key ("maya-song", ...) → the public id of the credential it earned.
     credentials: dict[str, str]
     #: the public id of the credential the demo revoked.
@@ -375,8 +375,8 @@ class Demo:
     #: scenario key → the submission's public id.
     submissions: dict[str, str]
     #: the browser, for :meth:`signed_in`.
-    browser: Browser | None = None
-    contexts: list[BrowserContext] = field(default_factory=list)
+    browser: Browser | None = field(default=None, repr=False)
+    contexts: list[BrowserContext] = field(default_factory=list, repr=False)
 
     def sign_in(self, page: Page, who: str) -> None:
         """Sign ``page`` in as a role ("student", "assessor", "admin") or a person ("leo")."""
