@@ -39,6 +39,10 @@ SKIPPED_PARTS = re.compile(
     r"/(sign-out|artefacts|thumbnail|image|photo|metrics|healthz|readyz|api|status)(/|$)"
     r"|/export\b|/download\b|/delete$"
 )
+#: Public pages (the same for everyone but the header, which every role's other pages show):
+#: inspected once per module, by whichever role reaches a pattern first.
+PUBLIC = re.compile(r"^/(c|p|verify|issuers|achievements)(/|$)")
+_public_inspected: set[str] = set()
 _ID_SEGMENT = re.compile(
     r"^(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[A-Za-z0-9_-]{16,})$"
 )
@@ -84,14 +88,19 @@ def crawl(
         response = page.goto(url)
         if response is None or "text/html" not in (response.header_value("content-type") or ""):
             continue
-        if response.status >= 400:
+        if response.status in (401, 403, 404) or response.status >= 500:
+            # A link a page offers must lead somewhere (410 Gone, e.g. the evidence of a
+            # revoked credential, is a deliberate answer: its page is inspected like any other).
             problems.append(f"{url} answered {response.status} (linked from a page)")
             continue
         if urlsplit(page.url).path == "/sign-in" and urlsplit(url).path != "/sign-in":
             continue  # a link this role may not follow; the authorization tests cover it
         per_pattern[key] += 1
-        visited.append(url)
-        problems.extend(inspect.check(page, urlsplit(url).path.strip("/") or "home"))
+        path = urlsplit(url).path
+        if not (PUBLIC.match(path) and key in _public_inspected):
+            _public_inspected.add(key)
+            visited.append(url)
+            problems.extend(inspect.check(page, path.strip("/") or "home"))
         for link in links(page):
             if link not in seen and followed(link, origin):
                 seen.add(link)
