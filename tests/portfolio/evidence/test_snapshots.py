@@ -127,7 +127,7 @@ def test_the_learner_is_told_that_their_evidence_is_frozen_in_a_credential(app, 
     page = signed_in(app, issued.school.student).get(f"/evidence/{issued.song.public_id}")
     text = " ".join(page.get_data(as_text=True).split())
     assert "Frozen in 1 credential" in text and "Song writing" in text
-    assert "Your changes here make a new version that it never shows" in text
+    assert "Your changes here make a new version that the credential never shows" in text
 
 
 def test_later_edits_make_a_new_version_the_credential_never_shows(app, issued):
