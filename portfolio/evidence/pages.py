@@ -12,7 +12,6 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from portfolio.accounts.auth import current_user, login_required

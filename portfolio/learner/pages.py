@@ -23,9 +23,10 @@ from portfolio.core.db import db
 from portfolio.core.errors import NotFoundError
 from portfolio.issuing.models import IssuedCredential
 from portfolio.learner import service
-from portfolio.learner.home import credential_shares, home as home_view
-from portfolio.learner.share import public_page_url, qr_svg
 from portfolio.learner.forms import VisibilityForm
+from portfolio.learner.home import credential_shares
+from portfolio.learner.home import home as home_view
+from portfolio.learner.share import public_page_url, qr_svg
 
 bp = Blueprint("learner", __name__)
 

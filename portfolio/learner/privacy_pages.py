@@ -74,7 +74,8 @@ def delete_page() -> ResponseReturnValue:
             sign_out()
             flash(
                 _(
-                    "Your account and your personal data are deleted. Thank you for using Credfolio."
+                    "Your account and your personal data are deleted. "
+                    "Thank you for using Credfolio."
                 ),
                 "success",
             )
