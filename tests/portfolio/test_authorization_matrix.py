@@ -877,6 +877,10 @@ MATRIX: dict[str, Row] = {
     "GET /notifications": Row(none, (302, 200, 200, 200, 200, 200)),
     "POST /notifications/read": Row(none, (401, 303, 303, 303, 303, 303), allowed=SIGNED_IN),
     "GET /my/credentials": Row(none, (302, 200, 200, 403, 403, 403)),
+    "GET /home": Row(none, (302, 200, 200, 403, 403, 403)),
+    "GET /my/credentials/<public_id>/qr.svg": Row(
+        of(public_id="credential"), (302, 200, 404, 403, 403, 403)
+    ),
     "POST /my/credentials/<public_id>/visibility": Row(
         of(public_id="credential"),
         (401, 303, 404, 403, 403, 403),

@@ -252,7 +252,7 @@ def test_the_learner_withdraws_the_evidence_and_the_credential_still_verifies(ap
     visitor = app.test_client()
     cred = issued.credential.public_id
     listing = student.get("/my/credentials/evidence").get_data(as_text=True)
-    assert "evidence public to people who check it" in listing
+    assert "Evidence public to people who check it" in listing
 
     withdrawn = student.post(f"/my/credentials/{cred}/evidence/visibility", data={"withdrawn": "1"})
     assert withdrawn.status_code == 303
