@@ -189,7 +189,7 @@ def test_the_qr_code_is_an_svg_of_the_public_link(app, school):
 
 
 def test_the_embed_snippet_escapes_the_name(app, school):
-    row = earn(school, 'Singing <b>"loud"</b>')
+    earn(school, 'Singing <b>"loud"</b>')
     page = signed_in(app, school.student).get("/my/credentials").get_data(as_text=True)
     assert "<b>" not in page.split("<textarea", 1)[1].split("</textarea>", 1)[0]
 
