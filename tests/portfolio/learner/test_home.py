@@ -201,7 +201,8 @@ def test_the_gallery_marks_evidence_frozen_in_a_credential(app, school):
     earn(school, "Singing")
     evidence(school.student, "Loose sketch", genre="")
     page = text_of(signed_in(app, school.student).get("/evidence"))
-    assert page.count("Used in a credential — frozen") == 1
+    # once in the note above the cards, once on the one card frozen in a credential
+    assert page.count("Used in a credential — frozen") == 2
     assert "Work for Singing" in page and "Loose sketch" in page
     assert "Song" in page  # the type pill
 
