@@ -429,7 +429,8 @@ def _update_submission(world: World) -> Form:
 #: 422 what the route says about the form once it has let the person in.
 MATRIX: dict[str, Row] = {
     # -- home, sign-in, accounts -------------------------------------------------------------
-    "GET /": Row(none, (200, 200, 200, 200, 200, 200)),
+    # Signed-in people go to their role's home (administrators once theirs exists).
+    "GET /": Row(none, (200, 302, 302, 302, frozenset({200, 302}), frozenset({200, 302}))),
     "GET /sign-in": Row(none, (200, 200, 200, 200, 200, 200)),
     "POST /sign-in": Row(none, (422, 422, 422, 422, 422, 422), allowed=ROLES),
     "POST /sign-out": Row(none, (303, 303, 303, 303, 303, 303), allowed=ROLES, own_session=True),
