@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portfolio.accounts.auth import login_required, signed_in_user
@@ -56,13 +57,13 @@ def _competency_choices(student: User) -> list[dict[str, Any]]:
     for competency in assessment.submittable_competencies(student):
         blocked = None
         if mastered(student, competency) is not None:
-            blocked = "mastered"
+            blocked = _("mastered")
         elif assessment.open_submission(student, competency) is not None:
-            blocked = "a submission is open"
+            blocked = _("a submission is open")
         else:
             missing = missing_prerequisites(student, competency)
             if missing:
-                blocked = "needs " + ", ".join(c.name for c in missing) + " first"
+                blocked = _("needs %(names)s first", names=", ".join(c.name for c in missing))
         choices.append({"competency": competency, "blocked": blocked})
     return choices
 
@@ -97,7 +98,7 @@ def create() -> ResponseReturnValue:
             select(Competency).where(Competency.public_id == values["competency"])
         )
         if competency is None or competency.issuer_id != student.issuer_id:
-            error = "Choose the competency your evidence shows."
+            error = _("Choose the competency your evidence shows.")
         else:
             try:
                 submission = assessment.create_submission(
@@ -111,9 +112,10 @@ def create() -> ResponseReturnValue:
                 error = sentence(exc.message)
             else:
                 flash(
-                    "Submitted for assessment."
+                    _("Submitted for assessment.")
                     if submission.state == SubmissionState.SUBMITTED
-                    else "Draft saved: submit it when you are ready."
+                    else _("Draft saved: submit it when you are ready."),
+                    "success",
                 )
                 return redirect(url_for(".show", public_id=submission.public_id), 303)
     page = render_template(
@@ -212,11 +214,11 @@ def update(public_id: str) -> ResponseReturnValue:
         submission = _own_submission(public_id)
         return _show(submission, error=sentence(exc.message), status=status_for(exc))
     flash(
-        STATE_LABELS[submission.state]
-        + (
-            ": an assessor will look at it soon."
-            if submission.state != SubmissionState.DRAFT
-            else "."
-        )
+        _("Draft saved.")
+        if submission.state == SubmissionState.DRAFT
+        else _(
+            "%(state)s: an assessor will look at it soon.", state=_(STATE_LABELS[submission.state])
+        ),
+        "success",
     )
     return redirect(url_for(".show", public_id=submission.public_id), 303)

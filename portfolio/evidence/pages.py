@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from portfolio.accounts.auth import current_user, login_required
@@ -19,7 +19,7 @@ from portfolio.accounts.models import Role, User
 from portfolio.core.db import db
 from portfolio.core.errors import status_for
 from portfolio.core.markdown import render_markdown
-from portfolio.evidence import service
+from portfolio.evidence import gallery, service
 from portfolio.evidence.forms import EvidenceForm, FileArtefactForm, LinkArtefactForm, MoveForm
 from portfolio.evidence.models import Artefact, ArtefactKind, Evidence, SnapshotArtefact
 from portfolio.evidence.snapshots import standing_credentials_using
@@ -129,13 +129,13 @@ def serve_artefact(artefact: Artefact | SnapshotArtefact, part: str) -> Response
 @bp.get("/evidence")
 @login_required(role=Role.STUDENT)
 def index() -> ResponseReturnValue:
-    """My evidence, newest first."""
-    items = db.session.scalars(
-        select(Evidence)
-        .where(Evidence.owner_id == _student().id)
-        .order_by(Evidence.created_at.desc(), Evidence.id.desc())
-    ).all()
-    return render_template("evidence/index.html", items=items)
+    """My evidence as a gallery (newest first; ``?sort=oldest`` or ``title``), each card with
+    its type, thumbnail, date and whether a credential keeps a frozen copy."""
+    sort = request.args.get("sort", "newest")
+    if sort not in gallery.SORTS:
+        sort = "newest"
+    cards = gallery.cards(_student(), sort=sort)
+    return render_template("evidence/index.html", cards=cards, sort=sort)
 
 
 def _form_page(
@@ -162,7 +162,7 @@ def create() -> ResponseReturnValue:
     if not form.validate():
         return _form_page(None, form.values(), form.errors_by_field())
     evidence = service.create_evidence(_student(), form.values())
-    flash("Evidence saved.")
+    flash(_("Evidence saved."), "success")
     return redirect(url_for(".show", public_id=evidence.public_id), 303)
 
 
@@ -211,7 +211,7 @@ def edit(public_id: str) -> ResponseReturnValue:
     if not form.validate():
         return _form_page(evidence, form.values(), form.errors_by_field())
     service.update_evidence(evidence, form.values())
-    flash("Evidence saved.")
+    flash(_("Evidence saved."), "success")
     return redirect(url_for(".show", public_id=evidence.public_id), 303)
 
 
@@ -242,7 +242,7 @@ def remove(public_id: str) -> ResponseReturnValue:
     if request.form.get("confirm") != "yes":
         return _confirm_page(evidence, status=422)
     service.delete_evidence(evidence)
-    flash("Evidence deleted.")
+    flash(_("Evidence deleted."), "success")
     return redirect(url_for(".index"), 303)
 
 
@@ -275,8 +275,13 @@ def add_file(public_id: str) -> ResponseReturnValue:
         return _show_page(
             own_evidence(public_id), errors=errors, form=form.as_sent(), status=status
         )
-    flash(f"Added “{artefact.title}”.")
-    return redirect(url_for(".show", public_id=evidence.public_id), 303)
+    flash(_("Added “%(title)s”.", title=artefact.title), "success")
+    location = url_for(".show", public_id=evidence.public_id)
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        # upload.js sent it (to show progress): it goes to the page itself, where the flash
+        # message is shown (a redirect would be followed, and the message read, by the XHR).
+        return jsonify(location=location)
+    return redirect(location, 303)
 
 
 @bp.post("/evidence/<public_id>/artefacts/link")
@@ -295,7 +300,7 @@ def add_link(public_id: str) -> ResponseReturnValue:
         return _show_page(
             own_evidence(public_id), errors=errors, form=form.as_sent(), status=status_for(error)
         )
-    flash(f"Added “{artefact.title}”.")
+    flash(_("Added “%(title)s”.", title=artefact.title), "success")
     return redirect(url_for(".show", public_id=evidence.public_id), 303)
 
 
@@ -306,7 +311,7 @@ def remove_artefact(public_id: str, artefact_id: str) -> ResponseReturnValue:
     evidence = own_evidence(public_id)
     artefact = _own_artefact(evidence, artefact_id)
     service.remove_artefact(evidence, artefact)
-    flash(f"Removed “{artefact.title}”.")
+    flash(_("Removed “%(title)s”.", title=artefact.title), "success")
     return redirect(url_for(".show", public_id=evidence.public_id), 303)
 
 

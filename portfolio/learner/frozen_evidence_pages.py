@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from portfolio.accounts.auth import login_required, signed_in_user
 from portfolio.accounts.models import Role
@@ -52,14 +53,15 @@ def delete_frozen(public_id: str) -> ResponseReturnValue:
     ticked); unconfirmed or refused, the page again saying why."""
     key = f"delete-{public_id}"
     if not DeleteFrozenForm().confirmed:
-        return _page({key: "Nothing was deleted: tick the box to confirm."}, status=422)
+        return _page({key: _("Nothing was deleted: tick the box to confirm.")}, status=422)
     try:
         credential = delete_frozen_evidence(signed_in_user(), public_id)
     except NotFoundError:
         abort(404)
     except CredfolioError as error:
         return _page({key: error.message}, status=status_for(error))
-    flash(f"The evidence of “{credential.achievement_name or 'the credential'}” is deleted.")
+    name = credential.achievement_name or _("the credential")
+    flash(_("The evidence of “%(name)s” is deleted.", name=name), "success")
     return redirect(url_for(".show_all"), 303)
 
 
@@ -76,9 +78,13 @@ def ask_for_revocation(public_id: str) -> ResponseReturnValue:
     except CredfolioError as error:
         key = f"reason-{public_id}"
         return _page({key: error.message}, {key: reason[:5000]}, status_for(error))
+    name = credential.achievement_name or _("the credential")
     flash(
-        f"Your request to revoke “{credential.achievement_name or 'the credential'}” was sent "
-        "to your school's administrators."
+        _(
+            "Your request to revoke “%(name)s” was sent to your school's administrators.",
+            name=name,
+        ),
+        "success",
     )
     return redirect(url_for(".show_all"), 303)
 
@@ -93,10 +99,18 @@ def visibility(public_id: str) -> ResponseReturnValue:
         credential = set_withdrawn(signed_in_user(), public_id, withdrawn=withdraw)
     except NotFoundError:
         abort(404)
-    name = credential.achievement_name or "the credential"
+    name = credential.achievement_name or _("the credential")
     flash(
-        f"The evidence of “{name}” is withdrawn from public view; the credential still verifies."
+        _(
+            "The evidence of “%(name)s” is withdrawn from public view; "
+            "the credential still verifies.",
+            name=name,
+        )
         if withdraw
-        else f"The evidence of “{name}” is shown again to people who check the credential."
+        else _(
+            "The evidence of “%(name)s” is shown again to people who check the credential.",
+            name=name,
+        ),
+        "success",
     )
     return redirect(url_for(".show_all"), 303)

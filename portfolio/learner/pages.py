@@ -12,13 +12,21 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from portfolio.accounts import notifications as notices
 from portfolio.accounts.auth import current_user, login_required, signed_in_user
 from portfolio.accounts.models import Role
+from portfolio.core.db import db
 from portfolio.core.errors import NotFoundError
+from portfolio.issuing.models import IssuedCredential
 from portfolio.learner import service
 from portfolio.learner.forms import VisibilityForm
+from portfolio.learner.home import credential_shares
+from portfolio.learner.home import home as home_view
+from portfolio.learner.share import public_page_url, qr_svg
 
 bp = Blueprint("learner", __name__)
 
@@ -47,7 +55,7 @@ def notifications() -> ResponseReturnValue:
 def mark_read() -> ResponseReturnValue:
     """Mark all my notifications read."""
     notices.mark_all_read(signed_in_user())
-    flash("All notifications marked as read.")
+    flash(_("All notifications marked as read."), "success")
     return redirect(url_for(".notifications"), 303)
 
 
@@ -55,8 +63,33 @@ def mark_read() -> ResponseReturnValue:
 @login_required(role=Role.STUDENT)
 def credentials() -> ResponseReturnValue:
     """The credentials issued to me, newest first."""
-    rows = service.my_credentials(signed_in_user())
-    return render_template("learner/credentials.html", credentials=rows)
+    shares = credential_shares(signed_in_user())
+    return render_template("learner/credentials.html", shares=shares)
+
+
+@bp.get("/home")
+@login_required(role=Role.STUDENT)
+def home() -> ResponseReturnValue:
+    """The student's home: what to do next, recent evidence, credentials to share, portfolios."""
+    return render_template("learner/home.html", home=home_view(signed_in_user()))
+
+
+#: How long a browser may keep a QR code (it encodes a URL that never changes).
+QR_MAX_AGE = 86_400
+
+
+@bp.get("/my/credentials/<public_id>/qr.svg")
+@login_required(role=Role.STUDENT)
+def qr_code(public_id: str) -> ResponseReturnValue:
+    """A QR code (SVG) of one of my credentials' public link; 404 for anyone else's."""
+    row = db.session.scalar(select(IssuedCredential).where(IssuedCredential.public_id == public_id))
+    if row is None or row.recipient_user_id != signed_in_user().id:
+        abort(404)
+    response = Response(qr_svg(public_page_url(row)), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = f"private, max-age={QR_MAX_AGE}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = f'inline; filename="credential-{public_id}-qr.svg"'
+    return response
 
 
 @bp.post("/my/credentials/<public_id>/visibility")
@@ -68,10 +101,11 @@ def visibility(public_id: str) -> ResponseReturnValue:
         row = service.set_hidden(signed_in_user(), public_id, hidden=hide)
     except NotFoundError:
         abort(404)
-    name = row.achievement_name or "The credential"
+    name = row.achievement_name or _("The credential")
     flash(
-        f"“{name}” is hidden from your portfolios; its public link still verifies."
+        _("“%(name)s” is hidden from your portfolios; its public link still verifies.", name=name)
         if hide
-        else f"“{name}” is shown on your portfolios again."
+        else _("“%(name)s” is shown on your portfolios again.", name=name),
+        "success",
     )
     return redirect(url_for(".credentials"), 303)

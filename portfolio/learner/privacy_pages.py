@@ -11,6 +11,7 @@ from typing import IO
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from portfolio.accounts.auth import login_required, sign_out, signed_in_user
 from portfolio.accounts.models import Role
@@ -71,9 +72,15 @@ def delete_page() -> ResponseReturnValue:
         if password_matches(user, form.password.data or ""):
             delete_account(user)
             sign_out()
-            flash("Your account and your personal data are deleted. Thank you for using Credfolio.")
+            flash(
+                _(
+                    "Your account and your personal data are deleted. "
+                    "Thank you for using Credfolio."
+                ),
+                "success",
+            )
             return redirect(url_for("home.index"), 303)
-        form.password.errors = ["This is not your password."]
+        form.password.errors = [_("This is not your password.")]
     status = 422 if form.is_submitted() else 200
     credentials = len(owned_credentials(user))
     page = render_template("learner/delete.html", form=form, user=user, credentials=credentials)

@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from portfolio.accounts.auth import current_user, login_required
 from portfolio.accounts.models import Role, User
@@ -96,7 +97,7 @@ def index() -> ResponseReturnValue:
         values = {"title": form.title.data, "cover_text": form.cover_text.data}
         if form.validate():
             portfolio = service.create_portfolio(user, **values)
-            flash(f"Created the portfolio “{portfolio.title}”.")
+            flash(_("Created the portfolio “%(title)s”.", title=portfolio.title), "success")
             return _back(portfolio)
         errors = form.errors_by_field()
     page = render_template(
@@ -144,7 +145,7 @@ def update_details(public_id: str) -> ResponseReturnValue:
     if not form.validate():
         return _manage_page(portfolio, errors=form.errors_by_field(), status=422)
     service.update_details(portfolio, title=form.title.data, cover_text=form.cover_text.data)
-    flash("Portfolio saved.")
+    flash(_("Portfolio saved."), "success")
     return _back(portfolio)
 
 
@@ -162,7 +163,7 @@ def set_visibility(public_id: str) -> ResponseReturnValue:
         return _manage_page(portfolio, errors=form.errors_by_field(), status=422)
     visibility = Visibility(form.visibility.data)
     service.set_visibility(portfolio, visibility)
-    flash(f"Visibility: {VISIBILITIES[visibility]}.")
+    flash(_("Visibility: %(visibility)s.", visibility=VISIBILITIES[visibility]), "success")
     return _back(portfolio, "sharing")
 
 
@@ -178,9 +179,9 @@ def revoke_link(public_id: str) -> ResponseReturnValue:
     replace = bool(RevokeLinkForm().replace.data)
     service.revoke_link(portfolio, replace=replace)
     if replace:
-        flash("The old link no longer works; a new link was made.")
+        flash(_("The old link no longer works; a new link was made."), "success")
     else:
-        flash("The link no longer works; the portfolio is private.")
+        flash(_("The link no longer works; the portfolio is private."), "success")
     return _back(portfolio, "sharing")
 
 
@@ -189,7 +190,7 @@ def revoke_link(public_id: str) -> ResponseReturnValue:
 def remove(public_id: str) -> ResponseReturnValue:
     """Delete the portfolio, its sections and placements (the evidence itself stays)."""
     service.delete_portfolio(own_portfolio(public_id))
-    flash("Portfolio deleted; your evidence is kept.")
+    flash(_("Portfolio deleted; your evidence is kept."), "success")
     return redirect(url_for(".index"), 303)
 
 

@@ -429,9 +429,8 @@ def _update_submission(world: World) -> Form:
 #: 422 what the route says about the form once it has let the person in.
 MATRIX: dict[str, Row] = {
     # -- home, sign-in, accounts -------------------------------------------------------------
-    # Signed in, home sends each role to its own home (home.ROLE_HOMES): the assessor's queue;
-    # a student's and an administrator's once the app has those pages (then 302 too).
-    "GET /": Row(none, (200, 200, 200, 302, 302, 302)),
+    # Signed in, home sends each role to its own home (home.ROLE_HOMES).
+    "GET /": Row(none, (200, 302, 302, 302, 302, 302)),
     "GET /sign-in": Row(none, (200, 200, 200, 200, 200, 200)),
     "POST /sign-in": Row(none, (422, 422, 422, 422, 422, 422), allowed=ROLES),
     "POST /sign-out": Row(none, (303, 303, 303, 303, 303, 303), allowed=ROLES, own_session=True),
@@ -879,6 +878,10 @@ MATRIX: dict[str, Row] = {
     "GET /notifications": Row(none, (302, 200, 200, 200, 200, 200)),
     "POST /notifications/read": Row(none, (401, 303, 303, 303, 303, 303), allowed=SIGNED_IN),
     "GET /my/credentials": Row(none, (302, 200, 200, 403, 403, 403)),
+    "GET /home": Row(none, (302, 200, 200, 403, 403, 403)),
+    "GET /my/credentials/<public_id>/qr.svg": Row(
+        of(public_id="credential"), (302, 200, 404, 403, 403, 403)
+    ),
     "POST /my/credentials/<public_id>/visibility": Row(
         of(public_id="credential"),
         (401, 303, 404, 403, 403, 403),

@@ -127,7 +127,7 @@ def test_the_learner_is_told_that_their_evidence_is_frozen_in_a_credential(app, 
     page = signed_in(app, issued.school.student).get(f"/evidence/{issued.song.public_id}")
     text = " ".join(page.get_data(as_text=True).split())
     assert "Frozen in 1 credential" in text and "Song writing" in text
-    assert "Your changes here make a new version that it never shows" in text
+    assert "Your changes here make a new version that the credential never shows" in text
 
 
 def test_later_edits_make_a_new_version_the_credential_never_shows(app, issued):
@@ -252,7 +252,7 @@ def test_the_learner_withdraws_the_evidence_and_the_credential_still_verifies(ap
     visitor = app.test_client()
     cred = issued.credential.public_id
     listing = student.get("/my/credentials/evidence").get_data(as_text=True)
-    assert "evidence public to people who check it" in listing
+    assert "Evidence public to people who check it" in listing
 
     withdrawn = student.post(f"/my/credentials/{cred}/evidence/visibility", data={"withdrawn": "1"})
     assert withdrawn.status_code == 303
