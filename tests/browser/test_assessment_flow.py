@@ -185,7 +185,7 @@ def open_from_the_queue(page: Page, student: Person, competency: str) -> None:
     expect(card).to_contain_text(competency)
     expect(card).to_contain_text("waiting")
     assert_accessible(page)
-    card.get_by_role("link", name=student.name).click()
+    card.get_by_role("link", name=student.name, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{competency}: {student.name}")
 
 
