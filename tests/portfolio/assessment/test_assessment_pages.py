@@ -316,6 +316,8 @@ def test_a_missing_level_is_shown_in_its_row(app: Flask, school: Any):
     assert 'id="criterion-1" aria-describedby="criterion-1-description criterion-1-error"' in page
     assert 'id="criterion-0" aria-describedby="criterion-0-description"' in page
     assert page.count("Choose a level for this criterion.") == 1
+    # The summary at the top links to the row.
+    assert '<li><a href="#criterion-1">Choose a level for “Reflection”.</a></li>' in page
     # What was chosen comes back checked.
     assert 'id="level-0-1" name="level-0" value="1" checked' in page
 
