@@ -47,6 +47,16 @@ def _already(email: str, state: str) -> str:
     return str(_("The invitation for %(email)s is already expired.", email=email))
 
 
+def _not_pending(state: str) -> str:
+    """Why an invitation in ``state`` (not pending) cannot be used (``service.NOT_PENDING``, in
+    the reader's language)."""
+    if state == "accepted":
+        return str(_("This invitation has already been used. Sign in with the password you chose."))
+    if state == "revoked":
+        return str(_("This invitation was withdrawn. Ask your school for a new one."))
+    return str(_("This invitation has expired. Ask your school for a new one."))
+
+
 def _gone(title: str, message: str) -> ResponseReturnValue:
     return render_template("accounts/gone.html", title=title, message=message), 410
 
@@ -142,7 +152,7 @@ def join(token: str) -> ResponseReturnValue:
         abort(404)
     state = service.invitation_state(invitation)
     if state != "pending":
-        return _gone("This invitation cannot be used", service.NOT_PENDING[state])
+        return _gone(_("This invitation cannot be used"), _not_pending(state))
     form = JoinForm(data={"name": invitation.display_name or ""})
     if form.validate_on_submit() and form.password_allowed(invitation.email):
         try:
@@ -150,7 +160,8 @@ def join(token: str) -> ResponseReturnValue:
                 invitation, name=form.name.data or "", password=form.password.data or ""
             )
         except ConflictError as refused:
-            return _gone("This invitation cannot be used", refused.message)
+            message = _not_pending("accepted") if refused.code == "INVITATION_USED" else None
+            return _gone(_("This invitation cannot be used"), message or refused.message)
         sign_in(user)
         flash(_("Welcome, %(name)s. Your account is ready.", name=user.display_name), "success")
         return redirect(url_for(".profile"), 303)
@@ -180,8 +191,8 @@ def reset_password(token: str) -> ResponseReturnValue:
     user = service.user_for_reset_token(token)
     if user is None:
         return _gone(
-            "This link cannot be used",
-            "The link has expired or was already used. Ask for a new one.",
+            _("This link cannot be used"),
+            _("The link has expired or was already used. Ask for a new one."),
         )
     form = NewPasswordForm()
     if form.validate_on_submit() and form.password_allowed(user.email):

@@ -52,7 +52,7 @@ def test_an_assessor_endorses_a_cohort_and_watches_the_job_finish(
     page: Page, live_server: str, live_app: Flask, people: dict[str, Any]
 ) -> None:
     sign_in(page, live_server, people["assessor"], people["password"])
-    go_to(page, "Assessment queue")
+    go_to(page, "Queue")
     page.get_by_role("link", name="Endorse a cohort").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Endorse a cohort")
     page.get_by_label("Competency").select_option(label=people["competency"])

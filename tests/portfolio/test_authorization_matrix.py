@@ -429,7 +429,9 @@ def _update_submission(world: World) -> Form:
 #: 422 what the route says about the form once it has let the person in.
 MATRIX: dict[str, Row] = {
     # -- home, sign-in, accounts -------------------------------------------------------------
-    "GET /": Row(none, (200, 200, 200, 200, 200, 200)),
+    # Signed in, home sends each role to its own home (home.ROLE_HOMES): the assessor's queue;
+    # a student's and an administrator's once the app has those pages (then 302 too).
+    "GET /": Row(none, (200, 200, 200, 302, 200, 200)),
     "GET /sign-in": Row(none, (200, 200, 200, 200, 200, 200)),
     "POST /sign-in": Row(none, (422, 422, 422, 422, 422, 422), allowed=ROLES),
     "POST /sign-out": Row(none, (303, 303, 303, 303, 303, 303), allowed=ROLES, own_session=True),
