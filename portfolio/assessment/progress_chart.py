@@ -1,6 +1,7 @@
 """The progress chart: competencies mastered, week by week, as an accessible SVG line chart.
 
-Pure: plain data in, SVG text out (no Flask, no database).  Every text that reaches the SVG is
+Pure: plain data in, SVG text out (no database).  Its words and dates are in the reader's
+language during a request (Flask-Babel), in English outside one.  Every text that reaches the SVG is
 stripped of characters XML 1.0 cannot carry and escaped, so a hostile competency or student name
 can never add markup; the chart uses presentation attributes only (no ``<style>``, no script), so
 it renders under a ``default-src 'none'`` Content-Security-Policy.
@@ -13,6 +14,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from xml.sax.saxutils import escape
+
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
 
 from portfolio.issuing.badges import clean_text
 
@@ -83,25 +89,43 @@ def weekly_progress(
     return points
 
 
+def _locale() -> Locale | str:
+    """The reader's locale during a request, else English."""
+    locale: Locale | None = get_locale()
+    return locale if locale is not None else "en"
+
+
 def format_day(day: date, *, with_year: bool = True) -> str:
-    """``5 Feb 2024`` (or ``5 Feb``): unambiguous in every locale."""
-    text = f"{day.day} {day.strftime('%b')}"
-    return f"{text} {day.year}" if with_year else text
+    """``5 Feb 2024`` (or ``5 Feb``): day, abbreviated month, year — unambiguous in every
+    locale (``5 feb 2024`` in Spanish)."""
+    return str(babel_format_date(day, "d MMM y" if with_year else "d MMM", locale=_locale()))
 
 
 def describe(points: Sequence[WeekPoint]) -> str:
     """A plain-language summary of the chart (its ``<desc>``, and the text next to it)."""
     if not points:
-        return "No weeks to show."
+        return str(_("No weeks to show."))
     first, last = points[0], points[-1]
-    span = f"from the week of {format_day(first.start)} to the week of {format_day(last.start)}"
+    span = str(
+        _(
+            "from the week of %(first)s to the week of %(last)s",
+            first=format_day(first.start),
+            last=format_day(last.start),
+        )
+    )
     if last.total == 0:
-        return f"No competency mastered yet ({span})."
+        return str(_("No competency mastered yet (%(span)s).", span=span))
     start = first.total - len(first.names)
-    plural = "y" if last.total == 1 else "ies"
-    return (
-        f"Total competencies mastered, week by week, {span}: {start} at the start, "
-        f"{last.total} competenc{plural} by the end."
+    return str(
+        ngettext(
+            "Total competencies mastered, week by week, %(span)s: %(start)s at the start, "
+            "%(num)s competency by the end.",
+            "Total competencies mastered, week by week, %(span)s: %(start)s at the start, "
+            "%(num)s competencies by the end.",
+            last.total,
+            span=span,
+            start=start,
+        )
     )
 
 
@@ -116,10 +140,17 @@ def _y_axis(top_value: int) -> tuple[int, int]:
 
 
 def _point_title(point: WeekPoint) -> str:
-    week = f"Week of {format_day(point.start)}"
+    week = format_day(point.start)
     if not point.names:
-        return f"{week}: {point.total} in total"
-    return f"{week}: mastered {', '.join(point.names)} ({point.total} in total)"
+        return str(_("Week of %(week)s: %(total)s in total", week=week, total=point.total))
+    return str(
+        _(
+            "Week of %(week)s: mastered %(names)s (%(total)s in total)",
+            week=week,
+            names=", ".join(point.names),
+            total=point.total,
+        )
+    )
 
 
 def render_chart(
@@ -170,9 +201,10 @@ def _y_axis_parts(axis_max: int, step: int, y: _Scale) -> list[str]:
             f"{value}</text>"
         )
     middle = TOP + (HEIGHT - TOP - BOTTOM) / 2
+    label = _text(_("Competencies mastered (total)"))
     parts.append(
         f'<text x="16" y="{middle:.1f}" text-anchor="middle" fill="{INK}" '
-        f'transform="rotate(-90 16 {middle:.1f})">Competencies mastered (total)</text>'
+        f'transform="rotate(-90 16 {middle:.1f})">{label}</text>'
     )
     parts.append(
         f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" stroke="{INK}"/>'
@@ -182,6 +214,7 @@ def _y_axis_parts(axis_max: int, step: int, y: _Scale) -> list[str]:
 
 def _x_axis_parts(points: Sequence[WeekPoint], x: _Scale) -> list[str]:
     base = HEIGHT - BOTTOM
+    label = _text(_("Week starting (Monday)"))
     parts = [f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}" stroke="{INK}"/>']
     every = max(1, math.ceil(len(points) / MAX_X_LABELS))
     previous_year = None
@@ -200,7 +233,7 @@ def _x_axis_parts(points: Sequence[WeekPoint], x: _Scale) -> list[str]:
         )
     parts.append(
         f'<text x="{LEFT + (WIDTH - LEFT - RIGHT) / 2:.1f}" y="{HEIGHT - 12}" '
-        f'text-anchor="middle" fill="{INK}">Week starting (Monday)</text>'
+        f'text-anchor="middle" fill="{INK}">{label}</text>'
     )
     return parts
 

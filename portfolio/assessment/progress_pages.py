@@ -20,15 +20,16 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from portfolio.accounts.auth import login_required, safe_next, signed_in_user
 from portfolio.accounts.models import Role, User
+from portfolio.assessment import labels as names
 from portfolio.assessment import progress, progress_queries
 from portfolio.assessment.forms import CohortFilterForm
-from portfolio.assessment.progress_chart import WeekPoint, format_day, render_chart, weekly_progress
+from portfolio.assessment.progress_chart import WeekPoint, render_chart, weekly_progress
 from portfolio.assessment.progress_csv import cohort_csv_rows, csv_chunks
-from portfolio.assessment.states import STATE_LABELS as SUBMISSION_STATE_LABELS
 from portfolio.core import audit
 from portfolio.core.db import unit_of_work
 from portfolio.core.models import utcnow
@@ -49,6 +50,12 @@ def submission_path(public_id: str) -> str:
     return url_for("submissions.show", public_id=public_id)
 
 
+def review_path(public_id: str) -> str:
+    """The path of a submission's review page (the assessor's side: the cohort view links
+    there — the student's page would answer an assessor 403)."""
+    return url_for("review.show", public_id=public_id)
+
+
 def _staff_issuer_id() -> int:
     """The issuer of the signed-in assessor or administrator; 404 when they have none."""
     issuer_id = signed_in_user().issuer_id
@@ -63,7 +70,9 @@ def _staff_issuer_id() -> int:
 def _chart(student: User, view: progress.StudentMap) -> tuple[list[WeekPoint], str]:
     """The chart's weeks and its SVG (render_chart escapes every text it writes)."""
     points = weekly_progress(view.history, today=utcnow().date())
-    svg = render_chart(points, title=f"Competencies mastered by {student.display_name}")
+    svg = render_chart(
+        points, title=_("Competencies mastered by %(name)s", name=student.display_name)
+    )
     return points, svg
 
 
@@ -80,15 +89,17 @@ def student_map() -> ResponseReturnValue:
     return render_template(
         "assessment/progress/map.html",
         view=view,
-        labels=progress.STATE_LABELS,
-        submission_labels=SUBMISSION_STATE_LABELS,
+        labels=names.progress_states(),
+        tones=names.PROGRESS_TONES,
+        submission_labels=names.submission_states(),
+        submission_tones=names.SUBMISSION_TONES,
+        state_of={entry.competency.id: entry.cell.state for entry in view.entries},
         # render_chart escapes every text it writes (see progress_chart), so the SVG may be
         # placed in the page as markup.
         chart=Markup(svg),  # noqa: S704  (render_chart escapes every text it writes)
         points=[point for point in points if point.names],
         notifications=notifications,
         submission_path=submission_path,
-        format_day=format_day,
     )
 
 
@@ -121,10 +132,11 @@ def cohort() -> ResponseReturnValue:
         "catalogue": catalogue,
         "cohorts": progress_queries.cohorts(issuer_id),
         "values": form.values(),
-        "labels": progress.STATE_LABELS,
-        "submission_labels": SUBMISSION_STATE_LABELS,
-        "submission_path": submission_path,
-        "format_day": format_day,
+        "labels": names.progress_states(),
+        "tones": names.PROGRESS_TONES,
+        "submission_labels": names.submission_states(),
+        "submission_tones": names.SUBMISSION_TONES,
+        "review_path": review_path,
     }
     try:
         filters, weeks, page = form.parsed(catalogue)

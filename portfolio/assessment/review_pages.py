@@ -13,18 +13,21 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from portfolio.accounts.auth import login_required, signed_in_user
 from portfolio.accounts.models import Role, User
 from portfolio.assessment import credentials as issuing
+from portfolio.assessment import labels as names
 from portfolio.assessment import service as assessment
 from portfolio.assessment.endorsement import round_assessments
 from portfolio.assessment.errors import AssessmentError
 from portfolio.assessment.events import trail
 from portfolio.assessment.forms import AssessForm, EndorseForm, QueueFilterForm, echo, sentence
-from portfolio.assessment.models import Submission
-from portfolio.assessment.states import AWAITING_ASSESSMENT, DECISION_LABELS, STATE_LABELS
+from portfolio.assessment.models import Decision, Submission
+from portfolio.assessment.states import AWAITING_ASSESSMENT
 from portfolio.assessment.submission_pages import feedback_view
 from portfolio.catalogue.models import Competency
 from portfolio.catalogue.rubrics import current_version, describe_rule
@@ -37,6 +40,8 @@ from portfolio.evidence.pages import ARTEFACT_PARTS, serve_artefact
 bp = Blueprint("review", __name__)
 
 ASSESSORS = (Role.ASSESSOR, Role.ADMIN)
+#: From how many days of waiting a submission's age is shown as a warning in the queue.
+WAITING_WARN_DAYS = 7
 
 
 def _submission(public_id: str) -> Submission:
@@ -98,6 +103,7 @@ def index() -> ResponseReturnValue:
         {
             "submission": row,
             "days": _waiting_days(row),
+            "long": _waiting_days(row) >= WAITING_WARN_DAYS,
             "mine": any(a.assessor_id == user.id for a in round_assessments(row)),
         }
         for row in rows
@@ -111,7 +117,9 @@ def index() -> ResponseReturnValue:
         cohorts=cohorts,
         filters=filters,
         error=error,
-        labels=STATE_LABELS,
+        labels=names.submission_states(),
+        tones=names.SUBMISSION_TONES,
+        warn_days=WAITING_WARN_DAYS,
     )
     return page, 400 if error else 200
 
@@ -138,13 +146,30 @@ def _page(
     user = signed_in_user()
     version = current_version(submission.competency)
     mine = [a for a in round_assessments(submission) if a.assessor_id == user.id]
+    values = form or {}
+    criterion_errors: dict[int, str] = {}
+    decision_error = None
+    if error is not None:
+        # Besides the message at the top: each row left without a level says so in place.
+        count = len(version.criteria) if version is not None else 0
+        criterion_errors = {
+            index: _("Choose a level for this criterion.")
+            for index in range(count)
+            if not _is_level(values.get(f"level-{index}"), len(version.levels) if version else 0)
+        }
+        if values.get("decision") not in set(Decision):
+            decision_error = _("Choose a decision.")
     page = render_template(
         "assessment/review/show.html",
         submission=submission,
         rubric=version,
         rule=describe_rule(version) if version is not None else None,
-        labels=STATE_LABELS,
-        decisions=DECISION_LABELS,
+        labels=names.submission_states(),
+        tones=names.SUBMISSION_TONES,
+        decisions=names.decisions(),
+        decided=names.decided(),
+        criterion_errors=criterion_errors,
+        decision_error=decision_error,
         rounds=feedback_view(submission),
         trail=trail(submission),
         narratives={
@@ -154,10 +179,16 @@ def _page(
         awaiting=submission.state in AWAITING_ASSESSMENT,
         already=bool(mine),
         decisive=submission.flagged_at is not None and user.is_admin,
-        form=form or {},
+        form=values,
         error=error,
     )
     return page, status
+
+
+def _is_level(value: Any, levels: int) -> bool:
+    """Whether ``value`` (as posted) is the index of one of ``levels`` levels."""
+    text = str(value or "")
+    return text.isdigit() and int(text) < levels
 
 
 @bp.get("/review/<public_id>")
@@ -200,21 +231,36 @@ def assess(public_id: str) -> ResponseReturnValue:
             form=echo(form),
             status=status_for(exc),
         )
-    flash(_outcome_message(submission, outcome))
+    flash(*_outcome_message(submission, outcome))
     return redirect(url_for(".index"), 303)
 
 
-def _outcome_message(submission: Submission, outcome: assessment.Outcome) -> str:
-    """What the assessor is told once their decision is saved."""
+def _outcome_message(submission: Submission, outcome: assessment.Outcome) -> tuple[str, str]:
+    """What the assessor is told once their decision is saved, and the flash category."""
+    name = submission.competency.name
     if outcome.credential is not None:
-        return f"Endorsed: the credential for “{submission.competency.name}” is issued" + (
-            f", and {len(outcome.stacks)} stack badge(s) with it." if outcome.stacks else "."
-        )
+        if outcome.stacks:
+            return ngettext(
+                "Endorsed: the credential for “%(name)s” is issued, and %(num)s stack badge "
+                "with it.",
+                "Endorsed: the credential for “%(name)s” is issued, and %(num)s stack badges "
+                "with it.",
+                len(outcome.stacks),
+                name=name,
+            ), "success"
+        return _("Endorsed: the credential for “%(name)s” is issued.", name=name), "success"
     if outcome.flagged:
-        return "Your assessment is saved. Assessors disagree: administrators will moderate."
+        return _(
+            "Your assessment is saved. Assessors disagree: administrators will moderate."
+        ), "warning"
     if outcome.waiting_for:
-        return f"Your endorsement is saved; {outcome.waiting_for} more assessor(s) must agree."
-    return f"Saved: {STATE_LABELS[outcome.state]}. The student has been notified."
+        return ngettext(
+            "Your endorsement is saved; %(num)s more assessor must agree.",
+            "Your endorsement is saved; %(num)s more assessors must agree.",
+            outcome.waiting_for,
+        ), "success"
+    state = names.submission_states()[outcome.state]
+    return _("Saved: %(state)s. The student has been notified.", state=state), "success"
 
 
 @bp.get("/review/<public_id>/artefacts/<artefact_id>", defaults={"part": "file"})
@@ -249,14 +295,14 @@ def endorse() -> ResponseReturnValue:
         values["comment"] = form.comment.data or ""
         chosen = next((c for c in competencies if c.public_id == values["competency"]), None)
         if chosen is None:
-            error = "Choose the competency you endorse."
+            error = _("Choose the competency you endorse.")
         else:
             try:
                 row = issuing.endorse_achievement(user, chosen, values["comment"])
             except issuing.IssuingError as exc:
                 error = sentence(exc.message)
             else:
-                flash(f"Your endorsement of “{chosen.name}” is issued.")
+                flash(_("Your endorsement of “%(name)s” is issued.", name=chosen.name), "success")
                 return redirect(url_for("public.credential_page", public_id=row.public_id), 303)
     page = render_template(
         "assessment/review/endorse.html", competencies=competencies, values=values, error=error

@@ -33,6 +33,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from portfolio.accounts.auth import login_required, signed_in_user
@@ -115,10 +116,10 @@ def cohort_endorse() -> ResponseReturnValue:
     cohort = (form.cohort.data or "").strip()
     error, status, plan = None, 200, None
     if chosen_id and chosen is None:
-        error, status = "Choose one of the competencies listed.", 422
+        error, status = _("Choose one of the competencies listed."), 422
     elif form.validate_on_submit():
         if chosen is None:
-            error, status = "Choose the competency to endorse.", 422
+            error, status = _("Choose the competency to endorse."), 422
         else:
             try:
                 plan = _plan(user, chosen, cohort, form)
@@ -129,8 +130,13 @@ def cohort_endorse() -> ResponseReturnValue:
                     if form.confirm_count.data == str(len(plan.chosen)):
                         return _start(user, chosen, cohort, form)
                     error, status = (
-                        "The students changed since you checked them: "
-                        f"{len(plan.chosen)} would be endorsed now. Check and confirm again.",
+                        ngettext(
+                            "The students changed since you checked them: %(num)s would be "
+                            "endorsed now. Check and confirm again.",
+                            "The students changed since you checked them: %(num)s would be "
+                            "endorsed now. Check and confirm again.",
+                            len(plan.chosen),
+                        ),
                         409,
                     )
                 elif form.action.data == "edit":

@@ -184,10 +184,12 @@ def upload(page: Page, file: dict[str, Any], title: str, *, transcript: str = ""
 def open_from_the_queue(page: Page, student: Person, competency: str) -> None:
     go_to(page, "Queue")
     expect(page.get_by_role("heading", level=1)).to_have_text("Assessment queue")
-    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=student.name))
-    expect(row).to_contain_text(competency)
+    # The queue is a list of cards, one per submission (named by student and competency).
+    card = page.get_by_role("article").filter(has=page.get_by_role("link", name=student.name))
+    expect(card).to_contain_text(competency)
+    expect(card).to_contain_text("waiting")
     assert_accessible(page)
-    row.get_by_role("link", name=student.name).click()
+    card.get_by_role("link", name=student.name, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{competency}: {student.name}")
 
 
@@ -342,8 +344,16 @@ def test_a_song_and_a_story_earn_a_credential_after_one_revision(
     assert story_file.ok and story_file.body() == STORY
 
     # 4. … chooses rubric levels (one with the keyboard), writes feedback, asks for a revision.
+    # The rubric grid: one radio per level in each criterion's row, labelled by the level's
+    # name, points and descriptor; the whole cell is the label.
     melody = reviewer.get_by_role("group", name="Melody")
     expect(melody).to_have_accessible_description("A memorable, singable melody.")
+    expect(melody.get_by_role("radio")).to_have_count(4)
+    expect(melody.get_by_label("Beginning")).to_have_accessible_name(
+        re.compile(r"^Beginning\s+1 point\s+No clear melody$")
+    )
+    melody.locator("label.rubric-cell", has_text="A haunting one").click()
+    expect(melody.get_by_label("Advanced")).to_be_checked()
     melody.get_by_label("Beginning").focus()
     reviewer.keyboard.press("ArrowDown")  # arrow keys move through one radio group
     expect(melody.get_by_label("Developing")).to_be_checked()

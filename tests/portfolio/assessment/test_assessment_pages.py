@@ -272,3 +272,65 @@ def test_a_story_can_be_read_in_the_page_and_its_markup_is_not_run(app: Flask, s
     assert "<h4>Chapter one</h4>" in page and "It was dark." in page
     assert "<script>alert(1)</script>" not in page
     assert '<pre class="text-artefact">la la la</pre>' in page
+
+
+# -- issue 16: the rubric grid -----------------------------------------------------------------
+
+
+def test_the_rubric_grid_has_one_labelled_radio_per_criterion_and_level(app: Flask, school: Any):
+    _student, submission = submit_through_the_form(app, school)
+    assessor = client_for(app, school.assessor)
+    page = assessor.get(f"/review/{submission.public_id}").get_data(as_text=True)
+    assert page.count('<div class="rubric">') == 1
+    # Two criteria × four levels: a radio each, named per criterion, inside its cell's label.
+    radios = re.findall(
+        r'<input type="radio" id="(level-\d-\d)" name="(level-\d)" value="(\d)"', page
+    )
+    assert [r[0] for r in radios] == [f"level-{c}-{lv}" for c in range(2) for lv in range(4)]
+    assert all(r[1] == r[0][:7] and r[2] == r[0][-1] for r in radios)
+    for criterion in range(2):
+        for level in range(4):
+            assert f'<label class="rubric-cell" for="level-{criterion}-{level}">' in page
+    # Each criterion is a fieldset named by its legend and described by its description.
+    assert (
+        '<fieldset class="rubric-row" id="criterion-0" aria-describedby="criterion-0-description">'
+        in page
+    )
+    assert '<legend class="rubric-criterion">Melody</legend>' in page
+    cell = page.split('for="level-0-0">')[1].split("</label>")[0]
+    assert "Beginning" in cell and "1 point<" in cell and "No clear melody" in cell
+    assert "2 points" in page.split('for="level-0-1">')[1].split("</label>")[0]
+    assert "(1 points)" not in page and "1 points" not in page
+    assert 'id="feedback-0"' in page and 'id="feedback-1"' in page
+
+
+def test_a_missing_level_is_shown_in_its_row(app: Flask, school: Any):
+    _student, submission = submit_through_the_form(app, school)
+    assessor = client_for(app, school.assessor)
+    response = assessor.post(
+        f"/review/{submission.public_id}/assess",
+        data={"level-0": "1", "decision": "revise", "feedback": "More"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code in (400, 422)
+    assert 'id="criterion-1" aria-describedby="criterion-1-description criterion-1-error"' in page
+    assert 'id="criterion-0" aria-describedby="criterion-0-description"' in page
+    assert page.count("Choose a level for this criterion.") == 1
+    # The summary at the top links to the row.
+    assert '<li><a href="#criterion-1">Choose a level for “Reflection”.</a></li>' in page
+    # What was chosen comes back checked.
+    assert 'id="level-0-1" name="level-0" value="1" checked' in page
+
+
+def test_feedback_and_history_render_markdown_for_the_assessor(app: Flask, school: Any):
+    _student, submission = submit_through_the_form(app, school)
+    assessor = client_for(app, school.assessor)
+    assessor.post(
+        f"/review/{submission.public_id}/assess",
+        data=assess_form(
+            [1, 1], "revise", "Work on **the chorus**.", **{"feedback-0": "*Wanders*"}
+        ),
+    )
+    page = assessor.get(f"/review/{submission.public_id}").get_data(as_text=True)
+    assert "<strong>the chorus</strong>" in page and "<em>Wanders</em>" in page
+    assert "**the chorus**" not in page and "*Wanders*" not in page

@@ -86,19 +86,26 @@ def test_the_map_shows_each_competency_with_its_state_and_prerequisites(ada):
     response = ada.get("/progress")
     page = page_of(response)
     assert response.status_code == 200
-    assert "You have mastered <strong>1 of 3</strong> competencies" in page
-    assert '<th scope="row">Melody</th>' in page
-    assert "<li>Scales: mastered</li>" in page
-    assert "<li>Melody: not mastered yet</li>" in page
+    assert "You have mastered 1 of 3 competencies." in page
+    # One card per competency, its state as a pill; prerequisites with their own state.
+    assert page.count('<article class="card progress-card"') == 3
+    melody = page.split('id="competency-')[2].split("</article>")[0]
+    assert ">Melody</h3>" in melody
+    assert '<span class="pill pill-info">In progress</span>' in melody
+    assert '<span>Scales</span> <span class="pill pill-ok">Mastered</span>' in melody
+    harmony = page.split('id="competency-')[3].split("</article>")[0]
+    assert '<span>Melody</span> <span class="pill pill-info">In progress</span>' in harmony
+    assert "Master its prerequisites first." in harmony
     assert f'href="/c/{ada.credential_id}"' in page
-    assert page.count("<caption>") == 2  # the map, and the chart's data table
-    assert '<th scope="col">Prerequisites</th>' in page
+    assert page.count("<caption>") == 1  # the chart's data table
 
 
 def test_what_is_next_and_the_feedback_waiting_link_to_the_work(ada):
     page = page_of(ada.get("/progress"))
     next_section = page.split('id="next-heading"')[1].split("</section>")[0]
-    assert "<li>Melody — in progress</li>" in next_section
+    assert '<li><strong>Melody</strong> <span class="pill pill-info">In progress</span></li>' in (
+        next_section
+    )
     assert "Harmony" not in next_section  # needs Melody first
     feedback = page.split('id="feedback-heading"')[1].split("</section>")[0]
     assert f'href="/submissions/{ada.work_id}"' in feedback
@@ -118,7 +125,8 @@ def test_the_chart_is_inline_with_a_data_table_as_its_text_alternative(ada):
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in chart
     assert 'aria-labelledby="progress-chart-title progress-chart-desc"' in chart
     assert "<caption>The chart's data: the weeks in which you mastered a competency" in chart
-    assert "<td>Scales</td><td>1</td>" in chart
+    assert '<td data-label="Mastered that week">Scales</td>' in chart
+    assert '<td data-label="Total mastered">1</td>' in chart
     assert 'href="/progress/chart.svg"' in chart
 
 
@@ -204,12 +212,12 @@ def test_the_cohort_view_shows_the_matrix_the_waiting_and_the_stalled(school):
     assert response.status_code == 200
     assert matrix_rows(page) == ["Ada", "Bob", "Cleo"]
     assert '<th scope="col">Melody</th><th scope="col">Story</th>' in page
-    assert '<td class="state-mastered">Mastered</td>' in page
-    assert '<td class="state-in_review">In review</td>' in page
+    assert 'class="state-mastered"><span class="pill pill-ok">Mastered</span></td>' in page
+    assert 'class="state-in_review"><span class="pill pill-info">In review</span></td>' in page
     waiting = page.split('id="waiting-heading"')[1].split("</section>")[0]
     assert waiting.index(">Bob</a>") < waiting.index(">Cleo</a>")
-    assert '<td class="number">9</td>' in waiting
-    assert 'href="/submissions/' in waiting
+    assert '<td data-label="Age (days)" class="number">9</td>' in waiting
+    assert 'href="/review/' in waiting and 'href="/submissions/' not in waiting
     stalled = page.split('id="stalled-heading"')[1].split("</section>")[0]
     assert "Students with no progress in 3 weeks" in stalled
     # Nobody recorded an event of their own; only Ada has a recent mastery.
@@ -262,7 +270,7 @@ def test_bad_filters_get_a_readable_400(school, query, message, field):
     response = school["client"].get("/cohort", query_string=query)
     page = page_of(response)
     assert response.status_code == 400
-    assert f'<p role="alert" id="filter-error"><strong>{message}</strong></p>' in page
+    assert f'<div class="alert alert-error" role="alert"><p id="filter-error">{message}</p>' in page
     assert '<form method="get"' in page  # the form comes back to be corrected
     assert 'id="matrix-heading"' not in page
     invalid = [tag for tag in page.split("<") if 'aria-invalid="true"' in tag]
@@ -356,21 +364,24 @@ def test_the_pages_follow_a_submission_through_review_to_mastery(app, issuer):
     work = assessment.create_submission(
         school.student, school.competency, evidence_ids=[song.public_id], submit=True
     )
-    assert "<li>Song writing — in review (waiting for an assessor)</li>" in page_of(
-        student.get("/progress")
-    )
+    assert (
+        '<li><strong>Song writing</strong> <span class="pill pill-info">In review</span> '
+        '<span class="small muted">waiting for an assessor</span></li>'
+    ) in page_of(student.get("/progress"))
     waiting = page_of(assessor.get("/cohort", query_string={"cohort": "7B"}))
-    assert f'href="/submissions/{work.public_id}">Sam Student</a>' in waiting
+    # The assessor's link opens the review page (the student's page would answer 403).
+    assert f'href="/review/{work.public_id}">Sam Student</a>' in waiting
+    assert assessor.get(f"/review/{work.public_id}").status_code == 200
 
     assessment.assess(work, school.assessor, decision="revise", levels=[1, 1], feedback="More.")
     feedback = page_of(student.get("/progress")).split('id="feedback-heading"')[1]
     assert f'href="/submissions/{work.public_id}">Song writing</a>' in feedback
-    assert "<blockquote>More.</blockquote>" in feedback
+    assert '<div class="prose"><p>More.</p>' in feedback
 
     assessment.submit(work, school.student)
     assessment.assess(work, school.assessor, decision="endorse", levels=[2, 2])
     page = page_of(student.get("/progress"))
-    assert "You have mastered <strong>1 of 1</strong> competency" in page
+    assert "You have mastered 1 of 1 competency." in page
     assert "No feedback is waiting for you." in page
     rows = read_csv(assessor.get("/cohort.csv", query_string={"cohort": "7B"}))
     assert rows[1][:5] == [
@@ -381,3 +392,60 @@ def test_the_pages_follow_a_submission_through_review_to_mastery(app, issuer):
         "mastered",
     ]
     assert rows[1][6] == db.session.get(Submission, work.id).credential.public_id
+
+
+# -- issue 16: links an assessor can follow, states as pills -----------------------------------
+
+
+def waiting_links(page: str) -> list[str]:
+    waiting = page.split('id="waiting-heading"')[1].split("</section>")[0]
+    return [part.split('"')[0] for part in waiting.split('<a href="')[1:]]
+
+
+@pytest.mark.parametrize("role", ["assessor", "admin"])
+def test_every_waiting_longest_link_opens_the_review_page_for_staff(app, school, role):
+    client = (
+        school["client"] if role == "assessor" else signed_in(app, "alice@school.example", "admin")
+    )
+    links = waiting_links(page_of(client.get("/cohort")))
+    assert len(links) == 2
+    for link in links:
+        assert link.startswith("/review/")
+        response = client.get(link)
+        assert response.status_code == 200, link
+        assert 'name="level-0"' in page_of(response) or "Your assessment" in page_of(response)
+
+
+def test_the_cohort_matrix_shows_states_as_pills_with_labels_for_stacked_rows(school):
+    page = page_of(school["client"].get("/cohort"))
+    assert '<table class="responsive cohort-matrix">' in page
+    assert (
+        'data-label="Melody" class="state-mastered"><span class="pill pill-ok">Mastered</span>'
+        in page
+    )
+    assert (
+        'data-label="Story" class="state-in_review"><span class="pill pill-info">In review</span>'
+        in page
+    )
+
+
+def test_a_suspended_prerequisite_shows_suspended_not_mastered(app, issuer):
+    from portfolio.issuing import service as services
+
+    client = signed_in(app, "ada@school.example", "student")
+    student = account("ada@school.example")
+    scales = add_competency(issuer, "Scales", position=1)
+    add_competency(issuer, "Melody", requires=[scales], position=2)
+    credential = issue_credential(issuer)
+    add_mastery(student, scales, credential, at=ago(weeks=2))
+    services.set_status(credential, "suspend", reason="Under review")
+    db.session.commit()
+    page = page_of(client.get("/progress"))
+    melody = page.split('id="competency-')[2].split("</article>")[0]
+    assert "Melody" in melody
+    prerequisites = melody.split("Prerequisites")[1]
+    assert '<span>Scales</span> <span class="pill pill-warn">Suspended</span>' in prerequisites
+    assert "Mastered" not in prerequisites
+    scales_card = page.split('id="competency-')[1].split("</article>")[0]
+    assert '<span class="pill pill-warn">Suspended</span>' in scales_card
+    assert "Reason: Under review" in scales_card

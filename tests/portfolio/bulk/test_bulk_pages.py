@@ -78,14 +78,15 @@ def test_the_form_offers_the_competencies_then_the_rubric_and_the_cohorts(
     page = second.get_data(as_text=True)
     assert second.status_code == 200
     assert f'<option value="{COHORT}">{COHORT}</option>' in page
-    assert "<legend>Melody</legend>" not in page  # the students and rubric come with a cohort
+    # The students and the rubric come with a cohort.
+    assert '<legend class="rubric-criterion">Melody</legend>' not in page
     third = assessor.get(
         "/review/cohort-endorse",
         query_string={"competency": school.competency.public_id, "cohort": COHORT},
     )
     page = third.get_data(as_text=True)
     assert third.status_code == 200
-    assert "<legend>Melody</legend>" in page and 'name="level-1"' in page
+    assert '<legend class="rubric-criterion">Melody</legend>' in page and 'name="level-1"' in page
     for pupil in school.pupils:
         assert f'id="student-{pupil.id}" name="students" value="{pupil.id}" checked' in page
 

@@ -121,3 +121,13 @@ def test_changing_the_choice_goes_back_to_the_form_with_what_was_sent(app: Flask
     assert f'id="student-{first.id}" name="students" value="{first.id}" checked' in page
     assert f'id="student-{second.id}" name="students" value="{second.id}">' in page
     assert "A fine term&#39;s work." in page
+
+
+def test_the_judgement_is_the_shared_rubric_grid(app: Flask, school: Any):
+    """Issue 16: the same grid as the review page (components/rubric.html), not a radio list."""
+    page = choice_page(client_for(app, school.assessor), school)
+    assert page.count('<div class="rubric">') == 1
+    assert '<label class="rubric-cell" for="level-0-0">' in page
+    assert re.search(r'<input type="radio" id="level-0-0" name="level-0" value="0"', page)
+    assert "(1 points)" not in page and "1 point<" in page
+    assert 'class="choice"' not in page.split('<div class="rubric">')[1]

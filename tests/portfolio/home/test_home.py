@@ -101,7 +101,7 @@ def test_the_header_shows_each_roles_places_and_signed_in_as_once(app: Flask) ->
         page = html.fromstring(text)
         assert _nav(page) == places, role
         assert text.count("Signed in as") == 1, role
-        account = page.xpath("//div[contains(@class, 'nav-account')]")[0]
+        account = page.xpath("//nav[@aria-label='Account']")[0]
         assert [a.text_content().strip() for a in account.xpath(".//a")] == [
             "Notifications",
             "Profile",
