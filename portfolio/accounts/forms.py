@@ -3,6 +3,7 @@ rosters, joining, password reset and the learner profile.  Flask-WTF adds the CS
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -26,6 +27,7 @@ from wtforms.validators import (
 
 from portfolio.accounts.auth import MAX_PASSWORD_LENGTH, is_valid_email, password_problem, safe_next
 from portfolio.accounts.models import Role
+from portfolio.core.i18n import LANGUAGES
 
 # Flask-WTF's FlaskForm is untyped (its base class comes from wtforms without stubs): every
 # form below subclasses it, hence the one ignore per class.
@@ -164,3 +166,11 @@ class ProfileForm(FlaskForm):  # type: ignore[misc]  # untyped base (see above)
     interests = TextAreaField("Interests", validators=[Optional(), Length(max=2000)])
     photo = FileField("Photo (PNG, JPEG, WebP or GIF; optional)")
     remove_photo = BooleanField("Remove my photo")
+    locale = SelectField(
+        _l("Language"),
+        choices=[
+            SelectChoice("", _l("Browser default")),
+            *(SelectChoice(code, name) for code, name in LANGUAGES.items()),
+        ],
+        validators=[AnyOf(["", *LANGUAGES], message=_l("Choose a language from the list."))],
+    )

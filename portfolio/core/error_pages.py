@@ -4,6 +4,8 @@ JSON: :mod:`portfolio.core.errors`)."""
 from __future__ import annotations
 
 from flask import Flask, current_app, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portfolio.core.db import db
@@ -12,13 +14,15 @@ from portfolio.core.errors import CredfolioError, status_for
 # Plain-language pages for errors outside the JSON API (whose blueprints answer in JSON).
 _MESSAGES = {
     400: (
-        "The request could not be understood",
-        "Something in the request was not valid. "
-        "If you submitted a form, reload the page and try again.",
+        _l("The request could not be understood"),
+        _l(
+            "Something in the request was not valid. "
+            "If you submitted a form, reload the page and try again."
+        ),
     ),
-    401: ("Please sign in", "This page needs you to sign in first."),
-    403: ("Not allowed", "Your account is not allowed to do this."),
-    405: ("Not allowed here", "This address does not accept that kind of request."),
+    401: (_l("Please sign in"), _l("This page needs you to sign in first.")),
+    403: (_l("Not allowed"), _l("Your account is not allowed to do this.")),
+    405: (_l("Not allowed here"), _l("This address does not accept that kind of request.")),
 }
 
 
@@ -30,7 +34,7 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
     if code == 400 and error.description:
         # Werkzeug's and Flask-WTF's descriptions are fixed, safe texts (e.g. "The CSRF token
         # is missing."); they tell the person what to fix.  Jinja escapes them anyway.
-        message = f"{message} ({error.description})"
+        message = _("%(message)s (%(detail)s)", message=message, detail=error.description)
     return render_template("errors/generic.html", title=title, message=message), code
 
 
@@ -47,16 +51,16 @@ def domain_error_page(error: CredfolioError) -> tuple[str, int]:
     refusal's own (safe) message."""
     db.session.rollback()
     status = status_for(error)
-    title = _TITLES.get(status, "This cannot be done")
+    title = _TITLES.get(status, _l("This cannot be done"))
     return render_template("errors/generic.html", title=title, message=error.message), status
 
 
 _TITLES = {
-    403: "Not allowed",
-    404: "Page not found",
-    409: "This cannot be done now",
-    422: "This cannot be done as asked",
-    503: "Not available right now",
+    403: _l("Not allowed"),
+    404: _l("Page not found"),
+    409: _l("This cannot be done now"),
+    422: _l("This cannot be done as asked"),
+    503: _l("Not available right now"),
 }
 
 
