@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from portfolio.accounts.models import Notification, User
@@ -42,9 +41,7 @@ def notify(
     the notice."""
     with in_language(user.locale):
         text = message() if callable(message) else message
-        body = _(
-            "%(message)s\n\nOpen it in Credfolio: %(link)s", message=text, link=public_link(link)
-        )
+        body = f"{text}\n\n{public_link(link)}"
     db.session.add(Notification(user_id=user.id, message=text, link=link))
     if outbox is not None:
         outbox.append(Mail(to=user.email, subject=text, body=body))

@@ -58,7 +58,11 @@ def test_a_complete_catalogue_passes(tmp_path):
         {
             "Hello": "Hola",
             "Hello %(name)s": "Hola, %(name)s",
-            ("%(num)d file", "%(num)d files"): ("%(num)d archivo", "%(num)d archivos", "%(num)d archivos"),
+            ("%(num)d file", "%(num)d files"): (
+                "%(num)d archivo",
+                "%(num)d archivos",
+                "%(num)d archivos",
+            ),
         },
     )
     ids = template("Hello", "Hello %(name)s", ("%(num)d file", "%(num)d files"))
