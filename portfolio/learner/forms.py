@@ -3,6 +3,7 @@ the deletion of the account with the password."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -24,9 +25,9 @@ class DeleteAccountForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untype
     """The password, typed again, is the confirmation (and proves it is the owner)."""
 
     password = PasswordField(
-        "Your password",
+        _l("Your password"),
         validators=[
-            DataRequired("Type your password to confirm."),
+            DataRequired(_l("Type your password to confirm.")),
             Length(max=MAX_PASSWORD_LENGTH),
         ],
         render_kw={"autocomplete": "current-password"},
