@@ -182,4 +182,5 @@ class ProfileForm(FlaskForm):  # type: ignore[misc]  # untyped base (see above)
             *(SelectChoice(code, name) for code, name in LANGUAGES.items()),
         ],
         validators=[AnyOf(["", *LANGUAGES], message=_l("Choose a language from the list."))],
+        validate_choice=False,  # AnyOf says it, once
     )

@@ -10,6 +10,8 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
+from flask_babel import lazy_gettext as _l
+
 from portfolio.accounts.models import Role
 from portfolio.core.errors import InvalidInputError
 
@@ -105,7 +107,7 @@ def parse_roster(data: bytes) -> list[RowResult]:
     optional cohort column).
     """
     if len(data) > MAX_BYTES:
-        raise RosterFileError(f"the file is larger than {MAX_BYTES // 1000} kB")
+        raise RosterFileError(_l("the file is larger than %(size)d kB", size=MAX_BYTES // 1000))
     # Decoding never fails: bytes that are not UTF-8 are kept as markers so that only the rows
     # holding them are rejected, not the whole file.
     text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
@@ -113,10 +115,14 @@ def parse_roster(data: bytes) -> list[RowResult]:
     try:
         header = next(reader, None)
     except csv.Error as error:
-        raise RosterFileError(f"the header cannot be read as CSV ({error})") from None
+        raise RosterFileError(
+            _l("the header cannot be read as CSV (%(error)s)", error=error)
+        ) from None
     columns = tuple(cell.strip().lower() for cell in header or ())
     if columns not in (HEADER, HEADER_WITH_COHORT):
-        raise RosterFileError(f"the first line must be the header {_HEADER_TEXT}")
+        raise RosterFileError(
+            _l("the first line must be the header %(header)s", header=_HEADER_TEXT)
+        )
     results: list[RowResult] = []
     seen: dict[str, int] = {}
     while True:
@@ -130,7 +136,7 @@ def parse_roster(data: bytes) -> list[RowResult]:
         if not any(cell.strip() for cell in row):
             continue  # blank lines are not rows
         if len(results) >= MAX_ROWS:
-            raise RosterFileError(f"the file has more than {MAX_ROWS} rows")
+            raise RosterFileError(_l("the file has more than %(most)d rows", most=MAX_ROWS))
         results.append(_judge(reader.line_num, row, seen, columns))
     return results
 

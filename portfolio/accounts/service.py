@@ -17,6 +17,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -169,9 +170,11 @@ def invite(
     email = User.normalize_email(email)
     now = utcnow()
     if has_account(email):
-        raise ConflictError("This address already has an account.", code="HAS_ACCOUNT")
+        raise ConflictError(_l("This address already has an account."), code="HAS_ACCOUNT")
     if pending_invitation_emails(issuer, {email}, now=now):
-        raise ConflictError("This address already has an open invitation.", code="ALREADY_INVITED")
+        raise ConflictError(
+            _l("This address already has an open invitation."), code="ALREADY_INVITED"
+        )
     with unit_of_work():
         invitation, token = new_invitation(
             email=email, name=name, role=role, issuer=issuer, invited_by=admin, now=now
@@ -231,9 +234,9 @@ def find_invitation(token: str) -> Invitation | None:
 
 #: Why an invitation that is no longer pending cannot be used (shown to the person).
 NOT_PENDING = {
-    "accepted": "This invitation has already been used. Sign in with the password you chose.",
-    "revoked": "This invitation was withdrawn. Ask your school for a new one.",
-    "expired": "This invitation has expired. Ask your school for a new one.",
+    "accepted": _l("This invitation has already been used. Sign in with the password you chose."),
+    "revoked": _l("This invitation was withdrawn. Ask your school for a new one."),
+    "expired": _l("This invitation has expired. Ask your school for a new one."),
 }
 
 
@@ -265,7 +268,7 @@ def accept_invitation(invitation: Invitation, *, name: str, password: str) -> Us
             user = _invited_account(invitation, name=name, password=password)
     except IntegrityError:  # an account with this address was created meanwhile
         raise ConflictError(
-            "An account already uses this address. Sign in, or reset its password.",
+            _l("An account already uses this address. Sign in, or reset its password."),
             code="ACCOUNT_EXISTS",
         ) from None
     return user

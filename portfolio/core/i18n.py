@@ -141,6 +141,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    # WTForms' own messages ("Field must be…") in the reader's language, from WTForms' catalogues.
+    app.config.setdefault("WTF_I18N_ENABLED", True)
     Babel(app, locale_selector=select_language)
     app.add_template_filter(format_date, "format_date")
     app.add_template_filter(format_datetime, "format_datetime")

@@ -245,3 +245,14 @@ def test_an_unknown_language_is_refused(app, client, sam):
     assert response.status_code == 422
     assert "Choose a language from the list." in response.get_data(as_text=True)
     assert user_row(app, sam).locale is None
+
+
+def test_wtforms_own_messages_are_in_the_reader_s_language(app, client, sam):
+    response = client.post(
+        "/profile",
+        data={**PROFILE, "pronouns": "x" * 65},
+        content_type="multipart/form-data",
+        headers={"Accept-Language": "es"},
+    )
+    assert response.status_code == 422
+    assert "El campo no puede tener más de 64 caracteres." in response.get_data(as_text=True)
