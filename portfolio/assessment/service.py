@@ -423,19 +423,23 @@ def _return_to_student(
         to_state = SubmissionState.REVISION_REQUESTED
 
         def notice() -> str:
-            return _(
-                "%(assessor)s asked for a revision on “%(competency)s”",
-                assessor=assessor_name,
-                competency=competency_name,
+            return str(
+                _(
+                    "%(assessor)s asked for a revision on “%(competency)s”",
+                    assessor=assessor_name,
+                    competency=competency_name,
+                )
             )
     else:
         to_state = SubmissionState.NOT_YET
 
         def notice() -> str:
-            return _(
-                "%(assessor)s decided “not yet” on “%(competency)s”",
-                assessor=assessor_name,
-                competency=competency_name,
+            return str(
+                _(
+                    "%(assessor)s decided “not yet” on “%(competency)s”",
+                    assessor=assessor_name,
+                    competency=competency_name,
+                )
             )
 
     transition(submission, to_state, assessor, feedback or DECISION_LABELS[decision])

@@ -114,7 +114,7 @@ def notice_text(change: StatusChange) -> str:
         )
     if change.reason:
         text = _("%(notice)s Reason: %(reason)s", notice=text, reason=change.reason)
-    return text
+    return str(text)
 
 
 def tell_recipient(change: StatusChange) -> None:
