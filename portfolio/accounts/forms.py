@@ -4,7 +4,6 @@ rosters, joining, password reset and the learner profile.  Flask-WTF adds the CS
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -29,6 +28,7 @@ from wtforms.validators import (
 from portfolio.accounts.auth import MAX_PASSWORD_LENGTH, is_valid_email, password_problem, safe_next
 from portfolio.accounts.models import Role
 from portfolio.core.i18n import LANGUAGES
+from portfolio.core.i18n import lazy_gettext as _l
 
 # Flask-WTF's FlaskForm is untyped (its base class comes from wtforms without stubs): every
 # form below subclasses it, hence the one ignore per class.

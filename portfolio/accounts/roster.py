@@ -10,10 +10,9 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
-from flask_babel import lazy_gettext as _l
-
 from portfolio.accounts.models import Role
 from portfolio.core.errors import InvalidInputError
+from portfolio.core.i18n import lazy_gettext as _l
 
 #: Roles a roster may give (administrators are never created from a file).
 ROSTER_ROLES = (Role.STUDENT, Role.ASSESSOR)

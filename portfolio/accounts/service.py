@@ -17,7 +17,6 @@ from typing import Any
 from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -30,6 +29,7 @@ from portfolio.core import audit, mail
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, InvalidInputError, NotFoundError
 from portfolio.core.i18n import LANGUAGES, in_language
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.links import public_url_for
 from portfolio.core.models import utcnow
 from portfolio.files import uploads, usage

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from flask import Flask, current_app, render_template
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portfolio.core.db import db
 from portfolio.core.errors import CredfolioError, status_for
+from portfolio.core.i18n import lazy_gettext as _l
 
 # Plain-language pages for errors outside the JSON API (whose blueprints answer in JSON).
 _MESSAGES = {

@@ -31,7 +31,9 @@ from flask_babel import (
     format_datetime,
     format_decimal,
     get_locale,
+    gettext,
 )
+from flask_babel.speaklater import LazyString
 
 from portfolio.core.markdown import render_markdown
 
@@ -70,6 +72,24 @@ def current_language() -> str:
     """The language of the response being made (``en`` outside a request)."""
     locale = get_locale()
     return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
+class LazyText(LazyString):  # type: ignore[misc]  # Flask-Babel is untyped
+    """A message translated when it is used, which Jinja and WTForms escape like any text.
+
+    Flask-Babel's own lazy string claims to be HTML (``__html__``), so that a form error or a
+    label holding an apostrophe or a ``<`` would be written into the page unescaped."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "__html__":
+            raise AttributeError(name)
+        return super().__getattribute__(name)
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyText:
+    """``gettext(string, **variables)`` when the message is used (in the reader's language at
+    that moment): for form labels, validator messages and other module-level messages."""
+    return LazyText(gettext, string, **variables)
 
 
 @contextmanager

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import FileStorage
 from wtforms import SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.evidence.service import MAX_COMPETENCIES, MAX_GENRE, MAX_NARRATIVE, MAX_TITLE
 from portfolio.files.uploads import UploadError, check_link
 

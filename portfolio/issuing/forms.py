@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -21,6 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from portfolio.accounts import recipient_identity
+from portfolio.core.i18n import lazy_gettext as _l
 
 MAX_REASON_LENGTH = 500  # what the service keeps of a reason
 MAX_QUERY_LENGTH = 200

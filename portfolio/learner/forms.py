@@ -3,12 +3,12 @@ the deletion of the account with the password."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portfolio.accounts.auth import MAX_PASSWORD_LENGTH
+from portfolio.core.i18n import lazy_gettext as _l
 
 
 class VisibilityForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped: FlaskForm is Any

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.evidence.forms import PageForm
 from portfolio.evidence.service import MAX_TITLE
 from portfolio.portfolios.models import Visibility

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SubmitField, TextAreaField
+
+from portfolio.core.i18n import lazy_gettext as _l
 
 
 class VerifyForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped

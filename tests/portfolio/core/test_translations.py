@@ -143,3 +143,20 @@ def test_the_terminal_language(environ, language):
 def test_write_catalogue_output_is_readable(tmp_path):
     po = write_catalogue(tmp_path, {"Hello": "Hola"})
     assert io.BytesIO(po.read_bytes()).read().count(b"Hola") == 1
+
+
+def test_lazy_messages_are_escaped_like_any_text(app):
+    """Flask-Babel's lazy strings claim to be HTML; ours are text (an apostrophe or a ``<`` in
+    a label or a form error is escaped)."""
+    from flask import render_template_string
+    from markupsafe import escape
+
+    from portfolio.core.i18n import lazy_gettext
+
+    message = lazy_gettext("Enter the person's name <now>.")
+    with app.test_request_context():
+        assert str(escape(message)) == "Enter the person&#39;s name &lt;now&gt;."
+        page = render_template_string("{{ m }}|{{ [m]|join(' ') }}", m=message)
+    assert (
+        page == "Enter the person&#39;s name &lt;now&gt;.|Enter the person&#39;s name &lt;now&gt;."
+    )
