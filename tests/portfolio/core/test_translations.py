@@ -160,3 +160,14 @@ def test_lazy_messages_are_escaped_like_any_text(app):
     assert (
         page == "Enter the person&#39;s name &lt;now&gt;.|Enter the person&#39;s name &lt;now&gt;."
     )
+
+
+def test_a_domain_error_is_shown_in_the_reader_s_language_and_the_api_stays_english(app, tmp_path):
+    from portfolio.core.errors import NotFoundError, handle_domain_error
+    from portfolio.core.i18n import lazy_gettext
+
+    use_catalogue(app, tmp_path / "catalogue", {"There is no %(what)s.": "No hay %(what)s."})
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        error = NotFoundError(lazy_gettext("There is no %(what)s.", what="X"))
+        assert (error.message, error.english) == ("No hay X.", "There is no X.")
+        assert handle_domain_error(error).get_json()["detail"] == "There is no X."
