@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, request
 from flask_babel import (
     Babel,
     force_locale,
@@ -156,6 +156,13 @@ def format_number(value: Any) -> str:
     return str(format_decimal(value))
 
 
+def _vary_on_language(response: Response) -> Response:
+    """A page's words depend on ``Accept-Language``: say so to caches."""
+    if response.mimetype == "text/html":
+        response.vary.add("Accept-Language")
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Install Flask-Babel with the language selector and the formatting filters."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
@@ -164,6 +171,7 @@ def init_app(app: Flask) -> None:
     # WTForms' own messages ("Field must be…") in the reader's language, from WTForms' catalogues.
     app.config.setdefault("WTF_I18N_ENABLED", True)
     Babel(app, locale_selector=select_language)
+    app.after_request(_vary_on_language)
     app.add_template_filter(format_date, "format_date")
     app.add_template_filter(format_datetime, "format_datetime")
     app.add_template_filter(format_number, "format_number")

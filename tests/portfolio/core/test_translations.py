@@ -171,3 +171,8 @@ def test_a_domain_error_is_shown_in_the_reader_s_language_and_the_api_stays_engl
         error = NotFoundError(lazy_gettext("There is no %(what)s.", what="X"))
         assert (error.message, error.english) == ("No hay X.", "There is no X.")
         assert handle_domain_error(error).get_json()["detail"] == "There is no X."
+
+
+def test_pages_vary_on_the_browser_s_language(client):
+    response = client.get("/sign-in")
+    assert "Accept-Language" in response.headers.get("Vary", "")
