@@ -221,13 +221,15 @@ def _add_commands(app: Flask, features: tuple[Feature, ...]) -> None:
     """The libraries' commands (``keys``, ``verify``, ...), then every feature's."""
     from credentials.cli import register as register_credential_commands
     from issuer_keys.cli import keys as keys_group
+    from portfolio.core.i18n import in_terminal_language
 
     groups: dict[str, click.Group] = {"keys": keys_group}
     app.cli.add_command(keys_group)
     register_credential_commands(app.cli)
     for feature in features:
         for command, parent in feature.commands:
-            (groups[parent] if parent else app.cli).add_command(command)
+            # Messages meant for people come in the terminal's language (LANG, LC_ALL).
+            (groups[parent] if parent else app.cli).add_command(in_terminal_language(command))
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from portfolio.accounts import service
 from portfolio.accounts.auth import is_valid_email, password_problem
@@ -28,7 +30,7 @@ def _issuer(issuer_did: str | None) -> Issuer:
         return default_issuer()
     issuer = service.find_issuer(issuer_did)
     if issuer is None:
-        raise click.BadParameter(f"no issuer {issuer_did!r}", param_hint="--issuer-did")
+        raise click.BadParameter(_("no issuer %(did)r", did=issuer_did), param_hint="--issuer-did")
     return issuer
 
 
@@ -44,7 +46,9 @@ def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         # One line; only the line break is removed (spaces may be part of a passphrase).
         return sys.stdin.readline().rstrip("\r\n")
-    return str(click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password"))
+    return str(
+        click.prompt(_("Password"), hide_input=True, confirmation_prompt=_("Repeat the password"))
+    )
 
 
 @users_group.command("create")
@@ -59,9 +63,13 @@ def create_command(
 ) -> None:
     """Create an account; the password is asked twice (hidden) unless --password-stdin."""
     if not is_valid_email(email):
-        raise click.BadParameter(f"{email!r} is not an email address", param_hint="--email")
+        raise click.BadParameter(
+            _("%(email)r is not an email address", email=email), param_hint="--email"
+        )
     if service.find_account(email) is not None:
-        raise click.ClickException(f"an account for {User.normalize_email(email)} already exists")
+        raise click.ClickException(
+            _("an account for %(email)s already exists", email=User.normalize_email(email))
+        )
     issuer = _issuer(issuer_did)
     password = _read_password(password_stdin)
     problem = password_problem(password, email=email)
@@ -77,7 +85,14 @@ def create_command(
         )
     except ConflictError as refused:
         raise click.ClickException(refused.message) from None
-    click.echo(f"Created {user.role} {user.email} (issuer {issuer.did}).")
+    click.echo(
+        _(
+            "Created %(role)s %(email)s (issuer %(did)s).",
+            role=user.role,
+            email=user.email,
+            did=issuer.did,
+        )
+    )
 
 
 @users_group.command("list")
@@ -110,11 +125,11 @@ def disable_command(email: str) -> None:
     """Disable the account EMAIL: it can no longer sign in, and every session of it ends."""
     user = service.find_account(email)
     if user is None:
-        raise click.ClickException(f"no account {User.normalize_email(email)}")
+        raise click.ClickException(_("no account %(email)s", email=User.normalize_email(email)))
     if not service.disable_account(user):
-        click.echo(f"{user.email} is already disabled.")
+        click.echo(_("%(email)s is already disabled.", email=user.email))
         return
-    click.echo(f"Disabled {user.email}; every session of it is signed out.")
+    click.echo(_("Disabled %(email)s; every session of it is signed out.", email=user.email))
 
 
 @users_group.command("set-role")
@@ -126,12 +141,19 @@ def set_role_command(email: str, role: str) -> None:
     its new rights)."""
     user = service.find_account(email)
     if user is None or user.deleted_at is not None:
-        raise click.ClickException(f"no account {User.normalize_email(email)}")
+        raise click.ClickException(_("no account %(email)s", email=User.normalize_email(email)))
     previous = service.set_role(user, Role(role))
     if previous is None:
-        click.echo(f"{user.email} is already {role}.")
+        click.echo(_("%(email)s is already %(role)s.", email=user.email, role=role))
         return
-    click.echo(f"{user.email} is now {role} (was {previous}); every session of it is signed out.")
+    click.echo(
+        _(
+            "%(email)s is now %(role)s (was %(previous)s); every session of it is signed out.",
+            email=user.email,
+            role=role,
+            previous=previous,
+        )
+    )
 
 
 # -- credfolio roster ------------------------------------------------------------------------
@@ -156,11 +178,37 @@ def import_command(file: Path, issuer_did: str | None) -> None:
     try:
         report = service.import_roster(file.read_bytes(), issuer=issuer, invited_by=None)
     except RosterFileError as error:
-        raise click.ClickException(f"{file.name} cannot be imported: {error}") from None
+        raise click.ClickException(
+            _("%(file)s cannot be imported: %(error)s", file=file.name, error=error)
+        ) from None
     for row in report.rows:
-        click.echo(f"line {row.line}: {row.email or '-'} ({row.name or '-'}) {row.verdict}")
+        click.echo(
+            _(
+                "line %(line)s: %(email)s (%(name)s) %(verdict)s",
+                line=row.line,
+                email=row.email or "-",
+                name=row.name or "-",
+                verdict=row.verdict,
+            )
+        )
     for email in report.unsent:
-        click.echo(f"the mail to {email} could not be sent (the invitation exists)", err=True)
-    count = len(report.updated)
-    updated = f", {count} cohort{'' if count == 1 else 's'} set" if count else ""
-    click.echo(f"{len(report.created)} invited{updated}, {len(report.rejected)} rejected.")
+        click.echo(
+            _("the mail to %(email)s could not be sent (the invitation exists)", email=email),
+            err=True,
+        )
+    invited = len(report.created)
+    rejected = len(report.rejected)
+    if report.updated:
+        cohorts = ngettext("%(num)d cohort set", "%(num)d cohorts set", len(report.updated))
+        click.echo(
+            _(
+                "%(invited)d invited, %(cohorts)s, %(rejected)d rejected.",
+                invited=invited,
+                cohorts=cohorts,
+                rejected=rejected,
+            )
+        )
+    else:
+        click.echo(
+            _("%(invited)d invited, %(rejected)d rejected.", invited=invited, rejected=rejected)
+        )

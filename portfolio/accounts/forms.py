@@ -3,6 +3,7 @@ rosters, joining, password reset and the learner profile.  Flask-WTF adds the CS
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -26,6 +27,8 @@ from wtforms.validators import (
 
 from portfolio.accounts.auth import MAX_PASSWORD_LENGTH, is_valid_email, password_problem, safe_next
 from portfolio.accounts.models import Role
+from portfolio.core.i18n import LANGUAGES
+from portfolio.core.i18n import lazy_gettext as _l
 
 # Flask-WTF's FlaskForm is untyped (its base class comes from wtforms without stubs): every
 # form below subclasses it, hence the one ignore per class.
@@ -35,13 +38,13 @@ class SignInForm(FlaskForm):  # type: ignore[misc]  # untyped base (see above)
     """Email address and password (the CSRF token is added by Flask-WTF)."""
 
     email = EmailField(
-        "Email address",
-        validators=[DataRequired("Enter your email address."), Length(max=320)],
+        _l("Email address"),
+        validators=[DataRequired(_l("Enter your email address.")), Length(max=320)],
         render_kw={"autocomplete": "username", "spellcheck": "false"},
     )
     password = PasswordField(
-        "Password",
-        validators=[DataRequired("Enter your password."), Length(max=MAX_PASSWORD_LENGTH)],
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password.")), Length(max=MAX_PASSWORD_LENGTH)],
         render_kw={"autocomplete": "current-password"},
     )
 
@@ -67,7 +70,8 @@ class SignOutEverywhereForm(FlaskForm):  # type: ignore[misc]  # untyped base (s
     confirm = StringField(
         validators=[
             AnyOf(
-                ("yes",), message="Tick the box to confirm that every device should be signed out."
+                ("yes",),
+                message=_l("Tick the box to confirm that every device should be signed out."),
             )
         ]
     )
@@ -75,22 +79,25 @@ class SignOutEverywhereForm(FlaskForm):  # type: ignore[misc]  # untyped base (s
 
 class InvitationForm(FlaskForm):  # type: ignore[misc]  # untyped base (see above)
     email = EmailField(
-        "Email address",
-        validators=[DataRequired("Enter the email address."), Length(max=320)],
+        _l("Email address"),
+        validators=[DataRequired(_l("Enter the email address.")), Length(max=320)],
         render_kw={"spellcheck": "false", "autocomplete": "off"},
     )
     name = StringField(
-        "Name", validators=[DataRequired("Enter the person's name."), Length(max=256)]
+        _l("Name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=256)]
     )
     role = SelectField(
-        "Role",
-        choices=[SelectChoice(Role.STUDENT, "Student"), SelectChoice(Role.ASSESSOR, "Assessor")],
-        validators=[DataRequired("Choose a role.")],
+        _l("Role"),
+        choices=[
+            SelectChoice(Role.STUDENT, _l("Student")),
+            SelectChoice(Role.ASSESSOR, _l("Assessor")),
+        ],
+        validators=[DataRequired(_l("Choose a role."))],
     )
 
     def validate_email(self, field: EmailField) -> None:
         if not is_valid_email(field.data or ""):
-            raise ValidationError("This is not an email address.")
+            raise ValidationError(_("This is not an email address."))
 
 
 class RevokeInvitationForm(FlaskForm):  # type: ignore[misc]  # untyped base (see above)
@@ -98,20 +105,22 @@ class RevokeInvitationForm(FlaskForm):  # type: ignore[misc]  # untyped base (se
 
 
 class RosterForm(FlaskForm):  # type: ignore[misc]  # untyped base (see above)
-    roster = FileField("Roster file (CSV, UTF-8)", validators=[FileRequired("Choose a CSV file.")])
+    roster = FileField(
+        _l("Roster file (CSV, UTF-8)"), validators=[FileRequired(_l("Choose a CSV file."))]
+    )
 
 
 class NewPasswordForm(FlaskForm):  # type: ignore[misc]  # untyped base (see above)
     password = PasswordField(
-        "New password",
-        validators=[DataRequired("Choose a password."), Length(max=MAX_PASSWORD_LENGTH)],
+        _l("New password"),
+        validators=[DataRequired(_l("Choose a password.")), Length(max=MAX_PASSWORD_LENGTH)],
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
-        "Repeat the password",
+        _l("Repeat the password"),
         validators=[
-            DataRequired("Repeat the password."),
-            EqualTo("password", "The two passwords differ."),
+            DataRequired(_l("Repeat the password.")),
+            EqualTo("password", _l("The two passwords differ.")),
         ],
         render_kw={"autocomplete": "new-password"},
     )
@@ -128,39 +137,50 @@ class NewPasswordForm(FlaskForm):  # type: ignore[misc]  # untyped base (see abo
 
 
 class JoinForm(NewPasswordForm):
-    name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=256)])
+    name = StringField(
+        _l("Your name"), validators=[DataRequired(_l("Enter your name.")), Length(max=256)]
+    )
 
 
 class ForgotForm(FlaskForm):  # type: ignore[misc]  # untyped base (see above)
     email = EmailField(
-        "Email address",
-        validators=[DataRequired("Enter your email address."), Length(max=320)],
+        _l("Email address"),
+        validators=[DataRequired(_l("Enter your email address.")), Length(max=320)],
         render_kw={"autocomplete": "username", "spellcheck": "false"},
     )
 
 
 class ProfileForm(FlaskForm):  # type: ignore[misc]  # untyped base (see above)
     display_name = StringField(
-        "Display name", validators=[DataRequired("Enter a display name."), Length(max=256)]
+        _l("Display name"), validators=[DataRequired(_l("Enter a display name.")), Length(max=256)]
     )
     credential_name = StringField(
-        "Name printed on your credentials", validators=[Optional(), Length(max=256)]
+        _l("Name printed on your credentials"), validators=[Optional(), Length(max=256)]
     )
-    pronouns = StringField("Pronouns", validators=[Optional(), Length(max=64)])
+    pronouns = StringField(_l("Pronouns"), validators=[Optional(), Length(max=64)])
     did = StringField(
-        "Your DID (optional)",
+        _l("Your DID (optional)"),
         validators=[
             Optional(),
             Length(max=512),
             Regexp(
                 r"did:[a-z0-9]+:[A-Za-z0-9._:%-]*[A-Za-z0-9._%-]",
-                message="A DID looks like did:key:z6Mk… or did:web:example.org.",
+                message=_l("A DID looks like did:key:z6Mk… or did:web:example.org."),
             ),
         ],
         render_kw={"spellcheck": "false", "autocomplete": "off"},
     )
-    bio = TextAreaField("A short bio", validators=[Optional(), Length(max=2000)])
-    learning_goals = TextAreaField("Learning goals", validators=[Optional(), Length(max=4000)])
-    interests = TextAreaField("Interests", validators=[Optional(), Length(max=2000)])
-    photo = FileField("Photo (PNG, JPEG, WebP or GIF; optional)")
-    remove_photo = BooleanField("Remove my photo")
+    bio = TextAreaField(_l("A short bio"), validators=[Optional(), Length(max=2000)])
+    learning_goals = TextAreaField(_l("Learning goals"), validators=[Optional(), Length(max=4000)])
+    interests = TextAreaField(_l("Interests"), validators=[Optional(), Length(max=2000)])
+    photo = FileField(_l("Photo (PNG, JPEG, WebP or GIF; optional)"))
+    remove_photo = BooleanField(_l("Remove my photo"))
+    locale = SelectField(
+        _l("Language"),
+        choices=[
+            SelectChoice("", _l("Browser default")),
+            *(SelectChoice(code, name) for code, name in LANGUAGES.items()),
+        ],
+        validators=[AnyOf(["", *LANGUAGES], message=_l("Choose a language from the list."))],
+        validate_choice=False,  # AnyOf says it, once
+    )

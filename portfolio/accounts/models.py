@@ -116,6 +116,9 @@ class User(Model):
     #: The account was deleted at its owner's request: personal data removed, row kept so that
     #: issued credentials and audit records still point somewhere.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The language the person chose on their profile (``en``, ``es``): pages and the mail sent
+    #: to them use it.  None: the browser's (``Accept-Language``), and English for mail.
+    locale: Mapped[str | None] = mapped_column(String(16))
 
     issuer: Mapped[Issuer | None] = relationship()
 

@@ -4,7 +4,7 @@ that repeats them: :func:`notify` adds a notice in the caller's transaction and 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from portfolio.accounts.models import Notification, User
 from portfolio.core import mail
 from portfolio.core.db import db, unit_of_work
+from portfolio.core.i18n import in_language
 from portfolio.core.links import public_link
 
 #: How many unread notices a page lists at most.
@@ -29,14 +30,21 @@ class Mail:
     body: str
 
 
-def notify(user: User, message: str, link: str, outbox: list[Mail] | None = None) -> None:
+def notify(
+    user: User, message: str | Callable[[], str], link: str, outbox: list[Mail] | None = None
+) -> None:
     """Add a notice for ``user`` (in the caller's transaction) pointing at ``link``, a path
-    inside the service; with ``outbox``, also queue a mail of it for :func:`send_mail`."""
-    db.session.add(Notification(user_id=user.id, message=message, link=link))
+    inside the service; with ``outbox``, also queue a mail of it for :func:`send_mail`.
+
+    ``message`` is best a function making the sentence with ``gettext``: it is called in the
+    recipient's language (their profile's, else English), not the language of whoever caused
+    the notice."""
+    with in_language(user.locale):
+        text = message() if callable(message) else message
+        body = f"{text}\n\n{public_link(link)}"
+    db.session.add(Notification(user_id=user.id, message=text, link=link))
     if outbox is not None:
-        outbox.append(
-            Mail(to=user.email, subject=message, body=f"{message}\n\n{public_link(link)}")
-        )
+        outbox.append(Mail(to=user.email, subject=text, body=body))
 
 
 def send_mail(messages: Iterable[Mail]) -> None:

@@ -5,8 +5,10 @@ in :mod:`portfolio.accounts.service`)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.sansio.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import refresh
 from werkzeug.datastructures import FileStorage
 
 from portfolio.accounts import service
@@ -23,6 +25,7 @@ from portfolio.accounts.forms import (
 from portfolio.accounts.models import Issuer, Role, User
 from portfolio.accounts.roster import RosterFileError
 from portfolio.core.errors import ConflictError, NotFoundError
+from portfolio.core.i18n import PROFILE_LANGUAGE
 from portfolio.files import uploads
 
 bp = Blueprint("accounts", __name__)
@@ -55,6 +58,13 @@ def _not_pending(state: str) -> str:
     if state == "revoked":
         return str(_("This invitation was withdrawn. Ask your school for a new one."))
     return str(_("This invitation has expired. Ask your school for a new one."))
+
+
+@bp.record_once
+def _register_profile_language(state: BlueprintSetupState) -> None:
+    """Pages are in the language a signed-in person chose on their profile (core's language
+    selector asks this hook: core imports no feature)."""
+    state.app.extensions[PROFILE_LANGUAGE] = service.profile_language
 
 
 def _gone(title: str, message: str) -> ResponseReturnValue:
@@ -214,7 +224,9 @@ def profile() -> ResponseReturnValue:
     user = signed_in_user()
     row = service.profile_of(user)
     data = {name: getattr(row, name) for name in service.PROFILE_FIELDS}
-    form = ProfileForm(data={"display_name": user.display_name, **data})
+    form = ProfileForm(
+        data={"display_name": user.display_name, "locale": user.locale or "", **data}
+    )
     if form.validate_on_submit():
         photo = form.photo.data if isinstance(form.photo.data, FileStorage) else None
         try:
@@ -225,10 +237,12 @@ def profile() -> ResponseReturnValue:
                 values={name: getattr(form, name).data for name in service.PROFILE_FIELDS},
                 photo=photo,
                 remove_photo=bool(form.remove_photo.data),
+                locale=form.locale.data or None,
             )
         except uploads.UploadError as error:
             form.photo.errors = [*form.photo.errors, error.message]
         else:
+            refresh()  # the confirmation is in the language just chosen
             flash(_("Your profile is saved."), "success")
             return redirect(url_for(".profile"), 303)
     status = 422 if form.is_submitted() else 200

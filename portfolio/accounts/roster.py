@@ -10,8 +10,11 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
+from flask_babel import gettext as _
+
 from portfolio.accounts.models import Role
 from portfolio.core.errors import InvalidInputError
+from portfolio.core.i18n import lazy_gettext as _l
 
 #: Roles a roster may give (administrators are never created from a file).
 ROSTER_ROLES = (Role.STUDENT, Role.ASSESSOR)
@@ -58,12 +61,12 @@ class RowResult:
     def verdict(self) -> str:
         """What the import did with the row, in words (the page and the command show it)."""
         if self.problem is not None:
-            return f"rejected: {self.problem}"
+            return str(_("rejected: %(problem)s", problem=self.problem))
         if self.existing:
-            return f"cohort set to “{self.cohort}”"
+            return str(_("cohort set to “%(cohort)s”", cohort=self.cohort))
         if self.cohort and self.role == Role.STUDENT:
-            return f"invited to cohort “{self.cohort}”"
-        return "invited"
+            return str(_("invited to cohort “%(cohort)s”", cohort=self.cohort))
+        return str(_("invited"))
 
 
 def has_undecodable(text: str) -> bool:
@@ -105,7 +108,7 @@ def parse_roster(data: bytes) -> list[RowResult]:
     optional cohort column).
     """
     if len(data) > MAX_BYTES:
-        raise RosterFileError(f"the file is larger than {MAX_BYTES // 1000} kB")
+        raise RosterFileError(_l("the file is larger than %(size)d kB", size=MAX_BYTES // 1000))
     # Decoding never fails: bytes that are not UTF-8 are kept as markers so that only the rows
     # holding them are rejected, not the whole file.
     text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
@@ -113,10 +116,14 @@ def parse_roster(data: bytes) -> list[RowResult]:
     try:
         header = next(reader, None)
     except csv.Error as error:
-        raise RosterFileError(f"the header cannot be read as CSV ({error})") from None
+        raise RosterFileError(
+            _l("the header cannot be read as CSV (%(error)s)", error=error)
+        ) from None
     columns = tuple(cell.strip().lower() for cell in header or ())
     if columns not in (HEADER, HEADER_WITH_COHORT):
-        raise RosterFileError(f"the first line must be the header {_HEADER_TEXT}")
+        raise RosterFileError(
+            _l("the first line must be the header %(header)s", header=_HEADER_TEXT)
+        )
     results: list[RowResult] = []
     seen: dict[str, int] = {}
     while True:
@@ -125,12 +132,14 @@ def parse_roster(data: bytes) -> list[RowResult]:
         except StopIteration:
             break
         except csv.Error as error:
-            results.append(RowResult(reader.line_num, "", "", "", f"not valid CSV ({error})"))
+            results.append(
+                RowResult(reader.line_num, "", "", "", _("not valid CSV (%(error)s)", error=error))
+            )
             continue
         if not any(cell.strip() for cell in row):
             continue  # blank lines are not rows
         if len(results) >= MAX_ROWS:
-            raise RosterFileError(f"the file has more than {MAX_ROWS} rows")
+            raise RosterFileError(_l("the file has more than %(most)d rows", most=MAX_ROWS))
         results.append(_judge(reader.line_num, row, seen, columns))
     return results
 
@@ -153,13 +162,18 @@ def _judge(
     if problem:
         return replace(shown, problem=problem)
     if role.lower() not in ROSTER_ROLES:
-        return replace(shown, problem=f"unknown role {role!r} (student or assessor)")
+        return replace(shown, problem=_("unknown role %(role)r (student or assessor)", role=role))
     if len(cohort) > MAX_COHORT_LENGTH:
-        return replace(shown, problem=f"the cohort is longer than {MAX_COHORT_LENGTH} characters")
+        return replace(
+            shown,
+            problem=_("the cohort is longer than %(most)d characters", most=MAX_COHORT_LENGTH),
+        )
     email = email.lower()
     shown = replace(shown, email=email)
     if email in seen:
-        return replace(shown, problem=f"duplicate of line {seen[email]} in this file")
+        return replace(
+            shown, problem=_("duplicate of line %(line)s in this file", line=seen[email])
+        )
     seen[email] = line
     return shown
 
@@ -183,8 +197,8 @@ def reject_known(
         if result.ok and result.email in students and result.role == Role.STUDENT and result.cohort:
             result = replace(result, existing=True)
         elif result.ok and result.email in accounts:
-            result = replace(result, problem="already has an account")
+            result = replace(result, problem=_("already has an account"))
         elif result.ok and result.email in invited:
-            result = replace(result, problem="already invited (the invitation is still open)")
+            result = replace(result, problem=_("already invited (the invitation is still open)"))
         judged.append(result)
     return judged

@@ -15,9 +15,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import format_date
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Select, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.datastructures import FileStorage
 
 from portfolio.accounts import auth
@@ -26,6 +28,8 @@ from portfolio.accounts.roster import ROSTER_ROLES, RowResult, parse_roster, rej
 from portfolio.core import audit, mail
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, InvalidInputError, NotFoundError
+from portfolio.core.i18n import LANGUAGES, in_language
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.links import public_url_for
 from portfolio.core.models import utcnow
 from portfolio.files import uploads, usage
@@ -131,18 +135,25 @@ def new_invitation(
 def send_invitation(invitation: Invitation, token: str, issuer: Issuer) -> None:
     """Mail the invitation link.  Raises :class:`portfolio.core.mail.MailError`."""
     link = public_url_for("accounts.join", token=token)
-    expires = invitation.expires_at.strftime("%d %B %Y")
-    mail.send(
-        to=invitation.email,
-        subject=f"You are invited to {issuer.name} on Credfolio",
-        body=(
-            f"Hello {invitation.display_name or ''},\n\n"
-            f"{issuer.name} invites you to join Credfolio as {with_article(invitation.role)}.\n"
-            f"Choose your password here (the link works once, until {expires}):\n\n"
-            f"{link}\n\n"
-            "If you did not expect this message, you can ignore it.\n"
-        ),
-    )
+    # The invited person has no profile yet, so no chosen language: English.
+    with in_language(None):
+        invites = {
+            Role.STUDENT: _("%(issuer)s invites you to join Credfolio as a student."),
+            Role.ASSESSOR: _("%(issuer)s invites you to join Credfolio as an assessor."),
+        }.get(Role(invitation.role), _("%(issuer)s invites you to join Credfolio."))
+        subject = _("You are invited to %(issuer)s on Credfolio", issuer=issuer.name)
+        body = _(
+            "Hello %(name)s,\n\n"
+            "%(invitation)s\n"
+            "Choose your password here (the link works once, until %(expires)s):\n\n"
+            "%(link)s\n\n"
+            "If you did not expect this message, you can ignore it.\n",
+            name=invitation.display_name or "",
+            invitation=invites % {"issuer": issuer.name},
+            expires=format_date(invitation.expires_at, "long"),
+            link=link,
+        )
+    mail.send(to=invitation.email, subject=subject, body=body)
 
 
 def with_article(role: str) -> str:
@@ -159,9 +170,11 @@ def invite(
     email = User.normalize_email(email)
     now = utcnow()
     if has_account(email):
-        raise ConflictError("This address already has an account.", code="HAS_ACCOUNT")
+        raise ConflictError(_l("This address already has an account."), code="HAS_ACCOUNT")
     if pending_invitation_emails(issuer, {email}, now=now):
-        raise ConflictError("This address already has an open invitation.", code="ALREADY_INVITED")
+        raise ConflictError(
+            _l("This address already has an open invitation."), code="ALREADY_INVITED"
+        )
     with unit_of_work():
         invitation, token = new_invitation(
             email=email, name=name, role=role, issuer=issuer, invited_by=admin, now=now
@@ -221,9 +234,9 @@ def find_invitation(token: str) -> Invitation | None:
 
 #: Why an invitation that is no longer pending cannot be used (shown to the person).
 NOT_PENDING = {
-    "accepted": "This invitation has already been used. Sign in with the password you chose.",
-    "revoked": "This invitation was withdrawn. Ask your school for a new one.",
-    "expired": "This invitation has expired. Ask your school for a new one.",
+    "accepted": _l("This invitation has already been used. Sign in with the password you chose."),
+    "revoked": _l("This invitation was withdrawn. Ask your school for a new one."),
+    "expired": _l("This invitation has expired. Ask your school for a new one."),
 }
 
 
@@ -255,7 +268,7 @@ def accept_invitation(invitation: Invitation, *, name: str, password: str) -> Us
             user = _invited_account(invitation, name=name, password=password)
     except IntegrityError:  # an account with this address was created meanwhile
         raise ConflictError(
-            "An account already uses this address. Sign in, or reset its password.",
+            _l("An account already uses this address. Sign in, or reset its password."),
             code="ACCOUNT_EXISTS",
         ) from None
     return user
@@ -410,16 +423,21 @@ def send_reset_link(email: str) -> None:
         return
     link = public_url_for("accounts.reset_password", token=reset_token(user))
     # After the response: the mail server's timing must not tell whether the account exists.
-    mail.send_after_response(
-        to=user.email,
-        subject="Choose a new Credfolio password",
-        body=(
-            f"Hello {user.display_name},\n\n"
+    with in_language(user.locale):  # the account's language, not the asking browser's
+        subject = _("Choose a new Credfolio password")
+        body = _(
+            "Hello %(name)s,\n\n"
             "Someone (we hope you) asked to choose a new password for your Credfolio "
             "account. The link below works once, for one hour:\n\n"
-            f"{link}\n\n"
-            "If it was not you, ignore this message: your password stays as it is.\n"
-        ),
+            "%(link)s\n\n"
+            "If it was not you, ignore this message: your password stays as it is.\n",
+            name=user.display_name,
+            link=link,
+        )
+    mail.send_after_response(
+        to=user.email,
+        subject=subject,
+        body=body,
         what=f"the password reset mail to user {user.id}",
     )
 
@@ -460,9 +478,11 @@ def save_profile(
     values: Mapping[str, str | None],
     photo: FileStorage | None = None,
     remove_photo: bool = False,
+    locale: str | None = None,
 ) -> None:
     """Save the profile (committed): the display name, the :data:`PROFILE_FIELDS` (blank means
-    none) and the photo (a new upload, else removed when asked).
+    none), the language (``locale``: one of :data:`portfolio.core.i18n.LANGUAGES`, or None for
+    the browser's; a change is audited) and the photo (a new upload, else removed when asked).
 
     A replaced or removed photo's stored file is deleted unless something else uses it.
 
@@ -480,8 +500,33 @@ def save_profile(
             setattr(row, name, (values.get(name) or "").strip() or None)
         row.updated_at = utcnow()
         db.session.add(row)
+        _set_locale(user, locale)
         released = usage.release([previous] if previous != row.photo_sha256 else [])
     usage.delete_released_bytes(released)
+
+
+def _set_locale(user: User, locale: str | None) -> None:
+    """Record ``user``'s language (None: the browser's), audited when it changes."""
+    chosen = locale if locale in LANGUAGES else None
+    if chosen == user.locale:
+        return
+    audit.record(
+        "language_changed",
+        actor=user,
+        target=f"user:{user.id}",
+        detail={"from": user.locale, "to": chosen},
+    )
+    user.locale = chosen
+
+
+def profile_language() -> str | None:
+    """The signed-in person's chosen language, or None (registered as the
+    :data:`portfolio.core.i18n.PROFILE_LANGUAGE` hook by the accounts blueprint)."""
+    try:
+        user = auth.current_user()
+    except SQLAlchemyError:  # the database is down: the error page still gets a language
+        return None
+    return user.locale if user is not None else None
 
 
 def profile_photo(user: User) -> Blob:

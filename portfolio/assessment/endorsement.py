@@ -4,9 +4,11 @@ review (:func:`portfolio.assessment.service.assess`) and the cohort endorsement
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portfolio.accounts.models import User
@@ -108,9 +110,10 @@ def credit_mastery(
     """Record that ``student`` mastered ``competency`` with ``credential``, tell them, and
     issue the stack badges that completes; returns those badges."""
     record_mastery(student, competency, credential.id, submission_id)
+    name = competency.name
     notify(
         student,
-        f"You mastered “{competency.name}”: your credential is ready",
+        lambda: _("You mastered “%(competency)s”: your credential is ready", competency=name),
         f"/c/{credential.public_id}",
         outbox,
     )
@@ -143,7 +146,11 @@ def complete_stacks(
             record_mastery(student, stack, credential.id, None)
             notify(
                 student,
-                f"You earned the badge “{stack.name}” by mastering all of its competencies",
+                functools.partial(
+                    _,
+                    "You earned the badge “%(badge)s” by mastering all of its competencies",
+                    badge=stack.name,
+                ),
                 f"/c/{credential.public_id}",
                 outbox,
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Self, cast
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import Field, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import ValidationError
@@ -91,7 +92,10 @@ class QueueFilterForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped:
             return
         if whole_number(field.data, at_most=MAX_AGE_DAYS) is None:
             raise ValidationError(
-                f"“Waiting at least” is a number of days from 0 to {MAX_AGE_DAYS}."
+                _(
+                    "“Waiting at least” is a number of days from 0 to %(most)d.",
+                    most=MAX_AGE_DAYS,
+                )
             )
 
     def filters(self) -> tuple[dict[str, str], str | None]:

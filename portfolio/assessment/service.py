@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -321,7 +322,7 @@ def assess(
         # transaction, which must commit all at once or not at all.
         issuing.endorser_issuer(assessor)
     last: IntegrityError | None = None
-    for _ in range(MAX_ATTEMPTS):
+    for _attempt in range(MAX_ATTEMPTS):
         outbox: list[Mail] = []
         try:
             with unit_of_work(write=True) as session:
@@ -417,19 +418,34 @@ def _return_to_student(
     outbox: list[Mail],
 ) -> SubmissionState:
     """Act on a "revise" or "not yet" decision: move the submission and tell the student."""
+    assessor_name, competency_name = assessor.display_name, submission.competency.name
     if decision == Decision.REVISE:
-        to_state, label = SubmissionState.REVISION_REQUESTED, "asked for a revision"
+        to_state = SubmissionState.REVISION_REQUESTED
+
+        def notice() -> str:
+            return str(
+                _(
+                    "%(assessor)s asked for a revision on “%(competency)s”",
+                    assessor=assessor_name,
+                    competency=competency_name,
+                )
+            )
     else:
-        to_state, label = SubmissionState.NOT_YET, "decided “not yet”"
+        to_state = SubmissionState.NOT_YET
+
+        def notice() -> str:
+            return str(
+                _(
+                    "%(assessor)s decided “not yet” on “%(competency)s”",
+                    assessor=assessor_name,
+                    competency=competency_name,
+                )
+            )
+
     transition(submission, to_state, assessor, feedback or DECISION_LABELS[decision])
     submission.decided_at = datetime.now(UTC)
     submission.flagged_at = None
-    notify(
-        student,
-        f"{assessor.display_name} {label} on “{submission.competency.name}”",
-        submission_path(submission),
-        outbox,
-    )
+    notify(student, notice, submission_path(submission), outbox)
     return to_state
 
 
@@ -447,8 +463,11 @@ def _flag_for_moderation(
     for admin in _admins(submission.competency.issuer_id):
         notify(
             admin,
-            f"Assessors disagree on {student.display_name}'s submission for "
-            f"“{submission.competency.name}”",
+            lambda: _(
+                "Assessors disagree on %(student)s's submission for “%(competency)s”",
+                student=student.display_name,
+                competency=submission.competency.name,
+            ),
             review_path(submission),
             outbox,
         )

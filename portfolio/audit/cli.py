@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from portfolio.audit.export import csv_chunks, json_chunks
 from portfolio.audit.filters import AuditFilter
@@ -25,7 +26,7 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter("write the date as YYYY-MM-DD, e.g. 2025-01-31") from None
+        raise click.BadParameter(_("write the date as YYYY-MM-DD, e.g. 2025-01-31")) from None
 
 
 @audit_group.command("export")
@@ -61,4 +62,4 @@ def export_command(since: date | None, kind: str, output: Path | None) -> None:
     with output.open("w", encoding="utf-8", newline="") as file:
         for chunk in chunks:
             file.write(chunk)
-    click.echo(f"Wrote {output}.", err=True)
+    click.echo(_("Wrote %(file)s.", file=output), err=True)

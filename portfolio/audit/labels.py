@@ -4,8 +4,8 @@ The stored action names (``credential_revoked``) stay as they are in the exports
 from __future__ import annotations
 
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.models import AuditEvent
 
 ACTION_LABELS: dict[str, LazyString] = {

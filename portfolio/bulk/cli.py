@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -49,7 +50,7 @@ def _job(identifier: str) -> BulkJob:
         )
     )
     if job is None:
-        raise click.ClickException(f"no job {identifier!r} (see: credfolio jobs list)")
+        raise click.ClickException(_("no job %(id)r (see: credfolio jobs list)", id=identifier))
     return job
 
 
@@ -89,22 +90,37 @@ def _run_with_progress(job: BulkJob, console: Console) -> bulk.RunOutcome:
             return bulk.run_job(job.id, on_item=advance)
         except Exception as exc:
             raise click.ClickException(
-                f"job {job.id} stopped: {type(exc).__name__}: {exc} — its remaining rows are "
-                f"pending; fix the cause and run: credfolio jobs resume {job.id}"
+                _(
+                    "job %(id)s stopped: %(error)s — its remaining rows are pending; fix the "
+                    "cause and run: credfolio jobs resume %(id)s",
+                    id=job.id,
+                    error=type(exc).__name__ + ": " + str(exc),
+                )
             ) from None
 
 
 def _summary(tally: dict[str, int]) -> str:
     done, skipped = tally[ItemState.DONE], tally[ItemState.SKIPPED]
-    return f"{done} done, {skipped} skipped, {tally[ItemState.FAILED]} failed"
+    return str(
+        _(
+            "%(done)d done, %(skipped)d skipped, %(failed)d failed",
+            done=done,
+            skipped=skipped,
+            failed=tally[ItemState.FAILED],
+        )
+    )
 
 
 def _finish(job: BulkJob, outcome: bulk.RunOutcome, report: Path | None, *, rows: bool) -> None:
     db.session.refresh(job)
     if outcome.outcome == "busy":
         raise click.ClickException(
-            f"job {job.id} is being run by another process ({job.lease_owner}); "
-            f"follow it with: credfolio jobs show {job.id}"
+            _(
+                "job %(id)s is being run by another process (%(owner)s); "
+                "follow it with: credfolio jobs show %(id)s",
+                id=job.id,
+                owner=job.lease_owner,
+            )
         )
     if rows:
         for row, _key, recipient, state, result, credential in report_rows(job):
@@ -117,9 +133,9 @@ def _finish(job: BulkJob, outcome: bulk.RunOutcome, report: Path | None, *, rows
     )
     if report is not None:
         write_report(job, report)
-        click.echo(f"Report written to {report}")
+        click.echo(_("Report written to %(file)s", file=report))
     if outcome.outcome == "lost":
-        raise click.ClickException("the job was cancelled or taken over by another process")
+        raise click.ClickException(_("the job was cancelled or taken over by another process"))
     if tally[ItemState.FAILED]:
         raise click.exceptions.Exit(1)
 
@@ -143,7 +159,9 @@ def issue_csv_command(file: Path, issuer_did: str | None, report: Path | None) -
     if issuer_did:
         issuer = db.session.scalar(select(Issuer).where(Issuer.did == issuer_did))
         if issuer is None:
-            raise click.BadParameter(f"no issuer {issuer_did!r}", param_hint="--issuer-did")
+            raise click.BadParameter(
+                _("no issuer %(did)r", did=issuer_did), param_hint="--issuer-did"
+            )
     else:
         issuer = default_issuer()
     try:
@@ -151,7 +169,9 @@ def issue_csv_command(file: Path, issuer_did: str | None, report: Path | None) -
             file.read_bytes(), filename=file.name, issuer=issuer, actor_label="cli"
         )
     except (IssueFileError, BulkError) as error:
-        raise click.ClickException(f"{file.name} cannot be issued: {error}") from None
+        raise click.ClickException(
+            _("%(file)s cannot be issued: %(error)s", file=file.name, error=error)
+        ) from None
     if not created:
         reopened = bulk.reopen_failed(job)
         again = f"; {reopened} failed row(s) retried" if reopened else ""
@@ -210,7 +230,7 @@ def show_command(job_id: str, rows: bool, report: Path | None) -> None:
             click.echo(f"line {row}: {recipient or '-'} {state}: {result}{shown}")
     if report is not None:
         write_report(job, report)
-        click.echo(f"Report written to {report}")
+        click.echo(_("Report written to %(file)s", file=report))
 
 
 @jobs_group.command("resume")
@@ -222,9 +242,11 @@ def resume_command(job_id: str, report: Path | None) -> None:
     A cancelled job is queued again first."""
     job = _job(job_id)
     if bulk.requeue(job):
-        click.echo(f"Job {job.id} was cancelled: queued again.")
+        click.echo(_("Job %(id)s was cancelled: queued again.", id=job.id))
     if job.state not in ACTIVE:
-        raise click.ClickException(f"job {job.id} is {job.state}: nothing to resume")
+        raise click.ClickException(
+            _("job %(id)s is %(state)s: nothing to resume", id=job.id, state=job.state)
+        )
     outcome = _run_with_progress(job, _console())
     _finish(job, outcome, report, rows=False)
 
@@ -236,8 +258,10 @@ def cancel_command(job_id: str) -> None:
     """Stop a job after the row in flight (its pending rows stay pending)."""
     job = _job(job_id)
     if not bulk.cancel(job):
-        raise click.ClickException(f"job {job.id} is {job.state}: it cannot be cancelled")
-    click.echo(f"Job {job.id} cancelled.")
+        raise click.ClickException(
+            _("job %(id)s is %(state)s: it cannot be cancelled", id=job.id, state=job.state)
+        )
+    click.echo(_("Job %(id)s cancelled.", id=job.id))
 
 
 @jobs_group.command("run")

@@ -3,6 +3,7 @@ the cohort and the judgement) and the page of a job's results."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField
 
@@ -46,7 +47,7 @@ class PageForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped: FlaskF
         raw = "1" if self.page.data is None else self.page.data
         page = whole_number(raw, at_most=MAX_PAGE)
         if page is None:
-            raise ValueError(f"page must be a whole number from 1 to {MAX_PAGE}")
+            raise ValueError(_("page must be a whole number from 1 to %(most)d", most=MAX_PAGE))
         if page < 1:
-            raise ValueError("page must be 1 or more")
+            raise ValueError(_("page must be 1 or more"))
         return page

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from portfolio.accounts.issuers import default_issuer
 from portfolio.catalogue import case
@@ -35,7 +36,7 @@ def _write(data: bytes, output: Path | None) -> None:
         click.echo(data.decode("utf-8"), nl=False)
     else:
         output.write_bytes(data)
-        click.echo(f"Wrote {output}.", err=True)
+        click.echo(_("Wrote %(file)s.", file=output), err=True)
 
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -53,7 +54,9 @@ def import_case_command(file: Path) -> None:
     try:
         summary = case.import_package(file.read_bytes(), issuer=default_issuer())
     except case.CaseError as error:
-        raise click.ClickException(f"{file.name} cannot be imported: {error}") from None
+        raise click.ClickException(
+            _("%(file)s cannot be imported: %(error)s", file=file.name, error=error)
+        ) from None
     _audit(
         "catalogue_imported",
         f"framework:{summary.framework.public_id}",
@@ -62,14 +65,14 @@ def import_case_command(file: Path) -> None:
     )
     click.echo(f"“{summary.framework.title}” ({summary.framework.public_id})")
     for label, names in (
-        ("created", summary.created),
-        ("updated", summary.updated),
-        ("archived", summary.archived),
+        (_("created: %(name)s"), summary.created),
+        (_("updated: %(name)s"), summary.updated),
+        (_("archived: %(name)s"), summary.archived),
     ):
         for name in names:
-            click.echo(f"{label}: {name}")
+            click.echo(label % {"name": name})
     for warning in summary.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(_("warning: %(warning)s", warning=warning), err=True)
     click.echo(summary.describe())
 
 
@@ -81,7 +84,9 @@ def export_case_command(framework_id: str, output: Path | None) -> None:
     """Export the framework FRAMEWORK_ID (its public id or CASE identifier) as CASE JSON."""
     framework = find_framework(default_issuer().id, framework_id)
     if framework is None:
-        raise click.BadParameter(f"no framework {framework_id!r}", param_hint="FRAMEWORK_ID")
+        raise click.BadParameter(
+            _("no framework %(id)r", id=framework_id), param_hint="FRAMEWORK_ID"
+        )
     data = case.dumps(case.export_package(framework, public_url=public_url()))
     _audit("catalogue_exported", f"framework:{framework.public_id}", format="case")
     _write(data, output)
@@ -98,7 +103,9 @@ def import_csv_command(file: Path) -> None:
     try:
         report = catalogue_csv.import_csv(file.read_bytes(), issuer=default_issuer())
     except catalogue_csv.CatalogueCsvError as error:
-        raise click.ClickException(f"{file.name} cannot be imported: {error}") from None
+        raise click.ClickException(
+            _("%(file)s cannot be imported: %(error)s", file=file.name, error=error)
+        ) from None
     _audit("catalogue_imported", "catalogue", format="csv", result=report.describe())
     for row in report.rows:
         verdict = row.outcome if row.ok else f"rejected: {row.problem}"

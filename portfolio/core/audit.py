@@ -67,6 +67,8 @@ ACTIONS = frozenset(
         "issuer_suspension_changed",
         # An issuer's profile (portfolio/issuing/issuer_profile.py).
         "issuer_profile_changed",
+        # A person's language (portfolio/accounts/service.py, save_profile).
+        "language_changed",
     }
 )
 

@@ -4,11 +4,12 @@ JSON: :mod:`portfolio.core.errors`)."""
 from __future__ import annotations
 
 from flask import Flask, current_app, render_template
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portfolio.core.db import db
 from portfolio.core.errors import CredfolioError, status_for
+from portfolio.core.i18n import lazy_gettext as _l
 
 # Plain-language pages for errors outside the JSON API (whose blueprints answer in JSON).
 _MESSAGES = {
@@ -34,7 +35,7 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
     if code == 400 and error.description:
         # Werkzeug's and Flask-WTF's descriptions are fixed, safe texts (e.g. "The CSRF token
         # is missing."); they tell the person what to fix.  Jinja escapes them anyway.
-        message = f"{message} ({error.description})"
+        message = _("%(message)s (%(detail)s)", message=message, detail=error.description)
     page = render_template("errors/generic.html", title=title, message=message or "", status=code)
     return page, code
 
@@ -52,7 +53,7 @@ def domain_error_page(error: CredfolioError) -> tuple[str, int]:
     refusal's own (safe) message."""
     db.session.rollback()
     status = status_for(error)
-    title = str(_TITLES.get(status, _l("This cannot be done")))
+    title = _TITLES.get(status, _l("This cannot be done"))
     page = render_template("errors/generic.html", title=title, message=error.message, status=status)
     return page, status
 

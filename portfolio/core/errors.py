@@ -19,8 +19,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, has_app_context, request
 from flask.blueprints import BlueprintSetupState
+from flask_babel import force_locale
+from flask_babel.speaklater import LazyString
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
@@ -37,6 +39,14 @@ _log = logging.getLogger(__name__)
 API_PREFIXES = "credfolio.api_prefixes"
 
 
+def _in_english(message: str | LazyString) -> str:
+    """``message`` in English: a lazy gettext string is made with the English catalogue."""
+    if not isinstance(message, LazyString) or not has_app_context():
+        return str(message)
+    with force_locale("en"):
+        return str(message)
+
+
 class CredfolioError(Exception):
     """A refusal by a service: a stable machine ``code`` and a ``message`` that is safe to show
     to the person who asked (it never carries secrets, SQL or a traceback)."""
@@ -44,9 +54,13 @@ class CredfolioError(Exception):
     #: The default code of the kind; a subclass or an instance may be more precise.
     code = "REFUSED"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | LazyString, *, code: str | None = None) -> None:
+        # A service may give ``lazy_gettext("…", name=…)``: ``message`` is then made in the
+        # reader's language (pages show it, flash it) and ``english`` in English (the JSON API
+        # answers in English whatever the request's language).
+        self.english = _in_english(message)
+        self.message = str(message)
+        super().__init__(self.message)
         if code is not None:
             self.code = code
 
@@ -162,7 +176,7 @@ def handle_api_error(exc: APIError) -> Response:
 def handle_domain_error(exc: CredfolioError) -> Response:
     """A service's refusal, answered with the status of its kind (:func:`status_for`)."""
     db.session.rollback()
-    return APIError(status_for(exc), exc.code, exc.message).to_response()
+    return APIError(status_for(exc), exc.code, exc.english).to_response()
 
 
 def handle_http_exception(exc: HTTPException) -> Response:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import FileStorage
 from wtforms import SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.evidence.service import MAX_COMPETENCIES, MAX_GENRE, MAX_NARRATIVE, MAX_TITLE
 from portfolio.files.uploads import UploadError, check_link
 
@@ -41,13 +43,16 @@ def _optional_text(value: Any) -> str | None:
     return _stripped(value) or None
 
 
-def _title(required: str) -> Any:
+def _title(required: Any) -> Any:
     """A title: stripped, required (with that message), at most :data:`MAX_TITLE` characters."""
     return StringField(
         filters=[_stripped],
         validators=[
             DataRequired(required),
-            Length(max=MAX_TITLE, message=f"The title must have at most {MAX_TITLE} characters."),
+            Length(
+                max=MAX_TITLE,
+                message=_l("The title must have at most %(most)d characters.", most=MAX_TITLE),
+            ),
         ],
     )
 
@@ -57,13 +62,15 @@ class EvidenceForm(PageForm):
     (``catalogue``, their Achievement ids) or typed, one absolute http(s) URL a line
     (``competencies``)."""
 
-    title = _title("Enter a title.")
+    title = _title(_l("Enter a title."))
     genre = StringField(
         filters=[lambda value: " ".join((value or "").split()) or None],
         validators=[
             Length(
                 max=MAX_GENRE,
-                message=f"The kind of work must have at most {MAX_GENRE} characters.",
+                message=_l(
+                    "The kind of work must have at most %(most)d characters.", most=MAX_GENRE
+                ),
             )
         ],
     )
@@ -72,7 +79,9 @@ class EvidenceForm(PageForm):
         validators=[
             Length(
                 max=MAX_NARRATIVE,
-                message=f"The narrative must have at most {MAX_NARRATIVE} characters.",
+                message=_l(
+                    "The narrative must have at most %(most)d characters.", most=MAX_NARRATIVE
+                ),
             )
         ],
     )
@@ -88,12 +97,12 @@ class EvidenceForm(PageForm):
     def validate_competencies(self, field: Any) -> None:
         urls = self.competency_urls()
         if len(urls) > MAX_COMPETENCIES:
-            raise ValidationError(f"List at most {MAX_COMPETENCIES} competencies.")
+            raise ValidationError(_("List at most %(most)d competencies.", most=MAX_COMPETENCIES))
         for url in urls:
             try:
                 check_link(url)
             except UploadError:
-                raise ValidationError(f"Not a web address: {url[:80]}") from None
+                raise ValidationError(_("Not a web address: %(url)s", url=url[:80])) from None
 
     def values(self) -> dict[str, Any]:
         """The evidence's fields as sent (checked once :meth:`validate` passed)."""
@@ -108,8 +117,8 @@ class EvidenceForm(PageForm):
 class FileArtefactForm(PageForm):
     """A file to add as an artefact, with its title and accessibility texts."""
 
-    file_title = _title("Enter a title for the file.")
-    file = FileField(validators=[FileRequired("Choose a file to upload.")])
+    file_title = _title(_l("Enter a title for the file."))
+    file = FileField(validators=[FileRequired(_l("Choose a file to upload."))])
     alt_text = StringField(filters=[_optional_text])
     captions_vtt = StringField(filters=[_optional_text])
     transcript = StringField(filters=[_optional_text])
@@ -123,8 +132,10 @@ class FileArtefactForm(PageForm):
 class LinkArtefactForm(PageForm):
     """A link to add as an artefact: its title and address."""
 
-    link_title = _title("Enter a title for the link.")
-    url = StringField(filters=[_stripped], validators=[DataRequired("Enter the link's address.")])
+    link_title = _title(_l("Enter a title for the link."))
+    url = StringField(
+        filters=[_stripped], validators=[DataRequired(_l("Enter the link's address."))]
+    )
 
 
 class MoveForm(PageForm):

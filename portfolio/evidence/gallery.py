@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portfolio.accounts.models import User
 from portfolio.core.db import db
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.evidence.models import Artefact, ArtefactKind, Evidence, EvidenceSnapshot
 from portfolio.issuing.models import IssuedCredential
 

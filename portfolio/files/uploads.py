@@ -21,6 +21,8 @@ from werkzeug.datastructures import FileStorage
 from credentials.iri import is_absolute_iri
 from portfolio.core.db import db
 from portfolio.core.errors import InvalidInputError, status_for
+from portfolio.core.i18n import LazyText
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.numbers import whole_number
 from portfolio.files import media
 from portfolio.files.models import Blob
@@ -49,7 +51,7 @@ class UploadError(InvalidInputError):
     ``bad-captions``, ``bad-title``, ``bad-url``, ``not-allowed-here``, ``no-file``,
     ``text-too-long``).  Pages answer it with :func:`upload_status`."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str | LazyText) -> None:
         super().__init__(message, code=code)
 
 
@@ -124,7 +126,7 @@ def _spool(upload: FileStorage, limit: int) -> tuple[IO[bytes], str, int]:
             if size > limit:
                 raise UploadError(
                     "too-large",
-                    f"This file is larger than the limit of {_megabytes(limit)}.",
+                    _l("This file is larger than the limit of %(size)s.", size=_megabytes(limit)),
                 )
             digest.update(chunk)
             spool.write(chunk)
@@ -193,12 +195,12 @@ def checked_upload(
     """Spool and check an upload; returns ``(spool, sha256, size, kind, display name, a PDF's
     thumbnail)``, the spool open at its start.  Nothing is stored.  Raises ``UploadError``."""
     if upload is None or upload.stream is None:
-        raise UploadError("no-file", "Choose a file to upload.")
+        raise UploadError("no-file", _l("Choose a file to upload."))
     name = media.safe_filename(upload.filename)
     spool, sha256, size = _spool(upload, max_upload_bytes())
     try:
         if size == 0:
-            raise UploadError("empty", f"“{name}” is empty.")
+            raise UploadError("empty", _l("“%(name)s” is empty.", name=name))
         try:
             kind = media.classify(spool, name)
         except media.MediaError as error:
@@ -210,8 +212,14 @@ def checked_upload(
             if used + size > user_quota_bytes():
                 raise UploadError(
                     "quota-exceeded",
-                    f"“{name}” ({_megabytes(size)}) does not fit in your storage: you use "
-                    f"{_megabytes(used)} of {_megabytes(user_quota_bytes())}.",
+                    _l(
+                        "“%(name)s” (%(size)s) does not fit in your storage: you use %(used)s "
+                        "of %(quota)s.",
+                        name=name,
+                        size=_megabytes(size),
+                        used=_megabytes(used),
+                        quota=_megabytes(user_quota_bytes()),
+                    ),
                 )
         try:
             drawn = _validate_content(kind, spool)
@@ -262,7 +270,7 @@ def check_link(url: str) -> str:
         or re.search(r"[\x00-\x20\x7f<>\"{}|\\^`]", url)
         or not is_absolute_iri(url)  # RFC 3987 (a stray "%", "[" in a path): not signable
     ):
-        raise UploadError("bad-url", "Enter a web address starting with https:// or http://.")
+        raise UploadError("bad-url", _l("Enter a web address starting with https:// or http://."))
     return url
 
 

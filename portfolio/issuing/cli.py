@@ -8,6 +8,7 @@ import sys
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from credentials.errors import CredentialError
@@ -30,7 +31,7 @@ def credentials_group() -> None:
 def _change(action: str, identifier: str, reason: str | None) -> None:
     row = services.find_credential(identifier)
     if row is None:
-        raise click.ClickException(f"no issued credential {identifier!r}")
+        raise click.ClickException(_("no issued credential %(id)r", id=identifier))
     try:
         services.set_status(row, action, reason=reason or "", actor="cli")
     except CredentialError as exc:
@@ -124,11 +125,11 @@ def create_client_command(name: str, issuer_did: str | None, as_json: bool) -> N
             + "\n"
         )
         return
-    click.echo(f"Client ID:      {client.client_id}")
-    click.echo(f"Client secret:  {client.client_secret}")
-    click.echo(f"Token endpoint: {endpoint}")
-    click.echo(f"Issuer:         {client.issuer_did}")
-    click.echo("The secret is shown only now; store it in the client's secret manager.")
+    click.echo(_("Client ID:      %(value)s", value=client.client_id))
+    click.echo(_("Client secret:  %(value)s", value=client.client_secret))
+    click.echo(_("Token endpoint: %(value)s", value=endpoint))
+    click.echo(_("Issuer:         %(value)s", value=client.issuer_did))
+    click.echo(_("The secret is shown only now; store it in the client's secret manager."))
 
 
 @clients_group.command("list")
@@ -149,7 +150,7 @@ def disable_client_command(client_id: str) -> None:
         oauth.disable_client(client_id)
     except CredfolioError as exc:
         raise click.ClickException(exc.message) from None
-    click.echo(f"{client_id}: disabled")
+    click.echo(_("%(id)s: disabled", id=client_id))
 
 
 # -- credfolio keys compromised ---------------------------------------------------------------
@@ -169,6 +170,8 @@ def compromised_command(key_id: str, reason: str) -> None:
     except IssuerKeyError as exc:
         raise click.ClickException(exc.message) from None
     except CredentialError as exc:
-        raise click.ClickException(f"a re-issue failed: {exc.message}; run again") from None
+        raise click.ClickException(
+            _("a re-issue failed: %(error)s; run again", error=exc.message)
+        ) from None
     for line in report.lines():
         click.echo(line)

@@ -20,6 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from portfolio.accounts import recipient_identity
+from portfolio.core.i18n import lazy_gettext as _l
 
 MAX_REASON_LENGTH = 500  # what the service keeps of a reason
 MAX_QUERY_LENGTH = 200
@@ -44,14 +45,14 @@ class CredentialSearchForm(Form):  # type: ignore[misc]  # WTForms: untyped
 
 class SuspendForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
     reason = TextAreaField(
-        "Reason for the suspension",
-        validators=[DataRequired("Give a reason."), Length(max=MAX_REASON_LENGTH)],
+        _l("Reason for the suspension"),
+        validators=[DataRequired(_l("Give a reason.")), Length(max=MAX_REASON_LENGTH)],
     )
 
 
 class UnsuspendForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
     reason = TextAreaField(
-        "Note (optional)", validators=[Optional(), Length(max=MAX_REASON_LENGTH)]
+        _l("Note (optional)"), validators=[Optional(), Length(max=MAX_REASON_LENGTH)]
     )
 
 
@@ -59,12 +60,12 @@ class RevokeForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
     """Revocation is final, so it takes a reason and an explicit confirmation (no JavaScript)."""
 
     reason = TextAreaField(
-        "Reason for the revocation",
-        validators=[DataRequired("Give a reason."), Length(max=MAX_REASON_LENGTH)],
+        _l("Reason for the revocation"),
+        validators=[DataRequired(_l("Give a reason.")), Length(max=MAX_REASON_LENGTH)],
     )
     confirm = BooleanField(
-        "I understand that revocation is final: this credential can never be valid again.",
-        validators=[DataRequired("Tick the box to confirm the revocation.")],
+        _l("I understand that revocation is final: this credential can never be valid again."),
+        validators=[DataRequired(_l("Tick the box to confirm the revocation."))],
     )
 
 
@@ -72,14 +73,14 @@ class TrustedIssuerForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
     """An issuer to add to the local trust list (issuer-trust)."""
 
     did = StringField(
-        "Issuer identifier (DID or https URL)",
-        validators=[DataRequired("Give the issuer's DID."), Length(max=512)],
+        _l("Issuer identifier (DID or https URL)"),
+        validators=[DataRequired(_l("Give the issuer's DID.")), Length(max=512)],
     )
     name = StringField(
-        "Name to show for it",
-        validators=[DataRequired("Give the name to show."), Length(max=256)],
+        _l("Name to show for it"),
+        validators=[DataRequired(_l("Give the name to show.")), Length(max=256)],
     )
-    url = URLField("Its web site (optional)", validators=[Optional(), Length(max=1024)])
+    url = URLField(_l("Its web site (optional)"), validators=[Optional(), Length(max=1024)])
 
 
 class RemoveTrustedIssuerForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
@@ -88,11 +89,11 @@ class RemoveTrustedIssuerForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: un
 
 class RecipientIdentityForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
     recipient_identity = RadioField(
-        "How new credentials name the student",
+        _l("How new credentials name the student"),
         choices=[
             SelectChoice(value.value, label) for value, label, _ in recipient_identity.CHOICES
         ],
-        validators=[DataRequired("Choose one.")],
+        validators=[DataRequired(_l("Choose one."))],
     )
 
 
@@ -100,18 +101,18 @@ class IssuerStatusForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
     """The issuer page's status option: whether new credentials carry a suspension entry."""
 
     offers_suspension = BooleanField(
-        "Offer suspension: new credentials also carry a suspension status entry"
+        _l("Offer suspension: new credentials also carry a suspension status entry")
     )
 
 
 class IssuerProfileForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
     """The issuer's profile, as new credentials will carry it."""
 
-    name = StringField("Name")
-    url = StringField("Web site")
-    email = StringField("Email address")
-    image = StringField("Logo (the address of an image)")
-    description = TextAreaField("Description")
+    name = StringField(_l("Name"))
+    url = StringField(_l("Web site"))
+    email = StringField(_l("Email address"))
+    image = StringField(_l("Logo (the address of an image)"))
+    description = TextAreaField(_l("Description"))
 
     def values(self) -> dict[str, str | None]:
         return {name: self[name].data for name in ("name", "url", "email", "image", "description")}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from issuer_keys.errors import IssuerKeyError
@@ -25,7 +26,7 @@ def _issuer(issuer_did: str | None) -> Issuer:
         return default_issuer()
     found = db.session.scalar(select(Issuer).where(Issuer.did == issuer_did))
     if found is None:
-        raise click.BadParameter(f"no issuer {issuer_did!r}", param_hint="--issuer-did")
+        raise click.BadParameter(_("no issuer %(did)r", did=issuer_did), param_hint="--issuer-did")
     return found
 
 
@@ -89,7 +90,9 @@ def set_command(
         changed = issuer_profile.update(issuer, values, actor="cli")
     except issuer_profile.ProfileError as exc:
         raise click.BadParameter(exc.message, param_hint=f"--{exc.field}") from None
-    click.echo(f"Changed: {', '.join(changed)}." if changed else "Nothing changed.")
+    click.echo(
+        _("Changed: %(fields)s.", fields=", ".join(changed)) if changed else _("Nothing changed.")
+    )
 
 
 @issuer_group.command("suspension")
@@ -104,14 +107,21 @@ def suspension_command(state: str, issuer_did: str | None) -> None:
     """
     issuer = _issuer(issuer_did)
     changed = status_options.set_suspension(issuer, state == "on", actor="cli")
-    verb = "is now" if changed else "was already"
-    click.echo(f"Suspension {verb} {state} for new credentials of {issuer.did}.")
+    messages = {
+        (True, "on"): _("Suspension is now on for new credentials of %(did)s."),
+        (True, "off"): _("Suspension is now off for new credentials of %(did)s."),
+        (False, "on"): _("Suspension was already on for new credentials of %(did)s."),
+        (False, "off"): _("Suspension was already off for new credentials of %(did)s."),
+    }
+    click.echo(messages[(bool(changed), state)] % {"did": issuer.did})
     if state == "on":
         click.echo(f"Warning: {status_options.STRICT_VALIDATORS_WARNING}")
     else:
         click.echo(
-            "New credentials carry one revocation status entry (1EdTech schema-valid); those "
-            "issued with a suspension entry can still be suspended."
+            _(
+                "New credentials carry one revocation status entry (1EdTech schema-valid); "
+                "those issued with a suspension entry can still be suspended."
+            )
         )
 
 
@@ -124,11 +134,17 @@ def create_did_key_command() -> None:
     make it here, then set CREDFOLIO_ISSUER_DID to the DID printed (and restart).
     """
     record = _store().create_did_key()
-    click.echo(f"Created key {record.key_id} and its DID {record.controller}")
+    click.echo(
+        _("Created key %(key)s and its DID %(did)s", key=record.key_id, did=record.controller)
+    )
     click.echo(f"verification method: {record.verification_method}")
     configured = current_app.extensions["credfolio"].issuer_did
     if configured != record.controller:
         click.echo(
-            f"To issue as this DID, set CREDFOLIO_ISSUER_DID={record.controller} and restart "
-            f"(this service now signs as {configured})."
+            _(
+                "To issue as this DID, set CREDFOLIO_ISSUER_DID=%(did)s and restart "
+                "(this service now signs as %(configured)s).",
+                did=record.controller,
+                configured=configured,
+            )
         )

@@ -8,11 +8,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from issuer_keys.errors import IssuerKeyError
 from portfolio.accounts.auth import current_user, login_required
 from portfolio.accounts.models import Issuer, Role
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.issuing import issuer_profile, status_options
 from portfolio.issuing.forms import IssuerProfileForm, IssuerStatusForm
 from portfolio.issuing.keystore import SqlKeyStore

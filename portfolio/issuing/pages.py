@@ -10,13 +10,13 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from portfolio.accounts.auth import current_user, login_required
 from portfolio.accounts.models import Role, User
 from portfolio.core.db import db
 from portfolio.core.errors import status_for
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.paging import paginate
 from portfolio.issuing import admin_home
 from portfolio.issuing import service as services

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
+from flask_babel import gettext as _
 
 from portfolio.accounts.models import User
 from portfolio.accounts.notifications import Mail, notify
@@ -95,17 +96,25 @@ def change_status_in_transaction(
 
 
 def notice_text(change: StatusChange) -> str:
-    """The sentence the recipient reads: what happened to which credential, and why."""
-    name = change.credential.achievement_name or "a credential"
-    because = f" Reason: {change.reason}" if change.reason else ""
+    """The sentence the recipient reads: what happened to which credential, and why (in the
+    current language: :func:`tell_recipient` calls it in the recipient's)."""
+    name = change.credential.achievement_name or _("a credential")
     if change.action == "revoked":
-        return f"Your credential “{name}” was revoked and no longer verifies.{because}"
-    if change.action == "suspended":
-        return (
-            f"Your credential “{name}” is suspended: it does not verify until the suspension "
-            f"is lifted.{because}"
+        text = _("Your credential “%(name)s” was revoked and no longer verifies.", name=name)
+    elif change.action == "suspended":
+        text = _(
+            "Your credential “%(name)s” is suspended: it does not verify until the suspension "
+            "is lifted.",
+            name=name,
         )
-    return f"The suspension of your credential “{name}” is lifted: it verifies again.{because}"
+    else:
+        text = _(
+            "The suspension of your credential “%(name)s” is lifted: it verifies again.",
+            name=name,
+        )
+    if change.reason:
+        text = _("%(notice)s Reason: %(reason)s", notice=text, reason=change.reason)
+    return str(text)
 
 
 def tell_recipient(change: StatusChange) -> None:
@@ -115,4 +124,4 @@ def tell_recipient(change: StatusChange) -> None:
     user = db.session.get(User, user_id) if user_id is not None else None
     if user is None or user.deleted_at is not None:
         return
-    notify(user, notice_text(change), "/my/credentials", change.outbox)
+    notify(user, lambda: notice_text(change), "/my/credentials", change.outbox)

@@ -8,6 +8,7 @@ from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portfolio.accounts.auth import MAX_PASSWORD_LENGTH
+from portfolio.core.i18n import lazy_gettext as _l
 
 
 class VisibilityForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped: FlaskForm is Any
@@ -24,9 +25,9 @@ class DeleteAccountForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untype
     """The password, typed again, is the confirmation (and proves it is the owner)."""
 
     password = PasswordField(
-        "Your password",
+        _l("Your password"),
         validators=[
-            DataRequired("Type your password to confirm."),
+            DataRequired(_l("Type your password to confirm.")),
             Length(max=MAX_PASSWORD_LENGTH),
         ],
         render_kw={"autocomplete": "current-password"},

@@ -6,6 +6,7 @@ frozen in it removed, since a standing credential keeps its evidence
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portfolio.accounts.models import Role, User
@@ -48,12 +49,15 @@ def ask_for_revocation(student: User, credential_public_id: str, reason: str) ->
                 User.disabled_at.is_(None),
             )
         )
-        name = credential.achievement_name or "a credential"
         for admin in admins:
             notify(
                 admin,
-                f"{student.display_name} asks for their credential “{name}” to be revoked: "
-                f"{reason}",
+                lambda: _(
+                    "%(student)s asks for their credential “%(name)s” to be revoked: %(reason)s",
+                    student=student.display_name,
+                    name=credential.achievement_name or _("a credential"),
+                    reason=reason,
+                ),
                 f"/admin/credentials/{credential.public_id}",
                 outbox,
             )

@@ -19,6 +19,7 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from flask_migrate import upgrade
 from rich.console import Console
 from rich.progress import (
@@ -48,7 +49,7 @@ from portfolio.operations.restore import restore_backup
 def init_db() -> None:
     """Create or upgrade the database schema (the same as `credfolio db upgrade`)."""
     upgrade()
-    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    click.echo(_("Database ready: %(url)s", url=db.engine.url.render_as_string(hide_password=True)))
 
 
 @click.group("secrets")
@@ -62,8 +63,10 @@ def secrets_changed() -> None:
     """Record this server's secrets as the deployment's, after changing them on every server."""
     shared_secrets.record_changed(shared_secrets.app_fingerprints())
     click.echo(
-        "Recorded: every server must now use this server's CREDFOLIO_SECRET_KEY and "
-        "key-encryption secret."
+        _(
+            "Recorded: every server must now use this server's CREDFOLIO_SECRET_KEY and "
+            "key-encryption secret."
+        )
     )
 
 
@@ -98,7 +101,7 @@ def storage_init() -> None:
         raise click.ClickException(exc.message) from None
     for step in steps:
         click.echo(f"{step.what}: {step.outcome}")
-    click.echo("The evidence store is ready.")
+    click.echo(_("The evidence store is ready."))
 
 
 # -- credfolio backup and credfolio restore ---------------------------------------------------
@@ -156,7 +159,14 @@ def _audit(action: str, archive: str, **detail: str | int) -> None:
         with unit_of_work():
             audit.record(action, actor_label="cli", target=f"backup:{archive}", detail=detail)
     except SQLAlchemyError as exc:  # rolled back by the unit of work
-        click.echo(f"Warning: could not record {action} in the audit log: {exc}", err=True)
+        click.echo(
+            _(
+                "Warning: could not record %(action)s in the audit log: %(error)s",
+                action=action,
+                error=exc,
+            ),
+            err=True,
+        )
 
 
 def _key_fingerprint() -> str | None:
@@ -232,11 +242,15 @@ def backup_command(out: Path, compression: str | None, force: bool, quiet: bool)
         f"Wrote {summary.path}: {len(manifest['tables'])} tables, {summary.rows} rows, "
         f"{summary.blobs} evidence files, database revision {manifest['alembic_revision']}."
     )
-    click.echo(f"SHA-256 of the archive: {summary.sha256} (recorded in the audit log)")
     click.echo(
-        "The issuer keys in it are encrypted: restoring needs the same key-encryption secret "
-        f"(fingerprint {manifest['key_encryption_secret_fingerprint'] or 'unknown'}), which is "
-        "not in the archive.",
+        _("SHA-256 of the archive: %(sha256)s (recorded in the audit log)", sha256=summary.sha256)
+    )
+    click.echo(
+        _(
+            "The issuer keys in it are encrypted: restoring needs the same key-encryption "
+            "secret (fingerprint %(fingerprint)s), which is not in the archive.",
+            fingerprint=manifest["key_encryption_secret_fingerprint"] or _("unknown"),
+        ),
         err=True,
     )
 

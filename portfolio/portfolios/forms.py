@@ -9,6 +9,7 @@ from typing import Any
 from wtforms import StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.evidence.forms import PageForm
 from portfolio.evidence.service import MAX_TITLE
 from portfolio.portfolios.models import Visibility
@@ -16,19 +17,23 @@ from portfolio.portfolios.service import MAX_COVER
 
 #: What each visibility means, as the owner chooses it.
 VISIBILITIES = {
-    Visibility.PRIVATE: "Private: only you",
-    Visibility.LINK: "Anyone with the link",
-    Visibility.PUBLIC: "Public",
+    Visibility.PRIVATE: _l("Private: only you"),
+    Visibility.LINK: _l("Anyone with the link"),
+    Visibility.PUBLIC: _l("Public"),
 }
 
 
-def _title(what: str) -> Any:
-    """A title: stripped, required, at most :data:`MAX_TITLE` characters."""
+def _title(required: Any) -> Any:
+    """A title: stripped, required (with that message), at most :data:`MAX_TITLE`
+    characters."""
     return StringField(
         filters=[lambda value: (value or "").strip()],
         validators=[
-            DataRequired(f"Enter a title for the {what}."),
-            Length(max=MAX_TITLE, message=f"The title must have at most {MAX_TITLE} characters."),
+            DataRequired(required),
+            Length(
+                max=MAX_TITLE,
+                message=_l("The title must have at most %(most)d characters.", most=MAX_TITLE),
+            ),
         ],
     )
 
@@ -36,12 +41,13 @@ def _title(what: str) -> Any:
 class PortfolioForm(PageForm):
     """A portfolio's title and cover text (Markdown)."""
 
-    title = _title("portfolio")
+    title = _title(_l("Enter a title for the portfolio."))
     cover_text = StringField(
         filters=[lambda value: value or ""],
         validators=[
             Length(
-                max=MAX_COVER, message=f"The cover text must have at most {MAX_COVER} characters."
+                max=MAX_COVER,
+                message=_l("The cover text must have at most %(most)d characters.", most=MAX_COVER),
             )
         ],
     )
@@ -51,7 +57,7 @@ class VisibilityForm(PageForm):
     """Who can see the portfolio (one of :data:`VISIBILITIES`)."""
 
     visibility = StringField(
-        default="", validators=[AnyOf(list(Visibility), message="Choose who can see it.")]
+        default="", validators=[AnyOf(list(Visibility), message=_l("Choose who can see it."))]
     )
 
 
@@ -64,13 +70,13 @@ class RevokeLinkForm(PageForm):
 class SectionForm(PageForm):
     """A new section's title (``section_title``)."""
 
-    section_title = _title("section")
+    section_title = _title(_l("Enter a title for the section."))
 
 
 class RenameSectionForm(PageForm):
     """A section's new title."""
 
-    title = _title("section")
+    title = _title(_l("Enter a title for the section."))
 
 
 class PlacementForm(PageForm):

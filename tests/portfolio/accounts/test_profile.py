@@ -9,11 +9,14 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from portfolio.accounts.models import LearnerProfile, User
 from portfolio.core.db import db
+from portfolio.core.models import AuditEvent
 from portfolio.files.models import Blob
-from tests.portfolio.accounts.test_auth import _csrf_token, make_user, sign_in
+from tests.portfolio.accounts.test_auth import _csrf_token, make_user, sign_in, user_row
+from tests.portfolio.core.test_translations import use_catalogue
 
 UPLOADS = Path(__file__).parents[2] / "assets" / "uploads"
 
@@ -184,3 +187,72 @@ def test_a_student_may_give_a_did_for_their_credentials(app, client, sam):
     assert response.status_code == 422
     assert "A DID looks like" in response.get_data(as_text=True)
     assert stored(app, sam).did == "did:web:ada.example"
+
+
+# -- the language (issue 16) -----------------------------------------------------------------
+
+SPANISH = {"Your profile": "Tu perfil", "Your profile is saved.": "Tu perfil está guardado."}
+
+
+def test_accept_language_es_gives_spanish(app, client, sam, tmp_path):
+    use_catalogue(app, tmp_path / "catalogue", SPANISH)
+    page = client.get("/profile", headers={"Accept-Language": "es-ES,es;q=0.9"})
+    assert "<h1>Tu perfil</h1>" in page.get_data(as_text=True)
+    english = client.get("/profile", headers={"Accept-Language": "en-GB"})
+    assert "<h1>Your profile</h1>" in english.get_data(as_text=True)
+
+
+def test_the_profile_language_beats_the_browser_and_is_audited(app, client, sam, tmp_path):
+    use_catalogue(app, tmp_path / "catalogue", SPANISH)
+    page = client.get("/profile", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert re.search(r'<label for="locale">Language</label>', page)
+    for value, name in (("", "Browser default"), ("en", "English"), ("es", "Español")):
+        assert re.search(rf'<option (selected )?value="{value}">{name}</option>', page), name
+
+    response = save(client, locale="es")
+    assert response.status_code == 303
+    assert user_row(app, sam).locale == "es"
+    page = client.get("/profile", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "<h1>Tu perfil</h1>" in page
+    assert "Tu perfil está guardado." in page  # the confirmation is already in Spanish
+
+    save(client, locale="en")
+    page = client.get("/profile", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "<h1>Your profile</h1>" in page
+
+    with app.app_context():
+        changes = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "language_changed")
+        ).all()
+        assert [(e.actor_id, e.detail) for e in changes] == [
+            (sam, {"from": None, "to": "es"}),
+            (sam, {"from": "es", "to": "en"}),
+        ]
+
+
+def test_browser_default_clears_the_choice(app, client, sam, tmp_path):
+    use_catalogue(app, tmp_path / "catalogue", SPANISH)
+    save(client, locale="en")
+    assert user_row(app, sam).locale == "en"
+    save(client, locale="")
+    assert user_row(app, sam).locale is None
+    page = client.get("/profile", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "<h1>Tu perfil</h1>" in page
+
+
+def test_an_unknown_language_is_refused(app, client, sam):
+    response = save(client, locale="xx")
+    assert response.status_code == 422
+    assert "Choose a language from the list." in response.get_data(as_text=True)
+    assert user_row(app, sam).locale is None
+
+
+def test_wtforms_own_messages_are_in_the_reader_s_language(app, client, sam):
+    response = client.post(
+        "/profile",
+        data={**PROFILE, "pronouns": "x" * 65},
+        content_type="multipart/form-data",
+        headers={"Accept-Language": "es"},
+    )
+    assert response.status_code == 422
+    assert "El campo no puede tener más de 64 caracteres." in response.get_data(as_text=True)

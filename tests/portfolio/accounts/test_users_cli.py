@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portfolio.accounts.issuers import default_issuer, ensure_issuer
 from portfolio.accounts.models import User
 from portfolio.core.db import db
+from tests.portfolio.core.test_translations import use_catalogue
 
 PASSWORD = "correct horse battery staple"
 
@@ -144,3 +145,32 @@ def test_disable_an_unknown_account_fails(runner):
     result = runner.invoke(args=["users", "disable", "nobody@school.example"])
     assert result.exit_code == 1
     assert "no account nobody@school.example" in result.output
+
+
+def test_messages_are_in_the_terminal_s_language(app, runner, tmp_path, monkeypatch):
+    """LANG=es_ES.UTF-8: the messages meant for people are in Spanish (issue 16)."""
+    use_catalogue(
+        app,
+        tmp_path / "catalogue",
+        {
+            "Disabled %(email)s; every session of it is signed out.": (
+                "%(email)s desactivada; se cerraron todas sus sesiones."
+            ),
+            "no account %(email)s": "no hay ninguna cuenta %(email)s",
+        },
+    )
+    assert create(runner, "--email", "sam@school.example", "--role", "student").exit_code == 0
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "es_ES.UTF-8")
+    result = runner.invoke(args=["users", "disable", "sam@school.example"])
+    assert result.exit_code == 0, result.output
+    assert (
+        result.output.strip() == "sam@school.example desactivada; se cerraron todas sus sesiones."
+    )
+    missing = runner.invoke(args=["users", "disable", "nobody@school.example"])
+    assert "no hay ninguna cuenta nobody@school.example" in missing.output
+
+    monkeypatch.setenv("LANG", "de_DE.UTF-8")  # not shipped: English
+    again = runner.invoke(args=["users", "disable", "nobody@school.example"])
+    assert "no account nobody@school.example" in again.output
