@@ -85,16 +85,16 @@ def test_assessor_queue_review_rubric_grid_and_cohort(
         start.click()
     inspect(page, "review")
 
-    # The rubric grid: criteria as rows, levels as columns, radio cells; choose the top level
+    # The rubric grid: a row (fieldset) per criterion, a radio cell per level; choose the top level
     # of each criterion by clicking its cell (its label), as an assessor would.
     form = page.locator("form", has=page.get_by_role("button", name="Record the assessment"))
-    expect(form.locator("table").first).to_be_visible()
-    names: list[str] = form.locator("table input[type=radio]").evaluate_all(
+    expect(form.locator(".rubric").first).to_be_visible()
+    names: list[str] = form.locator(".rubric-row input[type=radio]").evaluate_all(
         "els => [...new Set(els.map(e => e.name))]"
     )
     assert names, "no radio cells in the rubric grid"
     for name in names:
-        cell = form.locator(f"table input[type=radio][name='{name}']").last
+        cell = form.locator(f".rubric-row input[type=radio][name='{name}']").last
         label = form.locator(f"label[for='{cell.get_attribute('id')}']")
         if cell.get_attribute("id") and label.count():
             label.first.click()
