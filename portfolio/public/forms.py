@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SubmitField, TextAreaField
@@ -10,6 +11,6 @@ from wtforms import SubmitField, TextAreaField
 class VerifyForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF: untyped
     """Paste a credential or upload one (JSON, or a baked PNG/SVG badge)."""
 
-    credential = TextAreaField("Paste a credential (JSON)")
-    upload = FileField("Or choose a file: a credential (.json) or a baked badge (.png, .svg)")
-    submit = SubmitField("Verify")
+    credential = TextAreaField(_l("Paste a credential (JSON)"))
+    upload = FileField(_l("Or choose a file: a credential (.json) or a baked badge (.png, .svg)"))
+    submit = SubmitField(_l("Verify"))
