@@ -40,7 +40,7 @@ from portfolio.public import explanations
 from portfolio.public.verdict_cache import cached_verdict
 from portfolio.public.verdict_sentence import (
     FOREIGN_FORMATS,
-    OUR_OWN_WORDS,
+    PARSER_WORDS_CODES,
     IMAGE_WITHOUT_CREDENTIAL,
     CredentialState,
     Verdict,
@@ -144,7 +144,7 @@ def _verdict_of(
         check_titles={check.name: explanations.title(check.name) for check in checks},
     )
     # The refusal's own words, when they are ours (never a parser's: "Expecting value...").
-    if error is not None and error.code in OUR_OWN_WORDS:
+    if error is not None and error.code not in PARSER_WORDS_CODES:
         verdict = replace(verdict, detail=error.message)
     return verdict
 

@@ -41,21 +41,10 @@ NOT_A_CREDENTIAL_CODES = frozenset(
     }
 )
 
-#: Refusals whose message is written by this service (not a parser's), safe and useful to
-#: repeat as "what we could tell": an empty form, a badge with nothing inside, a refused SVG.
-OUR_OWN_WORDS = frozenset(
-    {
-        "EMPTY",
-        "BAKING_ERROR",
-        "NOT_AN_OBJECT",
-        "INVALID_TYPE",
-        "MISSING_SUBJECT",
-        "MISSING_ISSUER",
-        "MISSING_CONTEXT",
-        "FORM_ERROR",
-        "CSRF_ERROR",
-    }
-)
+#: Refusals whose message may hold a parser's words ("Expecting value: line 1 column 1"):
+#: never repeated to the reader.  Every other refusal's message is written by this service
+#: (credentials/errors.py: "safe to show to anyone") and is shown as "what we could tell".
+PARSER_WORDS_CODES = frozenset({"NOT_JSON", "UNSUPPORTED_FORMAT", "NOT_UTF8"})
 
 #: A PNG or SVG image that carries no readable credential (a plain picture, a broken badge).
 IMAGE_WITHOUT_CREDENTIAL = "an image with no credential inside"
