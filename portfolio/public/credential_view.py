@@ -101,15 +101,19 @@ def _in_language(value: Any, language: str) -> Any:
     if isinstance(value, dict) and "@value" in value:
         return value.get("@value")
     variants: list[tuple[str, Any]] = []
-    if isinstance(value, list) and value and all(
-        isinstance(item, dict) and "@value" in item for item in value
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(item, dict) and "@value" in item for item in value)
     ):
         variants = [(str(item.get("@language") or ""), item.get("@value")) for item in value]
     elif (
         isinstance(value, dict)
         and value
-        and all(isinstance(key, str) and 2 <= len(key) <= 8 and key.replace("-", "").isalpha()
-                for key in value)
+        and all(
+            isinstance(key, str) and 2 <= len(key) <= 8 and key.replace("-", "").isalpha()
+            for key in value
+        )
         and all(isinstance(item, str) for item in value.values())
     ):
         variants = list(value.items())

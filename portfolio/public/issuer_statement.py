@@ -38,7 +38,11 @@ def issuer_statement(result: VerificationResult | None, *, claimed: str) -> Issu
         text = (
             _("Issued by %(name)s (an issuer of this service)", name=trusted.name)
             if trusted.source == THIS_SERVICE
-            else _("Issued by %(name)s (listed in %(source)s)", name=trusted.name, source=trusted.source)
+            else _(
+                "Issued by %(name)s (listed in %(source)s)",
+                name=trusted.name,
+                source=trusted.source,
+            )
         )
         return IssuerStatement(True, text, trusted.name)
     if claimed:

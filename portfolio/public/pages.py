@@ -27,6 +27,7 @@ from portfolio.core.pdf import RestrictedFetcher, render_pdf
 from portfolio.issuing import badges
 from portfolio.issuing import service as services
 from portfolio.issuing.models import IssuedCredential
+from portfolio.public import explanations
 from portfolio.public.credential_view import (
     describe,
     document_of,
@@ -36,12 +37,11 @@ from portfolio.public.credential_view import (
 from portfolio.public.forms import VerifyForm
 from portfolio.public.issuer_statement import issuer_statement
 from portfolio.public.outsider_view import Disclosure, what_outsiders_learn
-from portfolio.public import explanations
 from portfolio.public.verdict_cache import cached_verdict
 from portfolio.public.verdict_sentence import (
     FOREIGN_FORMATS,
-    PARSER_WORDS_CODES,
     IMAGE_WITHOUT_CREDENTIAL,
+    PARSER_WORDS_CODES,
     CredentialState,
     Verdict,
     verdict_sentence,

@@ -39,9 +39,8 @@ class Notice:
 def _reason(reason: str | None) -> str:
     """``Reason given: …`` ending with exactly one full stop."""
     text = (reason or _("none")).strip()
-    return _("Reason given: %(reason)s", reason=text) + (
-        "" if text.endswith((".", "!", "?")) else "."
-    )
+    given: str = _("Reason given: %(reason)s", reason=text)
+    return given + ("" if text.endswith((".", "!", "?")) else ".")
 
 
 def notices(
