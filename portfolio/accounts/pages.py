@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from portfolio.accounts import service
@@ -25,6 +26,25 @@ from portfolio.core.errors import ConflictError, NotFoundError
 from portfolio.files import uploads
 
 bp = Blueprint("accounts", __name__)
+
+
+def _invited(email: str, role: str) -> str:
+    """The flash after inviting ``email`` as ``role`` (one whole sentence per role, so that
+    every language can inflect it)."""
+    if role == Role.ADMIN:
+        return str(_("Invited %(email)s as an administrator.", email=email))
+    if role == Role.ASSESSOR:
+        return str(_("Invited %(email)s as an assessor.", email=email))
+    return str(_("Invited %(email)s as a student.", email=email))
+
+
+def _already(email: str, state: str) -> str:
+    """The flash when revoking an invitation that is no longer pending."""
+    if state == "accepted":
+        return str(_("The invitation for %(email)s is already accepted.", email=email))
+    if state == "revoked":
+        return str(_("The invitation for %(email)s is already revoked.", email=email))
+    return str(_("The invitation for %(email)s is already expired.", email=email))
 
 
 def _gone(title: str, message: str) -> ResponseReturnValue:
@@ -60,11 +80,15 @@ def invitations() -> ResponseReturnValue:
             form.email.errors = [refused.message]
         else:
             if sent:
-                flash(f"Invited {invitation.email} as {service.with_article(invitation.role)}.")
+                flash(_invited(invitation.email, invitation.role), "success")
             else:
                 flash(
-                    f"Invited {invitation.email}, but the mail could not be sent: revoke and "
-                    "retry later."
+                    _(
+                        "Invited %(email)s, but the mail could not be sent: revoke and "
+                        "retry later.",
+                        email=invitation.email,
+                    ),
+                    "warning",
                 )
             return redirect(url_for(".invitations"), 303)
     status = 422 if form.is_submitted() else 200
@@ -84,10 +108,10 @@ def revoke_invitation(invitation_id: str) -> ResponseReturnValue:
     if not RevokeInvitationForm().validate_on_submit():
         abort(400)
     if service.revoke_invitation(invitation):
-        flash(f"The invitation for {invitation.email} is revoked.")
+        flash(_("The invitation for %(email)s is revoked.", email=invitation.email), "success")
     else:
         state = service.invitation_state(invitation)
-        flash(f"The invitation for {invitation.email} is already {state}.")
+        flash(_already(invitation.email, state), "warning")
     return redirect(url_for(".invitations"), 303)
 
 
@@ -128,7 +152,7 @@ def join(token: str) -> ResponseReturnValue:
         except ConflictError as refused:
             return _gone("This invitation cannot be used", refused.message)
         sign_in(user)
-        flash(f"Welcome, {user.display_name}. Your account is ready.")
+        flash(_("Welcome, %(name)s. Your account is ready.", name=user.display_name), "success")
         return redirect(url_for(".profile"), 303)
     status = 422 if form.is_submitted() else 200
     issuer = service.issuer_of(invitation)
@@ -163,7 +187,7 @@ def reset_password(token: str) -> ResponseReturnValue:
     if form.validate_on_submit() and form.password_allowed(user.email):
         service.set_new_password(user, form.password.data or "")
         sign_in(user)
-        flash("Your password is changed; you are signed out everywhere else.")
+        flash(_("Your password is changed; you are signed out everywhere else."), "success")
         return redirect(url_for("home.index"), 303)
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/reset.html", form=form), status
@@ -194,7 +218,7 @@ def profile() -> ResponseReturnValue:
         except uploads.UploadError as error:
             form.photo.errors = [*form.photo.errors, error.message]
         else:
-            flash("Your profile is saved.")
+            flash(_("Your profile is saved."), "success")
             return redirect(url_for(".profile"), 303)
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/profile.html", form=form, user=user, profile=row), status

@@ -16,6 +16,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from portfolio.accounts import sign_in_service
 from portfolio.accounts.auth import (
@@ -37,11 +39,14 @@ bp.app_context_processor(current_user_in_templates)
 
 #: One message for an unknown address, a wrong password and a disabled account, so that the
 #: sign-in form does not tell anyone which addresses have accounts (no account enumeration).
+#: (English; the page shows it in the reader's language.)
 WRONG_CREDENTIALS = "The email address or password is wrong."
 
 
 def _landing_page(user: User) -> str:
-    if user.is_admin and "admin.credentials" in current_app.view_functions:
+    """Where a sign-in without ``next`` goes: home, which sends each role to its own home."""
+    views = current_app.view_functions
+    if user.is_admin and "admin.home" not in views and "admin.credentials" in views:
         return url_for("admin.credentials")
     return url_for("home.index")
 
@@ -62,10 +67,10 @@ def sign_in_page() -> ResponseReturnValue:
             return _locked_page(form, locked.until)
         if user is not None:
             sign_in(user)
-            flash(f"Signed in as {user.email}.")
+            flash(_("Welcome back, %(name)s.", name=user.display_name), "success")
             target = NextPageForm(formdata=request.args).target()
             return redirect(target or _landing_page(user), 303)
-        error = WRONG_CREDENTIALS
+        error = _("The email address or password is wrong.")
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/sign_in.html", form=form, error=error), status
 
@@ -75,7 +80,7 @@ def _locked_page(form: SignInForm, until: datetime) -> ResponseReturnValue:
     whether or not the address has an account)."""
     seconds = max(1, math.ceil((until - utcnow()).total_seconds()))
     minutes = math.ceil(seconds / 60)
-    wait = f"about {minutes} minutes" if minutes > 1 else "about a minute"
+    wait = ngettext("about a minute", "about %(num)d minutes", minutes)
     page = render_template("accounts/sign_in.html", form=form, locked_until=until, wait=wait)
     return page, 429, {"Retry-After": str(seconds)}
 
@@ -87,7 +92,7 @@ def sign_out_page() -> ResponseReturnValue:
     sign_out()
     if user is not None:
         sign_in_service.record_sign_out(user)
-    flash("You are signed out.")
+    flash(_("You are signed out."), "success")
     return redirect(url_for("home.index"), 303)
 
 
@@ -106,7 +111,7 @@ def sign_out_everywhere_page() -> ResponseReturnValue:
         if form.validate():
             sign_in_service.record_sign_out(user, everywhere=True)
             sign_out()
-            flash("You are signed out on every device. Sign in again here.")
+            flash(_("You are signed out on every device. Sign in again here."), "success")
             return redirect(url_for(".sign_in_page"), 303)
         # The box unticked (or, with CSRF checks on, a form that expired): the first error.
         error = [*form.confirm.errors, *form.errors.get("csrf_token", [])][0]

@@ -52,7 +52,10 @@ def test_a_field_in_error_is_labelled_hinted_and_described(app):
     assert page.get_element_by_id("credits-error").text == "Not a number."
     # The order a screen reader and a sighted reader meet them: label, hint, error, control.
     order = [e.get("id") or e.tag for e in page.iter("label", "small", "span", "input")]
-    assert order == ["label", "credits-hint", "credits-error", "credits"]
+    assert order == ["label", "credits-hint", "span", "credits-error", "credits"]
+    # The error is told apart without colour: a screen reader hears "Error:" before it.
+    (prefix,) = page.find_class("visually-hidden")
+    assert prefix.text.strip() == "Error:" and prefix.getnext().get("id") == "credits-error"
 
 
 def test_a_field_without_error_is_not_invalid_and_its_key_can_differ_from_its_id(app):
