@@ -11,6 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from credentials.errors import MalformedInputError
 from credentials.verify import issuer_id
 from portfolio.issuing.models import IssuedCredential
@@ -22,13 +25,13 @@ DATA_IMAGE_PREFIXES = tuple(
 MAX_DESCRIPTION_CHARS = 200
 LINKEDIN_ADD_URL = "https://www.linkedin.com/profile/add"
 
-_IDENTITY_TYPES = {
-    "emailAddress": "email address",
-    "telephone": "telephone number",
-    "url": "web address",
-    "studentId": "student ID",
-    "sourcedId": "student information system ID",
-    "name": "name",
+_IDENTITY_TYPES: dict[str, Any] = {
+    "emailAddress": _l("email address"),
+    "telephone": _l("telephone number"),
+    "url": _l("web address"),
+    "studentId": _l("student ID"),
+    "sourcedId": _l("student information system ID"),
+    "name": _l("name"),
 }
 
 
@@ -186,14 +189,18 @@ def recipient_description(subject: Mapping[str, Any]) -> str:
     for identity in identifiers if isinstance(identifiers, list) else []:
         if not isinstance(identity, dict):
             continue
-        kind = _IDENTITY_TYPES.get(_text(identity.get("identityType")), "identifier")
+        kind = str(_IDENTITY_TYPES.get(_text(identity.get("identityType")), _l("identifier")))
         if identity.get("hashed") is True:
-            return f"Recipient identified by a hashed {kind} (not shown)"
-        return f"Recipient identified by {'an' if kind[0] in 'aeiou' else 'a'} {kind} (not shown)"
+            hashed: str = _("Recipient identified by a hashed %(kind)s (not shown)", kind=kind)
+            return hashed
+        plain: str = _("Recipient identified by their %(kind)s (not shown)", kind=kind)
+        return plain
     subject_id = _text(subject.get("id"))
     if subject_id:
-        return f"Recipient identified by {subject_id}"
-    return "Recipient not identified"
+        by_id: str = _("Recipient identified by %(identifier)s", identifier=subject_id)
+        return by_id
+    nobody: str = _("Recipient not identified")
+    return nobody
 
 
 def describe(
