@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from credentials.errors import MalformedInputError
 from credentials.verify import issuer_id
@@ -21,13 +25,13 @@ DATA_IMAGE_PREFIXES = tuple(
 MAX_DESCRIPTION_CHARS = 200
 LINKEDIN_ADD_URL = "https://www.linkedin.com/profile/add"
 
-_IDENTITY_TYPES = {
-    "emailAddress": "email address",
-    "telephone": "telephone number",
-    "url": "web address",
-    "studentId": "student ID",
-    "sourcedId": "student information system ID",
-    "name": "name",
+_IDENTITY_TYPES: dict[str, Any] = {
+    "emailAddress": _l("email address"),
+    "telephone": _l("telephone number"),
+    "url": _l("web address"),
+    "studentId": _l("student ID"),
+    "sourcedId": _l("student information system ID"),
+    "name": _l("name"),
 }
 
 
@@ -38,6 +42,26 @@ class Link:
     name: str
     url: str | None
     text: str
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """An OB 3.0 ``Alignment``: a framework item the achievement (or a result) aligns to."""
+
+    name: str
+    url: str | None
+    framework: str = ""
+    code: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One result: what was assessed, the level or value reached, its points when stated."""
+
+    criterion: str
+    level: str
+    points: str = ""
 
 
 @dataclass
@@ -55,15 +79,63 @@ class CredentialView:
     recipient_is_name: bool = False
     valid_from: datetime | None = None
     valid_until: datetime | None = None
+    #: The issuer's website and logo as the credential gives them (safe URLs only).
+    issuer_url: str | None = None
+    issuer_image: str | None = None
     evidence: list[Link] = field(default_factory=list)
-    #: (criterion, level reached) pairs read from the results and the achievement's rubric.
-    results: list[tuple[str, str]] = field(default_factory=list)
+    #: Results read from the credential and the achievement's rubric (names looked up by id).
+    results: list[ResultRow] = field(default_factory=list)
+    #: The achievement's alignments (targetName, targetFramework, targetUrl...).
+    alignments: list[Alignment] = field(default_factory=list)
+    #: What kinds of result the achievement describes (its ``resultDescription`` names) and
+    #: its tags (skills), when given.
+    skills: list[str] = field(default_factory=list)
     #: (endorser's name, comment) of each embedded endorsement (verified by the panel).
     endorsements: list[tuple[str, str]] = field(default_factory=list)
 
 
+_LANGUAGE: ContextVar[str] = ContextVar("credential_view_language", default="en")
+
+
+def _in_language(value: Any, language: str) -> Any:
+    """The variant of a multilingual value for ``language`` (VC 2.0 §11.1: a list of
+    ``{"@value", "@language"}`` objects, or a language map ``{"en": "…", "es": "…"}``); the
+    first variant when none matches; ``value`` itself when it is not multilingual."""
+    if isinstance(value, dict) and "@value" in value:
+        return value.get("@value")
+    variants: list[tuple[str, Any]] = []
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(item, dict) and "@value" in item for item in value)
+    ):
+        variants = [(str(item.get("@language") or ""), item.get("@value")) for item in value]
+    elif (
+        isinstance(value, dict)
+        and value
+        and all(
+            isinstance(key, str) and 2 <= len(key) <= 8 and key.replace("-", "").isalpha()
+            for key in value
+        )
+        and all(isinstance(item, str) for item in value.values())
+    ):
+        variants = list(value.items())
+    if not variants:
+        return value
+    wanted = language.lower()
+    for tag, text in variants:
+        if tag.lower() == wanted:
+            return text
+    for tag, text in variants:
+        if tag.lower().split("-")[0] == wanted.split("-")[0]:
+            return text
+    return variants[0][1]
+
+
 def _text(value: Any) -> str:
-    """A string value as plain text (strings only: objects and numbers become ``""``)."""
+    """A string value as plain text (strings only: objects and numbers become ``""``); of a
+    multilingual value, the reader's language when the issuer gives it."""
+    value = _in_language(value, _LANGUAGE.get())
     return value.strip() if isinstance(value, str) else ""
 
 
@@ -117,18 +189,35 @@ def recipient_description(subject: Mapping[str, Any]) -> str:
     for identity in identifiers if isinstance(identifiers, list) else []:
         if not isinstance(identity, dict):
             continue
-        kind = _IDENTITY_TYPES.get(_text(identity.get("identityType")), "identifier")
+        kind = str(_IDENTITY_TYPES.get(_text(identity.get("identityType")), _l("identifier")))
         if identity.get("hashed") is True:
-            return f"Recipient identified by a hashed {kind} (not shown)"
-        return f"Recipient identified by {'an' if kind[0] in 'aeiou' else 'a'} {kind} (not shown)"
+            hashed: str = _("Recipient identified by a hashed %(kind)s (not shown)", kind=kind)
+            return hashed
+        plain: str = _("Recipient identified by their %(kind)s (not shown)", kind=kind)
+        return plain
     subject_id = _text(subject.get("id"))
     if subject_id:
-        return f"Recipient identified by {subject_id}"
-    return "Recipient not identified"
+        by_id: str = _("Recipient identified by %(identifier)s", identifier=subject_id)
+        return by_id
+    nobody: str = _("Recipient not identified")
+    return nobody
 
 
-def describe(document: Mapping[str, Any], *, recipient_name: str | None = None) -> CredentialView:
-    """The displayable facts of ``document`` (a credential's JSON object); never raises."""
+def describe(
+    document: Mapping[str, Any], *, recipient_name: str | None = None, language: str = "en"
+) -> CredentialView:
+    """The displayable facts of ``document`` (a credential's JSON object); never raises.
+
+    Where the issuer gives a text in several languages, the one in ``language`` (else the
+    first given); content is otherwise shown as issued."""
+    token = _LANGUAGE.set(language)
+    try:
+        return _describe(document, recipient_name=recipient_name)
+    finally:
+        _LANGUAGE.reset(token)
+
+
+def _describe(document: Mapping[str, Any], *, recipient_name: str | None) -> CredentialView:
     view = CredentialView()
     subject = _first(document.get("credentialSubject"))
     subject = subject if isinstance(subject, dict) else {}
@@ -148,6 +237,8 @@ def describe(document: Mapping[str, Any], *, recipient_name: str | None = None) 
     issuer = document.get("issuer")
     if isinstance(issuer, dict):
         view.issuer_name = _text(issuer.get("name")) or view.issuer_name
+        view.issuer_url = http_url(issuer.get("url"))
+        view.issuer_image = image_url(issuer.get("image"))
     try:
         view.issuer_id = issuer_id(document)
     except MalformedInputError:
@@ -168,14 +259,47 @@ def describe(document: Mapping[str, Any], *, recipient_name: str | None = None) 
             name = _text(item.get("name")) or _text(item.get("description")) or "Evidence"
             view.evidence.append(Link(name=name, url=url, text=raw))
     view.results = _results(subject, achievement)
+    view.alignments = alignments_of(achievement)
+    view.skills = _skills(achievement)
     view.endorsements = _endorsements(document)
     return view
 
 
-def _results(subject: Mapping[str, Any], achievement: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Each result as (what was assessed, what was achieved), names looked up by id (OB 3.0
-    Result.resultDescription and achievedLevel refer to the achievement's definitions)."""
+def alignments_of(node: Mapping[str, Any]) -> list[Alignment]:
+    """The OB 3.0 ``alignment`` of an achievement (or result): name, framework, code, link."""
+    out = []
+    alignments = node.get("alignment")
+    for item in alignments if isinstance(alignments, list) else [alignments]:
+        if not isinstance(item, dict):
+            continue
+        name = _text(item.get("targetName"))
+        if not name:
+            continue
+        out.append(
+            Alignment(
+                name=name,
+                url=http_url(item.get("targetUrl")),
+                framework=_text(item.get("targetFramework")),
+                code=_text(item.get("targetCode")),
+                description=_text(item.get("targetDescription")),
+            )
+        )
+    return out
+
+
+def _skills(achievement: Mapping[str, Any]) -> list[str]:
+    """The achievement's tags (OB 3.0 ``tag``), as given."""
+    tags = achievement.get("tag")
+    found = [_text(tag) for tag in (tags if isinstance(tags, list) else [tags])]
+    return [tag for tag in found if tag]
+
+
+def _results(subject: Mapping[str, Any], achievement: Mapping[str, Any]) -> list[ResultRow]:
+    """Each result as (what was assessed, what was achieved, points), names looked up by id
+    (OB 3.0 Result.resultDescription and achievedLevel refer to the achievement's
+    definitions)."""
     names: dict[str, str] = {}
+    points: dict[str, str] = {}
     descriptions = achievement.get("resultDescription")
     for description in descriptions if isinstance(descriptions, list) else []:
         if not isinstance(description, dict):
@@ -185,6 +309,9 @@ def _results(subject: Mapping[str, Any], achievement: Mapping[str, Any]) -> list
         for level in levels if isinstance(levels, list) else []:
             if isinstance(level, dict):
                 names[_text(level.get("id"))] = _text(level.get("name"))
+                value = level.get("points")
+                if isinstance(value, str | int | float) and not isinstance(value, bool):
+                    points[_text(level.get("id"))] = str(value).strip()
     out = []
     results = subject.get("result")
     for result in results if isinstance(results, list) else []:
@@ -194,7 +321,8 @@ def _results(subject: Mapping[str, Any], achievement: Mapping[str, Any]) -> list
         achieved = names.get(_text(result.get("achievedLevel"))) or _text(result.get("value"))
         achieved = achieved or _text(result.get("status"))
         if achieved:
-            out.append((what, achieved))
+            level_points = points.get(_text(result.get("achievedLevel")), "")
+            out.append(ResultRow(what, achieved, level_points))
     return out
 
 

@@ -21,7 +21,7 @@ from portfolio.evidence.models import EvidenceSnapshot, SnapshotArtefact
 from portfolio.evidence.pages import ARTEFACT_PARTS, serve_artefact
 from portfolio.evidence.snapshots import snapshot_of, withdrawn_on
 from portfolio.issuing.models import IssuedCredential
-from portfolio.public.credential_view import format_date
+from portfolio.public.verification import format_date
 
 bp = Blueprint("credential_evidence", __name__)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from credentials.issuer_trust import THIS_SERVICE
 from credentials.verify import VerificationResult
 
@@ -33,16 +35,22 @@ def issuer_statement(result: VerificationResult | None, *, claimed: str) -> Issu
     """
     trusted = result.trusted_issuer if result is not None else None
     if result is not None and result.genuine and result.issuer_confirmed and trusted:
-        where = (
-            "an issuer of this service"
+        text = (
+            _("Issued by %(name)s (an issuer of this service)", name=trusted.name)
             if trusted.source == THIS_SERVICE
-            else (f"listed in {trusted.source}")
+            else _(
+                "Issued by %(name)s (listed in %(source)s)",
+                name=trusted.name,
+                source=trusted.source,
+            )
         )
-        return IssuerStatement(True, f"Issued by {trusted.name} ({where})", trusted.name)
+        return IssuerStatement(True, text, trusted.name)
     if claimed:
         return IssuerStatement(
             False,
-            f"The issuer calls itself '{claimed}'; this name is not confirmed",
-            f"'{claimed}' (not confirmed)",
+            _("The issuer calls itself '%(name)s'; this name is not confirmed", name=claimed),
+            _("'%(name)s' (not confirmed)", name=claimed),
         )
-    return IssuerStatement(False, "The issuer gives no name; it is not confirmed", "Unknown issuer")
+    return IssuerStatement(
+        False, _("The issuer gives no name; it is not confirmed"), _("Unknown issuer")
+    )

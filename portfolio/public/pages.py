@@ -5,6 +5,7 @@ Everything shown is untrusted text, escaped (:mod:`portfolio.public.credential_v
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,21 +15,22 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from credentials import baking
+from credentials import baking, foreign_formats
 from credentials.errors import MalformedInputError
 from credentials.issuer_trust import claimed_name
 from credentials.verify import VerificationResult, parse_credential
 from portfolio.accounts.auth import current_user
 from portfolio.core import request_limits
 from portfolio.core.db import db
+from portfolio.core.i18n import current_language
 from portfolio.core.pdf import RestrictedFetcher, render_pdf
 from portfolio.issuing import badges
 from portfolio.issuing import service as services
 from portfolio.issuing.models import IssuedCredential
+from portfolio.public import explanations
 from portfolio.public.credential_view import (
     describe,
     document_of,
-    format_date,
     linkedin_url,
     meta_description,
 )
@@ -36,8 +38,18 @@ from portfolio.public.forms import VerifyForm
 from portfolio.public.issuer_statement import issuer_statement
 from portfolio.public.outsider_view import Disclosure, what_outsiders_learn
 from portfolio.public.verdict_cache import cached_verdict
+from portfolio.public.verdict_sentence import (
+    FOREIGN_FORMATS,
+    IMAGE_WITHOUT_CREDENTIAL,
+    PARSER_WORDS_CODES,
+    CredentialState,
+    Verdict,
+    verdict_sentence,
+)
 from portfolio.public.verification import (
+    Report,
     count_verification,
+    format_date,
     load_submission,
     notices,
     report,
@@ -93,18 +105,64 @@ def _verdict(
     )
 
 
+def _date(moment: datetime | None) -> str | None:
+    """A date in the reader's language (``None`` stays ``None``)."""
+    return format_date(moment) if moment is not None else None
+
+
+def _row_state(row: IssuedCredential | None, *, now: datetime) -> CredentialState:
+    """What this service's records say of a credential it issued (nothing for a stranger's)."""
+    if row is None:
+        return CredentialState()
+    expired = row.valid_until is not None and row.valid_until < now
+    return CredentialState(
+        revoked_on=_date(row.revoked_at),
+        revocation_reason=row.revocation_reason if row.revoked_at else None,
+        suspended_on=_date(row.suspended_at),
+        suspension_reason=row.suspension_reason if row.suspended_at else None,
+        expired_on=_date(row.valid_until) if expired else None,
+        valid_from=_date(row.valid_from),
+    )
+
+
+def _verdict_of(
+    result: VerificationResult | None,
+    error: MalformedInputError | None,
+    *,
+    state: CredentialState | None = None,
+    foreign_format: str | None = None,
+) -> Verdict:
+    """The banner's headline and sentence (portfolio/public/verdict_sentence.py)."""
+    partial = result or (error.result if error is not None else None)
+    checks = partial.checks if isinstance(partial, VerificationResult) else []
+    verdict = verdict_sentence(
+        [(check.name, check.status) for check in checks],
+        verdict=result.verdict if result is not None and error is None else None,
+        error_code=error.code if error is not None else None,
+        foreign_format=foreign_format,
+        state=state,
+        check_titles={check.name: explanations.title(check.name) for check in checks},
+    )
+    # The refusal's own words, when they are ours (never a parser's: "Expecting value...").
+    if error is not None and error.code not in PARSER_WORDS_CODES:
+        verdict = replace(verdict, detail=error.message)
+    return verdict
+
+
 @bp.get("/c/<public_id>")
 def credential_page(public_id: str) -> str:
-    """The credential's public page: what it says, its status and a live verification."""
+    """The credential's public page: the verdict first, what it says, a live verification."""
     row = _credential(public_id)
     document = document_of(row)
-    view = describe(document, recipient_name=row.recipient_name)
+    view = describe(document, recipient_name=row.recipient_name, language=current_language())
     result, error = _verdict(row, document)
     page_url = _page_url(public_id)
+    verdict = _verdict_of(result, error, state=_row_state(row, now=datetime.now(UTC)))
     return render_template(
         "public/credential.html",
         row=row,
         view=view,
+        verdict=verdict,
         issuer=issuer_statement(result, claimed=claimed_name(document)),
         outsiders_learn=_for_the_recipient(row, document),
         report=report(result, error),
@@ -113,6 +171,8 @@ def credential_page(public_id: str) -> str:
         og_image=_page_url(public_id, "badge.png"),
         meta_description=meta_description(view),
         linkedin_url=linkedin_url(view, page_url=page_url, public_id=public_id),
+        # Nothing to share or add to a profile while the credential does not hold.
+        shareable=row.state == "active" and verdict.kind in ("verified", "issuer-not-confirmed"),
         issued_on=row.issued_at,
     )
 
@@ -169,15 +229,16 @@ def certificate_pdf(public_id: str) -> Response:
     """A printable PDF certificate with a QR code of the public page."""
     row = _credential(public_id)
     document = document_of(row)
-    view = describe(document, recipient_name=row.recipient_name)
+    view = describe(document, recipient_name=row.recipient_name, language=current_language())
     page_url = _page_url(public_id)
-    result, _error = _verdict(row, document)
+    result, error = _verdict(row, document)
     html = render_template(
         "pdf/certificate.html",
         row=row,
         view=view,
         page_url=page_url,
         notices=notices(row, result, now=datetime.now(UTC)),
+        verdict=_verdict_of(result, error, state=_row_state(row, now=datetime.now(UTC))),
         qr_uri=segno.make(page_url, error="m").png_data_uri(scale=6, border=2),
         badge_uri=_data_uri("image/png", badges.badge_png(view.achievement_name, view.issuer_name)),
         issued_on=row.issued_at,
@@ -210,12 +271,62 @@ def _limit_upload_size(endpoint: str | None, _values: dict[str, Any] | None) -> 
         request.max_content_length = MAX_VERIFY_BYTES + 64 * 1024
 
 
+def _what_it_holds(data: bytes, error: MalformedInputError) -> str | None:
+    """What a submission that is not a credential holds, when we can tell (a JWT, a PDF, an
+    image with no credential inside...): never the parser's own message."""
+    if error.code == "BAKING_ERROR":
+        for known in FOREIGN_FORMATS:
+            if known in error.message:
+                return known
+        return IMAGE_WITHOUT_CREDENTIAL
+    if error.code in ("NOT_JSON", "UNSUPPORTED_FORMAT"):
+        return foreign_formats.describe(data)
+    return None
+
+
+def _known_state(credential: dict[str, Any], result: VerificationResult | None) -> CredentialState:
+    """For a credential this service issued and revoked or suspended, when and why (the status
+    list says only that it is): read from our records by the credential's id."""
+    revoked = result is not None and any(
+        check.name in ("revocation", "suspension") and check.status == "failed"
+        for check in result.checks
+    )
+    identifier = credential.get("id")
+    if not revoked or not isinstance(identifier, str):
+        return CredentialState()
+    row: IssuedCredential | None = db.session.scalar(
+        select(IssuedCredential).where(IssuedCredential.credential_id == identifier)
+    )
+    return _row_state(row, now=datetime.now(UTC))
+
+
+def _verify_page(
+    form: VerifyForm,
+    status: int,
+    *,
+    report_: Report | None,
+    verdict: Verdict | None = None,
+    view: Any = None,
+    issuer: Any = None,
+) -> tuple[str, int]:
+    rendered = render_template(
+        "public/verify.html",
+        form=form,
+        report=report_,
+        verdict=verdict,
+        view=view,
+        issuer=issuer,
+    )
+    return rendered, status
+
+
 @bp.route("/verify", methods=["GET", "POST"])
 def verify_page() -> tuple[str, int]:
-    """The verification form; on POST, the check-by-check report (400 for malformed input)."""
+    """The verification form; on POST, the verdict first, then the claims and the check-by-check
+    report (400 for malformed input)."""
     form = VerifyForm()
     if request.method == "GET":
-        return render_template("public/verify.html", form=form, report=None, view=None), 200
+        return _verify_page(form, 200, report_=None)
     if not form.validate_on_submit():
         problems = "; ".join(
             str(message) for messages in form.errors.values() for message in messages
@@ -225,28 +336,40 @@ def verify_page() -> tuple[str, int]:
             "submit again.",
             code="FORM_ERROR",
         )
-        rendered = render_template(
-            "public/verify.html", form=form, report=report(None, form_error), view=None
+        return _verify_page(
+            form, 400, report_=report(None, form_error), verdict=_verdict_of(None, form_error)
         )
-        return rendered, 400
     view = None
     issuer = None
     error: MalformedInputError | None
+    data = b""
+    state = CredentialState()
     try:
-        credential = parse_credential(load_submission(_submitted_bytes(form)))
+        data = _submitted_bytes(form)
+        credential = parse_credential(load_submission(data))
         request_limits.check_json(credential)  # before any JSON-LD work (portfolio/request_limits)
         result, error = verify(credential)
         if result is not None:
-            view = describe(result.credential or {})
+            view = describe(result.credential or {}, language=current_language())
             issuer = issuer_statement(result, claimed=claimed_name(result.credential or {}))
+            state = _known_state(result.credential or {}, result)
     except MalformedInputError as exc:
         result, error = None, exc
     count_verification(result, error)
-    status = 400 if error is not None else 200
-    rendered = render_template(
-        "public/verify.html", form=form, report=report(result, error), view=view, issuer=issuer
+    verdict = _verdict_of(
+        result,
+        error,
+        state=state,
+        foreign_format=_what_it_holds(data, error) if error is not None else None,
     )
-    return rendered, status
+    return _verify_page(
+        form,
+        400 if error is not None else 200,
+        report_=report(result, error),
+        verdict=verdict,
+        view=view,
+        issuer=issuer,
+    )
 
 
 # -- error pages (this blueprint's; see the report for app-wide handlers) --------------------
@@ -259,10 +382,9 @@ def csrf_error(error: CSRFError) -> tuple[str, int]:
         f"The form could not be accepted ({error.description}). Reload the page and submit again.",
         code="CSRF_ERROR",
     )
-    rendered = render_template(
-        "public/verify.html", form=VerifyForm(), report=report(None, problem), view=None
+    return _verify_page(
+        VerifyForm(), 400, report_=report(None, problem), verdict=_verdict_of(None, problem)
     )
-    return rendered, 400
 
 
 @bp.errorhandler(404)

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask_babel import format_date as babel_format_date
+from flask_babel import gettext as _
+
 from credentials import baking
 from credentials.budget import WorkBudget
 from credentials.errors import BakingError, MalformedInputError
@@ -17,7 +20,11 @@ from portfolio.core import metrics
 from portfolio.issuing import service as services
 from portfolio.issuing.models import IssuedCredential
 from portfolio.public import explanations
-from portfolio.public.credential_view import format_date
+
+
+def format_date(moment: datetime | None) -> str:
+    """A date in the reader's language (``3 March 2024`` / ``3 de marzo de 2024``)."""
+    return str(babel_format_date(moment, "long")) if moment is not None else ""
 
 
 @dataclass(frozen=True)
@@ -31,8 +38,9 @@ class Notice:
 
 def _reason(reason: str | None) -> str:
     """``Reason given: …`` ending with exactly one full stop."""
-    text = (reason or "none").strip()
-    return f"Reason given: {text}" + ("" if text.endswith((".", "!", "?")) else ".")
+    text = (reason or _("none")).strip()
+    given: str = _("Reason given: %(reason)s", reason=text)
+    return given + ("" if text.endswith((".", "!", "?")) else ".")
 
 
 def notices(
@@ -45,8 +53,9 @@ def notices(
         found.append(
             Notice(
                 "revoked",
-                "This credential has been revoked",
-                f"The issuer revoked it on {format_date(row.revoked_at)}. "
+                _("This credential has been revoked"),
+                _("The issuer revoked it on %(date)s.", date=format_date(row.revoked_at))
+                + " "
                 + _reason(row.revocation_reason),
             )
         )
@@ -54,8 +63,9 @@ def notices(
         found.append(
             Notice(
                 "suspended",
-                "This credential is suspended",
-                f"The issuer suspended it on {format_date(row.suspended_at)}. "
+                _("This credential is suspended"),
+                _("The issuer suspended it on %(date)s.", date=format_date(row.suspended_at))
+                + " "
                 + _reason(row.suspension_reason),
             )
         )
@@ -64,24 +74,24 @@ def notices(
         found.append(
             Notice(
                 "expired",
-                "This credential has expired",
-                f"It was valid until {format_date(valid_until)}.",
+                _("This credential has expired"),
+                _("It was valid until %(date)s.", date=format_date(valid_until)),
             )
         )
     if valid_from is not None and valid_from > now:
         found.append(
             Notice(
                 "not-yet-valid",
-                "This credential is not valid yet",
-                f"It becomes valid on {format_date(valid_from)}.",
+                _("This credential is not valid yet"),
+                _("It becomes valid on %(date)s.", date=format_date(valid_from)),
             )
         )
     if not found and (result is None or not result.verified):
         found.append(
             Notice(
                 "not-verified",
-                "This credential could not be verified",
-                "At least one check below failed or could not be completed. Do not rely on it.",
+                _("This credential could not be verified"),
+                _("At least one check failed or could not be completed. Do not rely on it."),
             )
         )
     return found

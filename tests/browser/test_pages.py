@@ -163,9 +163,15 @@ def test_a_credential_page_shows_the_credential_and_that_it_verifies(
     expect(page.get_by_text("This badge recognizes the development")).to_be_visible()
     expect(page.locator(".notice")).to_have_count(0)  # no revoked/expired/... banner
 
+    # The verdict first, in words and colour, above the fold on a phone too (issue 16).
+    verdict = page.locator("#verdict")
+    expect(verdict).to_have_class(re.compile(r"\bverdict-ok\b"))
+    expect(verdict.locator(".verdict-title")).to_have_text(re.compile(r"Verified$"))
+    expect(verdict).to_contain_text("Verified: genuine, unchanged since it was signed")
+    expect(verdict).to_be_in_viewport()
+    # "How this was checked" is folded; opened, it lists each check.
+    page.get_by_text("How this was checked").click()
     panel = page.get_by_role("region", name="Verification")
-    expect(panel.locator(".verdict")).to_have_text(re.compile(r"Verified: every check"))
-    expect(panel.locator(".verdict")).to_be_visible()
     signature = panel.locator("li", has=page.locator("strong", has_text=re.compile("^Signature$")))
     expect(signature.locator(".check-status")).to_have_text(re.compile("Passed"))
     # Every check is said in words, not only in colour or a symbol.
@@ -240,13 +246,22 @@ def test_a_revoked_credential_says_so_first(
         services.set_status(row, "revoke", reason="Issued to the wrong student")
     page.goto(f"{live_server}/c/{public_id}")
 
-    banner = page.locator(".notice-revoked")
-    expect(banner.get_by_role("heading", level=2)).to_have_text("This credential has been revoked")
-    expect(banner).to_contain_text("Reason given: Issued to the wrong student.")
-    # The banner comes right after the title, before anything the credential claims.
-    assert headings(page)[:2] == [(1, "Teamwork"), (2, "This credential has been revoked")]
+    banner = page.locator("#verdict")
+    expect(banner).to_have_class(re.compile(r"\bverdict-bad\b"))
+    expect(banner.locator(".verdict-title")).to_have_text(re.compile("Revoked$"))
+    expect(banner).to_contain_text(
+        re.compile(r"Revoked by the issuer on .+: Issued to the wrong student\.")
+    )
+    # The banner comes first, before the title and anything the credential claims.
+    first = page.evaluate(
+        "() => [...document.querySelectorAll('#verdict, h1')].map(e => e.id || e.tagName)"
+    )
+    assert first[:2] == ["verdict", "H1"]
+    expect(banner).to_be_in_viewport()
+    # Nothing to share on a revoked credential.
+    expect(page.get_by_role("link", name="Add to LinkedIn profile")).to_have_count(0)
+    page.get_by_text("How this was checked").click()
     panel = page.get_by_role("region", name="Verification")
-    expect(panel.locator(".verdict")).to_have_text(re.compile("Not verified"))
     revocation = panel.locator("li", has_text="Technical detail (revocation)")
     expect(revocation.locator(".check-status")).to_have_text(re.compile("Failed"))
 
@@ -264,10 +279,13 @@ def test_pasting_a_credential_on_the_verify_page_shows_each_check(
     page.get_by_label("Paste a credential (JSON)").fill(credential)
     page.get_by_role("button", name="Verify").click()
 
-    panel = page.get_by_role("region", name="Result")
-    expect(panel.locator(".verdict")).to_have_text(re.compile("Verified: every check"))
+    verdict = page.get_by_role("region", name=re.compile("Verified"))
+    expect(verdict.get_by_role("heading", level=2)).to_have_text(re.compile("Verified$"))
+    expect(verdict).to_be_in_viewport()
     expect(fact(page, "Achievement")).to_have_text("Teamwork")
     expect(fact(page, "Awarded to")).to_contain_text("did:example:ebfeb1f712ebc6f1c276e12ec21")
+    page.get_by_text("How this was checked").click()
+    panel = page.get_by_role("region", name="Each check")
     titles = panel.locator(".checks li > strong").all_inner_texts()
     assert {"Signature", "Issuer", "Open Badges format"} <= set(titles), titles
     assert_heading_outline(page)
@@ -283,8 +301,16 @@ def test_a_changed_credential_is_not_verified(
     page.get_by_label("Paste a credential (JSON)").fill(json.dumps(credential))
     page.get_by_role("button", name="Verify").click()
 
-    panel = page.get_by_role("region", name="Result")
-    expect(panel.locator(".verdict")).to_have_text(re.compile("Not verified"))
+    verdict = page.get_by_role("region", name=re.compile("Altered"))
+    expect(verdict.get_by_role("heading", level=2)).to_have_text(re.compile("Altered$"))
+    expect(verdict).to_contain_text("Altered after signing: the signature does not match.")
+    expect(verdict).to_be_in_viewport()
+    # The claims come after the verdict, marked as unverified.
+    claims = page.get_by_role("region", name="What the credential claims")
+    expect(claims).to_contain_text("Unverified claims")
+    expect(fact(page, "Achievement")).to_have_text("Leadership")
+    page.get_by_text("How this was checked").click()
+    panel = page.get_by_role("region", name="Each check")
     signature = panel.locator("li", has=page.locator("strong", has_text=re.compile("^Signature$")))
     expect(signature.locator(".check-status")).to_have_text(re.compile("Failed"))
 
@@ -301,7 +327,7 @@ def test_uploading_the_baked_badge_verifies_it(
     )
     page.get_by_role("button", name="Verify").click()
 
-    panel = page.get_by_role("region", name="Result")
-    expect(panel.locator(".verdict")).to_have_text(re.compile("Verified: every check"))
+    verdict = page.get_by_role("region", name=re.compile("Verified"))
+    expect(verdict.get_by_role("heading", level=2)).to_have_text(re.compile("Verified$"))
     expect(fact(page, "Achievement")).to_have_text("Teamwork")
     expect(fact(page, "Issuer")).to_contain_text(live_issuer)

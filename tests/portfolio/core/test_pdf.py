@@ -162,7 +162,7 @@ def test_certificate_html_shows_recipient_achievement_issuer_date_and_link(
     page_url = f"https://credfolio.test/c/{row.public_id}"
     assert "<script>alert(1)</script>" in text  # escaped markup, printed as text
     assert "<script>" not in rendered[0]
-    for expected in ("Teamwork", "Credfolio Demo School", "1 January 2010", page_url):
+    for expected in ("Teamwork", "Credfolio Demo School", "January 1, 2010", page_url):
         assert expected in text
     assert f"Verify at {page_url}" in " ".join(text.split())
     assert 'alt="QR code linking to' in rendered[0]

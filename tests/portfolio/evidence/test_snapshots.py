@@ -266,7 +266,7 @@ def test_the_learner_withdraws_the_evidence_and_the_credential_still_verifies(ap
     for path in issued.files():
         assert visitor.get(path).status_code == 410
     credential_page = visitor.get(f"/c/{cred}").get_data(as_text=True)
-    assert re.search(r"Evidence withdrawn by the learner on \d{1,2} \w+ \d{4}", credential_page)
+    assert re.search(r"Evidence withdrawn by the learner on \w+ \d{1,2}, \d{4}", credential_page)
     db.session.expire_all()
     assert verified(app, db.session.get(IssuedCredential, issued.credential.id))
 

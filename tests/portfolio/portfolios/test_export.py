@@ -143,3 +143,18 @@ def test_exports_are_for_the_owner_only(pages: Flask) -> None:
         response = anonymous.get(f"/portfolios/{shared['portfolio_id']}/{suffix}")
         assert response.status_code == 302  # to the sign-in page
     assert png_bytes()  # the fixture's image is what the PDF test embeds
+
+
+def test_the_pdf_holds_the_text_of_stories_and_rendered_markdown(pages: Flask) -> None:
+    """Issue 16: a story's or a song's words are in the PDF, not only its name; Markdown is
+    rendered (no ``**``)."""
+    shared = _with_story(pages)
+    with pages.test_request_context():
+        portfolio = db.session.scalar(
+            select(Portfolio).where(Portfolio.public_id == shared["portfolio_id"])
+        )
+        assert portfolio is not None
+        html = portfolio_pdf_html(portfolio)
+    text = layout_text(html, RestrictedFetcher())
+    assert STORY.decode().strip() in text
+    assert "Bold" in text and "**" not in text
