@@ -34,6 +34,7 @@ from portfolio.catalogue.rubrics import current_version, describe_rule
 from portfolio.core.db import db
 from portfolio.core.errors import status_for
 from portfolio.core.markdown import render_markdown
+from portfolio.core.numbers import whole_number
 from portfolio.evidence.models import Artefact
 from portfolio.evidence.pages import ARTEFACT_PARTS, serve_artefact
 
@@ -186,9 +187,9 @@ def _page(
 
 
 def _is_level(value: Any, levels: int) -> bool:
-    """Whether ``value`` (as posted) is the index of one of ``levels`` levels."""
-    text = str(value or "")
-    return text.isdigit() and int(text) < levels
+    """Whether ``value`` (as posted) is the index of one of ``levels`` levels (one conversion
+    for every number in a request: ``core.numbers``, never an exception)."""
+    return levels > 0 and whole_number(str(value or ""), at_most=levels - 1) is not None
 
 
 @bp.get("/review/<public_id>")

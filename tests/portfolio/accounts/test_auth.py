@@ -119,7 +119,7 @@ def test_the_sign_in_page_has_labelled_email_and_password_fields(client):
 def test_an_administrator_signs_in_and_lands_on_the_administration(client, alice):
     response = sign_in(client, "alice@school.example")
     assert response.status_code == 303
-    assert response.headers["Location"] == "/admin/credentials"
+    assert response.headers["Location"] == "/admin/"
     assert signed_in_email(client) == "Alice"
 
 
@@ -343,7 +343,7 @@ def test_only_paths_on_this_site_are_followed_after_sign_in(target, expected):
 
 def test_an_unsafe_next_falls_back_to_the_landing_page(client, alice):
     response = sign_in(client, "alice@school.example", next="//evil.example/")
-    assert response.headers["Location"] == "/admin/credentials"
+    assert response.headers["Location"] == "/admin/"
 
 
 # -- passwords -------------------------------------------------------------------------------
@@ -417,7 +417,7 @@ def test_the_sign_in_form_works_with_its_csrf_token(app, client, alice):
         data={"email": "alice@school.example", "password": PASSWORD, "csrf_token": token},
     )
     assert response.status_code == 303
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/", follow_redirects=True).get_data(as_text=True)
     sign_out_token = _csrf_token(page)
     assert sign_out_token != token  # a new token for the new session
     assert client.post("/sign-out", data={"csrf_token": token}).status_code == 400

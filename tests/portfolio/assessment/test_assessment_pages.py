@@ -107,8 +107,8 @@ def test_the_whole_flow_through_the_pages(app: Flask, school: Any) -> None:
     public = anonymous.get(f"/c/{credential.public_id}")
     assert public.status_code == 200
     text = public.get_data(as_text=True)
-    assert '<th scope="row">Melody</th><td>Proficient</td>' in text
-    assert "Asa Assessor</strong>: <span" in text and "endorses mastery" in text
+    assert re.search(r'<th scope="row"[^>]*>Melody</th><td[^>]*>Proficient</td>', text)
+    assert "<strong>Asa Assessor</strong>" in text and "endorses mastery" in text
     document = json.loads(credential.document)
     page_entry = document["evidence"][0]
     path = page_entry["id"].removeprefix("https://credfolio.test")
