@@ -34,6 +34,7 @@ from flask_babel import (
     gettext,
 )
 from flask_babel.speaklater import LazyString
+from markupsafe import Markup
 
 from portfolio.core.markdown import render_markdown
 
@@ -163,6 +164,12 @@ def _vary_on_language(response: Response) -> Response:
     return response
 
 
+def markdown_filter(text: str | None, first_level: int = 2) -> Markup:
+    """``{{ text|markdown }}``: Markdown rendered and sanitized, its headings renumbered from
+    ``first_level`` (h2 by default: never a skipped level, wherever the text sits)."""
+    return render_markdown(text or "", first_level=first_level)
+
+
 def init_app(app: Flask) -> None:
     """Install Flask-Babel with the language selector and the formatting filters."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
@@ -178,5 +185,5 @@ def init_app(app: Flask) -> None:
     app.add_template_global(current_language)
     # Feedback, narratives and descriptions are Markdown: ``{{ text|markdown }}`` renders and
     # sanitizes it, so no page shows raw ``**`` (issue 16).
-    app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(markdown_filter, "markdown")
     app.jinja_env.globals["languages"] = LANGUAGES

@@ -25,7 +25,9 @@ LINK_REL = "nofollow noopener noreferrer"
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
 
 
-def render_markdown(text: str, *, heading_offset: int = 0) -> Markup:
+def render_markdown(
+    text: str, *, heading_offset: int = 0, first_level: int | None = None
+) -> Markup:
     """Render ``text`` (CommonMark) to HTML that is safe to put into a page as is.
 
     Raw HTML in the source is shown as text (``html=False``); the result is then cleaned by
@@ -33,12 +35,21 @@ def render_markdown(text: str, *, heading_offset: int = 0) -> Markup:
     ``rel="nofollow noopener noreferrer"`` (no reputation given to, or window handed to, the
     linked site).  Relative URLs are removed: a student's text cannot point into our own
     pages.  ``heading_offset`` demotes headings (``# Title`` becomes ``<h4>`` with offset 3,
-    never past ``<h6>``) so a student's text nests under the page's own headings.  Returns
+    never past ``<h6>``) so a student's text nests under the page's own headings;
+    ``first_level`` instead renumbers them without gaps from that level (``# A`` then ``### B``
+    become ``<h3>``, ``<h4>`` with 3), so the page's outline never skips a level (WCAG 1.3.1,
+    axe ``heading-order``), whatever levels the writer used.  Returns
     :class:`markupsafe.Markup`, so Jinja2 does not escape it again.  Raises nothing.
     """
     env: dict[str, object] = {}
     tokens = _markdown.parse(text or "", env)
-    if heading_offset:
+    if first_level is not None:
+        used = sorted({int(t.tag[1]) for t in tokens if t.type == "heading_open"})
+        renumbered = {level: min(first_level + rank, 6) for rank, level in enumerate(used)}
+        for token in tokens:
+            if token.type in ("heading_open", "heading_close"):
+                token.tag = f"h{renumbered[int(token.tag[1])]}"
+    elif heading_offset:
         for token in tokens:
             if token.type in ("heading_open", "heading_close"):
                 token.tag = f"h{min(int(token.tag[1]) + heading_offset, 6)}"

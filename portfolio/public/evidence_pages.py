@@ -86,7 +86,7 @@ def show(public_id: str, evidence_id: str) -> ResponseReturnValue:
         evidence=snapshot,
         credential=snapshot.credential,
         hidden=hidden,
-        narrative_html=render_markdown(snapshot.narrative) if hidden is None else "",
+        narrative_html=render_markdown(snapshot.narrative, first_level=3) if hidden is None else "",
         artefact_url=artefact_url,
     )
     return page, 410 if hidden else 200

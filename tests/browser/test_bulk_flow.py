@@ -55,9 +55,9 @@ def test_an_assessor_endorses_a_cohort_and_watches_the_job_finish(
     go_to(page, "Queue")
     page.get_by_role("link", name="Endorse a cohort").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Endorse a cohort")
-    page.get_by_label("Competency").select_option(label=people["competency"])
+    page.get_by_label("Competency", exact=True).select_option(label=people["competency"])
     page.get_by_role("button", name="Choose").click()
-    page.get_by_label("Cohort").select_option(COHORT)
+    page.get_by_label("Cohort", exact=True).select_option(COHORT)
     page.get_by_role("button", name="Show the students").click()
     students = page.get_by_role("group", name=f"Students of the cohort “{COHORT}” to endorse")
     for name in people["pupils"]:

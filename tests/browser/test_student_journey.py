@@ -69,7 +69,9 @@ def upload(page: Page, path: Path, title: str) -> None:
     form = page.locator("form[enctype='multipart/form-data']")
     form.get_by_label("File (audio, video, image, PDF, text)").set_input_files(str(path))
     form.get_by_label("Title").fill(title)
-    form.get_by_role("button", name="Upload").click()
+    # upload.js sends the form itself, then opens the page the server names: wait for it.
+    with page.expect_navigation():
+        form.get_by_role("button", name="Upload").click()
 
 
 def test_a_student_builds_and_shares_a_portfolio(
