@@ -43,6 +43,7 @@ from portfolio.catalogue.achievements import achievement_for, achievement_url, r
 from portfolio.catalogue.models import Competency, RubricVersion
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, InvalidInputError, NotFoundError
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.models import new_public_id
 from portfolio.evidence.models import EvidenceSnapshot
 from portfolio.evidence.snapshots import attach, freeze
@@ -106,7 +107,7 @@ def _endorsement(
     """An EndorsementCredential signed with the assessor's did:key (embedded, no status)."""
     endorser = db.session.get(Endorser, assessor.id)
     if endorser is None:  # assess() creates it before its transaction
-        raise IssuingError(f"{assessor.display_name} has no signing identity yet")
+        raise IssuingError(_l("%(name)s has no signing identity yet", name=assessor.display_name))
     issuer = endorser.issuer
     unsigned = build.build_endorsement_credential(
         id=f"urn:uuid:{uuid.uuid4()}",
@@ -297,7 +298,7 @@ def issue_stack(student: User, stack: Competency) -> IssuedCredential:
     for component in stack.components:
         row = mastered(student, component)
         if row is None:  # checked by the caller in this transaction
-            raise IssuingConflictError(f"“{component.name}” is not mastered")
+            raise IssuingConflictError(_l("“%(name)s” is not mastered", name=component.name))
         evidence.append(
             build.Evidence(
                 id=config.credential_url(row.credential.public_id),
@@ -340,12 +341,12 @@ def endorse_achievement(assessor: User, competency: Competency, comment: str) ->
         assessor.role not in (Role.ASSESSOR, Role.ADMIN)
         or assessor.issuer_id != competency.issuer_id
     ):
-        raise IssuingNotFoundError("no such competency")
+        raise IssuingNotFoundError(_l("no such competency"))
     comment = (comment or "").strip()
     if not comment:
-        raise IssuingError("write what you endorse about this competency")
+        raise IssuingError(_l("write what you endorse about this competency"))
     if len(comment) > MAX_COMMENT:
-        raise IssuingError(f"the comment is longer than {MAX_COMMENT} characters")
+        raise IssuingError(_l("the comment is longer than %(max)d characters", max=MAX_COMMENT))
     issuer = endorser_issuer(assessor)
     config = ServiceConfig.current()
     unsigned = build.build_endorsement_credential(

@@ -21,6 +21,7 @@ from portfolio.assessment.mastery import mastered, record_mastery
 from portfolio.assessment.models import Assessment, Decision, Submission, SubmissionState
 from portfolio.catalogue.models import Competency, RubricVersion, StackComponent
 from portfolio.core.db import db
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.issuing.models import IssuedCredential
 
 
@@ -83,7 +84,7 @@ def endorse(
     competency = submission.competency
     if mastered(student, competency) is not None:
         raise AssessmentConflictError(
-            "the student has already mastered this competency", code="MASTERED"
+            _l("the student has already mastered this competency"), code="MASTERED"
         )
     endorsements = endorsing(submission)
     credential = issuing.issue_mastery(submission, endorsements, cohort=cohort)

@@ -12,6 +12,7 @@ from portfolio.assessment.models import Decision
 from portfolio.assessment.states import DECISION_LABELS
 from portfolio.catalogue.models import RubricVersion
 from portfolio.catalogue.rubrics import RubricError, check_levels, describe_rule, meets_mastery
+from portfolio.core.i18n import lazy_gettext as _l
 
 MAX_FEEDBACK = 8000
 
@@ -40,10 +41,12 @@ def check_judgement(
     Raises :class:`~portfolio.assessment.errors.AssessmentError` saying what is wrong.
     """
     if decision not in DECISION_LABELS:
-        raise AssessmentError("choose a decision: endorse, request a revision, or not yet")
+        raise AssessmentError(_l("choose a decision: endorse, request a revision, or not yet"))
     feedback = (feedback or "").strip()
     if len(feedback) > MAX_FEEDBACK:
-        raise AssessmentError(f"the feedback is longer than {MAX_FEEDBACK} characters")
+        raise AssessmentError(
+            _l("the feedback is longer than %(max)d characters", max=MAX_FEEDBACK)
+        )
     chosen: list[int] = []
     notes: list[str] = []
     if version is not None:
@@ -54,12 +57,17 @@ def check_judgement(
         notes = [(text or "").strip() for text in list(criterion_feedback)[: len(chosen)]]
         notes += [""] * (len(chosen) - len(notes))
         if any(len(note) > MAX_FEEDBACK for note in notes):
-            raise AssessmentError(f"criterion feedback is longer than {MAX_FEEDBACK} characters")
+            raise AssessmentError(
+                _l("criterion feedback is longer than %(max)d characters", max=MAX_FEEDBACK)
+            )
         if decision == Decision.ENDORSE and not meets_mastery(version, chosen):
             raise AssessmentError(
-                "the chosen levels do not meet the rule for mastery "
-                f"({describe_rule(version)}); request a revision or choose other levels"
+                _l(
+                    "the chosen levels do not meet the rule for mastery (%(rule)s); request a "
+                    "revision or choose other levels",
+                    rule=describe_rule(version),
+                )
             )
     if decision != Decision.ENDORSE and not feedback and not any(notes):
-        raise AssessmentError("say what to improve: feedback is required unless you endorse")
+        raise AssessmentError(_l("say what to improve: feedback is required unless you endorse"))
     return Judgement(chosen, notes, feedback)

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from portfolio.assessment.models import SubmissionState
 from portfolio.assessment.states import AWAITING_ASSESSMENT, EDITABLE
 from portfolio.core.errors import InvalidInputError
+from portfolio.core.i18n import LazyText
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.numbers import whole_number
 
 if TYPE_CHECKING:
@@ -112,7 +114,7 @@ class CohortFilterError(InvalidInputError):
 
     code = "INVALID_FILTER"
 
-    def __init__(self, message: str, *, field: str) -> None:
+    def __init__(self, message: str | LazyText, *, field: str) -> None:
         super().__init__(message)
         self.field = field
 
@@ -124,7 +126,11 @@ def parse_weeks(raw: str | None) -> int:
     weeks = whole_number(raw, at_least=MIN_WEEKS, at_most=MAX_WEEKS)
     if weeks is None:
         raise CohortFilterError(
-            f"The number of weeks must be a whole number from {MIN_WEEKS} to {MAX_WEEKS}.",
+            _l(
+                "The number of weeks must be a whole number from %(min)d to %(max)d.",
+                min=MIN_WEEKS,
+                max=MAX_WEEKS,
+            ),
             field="weeks",
         )
     return weeks
@@ -136,7 +142,7 @@ def parse_page(raw: str | None) -> int:
         return 1
     page = whole_number(raw, at_least=1, at_most=MAX_PAGE)
     if page is None:
-        raise CohortFilterError("The page must be a whole number of 1 or more.", field="page")
+        raise CohortFilterError(_l("The page must be a whole number of 1 or more."), field="page")
     return page
 
 
@@ -145,7 +151,8 @@ def parse_cohort(raw: str | None) -> str | None:
     text = (raw or "").strip()
     if len(text) > MAX_COHORT_LENGTH:
         raise CohortFilterError(
-            f"A cohort name has at most {MAX_COHORT_LENGTH} characters.", field="cohort"
+            _l("A cohort name has at most %(max)d characters.", max=MAX_COHORT_LENGTH),
+            field="cohort",
         )
     return text or None
 
@@ -375,7 +382,7 @@ def parse_competency(raw: str | None, catalogue: Catalogue) -> CompetencyInfo | 
     found = catalogue.find(text)
     if found is None:
         raise CohortFilterError(
-            "There is no such competency. Choose one from the list.", field="competency"
+            _l("There is no such competency. Choose one from the list."), field="competency"
         )
     return found
 

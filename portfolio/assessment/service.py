@@ -70,12 +70,20 @@ from portfolio.catalogue.models import Competency, RubricVersion
 from portfolio.catalogue.rubrics import current_version
 from portfolio.catalogue.service import workable_competencies
 from portfolio.core.db import db, unit_of_work
+from portfolio.core.i18n import LazyText
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.evidence.models import Evidence
 from portfolio.issuing.models import IssuedCredential
 
 MAX_EVIDENCE_PER_SUBMISSION = 20
 MAX_NOTE = 4000
 MAX_ATTEMPTS = 5
+
+
+def _state_name(state: str) -> LazyText:
+    """A submission state's name in the reader's language when the message is made (English
+    for the JSON API's copy)."""
+    return _l(STATE_LABELS[state])
 
 
 # -- who may do what ---------------------------------------------------------------------------
@@ -132,16 +140,18 @@ def review_path(submission: Submission) -> str:
 def _clean_note(note: str | None) -> str:
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise AssessmentError(f"the note is longer than {MAX_NOTE} characters")
+        raise AssessmentError(_l("the note is longer than %(max)d characters", max=MAX_NOTE))
     return note
 
 
 def _own_evidence(student: User, evidence_ids: Sequence[str]) -> list[Evidence]:
     ids = list(dict.fromkeys(i for i in evidence_ids if i))
     if not ids:
-        raise AssessmentError("choose at least one piece of evidence")
+        raise AssessmentError(_l("choose at least one piece of evidence"))
     if len(ids) > MAX_EVIDENCE_PER_SUBMISSION:
-        raise AssessmentError(f"choose at most {MAX_EVIDENCE_PER_SUBMISSION} pieces of evidence")
+        raise AssessmentError(
+            _l("choose at most %(max)d pieces of evidence", max=MAX_EVIDENCE_PER_SUBMISSION)
+        )
     found = {
         e.public_id: e
         for e in db.session.scalars(select(Evidence).where(Evidence.public_id.in_(ids)))
@@ -151,7 +161,7 @@ def _own_evidence(student: User, evidence_ids: Sequence[str]) -> list[Evidence]:
         evidence = found.get(public_id)
         # Someone else's evidence reads exactly like evidence that does not exist.
         if evidence is None or evidence.owner_id != student.id:
-            raise AssessmentError("one of the chosen pieces of evidence does not exist")
+            raise AssessmentError(_l("one of the chosen pieces of evidence does not exist"))
         items.append(evidence)
     return items
 
@@ -165,19 +175,21 @@ def _set_evidence(submission: Submission, evidence: Sequence[Evidence]) -> None:
 
 def _check_can_pursue(student: User, competency: Competency) -> None:
     if student.role != Role.STUDENT:
-        raise AssessmentNotAllowedError("only students submit evidence")
+        raise AssessmentNotAllowedError(_l("only students submit evidence"))
     if (
         competency.issuer_id != student.issuer_id
         or competency.archived_at is not None
         or competency.is_stack
     ):
-        raise AssessmentNotFoundError("no such competency to submit for")
+        raise AssessmentNotFoundError(_l("no such competency to submit for"))
     missing = missing_prerequisites(student, competency)
     if missing:
         names = ", ".join(f"“{c.name}”" for c in missing)
-        raise AssessmentError(f"master {names} first: it is a prerequisite of this competency")
+        raise AssessmentError(
+            _l("master %(names)s first: it is a prerequisite of this competency", names=names)
+        )
     if mastered(student, competency) is not None:
-        raise AssessmentError("you have already mastered this competency", code="MASTERED")
+        raise AssessmentError(_l("you have already mastered this competency"), code="MASTERED")
 
 
 def create_submission(
@@ -195,7 +207,7 @@ def create_submission(
     existing = open_submission(student, competency)
     if existing is not None:
         raise AssessmentError(
-            "you already have an open submission for this competency; continue that one",
+            _l("you already have an open submission for this competency; continue that one"),
             code="OPEN_SUBMISSION",
         )
     with unit_of_work(write=True) as session:
@@ -223,7 +235,10 @@ def update_submission(
     _check_owner(submission, student)
     if submission.state not in EDITABLE:
         raise AssessmentConflictError(
-            f"a submission that is “{STATE_LABELS[submission.state]}” cannot be changed",
+            _l(
+                "a submission that is “%(state)s” cannot be changed",
+                state=_state_name(submission.state),
+            ),
             code="WRONG_STATE",
         )
     note = _clean_note(note)
@@ -236,7 +251,7 @@ def update_submission(
 
 def _check_owner(submission: Submission, student: User) -> None:
     if submission.student_id != student.id:
-        raise AssessmentNotFoundError("no such submission")
+        raise AssessmentNotFoundError(_l("no such submission"))
 
 
 def _submit(submission: Submission, student: User) -> None:
@@ -246,11 +261,14 @@ def _submit(submission: Submission, student: User) -> None:
         to_state, reason = SubmissionState.RESUBMITTED, "Resubmitted after revision"
     else:
         raise AssessmentConflictError(
-            f"a submission that is “{STATE_LABELS[submission.state]}” cannot be submitted",
+            _l(
+                "a submission that is “%(state)s” cannot be submitted",
+                state=_state_name(submission.state),
+            ),
             code="WRONG_STATE",
         )
     if not submission.items:
-        raise AssessmentError("choose at least one piece of evidence")
+        raise AssessmentError(_l("choose at least one piece of evidence"))
     submission.round += 1
     submission.submitted_at = datetime.now(UTC)
     submission.flagged_at = None
@@ -272,7 +290,7 @@ def submit(submission: Submission, student: User) -> None:
 def start_review(submission: Submission, assessor: User) -> None:
     """Mark a submitted or resubmitted submission "in review" (the student sees who has it)."""
     if not can_assess(assessor, submission):
-        raise AssessmentNotFoundError("no such submission")
+        raise AssessmentNotFoundError(_l("no such submission"))
     with unit_of_work(write=True) as session:
         session.refresh(submission)
         if submission.state in (SubmissionState.SUBMITTED, SubmissionState.RESUBMITTED):
@@ -313,7 +331,7 @@ def assess(
     Nothing is stored when it raises.
     """
     if not can_assess(assessor, submission):
-        raise AssessmentNotFoundError("no such submission")
+        raise AssessmentNotFoundError(_l("no such submission"))
     submission_id = submission.id
     version = current_version(submission.competency)
     judgement = check_judgement(version, levels, criterion_feedback, feedback, decision)
@@ -333,7 +351,7 @@ def assess(
                     .execution_options(populate_existing=True)
                 )
                 if locked is None:
-                    raise AssessmentNotFoundError("no such submission")
+                    raise AssessmentNotFoundError(_l("no such submission"))
                 outcome = _assess_locked(
                     locked, assessor, version, Decision(decision), judgement, outbox
                 )
@@ -343,7 +361,8 @@ def assess(
         send_mail(outbox)
         return outcome
     raise AssessmentConflictError(
-        f"the submission changed while it was assessed; try again ({last})", code="CONFLICT"
+        _l("the submission changed while it was assessed; try again (%(error)s)", error=last),
+        code="CONFLICT",
     )
 
 
@@ -399,13 +418,16 @@ def _check_can_judge_round(submission: Submission, assessor: User) -> None:
     """Refuse a submission not awaiting assessment, or one this assessor judged this round."""
     if submission.state not in AWAITING_ASSESSMENT:
         raise AssessmentConflictError(
-            f"this submission is “{STATE_LABELS[submission.state]}”: it is not awaiting assessment",
+            _l(
+                "this submission is “%(state)s”: it is not awaiting assessment",
+                state=_state_name(submission.state),
+            ),
             code="WRONG_STATE",
         )
     earlier = round_assessments(submission)
     if any(a.assessor_id == assessor.id for a in earlier):
         raise AssessmentConflictError(
-            "you have already assessed this round of the submission", code="DUPLICATE"
+            _l("you have already assessed this round of the submission"), code="DUPLICATE"
         )
 
 

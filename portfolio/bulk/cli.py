@@ -77,7 +77,7 @@ def _run_with_progress(job: BulkJob, console: Console) -> bulk.RunOutcome:
     )
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(
-            f"Job {job.id}", total=job.total, completed=finished, summary=_summary(tally)
+            _("Job %(id)s", id=job.id), total=job.total, completed=finished, summary=_summary(tally)
         )
 
         def advance(item: BulkJobItem | None) -> None:
@@ -97,6 +97,45 @@ def _run_with_progress(job: BulkJob, console: Console) -> bulk.RunOutcome:
                     error=type(exc).__name__ + ": " + str(exc),
                 )
             ) from None
+
+
+def _item_state(state: str) -> str:
+    """An item's state as the per-row lines name it, in the terminal's language."""
+    names: dict[str, str] = {
+        ItemState.PENDING: _("pending"),
+        ItemState.DONE: _("done"),
+        ItemState.SKIPPED: _("skipped"),
+        ItemState.FAILED: _("failed"),
+    }
+    return names.get(state, state)
+
+
+def _row_line(row: str, recipient: str, state: str, result: str, credential: str) -> str:
+    """One row of a job's report as a line (the result is stored English, as written)."""
+    line = _(
+        "line %(row)s: %(recipient)s %(state)s: %(result)s",
+        row=row,
+        recipient=recipient or "-",
+        state=_item_state(state),
+        result=result,
+    )
+    return f"{line} {credential}" if credential else line
+
+
+def _job_state(job: BulkJob) -> str:
+    """A job's state by name, in the terminal's language."""
+    return str(_(JOB_STATE_LABELS[job.state]))
+
+
+def _outcome(outcome: str) -> str:
+    """How a worker's run of a job ended, in the terminal's language."""
+    names: dict[str, str] = {
+        "done": _("done"),
+        "busy": _("busy"),
+        "lost": _("lost"),
+        "stopped": _("stopped"),
+    }
+    return names.get(outcome, outcome)
 
 
 def _summary(tally: dict[str, int]) -> str:
@@ -124,12 +163,17 @@ def _finish(job: BulkJob, outcome: bulk.RunOutcome, report: Path | None, *, rows
         )
     if rows:
         for row, _key, recipient, state, result, credential in report_rows(job):
-            shown = f" {credential}" if credential else ""
-            click.echo(f"line {row}: {recipient or '-'} {state}: {result}{shown}")
+            click.echo(_row_line(row, recipient, state, result, credential))
     tally = bulk.counts(job.id)
     click.echo(
-        f"Job {job.id} ({job.public_id}) {JOB_STATE_LABELS[job.state].lower()}: "
-        f"{_summary(tally)}, {tally[ItemState.PENDING]} pending."
+        _(
+            "Job %(id)s (%(public_id)s) %(state)s: %(summary)s, %(pending)d pending.",
+            id=job.id,
+            public_id=job.public_id,
+            state=_job_state(job).lower(),
+            summary=_summary(tally),
+            pending=tally[ItemState.PENDING],
+        )
     )
     if report is not None:
         write_report(job, report)
@@ -174,8 +218,24 @@ def issue_csv_command(file: Path, issuer_did: str | None, report: Path | None) -
         ) from None
     if not created:
         reopened = bulk.reopen_failed(job)
-        again = f"; {reopened} failed row(s) retried" if reopened else ""
-        click.echo(f"{file.name} was seen before as job {job.id}: resuming it{again}.")
+        if reopened:
+            click.echo(
+                _(
+                    "%(file)s was seen before as job %(id)s: resuming it; %(num)d failed "
+                    "row(s) retried.",
+                    file=file.name,
+                    id=job.id,
+                    num=reopened,
+                )
+            )
+        else:
+            click.echo(
+                _(
+                    "%(file)s was seen before as job %(id)s: resuming it.",
+                    file=file.name,
+                    id=job.id,
+                )
+            )
     console = _console()
     outcome = _run_with_progress(job, console)
     _finish(job, outcome, report, rows=True)
@@ -200,7 +260,9 @@ def list_command(state: str | None) -> None:
         query = query.where(BulkJob.state == state)
     for job in db.session.scalars(query):
         stale = (
-            " (stale: resume it)" if bulk.is_stale(job) and job.state == JobState.RUNNING else ""
+            " " + _("(stale: resume it)")
+            if bulk.is_stale(job) and job.state == JobState.RUNNING
+            else ""
         )
         click.echo(
             f"{job.id}\t{job.state}{stale}\t{job.done_count + job.skipped_count + job.failed_count}"
@@ -217,17 +279,39 @@ def show_command(job_id: str, rows: bool, report: Path | None) -> None:
     """A job's state, counts and its failed rows (or every row)."""
     job = _job(job_id)
     tally = bulk.counts(job.id)
-    click.echo(f"Job {job.id} ({job.public_id}): {job.title}")
-    click.echo(f"State: {JOB_STATE_LABELS[job.state]}{' (stale)' if bulk.is_stale(job) else ''}")
-    click.echo(f"Rows: {job.total}; {_summary(tally)}, {tally[ItemState.PENDING]} pending.")
+    click.echo(
+        _(
+            "Job %(id)s (%(public_id)s): %(title)s",
+            id=job.id,
+            public_id=job.public_id,
+            title=job.title,
+        )
+    )
+    if bulk.is_stale(job):
+        click.echo(_("State: %(state)s (stale)", state=_job_state(job)))
+    else:
+        click.echo(_("State: %(state)s", state=_job_state(job)))
+    click.echo(
+        _(
+            "Rows: %(total)d; %(summary)s, %(pending)d pending.",
+            total=job.total,
+            summary=_summary(tally),
+            pending=tally[ItemState.PENDING],
+        )
+    )
     if job.lease_owner:
-        click.echo(f"Run by: {job.lease_owner} (lease until {job.lease_expires_at})")
+        click.echo(
+            _(
+                "Run by: %(owner)s (lease until %(until)s)",
+                owner=job.lease_owner,
+                until=job.lease_expires_at,
+            )
+        )
     if job.error:
-        click.echo(f"Last run: {job.error}")
+        click.echo(_("Last run: %(error)s", error=job.error))
     for row, _key, recipient, state, result, credential in report_rows(job):
         if rows or state == ItemState.FAILED:
-            shown = f" {credential}" if credential else ""
-            click.echo(f"line {row}: {recipient or '-'} {state}: {result}{shown}")
+            click.echo(_row_line(row, recipient, state, result, credential))
     if report is not None:
         write_report(job, report)
         click.echo(_("Report written to %(file)s", file=report))
@@ -280,9 +364,20 @@ def run_command(once: bool, poll: float) -> None:
                 outcome = bulk.run_job(job_id)
             except Exception as exc:  # recorded on the job; retried after a lease period
                 stopped += 1
-                click.echo(f"job {job_id}: stopped: {type(exc).__name__}: {exc}", err=True)
+                error = f"{type(exc).__name__}: {exc}"
+                click.echo(
+                    _("job %(id)s: stopped: %(error)s", id=job_id, error=error),
+                    err=True,
+                )
                 continue
-            click.echo(f"job {job_id}: {outcome.outcome} ({outcome.processed} rows)")
+            click.echo(
+                _(
+                    "job %(id)s: %(outcome)s (%(rows)d rows)",
+                    id=job_id,
+                    outcome=_outcome(outcome.outcome),
+                    rows=outcome.processed,
+                )
+            )
         if once and not ids:
             if stopped:
                 raise click.exceptions.Exit(1)

@@ -19,6 +19,7 @@ from portfolio.assessment.models import Mastery
 from portfolio.bulk.errors import BulkError
 from portfolio.catalogue.models import Competency
 from portfolio.core.db import db
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.issuing.models import IssuedCredential
 
 
@@ -82,9 +83,9 @@ def chosen_students(candidates: list[Candidate], posted: Collection[str] | None)
         by_id = {str(c.student.id): c for c in candidates}
         unknown = [value for value in posted if value not in by_id]
         if unknown:
-            raise BulkError("one of the chosen students is not in this cohort")
+            raise BulkError(_l("one of the chosen students is not in this cohort"))
         wanted = set(posted)
         chosen = [c for c in candidates if str(c.student.id) in wanted]
     if not chosen:
-        raise BulkError("choose at least one student to endorse")
+        raise BulkError(_l("choose at least one student to endorse"))
     return chosen

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from portfolio.accounts.roster import person_row_problem, printable
 from portfolio.core.errors import InvalidInputError
+from portfolio.core.i18n import lazy_gettext as _l
 
 HEADER = ("name", "email", "competency")
 #: The header with the optional fourth column: an idempotency key chosen by the file's author.
@@ -64,17 +65,21 @@ def parse_issue_csv(data: bytes) -> list[IssueRow]:
     start with the header.
     """
     if len(data) > MAX_BYTES:
-        raise IssueFileError(f"the file is larger than {MAX_BYTES // 1_000_000} MB")
+        raise IssueFileError(_l("the file is larger than %(size)d MB", size=MAX_BYTES // 1_000_000))
     digest = file_digest(data)[:16]
     text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""), strict=False)
     try:
         header = next(reader, None)
     except csv.Error as error:
-        raise IssueFileError(f"the header cannot be read as CSV ({error})") from None
+        raise IssueFileError(
+            _l("the header cannot be read as CSV (%(error)s)", error=error)
+        ) from None
     columns = tuple(cell.strip().lower() for cell in header or ())
     if columns not in (HEADER, HEADER_WITH_KEY):
-        raise IssueFileError(f"the first line must be the header {_HEADER_TEXT}")
+        raise IssueFileError(
+            _l("the first line must be the header %(header)s", header=_HEADER_TEXT)
+        )
     rows: list[IssueRow] = []
     seen_pairs: dict[tuple[str, str], int] = {}
     seen_keys: dict[str, int] = {}
@@ -90,7 +95,7 @@ def parse_issue_csv(data: bytes) -> list[IssueRow]:
         if not any(cell.strip() for cell in cells):
             continue
         if len(rows) >= MAX_ROWS:
-            raise IssueFileError(f"the file has more than {MAX_ROWS} rows")
+            raise IssueFileError(_l("the file has more than %(max)d rows", max=MAX_ROWS))
         rows.append(_judge(reader.line_num, cells, columns, digest, seen_pairs, seen_keys))
     return rows
 

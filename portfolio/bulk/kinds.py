@@ -70,6 +70,7 @@ from portfolio.catalogue.models import Competency, RubricVersion
 from portfolio.catalogue.rubrics import current_version
 from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.models import new_public_id
 from portfolio.issuing.models import IdempotencyRecord, IssuedCredential
 from portfolio.issuing.service import ServiceConfig, issue_in_transaction
@@ -177,7 +178,7 @@ def plan_cohort_endorsement(
         raise BulkError(exc.message) from None
     everyone = cohort_students(competency.issuer_id, cohort)
     if not everyone:
-        raise BulkError(f"the cohort “{cohort}” has no students")
+        raise BulkError(_l("the cohort “%(cohort)s” has no students", cohort=cohort))
     chosen = chosen_students(cohort_candidates(competency, everyone), students)
     return CohortPlan(competency, cohort, version, judgement, chosen)
 
@@ -243,17 +244,21 @@ def _revoked_ids(chosen: Sequence[Candidate]) -> list[int]:
 def _check_cohort_request(starter: User, competency: Competency, cohort: str) -> str:
     """The cohort's name, once the starter may endorse the competency for a whole cohort."""
     if not may_endorse(starter, competency) or competency.archived_at is not None:
-        raise BulkNotFoundError("no such competency")
+        raise BulkNotFoundError(_l("no such competency"))
     if competency.is_stack:
-        raise BulkError("a stack badge is issued when its competencies are mastered")
+        raise BulkError(_l("a stack badge is issued when its competencies are mastered"))
     if competency.required_endorsements > 1 and not starter.is_admin:
         raise BulkError(
-            f"“{competency.name}” needs {competency.required_endorsements} assessors to agree: "
-            "endorse its submissions in the queue, or ask an administrator"
+            _l(
+                "“%(name)s” needs %(num)d assessors to agree: endorse its submissions in the "
+                "queue, or ask an administrator",
+                name=competency.name,
+                num=competency.required_endorsements,
+            )
         )
     cohort = (cohort or "").strip()
     if not cohort:
-        raise BulkError("choose a cohort")
+        raise BulkError(_l("choose a cohort"))
     return cohort
 
 
@@ -448,7 +453,7 @@ def start_csv_issue(
     if existing is not None:
         return existing, False
     if not rows:
-        raise BulkError("the file has no data rows")
+        raise BulkError(_l("the file has no data rows"))
     with unit_of_work(write=True):
         job = _add_csv_job(issuer, filename, key, digest, len(rows), actor_label, started_by)
         _add_items(

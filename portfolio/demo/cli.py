@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from flask_migrate import upgrade
 
 from portfolio.accounts.issuers import PublicUrlChanged, default_issuer
@@ -29,9 +30,15 @@ def demo_setup() -> None:
     store = components.key_store
     records = [r for r in store.list(issuer.did) if r.status == "active"]
     record = records[0] if records else store.create(issuer.did)
-    click.echo(f"Issuer:      {issuer.name}")
-    click.echo(f"Issuer DID:  {issuer.did}")
-    click.echo(f"Signing key: {record.key_id} ({record.public_key_multibase})")
+    click.echo(_("Issuer:      %(value)s", value=issuer.name))
+    click.echo(_("Issuer DID:  %(value)s", value=issuer.did))
+    click.echo(
+        _(
+            "Signing key: %(key)s (%(multibase)s)",
+            key=record.key_id,
+            multibase=record.public_key_multibase,
+        )
+    )
 
     # Development-only accounts; their passwords live in the instance folder (0600).
     school = demo_school.seed(issuer, instance_path=current_app.instance_path)

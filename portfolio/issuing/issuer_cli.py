@@ -30,6 +30,13 @@ def _issuer(issuer_did: str | None) -> Issuer:
     return found
 
 
+def _warning() -> str:
+    """The warning about strict validators, in the terminal's language (the same message id
+    as the issuer page's)."""
+    warning = _(status_options.STRICT_VALIDATORS_WARNING)
+    return str(_("Warning: %(warning)s", warning=warning))
+
+
 def _store() -> SqlKeyStore:
     store: SqlKeyStore = current_app.extensions["credfolio"].key_store
     return store
@@ -49,17 +56,18 @@ def show_command(issuer_did: str | None) -> None:
     try:
         method = _store().active(issuer.did).verification_method
     except IssuerKeyError as exc:
-        method = f"none ({exc.message})"
-    click.echo(f"Issuer:          {issuer.name}")
-    click.echo(f"Web site:        {issuer.url or '-'}")
-    click.echo(f"Email:           {issuer.email or '-'}")
-    click.echo(f"Logo:            {issuer.image or '-'}")
-    click.echo(f"Description:     {issuer.description or '-'}")
-    click.echo(f"DID:             {issuer.did}")
-    click.echo(f"Signing key:     {method}")
-    click.echo(f"Status entries:  {', '.join(status_options.purposes_for(issuer))}")
+        method = _("none (%(error)s)", error=exc.message)
+    click.echo(_("Issuer:          %(value)s", value=issuer.name))
+    click.echo(_("Web site:        %(value)s", value=issuer.url or "-"))
+    click.echo(_("Email:           %(value)s", value=issuer.email or "-"))
+    click.echo(_("Logo:            %(value)s", value=issuer.image or "-"))
+    click.echo(_("Description:     %(value)s", value=issuer.description or "-"))
+    click.echo(_("DID:             %(value)s", value=issuer.did))
+    click.echo(_("Signing key:     %(value)s", value=method))
+    purposes = ", ".join(status_options.purposes_for(issuer))
+    click.echo(_("Status entries:  %(value)s", value=purposes))
     if issuer.offers_suspension:
-        click.echo(f"Warning: {status_options.STRICT_VALIDATORS_WARNING}")
+        click.echo(_warning())
 
 
 @issuer_group.command("set")
@@ -115,7 +123,7 @@ def suspension_command(state: str, issuer_did: str | None) -> None:
     }
     click.echo(messages[(bool(changed), state)] % {"did": issuer.did})
     if state == "on":
-        click.echo(f"Warning: {status_options.STRICT_VALIDATORS_WARNING}")
+        click.echo(_warning())
     else:
         click.echo(
             _(
@@ -137,7 +145,7 @@ def create_did_key_command() -> None:
     click.echo(
         _("Created key %(key)s and its DID %(did)s", key=record.key_id, did=record.controller)
     )
-    click.echo(f"verification method: {record.verification_method}")
+    click.echo(_("verification method: %(method)s", method=record.verification_method))
     configured = current_app.extensions["credfolio"].issuer_did
     if configured != record.controller:
         click.echo(

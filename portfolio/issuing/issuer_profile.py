@@ -13,6 +13,8 @@ from portfolio.accounts.auth import is_valid_email
 from portfolio.accounts.models import Issuer
 from portfolio.core.db import unit_of_work
 from portfolio.core.errors import InvalidInputError
+from portfolio.core.i18n import LazyText
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.files.uploads import UploadError, check_link
 from portfolio.issuing import verdict_generation
 
@@ -26,7 +28,7 @@ class ProfileError(InvalidInputError):
 
     code = "INVALID_ISSUER_PROFILE"
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str | LazyText) -> None:
         super().__init__(message)
         self.field = field
 
@@ -40,35 +42,40 @@ class Profile:
     description: str | None
 
 
-def _link(value: str | None, field: str, what: str) -> str | None:
+def _link(value: str | None, field: str, message: LazyText) -> str | None:
     if not value or not value.strip():
         return None
     try:
         return check_link(value)
     except UploadError:
-        raise ProfileError(field, f"The {what} must be a web address (https://…).") from None
+        raise ProfileError(field, message) from None
 
 
 def checked(values: Mapping[str, str | None]) -> Profile:
     """The profile as it will be stored.  Raises :class:`ProfileError` for the first bad field."""
     name = " ".join((values.get("name") or "").split())
     if not name:
-        raise ProfileError("name", "Enter the school's name.")
+        raise ProfileError("name", _l("Enter the school's name."))
     if len(name) > MAX_NAME:
-        raise ProfileError("name", f"The name must have at most {MAX_NAME} characters.")
+        raise ProfileError(
+            "name", _l("The name must have at most %(max)d characters.", max=MAX_NAME)
+        )
     email = (values.get("email") or "").strip() or None
     if email is not None and not is_valid_email(email):
-        raise ProfileError("email", "Enter an email address like office@school.example.")
+        raise ProfileError("email", _l("Enter an email address like office@school.example."))
     description = (values.get("description") or "").strip() or None
     if description is not None and len(description) > MAX_DESCRIPTION:
         raise ProfileError(
-            "description", f"The description must have at most {MAX_DESCRIPTION} characters."
+            "description",
+            _l("The description must have at most %(max)d characters.", max=MAX_DESCRIPTION),
         )
     return Profile(
         name=name,
-        url=_link(values.get("url"), "url", "web site"),
+        url=_link(values.get("url"), "url", _l("The web site must be a web address (https://…).")),
         email=email,
-        image=_link(values.get("image"), "image", "logo"),
+        image=_link(
+            values.get("image"), "image", _l("The logo must be a web address (https://…).")
+        ),
         description=description,
     )
 

@@ -21,6 +21,7 @@ from portfolio.accounts.actors import record_as
 from portfolio.accounts.models import Issuer
 from portfolio.core.db import Model, db, unit_of_work
 from portfolio.core.errors import ConflictError, InvalidInputError, NotFoundError
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.models import new_public_id
 from portfolio.issuing import service as services
 from portfolio.issuing.models import (
@@ -118,7 +119,7 @@ def handle_compromise(key_id: str, *, reason: str, actor: str = "cli") -> Compro
     """
     reason = " ".join(str(reason or "").split())
     if not reason:
-        raise CompromiseError("give the reason (how the key was compromised)")
+        raise CompromiseError(_l("give the reason (how the key was compromised)"))
     store: KeyStore = current_app.extensions["credfolio"].key_store
     record, issuer = _issuer_key(store, key_id)
 
@@ -173,13 +174,17 @@ def _issuer_key(store: KeyStore, key_id: str) -> tuple[KeyRecord, Issuer]:
     try:
         record = store.get(key_id)
     except KeyNotFoundError:
-        raise UnknownKeyError(f"no key {key_id!r}") from None
+        raise UnknownKeyError(_l("no key %(key)r", key=key_id)) from None
     issuer = db.session.scalar(select(Issuer).where(Issuer.did == record.controller))
     if issuer is None or not record.controller.startswith("did:web:"):
         # An assessor's did:key is its own DID document: it cannot be taken out of one.
         raise CompromiseError(
-            f"{key_id} is not a did:web key of one of this service's issuers "
-            f"({record.controller}); this procedure handles issuer keys only"
+            _l(
+                "%(key)s is not a did:web key of one of this service's issuers (%(did)s); this "
+                "procedure handles issuer keys only",
+                key=key_id,
+                did=record.controller,
+            )
         )
     return record, issuer
 
@@ -269,7 +274,7 @@ def _handle_credential(
         moved.update(urls)
         return outcome
     raise ReissueConflictError(
-        f"could not re-issue credential {credential_id}; run the command again"
+        _l("could not re-issue credential %(id)s; run the command again", id=credential_id)
     )
 
 

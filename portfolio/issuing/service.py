@@ -40,6 +40,8 @@ from portfolio.accounts.notifications import Mail, send_mail
 from portfolio.core import metrics
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, InvalidInputError, UnavailableError
+from portfolio.core.i18n import LazyText
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.links import public_url
 from portfolio.core.models import new_public_id
 from portfolio.core.numbers import MAX_ID, whole_number
@@ -73,6 +75,15 @@ class IssueError(CredentialError, InvalidInputError):
     """
 
     code = "CANNOT_ISSUE"
+
+    def __init__(self, message: str | LazyText, *, code: str | None = None) -> None:
+        # CredfolioError makes ``english``; CredentialError would keep the lazy message as is.
+        super().__init__(message, code=code)
+        self.message = str(message)  # the reader's language, for the pages ...
+
+    def to_dict(self) -> dict[str, Any]:
+        """... and English for the JSON API, whatever the request's language."""
+        return {"error": self.code, "detail": self.english}
 
 
 class DuplicateCredentialId(ConflictError):
@@ -577,7 +588,7 @@ def set_status_in_transaction(
     config = config or ServiceConfig.current()
     reason = " ".join(str(reason or "").split())[:500]
     if not reason and action != "unsuspend":
-        raise IssueError("a reason is required")
+        raise IssueError(_l("a reason is required"))
     # The caller read the row before this transaction locked anything (a page loads it to see
     # who may change it), and on PostgreSQL another worker may have changed it since: read it
     # again under its row lock, so that two changes of one credential run one after the other
@@ -588,7 +599,7 @@ def set_status_in_transaction(
     db.session.flush()
     db.session.refresh(row, with_for_update=True)
     if row.revoked_at is not None:
-        raise StatusConflictError("the credential is revoked; revocation is final")
+        raise StatusConflictError(_l("the credential is revoked; revocation is final"))
     now = datetime.now(UTC)
     if action == "revoke":
         _flip(config, row.revocation_list_id, row.revocation_index, True, "revocation")
@@ -596,12 +607,12 @@ def set_status_in_transaction(
         metrics.credential_revoked()  # counted when the transaction commits
     elif action == "suspend":
         if row.suspended_at is not None:
-            raise StatusConflictError("the credential is already suspended")
+            raise StatusConflictError(_l("the credential is already suspended"))
         _flip(config, row.suspension_list_id, row.suspension_index, True, "suspension")
         row.suspended_at, row.suspension_reason = now, reason
     elif action == "unsuspend":
         if row.suspended_at is None:
-            raise StatusConflictError("the credential is not suspended")
+            raise StatusConflictError(_l("the credential is not suspended"))
         _flip(config, row.suspension_list_id, row.suspension_index, False, "suspension")
         row.suspended_at, row.suspension_reason = None, None
     else:

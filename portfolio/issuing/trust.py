@@ -33,6 +33,7 @@ from portfolio.accounts.models import Issuer, User
 from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, InvalidInputError, NotFoundError
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.issuing import verdict_generation
 from portfolio.issuing.models import TrustedIssuerRow
 
@@ -120,19 +121,21 @@ def add(*, did: str, name: str, url: str | None, actor: User) -> TrustedIssuerRo
     """Vouch for ``did`` under ``name`` (audited; cached verdicts become stale at once)."""
     did, name = did.strip(), " ".join(name.split())
     if not did.startswith(("did:", "https://")) or any(c.isspace() for c in did):
-        raise TrustListError("The identifier must be a DID (did:…) or an https URL.")
+        raise TrustListError(_l("The identifier must be a DID (did:…) or an https URL."))
     if not name:
-        raise TrustListError("Give the name the issuer is to be shown under.")
+        raise TrustListError(_l("Give the name the issuer is to be shown under."))
     url = (url or "").strip() or None
     if url is not None and (not url.startswith("https://") or any(c.isspace() for c in url)):
-        raise TrustListError("The web site must be an https:// address.")
+        raise TrustListError(_l("The web site must be an https:// address."))
     if actor.issuer_id is None:
-        raise TrustListNotFoundError("Only a school's administrators keep the trust list.")
+        raise TrustListNotFoundError(_l("Only a school's administrators keep the trust list."))
     with unit_of_work(write=True):
         if own_issuer(did) is not None:
-            raise TrustListConflictError(f"{did} is already an issuer of this service.")
+            raise TrustListConflictError(
+                _l("%(did)s is already an issuer of this service.", did=did)
+            )
         if db.session.scalar(select(TrustedIssuerRow.id).where(TrustedIssuerRow.did == did)):
-            raise TrustListConflictError(f"{did} is already on the list.")
+            raise TrustListConflictError(_l("%(did)s is already on the list.", did=did))
         row = TrustedIssuerRow(
             did=did,
             name=name,
@@ -156,7 +159,7 @@ def remove(entry_id: int, *, actor: User) -> None:
             )
         )
         if row is None:
-            raise TrustListNotFoundError("No such entry on your school's part of the list.")
+            raise TrustListNotFoundError(_l("No such entry on your school's part of the list."))
         audit.record(
             "trusted_issuer_removed", actor=actor, target=row.did, detail={"name": row.name}
         )

@@ -13,6 +13,7 @@ from portfolio.accounts.models import User
 from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, NotFoundError
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.evidence.snapshots import snapshots_of
 from portfolio.files import usage
 from portfolio.issuing.models import IssuedCredential
@@ -30,14 +31,16 @@ def delete_frozen_evidence(owner: User, credential_public_id: str) -> IssuedCred
             select(IssuedCredential).where(IssuedCredential.public_id == credential_public_id)
         )
         if credential is None or credential.recipient_user_id != owner.id:
-            raise NotFoundError("no such credential")
+            raise NotFoundError(_l("no such credential"))
         rows = snapshots_of(credential)
         if not rows:
-            raise NotFoundError("this credential holds no evidence of yours")
+            raise NotFoundError(_l("this credential holds no evidence of yours"))
         if credential.revoked_at is None:
             raise ConflictError(
-                "While the credential stands its evidence stays with it: withdraw it from "
-                "public view, or ask your school to revoke the credential first.",
+                _l(
+                    "While the credential stands its evidence stays with it: withdraw it from "
+                    "public view, or ask your school to revoke the credential first."
+                ),
                 code="EVIDENCE_FROZEN",
             )
         files = {a.blob_sha256 for row in rows for a in row.artefacts if a.blob_sha256}

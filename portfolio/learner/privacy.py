@@ -36,6 +36,7 @@ from portfolio.catalogue.achievements import achievement_url
 from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import NotFoundError
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.models import AuditEvent
 from portfolio.evidence.models import Artefact, Evidence, EvidenceSnapshot
 from portfolio.evidence.snapshots import (
@@ -445,7 +446,7 @@ def _delete_personal_data(report: DeletionReport) -> None:
     user_id = report.user_id
     user = db.session.get(User, user_id, with_for_update=True, populate_existing=True)
     if user is None or user.deleted_at is not None:
-        raise NotFoundError("the account does not exist or is already deleted")
+        raise NotFoundError(_l("the account does not exist or is already deleted"))
     email = user.email
     scrubbed = deleted_email(user_id)
     evidence_ids = select(Evidence.id).where(Evidence.owner_id == user_id)

@@ -14,6 +14,7 @@ from portfolio.accounts.notifications import Mail, notify, send_mail
 from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, InvalidInputError, NotFoundError
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.issuing.models import IssuedCredential
 
 MAX_REASON = 2000
@@ -28,10 +29,11 @@ def ask_for_revocation(student: User, credential_public_id: str, reason: str) ->
     """
     reason = " ".join((reason or "").split())
     if not reason:
-        raise InvalidInputError("Say why you want the credential revoked.", code="NO_REASON")
+        raise InvalidInputError(_l("Say why you want the credential revoked."), code="NO_REASON")
     if len(reason) > MAX_REASON:
         raise InvalidInputError(
-            f"The reason is longer than {MAX_REASON} characters.", code="REASON_TOO_LONG"
+            _l("The reason is longer than %(max)d characters.", max=MAX_REASON),
+            code="REASON_TOO_LONG",
         )
     outbox: list[Mail] = []
     with unit_of_work():
@@ -39,9 +41,9 @@ def ask_for_revocation(student: User, credential_public_id: str, reason: str) ->
             select(IssuedCredential).where(IssuedCredential.public_id == credential_public_id)
         )
         if credential is None or credential.recipient_user_id != student.id:
-            raise NotFoundError("no such credential")
+            raise NotFoundError(_l("no such credential"))
         if credential.revoked_at is not None:
-            raise ConflictError("This credential is already revoked.", code="ALREADY_REVOKED")
+            raise ConflictError(_l("This credential is already revoked."), code="ALREADY_REVOKED")
         admins = db.session.scalars(
             select(User).where(
                 User.issuer_id == credential.issuer_id,

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from portfolio.accounts.models import User
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import NotFoundError
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.issuing.models import IssuedCredential
 
 
@@ -31,6 +32,6 @@ def set_hidden(user: User, public_id: str, *, hidden: bool) -> IssuedCredential:
             select(IssuedCredential).where(IssuedCredential.public_id == public_id)
         )
         if row is None or row.recipient_user_id != user.id:
-            raise NotFoundError("no such credential")
+            raise NotFoundError(_l("no such credential"))
         row.hidden_by_recipient = hidden
     return row

@@ -38,6 +38,7 @@ from sqlalchemy import (
 )
 
 from portfolio.core.errors import ConflictError, CredfolioError, InvalidInputError
+from portfolio.core.i18n import lazy_gettext as _l
 
 FORMAT = "credfolio-backup"
 FORMAT_VERSION = 1
@@ -263,9 +264,11 @@ def open_archive(path: Path, *, to_the_end: bool = True) -> Iterator[tarfile.Tar
     try:
         raw = path.open("rb")
     except FileNotFoundError:
-        raise BackupError(f"{path} does not exist") from None
+        raise BackupError(_l("%(path)s does not exist", path=path)) from None
     except OSError as exc:
-        raise BackupError(f"cannot read {path}: {exc.strerror}") from None
+        raise BackupError(
+            _l("cannot read %(path)s: %(reason)s", path=path, reason=exc.strerror)
+        ) from None
     with contextlib.ExitStack() as stack:
         stack.enter_context(raw)
         magic = raw.read(6)
@@ -278,7 +281,13 @@ def open_archive(path: Path, *, to_the_end: bool = True) -> Iterator[tarfile.Tar
         try:
             tar = stack.enter_context(tarfile.open(fileobj=stream, mode="r|"))
         except READ_ERRORS as exc:
-            raise ArchiveError(f"{path.name} is not a Credfolio backup archive ({exc})") from None
+            raise ArchiveError(
+                _l(
+                    "%(path)s is not a Credfolio backup archive (%(error)s)",
+                    path=path.name,
+                    error=exc,
+                )
+            ) from None
         yield tar
         if not to_the_end:
             return
@@ -287,37 +296,61 @@ def open_archive(path: Path, *, to_the_end: bool = True) -> Iterator[tarfile.Tar
                 pass
         except READ_ERRORS as exc:
             raise ArchiveError(
-                f"{path.name} is damaged or truncated ({exc.__class__.__name__}: {exc})"
+                _l(
+                    "%(path)s is damaged or truncated (%(kind)s: %(error)s)",
+                    path=path.name,
+                    kind=exc.__class__.__name__,
+                    error=exc,
+                )
             ) from None
 
 
 def read_manifest(tar: tarfile.TarFile, name: str) -> Manifest:
     first = tar.next()
     if first is None or first.name != MANIFEST or not first.isfile():
-        raise ArchiveError(f"{name} is not a Credfolio backup: {MANIFEST} is not its first member")
+        raise ArchiveError(
+            _l(
+                "%(name)s is not a Credfolio backup: %(manifest)s is not its first member",
+                name=name,
+                manifest=MANIFEST,
+            )
+        )
     if first.size > _MAX_MANIFEST_BYTES:
-        raise ArchiveError(f"{name}: the manifest is implausibly large")
+        raise ArchiveError(_l("%(name)s: the manifest is implausibly large", name=name))
     stream = tar.extractfile(first)
     if stream is None:  # never for a regular file
-        raise ArchiveError(f"{name}: the manifest cannot be read")
+        raise ArchiveError(_l("%(name)s: the manifest cannot be read", name=name))
     try:
         data = json.loads(stream.read())
     except (ValueError, UnicodeDecodeError):
-        raise ArchiveError(f"{name}: the manifest is not valid JSON") from None
+        raise ArchiveError(_l("%(name)s: the manifest is not valid JSON", name=name)) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ArchiveError(f"{name} is not a Credfolio backup (no {FORMAT} manifest)")
+        raise ArchiveError(
+            _l(
+                "%(name)s is not a Credfolio backup (no %(format)s manifest)",
+                name=name,
+                format=FORMAT,
+            )
+        )
     version = data.get("format_version")
     if not isinstance(version, int):
-        raise ArchiveError(f"{name}: the manifest has no format version")
+        raise ArchiveError(_l("%(name)s: the manifest has no format version", name=name))
     if version > FORMAT_VERSION:
         raise IncompatibleArchiveError(
-            f"{name} has format version {version}; this Credfolio reads up to "
-            f"{FORMAT_VERSION}: upgrade Credfolio to restore it"
+            _l(
+                "%(name)s has format version %(version)s; this Credfolio reads up to "
+                "%(format_version)s: upgrade Credfolio to restore it",
+                name=name,
+                version=version,
+                format_version=FORMAT_VERSION,
+            )
         )
     try:
         manifest = Manifest(data=data, members=_check_manifest(data), info=first)
     except (KeyError, TypeError, ValueError) as exc:
-        raise ArchiveError(f"{name}: the manifest is malformed ({exc})") from None
+        raise ArchiveError(
+            _l("%(name)s: the manifest is malformed (%(error)s)", name=name, error=exc)
+        ) from None
     return manifest
 
 
@@ -390,14 +423,22 @@ def verify_archive(path: Path, *, progress: Progress | None = None) -> Manifest:
                 expected = remaining.pop(member.name, None)
                 if expected is None:
                     raise ArchiveError(
-                        f"{path.name}: member {member.name!r} is not in the manifest "
-                        "(or appears twice)"
+                        _l(
+                            "%(path)s: member %(member)r is not in the manifest (or appears twice)",
+                            path=path.name,
+                            member=member.name,
+                        )
                     )
                 _verify_member(tar, member, expected, rows, path.name)
                 report("verify", total - len(remaining), total)
         except READ_ERRORS as exc:
             raise ArchiveError(
-                f"{path.name} is damaged or truncated ({exc.__class__.__name__}: {exc})"
+                _l(
+                    "%(path)s is damaged or truncated (%(kind)s: %(error)s)",
+                    path=path.name,
+                    kind=exc.__class__.__name__,
+                    error=exc,
+                )
             ) from None
     if remaining:
         missing = sorted(remaining)
@@ -405,7 +446,11 @@ def verify_archive(path: Path, *, progress: Progress | None = None) -> Manifest:
             f" and {len(missing) - 3} more" if len(missing) > 3 else ""
         )
         raise ArchiveError(
-            f"{path.name} is incomplete (truncated or tampered with): missing {shown}"
+            _l(
+                "%(path)s is incomplete (truncated or tampered with): missing %(shown)s",
+                path=path.name,
+                shown=shown,
+            )
         )
     return manifest
 
@@ -420,22 +465,40 @@ def _verify_member(
     """Check one member against its manifest entry: a regular file of the recorded size and
     SHA-256 and, for a table, the recorded number of rows."""
     if not member.isfile():
-        raise ArchiveError(f"{name}: member {member.name} is not a regular file")
+        raise ArchiveError(
+            _l("%(name)s: member %(member)s is not a regular file", name=name, member=member.name)
+        )
     if member.size != expected["size"]:
         raise ArchiveError(
-            f"{name}: member {member.name} does not match the size in the "
-            "manifest (the archive is damaged or was changed)"
+            _l(
+                "%(name)s: member %(member)s does not match the size in the manifest (the "
+                "archive is damaged or was changed)",
+                name=name,
+                member=member.name,
+            )
         )
     stream = tar.extractfile(member)
     if stream is None:  # never for a regular file
-        raise ArchiveError(f"{name}: member {member.name} cannot be read")
+        raise ArchiveError(
+            _l("%(name)s: member %(member)s cannot be read", name=name, member=member.name)
+        )
     sha256, size, lines = _hash_stream(stream)
     if size != expected["size"] or sha256 != expected["sha256"]:
         raise ArchiveError(
-            f"{name}: member {member.name} does not match the SHA-256 in the "
-            "manifest (the archive is damaged or was changed)"
+            _l(
+                "%(name)s: member %(member)s does not match the SHA-256 in the manifest (the "
+                "archive is damaged or was changed)",
+                name=name,
+                member=member.name,
+            )
         )
     if member.name in rows and lines != rows[member.name]:
         raise ArchiveError(
-            f"{name}: {member.name} holds {lines} rows, the manifest says {rows[member.name]}"
+            _l(
+                "%(name)s: %(member)s holds %(lines)s rows, the manifest says %(recorded)s",
+                name=name,
+                member=member.name,
+                lines=lines,
+                recorded=rows[member.name],
+            )
         )

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.files.storage import BlobNotFoundError, BlobStorage
 from portfolio.operations.archive import (
     BLOB_TABLE,
@@ -149,7 +150,9 @@ def create_backup(
     try:
         staging_folder = tempfile.TemporaryDirectory(prefix=".credfolio-backup-", dir=folder)
     except OSError as exc:
-        raise BackupError(f"cannot write in {folder}: {exc.strerror}") from None
+        raise BackupError(
+            _l("cannot write in %(folder)s: %(reason)s", folder=folder, reason=exc.strerror)
+        ) from None
     with staging_folder as staging:
         revision, dialect, dumps, blobs = _dump_snapshot(engine, Path(staging), report)
         blobs.sort()
@@ -178,18 +181,24 @@ def create_backup(
 def _check_destination(destination: Path, compression: str, force: bool) -> Path:
     """``destination`` as a path, once the compression and the place to write are checked."""
     if compression not in COMPRESSIONS:
-        raise BackupError(f"unknown compression {compression!r} (none, gz or xz)")
+        raise BackupError(
+            _l("unknown compression %(compression)r (none, gz or xz)", compression=compression)
+        )
     destination = Path(destination)
     if destination.exists() and not force:
-        raise OutputExistsError(f"{destination} exists; give --force to replace it")
+        raise OutputExistsError(
+            _l("%(destination)s exists; give --force to replace it", destination=destination)
+        )
     if destination.is_dir():
-        raise BackupError(f"{destination} is a directory")
+        raise BackupError(_l("%(destination)s is a directory", destination=destination))
     folder = destination.parent
     try:
         # A new folder for the archives is made, private to the service's user, before any work.
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
-        raise BackupError(f"cannot make the folder {folder}: {exc.strerror}") from None
+        raise BackupError(
+            _l("cannot make the folder %(folder)s: %(reason)s", folder=folder, reason=exc.strerror)
+        ) from None
     return destination
 
 
@@ -205,8 +214,10 @@ def _dump_snapshot(
             revision = MigrationContext.configure(connection).get_current_revision()
             if revision is None:
                 raise BackupError(
-                    "the database has no Alembic revision (it was not made by the "
-                    "migrations); run `credfolio db upgrade` first"
+                    _l(
+                        "the database has no Alembic revision (it was not made by the "
+                        "migrations); run `credfolio db upgrade` first"
+                    )
                 )
             tables = reflect(connection)
             # Counted in the same snapshot, so the figures are those the dump will reach.
@@ -224,7 +235,13 @@ def _dump_snapshot(
                 report("tables", number, len(tables))
             dialect = connection.dialect.name
     except SQLAlchemyError as exc:
-        raise BackupError(f"cannot read the database: {exc.__class__.__name__}: {exc}") from None
+        raise BackupError(
+            _l(
+                "cannot read the database: %(kind)s: %(error)s",
+                kind=exc.__class__.__name__,
+                error=exc,
+            )
+        ) from None
     return revision, dialect, dumps, blobs
 
 
@@ -317,7 +334,9 @@ def _write_archive(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         if isinstance(exc, OSError):
-            raise BackupError(f"cannot write {destination}: {exc}") from None
+            raise BackupError(
+                _l("cannot write %(destination)s: %(error)s", destination=destination, error=exc)
+            ) from None
         raise
     return hashing
 
@@ -348,9 +367,11 @@ def file_sha256(path: Path) -> str:
             while chunk := file.read(CHUNK):
                 digest.update(chunk)
     except FileNotFoundError:
-        raise BackupError(f"{path} does not exist") from None
+        raise BackupError(_l("%(path)s does not exist", path=path)) from None
     except OSError as exc:
-        raise BackupError(f"cannot read {path}: {exc.strerror}") from None
+        raise BackupError(
+            _l("cannot read %(path)s: %(reason)s", path=path, reason=exc.strerror)
+        ) from None
     return digest.hexdigest()
 
 
@@ -358,8 +379,11 @@ def check_file_sha256(path: Path, expected: str) -> None:
     """Raise :class:`ArchiveError` unless the file's SHA-256 is ``expected`` (hex)."""
     if file_sha256(path) != expected.strip().lower():
         raise ArchiveError(
-            f"{Path(path).name} does not have the SHA-256 recorded when it was made: it was "
-            "changed or is another file"
+            _l(
+                "%(path)s does not have the SHA-256 recorded when it was made: it was changed or "
+                "is another file",
+                path=Path(path).name,
+            )
         )
 
 
@@ -368,15 +392,25 @@ def _fetch_blob(storage: BlobStorage, sha256: str, size: int) -> bytes:
         data = storage.get(sha256)
     except BlobNotFoundError:
         raise BackupError(
-            f"blob {sha256} is in the database but missing from the evidence store (if files "
-            "were being deleted while the backup ran, run it again)"
+            _l(
+                "blob %(sha)s is in the database but missing from the evidence store (if files "
+                "were being deleted while the backup ran, run it again)",
+                sha=sha256,
+            )
         ) from None
     except Exception as exc:  # OSError, botocore's errors: the store cannot be read
         raise BackupError(
-            f"cannot read blob {sha256} from the evidence store: {exc.__class__.__name__}: {exc}"
+            _l(
+                "cannot read blob %(sha)s from the evidence store: %(kind)s: %(error)s",
+                sha=sha256,
+                kind=exc.__class__.__name__,
+                error=exc,
+            )
         ) from None
     if hashlib.sha256(data).hexdigest() != sha256 or len(data) != size:
-        raise BackupError(f"blob {sha256} in the evidence store does not match its SHA-256")
+        raise BackupError(
+            _l("blob %(sha)s in the evidence store does not match its SHA-256", sha=sha256)
+        )
     return data
 
 

@@ -106,12 +106,15 @@ def storage_init() -> None:
 
 # -- credfolio backup and credfolio restore ---------------------------------------------------
 
-_PHASES = {
-    "tables": "Tables",
-    "rows": "Rows",
-    "blobs": "Evidence files",
-    "verify": "Checking the archive",
-}
+
+def _phases() -> dict[str, str]:
+    """The phases of a backup or restore, as its progress bars name them."""
+    return {
+        "tables": _("Tables"),
+        "rows": _("Rows"),
+        "blobs": _("Evidence files"),
+        "verify": _("Checking the archive"),
+    }
 
 
 class BackupCommandError(click.ClickException):
@@ -132,6 +135,7 @@ def _progress(quiet: bool) -> Iterator[ProgressCallback]:
         return
     console = Console(stderr=True)
     tasks: dict[str, TaskID] = {}
+    phases = _phases()
     with Progress(
         TextColumn("{task.description:<22}"),
         BarColumn(),
@@ -143,7 +147,7 @@ def _progress(quiet: bool) -> Iterator[ProgressCallback]:
 
         def report(phase: str, done: int, total: int) -> None:
             if phase not in tasks:
-                tasks[phase] = bars.add_task(_PHASES.get(phase, phase), total=total)
+                tasks[phase] = bars.add_task(phases.get(phase, phase), total=total)
             bars.update(tasks[phase], completed=done, total=total)
 
         yield report
@@ -239,8 +243,15 @@ def backup_command(out: Path, compression: str | None, force: bool, quiet: bool)
         sha256=summary.sha256,
     )
     click.echo(
-        f"Wrote {summary.path}: {len(manifest['tables'])} tables, {summary.rows} rows, "
-        f"{summary.blobs} evidence files, database revision {manifest['alembic_revision']}."
+        _(
+            "Wrote %(file)s: %(tables)d tables, %(rows)d rows, %(blobs)d evidence files, "
+            "database revision %(revision)s.",
+            file=summary.path,
+            tables=len(manifest["tables"]),
+            rows=summary.rows,
+            blobs=summary.blobs,
+            revision=manifest["alembic_revision"],
+        )
     )
     click.echo(
         _("SHA-256 of the archive: %(sha256)s (recorded in the audit log)", sha256=summary.sha256)
@@ -300,9 +311,16 @@ def restore_command(file: Path, check: bool, expected_sha256: str | None, quiet:
     if check:
         rows = sum(table["rows"] for table in manifest.tables)
         click.echo(
-            f"{file} is intact: {len(manifest.tables)} tables, {rows} rows, "
-            f"{len(manifest.blobs)} evidence files, made {manifest.data['created_at']} "
-            f"at database revision {manifest.revision}."
+            _(
+                "%(file)s is intact: %(tables)d tables, %(rows)d rows, %(blobs)d evidence "
+                "files, made %(made)s at database revision %(revision)s.",
+                file=file,
+                tables=len(manifest.tables),
+                rows=rows,
+                blobs=len(manifest.blobs),
+                made=manifest.data["created_at"],
+                revision=manifest.revision,
+            )
         )
         return
     _audit(
@@ -315,8 +333,26 @@ def restore_command(file: Path, check: bool, expected_sha256: str | None, quiet:
         rows=summary.rows,
         blobs=summary.blobs,
     )
-    upgraded = f", then upgraded to {summary.upgraded_to}" if summary.upgraded_to else ""
-    click.echo(
-        f"Restored {file}: {summary.rows} rows and {summary.blobs} evidence files at database "
-        f"revision {summary.revision}{upgraded}."
-    )
+    if summary.upgraded_to:
+        click.echo(
+            _(
+                "Restored %(file)s: %(rows)d rows and %(blobs)d evidence files at database "
+                "revision %(revision)s, then upgraded to %(upgraded)s.",
+                file=file,
+                rows=summary.rows,
+                blobs=summary.blobs,
+                revision=summary.revision,
+                upgraded=summary.upgraded_to,
+            )
+        )
+    else:
+        click.echo(
+            _(
+                "Restored %(file)s: %(rows)d rows and %(blobs)d evidence files at database "
+                "revision %(revision)s.",
+                file=file,
+                rows=summary.rows,
+                blobs=summary.blobs,
+                revision=summary.revision,
+            )
+        )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext as _
 from limits.storage import storage_from_string
 
 from portfolio.core.limits import on_loopback, shares_counters
@@ -46,9 +47,9 @@ def check_secrets() -> Finding:
         return Finding("secrets", "failed", exc.message)
     if found.recorded:
         return Finding(
-            "secrets", "ok", "none recorded yet: the first `credfolio serve` records these"
+            "secrets", "ok", _("none recorded yet: the first `credfolio serve` records these")
         )
-    return Finding("secrets", "ok", "the same as the other servers'")
+    return Finding("secrets", "ok", _("the same as the other servers'"))
 
 
 def check_rate_limits() -> Finding:
@@ -58,8 +59,10 @@ def check_rate_limits() -> Finding:
         return Finding(
             "rate limits",
             "warning",
-            "counted in each worker's memory: set CREDFOLIO_RATELIMIT_STORAGE_URL to a Redis "
-            "every server shares",
+            _(
+                "counted in each worker's memory: set CREDFOLIO_RATELIMIT_STORAGE_URL to a Redis "
+                "every server shares"
+            ),
         )
     try:
         reachable = storage_from_string(url, socket_connect_timeout=TIMEOUT).check()
@@ -67,15 +70,17 @@ def check_rate_limits() -> Finding:
         reachable = False
     if not reachable:
         return Finding(
-            "rate limits", "failed", "the Redis in CREDFOLIO_RATELIMIT_STORAGE_URL does not answer"
+            "rate limits",
+            "failed",
+            _("the Redis in CREDFOLIO_RATELIMIT_STORAGE_URL does not answer"),
         )
     if on_loopback(url) and not on_loopback(config.public_url):
         return Finding(
             "rate limits",
             "warning",
-            "Redis answers, but on this machine: other servers count on their own",
+            _("Redis answers, but on this machine: other servers count on their own"),
         )
-    return Finding("rate limits", "ok", "Redis answers")
+    return Finding("rate limits", "ok", _("Redis answers"))
 
 
 def check_mail() -> Finding:
@@ -84,7 +89,12 @@ def check_mail() -> Finding:
         status = "failed" if config.production else "warning"
         where = config.mail_outbox or f"{current_app.instance_path}/outbox"
         return Finding(
-            "mail", status, f"no SMTP server: mail is written to {where}; set CREDFOLIO_SMTP_HOST"
+            "mail",
+            status,
+            _(
+                "no SMTP server: mail is written to %(where)s; set CREDFOLIO_SMTP_HOST",
+                where=where,
+            ),
         )
     try:
         with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=TIMEOUT) as smtp:
@@ -98,9 +108,18 @@ def check_mail() -> Finding:
         return Finding(
             "mail",
             "failed",
-            f"{config.smtp_host}:{config.smtp_port} did not accept us: {type(exc).__name__}",
+            _(
+                "%(host)s:%(port)s did not accept us: %(error)s",
+                host=config.smtp_host,
+                port=config.smtp_port,
+                error=type(exc).__name__,
+            ),
         )
-    return Finding("mail", "ok", f"{config.smtp_host}:{config.smtp_port} answers")
+    return Finding(
+        "mail",
+        "ok",
+        _("%(host)s:%(port)s answers", host=config.smtp_host, port=config.smtp_port),
+    )
 
 
 def check_public_url() -> Finding:
@@ -109,7 +128,9 @@ def check_public_url() -> Finding:
     if parts.scheme != "https":
         status = "failed" if settings().production else "warning"
         return Finding(
-            "public URL", status, f"{url} is not HTTPS: browsers and verifiers expect it"
+            "public URL",
+            status,
+            _("%(url)s is not HTTPS: browsers and verifiers expect it", url=url),
         )
     host, port = parts.hostname or "", parts.port or 443
     try:
@@ -120,9 +141,16 @@ def check_public_url() -> Finding:
             pass
     except (OSError, ssl.SSLError) as exc:
         return Finding(
-            "public URL", "failed", f"{host}:{port}: no trusted TLS ({type(exc).__name__})"
+            "public URL",
+            "failed",
+            _(
+                "%(host)s:%(port)s: no trusted TLS (%(error)s)",
+                host=host,
+                port=port,
+                error=type(exc).__name__,
+            ),
         )
-    return Finding("public URL", "ok", f"{url} answers with a trusted certificate")
+    return Finding("public URL", "ok", _("%(url)s answers with a trusted certificate", url=url))
 
 
 CHECKS: tuple[Callable[[], Finding], ...] = (

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.files.storage import BlobStorage
 from portfolio.operations.archive import (
     ALEMBIC_TABLE,
@@ -101,7 +102,9 @@ def restore_backup(
         try:
             manifest = read_manifest(tar, path.name)
         except READ_ERRORS as exc:
-            raise ArchiveError(f"{path.name} is damaged or truncated ({exc})") from None
+            raise ArchiveError(
+                _l("%(path)s is damaged or truncated (%(error)s)", path=path.name, error=exc)
+            ) from None
     script = _script(app)
     _check_known_revision(script, manifest, path.name)
     _check_same_secret_and_issuer(manifest, path.name, key_encryption_fingerprint, issuer_did)
@@ -111,7 +114,11 @@ def restore_backup(
         _bring_to(app, engine, manifest.revision)
     except Exception as exc:
         raise BackupError(
-            f"cannot migrate the target database to {manifest.revision}: {exc}"
+            _l(
+                "cannot migrate the target database to %(revision)s: %(error)s",
+                revision=manifest.revision,
+                error=exc,
+            )
         ) from None
 
     total_rows = _insert_and_store(path, manifest, engine, storage, report)
@@ -135,9 +142,14 @@ def _check_known_revision(script: ScriptDirectory, manifest: Manifest, name: str
     # Exactly a revision id: not a symbolic name such as "heads" or a prefix.
     if known is None or known.revision != manifest.revision:
         raise IncompatibleArchiveError(
-            f"{name} was made at database revision {manifest.revision}, which this "
-            "Credfolio does not know: restore it with the Credfolio version that made it "
-            f"({manifest.data.get('credfolio_version', 'unknown')}) or a newer one"
+            _l(
+                "%(name)s was made at database revision %(revision)s, which this Credfolio does "
+                "not know: restore it with the Credfolio version that made it (%(version)s) or a "
+                "newer one",
+                name=name,
+                revision=manifest.revision,
+                version=manifest.data.get("credfolio_version", "unknown"),
+            )
         ) from None
 
 
@@ -158,19 +170,28 @@ def _check_same_secret_and_issuer(
         and recorded != key_encryption_fingerprint
     ):
         raise IncompatibleArchiveError(
-            f"the issuer keys in {name} are encrypted with the key-encryption secret "
-            f"whose fingerprint is {recorded}, but this instance is configured with "
-            f"{key_encryption_fingerprint}: set CREDFOLIO_KEY_ENCRYPTION_SECRET (or _FILE) to "
-            "the original secret, kept apart from the backups"
+            _l(
+                "the issuer keys in %(name)s are encrypted with the key-encryption secret whose "
+                "fingerprint is %(recorded)s, but this instance is configured with "
+                "%(configured)s: set CREDFOLIO_KEY_ENCRYPTION_SECRET (or _FILE) "
+                "to the original secret, kept apart from the backups",
+                name=name,
+                recorded=recorded,
+                configured=key_encryption_fingerprint,
+            )
         )
     source_did = manifest.data.get("issuer_did")
     if source_did and issuer_did and source_did != issuer_did:
         # The service's did:web is in every credential it issued (and resolves from its host
         # name): restored under another one, nothing would verify and issuing would fail.
         raise IncompatibleArchiveError(
-            f"the archive's issuer is {source_did}, but this instance is configured as "
-            f"{issuer_did}: set CREDFOLIO_PUBLIC_URL (or CREDFOLIO_ISSUER_DID) as on the "
-            "instance that made the backup"
+            _l(
+                "the archive's issuer is %(source_did)s, but this instance is configured as "
+                "%(issuer_did)s: set CREDFOLIO_PUBLIC_URL (or CREDFOLIO_ISSUER_DID) as on the "
+                "instance that made the backup",
+                source_did=source_did,
+                issuer_did=issuer_did,
+            )
         )
 
 
@@ -182,17 +203,22 @@ def _check_target_empty(engine: Engine) -> None:
             busy = _non_empty(connection, names)
             current = MigrationContext.configure(connection).get_current_revision()
     except SQLAlchemyError as exc:
-        raise BackupError(f"cannot read the target database: {exc}") from None
+        raise BackupError(_l("cannot read the target database: %(error)s", error=exc)) from None
     if busy:
         shown = ", ".join(busy[:5]) + (" ..." if len(busy) > 5 else "")
         raise TargetNotEmptyError(
-            f"the target database is not empty (rows in {shown}); restore into an empty "
-            "database (create a new one, or drop this one's tables first)"
+            _l(
+                "the target database is not empty (rows in %(shown)s); restore into an empty "
+                "database (create a new one, or drop this one's tables first)",
+                shown=shown,
+            )
         )
     if names and current is None:
         raise TargetNotEmptyError(
-            "the target database has tables but no Alembic revision (not made by the "
-            "migrations); restore into an empty database"
+            _l(
+                "the target database has tables but no Alembic revision (not made by the "
+                "migrations); restore into an empty database"
+            )
         )
 
 
@@ -208,8 +234,13 @@ def _upgrade_to_head(script: ScriptDirectory, revision: str) -> str | None:
         upgrade()
     except Exception as exc:
         raise BackupError(
-            f"the data is restored at revision {revision}, but upgrading to "
-            f"{head} failed ({exc}); run `credfolio db upgrade`"
+            _l(
+                "the data is restored at revision %(revision)s, but upgrading to %(head)s failed "
+                "(%(error)s); run `credfolio db upgrade`",
+                revision=revision,
+                head=head,
+                error=exc,
+            )
         ) from None
     return head
 
@@ -278,17 +309,31 @@ def _insert_and_store(
         except BackupError:
             raise
         except READ_ERRORS as exc:
-            raise ArchiveError(f"{path.name} could not be read again: {exc}") from None
+            raise ArchiveError(
+                _l("%(path)s could not be read again: %(error)s", path=path.name, error=exc)
+            ) from None
         except (ValueError, TypeError, KeyError) as exc:
-            raise ArchiveError(f"{path.name} holds a row that cannot be restored: {exc}") from None
+            raise ArchiveError(
+                _l(
+                    "%(path)s holds a row that cannot be restored: %(error)s",
+                    path=path.name,
+                    error=exc,
+                )
+            ) from None
         except SQLAlchemyError as exc:
             raise BackupError(
-                f"the database refused the restored rows (nothing was kept): {exc}"
+                _l(
+                    "the database refused the restored rows (nothing was kept): %(error)s",
+                    error=exc,
+                )
             ) from None
         except Exception as exc:  # e.g. the evidence store cannot be written
             raise BackupError(
-                f"the restore failed and the database was rolled back: "
-                f"{exc.__class__.__name__}: {exc}"
+                _l(
+                    "the restore failed and the database was rolled back: %(kind)s: %(error)s",
+                    kind=exc.__class__.__name__,
+                    error=exc,
+                )
             ) from None
     return total_rows
 
@@ -312,18 +357,29 @@ def _check_restore_targets(
     the archive at its revision."""
     if busy := _non_empty(connection, by_name):
         raise TargetNotEmptyError(
-            f"the target database was written to meanwhile ({', '.join(busy)})"
+            _l("the target database was written to meanwhile (%(busy)s)", busy=", ".join(busy))
         )
     for entry in manifest.tables:
         if entry["name"] not in by_name:
             raise ArchiveError(
-                f"{path.name}: table {entry['name']} does not exist at revision {manifest.revision}"
+                _l(
+                    "%(path)s: table %(table)s does not exist at revision %(revision)s",
+                    path=path.name,
+                    table=entry["name"],
+                    revision=manifest.revision,
+                )
             )
         unknown = set(entry["columns"]) - set(by_name[entry["name"]].c.keys())
         if unknown:
             raise ArchiveError(
-                f"{path.name}: table {entry['name']} has columns unknown at revision "
-                f"{manifest.revision}: {', '.join(sorted(unknown))}"
+                _l(
+                    "%(path)s: table %(table)s has columns unknown at revision %(revision)s: "
+                    "%(columns)s",
+                    path=path.name,
+                    table=entry["name"],
+                    revision=manifest.revision,
+                    columns=", ".join(sorted(unknown)),
+                )
             )
 
 
@@ -357,7 +413,7 @@ def _restore_members(
             expected = manifest.members.get(member.name)
             stream = tar.extractfile(member) if member.isfile() else None
             if expected is None or stream is None:
-                raise ArchiveError(f"{path.name} changed while it was restored")
+                raise ArchiveError(_l("%(path)s changed while it was restored", path=path.name))
             reader = _HashingReader(stream)
             if member.name in members:
                 entry = members[member.name]
@@ -449,16 +505,24 @@ def _check_restored(
         listed = set(connection.execute(select(by_name[BLOB_TABLE].c.sha256)).scalars())
         if listed != set(manifest.blobs):
             raise ArchiveError(
-                f"{path.name}: the blobs table and the blob members differ "
-                f"({len(listed ^ set(manifest.blobs))} files)"
+                _l(
+                    "%(path)s: the blobs table and the blob members differ (%(blobs)s files)",
+                    path=path.name,
+                    blobs=len(listed ^ set(manifest.blobs)),
+                )
             )
     if connection.dialect.name == "sqlite":
         # SQLite does not enforce foreign keys as rows go in: check them all now.
         dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
         if dangling:
             raise ArchiveError(
-                f"{path.name}: {len(dangling)} rows refer to rows that are not "
-                f"in the archive (first in table {dangling[0][0]})"
+                _l(
+                    "%(path)s: %(dangling)s rows refer to rows that are not in the archive "
+                    "(first in table %(table)s)",
+                    path=path.name,
+                    dangling=len(dangling),
+                    table=dangling[0][0],
+                )
             )
 
 
@@ -466,24 +530,34 @@ def _store_blob(storage: BlobStorage, sha256: str, data: bytes) -> None:
     try:
         storage.put(sha256, data)  # checks the SHA-256 once more
     except ValueError:
-        raise ArchiveError(f"blob {sha256} does not match its SHA-256") from None
+        raise ArchiveError(_l("blob %(sha)s does not match its SHA-256", sha=sha256)) from None
     except Exception as exc:  # OSError, botocore's errors: the store cannot be written
         missing_bucket = "NoSuchBucket" in str(getattr(exc, "response", {}).get("Error", {}))
-        advice = (
-            "; the bucket does not exist: run `credfolio storage init` first (docs/deploy.md)"
-            if missing_bucket
-            else "; `credfolio storage init` checks the store and names what it lacks"
-        )
-        raise BackupError(
-            f"cannot write blob {sha256} to the evidence store (the database was rolled "
-            f"back): {exc.__class__.__name__}: {exc}{advice}"
-        ) from None
+        if missing_bucket:
+            message = _l(
+                "cannot write blob %(sha)s to the evidence store (the database was rolled back): "
+                "%(kind)s: %(error)s; the bucket does not exist: run `credfolio storage init` "
+                "first (docs/deploy.md)",
+                sha=sha256,
+                kind=exc.__class__.__name__,
+                error=exc,
+            )
+        else:
+            message = _l(
+                "cannot write blob %(sha)s to the evidence store (the database was rolled back): "
+                "%(kind)s: %(error)s; `credfolio storage init` checks the store and names what "
+                "it lacks",
+                sha=sha256,
+                kind=exc.__class__.__name__,
+                error=exc,
+            )
+        raise BackupError(message) from None
 
 
 def _check_member(path: Path, reader: _HashingReader, expected: dict[str, Any]) -> None:
     sha256, size = reader.drain()
     if sha256 != expected["sha256"] or size != expected["size"]:
-        raise ArchiveError(f"{path.name} changed while it was restored")
+        raise ArchiveError(_l("%(path)s changed while it was restored", path=path.name))
 
 
 class _HashingReader(io.RawIOBase):

@@ -27,6 +27,7 @@ from typing import Any
 
 import click
 from flask import Flask
+from flask_babel import gettext as _
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 from sqlalchemy import inspect
@@ -56,12 +57,12 @@ def check_bind(value: str) -> str:
     """``HOST:PORT`` (``[::1]:PORT`` for IPv6) or ``unix:PATH``; raises ``click.BadParameter``."""
     if value.startswith("unix:"):
         if len(value) == len("unix:"):
-            raise click.BadParameter("unix: needs a socket path, e.g. unix:/run/credfolio.sock")
+            raise click.BadParameter(_("unix: needs a socket path, e.g. unix:/run/credfolio.sock"))
         return value
     match = _HOST_PORT.fullmatch(value)
     if match is None or not 1 <= int(match["port"]) <= 65535:
         raise click.BadParameter(
-            f"{value!r} is not HOST:PORT (port 1-65535), [IPv6]:PORT or unix:PATH",
+            _("%(value)r is not HOST:PORT (port 1-65535), [IPv6]:PORT or unix:PATH", value=value),
             param_hint="'--bind'",
         )
     return value
@@ -121,9 +122,9 @@ def _prepare(factory: Callable[[], Flask], *, migrate: bool, workers: int = 1) -
     try:
         app = factory()
     except (RuntimeError, ValueError) as exc:
-        raise click.ClickException(f"cannot start: {exc}") from None
+        raise click.ClickException(_("cannot start: %(error)s", error=exc)) from None
     except IssuerKeyError as exc:
-        raise click.ClickException(f"cannot start: {exc.message}") from None
+        raise click.ClickException(_("cannot start: %(error)s", error=exc.message)) from None
     with app.app_context():
         if migrate:
             try:
@@ -133,18 +134,20 @@ def _prepare(factory: Callable[[], Flask], *, migrate: bool, workers: int = 1) -
                 # One line, never a traceback: the database's own first line says what failed.
                 reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
                 raise click.ClickException(
-                    f"cannot start: the migrations failed: {reason}"
+                    _("cannot start: the migrations failed: %(reason)s", reason=reason)
                 ) from None
             app.logger.info("migrations applied")
         try:
             shared_secrets.check_and_record(shared_secrets.app_fingerprints())
         except shared_secrets.SecretsDiffer as exc:
-            raise click.ClickException(f"cannot start: {exc.message}") from None
+            raise click.ClickException(_("cannot start: %(error)s", error=exc.message)) from None
         if inspect(db.engine).has_table("issuers"):
             try:
                 default_issuer()  # made now, or refused now: not at the first request
             except PublicUrlChanged as exc:
-                raise click.ClickException(f"cannot start: {exc.message}") from None
+                raise click.ClickException(
+                    _("cannot start: %(error)s", error=exc.message)
+                ) from None
         storage = settings(app).ratelimit_storage_url
         if workers > 1 and not shares_counters(storage):
             app.logger.warning(
