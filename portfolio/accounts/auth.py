@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, abort, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from portfolio.accounts.models import USER_ROLES, Role, User
 from portfolio.core.db import db
@@ -44,11 +45,15 @@ def hash_password(password: str) -> str:
 def password_problem(password: str, *, email: str = "") -> str | None:
     """Why ``password`` may not be used, or None when it may."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"the password must have at least {MIN_PASSWORD_LENGTH} characters"
+        return str(
+            _("the password must have at least %(count)s characters", count=MIN_PASSWORD_LENGTH)
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"the password must have at most {MAX_PASSWORD_LENGTH} characters"
+        return str(
+            _("the password must have at most %(count)s characters", count=MAX_PASSWORD_LENGTH)
+        )
     if email and password.strip().lower() == User.normalize_email(email):
-        return "the password must not be the email address"
+        return str(_("the password must not be the email address"))
     return None
 
 

@@ -146,7 +146,7 @@ def roster() -> ResponseReturnValue:
         try:
             report = service.import_roster(form.roster.data.read(), issuer=issuer, invited_by=admin)
         except RosterFileError as error:
-            form.roster.errors = [f"This file cannot be imported: {error}."]
+            form.roster.errors = [_("This file cannot be imported: %(problem)s.", problem=error)]
     status = 422 if form.is_submitted() and report is None else 200
     return render_template("accounts/roster.html", form=form, report=report), status
 

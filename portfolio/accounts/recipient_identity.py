@@ -20,26 +20,34 @@ from portfolio.accounts.models import Issuer, RecipientIdentity, User
 from portfolio.core import audit
 from portfolio.core.db import unit_of_work
 from portfolio.core.errors import InvalidInputError
+from portfolio.core.i18n import LazyText
+from portfolio.core.i18n import lazy_gettext as _l
 
 #: (value, label, what an outsider learns) of each choice, in the order the page offers them.
-CHOICES: tuple[tuple[RecipientIdentity, str, str], ...] = (
+CHOICES: tuple[tuple[RecipientIdentity, LazyText, LazyText], ...] = (
     (
         RecipientIdentity.EMAIL,
-        "Hashed email address",
-        "The student's name and a salted hash of their email address, with its salt. Anyone "
-        "who guesses the address can confirm the guess; no one can read it off the credential.",
+        _l("Hashed email address"),
+        _l(
+            "The student's name and a salted hash of their email address, with its salt. Anyone "
+            "who guesses the address can confirm the guess; no one can read it off the credential."
+        ),
     ),
     (
         RecipientIdentity.DID,
-        "The student's DID (hashed email when they gave none)",
-        "The student's name and the DID they gave, which links every credential that names it. "
-        "Students without a DID are named by the hashed email address.",
+        _l("The student's DID (hashed email when they gave none)"),
+        _l(
+            "The student's name and the DID they gave, which links every credential that names "
+            "it. Students without a DID are named by the hashed email address."
+        ),
     ),
     (
         RecipientIdentity.NAME,
-        "Name only",
-        "Only the name the student chose for credentials: nothing to confirm an address with, "
-        "and nothing to prove the credential is theirs beyond that name.",
+        _l("Name only"),
+        _l(
+            "Only the name the student chose for credentials: nothing to confirm an address "
+            "with, and nothing to prove the credential is theirs beyond that name."
+        ),
     ),
 )
 
@@ -57,7 +65,7 @@ def choose(issuer: Issuer, choice: str, *, actor: User) -> None:
     try:
         value = RecipientIdentity(choice)
     except ValueError:
-        raise InvalidInputError("Choose one of the recipient identities offered.") from None
+        raise InvalidInputError(_l("Choose one of the recipient identities offered.")) from None
     with unit_of_work(write=True):
         previous = of_issuer(issuer)
         issuer.recipient_identity = value.value

@@ -86,15 +86,22 @@ def person_row_problem(
     """What is wrong with a CSV row naming a person (``name``, ``email``) before any column of
     its own is read, or None: the checks every CSV of people makes (rosters, issuing)."""
     if any(has_undecodable(cell) for cell in cells):
-        return "not UTF-8 text (save the file as UTF-8)"
+        return str(_("not UTF-8 text (save the file as UTF-8)"))
     if len(cells) != len(columns):
-        return f"{len(cells)} columns instead of {len(columns)} ({', '.join(columns)})"
+        return str(
+            _(
+                "%(count)s columns instead of %(expected)s (%(columns)s)",
+                count=len(cells),
+                expected=len(columns),
+                columns=", ".join(columns),
+            )
+        )
     if not name:
-        return "the name is empty"
+        return str(_("the name is empty"))
     if len(name) > MAX_NAME_LENGTH:
-        return f"the name is longer than {MAX_NAME_LENGTH} characters"
+        return str(_("the name is longer than %(limit)s characters", limit=MAX_NAME_LENGTH))
     if len(email) > 320 or EMAIL.fullmatch(email) is None:
-        return "not an email address"
+        return str(_("not an email address"))
     return None
 
 

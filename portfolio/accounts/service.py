@@ -106,7 +106,9 @@ def new_invitation(
     role that cannot be invited.
     """
     if role not in INVITABLE_ROLES:
-        raise InvalidInputError(f"role {role!r} cannot be invited", code="ROLE_NOT_INVITABLE")
+        raise InvalidInputError(
+            _l("role %(role)s cannot be invited", role=repr(role)), code="ROLE_NOT_INVITABLE"
+        )
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         token_sha256=token_sha256(token),
@@ -202,14 +204,14 @@ def issuer_invitation(issuer: Issuer, invitation_id: str) -> Invitation:
     :class:`NotFoundError` for any other — another issuer's invitation is "not found", not
     "forbidden", so its existence is not revealed."""
     if not (invitation_id.isascii() and invitation_id.isdigit()) or len(invitation_id) > 18:
-        raise NotFoundError("no such invitation")
+        raise NotFoundError(_l("no such invitation"))
     invitation = db.session.scalar(
         select(Invitation).where(
             Invitation.id == int(invitation_id), Invitation.issuer_id == issuer.id
         )
     )
     if invitation is None:
-        raise NotFoundError("no such invitation")
+        raise NotFoundError(_l("no such invitation"))
     return invitation
 
 
@@ -534,7 +536,7 @@ def profile_photo(user: User) -> Blob:
     row = db.session.get(LearnerProfile, user.id)
     blob = db.session.get(Blob, row.photo_sha256) if row and row.photo_sha256 else None
     if blob is None:
-        raise NotFoundError("no photo")
+        raise NotFoundError(_l("no photo"))
     return blob
 
 
@@ -580,7 +582,8 @@ def create_account(
             )
     except IntegrityError:  # created concurrently since the caller's check
         raise ConflictError(
-            f"an account for {User.normalize_email(email)} already exists", code="ACCOUNT_EXISTS"
+            _l("an account for %(email)s already exists", email=User.normalize_email(email)),
+            code="ACCOUNT_EXISTS",
         ) from None
     return user
 

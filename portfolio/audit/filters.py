@@ -9,6 +9,8 @@ from datetime import date
 
 from portfolio.core import audit
 from portfolio.core.errors import InvalidInputError
+from portfolio.core.i18n import LazyText
+from portfolio.core.i18n import lazy_gettext as _l
 
 #: The longest actor text searched for (a longer one is cut).
 MAX_ACTOR_LENGTH = 200
@@ -21,7 +23,7 @@ class AuditFilterError(InvalidInputError):
 
     code = "BAD_AUDIT_FILTER"
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str | LazyText) -> None:
         super().__init__(message)
         self.field = field
 
@@ -42,12 +44,12 @@ class AuditFilter:
         the first that cannot be used: the action, then the start, the end, the range."""
         action = (args.get("action") or "").strip() or None
         if action is not None and action not in audit.ACTIONS:
-            raise AuditFilterError("action", "Choose an action from the list.")
+            raise AuditFilterError("action", _l("Choose an action from the list."))
         actor = (args.get("actor") or "").strip()[:MAX_ACTOR_LENGTH] or None
         since = parse_day(args.get("since"), "since")
         until = parse_day(args.get("until"), "until")
         if since and until and since > until:
-            raise AuditFilterError("until", "The end date is before the start date.")
+            raise AuditFilterError("until", _l("The end date is before the start date."))
         return cls(action=action, actor=actor, since=since, until=until)
 
     def to_args(self) -> dict[str, str]:
@@ -69,4 +71,6 @@ def parse_day(value: str | None, field: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise AuditFilterError(field, "Write the date as YYYY-MM-DD, e.g. 2025-01-31.") from None
+        raise AuditFilterError(
+            field, _l("Write the date as YYYY-MM-DD, e.g. 2025-01-31.")
+        ) from None

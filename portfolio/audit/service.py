@@ -14,6 +14,7 @@ from portfolio.audit.filters import AuditFilter
 from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import NotFoundError
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.models import AuditEvent
 from portfolio.core.numbers import MAX_ID, whole_number
 from portfolio.core.settings import settings
@@ -32,7 +33,7 @@ def reader_scope(admin: User) -> tuple[int, bool]:
     issuer: command-line actions, sign-ins of unknown addresses) — the administrators of the
     service's own issuer do.  Raises :class:`NotFoundError` for an account of no issuer."""
     if admin.issuer_id is None:
-        raise NotFoundError("no issuer")
+        raise NotFoundError(_l("no issuer"))
     issuer = db.session.get(Issuer, admin.issuer_id)
     return admin.issuer_id, issuer is not None and issuer.did == settings().issuer_did
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from portfolio.accounts.models import Issuer
@@ -25,6 +26,7 @@ from portfolio.catalogue.service import (
 )
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import InvalidInputError
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.models import utcnow
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -91,7 +93,19 @@ class ImportSummary:
     warnings: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        """One line: ``3 created, 1 updated, 0 unchanged, 2 archived.``"""
+        """One line in the reader's language: ``3 created, 1 updated, 0 unchanged, 2 archived.``"""
+        line: str = _(
+            "%(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
+            "%(archived)s archived.",
+            created=len(self.created),
+            updated=len(self.updated),
+            unchanged=len(self.unchanged),
+            archived=len(self.archived),
+        )
+        return line
+
+    def record(self) -> str:
+        """The same line in English, for the audit record."""
         return (
             f"{len(self.created)} created, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged, {len(self.archived)} archived."
@@ -102,25 +116,30 @@ class ImportSummary:
 
 
 def _refuse_constant(name: str) -> Any:
-    raise CaseError(f"the file holds {name}, which is not JSON")
+    raise CaseError(_l("the file holds %(name)s, which is not JSON", name=name))
 
 
 def load_json(data: bytes) -> Any:
     """Parse UTF-8 JSON of at most :data:`MAX_BYTES`; raises :class:`CaseError`."""
     if len(data) > MAX_BYTES:
-        raise CaseError(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise CaseError(_l("the file is larger than %(size)s MB", size=MAX_BYTES // (1024 * 1024)))
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
-        raise CaseError("the file is not UTF-8 text") from None
+        raise CaseError(_l("the file is not UTF-8 text")) from None
     try:
         return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise CaseError(
-            f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+            _l(
+                "not JSON: %(problem)s at line %(line)s, column %(column)s",
+                problem=error.msg,
+                line=error.lineno,
+                column=error.colno,
+            )
         ) from None
     except RecursionError:
-        raise CaseError("the JSON is nested too deeply") from None
+        raise CaseError(_l("the JSON is nested too deeply")) from None
 
 
 def _text(
@@ -128,15 +147,19 @@ def _text(
 ) -> str | None:
     if value is None or value == "":
         if required:
-            raise CaseError(f"{where} is missing")
+            raise CaseError(_l("%(where)s is missing", where=where))
         return None
     if not isinstance(value, str):
-        raise CaseError(f"{where} must be text, not {type(value).__name__}")
+        raise CaseError(
+            _l("%(where)s must be text, not %(kind)s", where=where, kind=type(value).__name__)
+        )
     text = value.strip() if strip else value
     if required and not text.strip():
-        raise CaseError(f"{where} is empty")
+        raise CaseError(_l("%(where)s is empty", where=where))
     if len(text) > limit:
-        raise CaseError(f"{where} is longer than {limit} characters")
+        raise CaseError(
+            _l("%(where)s is longer than %(limit)s characters", where=where, limit=limit)
+        )
     return text or None
 
 
@@ -147,7 +170,7 @@ def _strings(value: Any, where: str) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(each, str) for each in value):
-        raise CaseError(f"{where} must be a list of text")
+        raise CaseError(_l("%(where)s must be a list of text", where=where))
     return [each.strip() for each in value if each.strip()]
 
 
@@ -166,7 +189,7 @@ def short_name(statement: str, limit: int = NAME_LENGTH) -> str:
 
 def _object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise CaseError(f"{where} must be an object")
+        raise CaseError(_l("%(where)s must be an object", where=where))
     return value
 
 
@@ -175,9 +198,9 @@ def _list(package: Mapping[str, Any], name: str, limit: int) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise CaseError(f"{name} must be a list")
+        raise CaseError(_l("%(where)s must be a list", where=name))
     if len(value) > limit:
-        raise CaseError(f"{name} has more than {limit} entries")
+        raise CaseError(_l("%(where)s has more than %(limit)s entries", where=name, limit=limit))
     return value
 
 
@@ -203,7 +226,10 @@ def _level(item: Mapping[str, Any], where: str) -> str | None:
     levels = levels or _strings(item.get("educationalLevel"), f"{where}.educationalLevel")
     level = ", ".join(levels) or None
     if level is not None and len(level) > 128:
-        raise CaseError(f"{where}.educationLevel is longer than 128 characters")
+        field_path = f"{where}.educationLevel"
+        raise CaseError(
+            _l("%(where)s is longer than %(limit)s characters", where=field_path, limit=128)
+        )
     return level
 
 
@@ -217,10 +243,12 @@ def _tags(item: Mapping[str, Any], where: str) -> tuple[str, ...]:
     if item_type:
         tags.append(item_type)
     if any(len(tag) > 128 for tag in tags):
-        raise CaseError(f"{where}: a keyword is longer than 128 characters")
+        raise CaseError(
+            _l("%(where)s: a keyword is longer than %(limit)s characters", where=where, limit=128)
+        )
     unique = tuple(dict.fromkeys(" ".join(tag.split()) for tag in tags))
     if len(unique) > 30:
-        raise CaseError(f"{where} has more than 30 keywords")
+        raise CaseError(_l("%(where)s has more than %(limit)s keywords", where=where, limit=30))
     return unique
 
 
@@ -232,7 +260,10 @@ def _item(raw: Any, index: int) -> CaseItem:
     try:
         check_web_url(uri, "uri")
     except CatalogueError:
-        raise CaseError(f"{where}.uri must be a web address (https://…)") from None
+        field_path = f"{where}.uri"
+        raise CaseError(
+            _l("%(where)s must be a web address (https://…)", where=field_path)
+        ) from None
     statement = _required(item.get("fullStatement"), f"{where}.fullStatement", limit=MAX_TEXT)
     abbreviated = _text(
         item.get("abbreviatedStatement"), f"{where}.abbreviatedStatement", limit=MAX_TEXT
@@ -266,7 +297,7 @@ def _sequence(value: Any, where: str) -> float | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise CaseError(f"{where} must be a number")
+        raise CaseError(_l("%(where)s must be a number", where=where))
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):
@@ -274,7 +305,7 @@ def _sequence(value: Any, where: str) -> float | None:
             return float(value.strip())
         except ValueError:
             pass
-    raise CaseError(f"{where} must be a number")
+    raise CaseError(_l("%(where)s must be a number", where=where))
 
 
 def _association(raw: Any, index: int) -> _Association:
@@ -345,7 +376,13 @@ def _refuse_cycles(items: list[CaseItem], pairs: list[tuple[str, str]]) -> None:
         if path is not None:
             names = " → ".join(items[step].human_code or items[step].name for step in path)
             first = items[number[earlier]].human_code or items[number[earlier]].name
-            raise CaseError(f"the precedes associations form a loop: {first} → {names}")
+            raise CaseError(
+                _l(
+                    "the precedes associations form a loop: %(first)s → %(names)s",
+                    first=first,
+                    names=names,
+                )
+            )
 
 
 def parse_package(data: bytes) -> CasePackage:
@@ -358,13 +395,15 @@ def parse_package(data: bytes) -> CasePackage:
     """
     package = load_json(data)
     if not isinstance(package, dict) or "CFDocument" not in package:
-        raise CaseError("not a CASE package: there is no CFDocument")
+        raise CaseError(_l("not a CASE package: there is no CFDocument"))
     identifier, title, document = _document(package["CFDocument"])
     items = [_item(raw, index) for index, raw in enumerate(_list(package, "CFItems", MAX_ITEMS))]
     seen: set[str] = set()
     for item in items:
         if item.identifier in seen or item.identifier == identifier:
-            raise CaseError(f"the identifier {item.identifier} is used twice")
+            raise CaseError(
+                _l("the identifier %(identifier)s is used twice", identifier=item.identifier)
+            )
         seen.add(item.identifier)
     raw_associations = _list(package, "CFAssociations", MAX_ASSOCIATIONS)
     associations = [_association(raw, index) for index, raw in enumerate(raw_associations)]
@@ -454,7 +493,9 @@ def _apply_item(
         summary.created.append(item.name)
         return competency
     if competency.framework_id not in (None, framework.id):
-        summary.warnings.append(f"“{item.name}” was moved here from another framework.")
+        summary.warnings.append(
+            _("“%(name)s” was moved here from another framework.", name=item.name)
+        )
     changed = {name: value for name, value in values.items() if getattr(competency, name) != value}
     for name, value in changed.items():
         setattr(competency, name, value)
@@ -483,8 +524,12 @@ def _apply_precedes(
         before, after = rows[earlier], rows[later]
         if find_path(graph, before.id, after.id) is not None:
             summary.warnings.append(
-                f"“{before.name}” was not made a prerequisite of “{after.name}”: "
-                "it would close a loop with prerequisites set by hand."
+                _(
+                    "“%(before)s” was not made a prerequisite of “%(after)s”: "
+                    "it would close a loop with prerequisites set by hand.",
+                    before=before.name,
+                    after=after.name,
+                )
             )
             continue
         graph.setdefault(after.id, set()).add(before.id)

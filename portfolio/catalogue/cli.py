@@ -61,9 +61,9 @@ def import_case_command(file: Path) -> None:
         "catalogue_imported",
         f"framework:{summary.framework.public_id}",
         format="case",
-        result=summary.describe(),
+        result=summary.record(),
     )
-    click.echo(f"“{summary.framework.title}” ({summary.framework.public_id})")
+    click.echo(f"“{summary.framework.title}” ({summary.framework.public_id})")  # data
     for label, names in (
         (_("created: %(name)s"), summary.created),
         (_("updated: %(name)s"), summary.updated),
@@ -106,10 +106,18 @@ def import_csv_command(file: Path) -> None:
         raise click.ClickException(
             _("%(file)s cannot be imported: %(error)s", file=file.name, error=error)
         ) from None
-    _audit("catalogue_imported", "catalogue", format="csv", result=report.describe())
+    _audit("catalogue_imported", "catalogue", format="csv", result=report.record())
     for row in report.rows:
-        verdict = row.outcome if row.ok else f"rejected: {row.problem}"
-        click.echo(f"line {row.line}: {row.identifier or '-'} ({row.name or '-'}) {verdict}")
+        verdict = row.outcome if row.ok else _("rejected: %(problem)s", problem=row.problem)
+        click.echo(
+            _(
+                "line %(line)s: %(identifier)s (%(name)s) %(verdict)s",
+                line=row.line,
+                identifier=row.identifier or "-",
+                name=row.name or "-",
+                verdict=verdict,
+            )
+        )
     click.echo(report.describe())
 
 

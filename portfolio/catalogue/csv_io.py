@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from flask_babel import gettext as _
+
 from portfolio.accounts.models import Issuer
 from portfolio.catalogue.fields import CatalogueError, alignment_row, check_alignment, clean_values
 from portfolio.catalogue.models import Competency
@@ -23,6 +25,7 @@ from portfolio.catalogue.service import (
 )
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import InvalidInputError
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.models import utcnow
 
 #: Every column, in export order.  A file needs ``identifier`` and ``name``; a column left out
@@ -123,7 +126,19 @@ class CsvReport:
         return self._with("rejected")
 
     def describe(self) -> str:
-        """One line: ``2 created, 1 updated, 0 unchanged, 1 rejected.``"""
+        """One line in the reader's language: ``2 created, 1 updated, 0 unchanged, 1 rejected.``"""
+        line: str = _(
+            "%(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
+            "%(rejected)s rejected.",
+            created=len(self.created),
+            updated=len(self.updated),
+            unchanged=len(self.unchanged),
+            rejected=len(self.rejected),
+        )
+        return line
+
+    def record(self) -> str:
+        """The same line in English, for the audit record."""
         return (
             f"{len(self.created)} created, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged, {len(self.rejected)} rejected."
@@ -154,21 +169,27 @@ def _header(reader: Any) -> list[str]:
     try:
         header = next(reader, None)
     except csv.Error as error:
-        raise CatalogueCsvError(f"the header cannot be read as CSV ({error})") from None
+        raise CatalogueCsvError(
+            _l("the header cannot be read as CSV (%(error)s)", error=str(error))
+        ) from None
     if header is None:
-        raise CatalogueCsvError("the file is empty")
+        raise CatalogueCsvError(_l("the file is empty"))
     names = [cell.strip().lower() for cell in header]
     unknown = [name for name in names if name not in COLUMNS]
     if unknown:
         raise CatalogueCsvError(
-            f"unknown column “{unknown[0][:40]}” (the columns are {', '.join(COLUMNS)})"
+            _l(
+                "unknown column “%(name)s” (the columns are %(columns)s)",
+                name=unknown[0][:40],
+                columns=", ".join(COLUMNS),
+            )
         )
     missing = [name for name in REQUIRED_COLUMNS if name not in names]
     if missing:
-        raise CatalogueCsvError(f"the header has no “{missing[0]}” column")
+        raise CatalogueCsvError(_l("the header has no “%(name)s” column", name=missing[0]))
     repeated = [name for name in names if names.count(name) > 1]
     if repeated:
-        raise CatalogueCsvError(f"the column “{repeated[0]}” appears twice")
+        raise CatalogueCsvError(_l("the column “%(name)s” appears twice", name=repeated[0]))
     return names
 
 
@@ -178,11 +199,18 @@ def _split(text: str) -> tuple[str, ...]:
 
 def _judge(line: int, header: list[str], cells: list[str], seen: dict[str, int]) -> CsvRow:
     if any("\udc80" <= char <= "\udcff" for cell in cells for char in cell):
-        return CsvRow(line, "", "", "rejected", "not UTF-8 text (save the file as UTF-8)")
+        return CsvRow(line, "", "", "rejected", _("not UTF-8 text (save the file as UTF-8)"))
     record = dict(zip(header, (unescape_cell(cell.strip()) for cell in cells), strict=False))
     row = CsvRow(line, record.get("identifier", "")[:80], record.get("name", "")[:80])
     if len(cells) != len(header):
-        return _rejected(row, f"{len(cells)} columns instead of {len(header)}")
+        return _rejected(
+            row,
+            _(
+                "%(count)s columns instead of %(expected)s",
+                count=len(cells),
+                expected=len(header),
+            ),
+        )
     raw = {
         FIELD_OF_COLUMN[name]: value for name, value in record.items() if name in FIELD_OF_COLUMN
     }
@@ -198,9 +226,11 @@ def _judge(line: int, header: list[str], cells: list[str], seen: dict[str, int])
             return _rejected(row, error.message)
     prerequisites = _split(record["prerequisites"]) if "prerequisites" in record else None
     if prerequisites and values["identifier"] in prerequisites:
-        return _rejected(row, "a competency cannot be its own prerequisite")
+        return _rejected(row, _("a competency cannot be its own prerequisite"))
     if values["identifier"] in seen:
-        return _rejected(row, f"duplicate of line {seen[values['identifier']]} in this file")
+        return _rejected(
+            row, _("duplicate of line %(line)s in this file", line=seen[values["identifier"]])
+        )
     seen[values["identifier"]] = line
     return replace(row, values=values, alignment=alignment, prerequisites=prerequisites)
 
@@ -210,7 +240,9 @@ def parse_rows(data: bytes) -> list[CsvRow]:
     needs no database).  Raises :class:`CatalogueCsvError` when the file is too big, has too
     many rows, or its header lacks ``identifier`` or ``name`` or names an unknown column."""
     if len(data) > MAX_BYTES:
-        raise CatalogueCsvError(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise CatalogueCsvError(
+            _l("the file is larger than %(size)s MB", size=MAX_BYTES // (1024 * 1024))
+        )
     # Bytes that are not UTF-8 become markers, so that only the rows holding them are refused.
     text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -223,12 +255,20 @@ def parse_rows(data: bytes) -> list[CsvRow]:
         except StopIteration:
             break
         except csv.Error as error:
-            rows.append(CsvRow(reader.line_num, "", "", "rejected", f"not valid CSV ({error})"))
+            rows.append(
+                CsvRow(
+                    reader.line_num,
+                    "",
+                    "",
+                    "rejected",
+                    _("not valid CSV (%(error)s)", error=str(error)),
+                )
+            )
             continue
         if not any(cell.strip() for cell in cells):
             continue
         if len(rows) >= MAX_ROWS:
-            raise CatalogueCsvError(f"the file has more than {MAX_ROWS} rows")
+            raise CatalogueCsvError(_l("the file has more than %(count)s rows", count=MAX_ROWS))
         rows.append(_judge(reader.line_num, header, cells, seen))
     return rows
 
@@ -261,9 +301,15 @@ def _unknown(row: CsvRow, known: set[str], rejected: Mapping[str, int]) -> str |
     for prerequisite in row.prerequisites or ():
         shown = prerequisite[:80]
         if prerequisite in rejected:
-            return f"the prerequisite “{shown}” is on rejected line {rejected[prerequisite]}"
+            return str(
+                _(
+                    "the prerequisite “%(name)s” is on rejected line %(line)s",
+                    name=shown,
+                    line=rejected[prerequisite],
+                )
+            )
         if prerequisite not in known:
-            return f"unknown prerequisite “{shown}”"
+            return str(_("unknown prerequisite “%(name)s”", name=shown))
     return None
 
 
@@ -291,7 +337,7 @@ def _check_prerequisites(
             problem = _unknown(row, known, rejected)
             loop = None if problem else _loop(graph, row.values["identifier"], row.prerequisites)
             if loop is not None:
-                problem = f"the prerequisites would make a loop ({loop})"
+                problem = _("the prerequisites would make a loop (%(loop)s)", loop=loop)
             if problem is not None:
                 verdict = (row.line, problem)
                 break

@@ -10,8 +10,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext as _
+
 from portfolio.catalogue.models import ACHIEVEMENT_TYPES
 from portfolio.core.errors import InvalidInputError
+from portfolio.core.i18n import LazyText
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.files import uploads
 
 MAX_IDENTIFIER = 256
@@ -52,45 +56,58 @@ class CatalogueError(InvalidInputError):
 
     code = "INVALID_CATALOGUE_CHANGE"
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str | LazyText, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+        #: The message as given (a lazy one is made again in each language when re-raised).
+        self.text = message
+
+
+def _lower(label: str | LazyText) -> LazyText:
+    """``label`` in lower case, in the language of the moment it is used."""
+    return LazyText(lambda: str(label).lower())
 
 
 # -- field checks ----------------------------------------------------------------------------
 
 
-def check_text(value: Any, label: str, *, limit: int, required: bool = False) -> str:
+def check_text(value: Any, label: str | LazyText, *, limit: int, required: bool = False) -> str:
     """``value`` stripped; raises :class:`CatalogueError` when it is not text, is empty while
     ``required``, is longer than ``limit`` or holds control characters."""
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise CatalogueError(f"{label} must be text.")
+        raise CatalogueError(_l("%(label)s must be text.", label=label))
     text = value.strip()
     if required and not text:
-        raise CatalogueError(f"Enter {label.lower()}.")
+        raise CatalogueError(_l("Enter %(label)s.", label=_lower(label)))
     if len(text) > limit:
-        raise CatalogueError(f"{label} must have at most {limit} characters.")
+        raise CatalogueError(
+            _l("%(label)s must have at most %(limit)s characters.", label=label, limit=limit)
+        )
     if _CONTROL.search(text):
-        raise CatalogueError(f"{label} contains control characters.")
+        raise CatalogueError(_l("%(label)s contains control characters.", label=label))
     return text
 
 
 def check_identifier(value: Any) -> str:
     """An identifier: 1–256 characters, no spaces or control characters."""
-    identifier = check_text(value, "The identifier", limit=MAX_IDENTIFIER, required=True)
+    identifier = check_text(value, _l("The identifier"), limit=MAX_IDENTIFIER, required=True)
     if re.search(r"\s", identifier):
-        raise CatalogueError("The identifier may not contain spaces.")
+        raise CatalogueError(_l("The identifier may not contain spaces."))
     return identifier
 
 
 def check_achievement_type(value: Any) -> str:
     """One of :data:`portfolio.catalogue.models.ACHIEVEMENT_TYPES` (empty means ``Competency``)."""
-    kind = check_text(value, "The achievement type", limit=64) or "Competency"
+    kind = check_text(value, _l("The achievement type"), limit=64) or "Competency"
     if kind not in ACHIEVEMENT_TYPES:
         raise CatalogueError(
-            f"Unknown achievement type “{kind}” (one of {', '.join(ACHIEVEMENT_TYPES)})."
+            _l(
+                "Unknown achievement type “%(kind)s” (one of %(types)s).",
+                kind=kind,
+                types=", ".join(ACHIEVEMENT_TYPES),
+            )
         )
     return kind
 
@@ -104,12 +121,12 @@ def parse_tags(value: Any) -> list[str]:
     tags: list[str] = []
     seen: set[str] = set()
     for part in parts:
-        tag = " ".join(check_text(part, "A tag", limit=MAX_SHORT).split())
+        tag = " ".join(check_text(part, _l("A tag"), limit=MAX_SHORT).split())
         if tag and tag.casefold() not in seen:
             seen.add(tag.casefold())
             tags.append(tag)
     if len(tags) > MAX_TAGS:
-        raise CatalogueError(f"Give at most {MAX_TAGS} tags.")
+        raise CatalogueError(_l("Give at most %(count)s tags.", count=MAX_TAGS))
     return tags
 
 
@@ -118,13 +135,13 @@ def check_credits(value: Any) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
-        raise CatalogueError("Credits must be a number.")
+        raise CatalogueError(_l("Credits must be a number."))
     try:
         number = float(value.strip()) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
-        raise CatalogueError("Credits must be a number, like 2 or 0.5.") from None
+        raise CatalogueError(_l("Credits must be a number, like 2 or 0.5.")) from None
     if not math.isfinite(number) or not 0 <= number <= MAX_CREDITS:
-        raise CatalogueError(f"Credits must be a number from 0 to {MAX_CREDITS}.")
+        raise CatalogueError(_l("Credits must be a number from 0 to %(most)s.", most=MAX_CREDITS))
     return number
 
 
@@ -133,53 +150,74 @@ def check_required_endorsements(value: Any) -> int:
     if value is None or (isinstance(value, str) and not value.strip()):
         return 1
     if isinstance(value, bool):
-        raise CatalogueError("Required endorsements must be a whole number from 1 to 5.")
+        raise CatalogueError(_l("Required endorsements must be a whole number from 1 to 5."))
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or not 1 <= value <= 5:
-        raise CatalogueError("Required endorsements must be a whole number from 1 to 5.")
+        raise CatalogueError(_l("Required endorsements must be a whole number from 1 to 5."))
     return value
 
 
-def check_web_url(value: Any, label: str) -> str:
+def check_web_url(value: Any, label: str | LazyText) -> str:
     """An absolute ``http``/``https`` URL (no credentials, at most 2048 characters)."""
     if not isinstance(value, str):
-        raise CatalogueError(f"{label} must be a web address.")
+        raise CatalogueError(_l("%(label)s must be a web address.", label=label))
     try:
         return uploads.check_link(value)
     except uploads.UploadError:
-        raise CatalogueError(f"{label} must be a web address starting with https://.") from None
+        raise CatalogueError(
+            _l("%(label)s must be a web address starting with https://.", label=label)
+        ) from None
 
 
-def check_alignment(row: Mapping[str, Any], *, label: str = "The alignment") -> dict[str, str]:
+def check_alignment(
+    row: Mapping[str, Any], *, label: str | LazyText | None = None
+) -> dict[str, str]:
     """An OB 3.0 Alignment (``targetName``, ``targetUrl`` and optional ``targetCode``,
     ``targetFramework``, ``targetType``) from a row keyed ``name``, ``url``, ``code``,
     ``framework``, ``type``; an empty dict when every part is empty.
 
     Raises :class:`CatalogueError` whose ``field`` is the part at fault.
     """
+    label = _l("The alignment") if label is None else label
     clean: dict[str, str] = {}
     for part in ALIGNMENT_PARTS:
         try:
-            clean[part] = check_text(row.get(part), f"{label}'s {part}", limit=MAX_URL)
+            clean[part] = check_text(
+                row.get(part), _l("%(label)s's %(part)s", label=label, part=part), limit=MAX_URL
+            )
         except CatalogueError as error:
-            raise CatalogueError(error.message, part) from None
+            raise CatalogueError(error.text, part) from None
     if not any(clean.values()):
         return {}
     if not clean["name"]:
-        raise CatalogueError(f"{label} needs a target name.", "name")
+        raise CatalogueError(_l("%(label)s needs a target name.", label=label), "name")
     if len(clean["name"]) > MAX_NAME:
-        raise CatalogueError(f"{label}'s name must have at most {MAX_NAME} characters.", "name")
+        raise CatalogueError(
+            _l(
+                "%(label)s's name must have at most %(limit)s characters.",
+                label=label,
+                limit=MAX_NAME,
+            ),
+            "name",
+        )
     if not clean["url"]:
-        raise CatalogueError(f"{label} needs a target address (https://…).", "url")
+        raise CatalogueError(
+            _l("%(label)s needs a target address (https://…).", label=label), "url"
+        )
     try:
-        check_web_url(clean["url"], f"{label}'s address")
+        check_web_url(clean["url"], _l("%(label)s's address", label=label))
     except CatalogueError as error:
-        raise CatalogueError(error.message, "url") from None
+        raise CatalogueError(error.text, "url") from None
     kind = clean["type"]
     if kind and kind not in ALIGNMENT_TARGET_TYPES and not re.fullmatch(r"ext:[\w.-]+", kind):
         raise CatalogueError(
-            f"{label}'s type must be one of {', '.join(ALIGNMENT_TARGET_TYPES)}.", "type"
+            _l(
+                "%(label)s's type must be one of %(types)s.",
+                label=label,
+                types=", ".join(ALIGNMENT_TARGET_TYPES),
+            ),
+            "type",
         )
     return {ALIGNMENT_PARTS[part]: text for part, text in clean.items() if text}
 
@@ -190,18 +228,18 @@ def alignment_row(alignment: Mapping[str, Any]) -> dict[str, str]:
 
 
 #: The fields :func:`clean_values` checks, with the label used in messages.
-FIELD_LABELS = {
-    "identifier": "The identifier",
-    "name": "The name",
-    "description": "The description",
-    "criteria_narrative": "The criteria",
-    "achievement_type": "The achievement type",
-    "tags": "Tags",
-    "level": "The level",
-    "credits": "Credits",
-    "human_code": "The code",
-    "required_endorsements": "Required endorsements",
-    "alignments": "Alignments",
+FIELD_LABELS: dict[str, LazyText] = {
+    "identifier": _l("The identifier"),
+    "name": _l("The name"),
+    "description": _l("The description"),
+    "criteria_narrative": _l("The criteria"),
+    "achievement_type": _l("The achievement type"),
+    "tags": _l("Tags"),
+    "level": _l("The level"),
+    "credits": _l("Credits"),
+    "human_code": _l("The code"),
+    "required_endorsements": _l("Required endorsements"),
+    "alignments": _l("Alignments"),
 }
 
 
@@ -247,14 +285,14 @@ def clean_values(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]
         alignments = []
         for index, row in enumerate(rows):
             try:
-                alignment = check_alignment(row, label=f"Alignment {index + 1}")
+                alignment = check_alignment(row, label=_l("Alignment %(number)s", number=index + 1))
             except CatalogueError as error:
                 errors[f"alignment-{index}-{error.field}"] = error.message
                 continue
             if alignment:
                 alignments.append(alignment)
         if len(alignments) > MAX_ALIGNMENTS:
-            errors["alignments"] = f"Give at most {MAX_ALIGNMENTS} alignments."
+            errors["alignments"] = _("Give at most %(count)s alignments.", count=MAX_ALIGNMENTS)
         values["alignments"] = alignments
     return values, errors
 

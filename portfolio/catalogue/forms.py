@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -363,18 +364,18 @@ def apply_rubric_action(state: dict[str, Any], action: str) -> str | None:
     levels, criteria = state["levels"], state["criteria"]
     if action == "add-level":
         if len(levels) >= rubrics.MAX_LEVELS:
-            return f"A rubric has at most {rubrics.MAX_LEVELS} levels."
+            return str(_("A rubric has at most %(most)s levels.", most=rubrics.MAX_LEVELS))
         levels.append({"name": "", "points": "", "description": ""})
         for criterion in criteria:
             criterion["levels"].append("")
     elif action == "add-criterion":
         if len(criteria) >= rubrics.MAX_CRITERIA:
-            return f"A rubric has at most {rubrics.MAX_CRITERIA} criteria."
+            return str(_("A rubric has at most %(most)s criteria.", most=rubrics.MAX_CRITERIA))
         criteria.append({"name": "", "description": "", "levels": [""] * len(levels)})
     elif match := re.fullmatch(r"remove-level-(\d+)", action):
         index = int(match[1])
         if len(levels) <= 2 or index >= len(levels):
-            return "A rubric needs at least 2 levels."
+            return str(_("A rubric needs at least 2 levels."))
         del levels[index]
         for criterion in criteria:
             del criterion["levels"][index]
@@ -383,7 +384,7 @@ def apply_rubric_action(state: dict[str, Any], action: str) -> str | None:
     elif match := re.fullmatch(r"remove-criterion-(\d+)", action):
         index = int(match[1])
         if len(criteria) <= 1 or index >= len(criteria):
-            return "A rubric needs at least 1 criterion."
+            return str(_("A rubric needs at least 1 criterion."))
         del criteria[index]
     return None
 
@@ -417,6 +418,7 @@ def rubric_error_field(message: str) -> str:
 
 
 def rubric_errors(error: rubrics.RubricError) -> dict[str, str]:
-    """A refused rubric as the editor's errors: the message, as a sentence, at its field."""
+    """A refused rubric as the editor's errors: the message (in the reader's language), as a
+    sentence, at its field (found from the English message)."""
     message = error.message
-    return {rubric_error_field(message): message[:1].upper() + message[1:] + "."}
+    return {rubric_error_field(error.english): message[:1].upper() + message[1:] + "."}

@@ -292,7 +292,7 @@ def _change_image(competency: Competency, form: ImageForm) -> None:
     if action == "upload":
         upload = uploaded_file(form.image)
         if upload is None:
-            raise CatalogueError("Choose an image to upload.", "image")
+            raise CatalogueError(_("Choose an image to upload."), "image")
         store_image(competency, upload, uploader=current_admin())
     elif action == "url":
         set_image_url(competency, form.image_url.data)

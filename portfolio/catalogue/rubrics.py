@@ -8,12 +8,15 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portfolio.accounts.models import User
 from portfolio.catalogue.models import Competency, RubricVersion
 from portfolio.core.db import db
 from portfolio.core.errors import InvalidInputError
+from portfolio.core.i18n import LazyText
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.numbers import whole_number
 
 MAX_LEVELS = 8
@@ -28,29 +31,31 @@ class RubricError(InvalidInputError):
     code = "INVALID_RUBRIC"
 
 
-def _text(value: Any, where: str, *, required: bool, limit: int) -> str:
+def _text(value: Any, where: str | LazyText, *, required: bool, limit: int) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise RubricError(f"{where} must be text")
+        raise RubricError(_l("%(where)s must be text", where=where))
     text = value.strip()
     if required and not text:
-        raise RubricError(f"{where} is required")
+        raise RubricError(_l("%(where)s is required", where=where))
     if len(text) > limit:
-        raise RubricError(f"{where} is longer than {limit} characters")
+        raise RubricError(
+            _l("%(where)s is longer than %(limit)s characters", where=where, limit=limit)
+        )
     return text
 
 
-def _points(value: Any, where: str) -> float:
+def _points(value: Any, where: str | LazyText) -> float:
     if isinstance(value, bool):
-        raise RubricError(f"{where} must be a number")
+        raise RubricError(_l("%(where)s must be a number", where=where))
     if isinstance(value, str):
         try:
             value = float(value.strip())
         except ValueError:
-            raise RubricError(f"{where} must be a number") from None
+            raise RubricError(_l("%(where)s must be a number", where=where)) from None
     if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        raise RubricError(f"{where} must be a number of 0 or more")
+        raise RubricError(_l("%(where)s must be a number of 0 or more", where=where))
     return int(value) if float(value).is_integer() else float(value)
 
 
@@ -71,9 +76,9 @@ def check_rubric(
     Raises :class:`RubricError` with a message a form can show.
     """
     if not 2 <= len(levels) <= MAX_LEVELS:
-        raise RubricError(f"a rubric needs between 2 and {MAX_LEVELS} levels")
+        raise RubricError(_l("a rubric needs between 2 and %(most)s levels", most=MAX_LEVELS))
     if not 1 <= len(criteria) <= MAX_CRITERIA:
-        raise RubricError(f"a rubric needs between 1 and {MAX_CRITERIA} criteria")
+        raise RubricError(_l("a rubric needs between 1 and %(most)s criteria", most=MAX_CRITERIA))
     clean_levels = _check_levels(levels)
     clean_criteria = [
         _check_criterion(criterion, index, len(clean_levels))
@@ -89,22 +94,29 @@ def _check_levels(levels: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     for index, level in enumerate(levels, 1):
         clean_levels.append(
             {
-                "name": _text(level.get("name"), f"level {index} name", required=True, limit=64),
+                "name": _text(
+                    level.get("name"),
+                    _l("level %(index)s name", index=index),
+                    required=True,
+                    limit=64,
+                ),
                 "description": _text(
                     level.get("description"),
-                    f"level {index} description",
+                    _l("level %(index)s description", index=index),
                     required=False,
                     limit=MAX_TEXT,
                 ),
-                "points": _points(level.get("points", index - 1), f"level {index} points"),
+                "points": _points(
+                    level.get("points", index - 1), _l("level %(index)s points", index=index)
+                ),
             }
         )
     names = [level["name"].casefold() for level in clean_levels]
     if len(set(names)) != len(names):
-        raise RubricError("level names must differ from each other")
+        raise RubricError(_l("level names must differ from each other"))
     points = [level["points"] for level in clean_levels]
     if points != sorted(points):
-        raise RubricError("levels go from lowest to highest: points may not decrease")
+        raise RubricError(_l("levels go from lowest to highest: points may not decrease"))
     return clean_levels
 
 
@@ -113,20 +125,30 @@ def _check_criterion(criterion: Mapping[str, Any], index: int, level_count: int)
     (missing cells are empty)."""
     cells = list(criterion.get("levels") or [])
     if len(cells) > level_count:
-        raise RubricError(f"criterion {index} describes more levels than the rubric has")
+        raise RubricError(
+            _l("criterion %(index)s describes more levels than the rubric has", index=index)
+        )
     cells += [""] * (level_count - len(cells))
     return {
         "name": _text(
-            criterion.get("name"), f"criterion {index} name", required=True, limit=MAX_NAME
+            criterion.get("name"),
+            _l("criterion %(index)s name", index=index),
+            required=True,
+            limit=MAX_NAME,
         ),
         "description": _text(
             criterion.get("description"),
-            f"criterion {index} description",
+            _l("criterion %(index)s description", index=index),
             required=False,
             limit=MAX_TEXT,
         ),
         "levels": [
-            _text(cell, f"criterion {index}, level {j} text", required=False, limit=MAX_TEXT)
+            _text(
+                cell,
+                _l("criterion %(index)s, level %(level)s text", index=index, level=j),
+                required=False,
+                limit=MAX_TEXT,
+            )
             for j, cell in enumerate(cells, 1)
         ],
     }
@@ -141,23 +163,29 @@ def _check_rule(
         if isinstance(level, str) and level.strip().isdigit():
             level = int(level)
         if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level < len(levels):
-            raise RubricError("the mastery rule must name one of the rubric's levels")
+            raise RubricError(_l("the mastery rule must name one of the rubric's levels"))
         return {"kind": "min_level", "level": level}
     if kind == "points":
-        threshold = _points(rule.get("threshold"), "the points threshold")
+        threshold = _points(rule.get("threshold"), _l("the points threshold"))
         most = criteria_count * levels[-1]["points"]
         if threshold > most:
-            raise RubricError(f"the points threshold is more than the most possible ({most})")
+            raise RubricError(
+                _l("the points threshold is more than the most possible (%(most)s)", most=most)
+            )
         return {"kind": "points", "threshold": threshold}
-    raise RubricError("the mastery rule is either 'min_level' or 'points'")
+    raise RubricError(_l("the mastery rule is either 'min_level' or 'points'"))
 
 
 def describe_rule(version: RubricVersion) -> str:
     """The mastery rule in words, e.g. "every criterion at Proficient or above"."""
     rule = version.mastery_rule
     if rule["kind"] == "min_level":
-        return f"every criterion at “{version.levels[rule['level']]['name']}” or above"
-    return f"at least {rule['threshold']} points in total"
+        every: str = _(
+            "every criterion at “%(level)s” or above", level=version.levels[rule["level"]]["name"]
+        )
+        return every
+    total: str = _("at least %(threshold)s points in total", threshold=rule["threshold"])
+    return total
 
 
 def current_version(competency: Competency) -> RubricVersion | None:
@@ -186,7 +214,7 @@ def save_new_version(
     on (competency, version) at commit rather than two versions with one number.
     """
     clean_levels, clean_criteria, clean_rule = check_rubric(levels, criteria, rule)
-    title = _text(title, "the rubric title", required=True, limit=MAX_NAME)
+    title = _text(title, _l("the rubric title"), required=True, limit=MAX_NAME)
     latest = db.session.scalar(
         select(func.max(RubricVersion.version)).where(RubricVersion.competency_id == competency.id)
     )
@@ -206,7 +234,7 @@ def save_new_version(
 def check_levels(version: RubricVersion, chosen: Sequence[Any]) -> list[int]:
     """The chosen level index per criterion, validated against ``version``."""
     if len(chosen) != len(version.criteria):
-        raise RubricError("choose a level for every criterion")
+        raise RubricError(_l("choose a level for every criterion"))
     result = []
     for index, value in enumerate(chosen):
         name = version.criteria[index]["name"]
@@ -214,9 +242,9 @@ def check_levels(version: RubricVersion, chosen: Sequence[Any]) -> list[int]:
             # Any other text (other digits, 5,000 of them, a sign) is no level.
             value = whole_number(value, at_most=len(version.levels)) if value.strip() else None
         if isinstance(value, bool) or not isinstance(value, int):
-            raise RubricError(f"choose a level for “{name}”")
+            raise RubricError(_l("choose a level for “%(name)s”", name=name))
         if not 0 <= value < len(version.levels):
-            raise RubricError(f"“{name}”: no such level")
+            raise RubricError(_l("“%(name)s”: no such level", name=name))
         result.append(value)
     return result
 

@@ -12,6 +12,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
@@ -37,6 +38,7 @@ from portfolio.catalogue.models import (
 )
 from portfolio.core.db import Model, begin_write, db, unit_of_work
 from portfolio.core.errors import ConflictError
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.links import public_url
 from portfolio.core.models import utcnow
 from portfolio.files import media, uploads, usage
@@ -190,18 +192,18 @@ def check_competency(
             )
         )
         if taken is not None:
-            errors["identifier"] = "Another competency already uses this identifier."
+            errors["identifier"] = _("Another competency already uses this identifier.")
     values["framework_id"] = None
     if state.get("framework"):
         framework = find_framework(issuer_id, str(state["framework"]))
         if framework is None:
-            errors["framework"] = "Choose one of the frameworks listed."
+            errors["framework"] = _("Choose one of the frameworks listed.")
         else:
             values["framework_id"] = framework.id
     values["is_stack"] = bool(state.get("is_stack"))
     dropping_stack = competency is not None and competency.is_stack and not values["is_stack"]
     if dropping_stack and competency is not None and competency.components:
-        errors["is_stack"] = "Remove the stack's components before it stops being a stack."
+        errors["is_stack"] = _("Remove the stack's components before it stops being a stack.")
     return values, errors
 
 
@@ -250,7 +252,7 @@ def save_rubric(
             competency.updated_at = utcnow()
     except IntegrityError:
         raise RubricConflictError(
-            "Someone saved this rubric at the same moment: save again."
+            _l("Someone saved this rubric at the same moment: save again.")
         ) from None
     return version
 
@@ -311,7 +313,7 @@ def _names(ids: Sequence[int]) -> str:
 def _check_same_issuer(owner: Competency, others: Sequence[Competency]) -> None:
     for other in others:
         if other.issuer_id != owner.issuer_id:
-            raise CatalogueError("Only competencies of the same issuer can be chosen.")
+            raise CatalogueError(_l("Only competencies of the same issuer can be chosen."))
 
 
 def set_prerequisites(competency: Competency, prerequisites: Sequence[Competency]) -> None:
@@ -326,12 +328,19 @@ def set_prerequisites(competency: Competency, prerequisites: Sequence[Competency
     graph[competency.id] = set()
     for prerequisite in sorted(prerequisites, key=lambda each: each.name):
         if prerequisite.id == competency.id:
-            raise CatalogueError(f"“{competency.name}” cannot be its own prerequisite.")
+            raise CatalogueError(
+                _l("“%(name)s” cannot be its own prerequisite.", name=competency.name)
+            )
         path = find_path(graph, prerequisite.id, competency.id)
         if path is not None:
             raise CatalogueError(
-                f"“{prerequisite.name}” cannot be a prerequisite of “{competency.name}”: "
-                f"that would make a loop ({_names([competency.id, *path])})."
+                _l(
+                    "“%(prerequisite)s” cannot be a prerequisite of “%(name)s”: "
+                    "that would make a loop (%(loop)s).",
+                    prerequisite=prerequisite.name,
+                    name=competency.name,
+                    loop=_names([competency.id, *path]),
+                )
             )
     _replace_edges(Prerequisite, "competency_id", "prerequisite_id", competency, chosen)
 
@@ -350,18 +359,25 @@ def set_components(stack: Competency, components: Sequence[Competency]) -> None:
     itself or a stack that (directly or through others) contains it.
     """
     if not stack.is_stack:
-        raise CatalogueError(f"“{stack.name}” is not a stack: mark it as one first.")
+        raise CatalogueError(
+            _l("“%(name)s” is not a stack: mark it as one first.", name=stack.name)
+        )
     _check_same_issuer(stack, components)
     graph = component_graph(stack.issuer_id)
     graph[stack.id] = set()
     for component in sorted(components, key=lambda each: each.name):
         if component.id == stack.id:
-            raise CatalogueError(f"“{stack.name}” cannot contain itself.")
+            raise CatalogueError(_l("“%(name)s” cannot contain itself.", name=stack.name))
         path = find_path(graph, component.id, stack.id)
         if path is not None:
             raise CatalogueError(
-                f"“{component.name}” cannot be part of “{stack.name}”: it already contains it "
-                f"({_names(path)})."
+                _l(
+                    "“%(component)s” cannot be part of “%(stack)s”: it already contains it "
+                    "(%(path)s).",
+                    component=component.name,
+                    stack=stack.name,
+                    path=_names(path),
+                )
             )
     chosen = {each.id for each in components}
     _replace_edges(StackComponent, "stack_id", "component_id", stack, chosen)
@@ -444,7 +460,10 @@ def delete_competency(competency: Competency) -> None:
     when it is in use (students' submissions and credentials refer to it: archive it instead)."""
     if in_use(competency):
         raise CompetencyInUseError(
-            f"“{competency.name}” has submissions or masteries: archive it instead."
+            _l(
+                "“%(name)s” has submissions or masteries: archive it instead.",
+                name=competency.name,
+            )
         )
     db.session.execute(
         delete(Prerequisite).where(
@@ -530,7 +549,8 @@ def store_image(competency: Competency, upload: FileStorage, *, uploader: User) 
     data = upload.stream.read(MAX_IMAGE_BYTES + 1) if upload.stream is not None else b""
     if len(data) > MAX_IMAGE_BYTES:
         raise CatalogueError(
-            f"The image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB.", "image"
+            _l("The image is larger than %(size)s MB.", size=MAX_IMAGE_BYTES // (1024 * 1024)),
+            "image",
         )
     checked = FileStorage(stream=io.BytesIO(data), filename=upload.filename or "image")
     try:
@@ -548,14 +568,14 @@ def set_image_url(competency: Competency, url: str) -> None:
     those)."""
     url = url.strip()
     try:
-        check_web_url(url, "The image address")
+        check_web_url(url, _l("The image address"))
     except CatalogueError as error:
-        raise CatalogueError(error.message, "image_url") from None
+        raise CatalogueError(error.text, "image_url") from None
     if urlsplit(url).scheme.lower() != "https":
-        raise CatalogueError("The image address must start with https://.", "image_url")
+        raise CatalogueError(_l("The image address must start with https://."), "image_url")
     if urlsplit(url).netloc.lower() == urlsplit(public_url()).netloc.lower():
         raise CatalogueError(
-            "That is an address of this service: upload the image instead.", "image_url"
+            _l("That is an address of this service: upload the image instead."), "image_url"
         )
     competency.image_url = url
     competency.updated_at = utcnow()
@@ -576,11 +596,10 @@ def new_framework(issuer_id: int, *, title: str, description: str = "") -> Compe
     checked: dict[str, str] = {}
     for field, value, limit in (("title", title, MAX_NAME), ("description", description, MAX_TEXT)):
         try:
-            checked[field] = check_text(
-                value, f"The {field}", limit=limit, required=field == "title"
-            )
+            label = _l("The title") if field == "title" else _l("The description")
+            checked[field] = check_text(value, label, limit=limit, required=field == "title")
         except CatalogueError as error:
-            raise CatalogueError(error.message, field) from None
+            raise CatalogueError(error.text, field) from None
     framework = CompetencyFramework(
         issuer_id=issuer_id,
         identifier=str(uuid.uuid4()),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from portfolio.accounts.auth import login_required
 from portfolio.accounts.models import Role
@@ -56,18 +57,18 @@ def import_case() -> ResponseReturnValue:
     if request.method == "POST":
         data = _upload(case.MAX_BYTES)
         if data is None:
-            error = "Choose a CASE JSON file."
+            error = _("Choose a CASE JSON file.")
         else:
             try:
                 summary = case.import_package(data, issuer=admin_issuer())
             except case.CaseError as problem:
-                error = f"This file cannot be imported: {problem}."
+                error = _("This file cannot be imported: %(problem)s.", problem=problem)
             else:
                 _audit(
                     "catalogue_imported",
                     f"framework:{summary.framework.public_id}",
                     format="case",
-                    result=summary.describe(),
+                    result=summary.record(),
                 )
     status = 422 if error else 200
     return render_template("catalogue/import_case.html", summary=summary, error=error), status
@@ -91,14 +92,14 @@ def import_csv() -> ResponseReturnValue:
     if request.method == "POST":
         data = _upload(csv_io.MAX_BYTES)
         if data is None:
-            error = "Choose a CSV file."
+            error = _("Choose a CSV file.")
         else:
             try:
                 report = csv_io.import_csv(data, issuer=admin_issuer())
             except csv_io.CatalogueCsvError as problem:
-                error = f"This file cannot be imported: {problem}."
+                error = _("This file cannot be imported: %(problem)s.", problem=problem)
             else:
-                _audit("catalogue_imported", "catalogue", format="csv", result=report.describe())
+                _audit("catalogue_imported", "catalogue", format="csv", result=report.record())
     status = 422 if error else 200
     page = render_template(
         "catalogue/import_csv.html", report=report, error=error, columns=csv_io.COLUMNS

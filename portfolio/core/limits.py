@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from flask import Flask, current_app, render_template
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
@@ -171,10 +173,13 @@ def too_many_requests_page(error: RateLimitExceeded) -> tuple[str, int, dict[str
     """429 for pages: say in words when to try again, and send ``Retry-After``.  (The JSON
     blueprints answer their own 429s as ``{"error", "detail"}``.)"""
     seconds = retry_after_seconds()
-    wait = "a minute" if seconds <= 60 else f"{math.ceil(seconds / 60)} minutes"
-    message = (
+    minutes = 1 if seconds <= 60 else math.ceil(seconds / 60)
+    message = ngettext(
         "Too many requests like this one came from your network address in a short time. "
-        f"Please wait {wait} and try again."
+        "Please wait a minute and try again.",
+        "Too many requests like this one came from your network address in a short time. "
+        "Please wait %(num)d minutes and try again.",
+        minutes,
     )
-    page = render_template("errors/generic.html", title="Too many requests", message=message)
+    page = render_template("errors/generic.html", title=_("Too many requests"), message=message)
     return page, 429, {"Retry-After": str(seconds)}

@@ -20,6 +20,7 @@ from pathlib import Path
 from flask import Response, after_this_request, current_app, has_request_context
 
 from portfolio.core.errors import UnavailableError
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.settings import Settings
 from portfolio.core.settings import settings as app_settings
 
@@ -113,7 +114,10 @@ def deliver(message: EmailMessage, settings: MailSettings) -> Path | None:
     except (OSError, smtplib.SMTPException) as error:
         log.warning("mail to %s could not be sent: %s", message["To"], error)
         raise MailError(
-            f"the mail server did not take the message ({type(error).__name__})"
+            _l(
+                "the mail server did not take the message (%(problem)s)",
+                problem=type(error).__name__,
+            )
         ) from error
     log.info("mail to %s (%s) sent through %s", message["To"], message["Subject"], settings.host)
     return None

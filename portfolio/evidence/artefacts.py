@@ -13,6 +13,8 @@ from werkzeug.datastructures import FileStorage
 
 from portfolio.accounts.models import User
 from portfolio.core.db import db
+from portfolio.core.i18n import LazyText
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.evidence.models import Artefact, ArtefactKind, Evidence
 from portfolio.files import media
 from portfolio.files.storage import storage
@@ -22,6 +24,7 @@ from portfolio.files.uploads import (
     checked_upload,
     counts_towards_quota,
     ensure_blob,
+    in_reader_language,
     store_content,
 )
 from portfolio.files.usage import keeps_blob
@@ -53,20 +56,24 @@ def stored_files(artefacts: list[Artefact]) -> list[str | None]:
     return [sha for a in artefacts for sha in (a.blob_sha256, a.thumbnail_sha256)]
 
 
-def _text(value: str | None, field: str) -> str | None:
+def _text(value: str | None, field: str | LazyText) -> str | None:
     if value is None or not value.strip():
         return None
     if len(value) > _MAX_TEXT or "\x00" in value:
-        raise UploadError("text-too-long", f"The {field} is too long or contains invalid text.")
+        raise UploadError(
+            "text-too-long", _l("The %(field)s is too long or contains invalid text.", field=field)
+        )
     return value
 
 
 def _title(title: str) -> str:
     title = " ".join((title or "").split())
     if not title:
-        raise UploadError("bad-title", "Give the artefact a title.")
+        raise UploadError("bad-title", _l("Give the artefact a title."))
     if len(title) > _MAX_TITLE:
-        raise UploadError("bad-title", f"The title is longer than {_MAX_TITLE} characters.")
+        raise UploadError(
+            "bad-title", _l("The title is longer than %(limit)s characters.", limit=_MAX_TITLE)
+        )
     return title
 
 
@@ -107,14 +114,14 @@ def add_file_artefact(
     before anything is stored; then nothing was added and no bytes were stored).
     """
     title = _title(title)
-    alt_text = _text(alt_text, "alternative text")
-    transcript = _text(transcript, "transcript")
-    captions_vtt = _text(captions_vtt, "captions")
+    alt_text = _text(alt_text, _l("alternative text"))
+    transcript = _text(transcript, _l("transcript"))
+    captions_vtt = _text(captions_vtt, _l("captions"))
     if captions_vtt is not None:
         try:
             media.check_webvtt(captions_vtt)
         except media.MediaError as error:
-            raise UploadError(error.code, error.message) from None
+            raise UploadError(error.code, in_reader_language(error.message)) from None
     spool, sha256, size, kind, name, drawn = checked_upload(
         upload, owner=evidence.owner, allowed=None
     )

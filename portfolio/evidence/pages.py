@@ -90,7 +90,7 @@ def text_preview(artefact: Artefact | SnapshotArtefact) -> Markup | None:
     text = data.decode("utf-8", errors="replace")
     if artefact.media_type == "text/markdown":
         # The page shows the artefact under an h3 (evidence) or h2: its headings nest below.
-        return render_markdown(text, first_level=4)
+        return render_markdown(text, first_level=3)
     return Markup('<pre class="text-artefact">') + escape(text) + Markup("</pre>")
 
 

@@ -32,6 +32,7 @@ from portfolio.accounts.models import User
 from portfolio.core import audit
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, NotFoundError
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.models import new_public_id
 from portfolio.evidence.models import (
     Artefact,
@@ -187,10 +188,10 @@ def set_withdrawn(owner: User, credential_public_id: str, *, withdrawn: bool) ->
             select(IssuedCredential).where(IssuedCredential.public_id == credential_public_id)
         )
         if credential is None or credential.recipient_user_id != owner.id:
-            raise NotFoundError("no such credential")
+            raise NotFoundError(_l("no such credential"))
         rows = snapshots_of(credential)
         if not rows:
-            raise NotFoundError("this credential has no evidence of yours")
+            raise NotFoundError(_l("this credential has no evidence of yours"))
         now = datetime.now(UTC)
         for row in rows:
             if withdrawn and row.withdrawn_at is None:
@@ -262,7 +263,10 @@ def _snapshot_stays_frozen(_mapper: Mapper[Any], _connection: Connection, row: A
             continue
         if state.attrs[attribute.key].history.has_changes():
             raise SnapshotFrozenError(
-                f"the evidence frozen for a credential cannot change ({attribute.key})"
+                _l(
+                    "the evidence frozen for a credential cannot change (%(column)s)",
+                    column=attribute.key,
+                )
             )
 
 
@@ -272,7 +276,10 @@ def _artefact_stays_frozen(_mapper: Mapper[Any], _connection: Connection, row: A
     for attribute in state.mapper.column_attrs:
         if state.attrs[attribute.key].history.has_changes():
             raise SnapshotFrozenError(
-                f"a file frozen for a credential cannot change ({attribute.key})"
+                _l(
+                    "a file frozen for a credential cannot change (%(column)s)",
+                    column=attribute.key,
+                )
             )
 
 
@@ -285,6 +292,8 @@ def _kept_while_the_credential_stands(
     )
     if revoked_at is None:
         raise SnapshotFrozenError(
-            "the evidence of a credential that stands cannot be deleted: withdraw it from "
-            "public view, or ask for the credential to be revoked"
+            _l(
+                "the evidence of a credential that stands cannot be deleted: withdraw it from "
+                "public view, or ask for the credential to be revoked"
+            )
         )

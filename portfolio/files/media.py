@@ -19,15 +19,40 @@ from typing import IO, TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
+
+class Text(str):
+    """An English message that remembers its message id and values, so that the web app can
+    say it in the reader's language (:func:`portfolio.files.uploads.in_reader_language`): this
+    module stays pure, without Flask or gettext."""
+
+    msgid: str
+    variables: dict[str, Any]
+
+    def __new__(cls, msgid: str, **variables: Any) -> Text:
+        text = super().__new__(cls, msgid % variables if variables else msgid)
+        text.msgid = msgid
+        text.variables = variables
+        return text
+
+
+def _l(msgid: str, **variables: Any) -> Text:
+    """Mark a message for the catalogues (``scripts/translations extract`` reads ``_l``)."""
+    return Text(msgid, **variables)
+
+
 THUMBNAIL_SIZE = 400
 #: Limits of the child process that opens PDFs and draws their first page (:func:`inspect_pdf`).
 PDF_MEMORY_BYTES = 512 * 1024 * 1024
 PDF_SECONDS = 20
-_TOO_COMPLEX = (
+_TOO_COMPLEX = _l(
     "This PDF needs too much memory or time to open (it may be a decompression bomb). Try "
     "saving it again, or splitting it."
 )
-_DAMAGED = "This PDF is damaged or password-protected and cannot be read."
+_DAMAGED = _l("This PDF is damaged or password-protected and cannot be read.")
+_NO_PAGES = _l("This PDF has no pages.")
+_NOT_DRAWN = _l("This PDF's first page cannot be drawn.")
+#: The messages the PDF child process may write back, by their English text.
+_CHILD_MESSAGES = {str(text): text for text in (_DAMAGED, _NO_PAGES, _NOT_DRAWN)}
 _CHILD_DAMAGED = 3
 _LIMITS = "CREDFOLIO_PDF_CHILD_LIMITS"
 _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
@@ -46,7 +71,7 @@ class MediaError(Exception):
     as the PDF child process, where importing Flask and SQLAlchemy would only cost memory and
     time); :class:`portfolio.files.uploads.UploadError` carries its code and message to pages."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str | Text) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -57,7 +82,7 @@ class Kind:
     """An allowed type: its media type, a readable label and the file extensions it may have."""
 
     media_type: str
-    label: str
+    label: Text
     extensions: frozenset[str]
 
     @property
@@ -67,23 +92,23 @@ class Kind:
         return major if major in {"image", "audio", "video"} else "document"
 
 
-def _kind(media_type: str, label: str, *extensions: str) -> Kind:
+def _kind(media_type: str, label: Text, *extensions: str) -> Kind:
     return Kind(media_type, label, frozenset(extensions))
 
 
-MP3 = _kind("audio/mpeg", "an MP3 audio file", "mp3")
-OGG = _kind("audio/ogg", "an Ogg audio file", "ogg", "oga", "opus")
-WAV = _kind("audio/wav", "a WAV audio file", "wav", "wave")
-M4A = _kind("audio/mp4", "an M4A audio file", "m4a", "mp4", "m4b")
-MP4 = _kind("video/mp4", "an MP4 video", "mp4", "m4v", "m4a")
-WEBM = _kind("video/webm", "a WebM video", "webm", "weba")
-PNG = _kind("image/png", "a PNG image", "png")
-JPEG = _kind("image/jpeg", "a JPEG image", "jpg", "jpeg", "jpe", "jfif")
-WEBP = _kind("image/webp", "a WebP image", "webp")
-GIF = _kind("image/gif", "a GIF image", "gif")
-PDF = _kind("application/pdf", "a PDF document", "pdf")
-TEXT = _kind("text/plain", "a text file", "txt", "text")
-MARKDOWN = _kind("text/markdown", "a Markdown text", "md", "markdown")
+MP3 = _kind("audio/mpeg", _l("an MP3 audio file"), "mp3")
+OGG = _kind("audio/ogg", _l("an Ogg audio file"), "ogg", "oga", "opus")
+WAV = _kind("audio/wav", _l("a WAV audio file"), "wav", "wave")
+M4A = _kind("audio/mp4", _l("an M4A audio file"), "m4a", "mp4", "m4b")
+MP4 = _kind("video/mp4", _l("an MP4 video"), "mp4", "m4v", "m4a")
+WEBM = _kind("video/webm", _l("a WebM video"), "webm", "weba")
+PNG = _kind("image/png", _l("a PNG image"), "png")
+JPEG = _kind("image/jpeg", _l("a JPEG image"), "jpg", "jpeg", "jpe", "jfif")
+WEBP = _kind("image/webp", _l("a WebP image"), "webp")
+GIF = _kind("image/gif", _l("a GIF image"), "gif")
+PDF = _kind("application/pdf", _l("a PDF document"), "pdf")
+TEXT = _kind("text/plain", _l("a text file"), "txt", "text")
+MARKDOWN = _kind("text/markdown", _l("a Markdown text"), "md", "markdown")
 
 ALLOWED_KINDS = (MP3, OGG, WAV, M4A, MP4, WEBM, PNG, JPEG, WEBP, GIF, PDF, TEXT, MARKDOWN)
 IMAGE_TYPES = frozenset(k.media_type for k in ALLOWED_KINDS if k.category == "image")
@@ -108,17 +133,17 @@ _VIDEO_BRANDS = {
     b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ",
     b"M4VH", b"M4VP", b"dash", b"mmp4", b"MSNV", b"f4v ", b"av01",
 }  # fmt: skip
-_FTYP_OTHERS = {
-    b"heic": "a HEIC image", b"heix": "a HEIC image", b"mif1": "a HEIF image",
-    b"msf1": "a HEIF image", b"avif": "an AVIF image", b"avis": "an AVIF image",
-    b"qt  ": "a QuickTime movie (.mov)", b"3gp4": "a 3GP video", b"3gp5": "a 3GP video",
-    b"crx ": "a Canon raw photo",
+_FTYP_OTHERS: dict[bytes, Text] = {
+    b"heic": _l("a HEIC image"), b"heix": _l("a HEIC image"), b"mif1": _l("a HEIF image"),
+    b"msf1": _l("a HEIF image"), b"avif": _l("an AVIF image"), b"avis": _l("an AVIF image"),
+    b"qt  ": _l("a QuickTime movie (.mov)"), b"3gp4": _l("a 3GP video"), b"3gp5": _l("a 3GP video"),
+    b"crx ": _l("a Canon raw photo"),
 }  # fmt: skip
 _CONTAINERS = (
-    (b"PK\x03\x04", "a ZIP archive (or a file built on one, such as an Office document)"),
-    (b"MZ", "a Windows program"),
-    (b"\x7fELF", "a Linux program"),
-    (b"#!", "a script"),
+    (b"PK\x03\x04", _l("a ZIP archive (or a file built on one, such as an Office document)")),
+    (b"MZ", _l("a Windows program")),
+    (b"\x7fELF", _l("a Linux program")),
+    (b"#!", _l("a script")),
 )
 # Script-capable markup: refused even when it is valid text (a browser could run it).  A UTF-8
 # byte order mark in front changes nothing for a browser, so it changes nothing here either.
@@ -156,19 +181,19 @@ def safe_filename(filename: str | None, *, max_length: int = 200) -> str:
     return name or "upload"
 
 
-def _describe_unknown(head: bytes) -> str:
+def _describe_unknown(head: bytes) -> Text:
     """A readable name for content that is not an allowed type (puremagic's best guess)."""
     if not head:
-        return "an empty file"
+        return _l("an empty file")
     if _MARKUP.match(head):
         lowered = head[:512].lower()
         if b"<svg" in lowered:
-            return "an SVG image"
+            return _l("an SVG image")
         if b"<html" in lowered or b"<!doctype html" in lowered:
-            return "an HTML page"
-        return "an XML document"
+            return _l("an HTML page")
+        return _l("an XML document")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "UTF-16 text (text must be saved as UTF-8)"
+        return _l("UTF-16 text (text must be saved as UTF-8)")
     # Common containers first: puremagic would guess one of the formats built on them.
     for magic, label in _CONTAINERS:
         if head.startswith(magic):
@@ -182,9 +207,14 @@ def _describe_unknown(head: bytes) -> str:
     for match in matches:
         name = str(match.name or "").strip()
         if name:
-            ext = f" (.{match.extension.lstrip('.')})" if match.extension else ""
-            return f"a file of type “{name}”{ext}"
-    return "a file of unknown type"
+            if match.extension:
+                return _l(
+                    "a file of type “%(name)s” (.%(ext)s)",
+                    name=name,
+                    ext=match.extension.lstrip("."),
+                )
+            return _l("a file of type “%(name)s”", name=name)
+    return _l("a file of unknown type")
 
 
 def _is_text(stream: IO[bytes]) -> bool:
@@ -258,7 +288,7 @@ def _is_mpeg_audio(head: bytes) -> bool:
     return second is not None and second[:2] == (version, layer)
 
 
-def sniff(stream: IO[bytes]) -> tuple[Kind | None, str]:
+def sniff(stream: IO[bytes]) -> tuple[Kind | None, Text]:
     """What the content is, from its magic bytes: ``(kind, label)``, kind ``None`` when it is not
     an allowed type (the label then says what it seems to be).  Text is told apart from binary by
     reading the whole stream; Markdown and plain text cannot be told apart and come back as
@@ -283,14 +313,14 @@ def sniff(stream: IO[bytes]) -> tuple[Kind | None, str]:
     if head[:4] == b"\x1a\x45\xdf\xa3":
         if b"webm" in head[:64]:
             return WEBM, WEBM.label
-        return None, "a Matroska video (.mkv)"
+        return None, _l("a Matroska video (.mkv)")
     if head[4:8] == b"ftyp":
         brand = head[8:12]
         if brand in _AUDIO_BRANDS:
             return M4A, M4A.label
         if brand in _VIDEO_BRANDS:
             return MP4, MP4.label
-        return None, _FTYP_OTHERS.get(brand, "an MP4-family file of an unsupported kind")
+        return None, _FTYP_OTHERS.get(brand, _l("an MP4-family file of an unsupported kind"))
     if head.startswith(b"ID3"):
         return MP3, MP3.label
     if _is_mpeg_audio(head):
@@ -310,9 +340,13 @@ def classify(stream: IO[bytes], filename: str) -> Kind:
     if kind is None:
         raise MediaError(
             "type-not-allowed",
-            f"“{filename}” is {label}, which cannot be uploaded. Allowed: audio (MP3, Ogg, WAV, "
-            "M4A), video (MP4, WebM), images (PNG, JPEG, WebP, GIF) and documents (PDF, text, "
-            "Markdown).",
+            _l(
+                "“%(name)s” is %(label)s, which cannot be uploaded. Allowed: audio (MP3, Ogg, "
+                "WAV, M4A), video (MP4, WebM), images (PNG, JPEG, WebP, GIF) and documents (PDF, "
+                "text, Markdown).",
+                name=filename,
+                label=label,
+            ),
         )
     ext = extension(filename)
     if kind is TEXT and ext in MARKDOWN.extensions:
@@ -325,8 +359,13 @@ def classify(stream: IO[bytes], filename: str) -> Kind:
     if ext in _KNOWN_EXTENSIONS and ext not in kind.extensions:
         raise MediaError(
             "type-mismatch",
-            f"“{filename}” is named like a .{ext} file but it is really {label}. Rename it "
-            "or upload the right file.",
+            _l(
+                "“%(name)s” is named like a .%(ext)s file but it is really %(label)s. Rename it "
+                "or upload the right file.",
+                name=filename,
+                ext=ext,
+                label=label,
+            ),
         )
     return kind
 
@@ -345,21 +384,27 @@ def check_image(data: bytes | IO[bytes], *, max_pixels: int = MAX_IMAGE_PIXELS) 
             with Image.open(_file(data), formats=_PILLOW_FORMATS) as image:
                 width, height = image.size
                 if width * height > max_pixels:
+                    most = f"{max_pixels:,}"
                     raise MediaError(
                         "image-too-large",
-                        f"This image claims {width}×{height} pixels, more than we accept "
-                        f"({max_pixels:,} pixels). It may be a decompression bomb.",
+                        _l(
+                            "This image claims %(width)s×%(height)s pixels, more than we accept "
+                            "(%(most)s pixels). It may be a decompression bomb.",
+                            width=width,
+                            height=height,
+                            most=most,
+                        ),
                     )
                 image.verify()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise MediaError(
             "image-too-large",
-            "This image has too many pixels to open safely (a possible decompression bomb).",
+            _l("This image has too many pixels to open safely (a possible decompression bomb)."),
         ) from None
     except MediaError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise MediaError("damaged-image", "This image is damaged and cannot be read.") from None
+        raise MediaError("damaged-image", _l("This image is damaged and cannot be read.")) from None
     return width, height
 
 
@@ -395,10 +440,10 @@ def image_thumbnail(data: bytes | IO[bytes], *, size: int = THUMBNAIL_SIZE) -> b
         # Defence in depth: check_image refuses these first.
         raise MediaError(
             "image-too-large",
-            "This image has too many pixels to open safely (a possible decompression bomb).",
+            _l("This image has too many pixels to open safely (a possible decompression bomb)."),
         ) from None
     except (OSError, SyntaxError, ValueError):
-        raise MediaError("damaged-image", "This image is damaged and cannot be read.") from None
+        raise MediaError("damaged-image", _l("This image is damaged and cannot be read.")) from None
 
 
 @dataclass(frozen=True)
@@ -454,7 +499,8 @@ def inspect_pdf(
     if done.returncode == 0 and len(output) >= 4:
         return PdfInfo(int.from_bytes(output[:4], "big"), output[4:] or None)
     if done.returncode == _CHILD_DAMAGED:
-        raise MediaError("damaged-pdf", output.decode("utf-8", "replace") or _DAMAGED)
+        text = output.decode("utf-8", "replace")
+        raise MediaError("damaged-pdf", _CHILD_MESSAGES.get(text, text or _DAMAGED))
     # Killed (out of memory: pdfium aborts; out of CPU time: SIGXCPU) or failed otherwise.
     raise MediaError("pdf-too-complex", _TOO_COMPLEX)
 
@@ -468,7 +514,7 @@ def pdf_thumbnail(data: bytes | IO[bytes], *, size: int = THUMBNAIL_SIZE) -> byt
     """A PNG of the PDF's first page (see :func:`inspect_pdf`).  Raises ``MediaError``."""
     thumbnail = inspect_pdf(data, size=size).thumbnail
     if thumbnail is None:
-        raise MediaError("damaged-pdf", "This PDF's first page cannot be drawn.")
+        raise MediaError("damaged-pdf", _NOT_DRAWN)
     return thumbnail
 
 
@@ -483,7 +529,7 @@ def _inspect_pdf_here(data: IO[bytes], size: int) -> PdfInfo:
     try:
         pages = len(document)
         if pages < 1:
-            raise MediaError("damaged-pdf", "This PDF has no pages.")
+            raise MediaError("damaged-pdf", _NO_PAGES)
         try:
             page = document[0]
             width, height = page.get_size()
@@ -521,7 +567,7 @@ def check_webvtt(text: str) -> None:
     body = text.removeprefix("\ufeff")
     if not re.match(r"WEBVTT(?:[ \t][^\n\r]*)?(?:\r\n|\r|\n|$)", body) or "\x00" in body:
         raise MediaError(
-            "bad-captions", "Captions must be a WebVTT file (its first line is “WEBVTT”)."
+            "bad-captions", _l("Captions must be a WebVTT file (its first line is “WEBVTT”).")
         )
 
 

@@ -44,6 +44,18 @@ CONTENT_SECURITY_POLICY = (
 _INLINE_TYPES = media.IMAGE_TYPES | media.AUDIO_TYPES | media.VIDEO_TYPES
 
 
+def in_reader_language(text: str) -> str | LazyText:
+    """A message of :mod:`portfolio.files.media` (a :class:`media.Text`) in the reader's
+    language; any other text as it is."""
+    if not isinstance(text, media.Text):
+        return text
+    values = {
+        name: in_reader_language(value) if isinstance(value, str) else value
+        for name, value in text.variables.items()
+    }
+    return _l(text.msgid, **values)
+
+
 class UploadError(InvalidInputError):
     """An upload or artefact was refused: ``message`` is what the student sees, ``code`` is
     stable (``empty``, ``too-large``, ``quota-exceeded``, ``type-not-allowed``, ``type-mismatch``,
@@ -204,9 +216,16 @@ def checked_upload(
         try:
             kind = media.classify(spool, name)
         except media.MediaError as error:
-            raise UploadError(error.code, error.message) from None
+            raise UploadError(error.code, in_reader_language(error.message)) from None
         if not _allowed(kind, allowed):
-            raise UploadError("not-allowed-here", f"“{name}” is {kind.label}, not allowed here.")
+            raise UploadError(
+                "not-allowed-here",
+                _l(
+                    "“%(name)s” is %(label)s, not allowed here.",
+                    name=name,
+                    label=in_reader_language(kind.label),
+                ),
+            )
         if sha256 not in set(db.session.scalars(_user_blob_shas(owner))):
             used = used_bytes(owner)
             if used + size > user_quota_bytes():
@@ -224,7 +243,10 @@ def checked_upload(
         try:
             drawn = _validate_content(kind, spool)
         except media.MediaError as error:
-            raise UploadError(error.code, f"“{name}”: {error.message}") from None
+            raise UploadError(
+                error.code,
+                _l("“%(name)s”: %(problem)s", name=name, problem=in_reader_language(error.message)),
+            ) from None
     except BaseException:
         spool.close()
         raise

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from portfolio.accounts.models import User
 from portfolio.core.db import db, unit_of_work
 from portfolio.core.errors import ConflictError, CredfolioError, NotFoundError
+from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.models import utcnow
 from portfolio.evidence.models import Evidence
 from portfolio.evidence.ordering import move, next_position
@@ -191,9 +192,11 @@ def place_evidence(portfolio: Portfolio, section: PortfolioSection, evidence_id:
     """
     evidence = db.session.scalar(select(Evidence).where(Evidence.public_id == evidence_id))
     if evidence is None or evidence.owner_id != portfolio.owner_id:
-        raise EvidenceNotFoundError("Choose a piece of your evidence.")
+        raise EvidenceNotFoundError(_l("Choose a piece of your evidence."))
     if any(item.evidence_id == evidence.id for item in section.items):
-        raise AlreadyPlacedError(f"“{evidence.title}” is already in this section.")
+        raise AlreadyPlacedError(
+            _l("“%(title)s” is already in this section.", title=evidence.title)
+        )
     with unit_of_work():
         item = PortfolioItem(evidence=evidence, position=next_position(section.items))
         section.items.append(item)

@@ -218,7 +218,9 @@ def describe(
 
 
 def _describe(document: Mapping[str, Any], *, recipient_name: str | None) -> CredentialView:
-    view = CredentialView()
+    view = CredentialView(
+        achievement_name=_("Untitled achievement"), issuer_name=_("Unknown issuer")
+    )
     subject = _first(document.get("credentialSubject"))
     subject = subject if isinstance(subject, dict) else {}
     achievement = subject.get("achievement")
@@ -233,7 +235,7 @@ def _describe(document: Mapping[str, Any], *, recipient_name: str | None) -> Cre
     image = achievement.get("image") or document.get("image")
     view.image_url = image_url(image)
     caption = _text(image.get("caption")) if isinstance(image, dict) else ""
-    view.image_alt = caption or f"Badge: {view.achievement_name}"
+    view.image_alt = caption or _("Badge: %(name)s", name=view.achievement_name)
     issuer = document.get("issuer")
     if isinstance(issuer, dict):
         view.issuer_name = _text(issuer.get("name")) or view.issuer_name
@@ -256,7 +258,7 @@ def _describe(document: Mapping[str, Any], *, recipient_name: str | None) -> Cre
         if isinstance(item, dict):
             raw = _text(item.get("id"))
             url = http_url(item.get("id"))
-            name = _text(item.get("name")) or _text(item.get("description")) or "Evidence"
+            name = _text(item.get("name")) or _text(item.get("description")) or _("Evidence")
             view.evidence.append(Link(name=name, url=url, text=raw))
     view.results = _results(subject, achievement)
     view.alignments = alignments_of(achievement)
@@ -317,7 +319,7 @@ def _results(subject: Mapping[str, Any], achievement: Mapping[str, Any]) -> list
     for result in results if isinstance(results, list) else []:
         if not isinstance(result, dict):
             continue
-        what = names.get(_text(result.get("resultDescription"))) or "Result"
+        what = names.get(_text(result.get("resultDescription"))) or _("Result")
         achieved = names.get(_text(result.get("achievedLevel"))) or _text(result.get("value"))
         achieved = achieved or _text(result.get("status"))
         if achieved:
@@ -336,7 +338,7 @@ def _endorsements(document: Mapping[str, Any]) -> list[tuple[str, str]]:
         name = _text(issuer.get("name")) if isinstance(issuer, dict) else ""
         subject = _first(item.get("credentialSubject"))
         comment = _text(subject.get("endorsementComment")) if isinstance(subject, dict) else ""
-        out.append((name or "An endorser", comment))
+        out.append((name or _("An endorser"), comment))
     return out
 
 
@@ -374,8 +376,19 @@ def linkedin_url(view: CredentialView, *, page_url: str, public_id: str) -> str:
 
 def meta_description(view: CredentialView) -> str:
     """The page's description for search engines and social cards (at most 200 characters)."""
-    who = f" to {view.recipient}" if view.recipient_is_name else ""
-    text = f"{view.achievement_name}, awarded{who} by {view.issuer_name}."
+    if view.recipient_is_name:
+        text: str = _(
+            "%(achievement)s, awarded to %(recipient)s by %(issuer)s.",
+            achievement=view.achievement_name,
+            recipient=view.recipient,
+            issuer=view.issuer_name,
+        )
+    else:
+        text = _(
+            "%(achievement)s, awarded by %(issuer)s.",
+            achievement=view.achievement_name,
+            issuer=view.issuer_name,
+        )
     if view.description:
         text += f" {view.description}"
     return (

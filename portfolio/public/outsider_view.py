@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
+
 
 @dataclass(frozen=True)
 class Disclosure:
@@ -38,9 +40,11 @@ def what_outsiders_learn(document: Mapping[str, Any]) -> list[Disclosure]:
         if subject_id:
             found.append(
                 Disclosure(
-                    f"Your identifier {subject_id}",
-                    "It is written in full. Anyone can see that every credential naming it "
-                    "names the same person.",
+                    _("Your identifier %(identifier)s", identifier=subject_id),
+                    _(
+                        "It is written in full. Anyone can see that every credential naming it "
+                        "names the same person."
+                    ),
                 )
             )
         for identity in _list(subject.get("identifier")):
@@ -50,9 +54,14 @@ def what_outsiders_learn(document: Mapping[str, Any]) -> list[Disclosure]:
     if names:
         found.append(
             Disclosure(
-                f"Your evidence: {', '.join(n or 'untitled' for n in names)}",
-                "The credential links to the evidence that was assessed; anyone with the "
-                "credential can open those pages.",
+                _(
+                    "Your evidence: %(names)s",
+                    names=", ".join(n or _("untitled") for n in names),
+                ),
+                _(
+                    "The credential links to the evidence that was assessed; anyone with the "
+                    "credential can open those pages."
+                ),
             )
         )
     endorsers = [
@@ -63,14 +72,17 @@ def what_outsiders_learn(document: Mapping[str, Any]) -> list[Disclosure]:
     if endorsers:
         found.append(
             Disclosure(
-                f"Who assessed you: {', '.join(n for n in endorsers if n) or 'an assessor'}",
-                "Each endorsement names its assessor and what they wrote.",
+                _(
+                    "Who assessed you: %(names)s",
+                    names=", ".join(n for n in endorsers if n) or _("an assessor"),
+                ),
+                _("Each endorsement names its assessor and what they wrote."),
             )
         )
     found.append(
         Disclosure(
-            "The achievement, your results, the school and the dates",
-            "These are what the credential is for: they are shown to anyone who opens it.",
+            _("The achievement, your results, the school and the dates"),
+            _("These are what the credential is for: they are shown to anyone who opens it."),
         )
     )
     return found
@@ -82,23 +94,34 @@ def _identity(identity: Mapping[str, Any]) -> list[Disclosure]:
     if kind == "name" and identity.get("hashed") is False:
         return [
             Disclosure(
-                f"Your name: {value}",
-                "It is written in full, as you chose it for credentials.",
+                _("Your name: %(name)s", name=value),
+                _("It is written in full, as you chose it for credentials."),
             )
         ]
     if identity.get("hashed") is True:
-        what = "email address" if kind == "emailAddress" else kind or "identifier"
-        salted = "with the salt next to it" if _text(identity.get("salt")) else "without a salt"
+        what = _("email address") if kind == "emailAddress" else kind or _("identifier")
+        if _text(identity.get("salt")):
+            hashed = _("A hash of your %(what)s, with the salt next to it", what=what)
+        else:
+            hashed = _("A hash of your %(what)s, without a salt", what=what)
         return [
             Disclosure(
-                f"A hash of your {what}, {salted}",
-                f"Your {what} is not written in the credential, but anyone who guesses it — "
-                "your name and the school's domain are an obvious first guess — can confirm "
-                "the guess with one calculation. It proves the credential is yours when you "
-                "show your address; it does not keep your address secret from someone who "
-                "already suspects it.",
+                hashed,
+                _(
+                    "Your %(what)s is not written in the credential, but anyone who guesses "
+                    "it — your name and the school's domain are an obvious first guess — can "
+                    "confirm the guess with one calculation. It proves the credential is yours "
+                    "when you show your address; it does not keep your address secret from "
+                    "someone who already suspects it.",
+                    what=what,
+                ),
             )
         ]
     if value:
-        return [Disclosure(f"Your {kind or 'identifier'}: {value}", "It is written in full.")]
+        return [
+            Disclosure(
+                _("Your %(what)s: %(value)s", what=kind or _("identifier"), value=value),
+                _("It is written in full."),
+            )
+        ]
     return []
