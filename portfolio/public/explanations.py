@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from portfolio.core.i18n import lazy_gettext as _l
 
 PASSED = "passed"
 FAILED = "failed"
