@@ -71,8 +71,11 @@ TEXT_PREVIEW_BYTES = 200_000
 
 
 @bp.app_template_global()
-def text_preview(artefact: Artefact | SnapshotArtefact) -> Markup | None:
+def text_preview(artefact: Artefact | SnapshotArtefact, first_level: int = 4) -> Markup | None:
     """A text or Markdown artefact's content as safe HTML for reading in the page, else None.
+
+    A Markdown artefact's headings start at ``first_level``: one below the heading the page
+    shows the artefact under (h3 for evidence cards, so h4; the evidence pages pass 3).
 
     Markdown goes through the sanitizing renderer; plain text is escaped inside ``<pre>``.
     """
@@ -89,8 +92,7 @@ def text_preview(artefact: Artefact | SnapshotArtefact) -> Markup | None:
         return None
     text = data.decode("utf-8", errors="replace")
     if artefact.media_type == "text/markdown":
-        # The page shows the artefact under an h3 (evidence) or h2: its headings nest below.
-        return render_markdown(text, first_level=3)
+        return render_markdown(text, first_level=first_level)
     return Markup('<pre class="text-artefact">') + escape(text) + Markup("</pre>")
 
 
