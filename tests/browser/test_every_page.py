@@ -42,7 +42,7 @@ SKIPPED_PARTS = re.compile(
 #: Public pages (the same for everyone but the header, which every role's other pages show):
 #: inspected once per module, by whichever role reaches a pattern first.
 PUBLIC = re.compile(r"^/(c|p|verify|issuers|achievements)(/|$)")
-_public_inspected: set[str] = set()
+_public_inspected: set[tuple[str, str]] = set()
 _ID_SEGMENT = re.compile(
     r"^(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[A-Za-z0-9_-]{16,})$"
 )
@@ -72,7 +72,7 @@ def links(page: Page) -> list[str]:
 
 
 def crawl(
-    page: Page, starts: list[str], origin: str, inspect: Inspector
+    page: Page, starts: list[str], origin: str, inspect: Inspector, language: str = "en"
 ) -> tuple[list[str], list[str]]:
     """Inspect every page reachable from ``starts``; returns (URLs inspected, problems)."""
     queue = deque(starts)
@@ -97,8 +97,8 @@ def crawl(
             continue  # a link this role may not follow; the authorization tests cover it
         per_pattern[key] += 1
         path = urlsplit(url).path
-        if not (PUBLIC.match(path) and key in _public_inspected):
-            _public_inspected.add(key)
+        if not (PUBLIC.match(path) and (language, key) in _public_inspected):
+            _public_inspected.add((language, key))
             visited.append(url)
             problems.extend(inspect.check(page, path.strip("/") or "home"))
         for link in links(page):
@@ -108,16 +108,22 @@ def crawl(
     return visited, problems
 
 
+@pytest.mark.parametrize("language", ["en", "es"])
 @pytest.mark.parametrize("role", [None, "student", "assessor", "admin"], ids=str)
 def test_every_page_passes_axe_and_fits_320_px(
-    demo: Demo, role: str | None, axe_source: str
+    demo: Demo, role: str | None, language: str, axe_source: str
 ) -> None:
+    """In English and in Spanish (longer words: a button or a pill that fits in English may
+    not), every page a role can reach passes axe-core and fits 320 px."""
     page = demo.signed_in(role)
     home = page.url if role is not None else demo.url + "/"
+    page.set_extra_http_headers({"Accept-Language": language})
     # Screenshots are the journeys' business (tests/browser/test_journeys.py): a crawl of every
     # page with four full-page screenshots each would take minutes.
     inspect = Inspector(
-        journey=f"every-page-{role or 'anonymous'}", axe_source=axe_source, screenshots=False
+        journey=f"every-page-{role or 'anonymous'}-{language}",
+        axe_source=axe_source,
+        screenshots=False,
     )
     starts = [home]
     if role is None:
@@ -127,7 +133,7 @@ def test_every_page_passes_axe_and_fits_320_px(
             f"{demo.url}/c/{demo.revoked}",
             f"{demo.url}/verify",
         ]
-    visited, problems = crawl(page, starts, demo.url, inspect)
+    visited, problems = crawl(page, starts, demo.url, inspect, language)
     assert len(visited) >= 2, visited
     assert not problems, f"{len(problems)} problem(s) on {len(visited)} pages:\n" + "\n".join(
         problems
