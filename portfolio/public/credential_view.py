@@ -42,6 +42,7 @@ class Link:
     name: str
     url: str | None
     text: str
+    kind: str = ""  # the evidence's genre as issued ("Song", "Audio recording"), if any
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,8 @@ def _describe(document: Mapping[str, Any], *, recipient_name: str | None) -> Cre
             raw = _text(item.get("id"))
             url = http_url(item.get("id"))
             name = _text(item.get("name")) or _text(item.get("description")) or _("Evidence")
-            view.evidence.append(Link(name=name, url=url, text=raw))
+            kind = _text(item.get("genre"))
+            view.evidence.append(Link(name=name, url=url, text=raw, kind=kind))
     view.results = _results(subject, achievement)
     view.alignments = alignments_of(achievement)
     view.skills = _skills(achievement)

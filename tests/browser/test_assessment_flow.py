@@ -46,7 +46,7 @@ STORY = (
 )
 FIRST_NOTE = "The song and the story were written this term."
 SECOND_NOTE = "I rewrote the chorus so the melody comes back, and added what I learnt."
-VERIFIED = "Verified: genuine, unchanged since it was signed, in force, and its issuer confirmed."
+VERIFIED = "Genuine, unchanged since it was signed, in force, and its issuer confirmed."
 
 
 @dataclass(frozen=True)

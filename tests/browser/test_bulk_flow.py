@@ -102,7 +102,7 @@ def test_an_assessor_endorses_a_cohort_and_watches_the_job_finish(
     results.get_by_role("link", name=f"Credential of {people['pupils'][0]}").first.click()
     expect(
         page.get_by_text(
-            "Verified: genuine, unchanged since it was signed, in force, and its issuer confirmed."
+            "Genuine, unchanged since it was signed, in force, and its issuer confirmed."
         )
     ).to_be_visible()
 
