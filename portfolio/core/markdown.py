@@ -22,7 +22,11 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow noopener noreferrer"
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+# "breaks": a line break the writer typed is kept (lyrics, poems, addresses): students do not
+# write CommonMark's two trailing spaces.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).disable(
+    "image"
+)
 
 
 def render_markdown(

@@ -97,3 +97,15 @@ def test_images_are_not_embedded() -> None:
 def test_result_is_markup_and_empty_text_is_empty() -> None:
     assert isinstance(render_markdown("x"), Markup)
     assert str(render_markdown("")) == ""
+
+
+def test_a_line_break_the_writer_typed_is_kept() -> None:
+    # Lyrics and poems: each line stays a line, without CommonMark's two trailing spaces.
+    html = str(render_markdown("The river runs\nthe lights come on"))
+    assert html == "<p>The river runs<br>\nthe lights come on</p>\n"
+
+
+def test_headings_are_renumbered_from_the_level_their_place_needs() -> None:
+    # Whatever levels the writer used, the page's outline never skips one (axe heading-order).
+    html = str(render_markdown("# A\n\n#### B\n\n## C", first_level=3))
+    assert "<h3>A</h3>" in html and "<h5>B</h5>" in html and "<h4>C</h4>" in html
