@@ -61,7 +61,7 @@ def test_an_issuer_added_to_the_trust_list_is_confirmed_until_it_is_removed(
     )
     assert added.status_code == 303
     seen = verify_text(admin_client, forged)
-    assert "✔ Verified Verified: genuine, unchanged since it was signed" in seen
+    assert "✔ Verified Genuine, unchanged since it was signed" in seen
     assert (
         "Issued by Partner College (listed in the trust list of this service's administrators)"
         in seen
