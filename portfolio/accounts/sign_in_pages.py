@@ -8,7 +8,6 @@ from datetime import datetime
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -43,17 +42,15 @@ bp.app_context_processor(current_user_in_templates)
 WRONG_CREDENTIALS = "The email address or password is wrong."
 
 
-#: Each role's home, by endpoint name (the same places ``/`` sends a signed-in person to; the
-#: pages belong to features above this one, so they are named, not imported).
-LANDING_PAGES = {"student": "learner.home", "admin": "admin.home", "assessor": "review.index"}
+#: Each role's home, by endpoint name: where a sign-in without ``next`` lands and where ``/``
+#: sends a signed-in person (the pages belong to features above this one, so they are named,
+#: not imported).
+ROLE_HOMES = {"student": "learner.home", "admin": "admin.home", "assessor": "review.index"}
 
 
-def _landing_page(user: User) -> str:
-    """Where a sign-in without ``next`` goes: the role's own home, else the public home."""
-    endpoint = LANDING_PAGES.get(str(user.role))
-    if endpoint and endpoint in current_app.view_functions:
-        return url_for(endpoint)
-    return url_for("home.index")
+def role_home(user: User) -> str:
+    """The URL of ``user``'s role home (the public home for a role without one)."""
+    return url_for(ROLE_HOMES.get(str(user.role), "home.index"))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -74,7 +71,7 @@ def sign_in_page() -> ResponseReturnValue:
             sign_in(user)
             flash(_("Welcome back, %(name)s.", name=user.display_name), "success")
             target = NextPageForm(formdata=request.args).target()
-            return redirect(target or _landing_page(user), 303)
+            return redirect(target or role_home(user), 303)
         error = _("The email address or password is wrong.")
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/sign_in.html", form=form, error=error), status

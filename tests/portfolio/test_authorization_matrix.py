@@ -429,7 +429,7 @@ def _update_submission(world: World) -> Form:
 #: 422 what the route says about the form once it has let the person in.
 MATRIX: dict[str, Row] = {
     # -- home, sign-in, accounts -------------------------------------------------------------
-    # Signed in, home sends each role to its own home (home.ROLE_HOMES).
+    # Signed in, home sends each role to its own home (accounts.sign_in_pages.ROLE_HOMES).
     "GET /": Row(none, (200, 302, 302, 302, 302, 302)),
     "GET /sign-in": Row(none, (200, 200, 200, 200, 200, 200)),
     "POST /sign-in": Row(none, (422, 422, 422, 422, 422, 422), allowed=ROLES),
