@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from portfolio.accounts.auth import login_required, signed_in_user
 from portfolio.accounts.models import Role, User
+from portfolio.assessment import labels as names
 from portfolio.assessment import service as assessment
 from portfolio.assessment.errors import AssessmentError
 from portfolio.assessment.events import trail
@@ -30,6 +31,13 @@ from portfolio.core.markdown import render_markdown
 from portfolio.evidence.models import Evidence
 
 bp = Blueprint("submissions", __name__)
+
+
+@bp.app_template_global()
+def submission_state(state: str) -> tuple[str, str]:
+    """A submission state's name in the reader's language and its pill tone (for
+    ``assessment/submissions/_states.html``: one list of names, ``labels``)."""
+    return names.submission_states().get(state, state), names.SUBMISSION_TONES.get(state, "info")
 
 
 def _own_submission(public_id: str) -> Submission:
