@@ -139,6 +139,7 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.catalogue import pages as catalogue_pages
     from portfolio.demo import cli as demo_cli
     from portfolio.evidence import pages as evidence_pages
+    from portfolio.guardians import models as _guardian_tables  # noqa: F401
     from portfolio.home import pages as home_pages
     from portfolio.issuing import api as vcapi
     from portfolio.issuing import cli as issuing_cli
@@ -147,6 +148,7 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.learner import frozen_evidence_pages, privacy_pages
     from portfolio.learner import pages as learner_pages
     from portfolio.operations import cli as operations_cli
+    from portfolio.planning import models as _planning_tables  # noqa: F401
     from portfolio.portfolios import pages as portfolio_pages
     from portfolio.public import api as public_api
     from portfolio.public import evidence_pages as credential_evidence_pages

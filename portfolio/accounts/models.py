@@ -3,12 +3,13 @@ in-app notifications."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
+    Date,
     ForeignKey,
     Integer,
     String,
@@ -57,6 +58,9 @@ class Issuer(Model):
     offers_suspension: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false(), nullable=False
     )
+    #: Students younger than this (by ``User.birth_date``) are minors: publishing needs a
+    #: recorded consent (portfolio/guardians/).  None: only students marked ``minor`` are.
+    minor_below_age: Mapped[int | None] = mapped_column(Integer)
 
     keys: Mapped[list[IssuerKeyRow]] = relationship(back_populates="issuer")
 
@@ -81,6 +85,9 @@ class Role(StrEnum):
     ADMIN = "admin"
     ASSESSOR = "assessor"
     STUDENT = "student"
+    #: A parent or carer: reads, never changes, what their linked students share with them
+    #: (portfolio/guardians/, issue 17 §3).
+    GUARDIAN = "guardian"
 
 
 USER_ROLES = tuple(role.value for role in Role)
@@ -119,6 +126,13 @@ class User(Model):
     #: The language the person chose on their profile (``en``, ``es``): pages and the mail sent
     #: to them use it.  None: the browser's (``Accept-Language``), and English for mail.
     locale: Mapped[str | None] = mapped_column(String(16))
+    #: The school marked this student a minor: publishing a portfolio or a credential's public
+    #: page needs a recorded consent (portfolio/guardians/consent.py).
+    minor: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
+    #: Used with the school's age rule (``Issuer.minor_below_age``); None: not recorded.
+    birth_date: Mapped[date | None] = mapped_column(Date)
 
     issuer: Mapped[Issuer | None] = relationship()
 

@@ -186,3 +186,69 @@ class Mastery(Model):
 
     competency: Mapped[Competency] = relationship()
     credential: Mapped[IssuedCredential] = relationship()
+
+
+class SelfAssessment(Model):
+    """A student's rating of her own work on the rubric, before she submits a round (issue 17
+    §2).  ``levels`` and ``criterion_notes`` follow the rubric version's criteria, like an
+    :class:`Assessment`'s.  Shown to an assessor only once their own judgement of the round is
+    recorded, so it cannot anchor them; never part of what a credential says."""
+
+    __tablename__ = "self_assessments"
+    __table_args__ = (UniqueConstraint("submission_id", "round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    #: The round this rating goes with (the one her next submit or resubmit starts).
+    round: Mapped[int] = mapped_column(Integer)
+    rubric_version_id: Mapped[int | None] = mapped_column(ForeignKey("rubric_versions.id"))
+    levels: Mapped[list[int]] = mapped_column(JSON, default=list)
+    criterion_notes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    submission: Mapped[Submission] = relationship()
+    rubric_version: Mapped[RubricVersion | None] = relationship()
+
+
+class PeerReview(Model):
+    """A classmate asked for comments on a submission, and what they wrote (issue 17 §2).
+
+    Comments never influence the credential; only the student, the peer who wrote one and the
+    school's staff see them.  Staff may hide a comment, with the reason recorded."""
+
+    __tablename__ = "peer_reviews"
+    __table_args__ = (UniqueConstraint("submission_id", "peer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    peer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The peer's comment (Markdown); None until written.
+    comment: Mapped[str | None] = mapped_column(Text)
+    commented_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
+
+    submission: Mapped[Submission] = relationship()
+    peer: Mapped[User] = relationship(foreign_keys=[peer_id])
+    hidden_by: Mapped[User | None] = relationship(foreign_keys=[hidden_by_id])
+
+
+class SignalThresholds(Model):
+    """A school's thresholds for the early signals of the cohort view (issue 17 §4); a school
+    without a row uses the defaults below."""
+
+    __tablename__ = "signal_thresholds"
+
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), primary_key=True)
+    #: Flag a student with no submission in this many days while a plan item is due.
+    quiet_days: Mapped[int] = mapped_column(Integer, default=14)
+    #: Flag a student with at least this many revision rounds on one competency.
+    revision_rounds: Mapped[int] = mapped_column(Integer, default=2)
+    #: Flag a self-assessment this many levels or more from the assessor's on any criterion.
+    calibration_gap: Mapped[int] = mapped_column(Integer, default=2)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -130,6 +130,9 @@ class Competency(Model):
     required_endorsements: Mapped[int] = mapped_column(Integer, default=1)
     #: A stack badge: never submitted for, issued when its components are all mastered.
     is_stack: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Peer feedback: how many classmates of her cohort a student may ask to comment on a
+    #: submission for this competency; 0 (the default) turns peer feedback off (issue 17 §2).
+    peer_reviewers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     position: Mapped[int] = mapped_column(Integer, default=0)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

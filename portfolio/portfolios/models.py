@@ -7,11 +7,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    Boolean,
     ForeignKey,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -46,6 +48,11 @@ class Portfolio(Model):
     visibility: Mapped[str] = mapped_column(String(8), default=Visibility.PRIVATE)
     #: The secret part of an anyone-with-the-link URL; None when no link is shared (revoked).
     share_slug: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: The owner shows this portfolio to her linked guardians (read only), whatever its
+    #: visibility: a private portfolio can be shared with family alone.
+    shared_with_guardians: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
