@@ -9,7 +9,11 @@ The people (columns of the matrix):
 - ``other_student``: Oli, a student of the same school;
 - ``assessor``: Asa, an assessor of the same school;
 - ``other_admin``: Otto, an administrator of *another* issuer;
-- ``admin``: Ada, an administrator of the school.
+- ``admin``: Ada, an administrator of the school;
+- ``guardian``: Gus, Sam's linked guardian (issue 17 §3).
+
+Gus's column was added after the others: his answer per route is in :data:`GUARDIAN` (and the
+POST routes he may act on in :data:`GUARDIAN_MAY`) rather than in each row's tuple.
 
 The matrix is data: one row per route (``"METHOD /rule"``, as in ``app.url_map``) with the
 status each person gets.  A route added to the app without a row fails
@@ -47,6 +51,7 @@ from portfolio.evidence.artefacts import add_file_artefact
 from portfolio.evidence.models import Evidence
 from portfolio.evidence.snapshots import snapshots_of
 from portfolio.files import uploads
+from portfolio.guardians.models import GuardianLink
 from portfolio.issuing.models import TrustedIssuerRow
 from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection
 from portfolio.portfolios.service import new_share_slug
@@ -63,6 +68,8 @@ from tests.portfolio.security_world import (
 
 ROLES = ("anonymous", "student", "other_student", "assessor", "other_admin", "admin")
 SIGNED_IN = ROLES[1:]
+#: Every person asked, Gus included (his answers are in GUARDIAN, not in the rows' tuples).
+PEOPLE = (*ROLES, "guardian")
 ADMINS = ("other_admin", "admin")
 STUDENTS = ("student", "other_student")
 #: What a refusal may look like: sign in (401 for a POST), not your role, or "no such thing".
@@ -129,7 +136,12 @@ def build_world(app: Flask) -> World:
             "assessor": school.assessor,
             "other_admin": other_admin,
             "admin": school.admin,
+            "guardian": person(issuer, "guardian", "Gus Guardian"),
         }
+        db.session.add(
+            GuardianLink(guardian_id=people["guardian"].id, student_id=school.student.id)
+        )
+        db.session.commit()
         world.emails = {role: user.email for role, user in people.items()}
 
         # Sam's song: a text file (with captions), a link and an image (with a thumbnail).
@@ -979,6 +991,171 @@ MATRIX: dict[str, Row] = {
 # -- asking ----------------------------------------------------------------------------------
 
 
+#: What Gus, Sam's guardian, gets on each route (the matrix's seventh column).
+GUARDIAN: dict[str, Expect] = {
+    "GET /": 302,
+    "GET /.well-known/did.json": 200,
+    "GET /<path:path>/did.json": 200,
+    "GET /achievements/<public_id>": 200,
+    "GET /achievements/<public_id>/image": 200,
+    "GET /admin/": 403,
+    "GET /admin/audit": 403,
+    "GET /admin/audit.csv": 403,
+    "GET /admin/audit.json": 403,
+    "GET /admin/catalogue": 403,
+    "GET /admin/catalogue/catalogue.csv": 403,
+    "GET /admin/catalogue/competencies/<public_id>": 403,
+    "GET /admin/catalogue/competencies/<public_id>/components": 403,
+    "GET /admin/catalogue/competencies/<public_id>/edit": 403,
+    "GET /admin/catalogue/competencies/<public_id>/prerequisites": 403,
+    "GET /admin/catalogue/competencies/<public_id>/rubric": 403,
+    "GET /admin/catalogue/competencies/<public_id>/rubric/versions/<int:version>": 403,
+    "GET /admin/catalogue/frameworks/<public_id>/case.json": 403,
+    "GET /admin/catalogue/import/case": 403,
+    "GET /admin/catalogue/import/csv": 403,
+    "GET /admin/catalogue/new": 403,
+    "GET /admin/credentials": 403,
+    "GET /admin/credentials/<public_id>": 403,
+    "GET /admin/credentials/<public_id>/revoke": 403,
+    "GET /admin/invitations": 403,
+    "GET /admin/issuer": 403,
+    "GET /admin/roster": 403,
+    "GET /admin/trust": 403,
+    "GET /api/openapi.json": 200,
+    "GET /artefacts/<public_id>": 403,
+    "GET /artefacts/<public_id>/captions.vtt": 403,
+    "GET /artefacts/<public_id>/thumbnail": 403,
+    "GET /c/<public_id>": 200,
+    "GET /c/<public_id>/badge.png": 200,
+    "GET /c/<public_id>/badge.svg": 200,
+    "GET /c/<public_id>/certificate.pdf": 200,
+    "GET /c/<public_id>/credential.json": 200,
+    "GET /c/<public_id>/evidence/<evidence_id>": 200,
+    "GET /c/<public_id>/evidence/<evidence_id>/artefacts/<artefact_id>": 200,
+    "GET /c/<public_id>/evidence/<evidence_id>/artefacts/<artefact_id>/<part>": 200,
+    "GET /cohort": 403,
+    "GET /cohort.csv": 403,
+    "GET /evidence": 403,
+    "GET /evidence/<public_id>": 403,
+    "GET /evidence/<public_id>/delete": 403,
+    "GET /evidence/<public_id>/edit": 403,
+    "GET /evidence/new": 403,
+    "GET /healthz": 200,
+    "GET /home": 403,
+    "GET /issuers/<slug>": 200,
+    "GET /jobs": 403,
+    "GET /jobs/<public_id>": 403,
+    "GET /jobs/<public_id>/results.csv": 403,
+    "GET /join/<token>": 200,
+    "GET /metrics": 200,
+    "GET /my/credentials": 403,
+    "GET /my/credentials/<public_id>/qr.svg": 403,
+    "GET /my/credentials/evidence": 403,
+    "GET /notifications": 200,
+    "GET /p/<slug>": 200,
+    "GET /p/<slug>/artefacts/<artefact_id>": 200,
+    "GET /p/<slug>/artefacts/<artefact_id>/<part>": 200,
+    "GET /password/forgot": 200,
+    "GET /password/reset/<token>": 200,
+    "GET /portfolios": 403,
+    "GET /portfolios/<public_id>": 404,
+    "GET /portfolios/<public_id>/artefacts/<artefact_id>": 404,
+    "GET /portfolios/<public_id>/artefacts/<artefact_id>/<part>": 404,
+    "GET /portfolios/<public_id>/edit": 403,
+    "GET /portfolios/<public_id>/export.pdf": 403,
+    "GET /portfolios/<public_id>/export.zip": 403,
+    "GET /profile": 200,
+    "GET /profile/delete": 403,
+    "GET /profile/export": 403,
+    "GET /profile/photo": 404,
+    "GET /progress": 403,
+    "GET /progress/chart.svg": 403,
+    "GET /readyz": 503,
+    "GET /review": 403,
+    "GET /review/<public_id>": 403,
+    "GET /review/<public_id>/artefacts/<artefact_id>": 403,
+    "GET /review/<public_id>/artefacts/<artefact_id>/<part>": 403,
+    "GET /review/cohort-endorse": 403,
+    "GET /review/endorse": 403,
+    "GET /sign-in": 200,
+    "GET /sign-out-everywhere": 200,
+    "GET /status/<public_id>": 200,
+    "GET /submissions": 403,
+    "GET /submissions/<public_id>": 403,
+    "GET /submissions/new": 403,
+    "GET /verify": 200,
+    "POST /admin/catalogue/competencies/<public_id>/archive": 403,
+    "POST /admin/catalogue/competencies/<public_id>/components": 403,
+    "POST /admin/catalogue/competencies/<public_id>/delete": 403,
+    "POST /admin/catalogue/competencies/<public_id>/edit": 403,
+    "POST /admin/catalogue/competencies/<public_id>/image": 403,
+    "POST /admin/catalogue/competencies/<public_id>/prerequisites": 403,
+    "POST /admin/catalogue/competencies/<public_id>/rubric": 403,
+    "POST /admin/catalogue/competencies/<public_id>/unarchive": 403,
+    "POST /admin/catalogue/frameworks": 403,
+    "POST /admin/catalogue/import/case": 403,
+    "POST /admin/catalogue/import/csv": 403,
+    "POST /admin/catalogue/new": 403,
+    "POST /admin/credentials/<public_id>/revoke": 403,
+    "POST /admin/credentials/<public_id>/suspend": 403,
+    "POST /admin/credentials/<public_id>/unsuspend": 403,
+    "POST /admin/invitations": 403,
+    "POST /admin/invitations/<invitation_id>/revoke": 403,
+    "POST /admin/issuer/profile": 403,
+    "POST /admin/issuer/status": 403,
+    "POST /admin/roster": 403,
+    "POST /admin/trust/issuers": 403,
+    "POST /admin/trust/issuers/<int:entry_id>/remove": 403,
+    "POST /admin/trust/recipient-identity": 403,
+    "POST /credentials/issue": 401,
+    "POST /credentials/verify": 400,
+    "POST /evidence/<public_id>/artefacts/<artefact_id>/delete": 403,
+    "POST /evidence/<public_id>/artefacts/<artefact_id>/move": 403,
+    "POST /evidence/<public_id>/artefacts/file": 403,
+    "POST /evidence/<public_id>/artefacts/link": 403,
+    "POST /evidence/<public_id>/delete": 403,
+    "POST /evidence/<public_id>/edit": 403,
+    "POST /evidence/new": 403,
+    "POST /jobs/<public_id>/cancel": 403,
+    "POST /join/<token>": 422,
+    "POST /my/credentials/<public_id>/evidence/delete": 403,
+    "POST /my/credentials/<public_id>/evidence/visibility": 403,
+    "POST /my/credentials/<public_id>/revocation-request": 403,
+    "POST /my/credentials/<public_id>/visibility": 403,
+    "POST /notifications/read": 303,
+    "POST /oauth/token": 400,
+    "POST /password/forgot": 422,
+    "POST /password/reset/<token>": 422,
+    "POST /portfolios": 403,
+    "POST /portfolios/<public_id>/delete": 403,
+    "POST /portfolios/<public_id>/details": 403,
+    "POST /portfolios/<public_id>/items/<item_id>/delete": 403,
+    "POST /portfolios/<public_id>/items/<item_id>/move": 403,
+    "POST /portfolios/<public_id>/revoke-link": 403,
+    "POST /portfolios/<public_id>/sections": 403,
+    "POST /portfolios/<public_id>/sections/<section_id>/delete": 403,
+    "POST /portfolios/<public_id>/sections/<section_id>/items": 403,
+    "POST /portfolios/<public_id>/sections/<section_id>/move": 403,
+    "POST /portfolios/<public_id>/sections/<section_id>/rename": 403,
+    "POST /portfolios/<public_id>/visibility": 403,
+    "POST /presentations/verify": 400,
+    "POST /profile": 303,
+    "POST /profile/delete": 403,
+    "POST /review/<public_id>/assess": 403,
+    "POST /review/<public_id>/start": 403,
+    "POST /review/cohort-endorse": 403,
+    "POST /review/endorse": 403,
+    "POST /sign-in": 422,
+    "POST /sign-out": 303,
+    "POST /sign-out-everywhere": 422,
+    "POST /submissions/<public_id>": 403,
+    "POST /submissions/new": 403,
+    "POST /verify": 400,
+}
+#: POST routes Gus may act on besides those every signed-in person may (he sends ``safe``).
+GUARDIAN_MAY: frozenset[str] = frozenset()
+
+
 def route_keys(app: Flask) -> set[str]:
     """``"METHOD /rule"`` for every route of the app but ``static`` (HEAD and OPTIONS aside)."""
     return {
@@ -1024,6 +1201,9 @@ SCHOOLS = (
 
 def private_to(world: World, role: str) -> tuple[str, ...]:
     """Texts a page behind sign-in must not show to ``role``."""
+    if role == "guardian":
+        # Gus reads what Sam shares with him, never the rest of the school.
+        return ("Oli Other", "new.student@school.test", "Please read it.")
     if role == "other_student":
         return (*SAMS, world.submission, world.credential)
     if role == "other_admin":
@@ -1041,7 +1221,7 @@ def ask(world: World, key: str, role: str, before: Snapshot | None) -> tuple[int
     sign-in showed to someone who may not read them."""
     row = MATRIX[key]
     method, rule = key.split(" ", 1)
-    allowed = role in row.allowed
+    allowed = is_allowed(key, role)
     values = row.values(world)
     if method == "POST" and allowed and row.scratch is not None:
         values = {**values, **row.scratch(world)}
@@ -1078,15 +1258,33 @@ def test_every_route_has_a_row_in_the_matrix(world: World) -> None:
     assert not stale, f"rows of the authorization matrix for routes that no longer exist: {stale}"
 
 
+def expectations(key: str) -> list[tuple[str, Expect]]:
+    """``(person, expected status)`` for every person of :data:`PEOPLE`."""
+    return [*zip(ROLES, MATRIX[key].expect, strict=True), ("guardian", GUARDIAN[key])]
+
+
+def is_allowed(key: str, role: str) -> bool:
+    """Whether ``role`` may act on the row's POST route (sends its ``safe`` form)."""
+    row = MATRIX[key]
+    if role == "guardian":
+        return key in GUARDIAN_MAY or set(row.allowed) >= set(SIGNED_IN)
+    return role in row.allowed
+
+
+def test_every_row_says_what_the_guardian_gets() -> None:
+    assert sorted(MATRIX.keys() - GUARDIAN.keys()) == [], "add the guardian's answer to GUARDIAN"
+    assert sorted(GUARDIAN.keys() - MATRIX.keys()) == [], "GUARDIAN names routes MATRIX lacks"
+    assert MATRIX.keys() >= GUARDIAN_MAY
+
+
 @pytest.mark.parametrize("key", sorted(MATRIX))
 def test_each_person_gets_what_the_matrix_says(world: World, key: str) -> None:
-    row = MATRIX[key]
     problems = []
     # Those who may not change anything go first, against one snapshot of the database.
     before = snapshot(world.app) if key.startswith("POST") else None
-    expected = sorted(zip(ROLES, row.expect, strict=True), key=lambda pair: pair[0] in row.allowed)
+    expected = sorted(expectations(key), key=lambda pair: is_allowed(key, pair[0]))
     for role, expect in expected:
-        status, wrongs = ask(world, key, role, None if role in row.allowed else before)
+        status, wrongs = ask(world, key, role, None if is_allowed(key, role) else before)
         if not _matches(expect, status):
             problems.append(f"{role}: expected {expect}, got {status}")
         problems += [f"{role}: {wrong}" for wrong in wrongs]
@@ -1098,9 +1296,8 @@ def test_a_refused_change_is_a_refusal(key: str) -> None:
     """Whoever is not allowed to change something is told "sign in", "not allowed" or "not
     found" — never a success — except where the row says the request is judged on its content
     (another issuer's competency is not one you can endorse)."""
-    row = MATRIX[key]
-    for role, expect in zip(ROLES, row.expect, strict=True):
-        if role in row.allowed:
+    for role, expect in expectations(key):
+        if is_allowed(key, role):
             continue
         statuses = expect if isinstance(expect, frozenset) else frozenset({expect})
         assert statuses <= REFUSALS | {422}, f"{key}: {role} is not allowed but expects {expect}"
