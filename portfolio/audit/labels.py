@@ -48,6 +48,16 @@ ACTION_LABELS: dict[str, LazyString] = {
     "revocation_requested": _l("Revocation requested by a learner"),
     "issuer_suspension_changed": _l("Suspension setting changed"),
     "issuer_profile_changed": _l("Issuer profile changed"),
+    "language_changed": _l("Language changed"),
+    "guardian_linked": _l("Guardian linked to a student"),
+    "guardian_unlinked": _l("Guardian unlinked from a student"),
+    "guardian_viewed": _l("Guardian viewed a student's page"),
+    "minor_status_changed": _l("Minor status changed"),
+    "consent_given": _l("Publication consent given"),
+    "consent_withdrawn": _l("Publication consent withdrawn"),
+    "plan_commented": _l("Comment on a learning plan"),
+    "peer_comment_hidden": _l("Peer comment hidden"),
+    "signal_thresholds_changed": _l("Early signal thresholds changed"),
 }
 
 

@@ -69,6 +69,18 @@ ACTIONS = frozenset(
         "issuer_profile_changed",
         # A person's language (portfolio/accounts/service.py, save_profile).
         "language_changed",
+        # Learner agency (issue 17): guardians and consent (portfolio/guardians/), what
+        # guardians read and write (portfolio/family/, portfolio/planning/), peer comments'
+        # moderation and the early signals' thresholds (portfolio/assessment/).
+        "guardian_linked",
+        "guardian_unlinked",
+        "guardian_viewed",
+        "minor_status_changed",
+        "consent_given",
+        "consent_withdrawn",
+        "plan_commented",
+        "peer_comment_hidden",
+        "signal_thresholds_changed",
     }
 )
 
