@@ -1,6 +1,6 @@
-"""The demo's people — the administrator, two assessors and four students in two cohorts, with
-learner profiles — and their accounts, whose random passwords are kept in the instance folder
-(``demo-accounts.txt``, mode 0600)."""
+"""The demo's people — the administrator, two assessors, four students in two cohorts with
+learner profiles, and two guardians — and their accounts, whose random passwords are kept in
+the instance folder (``demo-accounts.txt``, mode 0600)."""
 
 from __future__ import annotations
 
@@ -98,6 +98,10 @@ PEOPLE = (
             "interests": "Birds, electronics, photography",
         },
     ),
+    # Guardians (issue 17 §3): Grace consents to Maya's public pages; Rui has not consented
+    # for Tomás, so nothing of his is public (portfolio/demo/families.py).
+    PersonSpec("grace", Role.GUARDIAN, "Grace Okafor", _email("Grace Okafor")),
+    PersonSpec("rui", Role.GUARDIAN, "Rui Silva", _email("Rui Silva")),
 )
 
 

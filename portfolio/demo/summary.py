@@ -19,6 +19,7 @@ def _role_labels() -> dict[str, str]:
         Role.ADMIN: _("Administrator"),
         Role.ASSESSOR: _("Assessor"),
         Role.STUDENT: _("Student"),
+        Role.GUARDIAN: _("Guardian"),
     }
 
 

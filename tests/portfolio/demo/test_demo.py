@@ -95,10 +95,20 @@ def test_demo_setup_seeds_a_school_that_verifies_and_is_idempotent(tmp_path: Pat
     accounts_file = tmp_path / "demo-accounts.txt"
     assert accounts_file.stat().st_mode & 0o777 == 0o600
     accounts = [line.split() for line in accounts_file.read_text().splitlines()]
-    assert Counter(role for role, _, _ in accounts) == {"admin": 1, "assessor": 2, "student": 4}
-    assert len({password for _, _, password in accounts}) == 7
+    assert Counter(role for role, _, _ in accounts) == {
+        "admin": 1,
+        "assessor": 2,
+        "student": 4,
+        "guardian": 2,
+    }
+    assert len({password for _, _, password in accounts}) == 9
     for role, email, password in accounts:
-        label = {"admin": "Administrator:", "assessor": "Assessor:", "student": "Student:"}[role]
+        label = {
+            "admin": "Administrator:",
+            "assessor": "Assessor:",
+            "student": "Student:",
+            "guardian": "Guardian:",
+        }[role]
         assert f"{label:<14} {email} / {password}" in output
     assert "Administrator: admin@demo.credfolio.test / " in output
     assert "Public credential (Maya, Song writing):" in output
