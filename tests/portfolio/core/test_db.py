@@ -67,7 +67,7 @@ def test_a_naive_moment_is_taken_as_utc(app: Any) -> None:
 def test_allowed_values_are_written_once_as_a_check_constraint() -> None:
     constraint = one_of("role", Role, name="role")
     assert str(constraint.sqltext) == "role IN ('admin', 'assessor', 'student', 'guardian')"
-    assert USER_ROLES == ("admin", "assessor", "student")
+    assert USER_ROLES == ("admin", "assessor", "student", "guardian")
     assert SUBMISSION_STATES[0] == SubmissionState.DRAFT == "draft"
 
 
