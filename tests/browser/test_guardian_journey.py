@@ -75,3 +75,27 @@ def test_rui_sees_that_nothing_of_tomas_is_public(demo: Demo, as_role) -> None:
     page.get_by_role("link", name=demo.people["tomas"].name).first.click()
     expect(page.locator(".family-consent")).to_contain_text("no consent is recorded")
     expect(page.locator("main a[href^='/c/']")).to_have_count(0)
+
+
+def test_maya_sees_her_guardians_and_what_she_shares_with_them(
+    demo: Demo, as_role, inspect: Inspector
+) -> None:
+    page = as_role("maya")
+    guardians = page.locator("section").filter(
+        has=page.get_by_role("heading", name="Your guardians")
+    )
+    expect(guardians).to_contain_text("Grace Okafor")
+    page.get_by_role("link", name="For my family").click()
+    box = page.get_by_label("Share with my guardians")
+    expect(box).to_be_checked()
+    # She stops sharing, and Grace no longer finds the portfolio; then she shares it again.
+    box.uncheck()
+    page.get_by_role("button", name="Save sharing with guardians").click()
+    expect(page.locator(".flashes")).to_contain_text("no longer see this portfolio")
+    inspect(page, "maya's sharing with guardians")
+    grace = as_role("grace")
+    grace.get_by_role("link", name=demo.people["maya"].name).first.click()
+    expect(grace.get_by_role("link", name="For my family")).to_have_count(0)
+    page.get_by_label("Share with my guardians").check()
+    page.get_by_role("button", name="Save sharing with guardians").click()
+    expect(page.locator(".flashes")).to_contain_text("can now read this portfolio")
