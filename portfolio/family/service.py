@@ -38,7 +38,7 @@ DECIDED = (
     SubmissionState.NOT_YET,
 )
 #: What each page records as ``detail.page`` in the audit log.
-PAGES = ("overview", "progress", "feedback", "credentials", "portfolio")
+PAGES = ("overview", "progress", "feedback", "portfolio")
 
 
 # -- who ------------------------------------------------------------------------------------

@@ -348,3 +348,8 @@ def test_the_home_card_says_whats_new(app, school, gus):
     assert card.latest is not None and card.latest.feedback == "Lovely."
     page = text_of(signed_in(app, gus).get("/family"))
     assert "1 credential earned" in page and "1 item overdue" in page and "Lovely." in page
+
+
+def test_only_known_pages_are_recorded(app, school, gus):
+    with pytest.raises(ValueError, match="unknown page"):
+        service.record_view(gus, school.student, "everything")
