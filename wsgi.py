@@ -139,6 +139,7 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.catalogue import pages as catalogue_pages
     from portfolio.demo import cli as demo_cli
     from portfolio.evidence import pages as evidence_pages
+    from portfolio.family import pages as family_pages
     from portfolio.guardians import models as _guardian_tables  # noqa: F401
     from portfolio.home import pages as home_pages
     from portfolio.issuing import api as vcapi
@@ -198,6 +199,7 @@ def feature_list() -> tuple[Feature, ...]:
             "learner",
             blueprints=(learner_pages.bp, privacy_pages.bp, frozen_evidence_pages.bp),
         ),
+        Feature("family", blueprints=(family_pages.bp,)),
         Feature(
             "bulk",
             blueprints=(bulk_pages.bp,),

@@ -45,7 +45,12 @@ WRONG_CREDENTIALS = "The email address or password is wrong."
 #: Each role's home, by endpoint name: where a sign-in without ``next`` lands and where ``/``
 #: sends a signed-in person (the pages belong to features above this one, so they are named,
 #: not imported).
-ROLE_HOMES = {"student": "learner.home", "admin": "admin.home", "assessor": "review.index"}
+ROLE_HOMES = {
+    "student": "learner.home",
+    "admin": "admin.home",
+    "assessor": "review.index",
+    "guardian": "family.home",
+}
 
 
 def role_home(user: User) -> str:

@@ -45,7 +45,7 @@ from portfolio.assessment.models import Submission
 from portfolio.catalogue.models import Competency, CompetencyFramework
 from portfolio.demo.catalogue import seed_catalogue
 from portfolio.demo.evidence import seed_evidence
-from portfolio.demo.families import seed_families
+from portfolio.demo.families import seed_families, seed_family_portfolio
 from portfolio.demo.people import ACCOUNTS_FILE, read_accounts, seed_people
 from portfolio.demo.scenarios import SCENARIOS, play
 from portfolio.evidence.models import Evidence
@@ -87,6 +87,7 @@ def seed(issuer: Issuer, *, instance_path: str | Path) -> DemoSchool:
     people = seed_people(issuer, accounts_file, created)
     seed_families(people)
     evidence = seed_evidence(people, competencies, created)
+    seed_family_portfolio(people, evidence)
     submissions = {}
     # The demo's people are made up: their notices stay in-app, never mailed.
     notify_by_mail = current_app.config.get("CREDFOLIO_NOTIFY_BY_MAIL", True)

@@ -21,6 +21,7 @@ from portfolio.accounts.auth import current_user, login_required, signed_in_user
 from portfolio.accounts.models import Role
 from portfolio.core.db import db
 from portfolio.core.errors import NotFoundError
+from portfolio.guardians.links import guardians_of
 from portfolio.issuing.models import IssuedCredential
 from portfolio.learner import service
 from portfolio.learner.forms import VisibilityForm
@@ -71,7 +72,10 @@ def credentials() -> ResponseReturnValue:
 @login_required(role=Role.STUDENT)
 def home() -> ResponseReturnValue:
     """The student's home: what to do next, recent evidence, credentials to share, portfolios."""
-    return render_template("learner/home.html", home=home_view(signed_in_user()))
+    student = signed_in_user()
+    return render_template(
+        "learner/home.html", home=home_view(student), guardians=guardians_of(student)
+    )
 
 
 #: How long a browser may keep a QR code (it encodes a URL that never changes).

@@ -61,6 +61,17 @@ class VisibilityForm(PageForm):
     )
 
 
+class GuardiansForm(PageForm):
+    """Whether the owner shares the portfolio with her linked guardians (a ticked box sends
+    ``shared_with_guardians``; an unticked one sends nothing)."""
+
+    shared_with_guardians = StringField(default="")
+
+    @property
+    def shared(self) -> bool:
+        return bool(self.shared_with_guardians.data)
+
+
 class RevokeLinkForm(PageForm):
     """Revoking the shared link; ``replace`` (any value) asks for a new link instead."""
 

@@ -31,11 +31,13 @@ from portfolio.core.markdown import render_markdown
 from portfolio.evidence.forms import MoveForm
 from portfolio.evidence.models import Artefact
 from portfolio.evidence.pages import serve_artefact
+from portfolio.guardians.links import guardians_of
 from portfolio.portfolios import service
 from portfolio.portfolios.access import artefact_in_portfolio, can_view_portfolio, is_owner
 from portfolio.portfolios.export import image_data_uris, render_portfolio_pdf, write_zip
 from portfolio.portfolios.forms import (
     VISIBILITIES,
+    GuardiansForm,
     PlacementForm,
     PortfolioForm,
     RenameSectionForm,
@@ -125,6 +127,7 @@ def _manage_page(
         share_url=share_url,
         cover_html=render_markdown(portfolio.cover_text),
         errors=errors or {},
+        guardians=guardians_of(portfolio.owner),
     )
     return page, status
 
@@ -165,6 +168,22 @@ def set_visibility(public_id: str) -> ResponseReturnValue:
     service.set_visibility(portfolio, visibility)
     flash(_("Visibility: %(visibility)s.", visibility=VISIBILITIES[visibility]), "success")
     return _back(portfolio, "sharing")
+
+
+@bp.post("/portfolios/<public_id>/guardians")
+@login_required(role=Role.STUDENT)
+def share_with_guardians(public_id: str) -> ResponseReturnValue:
+    """Share the portfolio with my linked guardians (read only), or stop sharing it."""
+    portfolio = own_portfolio(public_id)
+    shared = GuardiansForm().shared
+    service.share_with_guardians(portfolio, shared=shared)
+    flash(
+        _("Your guardians can now read this portfolio.")
+        if shared
+        else _("Your guardians no longer see this portfolio."),
+        "success",
+    )
+    return _back(portfolio, "guardians")
 
 
 @bp.post("/portfolios/<public_id>/revoke-link")

@@ -133,6 +133,14 @@ def set_visibility(portfolio: Portfolio, visibility: Visibility) -> None:
         _touch(portfolio)
 
 
+def share_with_guardians(portfolio: Portfolio, *, shared: bool) -> None:
+    """Show the portfolio to the owner's linked guardians (read only), or stop showing it;
+    independent of its visibility (a private portfolio can be shared with family alone)."""
+    with unit_of_work():
+        portfolio.shared_with_guardians = shared
+        _touch(portfolio)
+
+
 def revoke_link(portfolio: Portfolio, *, replace: bool) -> None:
     """Revoke the shared link (it answers 404 at once): a new link replaces it when
     ``replace``, else the portfolio becomes private."""

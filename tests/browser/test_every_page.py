@@ -1,8 +1,8 @@
-"""Every page each kind of person can reach, inspected: as anonymous, a student, an assessor and
-an administrator, the same-origin links reachable from the role's home are followed breadth
-first, and each page must pass axe-core with zero violations of any impact and not scroll
-sideways at 320 or 390 px (WCAG 1.4.10).  A few instances per URL pattern (ids collapsed) keep
-the crawl short; downloads, files and sign-out are left out."""
+"""Every page each kind of person can reach, inspected: as anonymous, a student, an assessor,
+an administrator and a guardian (the demo's Grace), the same-origin links reachable from the
+role's home are followed breadth first, and each page must pass axe-core with zero violations
+of any impact and not scroll sideways at 320 or 390 px (WCAG 1.4.10).  A few instances per URL
+pattern (ids collapsed) keep the crawl short; downloads, files and sign-out are left out."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def crawl(
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
-@pytest.mark.parametrize("role", [None, "student", "assessor", "admin"], ids=str)
+@pytest.mark.parametrize("role", [None, "student", "assessor", "admin", "grace"], ids=str)
 def test_every_page_passes_axe_and_fits_320_px(
     demo: Demo, role: str | None, language: str, axe_source: str
 ) -> None:

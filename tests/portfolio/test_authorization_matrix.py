@@ -230,6 +230,12 @@ def build_world(app: Flask) -> World:
         )
         drafts = _portfolio(school.student, story, title="Drafts")
         ids.update(drafts_section=str(drafts.sections[0].id))
+        # Sam's family book: private, shared with Sam's guardians (Gus reads it, read only).
+        family_book = _portfolio(school.student, song, title="Sam's family book")
+        family_book.visibility, family_book.share_slug = "private", None
+        family_book.shared_with_guardians = True
+        db.session.commit()
+        ids.update(sam=str(school.student.id), family_book=family_book.public_id)
         photo = uploads.store_blob(_file(png(), "me.png", "image/png"), owner=school.student)
         db.session.add(LearnerProfile(user_id=school.student.id, photo_sha256=photo.sha256))
 
@@ -738,6 +744,13 @@ MATRIX: dict[str, Row] = {
         allowed=("student",),
         attack=form(visibility="public"),
     ),
+    "POST /portfolios/<public_id>/guardians": Row(
+        of(public_id="portfolio"),
+        (401, 303, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(shared_with_guardians="1"),
+        scratch=scratch_portfolio,
+    ),
     "POST /portfolios/<public_id>/revoke-link": Row(
         of(public_id="portfolio"),
         (401, 303, 404, 403, 403, 403),
@@ -985,6 +998,35 @@ MATRIX: dict[str, Row] = {
     "POST /presentations/verify": Row(
         none, (400, 400, 400, 400, 400, 400), allowed=ROLES, json=True
     ),
+    # -- the family pages (issue 17 §3): only a linked guardian; Gus is Sam's -----------------
+    "GET /family": Row(none, (302, 403, 403, 403, 403, 403)),
+    "GET /family/students/<int:student_id>": Row(
+        of(student_id="sam"), (302, 403, 403, 403, 403, 403)
+    ),
+    "GET /family/students/<int:student_id>/progress": Row(
+        of(student_id="sam"), (302, 403, 403, 403, 403, 403)
+    ),
+    "GET /family/students/<int:student_id>/feedback": Row(
+        of(student_id="sam"), (302, 403, 403, 403, 403, 403)
+    ),
+    "GET /family/students/<int:student_id>/portfolios/<public_id>": Row(
+        of(student_id="sam", public_id="family_book"), (302, 403, 403, 403, 403, 403)
+    ),
+    "GET /family/students/<int:student_id>/portfolios/<public_id>/artefacts/<artefact_id>": Row(
+        of(student_id="sam", public_id="family_book", artefact_id="lyrics"),
+        (302, 403, 403, 403, 403, 403),
+    ),
+    "GET /family/students/<int:student_id>/portfolios/<public_id>/artefacts/<artefact_id>/<part>": (
+        Row(
+            lambda world: {
+                "student_id": world.sam,
+                "public_id": world.family_book,
+                "artefact_id": world.image,
+                "part": "thumbnail",
+            },
+            (302, 403, 403, 403, 403, 403),
+        )
+    ),
 }
 
 
@@ -1040,6 +1082,15 @@ GUARDIAN: dict[str, Expect] = {
     "GET /evidence/<public_id>/delete": 403,
     "GET /evidence/<public_id>/edit": 403,
     "GET /evidence/new": 403,
+    "GET /family": 200,
+    "GET /family/students/<int:student_id>": 200,
+    "GET /family/students/<int:student_id>/feedback": 200,
+    "GET /family/students/<int:student_id>/portfolios/<public_id>": 200,
+    "GET /family/students/<int:student_id>/portfolios/<public_id>/artefacts/<artefact_id>": 200,
+    "GET /family/students/<int:student_id>/portfolios/<public_id>/artefacts/<artefact_id>/<part>": (
+        200
+    ),
+    "GET /family/students/<int:student_id>/progress": 200,
     "GET /healthz": 200,
     "GET /home": 403,
     "GET /issuers/<slug>": 200,
@@ -1131,6 +1182,7 @@ GUARDIAN: dict[str, Expect] = {
     "POST /portfolios/<public_id>/details": 403,
     "POST /portfolios/<public_id>/items/<item_id>/delete": 403,
     "POST /portfolios/<public_id>/items/<item_id>/move": 403,
+    "POST /portfolios/<public_id>/guardians": 403,
     "POST /portfolios/<public_id>/revoke-link": 403,
     "POST /portfolios/<public_id>/sections": 403,
     "POST /portfolios/<public_id>/sections/<section_id>/delete": 403,
@@ -1336,6 +1388,16 @@ MISMATCHES: dict[str, tuple[str, Callable[[World], str], Callable[[World], Form]
     "an artefact outside the shared portfolio": (
         "anonymous",
         lambda w: f"/p/{w.slug}/artefacts/{w.story_lyrics}",
+        None,
+    ),
+    "an artefact outside the portfolio shared with the guardian": (
+        "guardian",
+        lambda w: f"/family/students/{w.sam}/portfolios/{w.family_book}/artefacts/{w.story_lyrics}",
+        None,
+    ),
+    "a portfolio of the student's that is not shared with guardians": (
+        "guardian",
+        lambda w: f"/family/students/{w.sam}/portfolios/{w.portfolio}",
         None,
     ),
     "an artefact outside the owner's own portfolio": (
