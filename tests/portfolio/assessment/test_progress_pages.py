@@ -290,7 +290,16 @@ def test_another_issuers_assessor_sees_nothing_of_this_one(app, school):
     assert client.get("/cohort", query_string={"competency": melody}).status_code == 400
     rows = list(csv.reader(io.StringIO(page_of(client.get("/cohort.csv")).lstrip("\ufeff"))))
     assert rows == [
-        ["student", "email", "cohort", "competency", "state", "mastered_at", "credential", "reasons"]
+        [
+            "student",
+            "email",
+            "cohort",
+            "competency",
+            "state",
+            "mastered_at",
+            "credential",
+            "reasons",
+        ]
     ]
 
 

@@ -528,12 +528,18 @@ def test_a_reason_cannot_become_a_spreadsheet_formula(flagged_school):
     assert "“=HYPERLINK(1)”" in page
 
 
-def test_the_cohort_page_and_csv_speak_spanish(flagged_school):
+def test_the_cohort_page_and_csv_speak_spanish(app, flagged_school):
     client = flagged_school["client"]
-    page = client.get("/cohort", headers={"Accept-Language": "es"}).get_data(as_text=True)
-    assert "Necesita atención" in page
-    _header, *rows = read_csv(client.get("/cohort.csv", headers={"Accept-Language": "es"}))
-    assert any("rondas de revisión" in row[-1] for row in rows)
+    grace = db.session.scalar(select(User).where(User.email == "grace@school.example"))
+    grace.locale = "es"
+    db.session.commit()
+    # A fresh application context per request: the fixtures' one remembers the language.
+    with app.app_context():
+        page = client.get("/cohort").get_data(as_text=True)
+    assert "Necesita atención" in page and "3 rondas de revisión en «Story»" in page
+    with app.app_context():
+        _header, *rows = read_csv(client.get("/cohort.csv"))
+    assert {row[0]: row[-1] for row in rows}["Bob"] == "3 rondas de revisión en «Story»"
 
 
 # -- the query budget --------------------------------------------------------------------------
