@@ -584,3 +584,12 @@ def test_the_scale_seed_flags_every_other_student_for_all_four_reasons(app, issu
     assert sorted(found) == world["flagged"]
     assert [s.code for s in found[world["flagged"][0]]] == list(early.CODES)
     assert db.session.scalar(select(Competency.id).where(Competency.id == world["story"].id))
+
+
+def test_a_guardian_sees_no_flags_and_no_thresholds(app, issuer, flagged_school):
+    guardian = signed_in(app, "gus@family.example", "guardian")
+    for path in ("/cohort", "/cohort?flagged=1", "/cohort.csv", "/admin/signals"):
+        assert guardian.get(path).status_code == 403, path
+    refused = guardian.post("/admin/signals", data={"quiet_days": "1"})
+    assert refused.status_code == 403
+    assert db.session.get(SignalThresholds, issuer.id) is None
