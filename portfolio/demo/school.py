@@ -46,9 +46,9 @@ from portfolio.catalogue.models import Competency, CompetencyFramework
 from portfolio.demo.catalogue import seed_catalogue
 from portfolio.demo.evidence import seed_evidence
 from portfolio.demo.families import seed_families
-from portfolio.demo.signals import seed_signals
 from portfolio.demo.people import ACCOUNTS_FILE, read_accounts, seed_people
 from portfolio.demo.scenarios import SCENARIOS, play
+from portfolio.demo.signals import seed_signals
 from portfolio.evidence.models import Evidence
 from portfolio.issuing.models import IssuedCredential
 
