@@ -130,7 +130,8 @@ def plan_signals(
         query = query.where(PlanItem.competency_id == scope.competency_id)
     items: dict[int, list[DueItem]] = {}
     for student_id, name, target_date in db.session.execute(query):
-        items.setdefault(student_id, []).append(DueItem(name, target_date))
+        if target_date is not None:  # the query keeps only items with a date
+            items.setdefault(student_id, []).append(DueItem(name, target_date))
     if not items:
         return {}
     # Her own events only (an assessor's decision is not her submitting), for the students
@@ -155,6 +156,7 @@ def plan_signals(
             )
             .group_by(SubmissionEvent.actor_id)
         )
+        if student_id is not None
     }
     found: dict[int, list[Signal]] = {}
     for student_id, due in items.items():
