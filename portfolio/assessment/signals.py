@@ -358,7 +358,6 @@ def calibration_signals(
             Submission.student_id,
             Submission.competency_id,
             Competency.name,
-            Submission.created_at,
             SelfAssessment.round,
             SelfAssessment.levels.label("own"),
             Assessment.levels.label("theirs"),
