@@ -33,6 +33,7 @@ from portfolio.core.settings import EXTENSION as SETTINGS
 from portfolio.core.settings import Settings
 
 if TYPE_CHECKING:
+    from portfolio.assessment.signals import SignalSource
     from portfolio.issuing.status_changes import Follower
 
 ROOT = Path(__file__).resolve().parent
@@ -117,6 +118,9 @@ class Feature:
     #: What follows a credential's revocation or suspension in this feature's own records
     #: (issuing cannot import the features above it): portfolio/issuing/status_changes.py.
     status_followers: tuple[Follower, ...] = ()
+    #: Early signals this feature adds to the cohort view (assessment cannot import the
+    #: features above it): portfolio/assessment/signals.py.
+    cohort_signals: tuple[SignalSource, ...] = ()
 
 
 def feature_list() -> tuple[Feature, ...]:
@@ -129,7 +133,8 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.accounts import cli as accounts_cli
     from portfolio.accounts import pages as accounts_pages
     from portfolio.accounts import sign_in_pages
-    from portfolio.assessment import progress_pages, review_pages, submission_pages
+    from portfolio.assessment import progress_pages, review_pages, signal_pages, submission_pages
+    from portfolio.assessment.signals import ASSESSMENT_SIGNALS
     from portfolio.assessment.stack_revocation import revoke_stacks_with_component
     from portfolio.audit import cli as audit_cli
     from portfolio.audit import pages as audit_pages
@@ -150,6 +155,7 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.learner import pages as learner_pages
     from portfolio.operations import cli as operations_cli
     from portfolio.planning import models as _planning_tables  # noqa: F401
+    from portfolio.planning.signals import plan_signals
     from portfolio.portfolios import pages as portfolio_pages
     from portfolio.public import api as public_api
     from portfolio.public import evidence_pages as credential_evidence_pages
@@ -188,9 +194,16 @@ def feature_list() -> tuple[Feature, ...]:
         Feature("portfolios", blueprints=(portfolio_pages.bp,)),
         Feature(
             "assessment",
-            blueprints=(submission_pages.bp, review_pages.bp, progress_pages.bp),
+            blueprints=(
+                submission_pages.bp,
+                review_pages.bp,
+                progress_pages.bp,
+                signal_pages.bp,
+            ),
             status_followers=(revoke_stacks_with_component,),
+            cohort_signals=ASSESSMENT_SIGNALS,
         ),
+        Feature("planning", cohort_signals=(plan_signals,)),
         Feature(
             "public",
             blueprints=(public_api.bp, credential_evidence_pages.bp, public_pages.bp),
@@ -322,6 +335,7 @@ def _check_mail(config: Settings) -> None:
 
 def _wire(app: Flask, features: tuple[Feature, ...]) -> None:
     """Error pages, storage, every blueprint and command, then the app-wide parts."""
+    from portfolio.assessment.signals import register_signal_sources
     from portfolio.core import assets, error_pages, i18n, limits, paging, security_headers
     from portfolio.files.storage import init_storage
     from portfolio.issuing.status_changes import register_followers
@@ -333,6 +347,7 @@ def _wire(app: Flask, features: tuple[Feature, ...]) -> None:
         for blueprint in feature.blueprints:
             app.register_blueprint(blueprint)
         register_followers(app, feature.status_followers)
+        register_signal_sources(app, feature.cohort_signals)
     # Security headers on every response; rate limits on the views registered above.
     security_headers.init_app(app)
     limits.init_app(app)

@@ -19,6 +19,7 @@ from portfolio.assessment.progress import (
     CohortFilter,
     parse_cohort,
     parse_competency,
+    parse_flagged,
     parse_page,
     parse_weeks,
 )
@@ -167,6 +168,7 @@ class CohortFilterForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped
     competency = StringField()
     weeks = StringField()
     page = StringField()
+    flagged = StringField()
 
     def parsed(self, catalogue: Catalogue) -> tuple[CohortFilter, int, int]:
         """(filters, weeks, page).  Raises
@@ -175,9 +177,12 @@ class CohortFilterForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped
         filters = CohortFilter(
             cohort=parse_cohort(self.cohort.data),
             competency=parse_competency(self.competency.data, catalogue),
+            flagged=parse_flagged(self.flagged.data),
         )
         return filters, parse_weeks(self.weeks.data), parse_page(self.page.data)
 
     def values(self) -> dict[str, str]:
         """What the filter form shows: the query as sent (Jinja escapes it)."""
-        return {name: _text(self[name])[:200] for name in ("cohort", "competency", "weeks")}
+        return {
+            name: _text(self[name])[:200] for name in ("cohort", "competency", "weeks", "flagged")
+        }

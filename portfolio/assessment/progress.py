@@ -146,6 +146,16 @@ def parse_page(raw: str | None) -> int:
     return page
 
 
+def parse_flagged(raw: str | None) -> bool:
+    """ "Only flagged students": ``1`` (the checkbox's value) or nothing."""
+    text = (raw or "").strip()
+    if text in ("", "0"):
+        return False
+    if text == "1":
+        return True
+    raise CohortFilterError(_l("Tick “Only flagged students”, or leave it empty."), field="flagged")
+
+
 def parse_cohort(raw: str | None) -> str | None:
     """A cohort name to filter by, or None for every cohort."""
     text = (raw or "").strip()
@@ -371,6 +381,8 @@ class CohortFilter:
 
     cohort: str | None = None
     competency: CompetencyInfo | None = None
+    #: Only the students the early signals flag (issue 17 §4).
+    flagged: bool = False
 
 
 def parse_competency(raw: str | None, catalogue: Catalogue) -> CompetencyInfo | None:

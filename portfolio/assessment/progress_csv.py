@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from portfolio.assessment.progress import Catalogue, CohortFilter
 from portfolio.assessment.progress_queries import load_cells, students
@@ -20,6 +20,7 @@ CSV_HEADER = (
     "state",
     "mastered_at",
     "credential",
+    "reasons",
 )
 #: The CSV starts with a byte-order mark so spreadsheet programs read accented names as UTF-8.
 CSV_BOM = "\ufeff"
@@ -28,15 +29,25 @@ CHUNK = 64_000
 
 
 def cohort_csv_rows(
-    issuer_id: int, catalogue: Catalogue, filters: CohortFilter, *, batch: int = CSV_BATCH
+    issuer_id: int,
+    catalogue: Catalogue,
+    filters: CohortFilter,
+    *,
+    reasons: Mapping[int, str] | None = None,
+    batch: int = CSV_BATCH,
 ) -> Iterator[list[str]]:
     """The cohort CSV's data rows (see :data:`CSV_HEADER`): one per student × competency shown,
-    students by name, every cell passed through :func:`csv_safe`.
+    students by name, every cell passed through :func:`csv_safe`.  ``reasons`` are the early
+    signals' reasons of each flagged student (one line of text); with ``filters.flagged`` only
+    those students are written.
 
     One query for the students, then two per ``batch`` of students.
     """
     shown = [filters.competency] if filters.competency else list(catalogue.competencies)
+    reasons = reasons or {}
     everyone = students(issuer_id, filters.cohort)
+    if filters.flagged:
+        everyone = [student for student in everyone if student.id in reasons]
     for start in range(0, len(everyone), batch):
         chunk = everyone[start : start + batch]
         cells = load_cells([student.id for student in chunk], catalogue)
@@ -53,6 +64,7 @@ def cohort_csv_rows(
                         cell.state,
                         cell.mastered_at.isoformat() if cell.mastered_at else "",
                         cell.credential_public_id or "",
+                        reasons.get(student.id, ""),
                     )
                 ]
 

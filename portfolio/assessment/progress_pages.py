@@ -27,7 +27,9 @@ from portfolio.accounts.auth import login_required, safe_next, signed_in_user
 from portfolio.accounts.models import Role, User
 from portfolio.assessment import labels as names
 from portfolio.assessment import progress, progress_queries
+from portfolio.assessment import signals as early
 from portfolio.assessment.forms import CohortFilterForm
+from portfolio.assessment.progress import Catalogue, CohortFilter
 from portfolio.assessment.progress_chart import WeekPoint, render_chart, weekly_progress
 from portfolio.assessment.progress_csv import cohort_csv_rows, csv_chunks
 from portfolio.core import audit
@@ -120,6 +122,36 @@ def chart() -> Response:
 # -- the cohort ------------------------------------------------------------------------------
 
 
+def _signals(
+    issuer_id: int, filters: CohortFilter, *, now: Any
+) -> tuple[early.Thresholds, dict[int, list[early.Signal]]]:
+    """The school's thresholds and every flagged student of the filter with their reasons
+    (a fixed number of queries, whatever the number of students)."""
+    thresholds = early.load_thresholds(issuer_id)
+    scope = early.SignalScope(
+        issuer_id,
+        cohort=filters.cohort,
+        competency_id=filters.competency.id if filters.competency else None,
+    )
+    return thresholds, early.cohort_signals(scope, thresholds, now=now)
+
+
+def _matrix(
+    issuer_id: int,
+    catalogue: Catalogue,
+    filters: CohortFilter,
+    flagged: dict[int, list[early.Signal]],
+    page: int,
+) -> progress.CohortMatrix:
+    if filters.flagged:
+        return progress_queries.flagged_matrix(
+            issuer_id, catalogue, filters, set(flagged), page=page, per_page=PER_PAGE
+        )
+    return progress_queries.cohort_matrix(
+        issuer_id, catalogue, filters, page=page, per_page=PER_PAGE
+    )
+
+
 @bp.get("/cohort")
 @login_required(role=STAFF)
 def cohort() -> ResponseReturnValue:
@@ -146,9 +178,8 @@ def cohort() -> ResponseReturnValue:
         )
         return body, 400
     now = utcnow()
-    matrix = progress_queries.cohort_matrix(
-        issuer_id, catalogue, filters, page=page, per_page=PER_PAGE
-    )
+    thresholds, flagged = _signals(issuer_id, filters, now=now)
+    matrix = _matrix(issuer_id, catalogue, filters, flagged, page)
     waiting, waiting_total = progress_queries.waiting_longest(
         issuer_id, filters, now=now, limit=WAITING_LIMIT
     )
@@ -166,6 +197,13 @@ def cohort() -> ResponseReturnValue:
         waiting_total=waiting_total,
         stalled=stalled,
         stalled_total=stalled_total,
+        thresholds=thresholds,
+        flagged=flagged,
+        flag_counts=early.signal_counts(flagged),
+        signal_codes=early.CODES,
+        signal_labels=early.LABELS,
+        signal_tones=early.TONES,
+        is_admin=signed_in_user().is_admin,
         query={k: v for k, v in form.values().items() if v},
         **context,
     )
@@ -183,7 +221,10 @@ def cohort_csv() -> ResponseReturnValue:
         filters, _weeks, _page = form.parsed(catalogue)
     except progress.CohortFilterError as error:
         abort(400, description=str(error))
-    rows = cohort_csv_rows(issuer_id, catalogue, filters)
+    _thresholds, flagged = _signals(issuer_id, filters, now=utcnow())
+    # The reasons in the reader's language, written now (the rows are streamed later).
+    reasons = {student_id: early.reasons_text(signals) for student_id, signals in flagged.items()}
+    rows = cohort_csv_rows(issuer_id, catalogue, filters, reasons=reasons)
     # Students' progress leaves the service: recorded (and committed) before it is streamed.
     with unit_of_work():
         audit.record(

@@ -284,6 +284,26 @@ def cohort_matrix(
     return CohortMatrix(infos, shown, cells, total, page, per_page)
 
 
+def flagged_matrix(
+    issuer_id: int,
+    catalogue: Catalogue,
+    filters: CohortFilter,
+    flagged: Collection[int],
+    *,
+    page: int = 1,
+    per_page: int = 50,
+) -> CohortMatrix:
+    """A page of the flagged students only (by name) and their state on each competency shown
+    (three queries: the students of the filter, read once, are kept when flagged — no list of
+    ids goes to the database, however many are flagged)."""
+    everyone = students(issuer_id, filters.cohort) if flagged else []
+    chosen = [info for info in everyone if info.id in flagged]
+    infos = chosen[(page - 1) * per_page : page * per_page]
+    shown = [filters.competency] if filters.competency else list(catalogue.competencies)
+    cells = load_cells([info.id for info in infos], catalogue)
+    return CohortMatrix(infos, shown, cells, len(chosen), page, per_page)
+
+
 def waiting_longest(
     issuer_id: int, filters: CohortFilter, *, now: datetime, limit: int = 20
 ) -> tuple[list[WaitingSubmission], int]:

@@ -48,6 +48,7 @@ from portfolio.demo.evidence import seed_evidence
 from portfolio.demo.families import seed_families, seed_family_portfolio
 from portfolio.demo.people import ACCOUNTS_FILE, read_accounts, seed_people
 from portfolio.demo.scenarios import SCENARIOS, play
+from portfolio.demo.signals import seed_signals
 from portfolio.evidence.models import Evidence
 from portfolio.issuing.models import IssuedCredential
 
@@ -97,6 +98,7 @@ def seed(issuer: Issuer, *, instance_path: str | Path) -> DemoSchool:
             submission = play(scenario, people, competencies, evidence, created)
             if submission is not None:
                 submissions[scenario.key] = submission
+        seed_signals(people, competencies, evidence)
     finally:
         current_app.config["CREDFOLIO_NOTIFY_BY_MAIL"] = notify_by_mail
     return DemoSchool(

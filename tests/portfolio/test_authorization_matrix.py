@@ -545,6 +545,15 @@ MATRIX: dict[str, Row] = {
     ),
     # -- the issuer page: each administrator sees and changes only their own issuer ----------
     "GET /admin/issuer": Row(none, (302, 403, 403, 403, 200, 200)),
+    # Early signals (issue 17 §4): each school's own thresholds, set by its administrators.
+    "GET /admin/signals": Row(none, (302, 403, 403, 403, 200, 200)),
+    "POST /admin/signals": Row(
+        none,
+        (401, 403, 403, 403, 422, 422),
+        allowed=ADMINS,
+        attack=form(quiet_days="1", revision_rounds="1", calibration_gap="1"),
+        safe=form(quiet_days="0"),
+    ),
     "POST /admin/issuer/profile": Row(
         none,
         (401, 403, 403, 403, 303, 303),
@@ -1061,6 +1070,7 @@ GUARDIAN: dict[str, Expect] = {
     "GET /admin/credentials/<public_id>/revoke": 403,
     "GET /admin/invitations": 403,
     "GET /admin/issuer": 403,
+    "GET /admin/signals": 403,
     "GET /admin/roster": 403,
     "GET /admin/trust": 403,
     "GET /api/openapi.json": 200,
@@ -1153,6 +1163,7 @@ GUARDIAN: dict[str, Expect] = {
     "POST /admin/invitations": 403,
     "POST /admin/invitations/<invitation_id>/revoke": 403,
     "POST /admin/issuer/profile": 403,
+    "POST /admin/signals": 403,
     "POST /admin/issuer/status": 403,
     "POST /admin/roster": 403,
     "POST /admin/trust/issuers": 403,

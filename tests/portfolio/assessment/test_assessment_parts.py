@@ -112,7 +112,7 @@ def test_the_cohort_filters_are_parsed_and_the_first_bad_one_is_named(app: Any) 
         with pytest.raises(CohortFilterError) as refused:
             bad.parsed(catalogue)
         assert refused.value.field == "competency"
-        assert bad.values() == {"cohort": "", "competency": "nope", "weeks": "99"}
+        assert bad.values() == {"cohort": "", "competency": "nope", "weeks": "99", "flagged": ""}
 
 
 def test_a_refusal_reads_as_a_sentence() -> None:

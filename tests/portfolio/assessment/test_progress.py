@@ -692,12 +692,12 @@ def test_the_csv_rows_are_one_per_student_and_competency(school):
     )
     stamp, public_id = at.isoformat(), credential.public_id
     assert rows == [
-        ["Ada", "ada@school.example", "Year 9", "Melody", MASTERED, stamp, public_id],
-        ["Ada", "ada@school.example", "Year 9", "Story", NOT_STARTED, "", ""],
-        ["Bob", "bob@school.example", "Year 10", "Melody", NOT_STARTED, "", ""],
-        ["Bob", "bob@school.example", "Year 10", "Story", IN_PROGRESS, "", ""],
-        ["Cleo", "cleo@school.example", "Year 9", "Melody", NOT_STARTED, "", ""],
-        ["Cleo", "cleo@school.example", "Year 9", "Story", NOT_STARTED, "", ""],
+        ["Ada", "ada@school.example", "Year 9", "Melody", MASTERED, stamp, public_id, ""],
+        ["Ada", "ada@school.example", "Year 9", "Story", NOT_STARTED, "", "", ""],
+        ["Bob", "bob@school.example", "Year 10", "Melody", NOT_STARTED, "", "", ""],
+        ["Bob", "bob@school.example", "Year 10", "Story", IN_PROGRESS, "", "", ""],
+        ["Cleo", "cleo@school.example", "Year 9", "Melody", NOT_STARTED, "", "", ""],
+        ["Cleo", "cleo@school.example", "Year 9", "Story", NOT_STARTED, "", "", ""],
     ]  # fmt: skip
 
 

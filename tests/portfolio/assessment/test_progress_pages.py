@@ -290,7 +290,16 @@ def test_another_issuers_assessor_sees_nothing_of_this_one(app, school):
     assert client.get("/cohort", query_string={"competency": melody}).status_code == 400
     rows = list(csv.reader(io.StringIO(page_of(client.get("/cohort.csv")).lstrip("\ufeff"))))
     assert rows == [
-        ["student", "email", "cohort", "competency", "state", "mastered_at", "credential"]
+        [
+            "student",
+            "email",
+            "cohort",
+            "competency",
+            "state",
+            "mastered_at",
+            "credential",
+            "reasons",
+        ]
     ]
 
 
@@ -320,6 +329,7 @@ def test_the_csv_has_a_row_per_student_and_competency_with_the_same_filters(scho
         "state",
         "mastered_at",
         "credential",
+        "reasons",
     ]
     assert [row[:5] for row in rows] == [
         ["Ada", "ada@school.example", "Year 9", "Melody", "mastered"],
@@ -328,7 +338,7 @@ def test_the_csv_has_a_row_per_student_and_competency_with_the_same_filters(scho
         ["Cleo", "cleo@school.example", "Year 9", "Story", "in_review"],
     ]
     assert rows[0][5].startswith(ago(days=2).date().isoformat())
-    assert len(rows[0][6]) == 36 and rows[1][5:] == ["", ""]
+    assert len(rows[0][6]) == 36 and rows[1][5:] == ["", "", ""]
     story = school["story"].public_id
     only_story = read_csv(school["client"].get("/cohort.csv", query_string={"competency": story}))
     assert {row[3] for row in only_story[1:]} == {"Story"}
