@@ -129,7 +129,13 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.accounts import cli as accounts_cli
     from portfolio.accounts import pages as accounts_pages
     from portfolio.accounts import sign_in_pages
-    from portfolio.assessment import progress_pages, review_pages, submission_pages
+    from portfolio.assessment import (
+        peer_pages,
+        progress_pages,
+        review_pages,
+        self_assessment_pages,
+        submission_pages,
+    )
     from portfolio.assessment.stack_revocation import revoke_stacks_with_component
     from portfolio.audit import cli as audit_cli
     from portfolio.audit import pages as audit_pages
@@ -187,7 +193,13 @@ def feature_list() -> tuple[Feature, ...]:
         Feature("portfolios", blueprints=(portfolio_pages.bp,)),
         Feature(
             "assessment",
-            blueprints=(submission_pages.bp, review_pages.bp, progress_pages.bp),
+            blueprints=(
+                submission_pages.bp,
+                review_pages.bp,
+                progress_pages.bp,
+                self_assessment_pages.bp,
+                peer_pages.bp,
+            ),
             status_followers=(revoke_stacks_with_component,),
         ),
         Feature(
