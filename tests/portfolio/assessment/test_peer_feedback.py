@@ -22,8 +22,8 @@ from portfolio.assessment.errors import (
     AssessmentNotFoundError,
 )
 from portfolio.assessment.models import PeerReview
-from portfolio.core.models import AuditEvent
 from portfolio.core.db import db
+from portfolio.core.models import AuditEvent
 from portfolio.evidence.snapshots import snapshots_of
 from tests.portfolio.assessment.test_assessment_pages import client_for
 from tests.portfolio.school import evidence, make_school, person
@@ -215,12 +215,16 @@ def test_the_whole_peer_flow_through_the_pages(app: Flask, school: Any) -> None:
     assert url in show and "How I made" in show
     assert cleo.get(url).status_code == 200
     olis = evidence(school.other_student, "Oli's song").artefacts[0]
-    assert cleo.get(f"/peer-feedback/{review.public_id}/artefacts/{olis.public_id}").status_code == 404
+    not_in_it = f"/peer-feedback/{review.public_id}/artefacts/{olis.public_id}"
+    assert cleo.get(not_in_it).status_code == 404
     empty = cleo.post(f"/peer-feedback/{review.public_id}", data={"comment": ""})
     assert empty.status_code == 422
-    assert cleo.post(
-        f"/peer-feedback/{review.public_id}", data={"comment": "The **chorus** soars."}
-    ).status_code == 303
+    assert (
+        cleo.post(
+            f"/peer-feedback/{review.public_id}", data={"comment": "The **chorus** soars."}
+        ).status_code
+        == 303
+    )
 
     mine = student.get(f"/submissions/{submission.public_id}").get_data(as_text=True)
     assert "<strong>chorus</strong>" in mine
@@ -237,9 +241,12 @@ def test_the_whole_peer_flow_through_the_pages(app: Flask, school: Any) -> None:
     missing = assessor.post(f"/peer-feedback/{review.public_id}/hide", data={"reason": ""})
     assert missing.status_code == 422
     assert "Say why you hide the comment" in missing.get_data(as_text=True)
-    assert assessor.post(
-        f"/peer-feedback/{review.public_id}/hide", data={"reason": "Keep it on the song"}
-    ).status_code == 303
+    assert (
+        assessor.post(
+            f"/peer-feedback/{review.public_id}/hide", data={"reason": "Keep it on the song"}
+        ).status_code
+        == 303
+    )
     mine = student.get(f"/submissions/{submission.public_id}").get_data(as_text=True)
     assert "Hidden by your teacher: Keep it on the song" in mine and "chorus</strong>" not in mine
     theirs = cleo.get(f"/peer-feedback/{review.public_id}").get_data(as_text=True)
@@ -258,7 +265,8 @@ def test_peer_pages_refuse_others(app: Flask, school: Any, issuer: Any) -> None:
     dan = client_for(app, school.classmate2)
     assert dan.post(f"/peer-feedback/{review.public_id}/withdraw").status_code == 404
     assert dan.post(f"/peer-feedback/{review.public_id}/decline").status_code == 404
-    assert dan.post(f"/submissions/{submission.public_id}/peer-feedback", data={}).status_code == 404
+    ask = f"/submissions/{submission.public_id}/peer-feedback"
+    assert dan.post(ask, data={}).status_code == 404
     sam = client_for(app, school.student)
     assert sam.post(f"/peer-feedback/{review.public_id}/withdraw").status_code == 303
     assert peers.find_review(review.public_id) is None

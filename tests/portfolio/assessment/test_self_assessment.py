@@ -144,9 +144,7 @@ def test_she_rates_her_work_on_the_assessors_grid(app: Flask, school: Any) -> No
     assert 'class="rubric"' in grid and 'name="level-0"' in grid and "A clear melody" in grid
     assert "Your note on “Melody” (optional)" in grid
 
-    refused = student.post(
-        f"/submissions/{draft.public_id}/self-assessment", data={"level-0": "2"}
-    )
+    refused = student.post(f"/submissions/{draft.public_id}/self-assessment", data={"level-0": "2"})
     assert refused.status_code == 422
     assert "Choose a level for “Reflection”." in refused.get_data(as_text=True)
 
@@ -202,6 +200,7 @@ def test_someone_elses_submission_is_not_there(app: Flask, school: Any, issuer: 
     other = client_for(app, school.other_student)
     assert other.get(f"/submissions/{draft.public_id}/self-assessment").status_code == 404
     guardian = person(issuer, "guardian", "Gil Guardian")
-    assert client_for(app, guardian).get(
-        f"/submissions/{draft.public_id}/self-assessment"
-    ).status_code == 403
+    assert (
+        client_for(app, guardian).get(f"/submissions/{draft.public_id}/self-assessment").status_code
+        == 403
+    )
