@@ -270,3 +270,14 @@ def test_peer_pages_refuse_others(app: Flask, school: Any, issuer: Any) -> None:
     sam = client_for(app, school.student)
     assert sam.post(f"/peer-feedback/{review.public_id}/withdraw").status_code == 303
     assert peers.find_review(review.public_id) is None
+
+
+def test_comments_stay_readable_when_peer_feedback_is_turned_off(app: Flask, school: Any) -> None:
+    submission = _submitted(school)
+    review = peers.ask_peer(submission, school.student, school.classmate)
+    peers.write_comment(review, school.classmate, "Still here")
+    school.competency.peer_reviewers = 0
+    db.session.commit()
+    page = client_for(app, school.student).get(f"/submissions/{submission.public_id}")
+    text = page.get_data(as_text=True)
+    assert "Still here" in text and "Ask for comments" not in text
