@@ -93,6 +93,35 @@ def test_no_rubric_no_self_assessment(school: Any, issuer: Any) -> None:
         rating.save_self_assessment(draft, school.student, levels=[], notes=[])
 
 
+def test_the_pages_say_when_there_is_no_rubric(app: Flask, school: Any, issuer: Any) -> None:
+    plain = competency(issuer, "Improvisation", rubric=False)
+    song = evidence(school.student, "Jam")
+    draft = assessment.create_submission(school.student, plain, evidence_ids=[song.public_id])
+    student = client_for(app, school.student)
+    page = student.get(f"/submissions/{draft.public_id}").get_data(as_text=True)
+    assert "This competency has no rubric, so there is no self-assessment." in page
+    grid = student.get(f"/submissions/{draft.public_id}/self-assessment").get_data(as_text=True)
+    assert "nothing to rate your work on" in grid and 'name="level-0"' not in grid
+
+
+@pytest.mark.parametrize(
+    ("gap", "student_view", "words"),
+    [
+        (0, True, "You and Asa chose the same level"),
+        (-1, True, "You rated yourself 1 level lower than Asa"),
+        (3, True, "You rated yourself 3 levels higher than Asa"),
+        (0, False, "Asa chose the same level as you"),
+        (-2, False, "Asa rated this 2 levels lower than you"),
+        (None, False, "Not compared"),
+    ],
+)
+def test_the_gap_in_words(app: Flask, gap: int | None, student_view: bool, words: str) -> None:
+    from portfolio.assessment.self_assessment_pages import calibration_gap
+
+    with app.test_request_context():
+        assert calibration_gap(gap, "Asa", student_view=student_view) == words
+
+
 def test_the_assessor_sees_it_only_after_judging_the_round(school: Any) -> None:
     draft = _draft(school)
     rating.save_self_assessment(draft, school.student, levels=[3, 1], notes=["Proud", ""])
