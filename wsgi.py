@@ -133,7 +133,14 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.accounts import cli as accounts_cli
     from portfolio.accounts import pages as accounts_pages
     from portfolio.accounts import sign_in_pages
-    from portfolio.assessment import progress_pages, review_pages, signal_pages, submission_pages
+    from portfolio.assessment import (
+        peer_pages,
+        progress_pages,
+        review_pages,
+        self_assessment_pages,
+        signal_pages,
+        submission_pages,
+    )
     from portfolio.assessment.signals import ASSESSMENT_SIGNALS
     from portfolio.assessment.stack_revocation import revoke_stacks_with_component
     from portfolio.audit import cli as audit_cli
@@ -199,6 +206,8 @@ def feature_list() -> tuple[Feature, ...]:
                 review_pages.bp,
                 progress_pages.bp,
                 signal_pages.bp,
+                self_assessment_pages.bp,
+                peer_pages.bp,
             ),
             status_followers=(revoke_stacks_with_component,),
             cohort_signals=ASSESSMENT_SIGNALS,

@@ -186,3 +186,25 @@ class CohortFilterForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped
         return {
             name: _text(self[name])[:200] for name in ("cohort", "competency", "weeks", "flagged")
         }
+
+
+class PeerAskForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped: FlaskForm is Any
+    """Ask a classmate (``peer``: the classmate's account id) for comments."""
+
+    peer = StringField()
+
+    def peer_id(self) -> int | None:
+        """The classmate's id as sent (None when it is not a whole number)."""
+        return whole_number(_text(self.peer), at_most=2**62)
+
+
+class PeerCommentForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped: FlaskForm is Any
+    """A peer's comment on a submission (Markdown)."""
+
+    comment = TextAreaField()
+
+
+class HideCommentForm(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped: FlaskForm is Any
+    """Staff hide a peer's comment: the reason the student and the peer will read."""
+
+    reason = TextAreaField()

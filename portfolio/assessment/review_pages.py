@@ -21,6 +21,8 @@ from portfolio.accounts.auth import login_required, signed_in_user
 from portfolio.accounts.models import Role, User
 from portfolio.assessment import credentials as issuing
 from portfolio.assessment import labels as names
+from portfolio.assessment import peer_feedback as peers
+from portfolio.assessment import self_assessment as rating
 from portfolio.assessment import service as assessment
 from portfolio.assessment.endorsement import round_assessments
 from portfolio.assessment.errors import AssessmentError
@@ -137,12 +139,21 @@ def _artefact_url(submission: Submission) -> Callable[..., str]:
     return url
 
 
+def render_review(
+    submission: Submission, *, status: int = 200, peer_error: tuple[str, str] | None = None
+) -> ResponseReturnValue:
+    """The review page answered with ``status``; ``peer_error`` is (the peer request's public
+    id, the message) shown beside that comment's hide form."""
+    return _page(submission, status=status, peer_error=peer_error)
+
+
 def _page(
     submission: Submission,
     *,
     error: str | None = None,
     form: dict[str, Any] | None = None,
     status: int = 200,
+    peer_error: tuple[str, str] | None = None,
 ) -> ResponseReturnValue:
     user = signed_in_user()
     version = current_version(submission.competency)
@@ -182,6 +193,13 @@ def _page(
         decisive=submission.flagged_at is not None and user.is_admin,
         form=values,
         error=error,
+        calibrations=rating.calibration_for_assessor(submission, user),
+        # Only whether she rated the round awaiting this assessor: never her levels.
+        rated_unseen=(
+            not mine and rating.self_assessment_of(submission, submission.round) is not None
+        ),
+        peer_reviews=peers.reviews_of(submission),
+        peer_error=peer_error,
     )
     return page, status
 

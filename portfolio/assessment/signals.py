@@ -20,6 +20,7 @@ from flask_babel import format_date, ngettext
 from sqlalchemy import func, select
 
 from portfolio.accounts.models import Role, User
+from portfolio.assessment.calibration import largest_gap
 from portfolio.assessment.models import (
     Assessment,
     Mastery,
@@ -264,18 +265,11 @@ def reasons_text(signals: Sequence[Signal]) -> str:
 # -- the rules (pure) ------------------------------------------------------------------------
 
 
-def criterion_gaps(own: Sequence[int], assessor: Sequence[int]) -> list[int]:
-    """How far the student's level is from the assessor's on each criterion both rated
-    (absolute difference, in levels).  The "peer" helper's ``assessment/calibration.py`` has
-    the same function: keep one at merge."""
-    return [abs(mine - theirs) for mine, theirs in zip(own, assessor, strict=False)]
-
-
 def far_off(own: Sequence[int], assessor: Sequence[int], *, gap: int) -> int | None:
-    """The largest gap when it is at least ``gap`` levels on some criterion, else None."""
-    gaps = criterion_gaps(own, assessor)
-    largest = max(gaps, default=0)
-    return largest if largest >= gap else None
+    """The largest gap (``calibration.largest_gap``) when it is at least ``gap`` levels on
+    some criterion, else None."""
+    largest = largest_gap(own, assessor)
+    return largest if largest is not None and largest >= gap else None
 
 
 def revisions_signal(competency: str, rounds: int) -> Signal:

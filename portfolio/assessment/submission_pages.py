@@ -16,6 +16,8 @@ from sqlalchemy import select
 from portfolio.accounts.auth import login_required, signed_in_user
 from portfolio.accounts.models import Role, User
 from portfolio.assessment import labels as names
+from portfolio.assessment import peer_feedback as peers
+from portfolio.assessment import self_assessment as rating
 from portfolio.assessment import service as assessment
 from portfolio.assessment.errors import AssessmentError
 from portfolio.assessment.events import trail
@@ -178,12 +180,21 @@ def show(public_id: str) -> ResponseReturnValue:
     return _show(submission)
 
 
+def render_submission(
+    submission: Submission, *, error: str | None = None, status: int = 200
+) -> ResponseReturnValue:
+    """The student's page of her submission (with ``error`` at the top, answered with
+    ``status``): also used by the peer-feedback actions that start from it."""
+    return _show(submission, error=error, status=status)
+
+
 def _show(
     submission: Submission, *, error: str | None = None, status: int = 200
 ) -> ResponseReturnValue:
     student = signed_in_user()
     version = current_version(submission.competency)
     chosen = {item.evidence_id for item in submission.items}
+    reviews = peers.reviews_of(submission)
     page = render_template(
         "assessment/submissions/show.html",
         submission=submission,
@@ -197,6 +208,13 @@ def _show(
         evidence=_my_evidence(student),
         chosen=chosen,
         error=error,
+        rating=rating.draft_rating(submission),
+        may_rate=rating.may_rate(submission),
+        calibrations=rating.calibration_for_student(submission),
+        peer_reviews=reviews,
+        peer_limit=submission.competency.peer_reviewers,
+        may_ask=peers.may_ask(submission) and len(reviews) < submission.competency.peer_reviewers,
+        classmates=peers.classmates(submission) if peers.may_ask(submission) else [],
     )
     return page, status
 

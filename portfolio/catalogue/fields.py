@@ -158,6 +158,27 @@ def check_required_endorsements(value: Any) -> int:
     return value
 
 
+#: The most classmates a student may ask for comments on one submission (issue 17 §2).
+MAX_PEER_REVIEWERS = 5
+
+
+def check_peer_reviewers(value: Any) -> int:
+    """How many classmates a student may ask for comments: a whole number from 0 (peer
+    feedback off; also what empty means) to :data:`MAX_PEER_REVIEWERS`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 0
+    message = _l(
+        "Peer reviewers must be a whole number from 0 to %(most)s.", most=MAX_PEER_REVIEWERS
+    )
+    if isinstance(value, bool):
+        raise CatalogueError(message)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or not 0 <= value <= MAX_PEER_REVIEWERS:
+        raise CatalogueError(message)
+    return value
+
+
 def check_web_url(value: Any, label: str | LazyText) -> str:
     """An absolute ``http``/``https`` URL (no credentials, at most 2048 characters)."""
     if not isinstance(value, str):
@@ -239,6 +260,7 @@ FIELD_LABELS: dict[str, LazyText] = {
     "credits": _l("Credits"),
     "human_code": _l("The code"),
     "required_endorsements": _l("Required endorsements"),
+    "peer_reviewers": _l("Peer reviewers"),
     "alignments": _l("Alignments"),
 }
 
@@ -261,6 +283,8 @@ def _clean_one(name: str, value: Any) -> Any:
         return check_credits(value)
     if name == "required_endorsements":
         return check_required_endorsements(value)
+    if name == "peer_reviewers":
+        return check_peer_reviewers(value)
     raise KeyError(name)
 
 

@@ -105,6 +105,7 @@ COMPETENCY_TEXT_FIELDS = (
     "credits",
     "human_code",
     "required_endorsements",
+    "peer_reviewers",
     "framework",
 )
 
@@ -140,6 +141,7 @@ class CompetencyForm(PageForm):
     credits = _text()
     human_code = _text()
     required_endorsements = _text()
+    peer_reviewers = _text()
     framework = _text()
     is_stack = BooleanField()
     alignment_count = IntegerField(default=0)
@@ -173,6 +175,7 @@ def competency_state(competency: Competency | None) -> dict[str, Any]:
         return {
             "achievement_type": "Competency",
             "required_endorsements": "1",
+            "peer_reviewers": "0",
             "alignments": [blank],
         }
     framework = competency.framework
@@ -187,6 +190,7 @@ def competency_state(competency: Competency | None) -> dict[str, Any]:
         "credits": format_number(competency.credits),
         "human_code": competency.human_code or "",
         "required_endorsements": str(competency.required_endorsements),
+        "peer_reviewers": str(competency.peer_reviewers),
         "is_stack": competency.is_stack,
         "framework": framework.public_id if framework else "",
         "alignments": [alignment_row(each) for each in competency.alignments or []] + [blank],

@@ -46,6 +46,7 @@ from portfolio.catalogue.models import Competency, CompetencyFramework
 from portfolio.demo.catalogue import seed_catalogue
 from portfolio.demo.evidence import seed_evidence
 from portfolio.demo.families import seed_families, seed_family_portfolio
+from portfolio.demo.peer import seed_peer
 from portfolio.demo.people import ACCOUNTS_FILE, read_accounts, seed_people
 from portfolio.demo.scenarios import SCENARIOS, play
 from portfolio.demo.signals import seed_signals
@@ -99,6 +100,7 @@ def seed(issuer: Issuer, *, instance_path: str | Path) -> DemoSchool:
             if submission is not None:
                 submissions[scenario.key] = submission
         seed_signals(people, competencies, evidence)
+        seed_peer(people, competencies, submissions)
     finally:
         current_app.config["CREDFOLIO_NOTIFY_BY_MAIL"] = notify_by_mail
     return DemoSchool(

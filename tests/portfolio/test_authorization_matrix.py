@@ -44,6 +44,7 @@ from portfolio.accounts import service as accounts
 from portfolio.accounts.issuers import default_issuer, ensure_issuer
 from portfolio.accounts.models import LearnerProfile, User
 from portfolio.assessment import service as assessment
+from portfolio.assessment.models import PeerReview, Submission, SubmissionEvidence
 from portfolio.catalogue.models import StackComponent
 from portfolio.catalogue.service import new_framework, store_image
 from portfolio.core.db import db
@@ -219,6 +220,32 @@ def build_world(app: Flask) -> World:
             status_list=credential.revocation_list.public_id,
         )
 
+        # Peer feedback (issue 17 §2): Sam is asked for comments on Oli's submission; on
+        # Sam's open one, Pia commented and Quin has not answered yet.  (Rows made directly:
+        # the cohort rule is the service's, tested in tests/portfolio/assessment.)
+        storytelling.peer_reviewers = 2
+        olis_submission = _peer_submission(school.other_student.id, school.competency.id)
+        olis_submission.items.append(SubmissionEvidence(evidence_id=olis.id, position=0))
+        olis.artefacts[0].captions_vtt = CAPTIONS
+        pia = person(issuer, "student", "Pia Peer", cohort="7P")
+        quin = person(issuer, "student", "Quin Quiet", cohort="7P")
+        asked_sam = PeerReview(submission_id=olis_submission.id, peer_id=school.student.id)
+        commented = PeerReview(
+            submission_id=waiting.id,
+            peer_id=pia.id,
+            comment="A kind word",
+            commented_at=datetime.now(UTC),
+        )
+        unanswered = PeerReview(submission_id=waiting.id, peer_id=quin.id)
+        db.session.add_all([asked_sam, commented, unanswered])
+        db.session.commit()
+        ids.update(
+            peer_review=asked_sam.public_id,
+            peer_comment=commented.public_id,
+            peer_request=unanswered.public_id,
+            pia_id=str(pia.id),
+        )
+
         # Sam's portfolio, shared by link; Sam's photo.
         shared = _portfolio(school.student, song, title="Songbook of Sam")
         section = shared.sections[0]
@@ -304,6 +331,58 @@ def scratch_competency(world: World, *, archived: bool = False) -> dict[str, str
             archived_at=datetime.now(UTC) if archived else None,
         )
         return {"public_id": row.public_id}
+
+
+def _peer_submission(student_id: int, competency_id: int) -> Submission:
+    row = Submission(
+        student_id=student_id,
+        competency_id=competency_id,
+        state="submitted",
+        round=1,
+        submitted_at=datetime.now(UTC),
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def scratch_peer_request_to_sam(world: World) -> dict[str, str]:
+    """A request to Sam for comments on a throwaway submission of Oli's (Sam declines it)."""
+    with world.app.app_context():
+        oli = db.session.scalar(db.select(User).where(User.email == world.emails["other_student"]))
+        assert oli is not None
+        row = _peer_submission(oli.id, competency(default_issuer(), "Scratch", rubric=False).id)
+        review = PeerReview(submission_id=row.id, peer_id=_sam().id)
+        db.session.add(review)
+        db.session.commit()
+        return {"public_id": review.public_id}
+
+
+def scratch_peer_request_of_sam(world: World) -> dict[str, str]:
+    """An unanswered request of Sam's, to a throwaway classmate (Sam withdraws it)."""
+    with world.app.app_context():
+        sam = _sam()
+        issuer = default_issuer()
+        peer = person(issuer, "student", f"Scratch Peer {datetime.now(UTC).timestamp()}")
+        row = _peer_submission(sam.id, competency(default_issuer(), "Scratch", rubric=False).id)
+        review = PeerReview(submission_id=row.id, peer_id=peer.id)
+        db.session.add(review)
+        db.session.commit()
+        return {"public_id": review.public_id}
+
+
+def scratch_peer_comment(world: World) -> dict[str, str]:
+    """A comment on a throwaway submission of Sam's (staff hide it)."""
+    with world.app.app_context():
+        issuer = default_issuer()
+        peer = person(issuer, "student", f"Scratch Commenter {datetime.now(UTC).timestamp()}")
+        row = _peer_submission(_sam().id, competency(default_issuer(), "Scratch", rubric=False).id)
+        review = PeerReview(
+            submission_id=row.id, peer_id=peer.id, comment="Hm", commented_at=datetime.now(UTC)
+        )
+        db.session.add(review)
+        db.session.commit()
+        return {"public_id": review.public_id}
 
 
 def scratch_invitation(world: World) -> dict[str, str]:
@@ -859,6 +938,62 @@ MATRIX: dict[str, Row] = {
         allowed=("student",),
         attack=_update_submission,
     ),
+    # -- self-assessment and peer feedback (issue 17 §2) ------------------------------------
+    "GET /submissions/<public_id>/self-assessment": Row(
+        of(public_id="submission"), (302, 200, 404, 403, 403, 403)
+    ),
+    # Sam's submission is submitted: his rating is frozen (409).
+    "POST /submissions/<public_id>/self-assessment": Row(
+        of(public_id="submission"),
+        (401, 409, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(**{"level-0": "0", "level-1": "0"}),
+    ),
+    "POST /submissions/<public_id>/peer-feedback": Row(
+        of(public_id="submission"),
+        (401, 422, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=lambda world: {"peer": world.pia_id},
+    ),
+    "GET /peer-feedback": Row(none, (302, 200, 200, 403, 403, 403)),
+    "GET /peer-feedback/<public_id>": Row(
+        of(public_id="peer_review"), (302, 200, 404, 403, 403, 403)
+    ),
+    "POST /peer-feedback/<public_id>": Row(
+        of(public_id="peer_review"),
+        (401, 422, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(comment="Planted"),
+    ),
+    "POST /peer-feedback/<public_id>/decline": Row(
+        of(public_id="peer_review"),
+        (401, 303, 404, 403, 403, 403),
+        allowed=("student",),
+        scratch=scratch_peer_request_to_sam,
+    ),
+    "POST /peer-feedback/<public_id>/withdraw": Row(
+        of(public_id="peer_request"),
+        (401, 303, 404, 403, 403, 403),
+        allowed=("student",),
+        scratch=scratch_peer_request_of_sam,
+    ),
+    "POST /peer-feedback/<public_id>/hide": Row(
+        of(public_id="peer_comment"),
+        (401, 403, 403, 422, 404, 422),
+        allowed=("assessor", "admin"),
+        attack=form(reason="Planted"),
+    ),
+    "GET /peer-feedback/<public_id>/artefacts/<artefact_id>": Row(
+        of(public_id="peer_review", artefact_id="olis_lyrics"), (302, 200, 404, 403, 403, 403)
+    ),
+    "GET /peer-feedback/<public_id>/artefacts/<artefact_id>/<part>": Row(
+        lambda world: {
+            "public_id": world.peer_review,
+            "artefact_id": world.olis_lyrics,
+            "part": "captions",
+        },
+        (302, 200, 404, 403, 403, 403),
+    ),
     "GET /review": Row(none, (302, 403, 403, 200, 200, 200)),
     "GET /review/<public_id>": Row(of(public_id="submission"), (302, 403, 403, 200, 404, 200)),
     "POST /review/<public_id>/start": Row(
@@ -1211,6 +1346,17 @@ GUARDIAN: dict[str, Expect] = {
     "POST /sign-in": 422,
     "POST /sign-out": 303,
     "POST /sign-out-everywhere": 422,
+    "GET /submissions/<public_id>/self-assessment": 403,
+    "POST /submissions/<public_id>/self-assessment": 403,
+    "POST /submissions/<public_id>/peer-feedback": 403,
+    "GET /peer-feedback": 403,
+    "GET /peer-feedback/<public_id>": 403,
+    "POST /peer-feedback/<public_id>": 403,
+    "POST /peer-feedback/<public_id>/decline": 403,
+    "POST /peer-feedback/<public_id>/withdraw": 403,
+    "POST /peer-feedback/<public_id>/hide": 403,
+    "GET /peer-feedback/<public_id>/artefacts/<artefact_id>": 403,
+    "GET /peer-feedback/<public_id>/artefacts/<artefact_id>/<part>": 403,
     "POST /submissions/<public_id>": 403,
     "POST /submissions/new": 403,
     "POST /verify": 400,
@@ -1394,6 +1540,11 @@ MISMATCHES: dict[str, tuple[str, Callable[[World], str], Callable[[World], Form]
         lambda w: (
             f"/c/{w.credential}/evidence/{w.frozen_song}/artefacts/{w.frozen_image}/thumbnail"
         ),
+        None,
+    ),
+    "an artefact outside the submission a peer was asked about": (
+        "student",
+        lambda w: f"/peer-feedback/{w.peer_review}/artefacts/{w.lyrics}",
         None,
     ),
     "an artefact outside the shared portfolio": (

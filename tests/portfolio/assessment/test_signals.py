@@ -184,10 +184,6 @@ def test_a_self_assessment_is_far_off_when_any_criterion_is_gap_levels_away(
     assert early.far_off(own, assessor, gap=gap) == flag
 
 
-def test_criterion_gaps_are_absolute_differences():
-    assert early.criterion_gaps([3, 0, 2], [1, 2, 2]) == [2, 2, 0]
-
-
 @pytest.mark.parametrize(
     ("values", "field"),
     [

@@ -622,3 +622,29 @@ def test_catalogue_forms_need_their_csrf_token(pages, admin):
     form["csrf_token"] = _csrf_token(page)
     assert admin.post(f"{base}/edit", data=form).status_code == 303
     assert competency(pages, public_id).name == "Renamed"
+
+
+# -- peer feedback (issue 17 §2) ---------------------------------------------------------------
+
+
+def test_peer_feedback_is_set_on_the_competency_form(pages, admin):
+    form = admin.get("/admin/catalogue/new").get_data(as_text=True)
+    assert 'name="peer_reviewers"' in form and "0 turns peer feedback off" in form
+    public_id = create_competency(admin, peer_reviewers="3")
+    assert competency(pages, public_id).peer_reviewers == 3
+    shown = admin.get(f"/admin/catalogue/competencies/{public_id}").get_data(as_text=True)
+    assert "up to 3 classmates" in shown
+
+
+def test_peer_feedback_is_off_unless_set(pages, admin):
+    public_id = create_competency(admin)
+    assert competency(pages, public_id).peer_reviewers == 0
+
+
+@pytest.mark.parametrize("value", ["6", "-1", "two", "1.5"])
+def test_peer_reviewers_are_a_whole_number_from_0_to_5(pages, admin, value):
+    response = admin.post("/admin/catalogue/new", data=competency_form(peer_reviewers=value))
+    assert response.status_code == 422
+    assert errors_in(response.get_data(as_text=True)) == {
+        "peer_reviewers": "Peer reviewers must be a whole number from 0 to 5."
+    }

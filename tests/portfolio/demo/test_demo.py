@@ -29,7 +29,14 @@ def _app(tmp_path: Path) -> Any:
 def _snapshot(app: Any) -> dict[str, Any]:
     """Row counts of every table the demo writes, and each submission's and credential's state."""
     from portfolio.accounts.models import Issuer, LearnerProfile, Notification, User
-    from portfolio.assessment.models import Assessment, Mastery, Submission, SubmissionEvent
+    from portfolio.assessment.models import (
+        Assessment,
+        Mastery,
+        PeerReview,
+        SelfAssessment,
+        Submission,
+        SubmissionEvent,
+    )
     from portfolio.catalogue.models import (
         Competency,
         CompetencyFramework,
@@ -67,6 +74,8 @@ def _snapshot(app: Any) -> dict[str, Any]:
         CredentialEvent,
         StatusListRow,
         Notification,
+        SelfAssessment,
+        PeerReview,
     )
     with app.app_context():
         snapshot: dict[str, Any] = {
