@@ -148,7 +148,7 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.learner import frozen_evidence_pages, privacy_pages
     from portfolio.learner import pages as learner_pages
     from portfolio.operations import cli as operations_cli
-    from portfolio.planning import models as _planning_tables  # noqa: F401
+    from portfolio.planning import pages as planning_pages
     from portfolio.portfolios import pages as portfolio_pages
     from portfolio.public import api as public_api
     from portfolio.public import evidence_pages as credential_evidence_pages
@@ -190,6 +190,7 @@ def feature_list() -> tuple[Feature, ...]:
             blueprints=(submission_pages.bp, review_pages.bp, progress_pages.bp),
             status_followers=(revoke_stacks_with_component,),
         ),
+        Feature("planning", blueprints=(planning_pages.bp,)),
         Feature(
             "public",
             blueprints=(public_api.bp, credential_evidence_pages.bp, public_pages.bp),
