@@ -47,6 +47,7 @@ from portfolio.demo.catalogue import seed_catalogue
 from portfolio.demo.evidence import seed_evidence
 from portfolio.demo.families import seed_families
 from portfolio.demo.people import ACCOUNTS_FILE, read_accounts, seed_people
+from portfolio.demo.plans import seed_plans
 from portfolio.demo.scenarios import SCENARIOS, play
 from portfolio.evidence.models import Evidence
 from portfolio.issuing.models import IssuedCredential
@@ -98,6 +99,7 @@ def seed(issuer: Issuer, *, instance_path: str | Path) -> DemoSchool:
                 submissions[scenario.key] = submission
     finally:
         current_app.config["CREDFOLIO_NOTIFY_BY_MAIL"] = notify_by_mail
+    seed_plans(people, competencies)
     return DemoSchool(
         issuer=issuer,
         framework=framework,

@@ -45,6 +45,7 @@ def _snapshot(app: Any) -> dict[str, Any]:
         IssuerKeyRow,
         StatusListRow,
     )
+    from portfolio.planning.models import JournalEntry, PlanComment, PlanItem
 
     tables = (
         Issuer,
@@ -67,6 +68,9 @@ def _snapshot(app: Any) -> dict[str, Any]:
         CredentialEvent,
         StatusListRow,
         Notification,
+        PlanItem,
+        JournalEntry,
+        PlanComment,
     )
     with app.app_context():
         snapshot: dict[str, Any] = {
