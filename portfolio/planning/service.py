@@ -225,6 +225,7 @@ def choices(student: User) -> list[suggestions.Suggestion]:
     planned = set(
         db.session.scalars(select(PlanItem.competency_id).where(PlanItem.student_id == student.id))
     )
+    states = {entry.competency.id: entry.cell.state for entry in entries}
     open_ids = [
         entry.competency.id
         for entry in entries
@@ -247,6 +248,7 @@ def choices(student: User) -> list[suggestions.Suggestion]:
             name=rows[i].name,
             description=rows[i].description or "",
             tags=tuple(rows[i].tags or ()),
+            state=states[i],
         )
         for i in open_ids
         if i in rows

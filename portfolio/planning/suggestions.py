@@ -36,12 +36,19 @@ def _fold(text: str) -> str:
 
 
 def _stem(word: str) -> str:
-    """A crude plural fold ("songs" → "song", "stories" → "story"): enough to match a
-    student's words with a catalogue's."""
+    """A crude English suffix fold, enough to match a student's words with a catalogue's:
+    "songs" → "song", "stories" → "story", "writing", "writes" and "write" → "writ",
+    "engineering" → "engineer"."""
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
+    if len(word) > 5 and word.endswith("ing"):
+        word = word[:-3]
+    elif len(word) > 4 and word.endswith("ed"):
+        word = word[:-2]
+    elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    if len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
     return word
 
 
@@ -68,6 +75,8 @@ class Candidate:
     name: str
     description: str = ""
     tags: tuple[str, ...] = ()
+    #: Her progress on it (a state of :mod:`portfolio.assessment.progress`), to show beside it.
+    state: str = ""
 
     @property
     def words(self) -> frozenset[str]:

@@ -13,6 +13,8 @@ DESIGN = Candidate(3, "Project design", "Plan and build a project.", ("design", 
 def test_words_are_folded_stemmed_and_stripped_of_common_ones() -> None:
     assert words("The Songs of the Sea, and CANCIÓN") == {"song", "sea", "cancion"}
     assert words("Stories") == {"story"}
+    assert words("writing writes write") == {"writ"}
+    assert words("Engineering") == {"engineer"}
     assert words(None) == frozenset()
 
 
