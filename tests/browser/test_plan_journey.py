@@ -1,7 +1,8 @@
-"""Issue 17 §1 in a browser: Priya states an interest on her profile, chooses a competency from her suggestions, sets a target
-date and a milestone, writes a journal entry about it; Amara, her assessor, reads the plan and
-comments; Priya sees the comment.  Maya's plan (overdue, due soon, a recording, comments) and
-the Spanish plan are inspected too.  Every step: axe-core, 320/390 px reflow, screenshots."""
+"""Issue 17 §1 in a browser: Priya states an interest on her profile, chooses a competency from
+her suggestions, sets a target date and a milestone, writes a journal entry about it; Amara, her
+assessor, reads the plan and comments; Priya sees the comment.  Maya's plan (overdue, due soon,
+a recording, comments) is inspected, in English and Spanish.  Every step: axe-core, 320/390 px
+reflow, screenshots."""
 
 from __future__ import annotations
 
