@@ -260,13 +260,18 @@ def delete_entry(public_id: str) -> ResponseReturnValue:
     return redirect(url_for(".journal"), 303)
 
 
+#: The file name extension a downloaded recording gets, by its stored type.
+_EXTENSIONS = {"audio/mpeg": "mp3", "audio/ogg": "ogg", "audio/wav": "wav", "audio/mp4": "m4a"}
+
+
 def _send_audio(entry: JournalEntry | None) -> ResponseReturnValue:
     if entry is None or not entry.audio_sha256:
         abort(404)
     blob = db.session.get(Blob, entry.audio_sha256)
     if blob is None:
         abort(404)
-    return uploads.send_blob(blob, filename=f"{entry.title or 'journal'}.audio", inline=True)
+    extension = _EXTENSIONS.get(blob.media_type, "audio")
+    return uploads.send_blob(blob, filename=f"{entry.title or 'journal'}.{extension}", inline=True)
 
 
 @bp.get("/journal/<public_id>/audio")
