@@ -42,6 +42,15 @@ def test_she_chooses_competencies_with_a_date_and_milestones(app, world):
     assert "Storytelling" in plan and "Not started" in plan
 
 
+def test_suggestions_say_why_in_words(app, world):
+    service.add_items(world.sam, [Choice(world.school.competency.public_id)])
+    world.story.tags = ["literacy", "the sea"]
+    db.session.commit()
+    text = signed_in(app, world.sam).get("/plan/choose").get_data(as_text=True)
+    assert "Matches your interests: the sea" in text
+    assert "Completes a stack" in text and "2 of 2 left for Creator" in text
+
+
 def test_choosing_nothing_or_a_past_date_says_why(app, world):
     client = signed_in(app, world.sam)
     nothing = client.post("/plan/choose", data={})

@@ -196,6 +196,6 @@ def test_a_comment_is_audited_and_she_is_told_in_her_language(app, world):
     assert event.target == f"user:{world.sam.id}" and event.actor_id == world.guardian.id
     notice = db.session.scalar(select(Notification).where(Notification.user_id == world.sam.id))
     assert notice.link == "/plan"
-    assert "Gus Guardian" in notice.message and "plan" in notice.message
+    assert notice.message == "Gus Guardian comentó tu plan de aprendizaje."
     with pytest.raises(PlanError):
         service.add_comment(world.sam, world.guardian, "  ", item_public_id=None, link="/plan")
