@@ -161,7 +161,7 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.learner import frozen_evidence_pages, privacy_pages
     from portfolio.learner import pages as learner_pages
     from portfolio.operations import cli as operations_cli
-    from portfolio.planning import models as _planning_tables  # noqa: F401
+    from portfolio.planning import pages as planning_pages
     from portfolio.planning.signals import plan_signals
     from portfolio.portfolios import pages as portfolio_pages
     from portfolio.public import api as public_api
@@ -212,7 +212,7 @@ def feature_list() -> tuple[Feature, ...]:
             status_followers=(revoke_stacks_with_component,),
             cohort_signals=ASSESSMENT_SIGNALS,
         ),
-        Feature("planning", cohort_signals=(plan_signals,)),
+        Feature("planning", blueprints=(planning_pages.bp,), cohort_signals=(plan_signals,)),
         Feature(
             "public",
             blueprints=(public_api.bp, credential_evidence_pages.bp, public_pages.bp),

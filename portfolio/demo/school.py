@@ -48,6 +48,7 @@ from portfolio.demo.evidence import seed_evidence
 from portfolio.demo.families import seed_families, seed_family_portfolio
 from portfolio.demo.peer import seed_peer
 from portfolio.demo.people import ACCOUNTS_FILE, read_accounts, seed_people
+from portfolio.demo.plans import seed_plans
 from portfolio.demo.scenarios import SCENARIOS, play
 from portfolio.demo.signals import seed_signals
 from portfolio.evidence.models import Evidence
@@ -103,6 +104,7 @@ def seed(issuer: Issuer, *, instance_path: str | Path) -> DemoSchool:
         seed_peer(people, competencies, submissions)
     finally:
         current_app.config["CREDFOLIO_NOTIFY_BY_MAIL"] = notify_by_mail
+    seed_plans(people, competencies)
     return DemoSchool(
         issuer=issuer,
         framework=framework,

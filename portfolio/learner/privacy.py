@@ -2,13 +2,16 @@
 transaction).  The pages are :mod:`portfolio.learner.privacy_pages`.
 
 Deletion removes the evidence, its artefacts, portfolios, the evidence links of submissions, the
-learner profile, notifications and every stored file nobody else uses, and scrubs the account
+learner profile, notifications, her learning plan (items, journal entries with their recordings,
+the comments on it), her self-assessments, the peer comments she wrote, her guardian links, and
+every stored file nobody else uses, and scrubs the account
 row (no email, no name, no usable password).  It keeps what others rely on: issued credentials
 and their status lists stay exactly as they are, so every credential keeps verifying (the
 recipient is a salted hash in them, never the address), and the audit log keeps its events with
 the account's id (the email address is removed from them).  The evidence frozen in credentials
 follows its own rule (:func:`portfolio.evidence.snapshots.settle_for_account_deletion`): kept,
 withdrawn from public view, while the credential stands; deleted with a revoked one.
+Publication consents stay: they hold no personal text and record who allowed what.
 """
 
 from __future__ import annotations
@@ -30,7 +33,12 @@ from sqlalchemy import cast as sql_cast
 from portfolio.accounts.auth import end_all_sessions
 from portfolio.accounts.models import Invitation, LearnerProfile, Notification, User
 from portfolio.assessment.events import trail
-from portfolio.assessment.models import Submission, SubmissionEvidence
+from portfolio.assessment.models import (
+    PeerReview,
+    SelfAssessment,
+    Submission,
+    SubmissionEvidence,
+)
 from portfolio.assessment.states import DECISION_LABELS, STATE_LABELS
 from portfolio.catalogue.achievements import achievement_url
 from portfolio.core import audit
@@ -46,8 +54,10 @@ from portfolio.evidence.snapshots import (
 )
 from portfolio.files import usage
 from portfolio.files.storage import BlobNotFoundError, storage
+from portfolio.guardians.models import GuardianInvitationStudent, GuardianLink
 from portfolio.issuing.models import IssuedCredential
 from portfolio.issuing.service import ServiceConfig
+from portfolio.planning.models import JournalEntry, PlanComment, PlanItem
 from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection
 
 EXPORT_FORMAT = "credfolio-personal-data"
@@ -239,6 +249,125 @@ def export_data(user: User) -> dict[str, Any]:
         "submissions": [_submission(submission, public_url) for submission in submissions],
         "notifications": [_notification(notice) for notice in notifications],
         "credentials": [_credential(row, config) for row in owned_credentials(user)],
+        **_agency(user, public_url),
+    }
+
+
+def _agency(user: User, public_url: str) -> dict[str, Any]:
+    """Her learning plan, journal, the comments on her plan, her self-assessments and the peer
+    comments she received and wrote (issue 17)."""
+    items = db.session.scalars(
+        select(PlanItem).where(PlanItem.student_id == user.id).order_by(PlanItem.position)
+    ).all()
+    entries = db.session.scalars(
+        select(JournalEntry).where(JournalEntry.student_id == user.id).order_by(JournalEntry.id)
+    ).all()
+    comments = db.session.scalars(
+        select(PlanComment).where(PlanComment.student_id == user.id).order_by(PlanComment.id)
+    ).all()
+    own = select(Submission.id).where(Submission.student_id == user.id)
+    ratings = db.session.scalars(
+        select(SelfAssessment)
+        .where(SelfAssessment.submission_id.in_(own))
+        .order_by(SelfAssessment.id)
+    ).all()
+    received = db.session.scalars(
+        select(PeerReview).where(PeerReview.submission_id.in_(own)).order_by(PeerReview.id)
+    ).all()
+    written = db.session.scalars(
+        select(PeerReview).where(PeerReview.peer_id == user.id).order_by(PeerReview.id)
+    ).all()
+    return {
+        "plan": [_plan_item(item, public_url) for item in items],
+        "journal": [_journal_entry(entry) for entry in entries],
+        "planComments": [_plan_comment(comment) for comment in comments],
+        "selfAssessments": [_self_assessment(rating) for rating in ratings],
+        "peerCommentsReceived": [_peer_review(review, received=True) for review in received],
+        "peerCommentsWritten": [_peer_review(review, received=False) for review in written],
+    }
+
+
+def _plan_item(item: PlanItem, public_url: str) -> dict[str, Any]:
+    return {
+        "id": item.public_id,
+        "competency": {
+            "name": item.competency.name,
+            "achievement": achievement_url(item.competency, public_url=public_url),
+        },
+        "targetDate": item.target_date.isoformat() if item.target_date else None,
+        "milestones": item.milestones,
+        "position": item.position,
+        "createdAt": _iso(item.created_at),
+        "updatedAt": _iso(item.updated_at),
+    }
+
+
+def _journal_entry(entry: JournalEntry) -> dict[str, Any]:
+    return {
+        "id": entry.public_id,
+        "title": entry.title,
+        "body": entry.body,
+        "planItem": entry.plan_item.public_id if entry.plan_item else None,
+        "audio": f"files/{entry.audio_sha256}" if entry.audio_sha256 else None,
+        "audioMediaType": entry.audio_media_type,
+        "createdAt": _iso(entry.created_at),
+        "updatedAt": _iso(entry.updated_at),
+    }
+
+
+def _plan_comment(comment: PlanComment) -> dict[str, Any]:
+    return {
+        "id": comment.public_id,
+        "planItem": comment.plan_item.public_id if comment.plan_item else None,
+        "author": comment.author.display_name,
+        "body": comment.body,
+        "createdAt": _iso(comment.created_at),
+    }
+
+
+def _self_assessment(rating: SelfAssessment) -> dict[str, Any]:
+    version = rating.rubric_version
+    criteria = []
+    if version is not None:
+        for index, criterion in enumerate(version.criteria):
+            level = rating.levels[index] if index < len(rating.levels) else None
+            named = (
+                version.levels[level]["name"]
+                if level is not None and 0 <= level < len(version.levels)
+                else None
+            )
+            criteria.append(
+                {
+                    "criterion": criterion.get("name"),
+                    "level": named,
+                    "note": rating.criterion_notes[index]
+                    if index < len(rating.criterion_notes)
+                    else "",
+                }
+            )
+    return {
+        "submission": rating.submission.public_id,
+        "round": rating.round,
+        "rubric": {"title": version.title, "version": version.version} if version else None,
+        "criteria": criteria,
+        "createdAt": _iso(rating.created_at),
+        "updatedAt": _iso(rating.updated_at),
+    }
+
+
+def _peer_review(review: PeerReview, *, received: bool) -> dict[str, Any]:
+    hidden = review.hidden_at is not None
+    return {
+        "id": review.public_id,
+        "submission": review.submission.public_id if received else None,
+        "competency": review.submission.competency.name,
+        ("peer" if received else "student"): (
+            review.peer.display_name if received else review.submission.student.display_name
+        ),
+        # A comment the school hid is not hers to read (it was moderated away); her own are.
+        "comment": None if received and hidden else review.comment,
+        "commentedAt": _iso(review.commented_at),
+        "hidden": hidden,
     }
 
 
@@ -315,14 +444,16 @@ Exported {exported_at} for {name}.
 data.json        Everything the service holds about you: your account, your learner
                  profile, your evidence (with each artefact's details), your portfolios,
                  your submissions with their history and every assessment's feedback,
-                 your notifications, and a list of your credentials with the evidence
-                 frozen in each when it was issued.
+                 your notifications, a list of your credentials with the evidence
+                 frozen in each when it was issued, your learning plan, your journal,
+                 the comments on your plan, your self-assessments, and the peer
+                 comments you received and wrote.
 credentials/     Each credential issued to you, exactly as it was signed (Open Badges 3.0,
                  W3C Verifiable Credentials). Any conformant verifier can check them, for
                  example at {source}/verify.
-files/           Your uploaded files and your photo, each named by the SHA-256 of its
-                 content; data.json says which artefact each one belongs to (its "sha256"),
-                 and its original file name and type.
+files/           Your uploaded files, your journal recordings and your photo, each
+                 named by the SHA-256 of its content; data.json says which artefact or
+                 journal entry each one belongs to, and its original file name and type.
 
 Keep this archive safe: it holds personal information.
 """
@@ -344,6 +475,7 @@ def write_export(user: User, *, read: BlobReader | None = None) -> IO[bytes]:
     for credential in data["credentials"]:
         for frozen in credential["frozenEvidence"]:
             wanted += [a["sha256"] for a in frozen["artefacts"] if a["sha256"]]
+    wanted += [e["audio"].removeprefix("files/") for e in data["journal"] if e["audio"]]
     if data["profile"] and data["profile"]["photo"]:
         wanted.append(data["profile"]["photo"].removeprefix("files/"))
     credentials = owned_credentials(user)
@@ -388,6 +520,8 @@ class DeletionReport:
     evidence: int = 0
     portfolios: int = 0
     notifications: int = 0
+    plan_items: int = 0
+    journal_entries: int = 0
     #: SHA-256 of the stored files removed (nobody else used them).
     blobs: list[str] = field(default_factory=list)
 
@@ -458,6 +592,7 @@ def _delete_personal_data(report: DeletionReport) -> None:
     portfolio_ids = select(Portfolio.id).where(Portfolio.owner_id == user_id)
     report.portfolios = len(db.session.scalars(portfolio_ids).all())
     _delete_owned_rows(user_id, evidence_ids, portfolio_ids)
+    _delete_agency_rows(report)
     deleted = db.session.execute(
         delete(Notification)
         .where(Notification.user_id == user_id)
@@ -493,6 +628,13 @@ def _stored_files_of(user_id: int, evidence_ids: Any) -> set[str]:
     profile = db.session.get(LearnerProfile, user_id)
     if profile is not None and profile.photo_sha256:
         candidates.add(profile.photo_sha256)
+    candidates.update(
+        db.session.scalars(
+            select(JournalEntry.audio_sha256).where(
+                JournalEntry.student_id == user_id, JournalEntry.audio_sha256.is_not(None)
+            )
+        )
+    )
     return candidates
 
 
@@ -516,6 +658,34 @@ def _delete_owned_rows(user_id: int, evidence_ids: Any, portfolio_ids: Any) -> N
         delete(Artefact).where(Artefact.evidence_id.in_(evidence_ids)),
         delete(Evidence).where(Evidence.owner_id == user_id),
         delete(LearnerProfile).where(LearnerProfile.user_id == user_id),
+    ):
+        db.session.execute(statement.execution_options(synchronize_session=False))
+
+
+def _delete_agency_rows(report: DeletionReport) -> None:
+    """Delete her learning plan, journal (the recordings' blobs are among the candidates), the
+    comments on her plan, her self-assessments, the peer comments she wrote, and her guardian
+    links (and pending guardian invitations naming her); count the items and entries in
+    ``report``.  Her publication consents stay: no personal text, and the record of who
+    allowed what."""
+    user_id = report.user_id
+    report.plan_items = len(
+        db.session.scalars(select(PlanItem.id).where(PlanItem.student_id == user_id)).all()
+    )
+    report.journal_entries = len(
+        db.session.scalars(select(JournalEntry.id).where(JournalEntry.student_id == user_id)).all()
+    )
+    own = select(Submission.id).where(Submission.student_id == user_id)
+    for statement in (
+        delete(PlanComment).where(
+            or_(PlanComment.student_id == user_id, PlanComment.author_id == user_id)
+        ),
+        delete(JournalEntry).where(JournalEntry.student_id == user_id),
+        delete(PlanItem).where(PlanItem.student_id == user_id),
+        delete(SelfAssessment).where(SelfAssessment.submission_id.in_(own)),
+        delete(PeerReview).where(PeerReview.peer_id == user_id),
+        delete(GuardianLink).where(GuardianLink.student_id == user_id),
+        delete(GuardianInvitationStudent).where(GuardianInvitationStudent.student_id == user_id),
     ):
         db.session.execute(statement.execution_options(synchronize_session=False))
 

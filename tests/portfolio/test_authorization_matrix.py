@@ -48,12 +48,15 @@ from portfolio.assessment.models import PeerReview, Submission, SubmissionEviden
 from portfolio.catalogue.models import StackComponent
 from portfolio.catalogue.service import new_framework, store_image
 from portfolio.core.db import db
+from portfolio.demo.evidence import sine_melody_wav
 from portfolio.evidence.artefacts import add_file_artefact
 from portfolio.evidence.models import Evidence
 from portfolio.evidence.snapshots import snapshots_of
 from portfolio.files import uploads
 from portfolio.guardians.models import GuardianLink
 from portfolio.issuing.models import TrustedIssuerRow
+from portfolio.planning import service as planning
+from portfolio.planning.models import PlanItem
 from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection
 from portfolio.portfolios.service import new_share_slug
 from tests.conftest import unsigned_badge
@@ -283,6 +286,24 @@ def build_world(app: Flask) -> World:
         )
         # An entry of the trust list, added by the school's administrators.
         ids.update(trusted_issuer=_trusted_issuer(issuer.id, "did:web:partner.example"))
+        # Sam's plan: an item, and a journal entry about it with a recording.
+        plan_item = PlanItem(student_id=school.student.id, competency_id=unused.id, position=0)
+        db.session.add(plan_item)
+        db.session.commit()
+        entry = planning.save_entry(
+            school.student,
+            planning.EntryValues(
+                "Practice log",
+                "Scales every day.",
+                plan_item.public_id,
+                _file(sine_melody_wav([(60, 0.1)], rate=8000), "hum.wav", "audio/wav"),
+            ),
+        )
+        ids.update(
+            sam_id=str(school.student.id),
+            plan_item=plan_item.public_id,
+            journal_entry=entry.public_id,
+        )
     _bulk_job(world)  # made before any snapshot: the matrix's rows may run in any order
     world.cookies = {role: session_cookie(app, email) for role, email in world.emails.items()}
     return world
@@ -1084,6 +1105,84 @@ MATRIX: dict[str, Row] = {
     "GET /progress/chart.svg": Row(none, (302, 200, 200, 403, 403, 403)),
     "GET /cohort": Row(none, (302, 403, 403, 200, 200, 200)),
     "GET /cohort.csv": Row(none, (302, 403, 403, 200, 200, 200)),
+    # -- the learning plan and the journal (portfolio/planning/) -----------------------------
+    "GET /plan": Row(none, (302, 200, 200, 403, 403, 403)),
+    "GET /plan/choose": Row(none, (302, 200, 200, 403, 403, 403)),
+    "POST /plan/choose": Row(
+        none,
+        (401, 422, 422, 403, 403, 403),
+        allowed=STUDENTS,
+        attack=lambda world: {"chosen": [world.competency2]},
+    ),
+    "GET /plan/items/<public_id>/edit": Row(
+        of(public_id="plan_item"), (302, 200, 404, 403, 403, 403)
+    ),
+    "POST /plan/items/<public_id>/edit": Row(
+        of(public_id="plan_item"),
+        (401, 422, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(target_date="", milestones="Planted"),
+        safe=form(target_date="not a date"),
+    ),
+    "POST /plan/items/<public_id>/move": Row(
+        of(public_id="plan_item"),
+        (401, 303, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(direction="down"),
+        safe=form(direction="sideways"),
+    ),
+    "GET /plan/items/<public_id>/remove": Row(
+        of(public_id="plan_item"), (302, 200, 404, 403, 403, 403)
+    ),
+    "POST /plan/items/<public_id>/remove": Row(
+        of(public_id="plan_item"),
+        (401, 422, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(confirm="yes"),
+    ),
+    "GET /journal": Row(none, (302, 200, 200, 403, 403, 403)),
+    "GET /journal/new": Row(none, (302, 200, 200, 403, 403, 403)),
+    "POST /journal/new": Row(
+        none,
+        (401, 422, 422, 403, 403, 403),
+        allowed=STUDENTS,
+        attack=form(title="Planted", body="Planted"),
+    ),
+    "GET /journal/<public_id>/edit": Row(
+        of(public_id="journal_entry"), (302, 200, 404, 403, 403, 403)
+    ),
+    "POST /journal/<public_id>/edit": Row(
+        of(public_id="journal_entry"),
+        (401, 422, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(title="Planted", body="Planted"),
+        safe=form(title=""),
+    ),
+    "GET /journal/<public_id>/delete": Row(
+        of(public_id="journal_entry"), (302, 200, 404, 403, 403, 403)
+    ),
+    "POST /journal/<public_id>/delete": Row(
+        of(public_id="journal_entry"),
+        (401, 422, 404, 403, 403, 403),
+        allowed=("student",),
+        attack=form(confirm="yes"),
+    ),
+    "GET /journal/<public_id>/audio": Row(
+        of(public_id="journal_entry"), (302, 200, 404, 403, 403, 403)
+    ),
+    # Her readers: her school's staff and her linked guardians (Gus); Sam is sent to /plan.
+    "GET /learners/<int:student_id>/plan": Row(
+        of(student_id="sam_id"), (302, 302, 404, 200, 404, 200)
+    ),
+    "POST /learners/<int:student_id>/plan/comments": Row(
+        of(student_id="sam_id"),
+        (401, 404, 404, 422, 404, 422),
+        allowed=("assessor", "admin"),
+        attack=form(body="Planted"),
+    ),
+    "GET /learners/<int:student_id>/journal/<public_id>/audio": Row(
+        of(student_id="sam_id", public_id="journal_entry"), (302, 404, 404, 200, 404, 200)
+    ),
     # -- public credential pages and downloads ----------------------------------------------
     "GET /c/<public_id>": Row(of(public_id="credential"), (200, 200, 200, 200, 200, 200)),
     "GET /c/<public_id>/credential.json": Row(
@@ -1222,6 +1321,25 @@ GUARDIAN: dict[str, Expect] = {
     "GET /c/<public_id>/evidence/<evidence_id>/artefacts/<artefact_id>/<part>": 200,
     "GET /cohort": 403,
     "GET /cohort.csv": 403,
+    "GET /plan": 403,
+    "GET /plan/choose": 403,
+    "POST /plan/choose": 403,
+    "GET /plan/items/<public_id>/edit": 403,
+    "POST /plan/items/<public_id>/edit": 403,
+    "POST /plan/items/<public_id>/move": 403,
+    "GET /plan/items/<public_id>/remove": 403,
+    "POST /plan/items/<public_id>/remove": 403,
+    "GET /journal": 403,
+    "GET /journal/new": 403,
+    "POST /journal/new": 403,
+    "GET /journal/<public_id>/edit": 403,
+    "POST /journal/<public_id>/edit": 403,
+    "GET /journal/<public_id>/delete": 403,
+    "POST /journal/<public_id>/delete": 403,
+    "GET /journal/<public_id>/audio": 403,
+    "GET /learners/<int:student_id>/plan": 200,
+    "POST /learners/<int:student_id>/plan/comments": 422,
+    "GET /learners/<int:student_id>/journal/<public_id>/audio": 200,
     "GET /evidence": 403,
     "GET /evidence/<public_id>": 403,
     "GET /evidence/<public_id>/delete": 403,
@@ -1362,7 +1480,7 @@ GUARDIAN: dict[str, Expect] = {
     "POST /verify": 400,
 }
 #: POST routes Gus may act on besides those every signed-in person may (he sends ``safe``).
-GUARDIAN_MAY: frozenset[str] = frozenset()
+GUARDIAN_MAY: frozenset[str] = frozenset({"POST /learners/<int:student_id>/plan/comments"})
 
 
 def route_keys(app: Flask) -> set[str]:

@@ -52,6 +52,7 @@ def _snapshot(app: Any) -> dict[str, Any]:
         IssuerKeyRow,
         StatusListRow,
     )
+    from portfolio.planning.models import JournalEntry, PlanComment, PlanItem
 
     tables = (
         Issuer,
@@ -76,6 +77,9 @@ def _snapshot(app: Any) -> dict[str, Any]:
         Notification,
         SelfAssessment,
         PeerReview,
+        PlanItem,
+        JournalEntry,
+        PlanComment,
     )
     with app.app_context():
         snapshot: dict[str, Any] = {
