@@ -47,7 +47,12 @@ def test_the_demo_seeds_plans_journals_and_comments_once(tmp_path: Path) -> None
         assert sum(1 for e in entries if e.plan_item_id is None) == 1  # private
         authors = {c.author.display_name for c in db.session.scalars(select(PlanComment))}
         assert authors == {"Amara Nwosu", "Grace Okafor"}
-        assert [v.overdue for v in service.plan_view(leo).items] == [True]
+        # Leo's plan (with the items portfolio/demo/signals.py adds): one due, two overdue.
+        assert [(v.name, v.overdue) for v in service.plan_view(leo).items] == [
+            ("Project design", False),
+            ("Reflection", True),
+            ("Song writing", True),
+        ]
         counts = _counts()
         db.session.remove()
     assert runner.invoke(args=["demo-setup"]).exit_code == 0
