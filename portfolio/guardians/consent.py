@@ -51,3 +51,14 @@ def may_publish(student: User, *, today: date | None = None) -> bool:
     """Whether the student's portfolios may be public or shared by link and her credentials'
     public pages shown: she is not a minor, or a consent of hers stands."""
     return not is_minor(student, today=today) or active_consent(student) is not None
+
+
+def credential_public(recipient: User | None, viewer: User | None) -> bool:
+    """Whether a credential of ``recipient`` may be shown on its public pages to ``viewer``:
+    always to the recipient herself, and to anyone else while she may publish.  A credential
+    with no account behind it (issued to an outside address) is not gated."""
+    if recipient is None:
+        return True
+    if viewer is not None and viewer.id == recipient.id:
+        return True
+    return may_publish(recipient)

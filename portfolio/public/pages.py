@@ -28,6 +28,7 @@ from portfolio.issuing import badges
 from portfolio.issuing import service as services
 from portfolio.issuing.models import IssuedCredential
 from portfolio.public import explanations
+from portfolio.public.consent_gate import refuse_unless_public
 from portfolio.public.credential_view import (
     describe,
     document_of,
@@ -77,6 +78,7 @@ def _credential(public_id: str) -> IssuedCredential:
     )
     if row is None:
         abort(404)
+    refuse_unless_public(row)
     return row
 
 
