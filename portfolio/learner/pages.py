@@ -114,7 +114,7 @@ def visibility(public_id: str) -> ResponseReturnValue:
     )
     if owned is not None and not hide and not may_publish(signed_in_user()):
         # Showing a credential on her portfolios again publishes it: a minor needs consent.
-        flash(CONSENT_NEEDED_FOR_CREDENTIALS, "error")
+        flash(str(CONSENT_NEEDED_FOR_CREDENTIALS), "error")
         return redirect(url_for(".credentials"), 303)
     try:
         row = service.set_hidden(signed_in_user(), public_id, hidden=hide)

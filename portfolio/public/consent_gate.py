@@ -5,13 +5,18 @@ PDF and evidence — answers 404 with a page that says it is not public.  Status
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template
+from flask import Blueprint, Response, render_template
+from werkzeug.exceptions import NotFound
 
 from portfolio.accounts.auth import current_user
 from portfolio.accounts.models import User
 from portfolio.core.db import db
 from portfolio.guardians.consent import credential_public
 from portfolio.issuing.models import IssuedCredential
+
+
+class NotPublic(NotFound):
+    """A credential's public view while its holder may not publish (a 404 of its own page)."""
 
 
 def is_public(row: IssuedCredential) -> bool:
@@ -24,13 +29,21 @@ def is_public(row: IssuedCredential) -> bool:
 
 
 def refuse_unless_public(row: IssuedCredential) -> None:
-    """Abort with the "not public" page unless :func:`is_public`.
+    """Raise :class:`NotPublic` unless :func:`is_public`."""
+    if not is_public(row):
+        raise NotPublic()
 
-    404, not 410: the page comes back when consent is given again, so no search engine or
-    cache may treat it as gone for good; and ``no-store`` so no cache keeps a copy from before
-    the withdrawal longer than the next request."""
-    if is_public(row):
-        return
+
+def not_public_page(_error: NotPublic) -> Response:
+    """The "not public" page.  404, not 410: the page comes back when consent is given again,
+    so no search engine or cache may treat it as gone for good; ``no-store`` so no cache keeps
+    a copy from before a withdrawal."""
     response = Response(render_template("public/not_public.html"), status=404)
     response.headers["Cache-Control"] = "no-store"
-    abort(response)
+    return response
+
+
+def gate(bp: Blueprint) -> Blueprint:
+    """Give ``bp`` (a blueprint of a credential's public views) the "not public" page."""
+    bp.register_error_handler(NotPublic, not_public_page)
+    return bp

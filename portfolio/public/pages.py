@@ -28,7 +28,7 @@ from portfolio.issuing import badges
 from portfolio.issuing import service as services
 from portfolio.issuing.models import IssuedCredential
 from portfolio.public import explanations
-from portfolio.public.consent_gate import refuse_unless_public
+from portfolio.public.consent_gate import gate, refuse_unless_public
 from portfolio.public.credential_view import (
     describe,
     document_of,
@@ -57,7 +57,7 @@ from portfolio.public.verification import (
     verify,
 )
 
-bp = Blueprint("public", __name__)
+bp = gate(Blueprint("public", __name__))
 
 #: Largest upload or pasted credential /verify accepts (a 413 page beyond it).
 MAX_VERIFY_BYTES = 5 * 1024 * 1024
