@@ -126,15 +126,12 @@ def test_the_school_marks_a_minor_and_records_a_birth_date(family: Family) -> No
 
 def test_the_age_rule_is_set_on_the_settings_page(family: Family) -> None:
     admin = family.client("admin")
-    assert (
-        admin.post("/admin/guardians/settings", data={"minor_below_age": "30"}).status_code == 422
-    )
-    assert (
-        admin.post("/admin/guardians/settings", data={"minor_below_age": "18"}).status_code == 303
-    )
+    url = "/admin/guardians/settings"
+    assert admin.post(url, data={"minor_below_age": "30"}).status_code == 422
+    assert admin.post(url, data={"minor_below_age": "18"}).status_code == 303
     with family.app.app_context():
         assert db.session.scalars(select(Issuer.minor_below_age)).first() == 18
-    assert admin.post("/admin/guardians/settings", data={"minor_below_age": ""}).status_code == 303
+    assert admin.post(url, data={"minor_below_age": ""}).status_code == 303
     with family.app.app_context():
         assert db.session.scalars(select(Issuer.minor_below_age)).first() is None
 
