@@ -58,9 +58,9 @@ def role_home(user: User) -> str:
     """The URL of ``user``'s role home (the public home for a role without one)."""
     endpoint = ROLE_HOMES.get(str(user.role), "home.index")
     # A role home belongs to a feature above this one; an app built without that feature
-    # (a test app, a partial deployment) sends the person to the public home instead.
+    # sends the person to their profile (the public home would send them back here).
     if endpoint not in current_app.view_functions:
-        endpoint = "home.index"
+        endpoint = "accounts.profile"
     return url_for(endpoint)
 
 
