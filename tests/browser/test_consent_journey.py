@@ -65,7 +65,9 @@ def test_consent_withdrawn_and_given_again(demo: Demo, inspect: Inspector) -> No
     expect(admin.get_by_role("heading", name="Consent to publish")).to_be_visible()
     inspect(admin, "a student's guardians and consent")
 
-    spanish = demo.signed_in("grace", locale="es-ES", extra_http_headers={"Accept-Language": "es"})
+    # Grace's session in a browser that asks for Spanish.
+    spanish = demo.new_page(locale="es-ES", extra_http_headers={"Accept-Language": "es"})
+    spanish.context.add_cookies(grace.context.cookies())  # type: ignore[arg-type]
     spanish.goto(f"{demo.url}/family/students/{maya}/consent")
     expect(spanish.locator("html")).to_have_attribute("lang", "es")
     expect(spanish.get_by_role("heading", name="Qué significa publicar")).to_be_visible()
