@@ -50,6 +50,7 @@ def test_an_invited_guardian_joins_and_is_linked_to_the_students_named(family: F
     assert "hana@family.test" in listing and "Invitations not yet accepted" in listing
 
     path = _join_path(family, "hana@family.test")
+    assert "invited as a guardian" in family.client().get(path).get_data(as_text=True)
     joined = family.client().post(
         path, data={"name": "Hana Family", "password": PASSWORD, "confirm": PASSWORD}
     )
