@@ -11,7 +11,7 @@ from werkzeug.exceptions import NotFound
 from portfolio.accounts.auth import current_user
 from portfolio.accounts.models import User
 from portfolio.core.db import db
-from portfolio.guardians.consent import credential_public
+from portfolio.guardians.consent import credential_public, may_publish
 from portfolio.issuing.models import IssuedCredential
 
 
@@ -26,6 +26,13 @@ def is_public(row: IssuedCredential) -> bool:
     the next request on."""
     recipient = db.session.get(User, row.recipient_user_id) if row.recipient_user_id else None
     return credential_public(recipient, current_user())
+
+
+def hidden_from_public(row: IssuedCredential) -> bool:
+    """Whether ``row``'s public pages are hidden from the public (the few who still see them
+    are told so on the page)."""
+    recipient = db.session.get(User, row.recipient_user_id) if row.recipient_user_id else None
+    return recipient is not None and not may_publish(recipient)
 
 
 def refuse_unless_public(row: IssuedCredential) -> None:

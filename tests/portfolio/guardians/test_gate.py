@@ -58,12 +58,24 @@ def test_withdrawal_hides_a_public_view_at_once_and_consent_shows_it_again(
     assert anyone.get(url).status_code == 200
 
 
-@pytest.mark.parametrize("who", ["other_student", "assessor", "admin", "guardian"])
+@pytest.mark.parametrize("who", ["other_student", "unlinked_guardian"])
 def test_nobody_but_her_sees_the_credential_page_without_consent(
     consenting: Family, who: str
 ) -> None:
     consenting.withdraw()
     assert consenting.client(who).get(f"/c/{consenting.ids['credential']}").status_code == 404
+
+
+@pytest.mark.parametrize("who", ["student", "assessor", "admin", "guardian"])
+def test_her_school_and_her_guardians_still_see_it_and_are_told_it_is_not_public(
+    consenting: Family, who: str
+) -> None:
+    consenting.withdraw()
+    page = consenting.client(who).get(f"/c/{consenting.ids['credential']}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "This page is not public" in text
+    assert "linkedin.com" not in text
 
 
 def test_she_still_sees_her_own_credential_and_portfolio_and_is_told_why(
