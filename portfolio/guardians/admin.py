@@ -115,6 +115,23 @@ def guardians(issuer: Issuer) -> list[GuardianRow]:
     return [GuardianRow(g, by_guardian[g.id]) for g in accounts_]
 
 
+def students_overview(issuer: Issuer) -> list[LinkedStudent]:
+    """Every active student of the school with whether she is a minor and her standing
+    consent (two queries), for the administrators' list of minors."""
+    rows = students(issuer)
+    standing = {
+        row.student_id: row
+        for row in db.session.scalars(
+            select(PublicationConsent).where(
+                PublicationConsent.student_id.in_([s.id for s in rows]),
+                PublicationConsent.withdrawn_at.is_(None),
+            )
+        )
+    }
+    today = utcnow().date()
+    return [LinkedStudent(s, is_minor(s, today=today), standing.get(s.id)) for s in rows]
+
+
 def pending_guardian_invitations(issuer: Issuer) -> list[tuple[Invitation, list[User]]]:
     """The school's open guardian invitations, newest first, each with its students."""
     rows = [

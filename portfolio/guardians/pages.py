@@ -75,6 +75,7 @@ def _index_page(
             rows=admin.guardians(issuer),
             pending=admin.pending_guardian_invitations(issuer),
             students=admin.students(issuer),
+            overview=admin.students_overview(issuer),
             link_form=LinkStudentForm(),
             issuer=issuer,
         ),

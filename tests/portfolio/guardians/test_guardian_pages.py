@@ -204,3 +204,10 @@ def test_the_admin_of_the_school_reaches_pages_only_for_its_own_students(family:
 def test_the_join_page_and_profile_speak_of_guardians(family: Family) -> None:
     profile: Any = family.client("guardian").get("/profile").get_data(as_text=True)
     assert "(Guardian)" in profile
+
+
+def test_every_student_is_listed_with_her_minor_status_and_consent(family: Family) -> None:
+    page = family.client("admin").get("/admin/guardians").get_data(as_text=True)
+    assert "Students, minors and consent" in page
+    assert f'href="/admin/students/{family.ids["oli"]}/guardians"' in page
+    assert f'href="/admin/students/{family.ids["mia"]}/guardians"' in page
