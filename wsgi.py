@@ -153,6 +153,7 @@ def feature_list() -> tuple[Feature, ...]:
     from portfolio.evidence import pages as evidence_pages
     from portfolio.family import pages as family_pages
     from portfolio.guardians import models as _guardian_tables  # noqa: F401
+    from portfolio.guardians import pages as guardians_pages
     from portfolio.home import pages as home_pages
     from portfolio.issuing import api as vcapi
     from portfolio.issuing import cli as issuing_cli
@@ -174,6 +175,7 @@ def feature_list() -> tuple[Feature, ...]:
             blueprints=(sign_in_pages.bp, accounts_pages.bp),
             commands=((accounts_cli.users_group, None), (accounts_cli.roster_group, None)),
         ),
+        Feature("guardians", blueprints=(guardians_pages.bp,)),
         Feature("audit", blueprints=(audit_pages.bp,), commands=((audit_cli.audit_group, None),)),
         Feature(
             "issuing",

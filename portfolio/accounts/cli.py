@@ -20,7 +20,7 @@ from portfolio.accounts.models import Issuer, Role, User
 from portfolio.accounts.roster import RosterFileError
 from portfolio.core.errors import ConflictError
 
-#: ``--role`` and ``ROLE``: the roles' values (``admin``, ``assessor``, ``student``).
+#: ``--role`` and ``ROLE``: the roles' values (``admin``, ``assessor``, ``student``, ``guardian``).
 ROLE_CHOICE = click.Choice([role.value for role in Role])
 
 

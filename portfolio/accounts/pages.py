@@ -38,6 +38,8 @@ def _invited(email: str, role: str) -> str:
         return str(_("Invited %(email)s as an administrator.", email=email))
     if role == Role.ASSESSOR:
         return str(_("Invited %(email)s as an assessor.", email=email))
+    if role == Role.GUARDIAN:
+        return str(_("Invited %(email)s as a guardian.", email=email))
     return str(_("Invited %(email)s as a student.", email=email))
 
 

@@ -38,8 +38,12 @@ from portfolio.files.models import Blob
 log = logging.getLogger(__name__)
 
 INVITATION_LIFETIME = timedelta(days=14)
-#: Roles an administrator may invite (administrators are created with ``credfolio users``).
-INVITABLE_ROLES = ROSTER_ROLES
+#: Roles an administrator may invite (administrators are created with ``credfolio users``);
+#: guardians only from the guardians page, which names their students (portfolio/guardians/).
+INVITABLE_ROLES = (*ROSTER_ROLES, Role.GUARDIAN)
+#: ``app.extensions`` key: callables ``(invitation, user)`` run inside the transaction that
+#: accepts an invitation (features above accounts register them, e.g. guardians' links).
+INVITATION_ACCEPTED = "credfolio.invitation_accepted"
 #: Profile photos: images only, checked from their content by ``uploads.store_blob``.
 PHOTO_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
 #: What a learner profile holds besides the photo (form field = column).
@@ -142,6 +146,10 @@ def send_invitation(invitation: Invitation, token: str, issuer: Issuer) -> None:
         invites = {
             Role.STUDENT: _("%(issuer)s invites you to join Credfolio as a student."),
             Role.ASSESSOR: _("%(issuer)s invites you to join Credfolio as an assessor."),
+            Role.GUARDIAN: _(
+                "%(issuer)s invites you to join Credfolio as a guardian, to follow your "
+                "child's learning."
+            ),
         }.get(Role(invitation.role), _("%(issuer)s invites you to join Credfolio."))
         subject = _("You are invited to %(issuer)s on Credfolio", issuer=issuer.name)
         body = _(
@@ -268,6 +276,8 @@ def accept_invitation(invitation: Invitation, *, name: str, password: str) -> Us
             if taken.rowcount != 1:  # type: ignore[attr-defined]  # Result of an UPDATE has it
                 raise ConflictError(NOT_PENDING["accepted"], code="INVITATION_USED")
             user = _invited_account(invitation, name=name, password=password)
+            for follow in current_app.extensions.get(INVITATION_ACCEPTED, ()):
+                follow(invitation, user)
     except IntegrityError:  # an account with this address was created meanwhile
         raise ConflictError(
             _l("An account already uses this address. Sign in, or reset its password."),

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from flask import (
     Blueprint,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -55,7 +56,12 @@ ROLE_HOMES = {
 
 def role_home(user: User) -> str:
     """The URL of ``user``'s role home (the public home for a role without one)."""
-    return url_for(ROLE_HOMES.get(str(user.role), "home.index"))
+    endpoint = ROLE_HOMES.get(str(user.role), "home.index")
+    # A role home belongs to a feature above this one; an app built without that feature
+    # sends the person to their profile (the public home would send them back here).
+    if endpoint not in current_app.view_functions:
+        endpoint = "accounts.profile"
+    return url_for(endpoint)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

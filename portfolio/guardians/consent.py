@@ -11,9 +11,10 @@ from datetime import date
 
 from sqlalchemy import select
 
-from portfolio.accounts.models import User
+from portfolio.accounts.models import Role, User
 from portfolio.core.db import db
 from portfolio.core.models import utcnow
+from portfolio.guardians.links import is_guardian_of
 from portfolio.guardians.models import PublicationConsent
 
 
@@ -51,3 +52,19 @@ def may_publish(student: User, *, today: date | None = None) -> bool:
     """Whether the student's portfolios may be public or shared by link and her credentials'
     public pages shown: she is not a minor, or a consent of hers stands."""
     return not is_minor(student, today=today) or active_consent(student) is not None
+
+
+def credential_public(recipient: User | None, viewer: User | None) -> bool:
+    """Whether a credential of ``recipient`` may be shown on its public pages to ``viewer``:
+    to anyone while she may publish; otherwise only to those who read it inside Credfolio
+    anyway — herself, her school's staff and her linked guardians (showing it to them is not
+    publishing it).  A credential with no account behind it is not gated."""
+    if recipient is None or may_publish(recipient):
+        return True
+    if viewer is None or not viewer.is_active:
+        return False
+    if viewer.id == recipient.id:
+        return True
+    if viewer.role in (Role.ADMIN, Role.ASSESSOR) and viewer.issuer_id == recipient.issuer_id:
+        return True
+    return is_guardian_of(viewer, recipient)

@@ -19,6 +19,7 @@ from portfolio.assessment.models import SubmissionState
 from portfolio.assessment.progress import FeedbackItem, MapEntry
 from portfolio.core.db import db
 from portfolio.evidence import gallery
+from portfolio.guardians.consent import may_publish
 from portfolio.issuing.models import IssuedCredential
 from portfolio.learner.share import ShareInfo, share_info
 from portfolio.portfolios.models import Portfolio
@@ -52,7 +53,8 @@ def credential_shares(user: User) -> list[ShareInfo]:
         .options(selectinload(IssuedCredential.issuer))
         .order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
     ).all()
-    return [share_info(row, row.issuer.name) for row in rows]
+    publishable = may_publish(user)
+    return [share_info(row, row.issuer.name, publishable=publishable) for row in rows]
 
 
 def home(user: User) -> Home:

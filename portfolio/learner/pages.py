@@ -21,6 +21,8 @@ from portfolio.accounts.auth import current_user, login_required, signed_in_user
 from portfolio.accounts.models import Role
 from portfolio.core.db import db
 from portfolio.core.errors import NotFoundError
+from portfolio.core.i18n import lazy_gettext as _l
+from portfolio.guardians.consent import may_publish
 from portfolio.guardians.links import guardians_of
 from portfolio.issuing.models import IssuedCredential
 from portfolio.learner import service
@@ -96,11 +98,28 @@ def qr_code(public_id: str) -> ResponseReturnValue:
     return response
 
 
+#: Why a minor cannot publish a credential (issue 17 §3).
+CONSENT_NEEDED_FOR_CREDENTIALS = _l(
+    "A guardian's consent is needed before your credentials can be shown publicly. Ask your "
+    "guardian to give it on their Credfolio page, or your school to record it."
+)
+
+
 @bp.post("/my/credentials/<public_id>/visibility")
 @login_required(role=Role.STUDENT)
 def visibility(public_id: str) -> ResponseReturnValue:
     """Hide a credential from my public portfolios, or show it again."""
     hide = VisibilityForm().hide
+    owned = db.session.scalar(
+        select(IssuedCredential.id).where(
+            IssuedCredential.public_id == public_id,
+            IssuedCredential.recipient_user_id == signed_in_user().id,
+        )
+    )
+    if owned is not None and not hide and not may_publish(signed_in_user()):
+        # Showing a credential on her portfolios again publishes it: a minor needs consent.
+        flash(str(CONSENT_NEEDED_FOR_CREDENTIALS), "error")
+        return redirect(url_for(".credentials"), 303)
     try:
         row = service.set_hidden(signed_in_user(), public_id, hidden=hide)
     except NotFoundError:

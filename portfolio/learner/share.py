@@ -90,10 +90,18 @@ class ShareInfo:
     public_url: str
     linkedin_url: str | None
     embed: str | None
+    #: False while its holder is a minor with no standing consent (issue 17 §3): the public
+    #: page answers "not public", so neither LinkedIn nor an embed is offered.
+    publishable: bool = True
 
     @property
     def live(self) -> bool:
         return self.state == LIVE
+
+    @property
+    def consent_needed(self) -> bool:
+        """Live, but its public page is hidden until a guardian's consent stands."""
+        return self.live and not self.publishable
 
     @property
     def reason(self) -> str | None:
@@ -114,14 +122,22 @@ class ShareInfo:
         return None
 
 
-def share_info(row: IssuedCredential, issuer_name: str, now: datetime | None = None) -> ShareInfo:
-    """The share panel of ``row``; LinkedIn and the embed only for a live credential."""
+def share_info(
+    row: IssuedCredential,
+    issuer_name: str,
+    now: datetime | None = None,
+    *,
+    publishable: bool = True,
+) -> ShareInfo:
+    """The share panel of ``row``; LinkedIn and the embed only for a live credential whose
+    public page is shown (``publishable``: its holder may publish, issue 17 §3)."""
     state = share_state(row, now)
-    live = state == LIVE
+    offered = state == LIVE and publishable
     return ShareInfo(
         credential=row,
         state=state,
         public_url=public_page_url(row),
-        linkedin_url=linkedin_url(row, issuer_name) if live else None,
-        embed=embed_snippet(row) if live else None,
+        linkedin_url=linkedin_url(row, issuer_name) if offered else None,
+        embed=embed_snippet(row) if offered else None,
+        publishable=publishable,
     )

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portfolio.accounts.models import User
 from portfolio.core.db import db
 from portfolio.evidence.models import Artefact, Evidence
+from portfolio.guardians.consent import may_publish
 from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection, Visibility
 
 
@@ -34,10 +35,20 @@ def can_view_portfolio(
     portfolio: Portfolio, viewer: User | None, *, share_slug: str | None = None
 ) -> bool:
     """True when ``viewer`` may see ``portfolio``: its owner always; anyone when it is public;
-    anyone holding the current slug when it is shared by link; nobody else."""
-    if is_owner(portfolio, viewer) or portfolio.visibility == Visibility.PUBLIC:
+    anyone holding the current slug when it is shared by link; nobody else.  A minor's
+    portfolio is shown to others only while a consent of hers stands (checked at serving
+    time, so a withdrawal hides it from the next request on)."""
+    if is_owner(portfolio, viewer):
         return True
-    return slug_matches(portfolio, share_slug)
+    if portfolio.visibility != Visibility.PUBLIC and not slug_matches(portfolio, share_slug):
+        return False
+    return may_publish(portfolio.owner)
+
+
+def hidden_for_consent(portfolio: Portfolio) -> bool:
+    """True when ``portfolio`` is public or shared by link but not served to anyone but its
+    owner, because she is a minor with no standing consent (the owner's pages say why)."""
+    return portfolio.visibility != Visibility.PRIVATE and not may_publish(portfolio.owner)
 
 
 def portfolio_contains(portfolio: Portfolio, evidence: Evidence) -> bool:
@@ -73,7 +84,10 @@ def can_view_evidence(
         .join(PortfolioItem, PortfolioItem.section_id == PortfolioSection.id)
         .where(PortfolioItem.evidence_id == evidence.id, Portfolio.owner_id == evidence.owner_id)
     ).unique()
-    return any(p.visibility == Visibility.PUBLIC or slug_matches(p, share_slug) for p in portfolios)
+    shown = any(
+        p.visibility == Visibility.PUBLIC or slug_matches(p, share_slug) for p in portfolios
+    )
+    return shown and may_publish(evidence.owner)
 
 
 def artefact_in_portfolio(portfolio: Portfolio, artefact_public_id: str) -> Artefact | None:

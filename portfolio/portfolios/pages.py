@@ -26,6 +26,7 @@ from portfolio.accounts.auth import current_user, login_required
 from portfolio.accounts.models import Role, User
 from portfolio.core import audit
 from portfolio.core.db import unit_of_work
+from portfolio.core.errors import NotAllowedError
 from portfolio.core.links import public_url
 from portfolio.core.markdown import render_markdown
 from portfolio.evidence.forms import MoveForm
@@ -33,7 +34,12 @@ from portfolio.evidence.models import Artefact
 from portfolio.evidence.pages import serve_artefact
 from portfolio.guardians.links import guardians_of
 from portfolio.portfolios import service
-from portfolio.portfolios.access import artefact_in_portfolio, can_view_portfolio, is_owner
+from portfolio.portfolios.access import (
+    artefact_in_portfolio,
+    can_view_portfolio,
+    hidden_for_consent,
+    is_owner,
+)
 from portfolio.portfolios.export import image_data_uris, render_portfolio_pdf, write_zip
 from portfolio.portfolios.forms import (
     VISIBILITIES,
@@ -128,6 +134,7 @@ def _manage_page(
         cover_html=render_markdown(portfolio.cover_text),
         errors=errors or {},
         guardians=guardians_of(portfolio.owner),
+        hidden_for_consent=hidden_for_consent(portfolio),
     )
     return page, status
 
@@ -165,7 +172,10 @@ def set_visibility(public_id: str) -> ResponseReturnValue:
     if not form.validate():
         return _manage_page(portfolio, errors=form.errors_by_field(), status=422)
     visibility = Visibility(form.visibility.data)
-    service.set_visibility(portfolio, visibility)
+    try:
+        service.set_visibility(portfolio, visibility)
+    except NotAllowedError as refused:
+        return _manage_page(portfolio, errors={"visibility": str(refused.message)}, status=403)
     flash(_("Visibility: %(visibility)s.", visibility=VISIBILITIES[visibility]), "success")
     return _back(portfolio, "sharing")
 
@@ -318,6 +328,7 @@ def _view_page(portfolio: Portfolio, *, share_slug: str | None) -> ResponseRetur
         credentials=service.earned_credentials(portfolio.owner),
         noindex=share_slug is not None or portfolio.visibility != Visibility.PUBLIC,
         is_owner=is_owner(portfolio, current_user()),
+        hidden_for_consent=hidden_for_consent(portfolio),
     )
     return response
 
@@ -333,7 +344,7 @@ def public_view(public_id: str) -> ResponseReturnValue:
 
 def _shared_portfolio(slug: str) -> Portfolio:
     portfolio = service.shared_portfolio(slug)
-    if portfolio is None:
+    if portfolio is None or not can_view_portfolio(portfolio, current_user(), share_slug=slug):
         abort(404)
     return portfolio
 

@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from portfolio.accounts.models import User
 from portfolio.core.db import db, unit_of_work
-from portfolio.core.errors import ConflictError, CredfolioError, NotFoundError
+from portfolio.core.errors import ConflictError, CredfolioError, NotAllowedError, NotFoundError
 from portfolio.core.i18n import lazy_gettext as _l
 from portfolio.core.models import utcnow
 from portfolio.evidence.models import Evidence
 from portfolio.evidence.ordering import move, next_position
+from portfolio.guardians.consent import may_publish
 from portfolio.issuing.models import IssuedCredential
 from portfolio.portfolios.access import slug_matches
 from portfolio.portfolios.models import Portfolio, PortfolioItem, PortfolioSection, Visibility
@@ -36,6 +37,13 @@ class AlreadyPlacedError(PlacementError, ConflictError):
     """The evidence is in that section already (a piece is placed once per section)."""
 
     code = "ALREADY_PLACED"
+
+
+#: Why a minor's portfolio cannot be public or shared by link (issue 17 §3).
+CONSENT_NEEDED = _l(
+    "A guardian's consent is needed before this portfolio can be public or shared by link. "
+    "Ask your guardian to give it on their Credfolio page, or your school to record it."
+)
 
 
 def new_share_slug() -> str:
@@ -122,8 +130,12 @@ def set_visibility(portfolio: Portfolio, visibility: Visibility) -> None:
     """Make the portfolio private, shared by link, or public.
 
     Only a link-shared portfolio has a slug: sharing by link makes one (if there is none
-    yet), and any other visibility clears it, so the old link stops working.
+    yet), and any other visibility clears it, so the old link stops working.  Raises
+    :class:`NotAllowedError` when the owner is a minor with no standing consent and the
+    portfolio would be public or shared by link.
     """
+    if visibility != Visibility.PRIVATE and not may_publish(portfolio.owner):
+        raise NotAllowedError(CONSENT_NEEDED, code="CONSENT_NEEDED")
     with unit_of_work():
         portfolio.visibility = visibility
         if visibility == Visibility.LINK:

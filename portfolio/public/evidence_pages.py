@@ -21,9 +21,10 @@ from portfolio.evidence.models import EvidenceSnapshot, SnapshotArtefact
 from portfolio.evidence.pages import ARTEFACT_PARTS, serve_artefact
 from portfolio.evidence.snapshots import snapshot_of, withdrawn_on
 from portfolio.issuing.models import IssuedCredential
+from portfolio.public.consent_gate import gate, refuse_unless_public
 from portfolio.public.verification import format_date
 
-bp = Blueprint("credential_evidence", __name__)
+bp = gate(Blueprint("credential_evidence", __name__))
 
 
 @bp.context_processor
@@ -46,6 +47,7 @@ def credential_evidence(credential_public_id: str, evidence_public_id: str) -> E
     snapshot = snapshot_of(credential_public_id, evidence_public_id)
     if snapshot is None:
         abort(404)
+    refuse_unless_public(snapshot.credential)
     return snapshot
 
 

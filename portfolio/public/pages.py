@@ -28,6 +28,7 @@ from portfolio.issuing import badges
 from portfolio.issuing import service as services
 from portfolio.issuing.models import IssuedCredential
 from portfolio.public import explanations
+from portfolio.public.consent_gate import gate, hidden_from_public, refuse_unless_public
 from portfolio.public.credential_view import (
     describe,
     document_of,
@@ -56,7 +57,7 @@ from portfolio.public.verification import (
     verify,
 )
 
-bp = Blueprint("public", __name__)
+bp = gate(Blueprint("public", __name__))
 
 #: Largest upload or pasted credential /verify accepts (a 413 page beyond it).
 MAX_VERIFY_BYTES = 5 * 1024 * 1024
@@ -77,6 +78,7 @@ def _credential(public_id: str) -> IssuedCredential:
     )
     if row is None:
         abort(404)
+    refuse_unless_public(row)
     return row
 
 
@@ -158,6 +160,7 @@ def credential_page(public_id: str) -> str:
     result, error = _verdict(row, document)
     page_url = _page_url(public_id)
     verdict = _verdict_of(result, error, state=_row_state(row, now=datetime.now(UTC)))
+    hidden = hidden_from_public(row)
     return render_template(
         "public/credential.html",
         row=row,
@@ -171,9 +174,13 @@ def credential_page(public_id: str) -> str:
         og_image=_page_url(public_id, "badge.png"),
         meta_description=meta_description(view),
         linkedin_url=linkedin_url(view, page_url=page_url, public_id=public_id),
-        # Nothing to share or add to a profile while the credential does not hold.
-        shareable=row.state == "active" and verdict.kind in ("verified", "issuer-not-confirmed"),
+        # Nothing to share or add to a profile while the credential does not hold, nor while
+        # its page is hidden from the public (a minor without consent).
+        shareable=row.state == "active"
+        and verdict.kind in ("verified", "issuer-not-confirmed")
+        and not hidden,
         issued_on=row.issued_at,
+        hidden_from_public=hidden,
     )
 
 

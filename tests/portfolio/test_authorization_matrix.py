@@ -53,7 +53,7 @@ from portfolio.evidence.artefacts import add_file_artefact
 from portfolio.evidence.models import Evidence
 from portfolio.evidence.snapshots import snapshots_of
 from portfolio.files import uploads
-from portfolio.guardians.models import GuardianLink
+from portfolio.guardians.models import GuardianLink, PublicationConsent
 from portfolio.issuing.models import TrustedIssuerRow
 from portfolio.planning import service as planning
 from portfolio.planning.models import PlanItem
@@ -145,7 +145,19 @@ def build_world(app: Flask) -> World:
         db.session.add(
             GuardianLink(guardian_id=people["guardian"].id, student_id=school.student.id)
         )
+        # A consent of Sam's stands (he is no minor: it gates nothing), so the withdrawal
+        # pages have something to withdraw.
+        db.session.add(
+            PublicationConsent(
+                student_id=school.student.id, given_as="guardian", given_by_id=people["guardian"].id
+            )
+        )
         db.session.commit()
+        ids.update(
+            sam_id=str(school.student.id),
+            oli_id=str(school.other_student.id),
+            gus_id=str(people["guardian"].id),
+        )
         world.emails = {role: user.email for role, user in people.items()}
 
         # Sam's song: a text file (with captions), a link and an image (with a thumbnail).
@@ -1270,6 +1282,80 @@ MATRIX: dict[str, Row] = {
             (302, 403, 403, 403, 403, 403),
         )
     ),
+    # -- guardians and consent (issue 17 §3) -------------------------------------------------
+    "GET /admin/guardians": Row(none, (302, 403, 403, 403, 200, 200)),
+    # Otto's school has no Sam: his invitation names no student of his, so it is refused.
+    "POST /admin/guardians": Row(
+        none,
+        (401, 403, 403, 403, 422, 422),
+        allowed=ADMINS,
+        attack=lambda world: {
+            "email": "planted.guardian@school.test",
+            "name": "Planted",
+            "students": [world.sam_id],
+        },
+    ),
+    "POST /admin/guardians/<int:guardian_id>/links": Row(
+        of(guardian_id="gus_id"),
+        (401, 403, 403, 403, 404, 303),
+        allowed=("admin",),
+        attack=lambda world: {"student": world.oli_id},
+    ),
+    "GET /admin/guardians/<int:guardian_id>/students/<int:student_id>/unlink": Row(
+        of(guardian_id="gus_id", student_id="sam_id"), (302, 403, 403, 403, 404, 200)
+    ),
+    "POST /admin/guardians/<int:guardian_id>/students/<int:student_id>/unlink": Row(
+        of(guardian_id="gus_id", student_id="sam_id"),
+        (401, 403, 403, 403, 404, 422),
+        allowed=("admin",),
+        attack=form(confirm="yes"),
+    ),
+    "GET /admin/guardians/settings": Row(none, (302, 403, 403, 403, 200, 200)),
+    "POST /admin/guardians/settings": Row(
+        none,
+        (401, 403, 403, 403, 422, 422),
+        allowed=ADMINS,
+        attack=form(minor_below_age="18"),
+        safe=form(minor_below_age="eighteen"),
+    ),
+    "GET /admin/students/<int:student_id>/guardians": Row(
+        of(student_id="sam_id"), (302, 403, 403, 403, 404, 200)
+    ),
+    "POST /admin/students/<int:student_id>/minor": Row(
+        of(student_id="sam_id"),
+        (401, 403, 403, 403, 404, 422),
+        allowed=("admin",),
+        attack=form(minor="y"),
+        safe=form(birth_date="not a date"),
+    ),
+    "POST /admin/students/<int:student_id>/consent": Row(
+        of(student_id="sam_id"),
+        (401, 403, 403, 403, 404, 422),
+        allowed=("admin",),
+        attack=form(note="Planted consent"),
+    ),
+    "GET /admin/students/<int:student_id>/consent/withdraw": Row(
+        of(student_id="sam_id"), (302, 403, 403, 403, 404, 200)
+    ),
+    "POST /admin/students/<int:student_id>/consent/withdraw": Row(
+        of(student_id="sam_id"),
+        (401, 403, 403, 403, 404, 422),
+        allowed=("admin",),
+        attack=form(confirm="yes"),
+    ),
+    # The guardian's own consent page: Gus only (his column says 200 / 422).
+    "GET /family/students/<int:student_id>/consent": Row(
+        of(student_id="sam_id"), (302, 403, 403, 403, 403, 403)
+    ),
+    "POST /family/students/<int:student_id>/consent": Row(
+        of(student_id="sam_id"), (401, 403, 403, 403, 403, 403), attack=form(understood="y")
+    ),
+    "GET /family/students/<int:student_id>/consent/withdraw": Row(
+        of(student_id="sam_id"), (302, 403, 403, 403, 403, 403)
+    ),
+    "POST /family/students/<int:student_id>/consent/withdraw": Row(
+        of(student_id="sam_id"), (401, 403, 403, 403, 403, 403), attack=form(confirm="yes")
+    ),
 }
 
 
@@ -1478,9 +1564,32 @@ GUARDIAN: dict[str, Expect] = {
     "POST /submissions/<public_id>": 403,
     "POST /submissions/new": 403,
     "POST /verify": 400,
+    # -- guardians and consent: the school's pages are not his; his own consent page is.
+    "GET /admin/guardians": 403,
+    "POST /admin/guardians": 403,
+    "POST /admin/guardians/<int:guardian_id>/links": 403,
+    "GET /admin/guardians/<int:guardian_id>/students/<int:student_id>/unlink": 403,
+    "POST /admin/guardians/<int:guardian_id>/students/<int:student_id>/unlink": 403,
+    "GET /admin/guardians/settings": 403,
+    "POST /admin/guardians/settings": 403,
+    "GET /admin/students/<int:student_id>/guardians": 403,
+    "POST /admin/students/<int:student_id>/minor": 403,
+    "POST /admin/students/<int:student_id>/consent": 403,
+    "GET /admin/students/<int:student_id>/consent/withdraw": 403,
+    "POST /admin/students/<int:student_id>/consent/withdraw": 403,
+    "GET /family/students/<int:student_id>/consent": 200,
+    "POST /family/students/<int:student_id>/consent": 422,
+    "GET /family/students/<int:student_id>/consent/withdraw": 200,
+    "POST /family/students/<int:student_id>/consent/withdraw": 422,
 }
 #: POST routes Gus may act on besides those every signed-in person may (he sends ``safe``).
-GUARDIAN_MAY: frozenset[str] = frozenset({"POST /learners/<int:student_id>/plan/comments"})
+GUARDIAN_MAY: frozenset[str] = frozenset(
+    {
+        "POST /learners/<int:student_id>/plan/comments",
+        "POST /family/students/<int:student_id>/consent",
+        "POST /family/students/<int:student_id>/consent/withdraw",
+    }
+)
 
 
 def route_keys(app: Flask) -> set[str]:

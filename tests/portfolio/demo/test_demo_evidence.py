@@ -45,7 +45,9 @@ def _evidence_urls(document: dict[str, Any], public_id: str) -> tuple[list[str],
 def test_every_evidence_url_of_every_demo_credential_serves_exactly_what_it_signed(
     tmp_path: Path,
 ) -> None:
+    from portfolio.accounts.models import User
     from portfolio.evidence.models import Artefact, Evidence, EvidenceSnapshot
+    from portfolio.guardians.consent import may_publish
     from portfolio.issuing.models import IssuedCredential
 
     app = _app(tmp_path)
@@ -61,6 +63,15 @@ def test_every_evidence_url_of_every_demo_credential_serves_exactly_what_it_sign
             document = json.loads(row.document)
             pages, files = _evidence_urls(document, row.public_id)
             standing = row.revoked_at is None
+            recipient = (
+                db.session.get(User, row.recipient_user_id) if row.recipient_user_id else None
+            )
+            if recipient is not None and not may_publish(recipient):
+                # A minor without consent (Tomás): every public view of hers answers "not
+                # public" (issue 17 §3), evidence included.
+                for path in [*pages, *files]:
+                    assert visitor.get(path).status_code == 404, path
+                continue
             snapshots = db.session.scalars(
                 select(EvidenceSnapshot).where(EvidenceSnapshot.credential_id == row.id)
             ).all()

@@ -1,0 +1,3 @@
+from tests.portfolio.guardians.world import family
+
+__all__ = ["family"]
