@@ -203,7 +203,8 @@ def school(app: Flask, issuer: Any) -> dict[str, Any]:
 
 def matrix_rows(page: str) -> list[str]:
     section = page.split('id="matrix-heading"')[1].split("</section>")[0]
-    return [part.split("<")[0] for part in section.split('<th scope="row">')[1:]]
+    # Each name links to the student's learning plan.
+    return [part.split("</a>")[0].split(">")[-1] for part in section.split('<th scope="row">')[1:]]
 
 
 def test_the_cohort_view_shows_the_matrix_the_waiting_and_the_stalled(school):

@@ -430,7 +430,7 @@ def attention(page: str) -> dict[str, str]:
     section = page.split('id="matrix-heading"')[1].split("</section>")[0]
     found = {}
     for part in section.split('<th scope="row">')[1:]:
-        name = part.split("<")[0]
+        name = part.split("</a>")[0].split(">")[-1]  # the name links to her plan
         cell = part.split('class="signals">')[1].split("</td>")[0]
         text = " ".join(
             piece.split(">")[-1] for piece in cell.replace("</", "<").split("<") if ">" in piece

@@ -68,7 +68,15 @@ def _nav(page: Any) -> list[str]:
 
 def test_the_header_shows_each_roles_places_and_signed_in_as_once(app: Flask) -> None:
     expected = {
-        "student": ["Home", "Evidence", "Portfolios", "Submissions", "Progress", "Credentials"],
+        "student": [
+            "Home",
+            "Evidence",
+            "Portfolios",
+            "Submissions",
+            "Progress",
+            "My plan",
+            "Credentials",
+        ],
         "assessor": ["Queue", "Cohort"],
         "admin": [
             "Home",
