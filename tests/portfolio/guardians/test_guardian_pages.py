@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from portfolio.accounts.models import Issuer, User
+from portfolio.accounts.issuers import default_issuer
+from portfolio.accounts.models import User
 from portfolio.core.db import db
 from portfolio.core.mail import read_outbox
 from portfolio.core.models import AuditEvent
@@ -131,10 +132,10 @@ def test_the_age_rule_is_set_on_the_settings_page(family: Family) -> None:
     assert admin.post(url, data={"minor_below_age": "30"}).status_code == 422
     assert admin.post(url, data={"minor_below_age": "18"}).status_code == 303
     with family.app.app_context():
-        assert db.session.scalars(select(Issuer.minor_below_age)).first() == 18
+        assert default_issuer().minor_below_age == 18
     assert admin.post(url, data={"minor_below_age": ""}).status_code == 303
     with family.app.app_context():
-        assert db.session.scalars(select(Issuer.minor_below_age)).first() is None
+        assert default_issuer().minor_below_age is None
 
 
 def test_the_school_withdraws_and_records_consent_with_a_note(family: Family) -> None:
